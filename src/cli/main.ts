@@ -1,0 +1,119 @@
+import { parseArgs } from 'node:util';
+import { loadConfig, type Flags } from '../config';
+import { createLogger } from '../log';
+import { startGateway } from '../gateway';
+import { RegistryError, formatProblem } from '../registry/registry';
+import { loadXml } from '../xml/libxml';
+import { loadRegistry } from '../registry/load';
+
+const USAGE = `smev2-gateway: a SOAP gateway that emulates the SMEV 2 bus
+
+Usage:
+  smev2-gateway start [--port N] [--host H] [--base-url URL] [--services DIR] [--db URL] [--skip-broken]
+  smev2-gateway services list [--services DIR]
+  smev2-gateway services check [DIR]
+
+Options:
+  --port N            port to listen on (env SMEV2_PORT; default 7777)
+  --host H            address to bind (env SMEV2_HOST; default 0.0.0.0)
+  --base-url URL      external URL put into published WSDLs (env SMEV2_BASE_URL; default: as requested)
+  --services DIR      the service registry, a folder per SID (env SMEV2_SERVICES; default ./wsdl)
+  --db URL            sqlite:<file> or postgres://... (env DATABASE_URL; default sqlite:data/gateway.sqlite)
+  --skip-broken       serve the good SIDs when some definitions are broken (env SMEV2_SKIP_BROKEN=true)
+  --max-request-bytes N  largest accepted request (env SMEV2_MAX_REQUEST_BYTES; default 64 MiB)
+  --log-level L       trace|debug|info|warn|error (env LOG_LEVEL; default info)
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        port: { type: 'string' }, host: { type: 'string' }, 'base-url': { type: 'string' },
+        services: { type: 'string' }, db: { type: 'string' }, 'skip-broken': { type: 'boolean' },
+        'max-request-bytes': { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const [cmd, sub, arg] = parsed.positionals;
+  const flags = parsed.values as Flags & { help?: boolean };
+  if (flags.help || !cmd) {
+    process.stdout.write(USAGE);
+    return cmd || flags.help ? 0 : 2;
+  }
+  try {
+    if (cmd === 'start') return await start(flags);
+    if (cmd === 'services' && sub === 'list') return await servicesList(flags);
+    if (cmd === 'services' && sub === 'check') return await servicesCheck(arg ?? flags.services ?? loadConfig(flags).servicesDir);
+  } catch (e) {
+    process.stderr.write(`error: ${(e as Error).message}\n`);
+    return 1;
+  }
+  process.stderr.write(`unknown command: ${parsed.positionals.join(' ')}\n\n${USAGE}`);
+  return 2;
+}
+
+async function start(flags: Flags): Promise<number> {
+  const config = loadConfig(flags);
+  const log = createLogger(config.logLevel);
+  let gw;
+  try {
+    gw = await startGateway(config, log);
+  } catch (e) {
+    if (e instanceof RegistryError) {
+      log.fatal({ problems: e.problems }, 'refusing to start: the service registry is broken');
+      process.stderr.write(`${e.message}\nFix the definitions, or start with --skip-broken to serve the others.\n`);
+      return 1;
+    }
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      process.stderr.write(`error: port ${config.port} is in use: stop the other process or pass --port N\n`);
+      return 1;
+    }
+    throw e;
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'shutting down');
+      gw.close().then(resolve, (e) => { log.error({ err: e }, 'error while shutting down'); resolve(); });
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return 0;
+}
+
+async function servicesList(flags: Flags): Promise<number> {
+  const config = loadConfig(flags);
+  await loadXml();
+  const r = loadRegistry(config.servicesDir);
+  const rows = [...r.services.values()].map((s) => [
+    s.sid, s.def.service.version, s.def.service.mnemonic, s.def.provider.mnemonic, s.def.contour, s.def.adapter.type,
+    s.operations.map((o) => `${o.name}:${o.mode}`).join(' '),
+  ]);
+  printTable(['SID', 'VERSION', 'SERVICE', 'PROVIDER', 'CONTOUR', 'ADAPTER', 'OPERATIONS'], rows);
+  if (r.errors.length) process.stdout.write(`\nbroken (not served):\n${r.errors.map(formatProblem).join('\n')}\n`);
+  return 0;
+}
+
+async function servicesCheck(dir: string): Promise<number> {
+  await loadXml();
+  const r = loadRegistry(dir);
+  for (const s of r.services.values()) {
+    process.stdout.write(`ok      ${s.sid}  ${s.operations.length} operation(s), ${s.bundle.files.size} file(s)  ${s.dir}\n`);
+  }
+  for (const w of r.warnings) process.stdout.write(`warning ${w.file}: ${w.reason}\n`);
+  for (const e of r.errors) process.stdout.write(`error   ${e.file}: ${e.field ? `${e.field}: ` : ''}${e.reason}\n`);
+  process.stdout.write(`\n${r.services.size} service(s) ok, ${r.errors.length} error(s), ${r.warnings.length} warning(s)\n`);
+  return r.errors.length ? 1 : 0;
+}
+
+function printTable(head: string[], rows: string[][]): void {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ');
+  process.stdout.write(`${[line(head), ...rows.map(line)].join('\n')}\n`);
+}

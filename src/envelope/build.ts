@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import { NS } from './ns';
+import { scanEnvelope } from './scan';
+
+export function escapeXml(s: string): string {
+  return s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
+}
+
+/** An upper-case GUID, as the node writes MessageId. */
+export function newMessageId(): string {
+  return randomUUID().toUpperCase();
+}
+
+/** xs:dateTime with the local offset and milliseconds, as real nodes write TimeStamp and Date. */
+export function smevDateTime(d = new Date()): string {
+  const off = -d.getTimezoneOffset();
+  const sign = off >= 0 ? '+' : '-';
+  const pad = (n: number, w = 2) => String(Math.abs(n)).padStart(w, '0');
+  const local = new Date(d.getTime() + off * 60000);
+  return `${local.toISOString().slice(0, 23)}${sign}${pad(Math.trunc(off / 60))}:${pad(off % 60)}`;
+}
+
+export interface NodeHeaderFields {
+  smevNamespace: string;
+  messageId: string;
+  messageClass: 'REQUEST' | 'RESPONSE';
+  timeStamp?: string;
+  nodeId?: string;
+}
+
+/** The smev:Header block the node stamps. rev110801's router header has MessageId and TimeStamp only. */
+export function nodeHeaderXml(f: NodeHeaderFields): string {
+  const ts = f.timeStamp ?? smevDateTime();
+  const id = `ID-${randomUUID()}`;
+  const old = f.smevNamespace.endsWith('/rev110801');
+  return (
+    `<smev:Header xmlns:smev="${f.smevNamespace}" xmlns:wsu="${NS.wsu}" wsu:Id="${id}">` +
+    (old ? '' : `<smev:NodeId>${escapeXml(f.nodeId ?? '00')}</smev:NodeId>`) +
+    `<smev:MessageId>${f.messageId}</smev:MessageId>` +
+    `<smev:TimeStamp>${ts}</smev:TimeStamp>` +
+    (old ? '' : `<smev:MessageClass>${f.messageClass}</smev:MessageClass>`) +
+    `</smev:Header>`
+  );
+}
+
+/**
+ * Put a header block into the envelope's soap:Header, byte-exact everywhere else.
+ * `replace(qname-local)` picks existing header children to drop (e.g. an older smev:Header).
+ */
+export function withHeaderBlock(raw: Buffer, block: string, replace?: (index: number) => boolean): Buffer {
+  const layout = scanEnvelope(raw);
+  const blockBuf = Buffer.from(block, 'utf8');
+  const env = layout.envelope;
+  const prefix = env.qname.includes(':') ? env.qname.slice(0, env.qname.indexOf(':') + 1) : '';
+  if (!layout.header) {
+    const open = Buffer.from(`<${prefix}Header>`), close = Buffer.from(`</${prefix}Header>`);
+    return Buffer.concat([raw.subarray(0, env.startTagEnd), open, blockBuf, close, raw.subarray(env.startTagEnd)]);
+  }
+  const h = layout.header;
+  if (h.selfClosing) {
+    const tag = raw.toString('utf8', h.start, h.endTagStart).replace(/\s*$/, '');
+    return Buffer.concat([
+      raw.subarray(0, h.start), Buffer.from(`${tag}>`), blockBuf, Buffer.from(`</${h.qname}>`), raw.subarray(h.end),
+    ]);
+  }
+  const parts: Buffer[] = [];
+  let at = 0;
+  layout.headerChildren.forEach((child, i) => {
+    if (replace?.(i)) {
+      parts.push(raw.subarray(at, child.start));
+      at = child.end;
+    }
+  });
+  parts.push(raw.subarray(at, h.endTagStart), blockBuf, raw.subarray(h.endTagStart));
+  return Buffer.concat(parts);
+}
+
+export interface FaultFields {
+  faultcode: 'Client' | 'Server';
+  faultstring: string;
+  detail?: string;
+}
+
+export function faultEnvelope(f: FaultFields): Buffer {
+  return Buffer.from(
+    `<?xml version="1.0" encoding="UTF-8"?>` +
+      `<soap:Envelope xmlns:soap="${NS.soap}"><soap:Body><soap:Fault>` +
+      `<faultcode>soap:${f.faultcode}</faultcode>` +
+      `<faultstring>${escapeXml(f.faultstring)}</faultstring>` +
+      (f.detail ? `<detail><gw:reason xmlns:gw="urn:smev2-gateway:fault">${escapeXml(f.detail)}</gw:reason></detail>` : '') +
+      `</soap:Fault></soap:Body></soap:Envelope>`,
+    'utf8',
+  );
+}

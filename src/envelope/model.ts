@@ -1,0 +1,72 @@
+import type { Revision } from './ns';
+
+/** A typed view of a SOAP 1.1 SMEV 2 envelope. The original bytes stay in `raw`, unaltered. */
+export interface Party {
+  code?: string;
+  name?: string;
+}
+
+export interface SmevMessage {
+  sender?: Party;
+  recipient?: Party;
+  originator?: Party;
+  serviceName?: string;
+  service?: { mnemonic?: string; version?: string };
+  typeCode?: string;
+  status?: string;
+  date?: string;
+  exchangeType?: string;
+  requestIdRef?: string;
+  originRequestIdRef?: string;
+  serviceCode?: string;
+  caseNumber?: string;
+  /** present (possibly empty) when the message is marked as test traffic */
+  testMsg?: string;
+  oktmo?: string;
+}
+
+export interface NodeHeader {
+  nodeId?: string;
+  messageId?: string;
+  timeStamp?: string;
+  messageClass?: string;
+  wsuId?: string;
+}
+
+export interface SecurityBlock {
+  actor?: string;
+  hasSignature: boolean;
+  hasToken: boolean;
+}
+
+export interface AppDocumentInfo {
+  requestCode?: string;
+  /** length of the base64 text of BinaryData, when inline */
+  binaryLength?: number;
+  reference?: string;
+}
+
+export interface SoapFaultInfo {
+  faultcode?: string;
+  faultstring?: string;
+  /** the SMEV-nnnnnn code at the start of faultstring, when there is one */
+  code?: string;
+}
+
+export interface Envelope {
+  raw: Buffer;
+  /** namespace of smev:Message (or of the first smev element met) */
+  smevNamespace?: string;
+  revision?: Revision;
+  /** the Body's first child element */
+  operation?: { ns: string; local: string };
+  bodyId?: string;
+  message?: SmevMessage;
+  header?: NodeHeader;
+  /** the soap:Header's child elements, in document order */
+  headerBlocks: { ns: string; local: string }[];
+  security: SecurityBlock[];
+  hasAppData: boolean;
+  appDocument?: AppDocumentInfo;
+  fault?: SoapFaultInfo;
+}

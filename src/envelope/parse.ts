@@ -1,0 +1,178 @@
+import { parseUntrusted, childElements, childByLocal, text, attrValue, firstChildElement } from '../xml/dom';
+import type { XmlDocument, XmlElement } from '../xml/libxml';
+import { NS, revisionOf } from './ns';
+import type { Envelope, Party, SmevMessage, NodeHeader, SecurityBlock, AppDocumentInfo, SoapFaultInfo } from './model';
+
+export class NotSoapError extends Error {}
+
+export interface ParsedEnvelope {
+  envelope: Envelope;
+  /** The libxml2 document; the owner must dispose() it. */
+  doc: XmlDocument;
+  body: XmlElement;
+  operationElement?: XmlElement;
+  messageElement?: XmlElement;
+  appDataElement?: XmlElement;
+}
+
+/**
+ * Parse SOAP 1.1 bytes into a typed view. Throws XmlSyntaxError for malformed XML and
+ * NotSoapError for well-formed XML that is not a SOAP 1.1 envelope with a Body.
+ */
+export function parseEnvelope(raw: Buffer): ParsedEnvelope {
+  const doc = parseUntrusted(raw);
+  try {
+    return readEnvelope(raw, doc);
+  } catch (e) {
+    doc.dispose();
+    throw e;
+  }
+}
+
+/** Parse, read, dispose: for callers that only need the typed view. */
+export function readEnvelopeView(raw: Buffer): Envelope {
+  const p = parseEnvelope(raw);
+  p.doc.dispose();
+  return p.envelope;
+}
+
+function readEnvelope(raw: Buffer, doc: XmlDocument): ParsedEnvelope {
+  const root = doc.root;
+  if (root.namespaceUri === NS.soap12 && root.name === 'Envelope') {
+    throw new NotSoapError('a SOAP 1.2 envelope: SMEV 2 speaks SOAP 1.1 only (namespace http://schemas.xmlsoap.org/soap/envelope/)');
+  }
+  if (root.namespaceUri !== NS.soap || root.name !== 'Envelope') {
+    throw new NotSoapError(`the document element is {${root.namespaceUri}}${root.name}, not a SOAP 1.1 Envelope`);
+  }
+  const headerEl = firstChildElement(root, NS.soap, 'Header');
+  const body = firstChildElement(root, NS.soap, 'Body');
+  if (!body) throw new NotSoapError('the SOAP Envelope has no Body');
+
+  const envelope: Envelope = { raw, headerBlocks: [], security: [], hasAppData: false };
+  envelope.bodyId = attrValue(body, 'Id', NS.wsu) ?? attrValue(body, 'Id') ?? attrValue(body, 'id');
+
+  if (headerEl) {
+    for (const h of childElements(headerEl)) {
+      envelope.headerBlocks.push({ ns: h.namespaceUri, local: h.name });
+      if (h.namespaceUri === NS.wsse && h.name === 'Security') envelope.security.push(readSecurity(h));
+      else if (h.name === 'Header' && revisionOf(h.namespaceUri)) {
+        envelope.header = readNodeHeader(h);
+        envelope.smevNamespace ??= h.namespaceUri;
+      }
+    }
+  }
+
+  const result: ParsedEnvelope = { envelope, doc, body };
+  const op = firstChildElement(body);
+  if (!op) return result;
+  envelope.operation = { ns: op.namespaceUri, local: op.name };
+  result.operationElement = op;
+
+  if (op.namespaceUri === NS.soap && op.name === 'Fault') {
+    envelope.fault = readFault(op);
+    return result;
+  }
+
+  const msg = findSmevElement(op, 'Message', 3);
+  if (msg) {
+    result.messageElement = msg;
+    envelope.smevNamespace = msg.namespaceUri;
+    envelope.message = readMessage(msg);
+    const data = msg.parent ? findSmevChild(msg.parent, 'MessageData') : undefined;
+    if (data) {
+      const appData = childByLocal(data, 'AppData');
+      if (appData) {
+        envelope.hasAppData = true;
+        result.appDataElement = appData;
+      }
+      const doc = childByLocal(data, 'AppDocument');
+      if (doc) envelope.appDocument = readAppDocument(doc);
+    }
+  }
+  envelope.revision = envelope.smevNamespace ? revisionOf(envelope.smevNamespace) : undefined;
+  return result;
+}
+
+/** Breadth-first search for a SMEV-namespaced element by local name, at most `depth` levels down. */
+function findSmevElement(from: XmlElement, local: string, depth: number): XmlElement | undefined {
+  let level: XmlElement[] = [from];
+  for (let d = 0; d < depth && level.length; d++) {
+    const next: XmlElement[] = [];
+    for (const el of level) {
+      for (const c of childElements(el)) {
+        if (c.name === local && revisionOf(c.namespaceUri)) return c;
+        next.push(c);
+      }
+    }
+    level = next;
+  }
+  return undefined;
+}
+
+function findSmevChild(parent: XmlElement, local: string): XmlElement | undefined {
+  for (const c of childElements(parent)) if (c.name === local && revisionOf(c.namespaceUri)) return c;
+  return undefined;
+}
+
+function readParty(el: XmlElement | undefined): Party | undefined {
+  if (!el) return undefined;
+  return { code: text(childByLocal(el, 'Code')), name: text(childByLocal(el, 'Name')) };
+}
+
+function readMessage(m: XmlElement): SmevMessage {
+  const msg: SmevMessage = {};
+  for (const c of childElements(m)) {
+    switch (c.name) {
+      case 'Sender': msg.sender = readParty(c); break;
+      case 'Recipient': msg.recipient = readParty(c); break;
+      case 'Originator': msg.originator = readParty(c); break;
+      case 'ServiceName': msg.serviceName = text(c); break;
+      case 'Service': msg.service = { mnemonic: text(childByLocal(c, 'Mnemonic')), version: text(childByLocal(c, 'Version')) }; break;
+      case 'TypeCode': msg.typeCode = text(c); break;
+      case 'Status': msg.status = text(c); break;
+      case 'Date': msg.date = text(c); break;
+      case 'ExchangeType': msg.exchangeType = text(c); break;
+      case 'RequestIdRef': msg.requestIdRef = text(c); break;
+      case 'OriginRequestIdRef': msg.originRequestIdRef = text(c); break;
+      case 'ServiceCode': msg.serviceCode = text(c); break;
+      case 'CaseNumber': msg.caseNumber = text(c); break;
+      case 'TestMsg': msg.testMsg = text(c) ?? ''; break;
+      case 'OKTMO': msg.oktmo = text(c); break;
+      default: break;
+    }
+  }
+  return msg;
+}
+
+function readNodeHeader(h: XmlElement): NodeHeader {
+  return {
+    nodeId: text(childByLocal(h, 'NodeId')),
+    messageId: text(childByLocal(h, 'MessageId')),
+    timeStamp: text(childByLocal(h, 'TimeStamp')),
+    messageClass: text(childByLocal(h, 'MessageClass')),
+    wsuId: attrValue(h, 'Id', NS.wsu),
+  };
+}
+
+function readSecurity(s: XmlElement): SecurityBlock {
+  return {
+    actor: attrValue(s, 'actor', NS.soap) ?? attrValue(s, 'actor'),
+    hasSignature: !!firstChildElement(s, NS.ds, 'Signature'),
+    hasToken: !!firstChildElement(s, NS.wsse, 'BinarySecurityToken'),
+  };
+}
+
+function readAppDocument(d: XmlElement): AppDocumentInfo {
+  const bin = childByLocal(d, 'BinaryData');
+  return {
+    requestCode: text(childByLocal(d, 'RequestCode')),
+    binaryLength: bin ? bin.content.replace(/\s+/g, '').length : undefined,
+    reference: text(childByLocal(d, 'Reference')),
+  };
+}
+
+function readFault(f: XmlElement): SoapFaultInfo {
+  const faultstring = text(childByLocal(f, 'faultstring'));
+  const m = faultstring ? /^(SMEV-\d+)/.exec(faultstring) : null;
+  return { faultcode: text(childByLocal(f, 'faultcode')), faultstring, code: m?.[1] };
+}

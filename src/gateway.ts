@@ -1,0 +1,62 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import type { Config } from './config';
+import { loadXml } from './xml/libxml';
+import { Registry } from './registry/registry';
+import { openStore } from './journal/store';
+import { Journal } from './journal/journal';
+import { buildPipeline } from './pipeline/stages';
+import { createApp } from './http/server';
+
+export interface RunningGateway {
+  server: Server;
+  port: number;
+  registry: Registry;
+  store: DataSource;
+  close(): Promise<void>;
+}
+
+/** Load the registry, open the store, listen. Throws RegistryError on a broken registry. */
+export async function startGateway(config: Config, log: Logger): Promise<RunningGateway> {
+  await loadXml();
+  const registry = new Registry(config.servicesDir);
+  registry.load({ skipBroken: config.skipBroken });
+  for (const w of registry.warnings) log.warn({ file: w.file, reason: w.reason }, 'registry warning');
+  for (const s of registry.skipped) log.error({ file: s.file, field: s.field, reason: s.reason }, 'broken service skipped');
+
+  const store = await openStore(config.database);
+  const journal = new Journal(store);
+  const pipeline = buildPipeline({ journal, registry });
+  const app = createApp({
+    config, registry, pipeline, log,
+    ready: async () => {
+      try {
+        await store.query('SELECT 1');
+        return registry.list().length > 0;
+      } catch {
+        return false;
+      }
+    },
+  });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.port, config.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 120_000;
+  const port = (server.address() as AddressInfo).port;
+  log.info({ port, services: registry.list().map((e) => e.service.sid), database: config.database.replace(/\/\/[^@]*@/, '//***@') }, 'gateway listening');
+
+  return {
+    server, port, registry, store,
+    async close() {
+      await new Promise<void>((r) => server.close(() => r()));
+      server.closeAllConnections();
+      await journal.drain();
+      await registry.close();
+      await store.destroy();
+    },
+  };
+}

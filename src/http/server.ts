@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { Config } from '../config';
+import type { Registry } from '../registry/registry';
+import type { Exchange } from '../pipeline/exchange';
+import { publishFile, serviceUrl } from '../registry/publish';
+import { readBody } from './body';
+import { GatewayFault } from '../faults/catalogue';
+import { faultEnvelope, escapeXml } from '../envelope/build';
+
+export interface ServerDeps {
+  config: Config;
+  registry: Registry;
+  pipeline: (ex: Exchange) => Promise<void>;
+  log: Logger;
+  ready: () => Promise<boolean>;
+}
+
+const XML = 'text/xml; charset=utf-8';
+
+/** HTTP front: the SOAP endpoints, the published WSDL bundles, health. */
+export function createApp(d: ServerDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
+  app.get('/readyz', async (_req, res) => {
+    const ok = await d.ready();
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', services: d.registry.list().length });
+  });
+
+  app.get(['/', '/gateway/services', '/gateway/services/'], (req, res) => {
+    const base = baseUrl(req, d.config);
+    if (req.accepts(['html', 'json']) === 'json') {
+      res.json(d.registry.list().map(({ service: s }) => ({ sid: s.sid, title: s.def.title, version: s.def.service.version, wsdl: `${serviceUrl(base, s.sid)}?wsdl` })));
+      return;
+    }
+    const rows = d.registry.list().map(({ service: s }) =>
+      `<tr><td>${s.sid}</td><td>${escapeXml(s.def.title ?? s.def.service.mnemonic)}</td><td>${escapeXml(s.def.provider.name)}</td>` +
+      `<td>${s.operations.map((o) => `${o.name} (${o.mode})`).join(', ')}</td><td><a href="${serviceUrl(base, s.sid)}?wsdl">WSDL</a></td></tr>`).join('');
+    res.type('html').send(`<!doctype html><meta charset="utf-8"><title>smev2-gateway</title><h1>smev2-gateway</h1>` +
+      `<table border="1" cellpadding="4"><tr><th>SID</th><th>Service</th><th>Provider</th><th>Operations</th><th></th></tr>${rows}</table>`);
+  });
+
+  // Bundle files, for clients that follow the WSDL's imports.
+  app.get('/gateway/services/:sid/files/*rel', (req, res) => {
+    const service = d.registry.get(req.params.sid);
+    const rel = (req.params as unknown as { rel: string[] }).rel.join('/');
+    const out = service && publishFile(service, rel, baseUrl(req, d.config));
+    if (!out) return notFound(res, req.params.sid, rel);
+    res.type(XML).send(out);
+  });
+
+  const wsdl = (req: Request, res: Response, version?: string) => {
+    const sid = String(req.params.sid);
+    const service = d.registry.get(sid);
+    if (!service || (version !== undefined && version !== service.def.service.version)) return notFound(res, version ? `${sid}/${version}` : sid);
+    res.type(XML).send(publishFile(service, service.bundle.main, baseUrl(req, d.config), version));
+  };
+  app.get('/gateway/services/:sid/wsdl', (req, res) => wsdl(req, res));
+  app.get('/gateway/services/:sid/:version/wsdl', (req, res) => wsdl(req, res, String(req.params.version)));
+
+  const soap = async (req: Request, res: Response) => {
+    const sid = String(req.params.sid);
+    const version = req.params.version === undefined ? undefined : String(req.params.version);
+    if (req.method === 'GET' && 'wsdl' in req.query) return wsdl(req, res, version);
+    if (req.method !== 'POST') {
+      const f = new GatewayFault('wrongMethod', { sid: serviceUrl('', sid, version) });
+      res.status(f.spec.http).type(XML).send(faultEnvelope({ faultcode: f.spec.faultcode, faultstring: f.faultstring }));
+      return;
+    }
+    const id = randomUUID();
+    const body = await readBody(req, d.config.maxRequestBytes);
+    const action = req.headers.soapaction;
+    const ex: Exchange = {
+      id,
+      started: process.hrtime.bigint(),
+      receivedAt: new Date(),
+      http: {
+        method: req.method,
+        path: req.path,
+        soapAction: typeof action === 'string' ? action.replace(/^"(.*)"$/, '$1') || undefined : undefined,
+        remoteAddress: req.socket.remoteAddress,
+        contentType: req.headers['content-type'],
+        tooLarge: body.tooLarge,
+      },
+      sid,
+      version,
+      log: d.log.child({ exchange: id, sid }),
+      raw: body.bytes,
+      legs: [],
+    };
+    await d.pipeline(ex);
+    const r = ex.response!;
+    if (body.tooLarge) res.setHeader('connection', 'close');
+    res.status(r.status).type(r.contentType).send(r.bytes);
+    ex.log.info({ op: ex.operation?.name, status: r.status, fault: ex.fault?.spec.code || ex.fault?.kind, ms: Number(process.hrtime.bigint() - ex.started) / 1e6 }, 'exchange');
+  };
+  app.all('/gateway/services/:sid', soap);
+  app.all('/gateway/services/:sid/:version', soap);
+
+  app.use((err: Error, _req: Request, res: Response, _next: express.NextFunction) => {
+    d.log.error({ err }, 'unhandled error in the HTTP layer');
+    if (!res.headersSent) {
+      const f = new GatewayFault('internal', { ref: randomUUID() });
+      res.status(500).type(XML).send(faultEnvelope({ faultcode: 'Server', faultstring: f.faultstring }));
+    }
+  });
+  return app;
+}
+
+function notFound(res: Response, sid: string, rel?: string): void {
+  const f = new GatewayFault('unknownService', { sid });
+  res.status(404).type(XML).send(faultEnvelope({ faultcode: 'Client', faultstring: f.faultstring, detail: rel ? `no file ${rel} in this service's bundle` : undefined }));
+}
+
+const HOST = /^[A-Za-z0-9.-]+(:\d+)?$|^\[[0-9a-fA-F:.]+\](:\d+)?$/;
+
+/** The gateway's external base URL as this client sees it. */
+export function baseUrl(req: Request, cfg: Config): string {
+  const first = (h: string | string[] | undefined) => (Array.isArray(h) ? h[0] : h)?.split(',')[0].trim();
+  const fHost = cfg.trustProxy ? first(req.headers['x-forwarded-host']) : undefined;
+  const fProto = cfg.trustProxy ? first(req.headers['x-forwarded-proto']) : undefined;
+  const proto = fProto === 'https' || fProto === 'http' ? fProto : undefined;
+  if (fHost && HOST.test(fHost)) return `${proto ?? 'http'}://${fHost}`;
+  if (cfg.baseUrl) return proto ? cfg.baseUrl.replace(/^https?/, proto) : cfg.baseUrl;
+  const host = req.headers.host && HOST.test(req.headers.host) ? req.headers.host : `localhost:${cfg.port}`;
+  return `${proto ?? 'http'}://${host}`;
+}

@@ -1,0 +1,54 @@
+import { EntitySchema } from 'typeorm';
+
+/** One leg of one exchange, as stored. */
+export interface JournalEntry {
+  id?: number;
+  exchangeId: string;
+  at: Date;
+  sid: string;
+  operation: string | null;
+  direction: string;
+  revision: string | null;
+  sender: string | null;
+  recipient: string | null;
+  originator: string | null;
+  status: string | null;
+  messageId: string | null;
+  requestIdRef: string | null;
+  originRequestIdRef: string | null;
+  caseNumber: string | null;
+  httpStatus: number | null;
+  faultCode: string | null;
+  durationMs: number | null;
+  size: number;
+  sha256: string;
+  raw: Buffer;
+}
+
+export const JournalEntrySchema = new EntitySchema<JournalEntry>({
+  name: 'JournalEntry',
+  tableName: 'journal',
+  columns: {
+    id: { type: Number, primary: true, generated: 'increment' },
+    exchangeId: { type: String, name: 'exchange_id', length: 36 },
+    at: { type: Date, name: 'at' },
+    sid: { type: String, length: 32 },
+    operation: { type: String, nullable: true, length: 200 },
+    direction: { type: String, length: 24 },
+    revision: { type: String, nullable: true, length: 16 },
+    sender: { type: String, nullable: true, length: 64 },
+    recipient: { type: String, nullable: true, length: 64 },
+    originator: { type: String, nullable: true, length: 64 },
+    status: { type: String, nullable: true, length: 16 },
+    messageId: { type: String, name: 'message_id', nullable: true, length: 64 },
+    requestIdRef: { type: String, name: 'request_id_ref', nullable: true, length: 64 },
+    originRequestIdRef: { type: String, name: 'origin_request_id_ref', nullable: true, length: 64 },
+    caseNumber: { type: String, name: 'case_number', nullable: true, length: 200 },
+    httpStatus: { type: Number, name: 'http_status', nullable: true },
+    faultCode: { type: String, name: 'fault_code', nullable: true, length: 32 },
+    durationMs: { type: 'double precision' as never, name: 'duration_ms', nullable: true },
+    size: { type: Number },
+    sha256: { type: String, length: 64 },
+    raw: { type: 'blob' as never },
+  },
+});

@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { JournalEntrySchema, type JournalEntry } from './entry';
+import type { Exchange, Leg } from '../pipeline/exchange';
+
+interface Pending {
+  entries: JournalEntry[];
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+const MAX_ROWS_PER_INSERT = 400;
+
+/**
+ * Writes legs durably. Entries queued while a commit is under way go in the next commit, so
+ * under load one transaction carries many exchanges and each caller waits only for its own.
+ */
+export class Journal {
+  private queue: Pending[] = [];
+  private flushing: Promise<void> | undefined;
+
+  constructor(private readonly ds: DataSource) {}
+
+  async recordExchange(ex: Exchange): Promise<void> {
+    await this.write(ex.legs.map((leg) => toEntry(ex, leg)));
+  }
+
+  write(entries: JournalEntry[]): Promise<void> {
+    if (!entries.length) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ entries, resolve, reject });
+      this.flushing ??= this.flushLoop();
+    });
+  }
+
+  private async flushLoop(): Promise<void> {
+    try {
+      while (this.queue.length) {
+        await new Promise<void>((r) => setImmediate(r));
+        const batch = this.queue;
+        this.queue = [];
+        const rows = batch.flatMap((p) => p.entries);
+        try {
+          await this.ds.transaction(async (m) => {
+            for (let i = 0; i < rows.length; i += MAX_ROWS_PER_INSERT) {
+              await m.insert(JournalEntrySchema, rows.slice(i, i + MAX_ROWS_PER_INSERT));
+            }
+          });
+          for (const p of batch) p.resolve();
+        } catch (e) {
+          for (const p of batch) p.reject(e as Error);
+        }
+      }
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  /** Wait for everything queued so far (used at shutdown). */
+  async drain(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+}
+
+function toEntry(ex: Exchange, leg: Leg): JournalEntry {
+  const e = leg.envelope;
+  const m = e?.message;
+  return {
+    exchangeId: ex.id,
+    at: leg.at,
+    sid: ex.sid,
+    operation: ex.operation?.name ?? (e?.operation ? e.operation.local : null),
+    direction: leg.direction,
+    revision: e?.revision ?? null,
+    sender: m?.sender?.code ?? null,
+    recipient: m?.recipient?.code ?? null,
+    originator: m?.originator?.code ?? null,
+    status: m?.status ?? (e?.fault ? 'FAULT' : null),
+    messageId: leg.messageId ?? e?.header?.messageId ?? null,
+    requestIdRef: m?.requestIdRef ?? null,
+    originRequestIdRef: m?.originRequestIdRef ?? null,
+    caseNumber: m?.caseNumber ?? null,
+    httpStatus: leg.httpStatus ?? null,
+    faultCode: leg.faultCode ?? e?.fault?.code ?? null,
+    durationMs: leg.durationMs ?? null,
+    size: leg.bytes.length,
+    sha256: createHash('sha256').update(leg.bytes).digest('hex'),
+    raw: leg.bytes,
+  };
+}

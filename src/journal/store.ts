@@ -1,0 +1,35 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DataSource } from 'typeorm';
+import { JournalEntrySchema } from './entry';
+import { Journal1700000000001 } from './migrations/0001-journal';
+
+export const MIGRATIONS = [Journal1700000000001];
+
+/**
+ * The store: SQLite (better-sqlite3) by default, PostgreSQL when the URL says postgres://.
+ * Schema changes are migrations, run at open.
+ */
+export async function openStore(url: string): Promise<DataSource> {
+  const common = { entities: [JournalEntrySchema], migrations: MIGRATIONS, migrationsRun: true, logging: false as const };
+  let ds: DataSource;
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    ds = new DataSource({ type: 'postgres', url, ...common });
+  } else {
+    const file = url.replace(/^sqlite:(\/\/)?/, '');
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    ds = new DataSource({
+      type: 'better-sqlite3',
+      database: file,
+      enableWAL: true,
+      // FULL: a commit is on disk before the reply leaves (the journal batches commits).
+      prepareDatabase: (db: { pragma(s: string): unknown }) => {
+        db.pragma('synchronous = FULL');
+        db.pragma('busy_timeout = 5000');
+      },
+      ...common,
+    });
+  }
+  await ds.initialize();
+  return ds;
+}

@@ -1,0 +1,59 @@
+import type { Logger } from 'pino';
+import type { Envelope } from '../envelope/model';
+import type { ParsedEnvelope } from '../envelope/parse';
+import type { Service, Operation } from '../registry/load';
+import type { GatewayFault } from '../faults/catalogue';
+
+/** The four legs of one synchronous exchange, as the journal records them. */
+export type LegDirection = 'consumer->gateway' | 'gateway->provider' | 'provider->gateway' | 'gateway->consumer';
+
+export interface Leg {
+  direction: LegDirection;
+  at: Date;
+  bytes: Buffer;
+  /** the typed view of `bytes`, when they parsed */
+  envelope?: Envelope;
+  /** the node's MessageId stamped on this leg (forwarded request / answer) */
+  messageId?: string;
+  httpStatus?: number;
+  durationMs?: number;
+  faultCode?: string;
+}
+
+export interface HttpRequestInfo {
+  method: string;
+  path: string;
+  soapAction?: string;
+  remoteAddress?: string;
+  contentType?: string;
+  /** the body went past the size limit: `raw` holds only its start */
+  tooLarge?: { size: number; limit: number };
+}
+
+/** Everything one SOAP call carries through the pipeline. */
+export interface Exchange {
+  id: string;
+  started: bigint;
+  receivedAt: Date;
+  http: HttpRequestInfo;
+  sid: string;
+  version?: string;
+  log: Logger;
+  /** the consumer's bytes, never altered */
+  raw: Buffer;
+  service?: Service;
+  operation?: Operation;
+  request?: ParsedEnvelope;
+  /** the node MessageId of the forwarded request */
+  messageId?: string;
+  /** bytes to send to the provider (the consumer's envelope plus the node's header blocks) */
+  forward?: Buffer;
+  /** the provider's answer */
+  answer?: { status: number; bytes: Buffer; envelope: Envelope; contentType?: string };
+  /** what goes back to the consumer */
+  response?: { status: number; bytes: Buffer; contentType: string };
+  /** the typed view of the response, for the journal */
+  responseEnvelope?: Envelope;
+  fault?: GatewayFault;
+  legs: Leg[];
+}

@@ -1,0 +1,99 @@
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { parse as parseYaml } from 'yaml';
+import { describeIssues } from '../../registry/definition';
+
+/** The schema of a case folder's case.yaml (docs/emulator.md). */
+const caseSchema = z.strictObject({
+  operation: z.string().optional(),
+  description: z.string().optional(),
+  match: z.record(z.string().regex(/^(Message|AppData)(\/[^/]+)*$/, 'a path starts with Message/ or AppData/'), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  priority: z.number().default(0),
+  answer: z.string().default('answer.xml'),
+  async: z.strictObject({
+    processPolls: z.number().int().min(0).default(0),
+    processSeconds: z.number().min(0).default(0),
+    accept: z.string().optional(),
+  }).default({ processPolls: 0, processSeconds: 0 }),
+  volatile: z.array(z.string()).optional(),
+});
+
+export interface Condition {
+  path: string;
+  steps: string[];
+  expected: string;
+  test: (actual: string | undefined) => boolean;
+}
+
+export interface EmulatorCase {
+  name: string;
+  dir: string;
+  operation?: string;
+  priority: number;
+  conditions: Condition[];
+  answer: Buffer;
+  accept?: Buffer;
+  processPolls: number;
+  processSeconds: number;
+}
+
+export class CaseError extends Error {}
+
+/** Load every case folder (one holding case.yaml) under `dir`. Throws CaseError listing every problem. */
+export function loadCases(dir: string): EmulatorCase[] {
+  const problems: string[] = [];
+  const cases: EmulatorCase[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
+    const caseDir = join(dir, entry.name);
+    const file = join(caseDir, 'case.yaml');
+    if (!existsSync(file)) continue;
+    let parsed;
+    try {
+      parsed = caseSchema.safeParse(parseYaml(readFileSync(file, 'utf8')) ?? {});
+    } catch (e) {
+      problems.push(`${file}: not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+      continue;
+    }
+    if (!parsed.success) {
+      problems.push(...describeIssues(parsed.error).map((l) => `${file}: ${l}`));
+      continue;
+    }
+    const c = parsed.data;
+    const read = (name: string) => {
+      const p = join(caseDir, name);
+      if (!existsSync(p)) {
+        problems.push(`${file}: ${name} does not exist in ${caseDir}`);
+        return undefined;
+      }
+      return readFileSync(p);
+    };
+    const answer = read(c.answer);
+    const accept = c.async.accept ? read(c.async.accept) : undefined;
+    if (!answer) continue;
+    cases.push({
+      name: entry.name,
+      dir: caseDir,
+      operation: c.operation,
+      priority: c.priority,
+      conditions: Object.entries(c.match).map(([path, v]) => condition(path, String(v))),
+      answer,
+      accept,
+      processPolls: c.async.processPolls,
+      processSeconds: c.async.processSeconds,
+    });
+  }
+  if (problems.length) throw new CaseError(problems.join('\n'));
+  return cases;
+}
+
+function condition(path: string, expected: string): Condition {
+  const steps = path.split('/');
+  if (expected === '*') return { path, steps, expected, test: (a) => a !== undefined };
+  const re = /^\/(.*)\/([imsu]*)$/.exec(expected);
+  if (re) {
+    const rx = new RegExp(re[1], re[2]);
+    return { path, steps, expected, test: (a) => a !== undefined && rx.test(a) };
+  }
+  return { path, steps, expected, test: (a) => a === expected };
+}

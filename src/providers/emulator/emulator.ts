@@ -1,0 +1,133 @@
+import { join } from 'node:path';
+import { parseEnvelope } from '../../envelope/parse';
+import type { SmevMessage } from '../../envelope/model';
+import type { Service } from '../../registry/load';
+import type { ProviderAdapter, ProviderAnswer, ProviderCall } from '../adapter';
+import { loadCases, type EmulatorCase } from './cases';
+import { matchCase, type Roots } from './match';
+import { fillAnswer, skeleton, ticketAppData, errorAppData, type Fill } from './answer';
+
+const XML = 'text/xml; charset=utf-8';
+/** The text real providers answer a PING for an unknown chain with (PROTOCOL.md §4). */
+export const UNKNOWN_CHAIN = 'Запрос с таким origRequestIdRef не найден!';
+const CHAIN_TTL_MS = 24 * 3600 * 1000;
+const MAX_CHAINS = 100_000;
+
+interface Chain {
+  case: EmulatorCase;
+  created: number;
+  polls: number;
+  /** the fields of the original REQUEST, for filling the final answer */
+  request: SmevMessage;
+}
+
+/**
+ * An emulated provider answering from case folders. Asynchronous chains are kept in memory,
+ * keyed by the MessageId the node stamped on the REQUEST (and by the ticket handed out in ACCEPT).
+ */
+export class EmulatorAdapter implements ProviderAdapter {
+  readonly cases: EmulatorCase[];
+  private readonly chains = new Map<string, Chain>();
+
+  constructor(private readonly service: Service, casesDir: string) {
+    this.cases = loadCases(join(service.dir, casesDir));
+  }
+
+  async call(c: ProviderCall): Promise<ProviderAnswer> {
+    const p = parseEnvelope(c.bytes);
+    try {
+      const roots: Roots = { Message: p.messageElement, AppData: p.appDataElement };
+      const req = p.envelope.message ?? {};
+      const mode = c.operation.mode;
+      const isPoll = mode === 'async-get' || (mode === 'async' && req.status === 'PING');
+      if (isPoll) return this.poll(c, req, roots);
+      const m = matchCase(this.cases, c.operation.name, roots);
+      if (!m.case) {
+        const text = m.nearMiss
+          ? `no emulated answer matches; closest case "${m.nearMiss.case.name}" differs at ${m.nearMiss.path}: expected "${m.nearMiss.expected}", got ${m.nearMiss.actual === undefined ? 'nothing' : `"${m.nearMiss.actual}"`}`
+          : `no emulated answer is defined for operation ${c.operation.name}`;
+        return this.generated(c, req, 'INVALID', errorAppData(text));
+      }
+      if (mode === 'async-send' || mode === 'async') {
+        this.remember(c.messageId, { case: m.case, created: Date.now(), polls: 0, request: req });
+        if (m.case.accept) return this.answer(m.case.accept, c, req, {});
+        return this.generated(c, req, 'ACCEPT', ticketAppData(c.messageId));
+      }
+      return this.answer(m.case.answer, c, req, {});
+    } finally {
+      p.doc.dispose();
+    }
+  }
+
+  private poll(c: ProviderCall, req: SmevMessage, roots: Roots): ProviderAnswer {
+    const keys = [req.originRequestIdRef, req.requestIdRef, ...appDataTexts(roots)].filter((k): k is string => !!k);
+    const key = keys.find((k) => this.chains.has(k.toUpperCase()));
+    const chain = key ? this.chains.get(key.toUpperCase()) : undefined;
+    if (!chain) return this.generated(c, req, 'INVALID', errorAppData(UNKNOWN_CHAIN));
+    const origin = key!.toUpperCase();
+    const waitMs = chain.case.processSeconds * 1000 - (Date.now() - chain.created);
+    if (chain.polls < chain.case.processPolls || waitMs > 0) {
+      chain.polls++;
+      return this.generated(c, req, 'PROCESS', ticketAppData(origin), origin);
+    }
+    return this.answer(chain.case.answer, c, req, { originRequestIdRef: origin });
+  }
+
+  private remember(id: string, chain: Chain): void {
+    if (this.chains.size >= MAX_CHAINS) {
+      const now = Date.now();
+      for (const [k, v] of this.chains) if (now - v.created > CHAIN_TTL_MS) this.chains.delete(k);
+      if (this.chains.size >= MAX_CHAINS) this.chains.delete(this.chains.keys().next().value!);
+    }
+    this.chains.set(id.toUpperCase(), chain);
+  }
+
+  private fill(c: ProviderCall, req: SmevMessage, origin?: string): Fill {
+    return {
+      sender: req.recipient ?? { code: this.service.def.provider.mnemonic, name: this.service.def.provider.name },
+      recipient: req.sender,
+      originator: req.originator,
+      exchangeType: req.exchangeType,
+      requestIdRef: c.messageId,
+      originRequestIdRef: origin ?? req.originRequestIdRef ?? c.messageId,
+      testMsg: req.testMsg,
+    };
+  }
+
+  private answer(template: Buffer, c: ProviderCall, req: SmevMessage, o: { originRequestIdRef?: string }): ProviderAnswer {
+    return { status: 200, bytes: fillAnswer(template, this.fill(c, req, o.originRequestIdRef)), contentType: XML };
+  }
+
+  private generated(c: ProviderCall, req: SmevMessage, status: string, appData: string, origin?: string): ProviderAnswer {
+    const output = c.operation.output ?? c.operation.input!;
+    const bytes = skeleton({
+      output,
+      smevNamespace: c.request.smevNamespace!,
+      status,
+      typeCode: req.typeCode,
+      serviceName: req.serviceName,
+      appData,
+    });
+    return { status: 200, bytes: fillAnswer(bytes, this.fill(c, req, origin)), contentType: XML };
+  }
+}
+
+/** Short text values in AppData (a ticket a consumer quotes back), at most a few levels deep. */
+function appDataTexts(roots: Roots): string[] {
+  const out: string[] = [];
+  const walk = (el: NonNullable<Roots['AppData']>, depth: number) => {
+    let hasChild = false;
+    for (let n = el.firstChild; n; n = n.next) {
+      if ('attrs' in n) {
+        hasChild = true;
+        if (depth < 4 && out.length < 50) walk(n as typeof el, depth + 1);
+      }
+    }
+    if (!hasChild) {
+      const t = el.content.trim();
+      if (t && t.length <= 64) out.push(t);
+    }
+  };
+  if (roots.AppData) walk(roots.AppData, 0);
+  return out;
+}

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+
+/** The schema of a SID's service.yaml (docs/registry.md). */
+const operationSchema = z.strictObject({
+  mode: z.enum(['sync', 'async', 'async-send', 'async-get']),
+});
+
+const httpAdapter = z.strictObject({
+  type: z.literal('http'),
+  url: z.url({ protocol: /^https?$/ }),
+  connectTimeoutMs: z.number().int().positive().default(5000),
+  readTimeoutMs: z.number().int().positive().default(30000),
+  maxAnswerBytes: z.number().int().positive().default(16 * 1024 * 1024),
+});
+
+const emulatorAdapter = z.strictObject({
+  type: z.literal('emulator'),
+  cases: z.string().min(1).default('emulator'),
+});
+
+export const definitionSchema = z.strictObject({
+  sid: z.string().regex(/^SID\d{7}$/, 'must be SID followed by 7 digits, e.g. SID0003623'),
+  title: z.string().optional(),
+  service: z.strictObject({
+    mnemonic: z.string().min(1),
+    version: z.string().regex(/^[\w.-]+$/, 'letters, digits, dot, dash'),
+  }),
+  provider: z.strictObject({
+    mnemonic: z.string().min(1),
+    name: z.string().min(1),
+  }),
+  contour: z.enum(['test', 'productive']).default('test'),
+  wsdl: z.string().min(1).optional(),
+  operations: z.record(z.string(), operationSchema).default({}),
+  locations: z.record(z.string(), z.string()).default({}),
+  adapter: z.discriminatedUnion('type', [httpAdapter, emulatorAdapter]),
+});
+
+export type ServiceDefinition = z.infer<typeof definitionSchema>;
+export type ExchangeMode = ServiceDefinition['operations'][string]['mode'];
+export type AdapterSettings = ServiceDefinition['adapter'];
+
+/** zod issues as `field: reason` lines. */
+export function describeIssues(error: z.ZodError): string[] {
+  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+}

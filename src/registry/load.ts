@@ -1,0 +1,123 @@
+import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { definitionSchema, describeIssues, type ServiceDefinition, type ExchangeMode } from './definition';
+import { loadBundle, type Bundle } from './bundle';
+import { readWsdlModel, qkey, type WsdlModel, type WsdlOperation } from './wsdl-model';
+
+export interface Operation extends WsdlOperation {
+  mode: ExchangeMode;
+}
+
+export interface Service {
+  sid: string;
+  def: ServiceDefinition;
+  /** the SID's folder */
+  dir: string;
+  bundle: Bundle;
+  wsdl: WsdlModel;
+  operations: Operation[];
+  byInput: Map<string, Operation>;
+}
+
+export interface Problem {
+  file: string;
+  field?: string;
+  reason: string;
+}
+
+export interface RegistryLoad {
+  services: Map<string, Service>;
+  /** broken SIDs: each stops the start unless broken SIDs are skipped */
+  errors: Problem[];
+  /** served anyway: imports the folder does not hold, and the like */
+  warnings: Problem[];
+}
+
+export const DEFINITION_FILE = 'service.yaml';
+
+/** Load every `<dir>/<folder>/service.yaml`. Never throws on a broken definition: it reports it. */
+export function loadRegistry(dir: string): RegistryLoad {
+  const result: RegistryLoad = { services: new Map(), errors: [], warnings: [] };
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    result.errors.push({ file: dir, reason: 'the services folder does not exist' });
+    return result;
+  }
+  const folders = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  for (const folder of folders) {
+    const sidDir = join(dir, folder);
+    if (!existsSync(join(sidDir, DEFINITION_FILE))) continue;
+    const problems: Problem[] = [];
+    const service = loadService(sidDir, problems, result.warnings);
+    const label = (p: Problem) => ({ ...p, file: relative(process.cwd(), join(sidDir, p.file)) || p.file });
+    if (service && result.services.has(service.sid)) {
+      problems.push({ file: DEFINITION_FILE, field: 'sid', reason: `${service.sid} is already defined in ${result.services.get(service.sid)!.dir}` });
+    }
+    if (problems.length || !service) result.errors.push(...problems.map(label));
+    else result.services.set(service.sid, service);
+  }
+  return result;
+}
+
+export function loadService(sidDir: string, errors: Problem[], warnings: Problem[]): Service | undefined {
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(join(sidDir, DEFINITION_FILE), 'utf8'));
+  } catch (e) {
+    errors.push({ file: DEFINITION_FILE, reason: `not valid YAML: ${(e as Error).message.split('\n')[0]}` });
+    return undefined;
+  }
+  const parsed = definitionSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const line of describeIssues(parsed.error)) {
+      const i = line.indexOf(': ');
+      errors.push({ file: DEFINITION_FILE, field: line.slice(0, i), reason: line.slice(i + 2) });
+    }
+    return undefined;
+  }
+  const def = parsed.data;
+  const wsdlRel = def.wsdl ?? soleWsdl(sidDir);
+  if (!wsdlRel) {
+    errors.push({ file: DEFINITION_FILE, field: 'wsdl', reason: 'not set, and the folder does not hold exactly one .wsdl at its top level' });
+    return undefined;
+  }
+  if (!existsSync(join(sidDir, wsdlRel))) {
+    errors.push({ file: DEFINITION_FILE, field: 'wsdl', reason: `${wsdlRel} does not exist in the folder` });
+    return undefined;
+  }
+  const bundle = loadBundle(sidDir, wsdlRel, def.locations);
+  for (const e of bundle.errors) errors.push({ file: e.file, reason: e.reason });
+  for (const m of bundle.missing) warnings.push({ file: join(sidDir, m.file), reason: `imports ${m.location}, which the folder does not hold: served as it is` });
+  if (errors.length) return undefined;
+
+  let wsdl: WsdlModel;
+  try {
+    wsdl = readWsdlModel(bundle);
+  } catch (e) {
+    errors.push({ file: wsdlRel, reason: (e as Error).message });
+    return undefined;
+  }
+  const names = new Set(wsdl.operations.map((o) => o.name));
+  for (const name of Object.keys(def.operations)) {
+    if (!names.has(name)) errors.push({ file: DEFINITION_FILE, field: `operations.${name}`, reason: `the WSDL has no operation ${name} (it has: ${[...names].join(', ')})` });
+  }
+  if (def.adapter.type === 'emulator' && !existsSync(join(sidDir, def.adapter.cases))) {
+    errors.push({ file: DEFINITION_FILE, field: 'adapter.cases', reason: `folder ${def.adapter.cases} does not exist` });
+  }
+  const operations: Operation[] = wsdl.operations.map((o) => ({ ...o, mode: def.operations[o.name]?.mode ?? 'sync' }));
+  const byInput = new Map<string, Operation>();
+  for (const op of operations) {
+    if (!op.input) {
+      warnings.push({ file: join(sidDir, wsdlRel), reason: `operation ${op.name} has no input element: it cannot be called` });
+      continue;
+    }
+    byInput.set(qkey(op.input), op);
+  }
+  if (errors.length) return undefined;
+  return { sid: def.sid, def, dir: sidDir, bundle, wsdl, operations, byInput };
+}
+
+function soleWsdl(dir: string): string | undefined {
+  const wsdls = readdirSync(dir).filter((f) => f.toLowerCase().endsWith('.wsdl'));
+  return wsdls.length === 1 ? wsdls[0] : undefined;
+}

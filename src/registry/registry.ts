@@ -1,0 +1,64 @@
+import type { Service, Problem } from './load';
+import { loadRegistry } from './load';
+import { createAdapter } from '../providers';
+import type { ProviderAdapter } from '../providers/adapter';
+
+export class RegistryError extends Error {
+  constructor(readonly problems: Problem[]) {
+    super(`the service registry is broken:\n${problems.map(formatProblem).join('\n')}`);
+  }
+}
+
+export function formatProblem(p: Problem): string {
+  return `  ${p.file}: ${p.field ? `${p.field}: ` : ''}${p.reason}`;
+}
+
+export interface ServiceEntry {
+  service: Service;
+  adapter: ProviderAdapter;
+}
+
+/** The services in force: a SID's definition, bundle and provider adapter. */
+export class Registry {
+  private entries = new Map<string, ServiceEntry>();
+  warnings: Problem[] = [];
+  skipped: Problem[] = [];
+
+  constructor(readonly dir: string) {}
+
+  /** Load (or reload) the folder. Broken SIDs throw RegistryError unless skipBroken. */
+  load(opts: { skipBroken: boolean }): void {
+    const r = loadRegistry(this.dir);
+    const errors = [...r.errors];
+    const next = new Map<string, ServiceEntry>();
+    for (const service of r.services.values()) {
+      try {
+        next.set(service.sid, { service, adapter: createAdapter(service) });
+      } catch (e) {
+        errors.push({ file: service.dir, field: 'adapter', reason: (e as Error).message });
+      }
+    }
+    if (errors.length && !opts.skipBroken) throw new RegistryError(errors);
+    const old = this.entries;
+    this.entries = next;
+    this.warnings = r.warnings;
+    this.skipped = errors;
+    for (const e of old.values()) void e.adapter.close?.();
+  }
+
+  get(sid: string): Service | undefined {
+    return this.entries.get(sid)?.service;
+  }
+
+  adapter(sid: string): ProviderAdapter | undefined {
+    return this.entries.get(sid)?.adapter;
+  }
+
+  list(): ServiceEntry[] {
+    return [...this.entries.values()].sort((a, b) => a.service.sid.localeCompare(b.service.sid));
+  }
+
+  async close(): Promise<void> {
+    for (const e of this.entries.values()) await e.adapter.close?.();
+  }
+}
