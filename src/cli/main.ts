@@ -5,6 +5,7 @@ import { startGateway } from '../gateway';
 import { RegistryError, formatProblem } from '../registry/registry';
 import { loadXml } from '../xml/libxml';
 import { loadRegistry } from '../registry/load';
+import { addService } from '../registry/add';
 
 const USAGE = `smev2-gateway: a SOAP gateway that emulates the SMEV 2 bus
 
@@ -12,6 +13,8 @@ Usage:
   smev2-gateway start [--port N] [--host H] [--base-url URL] [--services DIR] [--db URL] [--skip-broken]
   smev2-gateway services list [--services DIR]
   smev2-gateway services check [DIR]
+  smev2-gateway services add BUNDLE_DIR --sid SID [--wsdl FILE] [--services DIR] [--mnemonic M]
+                [--version V] [--provider MNEMONIC] [--provider-name NAME] [--upstream URL] [--title T]
 
 Options:
   --port N            port to listen on (env SMEV2_PORT; default 7777)
@@ -34,6 +37,8 @@ export async function main(argv: string[]): Promise<number> {
         port: { type: 'string' }, host: { type: 'string' }, 'base-url': { type: 'string' },
         services: { type: 'string' }, db: { type: 'string' }, 'skip-broken': { type: 'boolean' },
         'max-request-bytes': { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        sid: { type: 'string' }, wsdl: { type: 'string' }, mnemonic: { type: 'string' }, version: { type: 'string' },
+        provider: { type: 'string' }, 'provider-name': { type: 'string' }, upstream: { type: 'string' }, title: { type: 'string' },
       },
     });
   } catch (e) {
@@ -41,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const [cmd, sub, arg] = parsed.positionals;
-  const flags = parsed.values as Flags & { help?: boolean };
+  const flags = parsed.values as Flags & AddFlags & { help?: boolean };
   if (flags.help || !cmd) {
     process.stdout.write(USAGE);
     return cmd || flags.help ? 0 : 2;
@@ -49,6 +54,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (cmd === 'start') return await start(flags);
     if (cmd === 'services' && sub === 'list') return await servicesList(flags);
+    if (cmd === 'services' && sub === 'add') return await servicesAdd(arg, flags);
     if (cmd === 'services' && sub === 'check') return await servicesCheck(arg ?? flags.services ?? loadConfig(flags).servicesDir);
   } catch (e) {
     process.stderr.write(`error: ${(e as Error).message}\n`);
@@ -110,6 +116,26 @@ async function servicesCheck(dir: string): Promise<number> {
   for (const e of r.errors) process.stdout.write(`error   ${e.file}: ${e.field ? `${e.field}: ` : ''}${e.reason}\n`);
   process.stdout.write(`\n${r.services.size} service(s) ok, ${r.errors.length} error(s), ${r.warnings.length} warning(s)\n`);
   return r.errors.length ? 1 : 0;
+}
+
+interface AddFlags {
+  sid?: string; wsdl?: string; mnemonic?: string; version?: string; provider?: string;
+  'provider-name'?: string; upstream?: string; title?: string;
+}
+
+async function servicesAdd(bundle: string | undefined, flags: Flags & AddFlags): Promise<number> {
+  if (!bundle || !flags.sid) {
+    process.stderr.write('usage: smev2-gateway services add BUNDLE_DIR --sid SID0000000 [--wsdl FILE] ...\n');
+    return 2;
+  }
+  await loadXml();
+  const config = loadConfig(flags);
+  const dir = addService({
+    bundle, servicesDir: config.servicesDir, sid: flags.sid, wsdl: flags.wsdl, mnemonic: flags.mnemonic, version: flags.version,
+    provider: flags.provider, providerName: flags['provider-name'], upstream: flags.upstream, title: flags.title,
+  });
+  process.stdout.write(`registered ${flags.sid} in ${dir}\nedit ${dir}/service.yaml (operation modes, provider), then: smev2-gateway services check ${config.servicesDir}\n`);
+  return servicesCheck(config.servicesDir);
 }
 
 function printTable(head: string[], rows: string[][]): void {

@@ -28,6 +28,8 @@ export interface Bundle {
   missing: { file: string; location: string }[];
   /** hard errors (a file that does not parse, an import that leaves the folder) */
   errors: { file: string; reason: string }[];
+  /** served anyway, worth telling (a wrong encoding declaration) */
+  warnings: { file: string; reason: string }[];
 }
 
 const IMPORT_XPATH = '//wsdl:import[@location] | //xsd:import[@schemaLocation] | //xsd:include[@schemaLocation] | //xsd:redefine[@schemaLocation]';
@@ -35,7 +37,7 @@ const NSMAP = { wsdl: NS.wsdl, xsd: NS.xsd };
 
 /** Load a WSDL bundle: the main file and everything it imports, transitively, within `root`. */
 export function loadBundle(root: string, main: string, locations: Record<string, string>): Bundle {
-  const bundle: Bundle = { root, main, files: new Map(), missing: [], errors: [] };
+  const bundle: Bundle = { root, main, files: new Map(), missing: [], errors: [], warnings: [] };
   const queue = [toRel(main)];
   while (queue.length) {
     const rel = queue.shift()!;
@@ -50,7 +52,7 @@ export function loadBundle(root: string, main: string, locations: Record<string,
     }
     let doc: XmlDocument;
     try {
-      doc = parseLocal(bytes, abs);
+      doc = parseLocal(bytes, abs, (w) => bundle.warnings.push({ file: rel, reason: w }));
     } catch (e) {
       bundle.errors.push({ file: rel, reason: `not well-formed XML: ${(e as Error).message}` });
       bundle.files.set(rel, { rel, kind: 'other', bytes, refs: [] });

@@ -87,6 +87,7 @@ export function loadService(sidDir: string, errors: Problem[], warnings: Problem
   }
   const bundle = loadBundle(sidDir, wsdlRel, def.locations);
   for (const e of bundle.errors) errors.push({ file: e.file, reason: e.reason });
+  for (const w of bundle.warnings) warnings.push({ file: join(sidDir, w.file), reason: w.reason });
   for (const m of bundle.missing) warnings.push({ file: join(sidDir, m.file), reason: `imports ${m.location}, which the folder does not hold: served as it is` });
   if (errors.length) return undefined;
 

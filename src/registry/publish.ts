@@ -29,7 +29,7 @@ export function publishFile(service: Service, rel: string, base: string, version
   if (hit) return hit;
   if (file.kind === 'other') return file.bytes;
 
-  const doc = parseLocal(file.bytes);
+  const doc = parseLocal(file.bytes, undefined, () => undefined);
   try {
     const targets = new Map(file.refs.filter((r) => r.target).map((r) => [r.value, r.target!]));
     const imports = doc.find(

@@ -37,7 +37,7 @@ export function readWsdlModel(bundle: Bundle): WsdlModel {
 
   const wsdlFiles = [...bundle.files.values()].filter((f) => f.kind === 'wsdl');
   for (const file of wsdlFiles) {
-    const doc = parseLocal(file.bytes);
+    const doc = parseLocal(file.bytes, undefined, () => undefined);
     try {
       const defs = doc.root;
       const tns = attrValue(defs, 'targetNamespace') ?? '';

@@ -24,17 +24,37 @@ export function parseUntrusted(raw: Buffer): XmlDocument {
   }
 }
 
-/** Parse a trusted local file's bytes (WSDL, XSD, fixtures): DTDs allowed but never loaded. */
-export function parseLocal(raw: Buffer, url?: string): XmlDocument {
-  const { XmlDocument, XmlParseError } = xml();
+/**
+ * Parse a trusted local file's bytes (WSDL, XSD, fixtures): DTDs allowed but never loaded.
+ * Published bundles sometimes declare windows-1251 over UTF-8 bytes; such a file is read as
+ * UTF-8 and `onWarning` is told.
+ */
+export function parseLocal(raw: Buffer, url?: string, onWarning?: (w: string) => void): XmlDocument {
+  const { XmlDocument, XmlParseError, ParseOption } = xml();
   try {
     return XmlDocument.fromBuffer(raw, { option: safeParseOptions(), url });
   } catch (e) {
+    if (e instanceof XmlParseError && /encoding/i.test(e.message) && isUtf8(raw)) {
+      const doc = XmlDocument.fromBuffer(raw, { option: safeParseOptions() | ParseOption.XML_PARSE_IGNORE_ENC, url });
+      const declared = /^<\?xml[^>]*encoding=["']([^"']+)/.exec(raw.subarray(0, 200).toString('latin1'))?.[1];
+      onWarning?.(`declares encoding ${declared ?? '(unknown)'} but its bytes are UTF-8: read as UTF-8`);
+      return doc;
+    }
     if (e instanceof XmlParseError) {
       const d = e.details?.[0];
       throw new XmlSyntaxError(d ? `line ${d.line}: ${d.message.trim()}` : e.message, d?.line, d?.col);
     }
     throw e;
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+function isUtf8(raw: Buffer): boolean {
+  try {
+    utf8.decode(raw);
+    return true;
+  } catch {
+    return false;
   }
 }
 

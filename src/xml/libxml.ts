@@ -23,5 +23,5 @@ export function xml(): Lib {
  */
 export function safeParseOptions(): number {
   const { ParseOption: P } = xml();
-  return P.XML_PARSE_NO_XXE | P.XML_PARSE_NONET | P.XML_PARSE_NOERROR | P.XML_PARSE_NOWARNING;
+  return P.XML_PARSE_NO_XXE | P.XML_PARSE_NONET;
 }

@@ -1,0 +1,75 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from './paths';
+
+export interface GatewayProcess {
+  url: string;
+  port: number;
+  db: string;
+  child: ChildProcess;
+  logs: () => string;
+  stop: () => Promise<number | null>;
+  alive: () => boolean;
+}
+
+/** Start the real gateway process (the built CLI) on a free port with a fresh SQLite journal. */
+export async function startGateway(opts: { services?: string; args?: string[]; env?: Record<string, string> } = {}): Promise<GatewayProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'smev2-gw-'));
+  const db = join(dir, 'journal.sqlite');
+  const args = ['bin/smev2-gateway.js', 'start', '--port', '0', '--host', '127.0.0.1', '--db', `sqlite:${db}`,
+    '--services', opts.services ?? join(ROOT, 'wsdl'), ...(opts.args ?? [])];
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'info', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (c) => (out += c));
+  child.stderr!.on('data', (c) => (out += c));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway did not start in 30 s:\n${out}`)), 30000);
+    const onData = () => {
+      const m = /"port":(\d+).*"msg":"gateway listening"/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`gateway exited with ${code}:\n${out}`));
+    });
+  });
+  let exited = false;
+  let exitCode: number | null = null;
+  const exitP = new Promise<void>((r) => child.once('exit', (c) => { exited = true; exitCode = c; r(); }));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    db,
+    child,
+    logs: () => out,
+    alive: () => !exited,
+    async stop() {
+      if (!exited) child.kill('SIGTERM');
+      await exitP;
+      return exitCode;
+    },
+  };
+}
+
+/** Run the CLI to completion. */
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/smev2-gateway.js', ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export async function post(url: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+  const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'text/xml; charset=utf-8', ...headers } });
+  return { status: res.status, text: await res.text() };
+}
