@@ -89,11 +89,6 @@ export const FAULTS = {
     text: 'Internal gateway error ({ref}); the message was journaled',
     when: 'a bug: anything the other entries do not cover',
   },
-  overloaded: {
-    code: 'GW-9001', faultcode: 'Server', http: 503,
-    text: 'The gateway is busy: {inFlight} messages in work, try again later',
-    when: 'more messages are in work than the configured bound',
-  },
 } as const satisfies Record<string, FaultSpec>;
 
 export type FaultName = keyof typeof FAULTS;
