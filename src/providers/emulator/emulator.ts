@@ -15,10 +15,10 @@ const MAX_CHAINS = 100_000;
 
 interface Chain {
   case: EmulatorCase;
+  /** the node MessageId of the REQUEST that opened the chain */
+  origin: string;
   created: number;
   polls: number;
-  /** the fields of the original REQUEST, for filling the final answer */
-  request: SmevMessage;
 }
 
 /**
@@ -28,9 +28,20 @@ interface Chain {
 export class EmulatorAdapter implements ProviderAdapter {
   readonly cases: EmulatorCase[];
   private readonly chains = new Map<string, Chain>();
+  /** tickets written in a case's accept.xml: a PING quoting one finds the latest chain of that case */
+  private readonly acceptTickets = new Map<EmulatorCase, string[]>();
 
   constructor(private readonly service: Service, casesDir: string) {
     this.cases = loadCases(join(service.dir, casesDir));
+    for (const c of this.cases) {
+      if (!c.accept) continue;
+      const p = parseEnvelope(c.accept);
+      try {
+        this.acceptTickets.set(c, appDataTexts({ AppData: p.appDataElement }).filter(looksLikeTicket));
+      } finally {
+        p.doc.dispose();
+      }
+    }
   }
 
   async call(c: ProviderCall): Promise<ProviderAnswer> {
@@ -49,7 +60,8 @@ export class EmulatorAdapter implements ProviderAdapter {
         return this.generated(c, req, 'INVALID', errorAppData(text));
       }
       if (mode === 'async-send' || mode === 'async') {
-        this.remember(c.messageId, { case: m.case, created: Date.now(), polls: 0, request: req });
+        const chain = { case: m.case, origin: c.messageId, created: Date.now(), polls: 0 };
+        for (const id of [c.messageId, ...(this.acceptTickets.get(m.case) ?? [])]) this.remember(id, chain);
         if (m.case.accept) return this.answer(m.case.accept, c, req, {});
         return this.generated(c, req, 'ACCEPT', ticketAppData(c.messageId));
       }
@@ -64,7 +76,7 @@ export class EmulatorAdapter implements ProviderAdapter {
     const key = keys.find((k) => this.chains.has(k.toUpperCase()));
     const chain = key ? this.chains.get(key.toUpperCase()) : undefined;
     if (!chain) return this.generated(c, req, 'INVALID', errorAppData(UNKNOWN_CHAIN));
-    const origin = key!.toUpperCase();
+    const origin = chain.origin;
     const waitMs = chain.case.processSeconds * 1000 - (Date.now() - chain.created);
     if (chain.polls < chain.case.processPolls || waitMs > 0) {
       chain.polls++;
@@ -110,6 +122,11 @@ export class EmulatorAdapter implements ProviderAdapter {
     });
     return { status: 200, bytes: fillAnswer(bytes, this.fill(c, req, origin)), contentType: XML };
   }
+}
+
+/** A registration number or id rather than a code or a word: six or more characters, a digit among them. */
+function looksLikeTicket(s: string): boolean {
+  return s.length >= 6 && /\d/.test(s);
 }
 
 /** Short text values in AppData (a ticket a consumer quotes back), at most a few levels deep. */
