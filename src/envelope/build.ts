@@ -47,7 +47,7 @@ export function nodeHeaderXml(f: NodeHeaderFields): string {
  * Put a header block into the envelope's soap:Header, byte-exact everywhere else.
  * `replace(qname-local)` picks existing header children to drop (e.g. an older smev:Header).
  */
-export function withHeaderBlock(raw: Buffer, block: string, replace?: (index: number) => boolean): Buffer {
+export function withHeaderBlock(raw: Buffer, block: string, replace?: (index: number) => boolean, atStart = false): Buffer {
   const layout = scanEnvelope(raw);
   const blockBuf = Buffer.from(block, 'utf8');
   const env = layout.envelope;
@@ -71,6 +71,11 @@ export function withHeaderBlock(raw: Buffer, block: string, replace?: (index: nu
       at = child.end;
     }
   });
+  if (atStart) {
+    // the block goes first, right after <soap:Header ...>
+    const rest = Buffer.concat([...parts, raw.subarray(at)]);
+    return Buffer.concat([rest.subarray(0, h.startTagEnd), blockBuf, rest.subarray(h.startTagEnd)]);
+  }
   parts.push(raw.subarray(at, h.endTagStart), blockBuf, raw.subarray(h.endTagStart));
   return Buffer.concat(parts);
 }

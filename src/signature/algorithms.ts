@@ -1,0 +1,55 @@
+import { createHash, createSign, createVerify } from 'node:crypto';
+import type { PublicKey, PrivateKey } from './keys';
+
+/**
+ * XMLDSig algorithms, each registered under every URI it is known by (PROTOCOL.md §3).
+ * A digest hashes canonical bytes; a signature algorithm signs or verifies canonical SignedInfo.
+ */
+export interface DigestAlgorithm {
+  name: string;
+  digest(data: Uint8Array): Buffer;
+}
+
+export interface SignatureAlgorithm {
+  name: string;
+  /** the digest URI a signer pairs with it by default */
+  digestUri: string;
+  keyKind: PublicKey['kind'];
+  verify(key: PublicKey, data: Buffer, signature: Buffer): boolean;
+  sign(key: PrivateKey, data: Buffer): Buffer;
+}
+
+export const DIGESTS = new Map<string, DigestAlgorithm>();
+export const SIGNATURES = new Map<string, SignatureAlgorithm>();
+
+export function registerDigest(uris: string[], alg: DigestAlgorithm): void {
+  for (const u of uris) DIGESTS.set(u, alg);
+}
+
+export function registerSignature(uris: string[], alg: SignatureAlgorithm): void {
+  for (const u of uris) SIGNATURES.set(u, alg);
+}
+
+export const URI = {
+  sha1: 'http://www.w3.org/2000/09/xmldsig#sha1',
+  sha256: 'http://www.w3.org/2001/04/xmlenc#sha256',
+  rsaSha1: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1',
+  rsaSha256: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+} as const;
+
+const nodeDigest = (name: string): DigestAlgorithm => ({ name, digest: (d) => createHash(name).update(d).digest() });
+registerDigest([URI.sha1], nodeDigest('sha1'));
+registerDigest([URI.sha256], nodeDigest('sha256'));
+
+const rsa = (hash: string, digestUri: string): SignatureAlgorithm => ({
+  name: `RSA-${hash.toUpperCase()}`,
+  digestUri,
+  keyKind: 'rsa',
+  verify: (key, data, signature) => key.kind === 'rsa' && createVerify(hash).update(data).verify(key.key, signature),
+  sign: (key, data) => {
+    if (key.kind !== 'rsa') throw new Error('an RSA signature needs an RSA key');
+    return createSign(hash).update(data).sign(key.key);
+  },
+});
+registerSignature([URI.rsaSha256], rsa('sha256', URI.sha256));
+registerSignature([URI.rsaSha1], rsa('sha1', URI.sha1));

@@ -1,0 +1,42 @@
+import { xml, type XmlElement } from '../xml/libxml';
+
+export const C14N = {
+  exclusive: 'http://www.w3.org/2001/10/xml-exc-c14n#',
+  exclusiveWithComments: 'http://www.w3.org/2001/10/xml-exc-c14n#WithComments',
+  inclusive: 'http://www.w3.org/TR/2001/REC-xml-c14n-20010315',
+  inclusiveWithComments: 'http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments',
+  enveloped: 'http://www.w3.org/2000/09/xmldsig#enveloped-signature',
+} as const;
+
+export interface C14nSpec {
+  algorithm: string;
+  inclusivePrefixes?: string[];
+}
+
+/** Collects canonical bytes; hashing callers pass their own sink. */
+export type Sink = (chunk: Uint8Array) => void;
+
+export function isC14nAlgorithm(uri: string): boolean {
+  return uri === C14N.exclusive || uri === C14N.exclusiveWithComments || uri === C14N.inclusive || uri === C14N.inclusiveWithComments;
+}
+
+/**
+ * Canonicalize an element (a signed Body, smev:Header or SignedInfo) in its document's context.
+ * The enveloped-signature transform needs nothing here: a SMEV Signature sits in a Security
+ * header, never inside the Body or smev:Header it signs (the verifier refuses one that does).
+ */
+export function canonicalize(el: XmlElement, spec: C14nSpec, sink: Sink): void {
+  const { XmlC14NMode } = xml();
+  const exclusive = spec.algorithm === C14N.exclusive || spec.algorithm === C14N.exclusiveWithComments;
+  const withComments = spec.algorithm.endsWith('#WithComments');
+  const mode = exclusive ? XmlC14NMode.XML_C14N_EXCLUSIVE_1_0 : XmlC14NMode.XML_C14N_1_0;
+  const handler = { write: (b: Uint8Array) => { sink(b); return b.length; }, close: () => true };
+  const inclusiveNamespacePrefixes = exclusive && spec.inclusivePrefixes?.length ? spec.inclusivePrefixes : undefined;
+  el.canonicalize(handler, { mode, withComments, inclusiveNamespacePrefixes });
+}
+
+export function canonicalBytes(el: XmlElement, spec: C14nSpec): Buffer {
+  const chunks: Buffer[] = [];
+  canonicalize(el, spec, (c) => chunks.push(Buffer.from(c)));
+  return Buffer.concat(chunks);
+}

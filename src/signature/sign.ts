@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import { parseEnvelope } from '../envelope/parse';
+import { withHeaderBlock, escapeXml } from '../envelope/build';
+import { NS, ACTOR, revisionOf } from '../envelope/ns';
+import { attrValue, childElements, firstChildElement } from '../xml/dom';
+import { canonicalBytes, C14N } from './c14n';
+import { DIGESTS, SIGNATURES } from './algorithms';
+import type { PrivateKey } from './keys';
+
+export interface Signer {
+  key: PrivateKey;
+  /** DER of the signer's certificate */
+  certificate: Buffer;
+  signatureUri: string;
+  digestUri?: string;
+}
+
+const TOKEN_ENCODING = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary';
+const TOKEN_TYPE = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3';
+
+/**
+ * Add a wsse:Security block for `actor` signing the Body (and, for the node, the smev:Header)
+ * with exclusive c14n. Every other byte stays as it is; an existing block of the same actor is
+ * replaced. The Body must carry an id (wsu:Id or Id): the sender's signature already needs one.
+ */
+export function signEnvelope(raw: Buffer, actor: string, signer: Signer, opts: { header: boolean }): Buffer {
+  const alg = SIGNATURES.get(signer.signatureUri);
+  if (!alg) throw new Error(`unsupported signature algorithm ${signer.signatureUri}`);
+  const digestUri = signer.digestUri ?? alg.digestUri;
+  const digest = DIGESTS.get(digestUri);
+  if (!digest) throw new Error(`unsupported digest algorithm ${digestUri}`);
+
+  const p = parseEnvelope(raw);
+  let replaceIndexes: Set<number>;
+  const refs: { id: string; value: string }[] = [];
+  try {
+    const header = firstChildElement(p.doc.root, NS.soap, 'Header');
+    const blocks = header ? [...childElements(header)] : [];
+    replaceIndexes = new Set(blocks.flatMap((b, i) =>
+      b.namespaceUri === NS.wsse && b.name === 'Security' && (attrValue(b, 'actor', NS.soap) ?? '') === actor ? [i] : []));
+    const bodyId = attrValue(p.body, 'Id', NS.wsu) ?? attrValue(p.body, 'Id');
+    if (!bodyId) throw new Error('the soap:Body has no wsu:Id to sign by');
+    const spec = { algorithm: C14N.exclusive };
+    if (opts.header) {
+      const smevHeader = blocks.find((b) => b.name === 'Header' && revisionOf(b.namespaceUri));
+      const headerId = smevHeader && attrValue(smevHeader, 'Id', NS.wsu);
+      if (!smevHeader || !headerId) throw new Error('no smev:Header with a wsu:Id to sign');
+      refs.push({ id: headerId, value: digest.digest(canonicalBytes(smevHeader, spec)).toString('base64') });
+    }
+    refs.push({ id: bodyId, value: digest.digest(canonicalBytes(p.body, spec)).toString('base64') });
+  } finally {
+    p.doc.dispose();
+  }
+
+  const signedInfo =
+    `<ds:SignedInfo xmlns:ds="${NS.ds}">` +
+    `<ds:CanonicalizationMethod Algorithm="${C14N.exclusive}"></ds:CanonicalizationMethod>` +
+    `<ds:SignatureMethod Algorithm="${escapeXml(signer.signatureUri)}"></ds:SignatureMethod>` +
+    refs.map((r) =>
+      `<ds:Reference URI="#${escapeXml(r.id)}"><ds:Transforms><ds:Transform Algorithm="${C14N.exclusive}"></ds:Transform></ds:Transforms>` +
+      `<ds:DigestMethod Algorithm="${escapeXml(digestUri)}"></ds:DigestMethod><ds:DigestValue>${r.value}</ds:DigestValue></ds:Reference>`).join('') +
+    `</ds:SignedInfo>`;
+  // Written in canonical form: exclusive c14n of it in the final document gives these very bytes
+  // (it uses only the ds prefix, which it declares itself).
+  const signatureValue = alg.sign(signer.key, Buffer.from(signedInfo, 'utf8')).toString('base64');
+  const tokenId = `${actor === ACTOR.recipient ? 'NodeCertificate' : 'SenderCertificate'}-${randomUUID()}`;
+  const block =
+    `<wsse:Security xmlns:wsse="${NS.wsse}" xmlns:wsu="${NS.wsu}" xmlns:soapenv="${NS.soap}" soapenv:actor="${escapeXml(actor)}">` +
+    `<wsse:BinarySecurityToken EncodingType="${TOKEN_ENCODING}" ValueType="${TOKEN_TYPE}" wsu:Id="${tokenId}">${signer.certificate.toString('base64')}</wsse:BinarySecurityToken>` +
+    `<ds:Signature xmlns:ds="${NS.ds}">${signedInfo.replace(` xmlns:ds="${NS.ds}"`, '')}` +
+    `<ds:SignatureValue>${signatureValue}</ds:SignatureValue>` +
+    `<ds:KeyInfo><wsse:SecurityTokenReference><wsse:Reference URI="#${tokenId}" ValueType="${TOKEN_TYPE}"/></wsse:SecurityTokenReference></ds:KeyInfo>` +
+    `</ds:Signature></wsse:Security>`;
+  return withHeaderBlock(raw, block, (i) => replaceIndexes.has(i), true);
+}
