@@ -14,6 +14,12 @@ export interface Config {
   skipBroken: boolean;
   maxRequestBytes: number;
   logLevel: string;
+  /** keys and certificates (the node's, the demo CA's, the demo systems') */
+  keysDir: string;
+  /** the registry of information systems (systems/<MNEMONIC>.yaml) */
+  systemsDir: string;
+  /** judge certificates at this time instead of now (replaying old traffic) */
+  clock?: Date;
 }
 
 export interface Flags {
@@ -25,6 +31,9 @@ export interface Flags {
   'skip-broken'?: boolean;
   'max-request-bytes'?: string;
   'log-level'?: string;
+  keys?: string;
+  systems?: string;
+  clock?: string;
 }
 
 export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): Config {
@@ -46,5 +55,15 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     skipBroken: flags['skip-broken'] ?? env.SMEV2_SKIP_BROKEN === 'true',
     maxRequestBytes: num('--max-request-bytes / SMEV2_MAX_REQUEST_BYTES', flags['max-request-bytes'] ?? env.SMEV2_MAX_REQUEST_BYTES, 64 * 1024 * 1024),
     logLevel: flags['log-level'] ?? env.LOG_LEVEL ?? 'info',
+    keysDir: resolve(flags.keys ?? env.SMEV2_KEYS ?? 'data/keys'),
+    systemsDir: resolve(flags.systems ?? env.SMEV2_SYSTEMS ?? 'systems'),
+    clock: parseClock(flags.clock ?? env.SMEV2_CLOCK),
   };
+}
+
+function parseClock(v: string | undefined): Date | undefined {
+  if (!v) return undefined;
+  const d = new Date(v);
+  if (Number.isNaN(d.getTime())) throw new Error(`--clock / SMEV2_CLOCK must be an ISO date-time, got "${v}"`);
+  return d;
 }

@@ -9,6 +9,7 @@ import { openStore } from './journal/store';
 import { Journal } from './journal/journal';
 import { buildPipeline } from './pipeline/stages';
 import { createApp } from './http/server';
+import { bootstrapTrust, NODE_KEY } from './signature/bootstrap';
 
 export interface RunningGateway {
   server: Server;
@@ -21,14 +22,16 @@ export interface RunningGateway {
 /** Load the registry, open the store, listen. Throws RegistryError on a broken registry. */
 export async function startGateway(config: Config, log: Logger): Promise<RunningGateway> {
   await loadXml();
-  const registry = new Registry(config.servicesDir);
+  const { keys, trust } = bootstrapTrust(config.keysDir, config.systemsDir, log);
+  const registry = new Registry(config.servicesDir, { signerFor: (m) => keys.signer(m) });
   registry.load({ skipBroken: config.skipBroken });
   for (const w of registry.warnings) log.warn({ file: w.file, reason: w.reason }, 'registry warning');
   for (const s of registry.skipped) log.error({ file: s.file, field: s.field, reason: s.reason }, 'broken service skipped');
 
   const store = await openStore(config.database);
   const journal = new Journal(store);
-  const pipeline = buildPipeline({ journal, registry });
+  const clock = config.clock ? () => config.clock! : () => new Date();
+  const pipeline = buildPipeline({ journal, registry, trust, clock, node: keys.signer(NODE_KEY) });
   const app = createApp({
     config, registry, pipeline, log,
     ready: async () => {

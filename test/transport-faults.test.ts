@@ -64,8 +64,14 @@ describe('synchronous proxy over HTTP: answers, faults, journal', () => {
     expect(header).not.toBeNull();
     const body = (s: string) => s.slice(s.indexOf('<soapenv:Body'), s.indexOf('</soapenv:Envelope>'));
     expect(body(fwd)).toBe(body(REQUEST.toString('utf8')));
-    // the only change: the header block, in a soap:Header opened to take it
-    expect(fwd.replace(header![0], '')).toBe(REQUEST.toString('utf8').replace('<soapenv:Header/>', '<soapenv:Header></soapenv:Header>'));
+    // the node's signature block (actor recipient) over the smev:Header and the Body comes first
+    const nodeBlock = /<wsse:Security [^>]*soapenv:actor="http:\/\/smev\.gosuslugi\.ru\/actors\/recipient">[\s\S]*?<\/wsse:Security>/.exec(fwd);
+    expect(nodeBlock).not.toBeNull();
+    const headerId = /wsu:Id="(ID-[0-9a-f-]{36})"/.exec(header![0])![1];
+    expect(nodeBlock![0]).toContain(`<ds:Reference URI="#${headerId}">`);
+    expect(nodeBlock![0]).toContain('<ds:Reference URI="#body">');
+    // the only changes: those two blocks, in a soap:Header opened to take them
+    expect(fwd.replace(header![0], '').replace(nodeBlock![0], '')).toBe(REQUEST.toString('utf8').replace('<soapenv:Header/>', '<soapenv:Header></soapenv:Header>'));
 
     expect(res.text).toContain('<smev:MessageClass>RESPONSE</smev:MessageClass>');
     expect(res.text).toContain(`<smev:RequestIdRef>${header![1]}</smev:RequestIdRef>`);

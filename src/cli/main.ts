@@ -6,6 +6,7 @@ import { RegistryError, formatProblem } from '../registry/registry';
 import { loadXml } from '../xml/libxml';
 import { loadRegistry } from '../registry/load';
 import { addService } from '../registry/add';
+import { TrustError } from '../signature/trust';
 
 const USAGE = `smev2-gateway: a SOAP gateway that emulates the SMEV 2 bus
 
@@ -25,6 +26,9 @@ Options:
   --skip-broken       serve the good SIDs when some definitions are broken (env SMEV2_SKIP_BROKEN=true)
   --max-request-bytes N  largest accepted request (env SMEV2_MAX_REQUEST_BYTES; default 64 MiB)
   --log-level L       trace|debug|info|warn|error (env LOG_LEVEL; default info)
+  --keys DIR          keys and certificates: the node's, the demo CA's (env SMEV2_KEYS; default data/keys)
+  --systems DIR       the registry of information systems (env SMEV2_SYSTEMS; default ./systems)
+  --clock ISO         judge certificates at this time, not now (env SMEV2_CLOCK)
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -37,6 +41,7 @@ export async function main(argv: string[]): Promise<number> {
         port: { type: 'string' }, host: { type: 'string' }, 'base-url': { type: 'string' },
         services: { type: 'string' }, db: { type: 'string' }, 'skip-broken': { type: 'boolean' },
         'max-request-bytes': { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        keys: { type: 'string' }, systems: { type: 'string' }, clock: { type: 'string' },
         sid: { type: 'string' }, wsdl: { type: 'string' }, mnemonic: { type: 'string' }, version: { type: 'string' },
         provider: { type: 'string' }, 'provider-name': { type: 'string' }, upstream: { type: 'string' }, title: { type: 'string' },
       },
@@ -71,6 +76,10 @@ async function start(flags: Flags): Promise<number> {
   try {
     gw = await startGateway(config, log);
   } catch (e) {
+    if (e instanceof TrustError) {
+      process.stderr.write(`${e.message}\nFix the system definitions in ${config.systemsDir}.\n`);
+      return 1;
+    }
     if (e instanceof RegistryError) {
       log.fatal({ problems: e.problems }, 'refusing to start: the service registry is broken');
       process.stderr.write(`${e.message}\nFix the definitions, or start with --skip-broken to serve the others.\n`);

@@ -97,3 +97,17 @@ export function faultEnvelope(f: FaultFields): Buffer {
     'utf8',
   );
 }
+
+/**
+ * Give the soap:Body a wsu:Id when it has none (an unsigned message the node is about to sign):
+ * a splice into the Body's start tag, every other byte kept. Returns the bytes and the id.
+ */
+export function withBodyId(raw: Buffer, existing: string | undefined): { bytes: Buffer; id: string } {
+  if (existing) return { bytes: raw, id: existing };
+  const body = scanEnvelope(raw).body;
+  if (!body) throw new Error('the envelope has no soap:Body');
+  const id = `body-${randomUUID()}`;
+  const at = body.selfClosing ? body.startTagEnd - 2 : body.startTagEnd - 1;
+  const attr = Buffer.from(` xmlns:wsu="${NS.wsu}" wsu:Id="${id}"`);
+  return { bytes: Buffer.concat([raw.subarray(0, at), attr, raw.subarray(at)]), id };
+}

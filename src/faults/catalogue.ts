@@ -64,6 +64,36 @@ export const FAULTS = {
     text: 'Use POST with a SOAP 1.1 envelope; GET {sid}?wsdl returns the WSDL',
     when: 'a service address is called with another HTTP method than POST (or GET for the WSDL)',
   },
+  noSignature: {
+    code: 'SMEV-100008', faultcode: 'Client', http: 500,
+    text: 'The sender\'s signature was not found: no wsse:Security block with actor http://smev.gosuslugi.ru/actors/smev',
+    when: 'signature policy enforce: the message carries no sender (actor smev) signature',
+  },
+  badSignature: {
+    code: 'SMEV-100003', faultcode: 'Client', http: 500,
+    text: 'Invalid signature ({actor}): {reason}',
+    when: 'signature policy enforce: a digest or the signature value does not verify, or a reference does not resolve to this envelope\'s Body or smev:Header (XML signature wrapping)',
+  },
+  certificateExpired: {
+    code: 'SMEV-100005', faultcode: 'Client', http: 500,
+    text: 'При обработке запроса произошла ошибка: Сертификат просрочен',
+    when: "signature policy enforce: the sender's certificate is not valid at the time the message is judged",
+  },
+  untrustedCertificate: {
+    code: 'GW-3001', faultcode: 'Client', http: 500,
+    text: "The sender's certificate is not trusted: {reason}",
+    when: 'signature policy enforce: the certificate is neither pinned for a registered system nor issued to it by a trusted CA',
+  },
+  senderMismatch: {
+    code: 'GW-3002', faultcode: 'Client', http: 500,
+    text: 'The signature does not belong to the Sender: {reason}',
+    when: "signature policy enforce: the certificate belongs to another system than the message's Sender code",
+  },
+  providerSignatureInvalid: {
+    code: 'GW-2005', faultcode: 'Server', http: 500,
+    text: "The provider's answer failed signature verification: {reason}",
+    when: "signature policy enforce: the provider's answer is unsigned, or its signature or certificate does not verify",
+  },
   providerTimeout: {
     code: 'GW-2001', faultcode: 'Server', http: 500,
     text: 'The provider did not answer within {timeoutMs} ms',

@@ -23,6 +23,8 @@ export interface JournalEntry {
   size: number;
   sha256: string;
   raw: Buffer;
+  /** the leg's signature verdict, e.g. `smev:ok`, `smev:fail (reason)`, `absent`, `not checked` */
+  signature: string | null;
 }
 
 export const JournalEntrySchema = new EntitySchema<JournalEntry>({
@@ -49,6 +51,7 @@ export const JournalEntrySchema = new EntitySchema<JournalEntry>({
     durationMs: { type: 'double precision' as never, name: 'duration_ms', nullable: true },
     size: { type: Number },
     sha256: { type: String, length: 64 },
+    signature: { type: String, nullable: true, length: 400 },
     raw: { type: 'blob' as never },
   },
 });

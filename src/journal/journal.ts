@@ -86,5 +86,6 @@ function toEntry(ex: Exchange, leg: Leg): JournalEntry {
     size: leg.bytes.length,
     sha256: createHash('sha256').update(leg.bytes).digest('hex'),
     raw: leg.bytes,
+    signature: leg.signature?.slice(0, 400) ?? null,
   };
 }

@@ -3,8 +3,9 @@ import { dirname } from 'node:path';
 import { DataSource } from 'typeorm';
 import { JournalEntrySchema } from './entry';
 import { Journal1700000000001 } from './migrations/0001-journal';
+import { SignatureVerdicts1700000000002 } from './migrations/0002-signature-verdicts';
 
-export const MIGRATIONS = [Journal1700000000001];
+export const MIGRATIONS = [Journal1700000000001, SignatureVerdicts1700000000002];
 
 /**
  * The store: SQLite (better-sqlite3) by default, PostgreSQL when the URL says postgres://.

@@ -18,6 +18,8 @@ export interface Leg {
   httpStatus?: number;
   durationMs?: number;
   faultCode?: string;
+  /** the signature verdict of this leg (see journal) */
+  signature?: string;
 }
 
 export interface HttpRequestInfo {
@@ -46,6 +48,9 @@ export interface Exchange {
   request?: ParsedEnvelope;
   /** the node MessageId of the forwarded request */
   messageId?: string;
+  /** how the node signed what it sent on (journaled with the outgoing legs) */
+  nodeSignature?: string;
+  responseSignature?: string;
   /** bytes to send to the provider (the consumer's envelope plus the node's header blocks) */
   forward?: Buffer;
   /** the provider's answer */

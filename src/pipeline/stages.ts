@@ -7,17 +7,25 @@ import { respond } from '../stages/respond';
 import { parse } from '../stages/parse';
 import { route } from '../stages/route';
 import { stamp } from '../stages/stamp';
+import { verify } from '../stages/verify';
+import type { TrustStore } from '../signature/trust';
+import type { Signer } from '../signature/sign';
 import { deliver } from '../stages/deliver';
 
 export interface PipelineDeps {
   journal: Journal;
   registry: Registry;
+  trust: TrustStore;
+  /** the time certificates are judged at */
+  clock: () => Date;
+  /** the node's signing key; without one the node does not sign */
+  node?: Signer;
 }
 
 /**
  * The whole flow of a SOAP call, in order. Each stage acts on the request on the way in and on
- * the answer on the way out (in reverse order). Signature, control and access stages slot in
- * between route and stamp (verify, control, authorize) and between stamp and deliver (sign).
+ * the answer on the way out (in reverse order). Control and access stages slot in between
+ * verify and stamp.
  */
 export function buildPipeline(d: PipelineDeps): (ex: Exchange) => Promise<void> {
   return compose<Exchange>([
@@ -25,7 +33,8 @@ export function buildPipeline(d: PipelineDeps): (ex: Exchange) => Promise<void> 
     respond(), //          any failure becomes the catalogue's SOAP fault
     parse(), //            bytes -> typed envelope view (bytes kept as they are)
     route(d.registry), //  SID -> service, Body element -> WSDL operation
-    stamp(), //            the node's smev:Header: REQUEST on the way in, RESPONSE on the way out
+    verify(d.trust, d.clock), // the sender's signature: the consumer's in, the provider's out
+    stamp(d.node), //      the node's smev:Header and signature: REQUEST in, RESPONSE out
     deliver(d.registry), // the SID's provider adapter (http or emulator)
   ]);
 }

@@ -2,14 +2,20 @@ import type { Service } from '../registry/load';
 import type { ProviderAdapter } from './adapter';
 import { HttpAdapter } from './http';
 import { EmulatorAdapter } from './emulator/emulator';
+import type { Signer } from '../signature/sign';
+
+export interface AdapterContext {
+  /** the key an emulated provider signs its answers with (the provider system's), if any */
+  signerFor(mnemonic: string): Signer | undefined;
+}
 
 /** The adapter a SID's definition asks for. Throws (at load) when its settings do not work. */
-export function createAdapter(service: Service): ProviderAdapter {
+export function createAdapter(service: Service, ctx: AdapterContext): ProviderAdapter {
   const a = service.def.adapter;
   switch (a.type) {
     case 'http':
       return new HttpAdapter(a);
     case 'emulator':
-      return new EmulatorAdapter(service, a.cases);
+      return new EmulatorAdapter(service, a.cases, ctx.signerFor(service.def.provider.mnemonic));
   }
 }

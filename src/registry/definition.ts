@@ -30,6 +30,8 @@ export const definitionSchema = z.strictObject({
     name: z.string().min(1),
   }),
   contour: z.enum(['test', 'productive']).default('test'),
+  /** enforce: refuse what does not verify; report: verify and journal, pass; off: do not verify */
+  signature: z.enum(['enforce', 'report', 'off']).default('enforce'),
   wsdl: z.string().min(1).optional(),
   operations: z.record(z.string(), operationSchema).default({}),
   locations: z.record(z.string(), z.string()).default({}),

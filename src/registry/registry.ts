@@ -1,6 +1,6 @@
 import type { Service, Problem } from './load';
 import { loadRegistry } from './load';
-import { createAdapter } from '../providers';
+import { createAdapter, type AdapterContext } from '../providers';
 import type { ProviderAdapter } from '../providers/adapter';
 
 export class RegistryError extends Error {
@@ -24,7 +24,7 @@ export class Registry {
   warnings: Problem[] = [];
   skipped: Problem[] = [];
 
-  constructor(readonly dir: string) {}
+  constructor(readonly dir: string, private readonly adapters: AdapterContext) {}
 
   /** Load (or reload) the folder. Broken SIDs throw RegistryError unless skipBroken. */
   load(opts: { skipBroken: boolean }): void {
@@ -33,7 +33,7 @@ export class Registry {
     const next = new Map<string, ServiceEntry>();
     for (const service of r.services.values()) {
       try {
-        next.set(service.sid, { service, adapter: createAdapter(service) });
+        next.set(service.sid, { service, adapter: createAdapter(service, this.adapters) });
       } catch (e) {
         errors.push({ file: service.dir, field: 'adapter', reason: (e as Error).message });
       }

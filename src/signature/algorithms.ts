@@ -1,5 +1,6 @@
 import { createHash, createSign, createVerify } from 'node:crypto';
 import type { PublicKey, PrivateKey } from './keys';
+import * as gost from '../crypto/gost';
 
 /**
  * XMLDSig algorithms, each registered under every URI it is known by (PROTOCOL.md §3).
@@ -53,3 +54,21 @@ const rsa = (hash: string, digestUri: string): SignatureAlgorithm => ({
 });
 registerSignature([URI.rsaSha256], rsa('sha256', URI.sha256));
 registerSignature([URI.rsaSha1], rsa('sha1', URI.sha1));
+
+// GOST R 34.10 / 34.11, one entry per URI of PROTOCOL.md §3 (the URIs live in crypto/gost).
+for (const [uri, name] of Object.entries(gost.DIGEST_URIS)) {
+  registerDigest([uri], { name, digest: (d) => Buffer.from(gost.digest(name, d)) });
+}
+for (const [uri, a] of Object.entries(gost.SIGNATURE_URIS)) {
+  registerSignature([uri], {
+    name: `GOST R 34.10-${a.family}`,
+    digestUri: gost.PREFERRED_URIS[a.family].digest,
+    keyKind: 'gost',
+    verify: (key, data, signature) =>
+      key.kind === 'gost' && key.family === a.family && gost.verify(key.curve, key.octets, gost.digest(a.digest, data), signature),
+    sign: (key, data) => {
+      if (key.kind !== 'gost' || key.family !== a.family) throw new Error(`a GOST R 34.10-${a.family} signature needs a GOST R 34.10-${a.family} key`);
+      return Buffer.from(gost.sign(key.curve, key.d, gost.digest(a.digest, data)));
+    },
+  });
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { parseEnvelope } from '../envelope/parse';
-import { withHeaderBlock, escapeXml } from '../envelope/build';
+import { withHeaderBlock, withBodyId, escapeXml } from '../envelope/build';
 import { NS, ACTOR, revisionOf } from '../envelope/ns';
 import { attrValue, childElements, firstChildElement } from '../xml/dom';
 import { canonicalBytes, C14N } from './c14n';
@@ -21,16 +21,24 @@ const TOKEN_TYPE = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509
 /**
  * Add a wsse:Security block for `actor` signing the Body (and, for the node, the smev:Header)
  * with exclusive c14n. Every other byte stays as it is; an existing block of the same actor is
- * replaced. The Body must carry an id (wsu:Id or Id): the sender's signature already needs one.
+ * replaced. A Body without an id (an unsigned message) is given a wsu:Id first.
  */
-export function signEnvelope(raw: Buffer, actor: string, signer: Signer, opts: { header: boolean }): Buffer {
+export function signEnvelope(input: Buffer, actor: string, signer: Signer, opts: { header: boolean }): Buffer {
   const alg = SIGNATURES.get(signer.signatureUri);
   if (!alg) throw new Error(`unsupported signature algorithm ${signer.signatureUri}`);
   const digestUri = signer.digestUri ?? alg.digestUri;
   const digest = DIGESTS.get(digestUri);
   if (!digest) throw new Error(`unsupported digest algorithm ${digestUri}`);
 
-  const p = parseEnvelope(raw);
+  let raw = input;
+  let p = parseEnvelope(raw);
+  const id = attrValue(p.body, 'Id', NS.wsu) ?? attrValue(p.body, 'Id');
+  if (!id) {
+    // an unsigned message: give its Body an id to sign by (nothing signed it before)
+    p.doc.dispose();
+    raw = withBodyId(raw, undefined).bytes;
+    p = parseEnvelope(raw);
+  }
   let replaceIndexes: Set<number>;
   const refs: { id: string; value: string }[] = [];
   try {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readDer, oidToString, readTime, readString, TAG, type Der } from './der';
+import { parseDer, children, decodeOid, decodeString, decodeTime, fromPem, TAG, type Der } from '../crypto/asn1';
 
 export interface NameAttribute {
   oid: string;
@@ -16,13 +16,13 @@ export interface Certificate {
   notBefore: Date;
   notAfter: Date;
   signatureAlgorithm: string;
+  /** the signature BIT STRING's bits */
   signature: Buffer;
   publicKey: {
     algorithm: string;
     /** GOST: the curve (public key parameter set) OID */
     curve?: string;
-    /** GOST: the raw key octets (x then y, little-endian); RSA: empty (use spki) */
-    octets: Buffer;
+    /** the SubjectPublicKeyInfo as encoded */
     spki: Buffer;
   };
   /** SHA-1 of the DER, hex: the usual thumbprint */
@@ -35,53 +35,55 @@ const NAMES: Record<string, string> = {
   '1.2.643.3.131.1.1': 'INN', '1.2.643.100.4': 'INNLE', '1.2.643.100.5': 'OGRNIP',
 };
 
+export const NAME_OIDS = { CN: '2.5.4.3', O: '2.5.4.10', OU: '2.5.4.11', C: '2.5.4.6' } as const;
+
 export function nameToString(name: NameAttribute[]): string {
   return name.map((a) => `${NAMES[a.oid] ?? a.oid}=${a.value}`).join(', ');
 }
 
-/** Parse a DER (or base64, or PEM) X.509 certificate. Throws on anything that is not one. */
-export function parseCertificate(input: Buffer | string): Certificate {
-  const derBytes = typeof input === 'string' ? Buffer.from(input.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64') : input;
-  const cert = readDer(derBytes);
-  const [tbs, sigAlg, sig] = cert.children ?? [];
-  if (cert.tag !== TAG.SEQUENCE || !tbs?.children || !sigAlg?.children || sig?.tag !== TAG.BIT_STRING) throw new Error('not an X.509 certificate');
-  let i = 0;
-  const f = tbs.children;
-  if (f[0].tag === 0xa0) i++; // version
-  const serial = f[i++].value.toString('hex');
-  i++; // signature algorithm (inside TBS)
-  const issuer = readName(f[i++]);
-  const validity = f[i++].children!;
-  const subject = readName(f[i++]);
-  const spki = f[i++];
-  const [alg, keyBits] = spki.children!;
-  const algorithm = oidToString(alg.children![0].value);
-  const params = alg.children![1];
-  const curve = params?.tag === TAG.SEQUENCE && params.children?.[0]?.tag === TAG.OID ? oidToString(params.children[0].value) : undefined;
-  const keyValue = keyBits.value.subarray(1);
-  const octetsEl = algorithm.startsWith('1.2.643.') ? readDer(keyValue) : undefined;
-  return {
-    der: cert.bytes,
-    tbs: tbs.bytes,
-    serial,
-    issuer,
-    subject,
-    notBefore: readTime(validity[0]),
-    notAfter: readTime(validity[1]),
-    signatureAlgorithm: oidToString(sigAlg.children[0].value),
-    signature: sig.value.subarray(1),
-    publicKey: { algorithm, curve, octets: octetsEl ? octetsEl.value : Buffer.alloc(0), spki: spki.bytes },
-    thumbprint: createHash('sha1').update(cert.bytes).digest('hex'),
-  };
+/** Parse a certificate from DER, PEM or bare base64 (as in a BinarySecurityToken). */
+export function parseCertificate(input: Uint8Array | string): Certificate {
+  const der = Buffer.from(fromPem(input));
+  try {
+    const cert = parseDer(der);
+    const [tbs, sigAlg, sig] = children(cert);
+    if (cert.tag !== TAG.SEQUENCE || tbs?.tag !== TAG.SEQUENCE || sigAlg?.tag !== TAG.SEQUENCE || sig?.tag !== TAG.BIT_STRING) throw new Error('not a certificate');
+    const f = children(tbs);
+    let i = f[0]!.tag === 0xa0 ? 1 : 0;
+    const serial = Buffer.from(f[i++]!.content).toString('hex');
+    i++; // the signature algorithm again, inside TBS
+    const issuer = readName(f[i++]!);
+    const validity = children(f[i++]!);
+    const subject = readName(f[i++]!);
+    const spki = f[i++]!;
+    const [alg] = children(spki);
+    const [algOid, params] = children(alg!);
+    const paramKids = params?.tag === TAG.SEQUENCE ? children(params) : [];
+    return {
+      der,
+      tbs: Buffer.from(tbs.raw),
+      serial,
+      issuer,
+      subject,
+      notBefore: decodeTime(validity[0]!),
+      notAfter: decodeTime(validity[1]!),
+      signatureAlgorithm: decodeOid(children(sigAlg)[0]!.content),
+      signature: Buffer.from(sig.content.subarray(1)),
+      publicKey: {
+        algorithm: decodeOid(algOid!.content),
+        curve: paramKids[0]?.tag === TAG.OID ? decodeOid(paramKids[0].content) : undefined,
+        spki: Buffer.from(spki.raw),
+      },
+      thumbprint: createHash('sha1').update(der).digest('hex'),
+    };
+  } catch (e) {
+    throw new Error(`not an X.509 certificate (${(e as Error).message})`);
+  }
 }
 
 function readName(el: Der): NameAttribute[] {
-  return (el.children ?? []).flatMap((rdn) => (rdn.children ?? []).map((atv) => ({
-    oid: oidToString(atv.children![0].value),
-    value: readString(atv.children![1]),
-  })));
-}
-
-export function certificateToPem(der: Buffer): string {
-  return `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
+  return children(el).flatMap((rdn) => children(rdn).map((atv) => {
+    const [type, value] = children(atv);
+    return { oid: decodeOid(type!.content), value: decodeString(value!) };
+  }));
 }

@@ -14,7 +14,7 @@ export function deliver(registry: Registry): Stage<Exchange> {
     const adapter = registry.adapter(ex.sid)!;
     const sentAt = new Date();
     const t0 = process.hrtime.bigint();
-    ex.legs.push({ direction: 'gateway->provider', at: sentAt, bytes: ex.forward!, envelope: { ...ex.request!.envelope, raw: ex.forward! }, messageId: ex.messageId });
+    ex.legs.push({ direction: 'gateway->provider', at: sentAt, bytes: ex.forward!, envelope: { ...ex.request!.envelope, raw: ex.forward! }, messageId: ex.messageId, signature: ex.nodeSignature });
     let answer;
     try {
       answer = await adapter.call({

@@ -24,6 +24,7 @@ export function journal(store: Journal): Stage<Exchange> {
           httpStatus: ex.response.status,
           faultCode: ex.fault ? ex.fault.spec.code || ex.fault.kind : undefined,
           durationMs: Number(process.hrtime.bigint() - ex.started) / 1e6,
+          signature: ex.fault ? undefined : ex.responseSignature,
         });
       }
       await store.recordExchange(ex);

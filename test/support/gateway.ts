@@ -8,6 +8,8 @@ export interface GatewayProcess {
   url: string;
   port: number;
   db: string;
+  /** this gateway's keys folder (node, demo CA, demo systems) */
+  keys: string;
   child: ChildProcess;
   logs: () => string;
   stop: () => Promise<number | null>;
@@ -18,7 +20,8 @@ export interface GatewayProcess {
 export async function startGateway(opts: { services?: string; args?: string[]; env?: Record<string, string> } = {}): Promise<GatewayProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'smev2-gw-'));
   const db = join(dir, 'journal.sqlite');
-  const args = ['bin/smev2-gateway.js', 'start', '--port', '0', '--host', '127.0.0.1', '--db', `sqlite:${db}`,
+  const keys = join(dir, 'keys');
+  const args = ['bin/smev2-gateway.js', 'start', '--port', '0', '--host', '127.0.0.1', '--db', `sqlite:${db}`, '--keys', keys,
     '--services', opts.services ?? join(ROOT, 'wsdl'), ...(opts.args ?? [])];
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'info', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -46,6 +49,7 @@ export async function startGateway(opts: { services?: string; args?: string[]; e
     url: `http://127.0.0.1:${port}`,
     port,
     db,
+    keys,
     child,
     logs: () => out,
     alive: () => !exited,

@@ -24,6 +24,8 @@ export function echoDefinition(sid: string, adapter: Record<string, unknown>): R
     service: { mnemonic: 'ECHO', version: '1.00' },
     provider: { mnemonic: 'ECHO01001', name: 'Эхо' },
     wsdl: 'Echo.wsdl',
+    // transport tests send unsigned messages; signature tests set their own policy
+    signature: 'off',
     adapter,
   };
 }

@@ -6,6 +6,8 @@ import type { ProviderAdapter, ProviderAnswer, ProviderCall } from '../adapter';
 import { loadCases, type EmulatorCase } from './cases';
 import { matchCase, type Roots } from './match';
 import { fillAnswer, skeleton, ticketAppData, errorAppData, type Fill } from './answer';
+import { signEnvelope, type Signer } from '../../signature/sign';
+import { ACTOR } from '../../envelope/ns';
 
 const XML = 'text/xml; charset=utf-8';
 /** The text real providers answer a PING for an unknown chain with (PROTOCOL.md §4). */
@@ -31,7 +33,7 @@ export class EmulatorAdapter implements ProviderAdapter {
   /** tickets written in a case's accept.xml: a PING quoting one finds the latest chain of that case */
   private readonly acceptTickets = new Map<EmulatorCase, string[]>();
 
-  constructor(private readonly service: Service, casesDir: string) {
+  constructor(private readonly service: Service, casesDir: string, private readonly signer?: Signer) {
     this.cases = loadCases(join(service.dir, casesDir));
     for (const c of this.cases) {
       if (!c.accept) continue;
@@ -107,7 +109,12 @@ export class EmulatorAdapter implements ProviderAdapter {
   }
 
   private answer(template: Buffer, c: ProviderCall, req: SmevMessage, o: { originRequestIdRef?: string }): ProviderAnswer {
-    return { status: 200, bytes: fillAnswer(template, this.fill(c, req, o.originRequestIdRef)), contentType: XML };
+    return this.reply(fillAnswer(template, this.fill(c, req, o.originRequestIdRef)));
+  }
+
+  /** An answer as the provider sends it: signed with the provider system's key when it has one. */
+  private reply(bytes: Buffer): ProviderAnswer {
+    return { status: 200, bytes: this.signer ? signEnvelope(bytes, ACTOR.smev, this.signer, { header: false }) : bytes, contentType: XML };
   }
 
   private generated(c: ProviderCall, req: SmevMessage, status: string, appData: string, origin?: string): ProviderAnswer {
@@ -120,7 +127,7 @@ export class EmulatorAdapter implements ProviderAdapter {
       serviceName: req.serviceName,
       appData,
     });
-    return { status: 200, bytes: fillAnswer(bytes, this.fill(c, req, origin)), contentType: XML };
+    return this.reply(fillAnswer(bytes, this.fill(c, req, origin)));
   }
 }
 

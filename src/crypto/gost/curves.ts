@@ -1,0 +1,213 @@
+/**
+ * The GOST R 34.10 elliptic curves, by OID, on @noble/curves' short-Weierstrass machinery.
+ *
+ * Sources: RFC 4357 §11.4 (CryptoPro A/B/C, 2001), RFC 7836 Appendix A (TC26 2012-256
+ * paramSetA and 2012-512 paramSetA..C; the twisted-Edwards ones, 256-A and 512-C, are taken in
+ * the Weierstrass form the RFC also gives), RFC 5832 / RFC 7091 (the test curves of the
+ * standards' examples). Several OIDs name the same parameters (XchA = A, XchB = C, TC26
+ * 256 paramSetB/C/D = CryptoPro A/B/C); they share one GostCurve so the base-point tables are
+ * built once.
+ *
+ * @noble/curves is pinned at 1.9.x: its `weierstrassN` is the Point-constructor API that 2.x
+ * renamed `weierstrass`, and 1.9 ships CommonJS. 2.x is ESM-only, which this CommonJS project
+ * could load with Node 20's require(esm) but jest on Node 20 cannot (it needs Node >= 24.9).
+ * Moving to 2.x is this import and `multiplyAndAddUnsafe` -> `mulAddUnsafe` in sign.ts.
+ */
+import { weierstrassN, type WeierstrassPoint, type WeierstrassPointCons } from '@noble/curves/abstract/weierstrass';
+
+export type GostPoint = WeierstrassPoint<bigint>;
+
+export interface GostCurve {
+  /** Short name, e.g. 'cryptopro-a', 'tc26-512-c'. */
+  readonly name: string;
+  /** Every OID that names these parameters; the first is the canonical one. */
+  readonly oids: readonly string[];
+  /** Size of q in bits as GOST counts it (256 or 512): selects the 2001/2012-256 or 2012-512 algorithms. */
+  readonly bits: 256 | 512;
+  /** Bytes per scalar / coordinate: 32 or 64. */
+  readonly size: 32 | 64;
+  readonly p: bigint;
+  readonly a: bigint;
+  readonly b: bigint;
+  /** Order of the base point's subgroup. */
+  readonly q: bigint;
+  /** Cofactor (4 for the twisted-Edwards TC26 curves, else 1). */
+  readonly h: bigint;
+  readonly gx: bigint;
+  readonly gy: bigint;
+  /** Only for the standards' worked examples. */
+  readonly test: boolean;
+  /** noble's Point constructor for this curve, built (and its base point tables) on first use. */
+  readonly Point: WeierstrassPointCons<bigint>;
+}
+
+interface Params {
+  name: string;
+  oids: string[];
+  p: string;
+  a: string;
+  b: string;
+  q: string;
+  h?: number;
+  x: string;
+  y: string;
+  test?: boolean;
+}
+
+const n = (hex: string): bigint => BigInt('0x' + hex);
+
+function define(d: Params): GostCurve {
+  const p = n(d.p), a = n(d.a), b = n(d.b), q = n(d.q), gx = n(d.x), gy = n(d.y);
+  const h = BigInt(d.h ?? 1);
+  const bits: 256 | 512 = p.toString(2).length <= 256 ? 256 : 512;
+  let point: WeierstrassPointCons<bigint> | undefined;
+  return {
+    name: d.name,
+    oids: d.oids,
+    bits,
+    size: bits === 256 ? 32 : 64,
+    p, a, b, q, h, gx, gy,
+    test: d.test ?? false,
+    get Point(): WeierstrassPointCons<bigint> {
+      if (!point) {
+        point = weierstrassN({ p, n: q, h, a, b, Gx: gx, Gy: gy });
+        point.BASE.precompute(8); // fixed-base tables for k*G (sign) and u*G (verify)
+      }
+      return point;
+    },
+  };
+}
+
+// GOST R 34.10-2001 test parameters (RFC 5832 §7.1; also the GOST R 34.10-2012 256-bit example).
+export const TEST_256 = define({
+  name: 'test-256',
+  oids: ['1.2.643.2.2.35.0'],
+  test: true,
+  p: '8000000000000000000000000000000000000000000000000000000000000431',
+  a: '7',
+  b: '5FBFF498AA938CE739B8E022FBAFEF40563F6E6A3472FC2A514C0CE9DAE23B7E',
+  q: '8000000000000000000000000000000150FE8A1892976154C59CFC193ACCF5B3',
+  x: '2',
+  y: '08E2A8A0E65147D4BD6316030E16D19C85C97F0A9CA267122B96ABBCEA7E8FC8',
+});
+
+export const CRYPTOPRO_A = define({
+  name: 'cryptopro-a',
+  // id-GostR3410-2001-CryptoPro-A, -XchA, id-tc26-gost-3410-2012-256-paramSetB
+  oids: ['1.2.643.2.2.35.1', '1.2.643.2.2.36.0', '1.2.643.7.1.2.1.1.2'],
+  p: 'FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFD97',
+  a: 'FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFD94',
+  b: 'A6',
+  q: 'FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF6C611070995AD10045841B09B761B893',
+  x: '1',
+  y: '8D91E471E0989CDA27DF505A453F2B7635294F2DDF23E3B122ACC99C9E9F1E14',
+});
+
+export const CRYPTOPRO_B = define({
+  name: 'cryptopro-b',
+  // id-GostR3410-2001-CryptoPro-B, id-tc26-gost-3410-2012-256-paramSetC
+  oids: ['1.2.643.2.2.35.2', '1.2.643.7.1.2.1.1.3'],
+  p: '8000000000000000000000000000000000000000000000000000000000000C99',
+  a: '8000000000000000000000000000000000000000000000000000000000000C96',
+  b: '3E1AF419A269A5F866A7D3C25C3DF80AE979259373FF2B182F49D4CE7E1BBC8B',
+  q: '800000000000000000000000000000015F700CFFF1A624E5E497161BCC8A198F',
+  x: '1',
+  y: '3FA8124359F96680B83D1C3EB2C070E5C545C9858D03ECFB744BF8D717717EFC',
+});
+
+export const CRYPTOPRO_C = define({
+  name: 'cryptopro-c',
+  // id-GostR3410-2001-CryptoPro-C, -XchB, id-tc26-gost-3410-2012-256-paramSetD
+  oids: ['1.2.643.2.2.35.3', '1.2.643.2.2.36.1', '1.2.643.7.1.2.1.1.4'],
+  p: '9B9F605F5A858107AB1EC85E6B41C8AACF846E86789051D37998F7B9022D759B',
+  a: '9B9F605F5A858107AB1EC85E6B41C8AACF846E86789051D37998F7B9022D7598',
+  b: '805A',
+  q: '9B9F605F5A858107AB1EC85E6B41C8AA582CA3511EDDFB74F02F3A6598980BB9',
+  x: '0',
+  y: '41ECE55743711A8C3CBF3783CD08C0EE4D4DC440D4641A8F366E550DFDB3BB67',
+});
+
+export const TC26_256_A = define({
+  name: 'tc26-256-a',
+  oids: ['1.2.643.7.1.2.1.1.1'],
+  p: 'FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFD97',
+  a: 'C2173F1513981673AF4892C23035A27CE25E2013BF95AA33B22C656F277E7335',
+  b: '295F9BAE7428ED9CCC20E7C359A9D41A22FCCD9108E17BF7BA9337A6F8AE9513',
+  q: '400000000000000000000000000000000FD8CDDFC87B6635C115AF556C360C67',
+  h: 4,
+  x: '91E38443A5E82C0D880923425712B2BB658B9196932E02C78B2582FE742DAA28',
+  y: '32879423AB1A0375895786C4BB46E9565FDE0B5344766740AF268ADB32322E5C',
+});
+
+// GOST R 34.10-2012 512-bit test parameters (RFC 7091 §A.2).
+export const TEST_512 = define({
+  name: 'tc26-512-test',
+  oids: ['1.2.643.7.1.2.1.2.0'],
+  test: true,
+  p: '4531ACD1FE0023C7550D267B6B2FEE80922B14B2FFB90F04D4EB7C09B5D2D15DF1D852741AF4704A0458047E80E4546D35B8336FAC224DD81664BBF528BE6373',
+  a: '7',
+  b: '1CFF0806A31116DA29D8CFA54E57EB748BC5F377E49400FDD788B649ECA1AC4361834013B2AD7322480A89CA58E0CF74BC9E540C2ADD6897FAD0A3084F302ADC',
+  q: '4531ACD1FE0023C7550D267B6B2FEE80922B14B2FFB90F04D4EB7C09B5D2D15DA82F2D7ECB1DBAC719905C5EECC423F1D86E25EDBE23C595D644AAF187E6E6DF',
+  x: '24D19CC64572EE30F396BF6EBBFD7A6C5213B3B3D7057CC825F91093A68CD762FD60611262CD838DC6B60AA7EEE804E28BC849977FAC33B4B530F1B120248A9A',
+  y: '2BB312A43BD2CE6E0D020613C857ACDDCFBF061E91E5F2C3F32447C259F39B2C83AB156D77F1496BF7EB3351E1EE4E43DC1A18B91B24640B6DBB92CB1ADD371E',
+});
+
+export const TC26_512_A = define({
+  name: 'tc26-512-a',
+  oids: ['1.2.643.7.1.2.1.2.1'],
+  p: 'FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFDC7',
+  a: 'FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFDC4',
+  b: 'E8C2505DEDFC86DDC1BD0B2B6667F1DA34B82574761CB0E879BD081CFD0B6265EE3CB090F30D27614CB4574010DA90DD862EF9D4EBEE4761503190785A71C760',
+  q: 'FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF27E69532F48D89116FF22B8D4E0560609B4B38ABFAD2B85DCACDB1411F10B275',
+  x: '3',
+  y: '7503CFE87A836AE3A61B8816E25450E6CE5E1C93ACF1ABC1778064FDCBEFA921DF1626BE4FD036E93D75E6A50E3A41E98028FE5FC235F5B889A589CB5215F2A4',
+});
+
+export const TC26_512_B = define({
+  name: 'tc26-512-b',
+  oids: ['1.2.643.7.1.2.1.2.2'],
+  p: '8000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000006F',
+  a: '8000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000006C',
+  b: '687D1B459DC841457E3E06CF6F5E2517B97C7D614AF138BCBF85DC806C4B289F3E965D2DB1416D217F8B276FAD1AB69C50F78BEE1FA3106EFB8CCBC7C5140116',
+  q: '800000000000000000000000000000000000000000000000000000000000000149A1EC142565A545ACFDB77BD9D40CFA8B996712101BEA0EC6346C54374F25BD',
+  x: '2',
+  y: '1A8F7EDA389B094C2C071E3647A8940F3C123B697578C213BE6DD9E6C8EC7335DCB228FD1EDF4A39152CBCAAF8C0398828041055F94CEEEC7E21340780FE41BD',
+});
+
+export const TC26_512_C = define({
+  name: 'tc26-512-c',
+  oids: ['1.2.643.7.1.2.1.2.3'],
+  p: 'FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFDC7',
+  a: 'DC9203E514A721875485A529D2C722FB187BC8980EB866644DE41C68E143064546E861C0E2C9EDD92ADE71F46FCF50FF2AD97F951FDA9F2A2EB6546F39689BD3',
+  b: 'B4C4EE28CEBC6C2C8AC12952CF37F16AC7EFB6A9F69F4B57FFDA2E4F0DE5ADE038CBC2FFF719D2C18DE0284B8BFEF3B52B8CC7A5F5BF0A3C8D2319A5312557E1',
+  q: '3FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC98CDBA46506AB004C33A9FF5147502CC8EDA9E7A769A12694623CEF47F023ED',
+  h: 4,
+  x: 'E2E31EDFC23DE7BDEBE241CE593EF5DE2295B7A9CBAEF021D385F7074CEA043AA27272A7AE602BF2A7B9033DB9ED3610C6FB85487EAE97AAC5BC7928C1950148',
+  y: 'F5CE40D95B5EB899ABBCCFF5911CB8577939804D6527378B8C108C3D2090FF9BE18E2D33E3021ED2EF32D85822423B6304F726AA854BAE07D0396E9A9ADDC40F',
+});
+
+/** Every curve, test curves included. */
+export const CURVES: readonly GostCurve[] = [
+  TEST_256, CRYPTOPRO_A, CRYPTOPRO_B, CRYPTOPRO_C, TC26_256_A,
+  TEST_512, TC26_512_A, TC26_512_B, TC26_512_C,
+];
+
+const byOid = new Map<string, GostCurve>();
+const byName = new Map<string, GostCurve>();
+for (const c of CURVES) {
+  byName.set(c.name, c);
+  for (const oid of c.oids) byOid.set(oid, c);
+}
+
+/** The curve an OID names (any of its aliases), or undefined. */
+export function curveByOid(oid: string): GostCurve | undefined {
+  return byOid.get(oid);
+}
+
+/** A curve by OID or short name; throws if unknown. */
+export function getCurve(curve: GostCurve | string): GostCurve {
+  if (typeof curve !== 'string') return curve;
+  const c = byOid.get(curve) ?? byName.get(curve);
+  if (!c) throw new Error(`unknown GOST R 34.10 curve: ${curve}`);
+  return c;
+}

@@ -1,0 +1,114 @@
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { parse as parseYaml } from 'yaml';
+import { describeIssues } from '../registry/definition';
+import { parseCertificate, nameToString, type Certificate } from './x509';
+import { verifyCertificateSignature } from './certs';
+
+/** systems/<MNEMONIC>.yaml: an information system and how to recognise its certificates. */
+const systemSchema = z.strictObject({
+  mnemonic: z.string().min(1),
+  name: z.string().min(1),
+  /** pinned certificates (PEM or DER files, relative to the file) */
+  certificates: z.array(z.string()).default([]),
+  /** CAs whose certificates for this system are trusted */
+  issuers: z.array(z.string()).default([]),
+  /** with issuers: subject attribute values that mark the system's certificates (default: the mnemonic) */
+  subjectMatches: z.array(z.string()).optional(),
+  /** the gateway makes this system a key and a certificate from its demo CA (in the keys folder) */
+  demo: z.boolean().default(false),
+});
+
+export type SystemDefinition = z.infer<typeof systemSchema> & { file: string };
+
+/** Read every systems/<MNEMONIC>.yaml; throws TrustError listing every problem. */
+export function readSystems(dir: string): SystemDefinition[] {
+  if (!existsSync(dir)) return [];
+  const problems: string[] = [];
+  const out: SystemDefinition[] = [];
+  for (const f of readdirSync(dir).filter((n) => /\.ya?ml$/.test(n)).sort()) {
+    const file = join(dir, f);
+    let raw: unknown;
+    try {
+      raw = parseYaml(readFileSync(file, 'utf8'));
+    } catch (e) {
+      problems.push(`${file}: not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+      continue;
+    }
+    const parsed = systemSchema.safeParse(raw);
+    if (!parsed.success) problems.push(...describeIssues(parsed.error).map((l) => `${file}: ${l}`));
+    else out.push({ ...parsed.data, file });
+  }
+  if (problems.length) throw new TrustError(`the systems registry is broken:\n${problems.join('\n')}`);
+  return out;
+}
+
+export interface TrustedSystem {
+  mnemonic: string;
+  name: string;
+  pinned: Certificate[];
+  issuers: Certificate[];
+  subjectMatches: string[];
+  file: string;
+}
+
+export type TrustVerdict =
+  | { ok: true; system: TrustedSystem }
+  | { ok: false; code: 'untrusted' | 'expired' | 'notYetValid' | 'senderMismatch'; reason: string };
+
+export class TrustError extends Error {}
+
+/** The registry of information systems: who may send, and with which certificates. */
+export class TrustStore {
+  readonly systems = new Map<string, TrustedSystem>();
+
+  /** `@keys/<file>` in a system's lists names a file of the gateway's keys folder. */
+  static load(dir: string, keysDir: string): TrustStore {
+    const store = new TrustStore();
+    const problems: string[] = [];
+    for (const s of readSystems(dir)) {
+      const read = (p: string) => {
+        const path = p.startsWith('@keys/') ? join(keysDir, p.slice(6)) : resolve(dir, p);
+        try {
+          return parseCertificate(readFileSync(path));
+        } catch (e) {
+          problems.push(`${s.file}: ${p}: ${(e as Error).message}`);
+          return undefined;
+        }
+      };
+      store.systems.set(s.mnemonic, {
+        mnemonic: s.mnemonic,
+        name: s.name,
+        pinned: s.certificates.map(read).filter((c): c is Certificate => !!c),
+        issuers: s.issuers.map(read).filter((c): c is Certificate => !!c),
+        subjectMatches: s.subjectMatches ?? [s.mnemonic],
+        file: s.file,
+      });
+    }
+    if (problems.length) throw new TrustError(`the systems registry is broken:\n${problems.join('\n')}`);
+    return store;
+  }
+
+  /**
+   * Is `cert` a valid certificate of the system `sender` at time `at`? Pinned certificates match by
+   * their bytes; otherwise the certificate must be signed by one of the system's issuers and name
+   * the system in its subject.
+   */
+  judge(cert: Certificate, sender: string | undefined, at: Date): TrustVerdict {
+    const owner = [...this.systems.values()].find((s) => this.belongs(cert, s));
+    if (!owner) return { ok: false, code: 'untrusted', reason: `certificate ${nameToString(cert.subject)} (serial ${cert.serial}) is not trusted for any registered system` };
+    if (sender !== undefined && owner.mnemonic !== sender) {
+      return { ok: false, code: 'senderMismatch', reason: `the certificate belongs to ${owner.mnemonic}, but the message's Sender is ${sender}` };
+    }
+    if (at < cert.notBefore) return { ok: false, code: 'notYetValid', reason: `the certificate is valid from ${cert.notBefore.toISOString()}` };
+    if (at > cert.notAfter) return { ok: false, code: 'expired', reason: `the certificate expired on ${cert.notAfter.toISOString()}` };
+    return { ok: true, system: owner };
+  }
+
+  private belongs(cert: Certificate, s: TrustedSystem): boolean {
+    if (s.pinned.some((p) => p.der.equals(cert.der))) return true;
+    if (!s.subjectMatches.some((m) => cert.subject.some((a) => a.value === m))) return false;
+    return s.issuers.some((ca) => verifyCertificateSignature(cert, ca));
+  }
+}

@@ -1,0 +1,50 @@
+import type { Stage } from '../pipeline/compose';
+import type { Exchange, LegDirection } from '../pipeline/exchange';
+import type { TrustStore } from '../signature/trust';
+import { judgeSender } from '../signature/judge';
+import { parseEnvelope } from '../envelope/parse';
+import { GatewayFault } from '../faults/catalogue';
+
+/**
+ * The sender's signature, both ways: the consumer's on the request (before anything else acts on
+ * it) and the provider's on the answer. Per SID: enforce refuses, report journals and passes, off
+ * does not look.
+ */
+export function verify(trust: TrustStore, clock: () => Date): Stage<Exchange> {
+  return async (ex, next) => {
+    const policy = ex.service!.def.signature;
+    const mark = (direction: LegDirection, verdict: string) => {
+      const leg = ex.legs.find((l) => l.direction === direction);
+      if (leg) leg.signature = verdict;
+    };
+    if (policy === 'off') {
+      mark('consumer->gateway', 'not checked (policy off)');
+      await next();
+      mark('provider->gateway', 'not checked (policy off)');
+      return;
+    }
+    const j = judgeSender(ex.request!, trust, clock());
+    mark('consumer->gateway', policy === 'report' && j.failure ? `report: ${j.summary}` : j.summary);
+    if (j.failure) {
+      if (policy === 'enforce') throw new GatewayFault(j.failure.fault, j.failure.params);
+      ex.log.warn({ signature: j.summary }, 'signature check failed (policy report: passed on)');
+    }
+
+    await next();
+
+    const answer = ex.answer;
+    if (!answer || answer.envelope.fault) return;
+    const p = parseEnvelope(answer.bytes);
+    let a;
+    try {
+      a = judgeSender(p, trust, clock());
+    } finally {
+      p.doc.dispose();
+    }
+    mark('provider->gateway', policy === 'report' && a.failure ? `report: ${a.summary}` : a.summary);
+    if (a.failure) {
+      if (policy === 'enforce') throw new GatewayFault('providerSignatureInvalid', { reason: a.summary });
+      ex.log.warn({ signature: a.summary }, 'provider signature check failed (policy report: passed on)');
+    }
+  };
+}
