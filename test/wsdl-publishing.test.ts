@@ -54,7 +54,7 @@ describe('published WSDLs point at the gateway', () => {
   test('unknown SID and unknown file: 404 with the node text', async () => {
     const a = await fetch(`${gw.url}/gateway/services/SID0000000?wsdl`);
     expect(a.status).toBe(404);
-    expect(await a.text()).toContain('No policies found for service &quot;SID0000000&quot;');
+    expect(await a.text()).toContain('No policies found for service "SID0000000"');
     // a raw request: fetch would normalise the dots away before sending
     const status = await new Promise<number>((resolve) => {
       http.get({ host: '127.0.0.1', port: gw.port, path: '/gateway/services/SID0400001/files/xsd/../../../../etc/passwd' }, (r) => { r.resume(); resolve(r.statusCode!); });

@@ -7,6 +7,7 @@ import { loadXml } from '../xml/libxml';
 import { loadRegistry } from '../registry/load';
 import { addService } from '../registry/add';
 import { TrustError } from '../signature/trust';
+import { keysCommand, signCommand, verifyCommand, SIGNATURE_USAGE, type SignatureFlags } from './signature-commands';
 
 const USAGE = `smev2-gateway: a SOAP gateway that emulates the SMEV 2 bus
 
@@ -16,7 +17,7 @@ Usage:
   smev2-gateway services check [DIR]
   smev2-gateway services add BUNDLE_DIR --sid SID [--wsdl FILE] [--services DIR] [--mnemonic M]
                 [--version V] [--provider MNEMONIC] [--provider-name NAME] [--upstream URL] [--title T]
-
+${SIGNATURE_USAGE}
 Options:
   --port N            port to listen on (env SMEV2_PORT; default 7777)
   --host H            address to bind (env SMEV2_HOST; default 0.0.0.0)
@@ -42,6 +43,8 @@ export async function main(argv: string[]): Promise<number> {
         services: { type: 'string' }, db: { type: 'string' }, 'skip-broken': { type: 'boolean' },
         'max-request-bytes': { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
         keys: { type: 'string' }, systems: { type: 'string' }, clock: { type: 'string' },
+        out: { type: 'string' }, alg: { type: 'string' }, ca: { type: 'string' }, name: { type: 'string' }, as: { type: 'string' },
+        key: { type: 'string' }, cert: { type: 'string' }, actor: { type: 'string' }, at: { type: 'string' },
         sid: { type: 'string' }, wsdl: { type: 'string' }, mnemonic: { type: 'string' }, version: { type: 'string' },
         provider: { type: 'string' }, 'provider-name': { type: 'string' }, upstream: { type: 'string' }, title: { type: 'string' },
       },
@@ -51,7 +54,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const [cmd, sub, arg] = parsed.positionals;
-  const flags = parsed.values as Flags & AddFlags & { help?: boolean };
+  const flags = parsed.values as Flags & AddFlags & SignatureFlags & { help?: boolean };
   if (flags.help || !cmd) {
     process.stdout.write(USAGE);
     return cmd || flags.help ? 0 : 2;
@@ -59,6 +62,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (cmd === 'start') return await start(flags);
     if (cmd === 'services' && sub === 'list') return await servicesList(flags);
+    if (cmd === 'keys') return await keysCommand(sub, arg, flags);
+    if (cmd === 'sign') return await signCommand(sub, flags);
+    if (cmd === 'verify') return await verifyCommand(sub, flags);
     if (cmd === 'services' && sub === 'add') return await servicesAdd(arg, flags);
     if (cmd === 'services' && sub === 'check') return await servicesCheck(arg ?? flags.services ?? loadConfig(flags).servicesDir);
   } catch (e) {

@@ -168,8 +168,15 @@ export function decodeString(node: Der): string {
     swapped.swap16();
     return swapped.toString('utf16le');
   }
-  return Buffer.from(node.content).toString(node.tag === STRING_TAG.UTF8 ? 'utf8' : 'latin1');
+  // Teletex and friends often carry UTF-8 in real Russian certificates: prefer it when it decodes.
+  try {
+    return UTF8.decode(node.content);
+  } catch {
+    return Buffer.from(node.content).toString('latin1');
+  }
 }
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 export function decodeTime(node: Der): Date {
   const s = Buffer.from(node.content).toString('latin1');

@@ -2,6 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { NS } from './ns';
 import { scanEnvelope } from './scan';
 
+/** Escape text content: & < > only (quotes are fine in text). */
+export function escapeText(s: string): string {
+  return s.replace(/[<>&]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;' })[c]!);
+}
+
 export function escapeXml(s: string): string {
   return s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
 }
@@ -91,8 +96,8 @@ export function faultEnvelope(f: FaultFields): Buffer {
     `<?xml version="1.0" encoding="UTF-8"?>` +
       `<soap:Envelope xmlns:soap="${NS.soap}"><soap:Body><soap:Fault>` +
       `<faultcode>soap:${f.faultcode}</faultcode>` +
-      `<faultstring>${escapeXml(f.faultstring)}</faultstring>` +
-      (f.detail ? `<detail><gw:reason xmlns:gw="urn:smev2-gateway:fault">${escapeXml(f.detail)}</gw:reason></detail>` : '') +
+      `<faultstring>${escapeText(f.faultstring)}</faultstring>` +
+      (f.detail ? `<detail><gw:reason xmlns:gw="urn:smev2-gateway:fault">${escapeText(f.detail)}</gw:reason></detail>` : '') +
       `</soap:Fault></soap:Body></soap:Envelope>`,
     'utf8',
   );
@@ -108,6 +113,10 @@ export function withBodyId(raw: Buffer, existing: string | undefined): { bytes: 
   if (!body) throw new Error('the envelope has no soap:Body');
   const id = `body-${randomUUID()}`;
   const at = body.selfClosing ? body.startTagEnd - 2 : body.startTagEnd - 1;
-  const attr = Buffer.from(` xmlns:wsu="${NS.wsu}" wsu:Id="${id}"`);
+  const tag = raw.toString('utf8', body.start, body.startTagEnd);
+  const declared = /\sxmlns:wsu\s*=\s*(["'])(.*?)\1/.exec(tag);
+  const attr = Buffer.from(
+    !declared ? ` xmlns:wsu="${NS.wsu}" wsu:Id="${id}"` : declared[2] === NS.wsu ? ` wsu:Id="${id}"` : ` xmlns:gwwsu="${NS.wsu}" gwwsu:Id="${id}"`,
+  );
   return { bytes: Buffer.concat([raw.subarray(0, at), attr, raw.subarray(at)]), id };
 }

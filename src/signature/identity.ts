@@ -95,11 +95,12 @@ export class KeyStore {
     return true;
   }
 
-  /** Create a key and a certificate issued by CA `caName` for `name` unless they exist. */
-  ensureIssued(name: string, caName: string, alg: KeyAlgorithm, subject: { CN: string; O?: string; OU?: string }): boolean {
+  /** Create a key and a certificate issued by CA `caName` (of `caStore`) for `name` unless they exist. */
+  ensureIssued(name: string, caName: string, alg: KeyAlgorithm, subject: { CN: string; O?: string; OU?: string }, caStore: KeyStore = this): boolean {
     if (this.has(name)) return false;
-    const ca = this.signer(caName);
-    if (!ca) throw new Error(`no CA ${caName} in ${this.dir}`);
+    const ca = caStore.signer(caName);
+    if (!ca) throw new Error(`no CA ${caName}.key / ${caName}.pem in ${caStore.dir}: create one with smev2-gateway keys ca --out ${caStore.dir}`);
+    mkdirSync(this.dir, { recursive: true });
     const k = newKey(alg);
     const cert = issueCertificate({ subject, spki: k.spki, issuerKey: ca.key, issuer: parseCertificate(ca.certificate), days: 1825 });
     writePrivateKey(this.path(name, 'key'), k.pem);

@@ -64,7 +64,7 @@ export class TrustStore {
   readonly systems = new Map<string, TrustedSystem>();
 
   /** `@keys/<file>` in a system's lists names a file of the gateway's keys folder. */
-  static load(dir: string, keysDir: string): TrustStore {
+  static load(dir: string, keysDir: string, opts: { skipUnreadable?: (problem: string) => void } = {}): TrustStore {
     const store = new TrustStore();
     const problems: string[] = [];
     for (const s of readSystems(dir)) {
@@ -86,7 +86,8 @@ export class TrustStore {
         file: s.file,
       });
     }
-    if (problems.length) throw new TrustError(`the systems registry is broken:\n${problems.join('\n')}`);
+    if (problems.length && opts.skipUnreadable) problems.forEach(opts.skipUnreadable);
+    else if (problems.length) throw new TrustError(`the systems registry is broken:\n${problems.join('\n')}`);
     return store;
   }
 

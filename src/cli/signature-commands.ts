@@ -1,0 +1,130 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadXml } from '../xml/libxml';
+import { parseEnvelope } from '../envelope/parse';
+import { ACTOR } from '../envelope/ns';
+import { signEnvelope } from '../signature/sign';
+import { readPrivateKey } from '../signature/keys';
+import { parseCertificate, nameToString } from '../signature/x509';
+import { KeyStore, KEY_ALGORITHMS, signatureUriFor, type KeyAlgorithm } from '../signature/identity';
+import { TrustStore } from '../signature/trust';
+import { verifyEnvelopeSignatures } from '../signature/verify';
+import { judgeSender } from '../signature/judge';
+import { SIGNATURES, DIGESTS } from '../signature/algorithms';
+
+export interface SignatureFlags {
+  out?: string;
+  alg?: string;
+  ca?: string;
+  name?: string;
+  as?: string;
+  key?: string;
+  cert?: string;
+  actor?: string;
+  keys?: string;
+  systems?: string;
+  at?: string;
+}
+
+const write = (s: string) => process.stdout.write(s);
+
+function algorithm(a: string | undefined): KeyAlgorithm {
+  const alg = (a ?? 'gost2012-256') as KeyAlgorithm;
+  if (!KEY_ALGORITHMS.includes(alg)) throw new Error(`--alg must be one of ${KEY_ALGORITHMS.join(', ')}`);
+  return alg;
+}
+
+/** keys ca --out DIR | keys system MNEMONIC --ca DIR --out DIR */
+export async function keysCommand(sub: string | undefined, arg: string | undefined, f: SignatureFlags): Promise<number> {
+  const out = resolve(f.out ?? 'data/keys');
+  mkdirSync(out, { recursive: true });
+  const store = new KeyStore(out);
+  if (sub === 'ca') {
+    const name = f.name ?? 'ca';
+    if (!store.ensureCa(name, algorithm(f.alg), { CN: arg ?? 'smev2-gateway test CA', O: 'smev2-gateway' })) throw new Error(`${store.path(name, 'key')} exists: remove it or choose another --name`);
+    write(`created CA ${name}: ${store.path(name, 'pem')} (certificate), ${store.path(name, 'key')} (private key, mode 0600)\n`);
+    return 0;
+  }
+  if (sub === 'system' && arg) {
+    const ca = new KeyStore(resolve(f.ca ?? out));
+    const caName = f.name ?? 'ca';
+    if (!store.ensureIssued(arg, caName, algorithm(f.alg), { CN: arg }, ca)) throw new Error(`${store.path(arg, 'key')} exists: remove it first`);
+    write(`created ${arg}: ${store.path(arg, 'pem')} (certificate issued by ${ca.path(caName, 'pem')}), ${store.path(arg, 'key')} (private key, mode 0600)\n`);
+    return 0;
+  }
+  process.stderr.write('usage: smev2-gateway keys ca [NAME] --out DIR [--alg gost2012-256|gost2012-512|gost2001|rsa]\n       smev2-gateway keys system MNEMONIC --out DIR [--ca DIR] [--alg ...]\n');
+  return 2;
+}
+
+/** sign FILE (--as MNEMONIC [--keys DIR] | --key K --cert C) [--actor smev|recipient] [--out F] */
+export async function signCommand(file: string | undefined, f: SignatureFlags): Promise<number> {
+  if (!file) {
+    process.stderr.write('usage: smev2-gateway sign ENVELOPE (--as MNEMONIC [--keys DIR] | --key KEY.pem --cert CERT.pem) [--actor smev|recipient] [--out FILE]\n');
+    return 2;
+  }
+  await loadXml();
+  let signer;
+  if (f.key && f.cert) {
+    const key = readPrivateKey(readFileSync(f.key, 'utf8'));
+    signer = { key, certificate: parseCertificate(readFileSync(f.cert)).der, signatureUri: signatureUriFor(key) };
+  } else if (f.as) {
+    signer = new KeyStore(resolve(f.keys ?? 'data/keys')).signer(f.as);
+    if (!signer) throw new Error(`no key for ${f.as} in ${resolve(f.keys ?? 'data/keys')} (${f.as}.key and ${f.as}.pem): start the gateway once, or use smev2-gateway keys system`);
+  } else throw new Error('say who signs: --as MNEMONIC, or --key KEY.pem --cert CERT.pem');
+  const actor = f.actor === 'recipient' || f.actor === 'node' ? ACTOR.recipient : ACTOR.smev;
+  const signed = signEnvelope(readFileSync(file), actor, signer, { header: actor === ACTOR.recipient });
+  if (f.out) writeFileSync(f.out, signed);
+  else process.stdout.write(signed);
+  return 0;
+}
+
+/** verify FILE [--systems DIR] [--keys DIR] [--at ISO]: every reference, digest, signature and certificate. */
+export async function verifyCommand(file: string | undefined, f: SignatureFlags): Promise<number> {
+  if (!file) {
+    process.stderr.write('usage: smev2-gateway verify ENVELOPE [--systems DIR] [--keys DIR] [--at ISO-TIME]\n');
+    return 2;
+  }
+  await loadXml();
+  const at = f.at ? new Date(f.at) : new Date();
+  if (Number.isNaN(at.getTime())) throw new Error(`--at must be an ISO date-time, got ${f.at}`);
+  const systemsDir = resolve(f.systems ?? 'systems');
+  const keysDir = resolve(f.keys ?? 'data/keys');
+  const trust = TrustStore.load(systemsDir, keysDir, { skipUnreadable: (p) => write(`trust: skipped ${p}\n`) });
+  const p = parseEnvelope(readFileSync(file));
+  let ok = true;
+  try {
+    const blocks = verifyEnvelopeSignatures(p);
+    if (!blocks.length) {
+      write('no wsse:Security blocks: the message is not signed\n');
+      ok = false;
+    }
+    for (const b of blocks) {
+      write(`Security actor=${b.actor || '(none)'}\n`);
+      const alg = b.signatureAlgorithm;
+      for (const r of b.references) {
+        write(`  reference ${r.uri} -> ${r.target ?? '?'}  digest ${DIGESTS.get(r.digestAlgorithm ?? '')?.name ?? r.digestAlgorithm}  ${r.ok ? 'ok' : `FAIL: ${r.reason}`}\n`);
+      }
+      write(`  signature ${SIGNATURES.get(alg ?? '')?.name ?? alg}  ${b.signatureOk ? 'ok' : `FAIL${b.reason && !b.references.some((r) => !r.ok) ? `: ${b.reason}` : ''}`}\n`);
+      const c = b.certificate;
+      if (c) {
+        write(`  certificate subject: ${nameToString(c.subject)}\n  certificate issuer:  ${nameToString(c.issuer)}\n`);
+        write(`  certificate serial ${c.serial}, valid ${c.notBefore.toISOString()} .. ${c.notAfter.toISOString()}: ${at < c.notBefore || at > c.notAfter ? `NOT VALID at ${at.toISOString()}` : `valid at ${at.toISOString()}`}\n`);
+      }
+      write(`  verdict: ${b.ok ? 'ok' : `FAIL: ${b.reason}`}\n`);
+      ok &&= b.ok;
+    }
+    const j = judgeSender(p, trust, at);
+    write(`sender: ${j.summary}\n`);
+    if (j.failure) ok = false;
+  } finally {
+    p.doc.dispose();
+  }
+  write(`message: ${ok ? 'ok' : 'FAIL'}\n`);
+  return ok ? 0 : 1;
+}
+
+export const SIGNATURE_USAGE = `  smev2-gateway keys ca [NAME] --out DIR [--alg gost2012-256|gost2012-512|gost2001|rsa]
+  smev2-gateway keys system MNEMONIC --out DIR [--ca DIR] [--alg ...]
+  smev2-gateway sign ENVELOPE (--as MNEMONIC [--keys DIR] | --key K.pem --cert C.pem) [--actor smev|recipient] [--out F]
+  smev2-gateway verify ENVELOPE [--systems DIR] [--keys DIR] [--at ISO-TIME]
+`;
