@@ -20,6 +20,15 @@ export interface Config {
   systemsDir: string;
   /** judge certificates at this time instead of now (replaying old traffic) */
   clock?: Date;
+  /** a request body must arrive within this time */
+  requestTimeoutMs: number;
+  /** exchanges in work at once; more get GW-9001 */
+  maxInFlight: number;
+  limits: { maxDepth: number; maxElements: number; maxAttributes: number; maxHeaderBytes: number };
+  /** how far smev:Date may be from the node's clock */
+  maxDateSkewSeconds: number;
+  /** how long a MessageId or a signed request is remembered to refuse it twice */
+  replayWindowSeconds: number;
 }
 
 export interface Flags {
@@ -34,6 +43,7 @@ export interface Flags {
   keys?: string;
   systems?: string;
   clock?: string;
+  'max-in-flight'?: string;
 }
 
 export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): Config {
@@ -58,6 +68,16 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     keysDir: resolve(flags.keys ?? env.SMEV2_KEYS ?? 'data/keys'),
     systemsDir: resolve(flags.systems ?? env.SMEV2_SYSTEMS ?? 'systems'),
     clock: parseClock(flags.clock ?? env.SMEV2_CLOCK),
+    requestTimeoutMs: num('SMEV2_REQUEST_TIMEOUT_MS', env.SMEV2_REQUEST_TIMEOUT_MS, 30_000),
+    maxInFlight: num('--max-in-flight / SMEV2_MAX_IN_FLIGHT', flags['max-in-flight'] ?? env.SMEV2_MAX_IN_FLIGHT, 512),
+    limits: {
+      maxDepth: num('SMEV2_MAX_DEPTH', env.SMEV2_MAX_DEPTH, 64),
+      maxElements: num('SMEV2_MAX_ELEMENTS', env.SMEV2_MAX_ELEMENTS, 200_000),
+      maxAttributes: num('SMEV2_MAX_ATTRIBUTES', env.SMEV2_MAX_ATTRIBUTES, 64),
+      maxHeaderBytes: num('SMEV2_MAX_HEADER_BYTES', env.SMEV2_MAX_HEADER_BYTES, 256 * 1024),
+    },
+    maxDateSkewSeconds: num('SMEV2_MAX_DATE_SKEW_S', env.SMEV2_MAX_DATE_SKEW_S, 24 * 3600),
+    replayWindowSeconds: num('SMEV2_REPLAY_WINDOW_S', env.SMEV2_REPLAY_WINDOW_S, 3600),
   };
 }
 

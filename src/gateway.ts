@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -10,6 +11,11 @@ import { Journal } from './journal/journal';
 import { buildPipeline } from './pipeline/stages';
 import { createApp } from './http/server';
 import { bootstrapTrust, NODE_KEY } from './signature/bootstrap';
+import { loadEnvelopeSchemas } from './control/envelope-schemas';
+import { ReplayGuard } from './control/replay';
+
+/** The project's own envelope schemas (xsd/index.json), beside dist/. */
+const ENVELOPE_SCHEMAS = join(__dirname, '..', 'xsd');
 
 export interface RunningGateway {
   server: Server;
@@ -31,7 +37,13 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   const store = await openStore(config.database);
   const journal = new Journal(store);
   const clock = config.clock ? () => config.clock! : () => new Date();
-  const pipeline = buildPipeline({ journal, registry, trust, clock, node: keys.signer(NODE_KEY) });
+  const pipeline = buildPipeline({
+    journal, registry, trust, clock, node: keys.signer(NODE_KEY),
+    envelopeSchemas: loadEnvelopeSchemas(ENVELOPE_SCHEMAS),
+    replay: new ReplayGuard(config.replayWindowSeconds * 1000),
+    limits: config.limits,
+    maxDateSkewSeconds: config.maxDateSkewSeconds,
+  });
   const app = createApp({
     config, registry, pipeline, log,
     ready: async () => {

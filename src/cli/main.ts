@@ -6,6 +6,7 @@ import { RegistryError, formatProblem } from '../registry/registry';
 import { loadXml } from '../xml/libxml';
 import { loadRegistry } from '../registry/load';
 import { addService } from '../registry/add';
+import { compileBundleSchemas } from '../control/schemas';
 import { TrustError } from '../signature/trust';
 import { keysCommand, signCommand, verifyCommand, SIGNATURE_USAGE, type SignatureFlags } from './signature-commands';
 
@@ -126,6 +127,11 @@ async function servicesCheck(dir: string): Promise<number> {
   const r = loadRegistry(dir);
   for (const s of r.services.values()) {
     process.stdout.write(`ok      ${s.sid}  ${s.operations.length} operation(s), ${s.bundle.files.size} file(s)  ${s.dir}\n`);
+    try {
+      compileBundleSchemas(s.sid, s.bundle, s.def.locations).dispose();
+    } catch (e) {
+      r.warnings.push({ file: s.dir, reason: `${(e as Error).message}: payload control will be skipped for ${s.sid}` });
+    }
   }
   for (const w of r.warnings) process.stdout.write(`warning ${w.file}: ${w.reason}\n`);
   for (const e of r.errors) process.stdout.write(`error   ${e.file}: ${e.field ? `${e.field}: ` : ''}${e.reason}\n`);

@@ -59,6 +59,31 @@ export const FAULTS = {
     text: 'Message too large: {size} bytes, the limit is {limit}',
     when: 'the request body exceeds the configured maximum size',
   },
+  tooDeep: {
+    code: 'GW-1012', faultcode: 'Client', http: 500,
+    text: 'Message nested too deep: depth {value}, the limit is {limit}',
+    when: 'elements nest deeper than the configured limit',
+  },
+  tooManyElements: {
+    code: 'GW-1013', faultcode: 'Client', http: 500,
+    text: 'Message has too many elements: more than {limit}',
+    when: 'the message holds more elements than the configured limit',
+  },
+  tooManyAttributes: {
+    code: 'GW-1014', faultcode: 'Client', http: 500,
+    text: 'An element has too many attributes: {value}, the limit is {limit}',
+    when: 'one element carries more attributes than the configured limit',
+  },
+  headerTooLarge: {
+    code: 'GW-1015', faultcode: 'Client', http: 500,
+    text: 'soap:Header too large: more than {limit} bytes',
+    when: 'the soap:Header is larger than the configured limit',
+  },
+  slowRequest: {
+    code: 'GW-1016', faultcode: 'Client', http: 408,
+    text: 'The request body did not arrive within {timeoutMs} ms',
+    when: 'a client sends its body slower than the request timeout allows',
+  },
   wrongMethod: {
     code: 'GW-1011', faultcode: 'Client', http: 405,
     text: 'Use POST with a SOAP 1.1 envelope; GET {sid}?wsdl returns the WSDL',
@@ -94,6 +119,51 @@ export const FAULTS = {
     text: "The provider's answer failed signature verification: {reason}",
     when: "signature policy enforce: the provider's answer is unsigned, or its signature or certificate does not verify",
   },
+  schemaInvalid: {
+    code: 'SMEV-102000', faultcode: 'Client', http: 500,
+    text: 'Message does not conform to the schema ({schema}): {errors}',
+    when: 'control policy enforce: smev:Message, smev:MessageData or smev:Header fail the envelope schema of their revision, or the operation element fails the SID\'s WSDL/XSD bundle',
+  },
+  senderUnknown: {
+    code: 'GW-4001', faultcode: 'Client', http: 500,
+    text: 'Sender {sender} is not a registered information system',
+    when: 'control policy enforce: smev:Sender/Code names no system of the systems registry',
+  },
+  wrongRecipient: {
+    code: 'GW-4002', faultcode: 'Client', http: 500,
+    text: 'Recipient {recipient} is not the provider of {sid} ({provider})',
+    when: "control policy enforce: smev:Recipient/Code is not the SID's provider mnemonic",
+  },
+  statusNotAllowed: {
+    code: 'GW-4003', faultcode: 'Client', http: 500,
+    text: 'Status {status} is not allowed from a consumer on operation {operation} (allowed: {allowed})',
+    when: 'control policy enforce: a consumer sends a Status its operation does not take (REQUEST, or PING on a polling operation)',
+  },
+  dateSkew: {
+    code: 'GW-4004', faultcode: 'Client', http: 500,
+    text: 'Date {date} is {skew} away from the node\'s clock (allowed: {max} s)',
+    when: "control policy enforce: smev:Date is unreadable or further from the node's clock than the allowed skew",
+  },
+  testMsgOnProductive: {
+    code: 'GW-4005', faultcode: 'Client', http: 500,
+    text: 'TestMsg is not allowed on the productive contour ({sid})',
+    when: 'control policy enforce: a message marked TestMsg is sent to a SID of the productive contour',
+  },
+  replayed: {
+    code: 'GW-4006', faultcode: 'Client', http: 500,
+    text: 'Replayed message: {what} was already received at {at}',
+    when: 'control policy enforce: the same MessageId, or the same signed request, comes again within the replay window',
+  },
+  operationNotGranted: {
+    code: 'GW-4007', faultcode: 'Client', http: 500,
+    text: 'System {sender} may not call operation {operation} of {sid}',
+    when: 'control policy enforce: the consumer has access to the SID but not to this operation',
+  },
+  providerAnswerSchemaInvalid: {
+    code: 'GW-2006', faultcode: 'Server', http: 500,
+    text: "The provider's answer does not conform to the schema ({schema}): {errors}",
+    when: "control policy enforce: the provider's answer fails its envelope schema or the SID's WSDL/XSD bundle",
+  },
   providerTimeout: {
     code: 'GW-2001', faultcode: 'Server', http: 500,
     text: 'The provider did not answer within {timeoutMs} ms',
@@ -118,6 +188,11 @@ export const FAULTS = {
     code: 'GW-9000', faultcode: 'Server', http: 500,
     text: 'Internal gateway error ({ref}); the message was journaled',
     when: 'a bug: anything the other entries do not cover',
+  },
+  overloaded: {
+    code: 'GW-9001', faultcode: 'Server', http: 503,
+    text: 'The gateway is busy: {inFlight} messages in work, try again later',
+    when: 'more exchanges are in work than the configured bound (--max-in-flight)',
   },
 } as const satisfies Record<string, FaultSpec>;
 

@@ -4,10 +4,15 @@ export interface ReadBody {
   bytes: Buffer;
   /** the body went past the limit: `bytes` holds only what came before it */
   tooLarge?: { size: number; limit: number };
+  /** the body did not arrive in time: `bytes` holds what came */
+  slow?: { timeoutMs: number };
 }
 
-/** Read a request body, stopping at `limit` bytes (the rest is not read: answer, then close). */
-export function readBody(req: IncomingMessage, limit: number): Promise<ReadBody> {
+/**
+ * Read a request body, stopping at `limit` bytes or after `timeoutMs` (the rest is not read:
+ * answer, then close).
+ */
+export function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<ReadBody> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > limit) {
     req.pause();
@@ -16,18 +21,23 @@ export function readBody(req: IncomingMessage, limit: number): Promise<ReadBody>
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const stop = (r: ReadBody) => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.pause();
+      resolve(r);
+    };
+    const timer = setTimeout(() => stop({ bytes: Buffer.concat(chunks), slow: { timeoutMs } }), timeoutMs);
     const onData = (c: Buffer) => {
       size += c.length;
-      if (size > limit) {
-        req.off('data', onData);
-        req.pause();
-        resolve({ bytes: Buffer.concat(chunks), tooLarge: { size, limit } });
-        return;
-      }
+      if (size > limit) return stop({ bytes: Buffer.concat(chunks), tooLarge: { size, limit } });
       chunks.push(c);
     };
     req.on('data', onData);
-    req.once('end', () => resolve({ bytes: Buffer.concat(chunks, size) }));
-    req.once('error', reject);
+    req.once('end', () => stop({ bytes: Buffer.concat(chunks, size) }));
+    req.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
   });
 }

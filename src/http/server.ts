@@ -5,7 +5,7 @@ import type { Config } from '../config';
 import type { Registry } from '../registry/registry';
 import type { Exchange } from '../pipeline/exchange';
 import { publishFile, serviceUrl } from '../registry/publish';
-import { readBody } from './body';
+import { readBody, type ReadBody } from './body';
 import { GatewayFault } from '../faults/catalogue';
 import { faultEnvelope, escapeXml } from '../envelope/build';
 
@@ -23,6 +23,7 @@ const XML = 'text/xml; charset=utf-8';
 export function createApp(d: ServerDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  let inFlight = 0;
   app.set('etag', false);
 
   app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
@@ -72,7 +73,16 @@ export function createApp(d: ServerDeps): express.Express {
       return;
     }
     const id = randomUUID();
-    const body = await readBody(req, d.config.maxRequestBytes);
+    // a bound on work in hand, from the first byte read to the reply
+    const overloaded = inFlight >= d.config.maxInFlight ? { inFlight } : undefined;
+    inFlight++;
+    let body: ReadBody;
+    try {
+      body = overloaded ? { bytes: Buffer.alloc(0) } : await readBody(req, d.config.maxRequestBytes, d.config.requestTimeoutMs);
+    } catch (e) {
+      inFlight--;
+      throw e;
+    }
     const action = req.headers.soapaction;
     const ex: Exchange = {
       id,
@@ -85,6 +95,8 @@ export function createApp(d: ServerDeps): express.Express {
         remoteAddress: req.socket.remoteAddress,
         contentType: req.headers['content-type'],
         tooLarge: body.tooLarge,
+        slow: body.slow,
+        overloaded,
       },
       sid,
       version,
@@ -92,9 +104,13 @@ export function createApp(d: ServerDeps): express.Express {
       raw: body.bytes,
       legs: [],
     };
-    await d.pipeline(ex);
+    try {
+      await d.pipeline(ex);
+    } finally {
+      inFlight--;
+    }
     const r = ex.response!;
-    if (body.tooLarge) res.setHeader('connection', 'close');
+    if (body.tooLarge || body.slow || overloaded) res.setHeader('connection', 'close');
     res.status(r.status).type(r.contentType).send(r.bytes);
     ex.log.info({ op: ex.operation?.name, status: r.status, fault: ex.fault?.spec.code || ex.fault?.kind, ms: Number(process.hrtime.bigint() - ex.started) / 1e6 }, 'exchange');
   };

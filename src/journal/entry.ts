@@ -25,6 +25,8 @@ export interface JournalEntry {
   raw: Buffer;
   /** the leg's signature verdict, e.g. `smev:ok`, `smev:fail (reason)`, `absent`, `not checked` */
   signature: string | null;
+  /** the leg's format-logical control verdict: `ok`, `report: …` or the violations */
+  control: string | null;
 }
 
 export const JournalEntrySchema = new EntitySchema<JournalEntry>({
@@ -52,6 +54,7 @@ export const JournalEntrySchema = new EntitySchema<JournalEntry>({
     size: { type: Number },
     sha256: { type: String, length: 64 },
     signature: { type: String, nullable: true, length: 400 },
+    control: { type: String, nullable: true, length: 1000 },
     raw: { type: 'blob' as never },
   },
 });

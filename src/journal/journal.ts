@@ -87,5 +87,6 @@ function toEntry(ex: Exchange, leg: Leg): JournalEntry {
     sha256: createHash('sha256').update(leg.bytes).digest('hex'),
     raw: leg.bytes,
     signature: leg.signature?.slice(0, 400) ?? null,
+    control: leg.control?.slice(0, 1000) ?? null,
   };
 }

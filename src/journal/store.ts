@@ -4,8 +4,9 @@ import { DataSource } from 'typeorm';
 import { JournalEntrySchema } from './entry';
 import { Journal1700000000001 } from './migrations/0001-journal';
 import { SignatureVerdicts1700000000002 } from './migrations/0002-signature-verdicts';
+import { ControlVerdicts1700000000003 } from './migrations/0003-control-verdicts';
 
-export const MIGRATIONS = [Journal1700000000001, SignatureVerdicts1700000000002];
+export const MIGRATIONS = [Journal1700000000001, SignatureVerdicts1700000000002, ControlVerdicts1700000000003];
 
 /**
  * The store: SQLite (better-sqlite3) by default, PostgreSQL when the URL says postgres://.

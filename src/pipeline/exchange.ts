@@ -20,6 +20,8 @@ export interface Leg {
   faultCode?: string;
   /** the signature verdict of this leg (see journal) */
   signature?: string;
+  /** the format-logical control verdict of this leg: 'ok', or the violations */
+  control?: string;
 }
 
 export interface HttpRequestInfo {
@@ -30,6 +32,10 @@ export interface HttpRequestInfo {
   contentType?: string;
   /** the body went past the size limit: `raw` holds only its start */
   tooLarge?: { size: number; limit: number };
+  /** the body did not arrive within the request timeout */
+  slow?: { timeoutMs: number };
+  /** refused before reading: too many exchanges in work */
+  overloaded?: { inFlight: number };
 }
 
 /** Everything one SOAP call carries through the pipeline. */
@@ -54,7 +60,7 @@ export interface Exchange {
   /** bytes to send to the provider (the consumer's envelope plus the node's header blocks) */
   forward?: Buffer;
   /** the provider's answer */
-  answer?: { status: number; bytes: Buffer; envelope: Envelope; contentType?: string };
+  answer?: { status: number; bytes: Buffer; envelope: Envelope; contentType?: string; parsed?: ParsedEnvelope };
   /** what goes back to the consumer */
   response?: { status: number; bytes: Buffer; contentType: string };
   /** the typed view of the response, for the journal */

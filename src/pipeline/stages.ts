@@ -8,6 +8,11 @@ import { parse } from '../stages/parse';
 import { route } from '../stages/route';
 import { stamp } from '../stages/stamp';
 import { verify } from '../stages/verify';
+import { control } from '../stages/control';
+import { authorize } from '../stages/authorize';
+import type { EnvelopeSchemas } from '../control/envelope-schemas';
+import type { ReplayGuard } from '../control/replay';
+import type { Limits } from '../control/limits';
 import type { TrustStore } from '../signature/trust';
 import type { Signer } from '../signature/sign';
 import { deliver } from '../stages/deliver';
@@ -20,20 +25,28 @@ export interface PipelineDeps {
   clock: () => Date;
   /** the node's signing key; without one the node does not sign */
   node?: Signer;
+  envelopeSchemas: EnvelopeSchemas;
+  replay: ReplayGuard;
+  limits: Limits;
+  maxDateSkewSeconds: number;
 }
 
 /**
  * The whole flow of a SOAP call, in order. Each stage acts on the request on the way in and on
- * the answer on the way out (in reverse order). Control and access stages slot in between
- * verify and stamp.
+ * the answer on the way out (in reverse order).
  */
 export function buildPipeline(d: PipelineDeps): (ex: Exchange) => Promise<void> {
   return compose<Exchange>([
     journal(d.journal), // every leg durable before the reply leaves; outermost so faults are journaled too
     respond(), //          any failure becomes the catalogue's SOAP fault
-    parse(), //            bytes -> typed envelope view (bytes kept as they are)
+    parse(d.limits), //    limits on the bytes, then a typed envelope view (bytes kept as they are)
     route(d.registry), //  SID -> service, Body element -> WSDL operation
+    control({ //           format-logical control: envelope and payload schemas, logical rules, replay
+      envelopeSchemas: d.envelopeSchemas, payloadSchema: (sid) => d.registry.payloadSchema(sid), trust: d.trust,
+      replay: d.replay, clock: d.clock, maxDateSkewSeconds: d.maxDateSkewSeconds,
+    }),
     verify(d.trust, d.clock), // the sender's signature: the consumer's in, the provider's out
+    authorize(d.trust), // access rights of the (now authenticated) Sender to the SID and operation
     stamp(d.node), //      the node's smev:Header and signature: REQUEST in, RESPONSE out
     deliver(d.registry), // the SID's provider adapter (http or emulator)
   ]);

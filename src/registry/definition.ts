@@ -32,6 +32,10 @@ export const definitionSchema = z.strictObject({
   contour: z.enum(['test', 'productive']).default('test'),
   /** enforce: refuse what does not verify; report: verify and journal, pass; off: do not verify */
   signature: z.enum(['enforce', 'report', 'off']).default('enforce'),
+  /** format-logical control and access rights: enforce refuses, report journals and passes, off skips */
+  control: z.enum(['enforce', 'report', 'off']).default('enforce'),
+  /** how far smev:Date may be from the node's clock (seconds; 0: not checked); default: the gateway's */
+  dateSkewSeconds: z.number().int().min(0).optional(),
   wsdl: z.string().min(1).optional(),
   operations: z.record(z.string(), operationSchema).default({}),
   locations: z.record(z.string(), z.string()).default({}),

@@ -2,6 +2,7 @@ import type { Service, Problem } from './load';
 import { loadRegistry } from './load';
 import { createAdapter, type AdapterContext } from '../providers';
 import type { ProviderAdapter } from '../providers/adapter';
+import { compileBundleSchemas, type CompiledSchema } from '../control/schemas';
 
 export class RegistryError extends Error {
   constructor(readonly problems: Problem[]) {
@@ -16,6 +17,8 @@ export function formatProblem(p: Problem): string {
 export interface ServiceEntry {
   service: Service;
   adapter: ProviderAdapter;
+  /** the SID's WSDL/XSD bundle compiled for payload control (absent when control is off or it does not compile) */
+  payload?: CompiledSchema;
 }
 
 /** The services in force: a SID's definition, bundle and provider adapter. */
@@ -33,7 +36,7 @@ export class Registry {
     const next = new Map<string, ServiceEntry>();
     for (const service of r.services.values()) {
       try {
-        next.set(service.sid, { service, adapter: createAdapter(service, this.adapters) });
+        next.set(service.sid, { service, adapter: createAdapter(service, this.adapters), payload: this.compile(service, r.warnings) });
       } catch (e) {
         errors.push({ file: service.dir, field: 'adapter', reason: (e as Error).message });
       }
@@ -43,7 +46,25 @@ export class Registry {
     this.entries = next;
     this.warnings = r.warnings;
     this.skipped = errors;
-    for (const e of old.values()) void e.adapter.close?.();
+    for (const e of old.values()) {
+      void e.adapter.close?.();
+      e.payload?.dispose();
+    }
+  }
+
+  /** Compile the payload schema once, at load. A bundle whose schemas do not compile is served, said loudly. */
+  private compile(service: Service, warnings: Problem[]): CompiledSchema | undefined {
+    if (service.def.control === 'off') return undefined;
+    try {
+      return compileBundleSchemas(service.sid, service.bundle, service.def.locations);
+    } catch (e) {
+      warnings.push({ file: service.dir, field: 'payload schema', reason: `${(e as Error).message}: payload control is skipped for ${service.sid}` });
+      return undefined;
+    }
+  }
+
+  payloadSchema(sid: string): CompiledSchema | undefined {
+    return this.entries.get(sid)?.payload;
   }
 
   get(sid: string): Service | undefined {
@@ -59,6 +80,9 @@ export class Registry {
   }
 
   async close(): Promise<void> {
-    for (const e of this.entries.values()) await e.adapter.close?.();
+    for (const e of this.entries.values()) {
+      await e.adapter.close?.();
+      e.payload?.dispose();
+    }
   }
 }

@@ -16,6 +16,8 @@ const systemSchema = z.strictObject({
   issuers: z.array(z.string()).default([]),
   /** with issuers: subject attribute values that mark the system's certificates (default: the mnemonic) */
   subjectMatches: z.array(z.string()).optional(),
+  /** access rights: SID -> the operations this system may call ("*": all), or "*" for every SID */
+  grants: z.union([z.literal('*'), z.record(z.string().regex(/^SID\d{7}$/, 'a SID'), z.union([z.literal('*'), z.array(z.string())]))]).default({}),
   /** the gateway makes this system a key and a certificate from its demo CA (in the keys folder) */
   demo: z.boolean().default(false),
 });
@@ -50,8 +52,11 @@ export interface TrustedSystem {
   pinned: Certificate[];
   issuers: Certificate[];
   subjectMatches: string[];
+  grants: SystemDefinition['grants'];
   file: string;
 }
+
+export type Access = 'granted' | 'noService' | 'noOperation';
 
 export type TrustVerdict =
   | { ok: true; system: TrustedSystem }
@@ -83,6 +88,7 @@ export class TrustStore {
         pinned: s.certificates.map(read).filter((c): c is Certificate => !!c),
         issuers: s.issuers.map(read).filter((c): c is Certificate => !!c),
         subjectMatches: s.subjectMatches ?? [s.mnemonic],
+        grants: s.grants,
         file: s.file,
       });
     }
@@ -105,6 +111,16 @@ export class TrustStore {
     if (at < cert.notBefore) return { ok: false, code: 'notYetValid', reason: `the certificate is valid from ${cert.notBefore.toISOString()}` };
     if (at > cert.notAfter) return { ok: false, code: 'expired', reason: `the certificate expired on ${cert.notAfter.toISOString()}` };
     return { ok: true, system: owner };
+  }
+
+  /** May `sender` call `operation` of `sid`? (The node's "No policies found" for a SID it may not use.) */
+  access(sender: string | undefined, sid: string, operation: string): Access {
+    const s = sender ? this.systems.get(sender) : undefined;
+    if (!s) return 'noService';
+    if (s.grants === '*') return 'granted';
+    const ops = s.grants[sid];
+    if (!ops) return 'noService';
+    return ops === '*' || ops.includes(operation) ? 'granted' : 'noOperation';
   }
 
   private belongs(cert: Certificate, s: TrustedSystem): boolean {

@@ -2,7 +2,7 @@ import type { Stage } from '../pipeline/compose';
 import type { Exchange } from '../pipeline/exchange';
 import type { Registry } from '../registry/registry';
 import { GatewayFault } from '../faults/catalogue';
-import { readEnvelopeView, NotSoapError } from '../envelope/parse';
+import { parseEnvelope, NotSoapError } from '../envelope/parse';
 import { XmlSyntaxError } from '../xml/dom';
 
 /**
@@ -34,9 +34,10 @@ export function deliver(registry: Registry): Stage<Exchange> {
     const leg = { direction: 'provider->gateway' as const, at: new Date(), bytes: answer.bytes, httpStatus: answer.status, durationMs: ms(t0) };
     ex.legs.push(leg);
     try {
-      const envelope = readEnvelopeView(answer.bytes);
-      Object.assign(leg, { envelope });
-      ex.answer = { status: answer.status, bytes: answer.bytes, envelope, contentType: answer.contentType };
+      // kept parsed for the stages on the way back; the parse stage disposes it
+      const parsed = parseEnvelope(answer.bytes);
+      Object.assign(leg, { envelope: parsed.envelope });
+      ex.answer = { status: answer.status, bytes: answer.bytes, envelope: parsed.envelope, contentType: answer.contentType, parsed };
     } catch (e) {
       if (e instanceof XmlSyntaxError || e instanceof NotSoapError) {
         throw new GatewayFault('providerAnswerInvalid', { status: answer.status, reason: e.message.slice(0, 300) });

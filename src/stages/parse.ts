@@ -3,11 +3,21 @@ import type { Exchange } from '../pipeline/exchange';
 import { parseEnvelope, NotSoapError } from '../envelope/parse';
 import { XmlSyntaxError } from '../xml/dom';
 import { GatewayFault } from '../faults/catalogue';
+import { checkLimits, DEFAULT_LIMITS, type Limits } from '../control/limits';
 
-/** Parses the consumer's bytes into a typed view; the document lives until the answer is back. */
-export function parse(): Stage<Exchange> {
+/**
+ * Parses the consumer's bytes into a typed view, after checking the structural limits on the bytes.
+ * The request's document (and the provider answer's) lives until the answer has gone back.
+ */
+const BREACH_FAULT = { depth: 'tooDeep', elements: 'tooManyElements', attributes: 'tooManyAttributes', header: 'headerTooLarge' } as const;
+
+export function parse(limits: Limits = DEFAULT_LIMITS): Stage<Exchange> {
   return async (ex, next) => {
+    if (ex.http.overloaded) throw new GatewayFault('overloaded', ex.http.overloaded);
+    if (ex.http.slow) throw new GatewayFault('slowRequest', ex.http.slow);
     if (ex.http.tooLarge) throw new GatewayFault('tooLarge', ex.http.tooLarge);
+    const breach = checkLimits(ex.raw, limits);
+    if (breach) throw new GatewayFault(BREACH_FAULT[breach.kind], { value: breach.value, limit: breach.limit });
     try {
       ex.request = parseEnvelope(ex.raw);
     } catch (e) {
@@ -22,6 +32,7 @@ export function parse(): Stage<Exchange> {
       await next();
     } finally {
       ex.request.doc.dispose();
+      ex.answer?.parsed?.doc.dispose();
     }
   };
 }

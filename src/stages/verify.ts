@@ -2,7 +2,6 @@ import type { Stage } from '../pipeline/compose';
 import type { Exchange, LegDirection } from '../pipeline/exchange';
 import type { TrustStore } from '../signature/trust';
 import { judgeSender } from '../signature/judge';
-import { parseEnvelope } from '../envelope/parse';
 import { GatewayFault } from '../faults/catalogue';
 
 /**
@@ -32,15 +31,9 @@ export function verify(trust: TrustStore, clock: () => Date): Stage<Exchange> {
 
     await next();
 
-    const answer = ex.answer;
+    const answer = ex.answer?.parsed;
     if (!answer || answer.envelope.fault) return;
-    const p = parseEnvelope(answer.bytes);
-    let a;
-    try {
-      a = judgeSender(p, trust, clock());
-    } finally {
-      p.doc.dispose();
-    }
+    const a = judgeSender(answer, trust, clock());
     mark('provider->gateway', policy === 'report' && a.failure ? `report: ${a.summary}` : a.summary);
     if (a.failure) {
       if (policy === 'enforce') throw new GatewayFault('providerSignatureInvalid', { reason: a.summary });

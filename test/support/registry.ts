@@ -24,8 +24,9 @@ export function echoDefinition(sid: string, adapter: Record<string, unknown>): R
     service: { mnemonic: 'ECHO', version: '1.00' },
     provider: { mnemonic: 'ECHO01001', name: 'Эхо' },
     wsdl: 'Echo.wsdl',
-    // transport tests send unsigned messages; signature tests set their own policy
+    // transport tests send unsigned, unregistered messages; signature and control tests set their own policies
     signature: 'off',
+    control: 'off',
     adapter,
   };
 }

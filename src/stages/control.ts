@@ -1,0 +1,96 @@
+import type { Stage } from '../pipeline/compose';
+import type { Exchange, LegDirection } from '../pipeline/exchange';
+import type { ParsedEnvelope } from '../envelope/parse';
+import { ACTOR, NS } from '../envelope/ns';
+import { GatewayFault, renderFaultString, FAULTS } from '../faults/catalogue';
+import { formatSchemaErrors, type CompiledSchema, type SchemaError } from '../control/schemas';
+import type { EnvelopeSchemas } from '../control/envelope-schemas';
+import { checkRequestLogic, checkAnswerLogic, type Violation } from '../control/logic';
+import type { ReplayGuard } from '../control/replay';
+import type { TrustStore } from '../signature/trust';
+
+export interface ControlDeps {
+  envelopeSchemas: EnvelopeSchemas;
+  payloadSchema(sid: string): CompiledSchema | undefined;
+  trust: TrustStore;
+  replay: ReplayGuard;
+  clock: () => Date;
+  maxDateSkewSeconds: number;
+}
+
+/**
+ * Format-logical control, both ways: the envelope schema of the message's revision, the SID's
+ * WSDL/XSD bundle for the operation element, and the logical rules (PROTOCOL.md §1–4). Per SID:
+ * enforce refuses the first violation, report journals them all and passes, off skips.
+ */
+export function control(d: ControlDeps): Stage<Exchange> {
+  return async (ex, next) => {
+    const service = ex.service!;
+    const policy = service.def.control;
+    const mark = (direction: LegDirection, verdict: string) => {
+      const leg = ex.legs.find((l) => l.direction === direction);
+      if (leg) leg.control = verdict;
+    };
+    if (policy === 'off') {
+      mark('consumer->gateway', 'not checked (policy off)');
+      await next();
+      return;
+    }
+    const request = ex.request!;
+    const violations = [
+      ...schemaViolations(request, d, service.sid, 'schemaInvalid'),
+      ...checkRequestLogic(request.envelope, service, ex.operation!, {
+        isRegistered: (m) => d.trust.systems.has(m), maxDateSkewSeconds: service.def.dateSkewSeconds ?? d.maxDateSkewSeconds, now: d.clock(),
+      }),
+    ];
+    const replay = d.replay.check(replayKeys(request), d.clock().getTime());
+    if (replay) violations.push({ fault: 'replayed', params: { what: replay.key, at: replay.at.toISOString() } });
+    settle(violations, 'consumer->gateway');
+
+    await next();
+
+    const answer = ex.answer?.parsed;
+    if (!answer || answer.envelope.fault) return;
+    settle([
+      ...schemaViolations(answer, d, service.sid, 'providerAnswerSchemaInvalid'),
+      ...checkAnswerLogic(answer.envelope, request.envelope, service),
+    ], 'provider->gateway');
+
+    function settle(v: Violation[], direction: LegDirection): void {
+      if (!v.length) {
+        mark(direction, 'ok');
+        return;
+      }
+      const text = v.map((x) => renderFaultString(FAULTS[x.fault], x.params)).join(' | ');
+      if (policy === 'enforce') {
+        mark(direction, text);
+        throw new GatewayFault(v[0]!.fault, v[0]!.params);
+      }
+      mark(direction, `report: ${text}`);
+      ex.log.warn({ control: text }, 'format-logical control failed (policy report: passed on)');
+    }
+  };
+}
+
+function schemaViolations(p: ParsedEnvelope, d: ControlDeps, sid: string, fault: 'schemaInvalid' | 'providerAnswerSchemaInvalid'): Violation[] {
+  const out: Violation[] = [];
+  const envelopeErrors: SchemaError[] = d.envelopeSchemas.validate(p);
+  if (envelopeErrors.length) out.push({ fault, params: { schema: `envelope ${p.envelope.revision ?? ''}`.trim(), errors: formatSchemaErrors(envelopeErrors) } });
+  const payload = d.payloadSchema(sid);
+  if (payload && p.operationElement) {
+    const errors = payload.validate(p.operationElement);
+    if (errors.length) out.push({ fault, params: { schema: `${sid} WSDL/XSD`, errors: formatSchemaErrors(errors) } });
+  }
+  return out;
+}
+
+/** What makes a consumer's message the same message: its MessageId, its signature's value. */
+function replayKeys(p: ParsedEnvelope): string[] {
+  const keys: string[] = [];
+  const id = p.envelope.header?.messageId;
+  if (id) keys.push(`MessageId ${id}`);
+  const sig = p.doc.get(`/s:Envelope/s:Header/wsse:Security[@s:actor='${ACTOR.smev}']/ds:Signature/ds:SignatureValue`, { s: NS.soap, wsse: NS.wsse, ds: NS.ds });
+  const value = sig?.content.replace(/\s+/g, '');
+  if (value) keys.push(`the signed request with SignatureValue ${value.slice(0, 16)}…`);
+  return keys;
+}
