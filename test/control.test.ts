@@ -2,6 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { startGateway, post, type GatewayProcess } from './support/gateway';
 import { readJournal } from './support/journal';
 import { makeRegistry, ECHO_BUNDLE, echoDefinition } from './support/registry';
@@ -24,8 +25,8 @@ describe('format-logical control, access rights and hostile input', () => {
     writeFileSync(join(systems, 'MINE01001.yaml'), 'mnemonic: MINE01001\nname: Минэкономразвития\ngrants: { SID0700001: [Other] }\n');
     writeFileSync(join(systems, 'PNZR01581.yaml'), 'mnemonic: PNZR01581\nname: Пенза\n');
     writeFileSync(join(systems, 'ECHO01001.yaml'), 'mnemonic: ECHO01001\nname: Эхо\n');
-    const answer = (edit: (s: string) => string) => (_b: Buffer, _q: unknown, res: { writeHead: (n: number, h: object) => { end: (s: string) => void } }) =>
-      res.writeHead(200, { 'content-type': 'text/xml' }).end(edit(ANSWER));
+    const answer = (edit: (s: string) => string) => (_b: Buffer, _q: IncomingMessage, res: ServerResponse) =>
+      void res.writeHead(200, { 'content-type': 'text/xml' }).end(edit(ANSWER));
     capture = await startUpstream(answer((s) => s));
     badSchema = await startUpstream(answer((s) => s.replace(/<smev:Sender>.*?<\/smev:Sender>/, '')));
     badStatus = await startUpstream(answer((s) => s.replace('<smev:Status>RESULT</smev:Status>', '<smev:Status>REQUEST</smev:Status>')));

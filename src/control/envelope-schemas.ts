@@ -8,8 +8,12 @@ import { CompiledSchema, registerSchemaFile, type SchemaError } from './schemas'
 
 /** The envelope schemas of the three revisions (xsd/): each smev element validated as a subtree. */
 export interface EnvelopeSchemas {
-  /** errors of the message's smev:Header, smev:Message and smev:MessageData against its revision */
-  validate(p: ParsedEnvelope): SchemaError[];
+  /**
+   * Errors of the message's smev:Header, smev:Message and smev:MessageData against its revision.
+   * `withMessageData: false` leaves MessageData to the SID's own bundle, which knows the AppData
+   * types (real Treasury messages carry xsi:type of types only their bundle defines).
+   */
+  validate(p: ParsedEnvelope, opts?: { withMessageData: boolean }): SchemaError[];
 }
 
 interface Manifest {
@@ -30,21 +34,22 @@ export function loadEnvelopeSchemas(dir: string): EnvelopeSchemas {
     const variants = entry.variants.map((v) => {
       const doc = XmlDocument.fromBuffer(readFileSync(join(dir, v.schema)), { url: `smev2-schema://xsd/${v.schema}` });
       try {
-        return new CompiledSchema(XsdValidator.fromDoc(doc), v.id);
-      } finally {
+        return new CompiledSchema(XsdValidator.fromDoc(doc), v.id, doc);
+      } catch (e) {
         doc.dispose();
+        throw e;
       }
     });
     byNs.set(ns, { validate: new Set(entry.validate), variants });
   }
   return {
-    validate(p) {
+    validate(p, opts = { withMessageData: true }) {
       const blocks: XmlElement[] = [];
       const header = p.doc.root && [...childElements(p.doc.root)].find((e) => e.namespaceUri === NS.soap && e.name === 'Header');
       if (header) for (const h of childElements(header)) if (revisionOf(h.namespaceUri)) blocks.push(h);
       if (p.messageElement) blocks.push(p.messageElement);
       const data = p.messageElement?.parent && [...childElements(p.messageElement.parent)].find((e) => e.name === 'MessageData' && revisionOf(e.namespaceUri));
-      if (data) blocks.push(data);
+      if (data && opts.withMessageData) blocks.push(data);
       const errors: SchemaError[] = [];
       for (const el of blocks) {
         const entry = byNs.get(el.namespaceUri);

@@ -13,7 +13,8 @@ export interface SchemaError {
 
 /** A compiled set of schemas that validates elements in place (a subtree of a parsed message). */
 export class CompiledSchema {
-  constructor(private readonly validator: Validator, readonly description: string) {}
+  /** `doc`: the schema document it was compiled from, kept as long as the validator (libxml2 may refer to it) */
+  constructor(private readonly validator: Validator, readonly description: string, private readonly doc?: { dispose(): void }) {}
 
   /** The errors of `el` against the schema (empty when valid). */
   validate(el: XmlElement): SchemaError[] {
@@ -31,6 +32,7 @@ export class CompiledSchema {
 
   dispose(): void {
     this.validator.dispose();
+    this.doc?.dispose();
   }
 }
 
@@ -115,12 +117,11 @@ export function compileBundleSchemas(sid: string, bundle: Bundle, locations: Rec
   const top = `<xs:schema xmlns:xs="${NS.xsd}" targetNamespace="urn:smev2-gateway:payload">${imports.join('')}</xs:schema>`;
   const doc = XmlDocument.fromString(top, { url: `${base}__top.xsd` });
   try {
-    return new CompiledSchema(XsdValidator.fromDoc(doc), `${sid} payload`);
+    return new CompiledSchema(XsdValidator.fromDoc(doc), `${sid} payload`, doc);
   } catch (e) {
+    doc.dispose();
     const details = (e as { details?: { message: string; file?: string; line?: number }[] }).details;
     const why = details?.length ? details.slice(0, 3).map((d) => `${d.file ? `${d.file.replace(base, '')}${d.line ? `:${d.line}` : ''}: ` : ''}${d.message.trim()}`).join('; ') : (e as Error).message;
     throw new Error(`the payload schema does not compile: ${why}`);
-  } finally {
-    doc.dispose();
   }
 }

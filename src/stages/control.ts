@@ -74,9 +74,9 @@ export function control(d: ControlDeps): Stage<Exchange> {
 
 function schemaViolations(p: ParsedEnvelope, d: ControlDeps, sid: string, fault: 'schemaInvalid' | 'providerAnswerSchemaInvalid'): Violation[] {
   const out: Violation[] = [];
-  const envelopeErrors: SchemaError[] = d.envelopeSchemas.validate(p);
-  if (envelopeErrors.length) out.push({ fault, params: { schema: `envelope ${p.envelope.revision ?? ''}`.trim(), errors: formatSchemaErrors(envelopeErrors) } });
   const payload = d.payloadSchema(sid);
+  const envelopeErrors: SchemaError[] = d.envelopeSchemas.validate(p, { withMessageData: !payload });
+  if (envelopeErrors.length) out.push({ fault, params: { schema: `envelope ${p.envelope.revision ?? ''}`.trim(), errors: formatSchemaErrors(envelopeErrors) } });
   if (payload && p.operationElement) {
     const errors = payload.validate(p.operationElement);
     if (errors.length) out.push({ fault, params: { schema: `${sid} WSDL/XSD`, errors: formatSchemaErrors(errors) } });

@@ -22,6 +22,8 @@ export interface Row {
   sha256: string;
   raw: Buffer;
   at: string;
+  signature: string | null;
+  control: string | null;
 }
 
 /** Read the journal straight from the gateway's SQLite file (read-only, as an auditor would). */
