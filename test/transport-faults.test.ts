@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { startGateway, post, type GatewayProcess } from './support/gateway';
 import { readJournal } from './support/journal';
 import { makeRegistry, ECHO_BUNDLE, echoDefinition } from './support/registry';
@@ -14,6 +15,7 @@ describe('synchronous proxy over HTTP: answers, faults, journal', () => {
   let gw: GatewayProcess;
   let echo: Upstream, hang: Upstream, garbage: Upstream, big: Upstream, faulty: Upstream;
   const upstreams: Upstream[] = [];
+  let synSink: ChildProcess | undefined;
 
   beforeAll(async () => {
     echo = await startUpstream((body, _req, res) => {
@@ -27,6 +29,9 @@ describe('synchronous proxy over HTTP: answers, faults, journal', () => {
       '<S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"><S:Body><S:Fault><faultcode>S:Server</faultcode><faultstring>provider says no</faultstring></S:Fault></S:Body></S:Envelope>'));
     upstreams.push(echo, hang, garbage, big, faulty);
     const refused = await closedPort();
+    // a port whose connects hang (test/support/syn-sink.py), for the connect timeout
+    synSink = spawn('/usr/bin/python3', [join(__dirname, 'support', 'syn-sink.py')]);
+    const sinkPort = await new Promise<number>((resolve) => synSink!.stdout!.once('data', (c: Buffer) => resolve(Number(String(c).trim()))));
     const registry = makeRegistry([
       { bundle: ECHO_BUNDLE, def: echoDefinition('SID0200001', { type: 'http', url: echo.url }) },
       { bundle: ECHO_BUNDLE, def: echoDefinition('SID0200002', { type: 'http', url: `http://127.0.0.1:${refused}/x` }) },
@@ -34,11 +39,13 @@ describe('synchronous proxy over HTTP: answers, faults, journal', () => {
       { bundle: ECHO_BUNDLE, def: echoDefinition('SID0200004', { type: 'http', url: garbage.url }) },
       { bundle: ECHO_BUNDLE, def: echoDefinition('SID0200005', { type: 'http', url: big.url, maxAnswerBytes: 100000 }) },
       { bundle: ECHO_BUNDLE, def: echoDefinition('SID0200006', { type: 'http', url: faulty.url }) },
+      { bundle: ECHO_BUNDLE, def: echoDefinition('SID0200007', { type: 'http', url: `http://127.0.0.1:${sinkPort}/x`, connectTimeoutMs: 500 }) },
     ]);
     gw = await startGateway({ services: registry, args: ['--max-request-bytes', '200000'] });
   });
 
   afterAll(async () => {
+    synSink?.kill();
     await gw?.stop();
     for (const u of upstreams) await u.close();
   });
@@ -113,6 +120,10 @@ describe('synchronous proxy over HTTP: answers, faults, journal', () => {
       /^GW-2003: The provider answer is not a SOAP envelope \(HTTP 200\): /, 500, ['consumer->gateway', 'gateway->provider', 'provider->gateway', 'gateway->consumer']],
     ['provider answer too large', 'SID0200005', () => call('SID0200005'),
       /^GW-2002: The provider answer exceeds 100000 bytes$/, 500, ['consumer->gateway', 'gateway->provider', 'provider->gateway', 'gateway->consumer']],
+    ['provider never completes the connection', 'SID0200007', () => call('SID0200007'),
+      /^GW-2004: Cannot perform client request: no connection to the provider within 500 ms$/, 500, ['consumer->gateway', 'gateway->provider', 'provider->gateway', 'gateway->consumer']],
+    ['an operation element without smev:Message', 'SID0200001', () => call('SID0200001', REQUEST.toString().replace(/<smev:Message>[\s\S]*<\/smev:MessageData>/, '<e:Text>hi</e:Text>')),
+      /^GW-1006: The operation element \{urn:test:echo\}EchoRequest carries no smev:Message of a known revision/, 500, ['consumer->gateway', 'gateway->consumer']],
     ['malformed XML', 'SID0200001', () => call('SID0200001', '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><a></b>'),
       /^GW-1001: Message is not well-formed XML: Opening and ending tag mismatch: a line 1 and b \(line 1, column \d+\)$/, 500, ['consumer->gateway', 'gateway->consumer']],
     ['a body that is not SOAP', 'SID0200001', () => call('SID0200001', '<order><item/></order>'),

@@ -8,6 +8,7 @@ import { loadRegistry } from '../registry/load';
 import { addService } from '../registry/add';
 import { compileBundleSchemas } from '../control/schemas';
 import { TrustError } from '../signature/trust';
+import { checkCommand } from './check-command';
 import { keysCommand, signCommand, verifyCommand, SIGNATURE_USAGE, type SignatureFlags } from './signature-commands';
 
 const USAGE = `smev2-gateway: a SOAP gateway that emulates the SMEV 2 bus
@@ -18,6 +19,7 @@ Usage:
   smev2-gateway services check [DIR]
   smev2-gateway services add BUNDLE_DIR --sid SID [--wsdl FILE] [--services DIR] [--mnemonic M]
                 [--version V] [--provider MNEMONIC] [--provider-name NAME] [--upstream URL] [--title T]
+  smev2-gateway check ENVELOPE --sid SID     every control, offline, each violation with its fault code
 ${SIGNATURE_USAGE}
 Options:
   --port N            port to listen on (env SMEV2_PORT; default 7777)
@@ -63,6 +65,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (cmd === 'start') return await start(flags);
     if (cmd === 'services' && sub === 'list') return await servicesList(flags);
+    if (cmd === 'check') return await checkCommand(sub, flags);
     if (cmd === 'keys') return await keysCommand(sub, arg, flags);
     if (cmd === 'sign') return await signCommand(sub, flags);
     if (cmd === 'verify') return await verifyCommand(sub, flags);

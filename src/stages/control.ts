@@ -3,9 +3,10 @@ import type { Exchange, LegDirection } from '../pipeline/exchange';
 import type { ParsedEnvelope } from '../envelope/parse';
 import { ACTOR, NS } from '../envelope/ns';
 import { GatewayFault, renderFaultString, FAULTS } from '../faults/catalogue';
-import { formatSchemaErrors, type CompiledSchema, type SchemaError } from '../control/schemas';
+import type { CompiledSchema } from '../control/schemas';
 import type { EnvelopeSchemas } from '../control/envelope-schemas';
-import { checkRequestLogic, checkAnswerLogic, type Violation } from '../control/logic';
+import type { Violation } from '../control/logic';
+import { requestViolations, answerViolations } from '../control/check';
 import type { ReplayGuard } from '../control/replay';
 import type { TrustStore } from '../signature/trust';
 
@@ -37,12 +38,10 @@ export function control(d: ControlDeps): Stage<Exchange> {
       return;
     }
     const request = ex.request!;
-    const violations = [
-      ...schemaViolations(request, d, service.sid, 'schemaInvalid'),
-      ...checkRequestLogic(request.envelope, service, ex.operation!, {
-        isRegistered: (m) => d.trust.systems.has(m), maxDateSkewSeconds: service.def.dateSkewSeconds ?? d.maxDateSkewSeconds, now: d.clock(),
-      }),
-    ];
+    const payload = d.payloadSchema(service.sid);
+    const violations = requestViolations(request, service, ex.operation!, {
+      envelopeSchemas: d.envelopeSchemas, payload, isRegistered: (m) => d.trust.systems.has(m), maxDateSkewSeconds: d.maxDateSkewSeconds, now: d.clock(),
+    });
     const replay = d.replay.check(replayKeys(request), d.clock().getTime());
     if (replay) violations.push({ fault: 'replayed', params: { what: replay.key, at: replay.at.toISOString() } });
     settle(violations, 'consumer->gateway');
@@ -51,10 +50,7 @@ export function control(d: ControlDeps): Stage<Exchange> {
 
     const answer = ex.answer?.parsed;
     if (!answer || answer.envelope.fault) return;
-    settle([
-      ...schemaViolations(answer, d, service.sid, 'providerAnswerSchemaInvalid'),
-      ...checkAnswerLogic(answer.envelope, request.envelope, service),
-    ], 'provider->gateway');
+    settle(answerViolations(answer, request, service, { envelopeSchemas: d.envelopeSchemas, payload }), 'provider->gateway');
 
     function settle(v: Violation[], direction: LegDirection): void {
       if (!v.length) {
@@ -70,18 +66,6 @@ export function control(d: ControlDeps): Stage<Exchange> {
       ex.log.warn({ control: text }, 'format-logical control failed (policy report: passed on)');
     }
   };
-}
-
-function schemaViolations(p: ParsedEnvelope, d: ControlDeps, sid: string, fault: 'schemaInvalid' | 'providerAnswerSchemaInvalid'): Violation[] {
-  const out: Violation[] = [];
-  const payload = d.payloadSchema(sid);
-  const envelopeErrors: SchemaError[] = d.envelopeSchemas.validate(p, { withMessageData: !payload });
-  if (envelopeErrors.length) out.push({ fault, params: { schema: `envelope ${p.envelope.revision ?? ''}`.trim(), errors: formatSchemaErrors(envelopeErrors) } });
-  if (payload && p.operationElement) {
-    const errors = payload.validate(p.operationElement);
-    if (errors.length) out.push({ fault, params: { schema: `${sid} WSDL/XSD`, errors: formatSchemaErrors(errors) } });
-  }
-  return out;
 }
 
 /** What makes a consumer's message the same message: its MessageId, its signature's value. */
