@@ -113,6 +113,22 @@ describe('format-logical control, access rights and hostile input', () => {
     expect(gw.alive()).toBe(true);
   });
 
+  test('schema locations named in a message are never fetched', async () => {
+    let connections = 0;
+    const lure = net.createServer((sock) => {
+      connections++;
+      sock.destroy();
+    });
+    await new Promise<void>((r) => lure.listen(0, '127.0.0.1', () => r()));
+    const port = (lure.address() as net.AddressInfo).port;
+    const body = request((s) => s.replace('<e:EchoRequest>', `<e:EchoRequest xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="urn:test:echo http://127.0.0.1:${port}/evil.xsd">`)
+      .replace('<e:Text>', `<e:Text xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:noNamespaceSchemaLocation="http://127.0.0.1:${port}/evil2.xsd">`));
+    const res = await call('SID0700001', body);
+    await new Promise<void>((r) => lure.close(() => r()));
+    expect(res.status).toBe(200);
+    expect(connections).toBe(0);
+  });
+
   test('a replayed MessageId is refused within the window', async () => {
     const withId = request((s) => s.replace('<soapenv:Header/>', '<soapenv:Header><smev:Header><smev:NodeId>99</smev:NodeId><smev:MessageId>6F1C2D8A-3B47-4E95-A0D2-5C8E7B1F9A34</smev:MessageId><smev:TimeStamp>2026-11-22T10:00:00Z</smev:TimeStamp><smev:MessageClass>REQUEST</smev:MessageClass></smev:Header></soapenv:Header>'));
     expect((await call('SID0700001', withId)).status).toBe(200);
