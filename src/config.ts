@@ -29,6 +29,12 @@ export interface Config {
   maxDateSkewSeconds: number;
   /** how long a MessageId or a signed request is remembered to refuse it twice */
   replayWindowSeconds: number;
+  /** operators' subscriptions to events (YAML list) */
+  subscriptionsFile: string;
+  /** outbox items worked at once by this process */
+  deliveryConcurrency: number;
+  /** how often each provider's availability is checked */
+  availabilityIntervalMs: number;
 }
 
 export interface Flags {
@@ -44,6 +50,7 @@ export interface Flags {
   systems?: string;
   clock?: string;
   'max-in-flight'?: string;
+  subscriptions?: string;
 }
 
 export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): Config {
@@ -78,6 +85,9 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     },
     maxDateSkewSeconds: num('SMEV2_MAX_DATE_SKEW_S', env.SMEV2_MAX_DATE_SKEW_S, 24 * 3600),
     replayWindowSeconds: num('SMEV2_REPLAY_WINDOW_S', env.SMEV2_REPLAY_WINDOW_S, 3600),
+    subscriptionsFile: resolve(flags.subscriptions ?? env.SMEV2_SUBSCRIPTIONS ?? 'subscriptions.yaml'),
+    deliveryConcurrency: num('SMEV2_DELIVERY_CONCURRENCY', env.SMEV2_DELIVERY_CONCURRENCY, 16),
+    availabilityIntervalMs: num('SMEV2_AVAILABILITY_INTERVAL_MS', env.SMEV2_AVAILABILITY_INTERVAL_MS, 60_000),
   };
 }
 

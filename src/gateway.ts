@@ -13,6 +13,10 @@ import { createApp } from './http/server';
 import { bootstrapTrust, NODE_KEY } from './signature/bootstrap';
 import { loadEnvelopeSchemas } from './control/envelope-schemas';
 import { ReplayGuard } from './control/replay';
+import { Outbox } from './queue/outbox';
+import { Events, readSubscriptions, type Subscription } from './queue/events';
+import { DeliveryWorker } from './queue/worker';
+import { AvailabilityMonitor } from './providers/availability';
 
 /** The project's own envelope schemas (xsd/index.json), beside dist/. */
 const ENVELOPE_SCHEMAS = join(__dirname, '..', 'xsd');
@@ -37,7 +41,16 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   const store = await openStore(config.database);
   const journal = new Journal(store);
   const clock = config.clock ? () => config.clock! : () => new Date();
+  const outbox = new Outbox(store);
+  const subscriptions = () => [
+    ...readSubscriptions(config.subscriptionsFile),
+    ...[...trust.systems.values()].flatMap((s) => s.subscriptions.map((x) => ({ url: x.url, events: x.events as Subscription['events'], consumer: s.mnemonic }))),
+  ];
+  subscriptions(); // a broken subscriptions file stops the start, with its reason
+  const events = new Events(outbox, subscriptions, log);
+  const worker = new DeliveryWorker(outbox, registry, journal, trust, events, log, keys.signer(NODE_KEY), { concurrency: config.deliveryConcurrency, leaseMs: 60_000, tickMs: 50 });
   const pipeline = buildPipeline({
+    outbox, events,
     journal, registry, trust, clock, node: keys.signer(NODE_KEY),
     envelopeSchemas: loadEnvelopeSchemas(ENVELOPE_SCHEMAS),
     replay: new ReplayGuard(config.replayWindowSeconds * 1000),
@@ -45,7 +58,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
     maxDateSkewSeconds: config.maxDateSkewSeconds,
   });
   const app = createApp({
-    config, registry, pipeline, log,
+    config, registry, pipeline, log, availability: () => [...availability.latest.values()],
     ready: async () => {
       try {
         await store.query('SELECT 1');
@@ -59,6 +72,9 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
   });
+  worker.start();
+  const availability = new AvailabilityMonitor(registry, store, log, config.availabilityIntervalMs);
+  availability.start();
   server.headersTimeout = 30_000;
   server.requestTimeout = 120_000;
   const port = (server.address() as AddressInfo).port;
@@ -69,6 +85,8 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
     async close() {
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
+      await worker.stop();
+      availability.stop();
       await journal.drain();
       await registry.close();
       await store.destroy();

@@ -74,8 +74,8 @@ describe('the registry is data, checked on load', () => {
   test('services list shows each SID with its operations and modes', async () => {
     const res = await runCli(['services', 'list', '--services', brokenRegistry()]);
     expect(res.code).toBe(0);
-    expect(res.stdout).toMatch(/^SID +VERSION +SERVICE +PROVIDER +CONTOUR +ADAPTER +OPERATIONS$/m);
-    expect(res.stdout).toMatch(/^SID0300001 +1\.00 +ECHO +ECHO01001 +test +http +Echo:sync$/m);
+    expect(res.stdout).toMatch(/^SID +VERSION +SERVICE +PROVIDER +CONTOUR +ADAPTER +DELIVERY +OPERATIONS$/m);
+    expect(res.stdout).toMatch(/^SID0300001 +1\.00 +ECHO +ECHO01001 +test +http +direct +Echo:sync$/m);
     expect(res.stdout).toMatch(/broken \(not served\):/);
   });
 

@@ -9,6 +9,7 @@ import { addService } from '../registry/add';
 import { compileBundleSchemas } from '../control/schemas';
 import { TrustError } from '../signature/trust';
 import { checkCommand } from './check-command';
+import { queueCommand, subscriptionsCommand, journalCommand } from './queue-commands';
 import { keysCommand, signCommand, verifyCommand, SIGNATURE_USAGE, type SignatureFlags } from './signature-commands';
 
 const USAGE = `smev2-gateway: a SOAP gateway that emulates the SMEV 2 bus
@@ -20,6 +21,9 @@ Usage:
   smev2-gateway services add BUNDLE_DIR --sid SID [--wsdl FILE] [--services DIR] [--mnemonic M]
                 [--version V] [--provider MNEMONIC] [--provider-name NAME] [--upstream URL] [--title T]
   smev2-gateway check ENVELOPE --sid SID     every control, offline, each violation with its fault code
+  smev2-gateway queue list [--status dead] | queue show ID | queue redrive ID   the outbox and its dead letters
+  smev2-gateway subscriptions list | subscriptions add URL --events a,b [--sid SID]
+  smev2-gateway journal chain ID             every leg of an asynchronous chain
 ${SIGNATURE_USAGE}
 Options:
   --port N            port to listen on (env SMEV2_PORT; default 7777)
@@ -48,6 +52,7 @@ export async function main(argv: string[]): Promise<number> {
         keys: { type: 'string' }, systems: { type: 'string' }, clock: { type: 'string' },
         out: { type: 'string' }, alg: { type: 'string' }, ca: { type: 'string' }, name: { type: 'string' }, as: { type: 'string' },
         key: { type: 'string' }, cert: { type: 'string' }, actor: { type: 'string' }, at: { type: 'string' },
+        status: { type: 'string' }, events: { type: 'string' }, subscriptions: { type: 'string' }, 'max-in-flight': { type: 'string' },
         sid: { type: 'string' }, wsdl: { type: 'string' }, mnemonic: { type: 'string' }, version: { type: 'string' },
         provider: { type: 'string' }, 'provider-name': { type: 'string' }, upstream: { type: 'string' }, title: { type: 'string' },
       },
@@ -57,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const [cmd, sub, arg] = parsed.positionals;
-  const flags = parsed.values as Flags & AddFlags & SignatureFlags & { help?: boolean };
+  const flags = parsed.values as Flags & AddFlags & SignatureFlags & { help?: boolean; status?: string; events?: string };
   if (flags.help || !cmd) {
     process.stdout.write(USAGE);
     return cmd || flags.help ? 0 : 2;
@@ -66,6 +71,9 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === 'start') return await start(flags);
     if (cmd === 'services' && sub === 'list') return await servicesList(flags);
     if (cmd === 'check') return await checkCommand(sub, flags);
+    if (cmd === 'queue') return await queueCommand(sub, arg, flags);
+    if (cmd === 'subscriptions') return await subscriptionsCommand(sub, arg, flags);
+    if (cmd === 'journal') return await journalCommand(sub, arg, flags);
     if (cmd === 'keys') return await keysCommand(sub, arg, flags);
     if (cmd === 'sign') return await signCommand(sub, flags);
     if (cmd === 'verify') return await verifyCommand(sub, flags);
@@ -116,11 +124,15 @@ async function servicesList(flags: Flags): Promise<number> {
   const config = loadConfig(flags);
   await loadXml();
   const r = loadRegistry(config.servicesDir);
-  const rows = [...r.services.values()].map((s) => [
-    s.sid, s.def.service.version, s.def.service.mnemonic, s.def.provider.mnemonic, s.def.contour, s.def.adapter.type,
-    s.operations.map((o) => `${o.name}:${o.mode}`).join(' '),
-  ]);
-  printTable(['SID', 'VERSION', 'SERVICE', 'PROVIDER', 'CONTOUR', 'ADAPTER', 'OPERATIONS'], rows);
+  const rows = [...r.services.values()].map((s) => {
+    const d = s.def.delivery;
+    return [
+      s.sid, s.def.service.version, s.def.service.mnemonic, s.def.provider.mnemonic, s.def.contour, s.def.adapter.type,
+      d.mode === 'guaranteed' ? `guaranteed (${d.maxAttempts} attempts, ${d.maxAgeSeconds} s)` : 'direct',
+      s.operations.map((o) => `${o.name}:${o.mode}`).join(' '),
+    ];
+  });
+  printTable(['SID', 'VERSION', 'SERVICE', 'PROVIDER', 'CONTOUR', 'ADAPTER', 'DELIVERY', 'OPERATIONS'], rows);
   if (r.errors.length) process.stdout.write(`\nbroken (not served):\n${r.errors.map(formatProblem).join('\n')}\n`);
   return 0;
 }

@@ -15,6 +15,7 @@ export interface ServerDeps {
   pipeline: (ex: Exchange) => Promise<void>;
   log: Logger;
   ready: () => Promise<boolean>;
+  availability: () => unknown[];
 }
 
 const XML = 'text/xml; charset=utf-8';
@@ -30,6 +31,10 @@ export function createApp(d: ServerDeps): express.Express {
   app.get('/readyz', async (_req, res) => {
     const ok = await d.ready();
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', services: d.registry.list().length });
+  });
+
+  app.get('/gateway/availability', (_req, res) => {
+    res.json(d.availability());
   });
 
   app.get(['/', '/gateway/services', '/gateway/services/'], (req, res) => {

@@ -27,6 +27,8 @@ export interface JournalEntry {
   signature: string | null;
   /** the leg's format-logical control verdict: `ok`, `report: …` or the violations */
   control: string | null;
+  /** the asynchronous chain this leg belongs to: the OriginRequestIdRef its messages share */
+  chainId: string | null;
 }
 
 export const JournalEntrySchema = new EntitySchema<JournalEntry>({
@@ -55,6 +57,7 @@ export const JournalEntrySchema = new EntitySchema<JournalEntry>({
     sha256: { type: String, length: 64 },
     signature: { type: String, nullable: true, length: 400 },
     control: { type: String, nullable: true, length: 1000 },
+    chainId: { type: String, name: 'chain_id', nullable: true, length: 64 },
     raw: { type: 'blob' as never },
   },
 });

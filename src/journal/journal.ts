@@ -25,6 +25,12 @@ export class Journal {
     await this.write(ex.legs.map((leg) => toEntry(ex, leg)));
   }
 
+  /** Legs that belong to no HTTP exchange (the delivery worker's attempts). */
+  async writeLegs(meta: { exchangeId: string; sid: string; operation: string | null; chainId: string }, legs: Leg[]): Promise<void> {
+    const ex = { id: meta.exchangeId, sid: meta.sid, chainId: meta.chainId, operation: meta.operation ? { name: meta.operation } : undefined } as unknown as Exchange;
+    await this.write(legs.map((leg) => toEntry(ex, leg)));
+  }
+
   write(entries: JournalEntry[]): Promise<void> {
     if (!entries.length) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
@@ -88,5 +94,6 @@ function toEntry(ex: Exchange, leg: Leg): JournalEntry {
     raw: leg.bytes,
     signature: leg.signature?.slice(0, 400) ?? null,
     control: leg.control?.slice(0, 1000) ?? null,
+    chainId: ex.chainId ?? null,
   };
 }

@@ -5,8 +5,16 @@ import { JournalEntrySchema } from './entry';
 import { Journal1700000000001 } from './migrations/0001-journal';
 import { SignatureVerdicts1700000000002 } from './migrations/0002-signature-verdicts';
 import { ControlVerdicts1700000000003 } from './migrations/0003-control-verdicts';
+import { OutboxChains1700000000004 } from './migrations/0004-outbox-chains';
 
-export const MIGRATIONS = [Journal1700000000001, SignatureVerdicts1700000000002, ControlVerdicts1700000000003];
+export const MIGRATIONS = [Journal1700000000001, SignatureVerdicts1700000000002, ControlVerdicts1700000000003, OutboxChains1700000000004];
+
+/** Run `sql` written with `?` placeholders on either store (PostgreSQL wants $1, $2, …). */
+export function query<T = Record<string, unknown>>(ds: DataSource, sql: string, params: unknown[] = []): Promise<T[]> {
+  let n = 0;
+  const text = ds.options.type === 'postgres' ? sql.replace(/\?/g, () => `$${++n}`) : sql;
+  return ds.query(text, params) as Promise<T[]>;
+}
 
 /**
  * The store: SQLite (better-sqlite3) by default, PostgreSQL when the URL says postgres://.

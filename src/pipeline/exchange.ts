@@ -54,13 +54,15 @@ export interface Exchange {
   request?: ParsedEnvelope;
   /** the node MessageId of the forwarded request */
   messageId?: string;
+  /** the chain the exchange belongs to: the request's OriginRequestIdRef, or the node MessageId that starts one */
+  chainId?: string;
   /** how the node signed what it sent on (journaled with the outgoing legs) */
   nodeSignature?: string;
   responseSignature?: string;
   /** bytes to send to the provider (the consumer's envelope plus the node's header blocks) */
   forward?: Buffer;
   /** the provider's answer */
-  answer?: { status: number; bytes: Buffer; envelope: Envelope; contentType?: string; parsed?: ParsedEnvelope };
+  answer?: { status: number; bytes: Buffer; envelope: Envelope; contentType?: string; parsed?: ParsedEnvelope; fromNode?: boolean };
   /** what goes back to the consumer */
   response?: { status: number; bytes: Buffer; contentType: string };
   /** the typed view of the response, for the journal */

@@ -16,6 +16,9 @@ import type { Limits } from '../control/limits';
 import type { TrustStore } from '../signature/trust';
 import type { Signer } from '../signature/sign';
 import { deliver } from '../stages/deliver';
+import { queue } from '../stages/queue';
+import type { Outbox } from '../queue/outbox';
+import type { Events } from '../queue/events';
 
 export interface PipelineDeps {
   journal: Journal;
@@ -29,6 +32,8 @@ export interface PipelineDeps {
   replay: ReplayGuard;
   limits: Limits;
   maxDateSkewSeconds: number;
+  outbox: Outbox;
+  events: Events;
 }
 
 /**
@@ -37,7 +42,7 @@ export interface PipelineDeps {
  */
 export function buildPipeline(d: PipelineDeps): (ex: Exchange) => Promise<void> {
   return compose<Exchange>([
-    journal(d.journal), // every leg durable before the reply leaves; outermost so faults are journaled too
+    journal(d.journal, d.events), // every leg durable before the reply leaves; outermost so faults are journaled too
     respond(), //          any failure becomes the catalogue's SOAP fault
     parse(d.limits), //    limits on the bytes, then a typed envelope view (bytes kept as they are)
     route(d.registry), //  SID -> service, Body element -> WSDL operation
@@ -48,6 +53,7 @@ export function buildPipeline(d: PipelineDeps): (ex: Exchange) => Promise<void> 
     verify(d.trust, d.clock), // the sender's signature: the consumer's in, the provider's out
     authorize(d.trust), // access rights of the (now authenticated) Sender to the SID and operation
     stamp(d.node), //      the node's smev:Header and signature: REQUEST in, RESPONSE out
+    queue(d.outbox, d.events), // delivery: guaranteed: store, answer ACCEPT, answer PINGs from the store
     deliver(d.registry), // the SID's provider adapter (http or emulator)
   ]);
 }

@@ -18,6 +18,18 @@ const emulatorAdapter = z.strictObject({
   cases: z.string().min(1).default('emulator'),
 });
 
+/** Store-and-forward: the gateway accepts at once and delivers with retries (docs/delivery.md). */
+export const deliverySchema = z.strictObject({
+  mode: z.enum(['direct', 'guaranteed']).default('direct'),
+  maxAttempts: z.number().int().min(1).default(10),
+  maxAgeSeconds: z.number().int().min(1).default(24 * 3600),
+  initialBackoffMs: z.number().int().min(1).default(1000),
+  maxBackoffMs: z.number().int().min(1).default(5 * 60 * 1000),
+  /** how often the gateway polls a provider that answered ACCEPT */
+  pollIntervalMs: z.number().int().min(1).default(5000),
+});
+export type DeliverySettings = z.infer<typeof deliverySchema>;
+
 export const definitionSchema = z.strictObject({
   sid: z.string().regex(/^SID\d{7}$/, 'must be SID followed by 7 digits, e.g. SID0003623'),
   title: z.string().optional(),
@@ -34,6 +46,7 @@ export const definitionSchema = z.strictObject({
   signature: z.enum(['enforce', 'report', 'off']).default('enforce'),
   /** format-logical control and access rights: enforce refuses, report journals and passes, off skips */
   control: z.enum(['enforce', 'report', 'off']).default('enforce'),
+  delivery: deliverySchema.default({ mode: 'direct', maxAttempts: 10, maxAgeSeconds: 86400, initialBackoffMs: 1000, maxBackoffMs: 300000, pollIntervalMs: 5000 }),
   /** how far smev:Date may be from the node's clock (seconds; 0: not checked); default: the gateway's */
   dateSkewSeconds: z.number().int().min(0).optional(),
   wsdl: z.string().min(1).optional(),

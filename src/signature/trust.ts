@@ -18,6 +18,10 @@ const systemSchema = z.strictObject({
   subjectMatches: z.array(z.string()).optional(),
   /** access rights: SID -> the operations this system may call ("*": all), or "*" for every SID */
   grants: z.union([z.literal('*'), z.record(z.string().regex(/^SID\d{7}$/, 'a SID'), z.union([z.literal('*'), z.array(z.string())]))]).default({}),
+  /** guaranteed delivery: answers are also delivered (signed by the node) to this address */
+  callback: z.url({ protocol: /^https?$/ }).optional(),
+  /** the system's own subscriptions to events about its messages */
+  subscriptions: z.array(z.strictObject({ url: z.url({ protocol: /^https?$/ }), events: z.array(z.string()).min(1) })).default([]),
   /** the gateway makes this system a key and a certificate from its demo CA (in the keys folder) */
   demo: z.boolean().default(false),
 });
@@ -53,6 +57,8 @@ export interface TrustedSystem {
   issuers: Certificate[];
   subjectMatches: string[];
   grants: SystemDefinition['grants'];
+  callback?: string;
+  subscriptions: SystemDefinition['subscriptions'];
   file: string;
 }
 
@@ -89,6 +95,8 @@ export class TrustStore {
         issuers: s.issuers.map(read).filter((c): c is Certificate => !!c),
         subjectMatches: s.subjectMatches ?? [s.mnemonic],
         grants: s.grants,
+        callback: s.callback,
+        subscriptions: s.subscriptions,
         file: s.file,
       });
     }

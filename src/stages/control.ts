@@ -49,7 +49,7 @@ export function control(d: ControlDeps): Stage<Exchange> {
     await next();
 
     const answer = ex.answer?.parsed;
-    if (!answer || answer.envelope.fault) return;
+    if (!answer || answer.envelope.fault || ex.answer?.fromNode) return;
     settle(answerViolations(answer, request, service, { envelopeSchemas: d.envelopeSchemas, payload }), 'provider->gateway');
 
     function settle(v: Violation[], direction: LegDirection): void {

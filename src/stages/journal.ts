@@ -1,13 +1,26 @@
 import type { Stage } from '../pipeline/compose';
 import type { Exchange } from '../pipeline/exchange';
 import type { Journal } from '../journal/journal';
+import type { Events } from '../queue/events';
+
+const SIGNATURE_FAULTS = new Set(['SMEV-100003', 'SMEV-100005', 'SMEV-100008', 'GW-3001', 'GW-3002', 'GW-2005']);
+
+/** Signature and control failures (refused, or passed under policy report) go to the subscribers. */
+function alert(ex: Exchange, events: Events): void {
+  const code = ex.fault ? ex.fault.spec.code || ex.fault.kind : undefined;
+  const base = { sid: ex.sid, consumer: ex.request?.envelope.message?.sender?.code, exchange: ex.id };
+  const reported = (f: 'signature' | 'control') => ex.legs.find((l) => l[f]?.startsWith('report:'))?.[f];
+  if ((code && SIGNATURE_FAULTS.has(code)) || reported('signature')) void events.emit('signature-failure', { ...base, reason: ex.fault?.message ?? reported('signature') });
+  const control = ex.legs.find((l) => l.control && l.control !== 'ok' && !l.control.startsWith('not checked'))?.control;
+  if (control) void events.emit('control-failure', { ...base, reason: control });
+}
 
 /**
  * Outermost stage: whatever happens inside, every leg of the exchange (the consumer's message,
  * the legs to and from the provider, and the reply or fault) is durably journaled before the
  * reply leaves.
  */
-export function journal(store: Journal): Stage<Exchange> {
+export function journal(store: Journal, events?: Events): Stage<Exchange> {
   return async (ex, next) => {
     const inbound = { direction: 'consumer->gateway' as const, at: ex.receivedAt, bytes: ex.raw };
     ex.legs.unshift(inbound);
@@ -28,6 +41,7 @@ export function journal(store: Journal): Stage<Exchange> {
         });
       }
       await store.recordExchange(ex);
+      if (events) alert(ex, events);
     }
   };
 }

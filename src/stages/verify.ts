@@ -32,7 +32,7 @@ export function verify(trust: TrustStore, clock: () => Date): Stage<Exchange> {
     await next();
 
     const answer = ex.answer?.parsed;
-    if (!answer || answer.envelope.fault) return;
+    if (!answer || answer.envelope.fault || ex.answer?.fromNode) return;
     const a = judgeSender(answer, trust, clock());
     mark('provider->gateway', policy === 'report' && a.failure ? `report: ${a.summary}` : a.summary);
     if (a.failure) {

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { describeIssues } from '../../registry/definition';
 
-/** The schema of a case folder's case.yaml (docs/emulator.md). */
-const caseSchema = z.strictObject({
+/** The schema of a case folder's case.yaml (docs/emulator.md; the testers' keys: docs/fixtures.md). */
+export const caseSchema = z.strictObject({
   operation: z.string().optional(),
   description: z.string().optional(),
   match: z.record(z.string().regex(/^(Message|AppData)(\/[^/]+)*$/, 'a path starts with Message/ or AppData/'), z.union([z.string(), z.number(), z.boolean()])).default({}),
@@ -16,8 +16,23 @@ const caseSchema = z.strictObject({
     processSeconds: z.number().min(0).default(0),
     accept: z.string().optional(),
   }).default({ processPolls: 0, processSeconds: 0 }),
-  volatile: z.array(z.string()).optional(),
+  // for replay (docs/fixtures.md); the emulator ignores them
+  volatile: z.array(z.string().regex(/^(Envelope|Header|Body|Message|MessageData|AppData|AppDocument)(\/[^/]+)*$/, 'a path starts with Message/, AppData/, MessageData/, AppDocument/, Body/, Header/ or Envelope/')).optional(),
+  expect: z.array(z.string().regex(/^[A-Z]+[*+?]?$/, 'a Status, optionally followed by * (any number), + (one or more) or ? (optional)')).optional(),
+  soapAction: z.string().optional(),
+  pingSoapAction: z.string().optional(),
+  /** scripted provider behaviour: slow answers, and failures for a number of calls or seconds */
+  behaviour: z.strictObject({
+    delayMs: z.number().int().min(0).default(0),
+    failure: z.enum(['refuse', 'hang', 'http500', 'garbage']).optional(),
+    failFirst: z.number().int().min(1).optional(),
+    failForSeconds: z.number().min(0).optional(),
+    /** how long a hang lasts before the emulated provider gives up (its read timeout) */
+    hangMs: z.number().int().min(1).default(30000),
+  }).optional(),
 });
+
+export type Behaviour = NonNullable<z.infer<typeof caseSchema>['behaviour']>;
 
 export interface Condition {
   path: string;
@@ -36,6 +51,7 @@ export interface EmulatorCase {
   accept?: Buffer;
   processPolls: number;
   processSeconds: number;
+  behaviour?: Behaviour;
 }
 
 export class CaseError extends Error {}
@@ -81,6 +97,7 @@ export function loadCases(dir: string): EmulatorCase[] {
       accept,
       processPolls: c.async.processPolls,
       processSeconds: c.async.processSeconds,
+      behaviour: c.behaviour,
     });
   }
   if (problems.length) throw new CaseError(problems.join('\n'));

@@ -5,9 +5,10 @@ import type { Service } from '../../registry/load';
 import type { ProviderAdapter, ProviderAnswer, ProviderCall } from '../adapter';
 import { loadCases, type EmulatorCase } from './cases';
 import { matchCase, type Roots } from './match';
-import { fillAnswer, skeleton, ticketAppData, errorAppData, type Fill } from './answer';
+import { fillAnswer, skeleton, ticketAppData, errorAppData, type Fill } from '../../envelope/answer';
 import { signEnvelope, type Signer } from '../../signature/sign';
 import { ACTOR } from '../../envelope/ns';
+import { GatewayFault } from '../../faults/catalogue';
 
 const XML = 'text/xml; charset=utf-8';
 /** The text real providers answer a PING for an unknown chain with (PROTOCOL.md §4). */
@@ -30,6 +31,7 @@ interface Chain {
 export class EmulatorAdapter implements ProviderAdapter {
   readonly cases: EmulatorCase[];
   private readonly chains = new Map<string, Chain>();
+  private readonly scriptState = new Map<EmulatorCase, { calls: number; since: number }>();
   /** tickets written in a case's accept.xml: a PING quoting one finds the latest chain of that case */
   private readonly acceptTickets = new Map<EmulatorCase, string[]>();
 
@@ -47,6 +49,8 @@ export class EmulatorAdapter implements ProviderAdapter {
   }
 
   async call(c: ProviderCall): Promise<ProviderAnswer> {
+    const scripted = await this.script(c);
+    if (scripted) return scripted;
     const p = parseEnvelope(c.bytes);
     try {
       const roots: Roots = { Message: p.messageElement, AppData: p.appDataElement };
@@ -70,6 +74,49 @@ export class EmulatorAdapter implements ProviderAdapter {
       return this.answer(m.case.answer, c, req, {});
     } finally {
       p.doc.dispose();
+    }
+  }
+
+  /**
+   * A case's scripted behaviour (docs/emulator.md): a delay, or a failure (refused connection, a
+   * hang, HTTP 500, garbage) for its first N calls, for some seconds, or always.
+   */
+  private async script(c: ProviderCall): Promise<ProviderAnswer | undefined> {
+    const p = parseEnvelope(c.bytes);
+    let chosen: EmulatorCase | undefined;
+    try {
+      const req = p.envelope.message ?? {};
+      const roots: Roots = { Message: p.messageElement, AppData: p.appDataElement };
+      const isPoll = c.operation.mode === 'async-get' || (c.operation.mode === 'async' && req.status === 'PING');
+      if (isPoll) {
+        const keys = [req.originRequestIdRef, req.requestIdRef, ...appDataTexts(roots)].filter((k): k is string => !!k);
+        const key = keys.find((k) => this.chains.has(k.toUpperCase()));
+        chosen = key ? this.chains.get(key.toUpperCase())!.case : undefined;
+      } else chosen = matchCase(this.cases, c.operation.name, roots).case;
+    } finally {
+      p.doc.dispose();
+    }
+    const b = chosen?.behaviour;
+    if (!b) return undefined;
+    if (b.delayMs) await new Promise((r) => setTimeout(r, b.delayMs));
+    if (!b.failure) return undefined;
+    const state = this.scriptState.get(chosen!) ?? { calls: 0, since: Date.now() };
+    this.scriptState.set(chosen!, state);
+    state.calls++;
+    const failing = b.failFirst !== undefined ? state.calls <= b.failFirst
+      : b.failForSeconds !== undefined ? Date.now() - state.since < b.failForSeconds * 1000
+      : true;
+    if (!failing) return undefined;
+    switch (b.failure) {
+      case 'refuse':
+        throw new GatewayFault('providerUnreachable', {}, `emulated provider of case ${chosen!.name}: connection refused`);
+      case 'hang':
+        await new Promise((r) => setTimeout(r, b.hangMs));
+        throw new GatewayFault('providerTimeout', { timeoutMs: b.hangMs });
+      case 'http500':
+        return { status: 500, bytes: Buffer.from('<html><body>500 Internal Server Error</body></html>'), contentType: 'text/html' };
+      case 'garbage':
+        return { status: 200, bytes: Buffer.from('\u0000garbage\u0001 not xml'), contentType: 'text/xml' };
     }
   }
 

@@ -1,10 +1,10 @@
-import { parseEnvelope } from '../../envelope/parse';
-import { childElements } from '../../xml/dom';
-import type { XmlElement } from '../../xml/libxml';
-import type { Party } from '../../envelope/model';
-import { NS } from '../../envelope/ns';
-import { escapeXml, smevDateTime } from '../../envelope/build';
-import type { QName } from '../../registry/wsdl-model';
+import { parseEnvelope } from './parse';
+import { childElements } from '../xml/dom';
+import type { XmlElement } from '../xml/libxml';
+import type { Party } from './model';
+import { NS } from './ns';
+import { escapeXml, smevDateTime } from './build';
+import type { QName } from '../registry/wsdl-model';
 
 /** smev:Message children in schema order, across the three revisions and both 2.5.x variants. */
 const ORDER = [

@@ -1,0 +1,66 @@
+import net from 'node:net';
+import type { DataSource } from 'typeorm';
+import type { Logger } from 'pino';
+import type { Registry } from '../registry/registry';
+import { query } from '../journal/store';
+
+export interface Availability {
+  sid: string;
+  up: boolean;
+  at: string;
+  latencyMs?: number;
+  detail: string;
+}
+
+/**
+ * Is each SID's provider reachable? Every interval: a TCP connect to an `http` provider's host
+ * and port (an emulated provider is in the process: up). Each check is recorded in the store
+ * (table availability) and the latest is kept for /gateway/availability and the operators.
+ */
+export class AvailabilityMonitor {
+  private timer: NodeJS.Timeout | undefined;
+  readonly latest = new Map<string, Availability>();
+
+  constructor(private readonly registry: Registry, private readonly ds: DataSource, private readonly log: Logger, private readonly intervalMs: number) {}
+
+  start(): void {
+    void this.checkAll();
+    this.timer = setInterval(() => void this.checkAll(), this.intervalMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  async checkAll(): Promise<void> {
+    await Promise.all(this.registry.list().map(async ({ service }) => {
+      const a = service.def.adapter;
+      const result = a.type === 'emulator' ? { up: true, latencyMs: 0, detail: 'emulated provider (in process)' } : await tcpCheck(new URL(a.url), a.connectTimeoutMs);
+      const entry: Availability = { sid: service.sid, at: new Date().toISOString(), ...result };
+      const before = this.latest.get(service.sid);
+      this.latest.set(service.sid, entry);
+      if (before && before.up !== entry.up) this.log.warn({ sid: service.sid, up: entry.up, detail: entry.detail }, 'provider availability changed');
+      try {
+        await query(this.ds, 'INSERT INTO availability (sid, at, up, latency_ms, detail) VALUES (?, ?, ?, ?, ?)', [service.sid, Date.now(), this.ds.options.type === 'postgres' ? entry.up : entry.up ? 1 : 0, entry.latencyMs ?? null, entry.detail.slice(0, 400)]);
+      } catch (e) {
+        this.log.error({ err: e }, 'could not record provider availability');
+      }
+    }));
+  }
+}
+
+function tcpCheck(url: URL, timeoutMs: number): Promise<{ up: boolean; latencyMs?: number; detail: string }> {
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    const sock = net.connect({ host: url.hostname, port });
+    const done = (up: boolean, detail: string) => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve({ up, latencyMs: up ? Date.now() - t0 : undefined, detail });
+    };
+    const timer = setTimeout(() => done(false, `no TCP connection to ${url.host} within ${timeoutMs} ms`), timeoutMs);
+    sock.once('connect', () => done(true, `TCP connect to ${url.host}`));
+    sock.once('error', (e: NodeJS.ErrnoException) => done(false, `${e.code ?? e.message} connecting to ${url.host}`));
+  });
+}

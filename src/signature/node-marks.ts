@@ -1,0 +1,28 @@
+import { newMessageId, nodeHeaderXml, smevDateTime, withHeaderBlock } from '../envelope/build';
+import { revisionOf, ACTOR } from '../envelope/ns';
+import type { Envelope } from '../envelope/model';
+import { signEnvelope, type Signer } from './sign';
+
+export interface Marked {
+  bytes: Buffer;
+  messageId: string;
+  timeStamp: string;
+}
+
+/**
+ * The node's marks on a message it sends: its smev:Header (a fresh upper-case MessageId) and,
+ * when it has a key, its signature (actor recipient) over that header and the Body. Any
+ * smev:Header or recipient block already there is replaced; every other byte is kept.
+ */
+export function markAsNode(bytes: Buffer, env: Pick<Envelope, 'smevNamespace' | 'headerBlocks'>, messageClass: 'REQUEST' | 'RESPONSE', node?: Signer, messageId = newMessageId()): Marked {
+  const timeStamp = smevDateTime();
+  const stamped = withHeaderBlock(
+    bytes,
+    nodeHeaderXml({ smevNamespace: env.smevNamespace!, messageId, messageClass, timeStamp }),
+    (i) => {
+      const b = env.headerBlocks[i];
+      return !!b && b.local === 'Header' && !!revisionOf(b.ns);
+    },
+  );
+  return { bytes: node ? signEnvelope(stamped, ACTOR.recipient, node, { header: true }) : stamped, messageId, timeStamp };
+}
