@@ -35,6 +35,8 @@ export interface Config {
   deliveryConcurrency: number;
   /** how often each provider's availability is checked */
   availabilityIntervalMs: number;
+  /** how long a worker holds an outbox item; a crashed worker's items come back after it */
+  deliveryLeaseMs: number;
 }
 
 export interface Flags {
@@ -88,6 +90,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     subscriptionsFile: resolve(flags.subscriptions ?? env.SMEV2_SUBSCRIPTIONS ?? 'subscriptions.yaml'),
     deliveryConcurrency: num('SMEV2_DELIVERY_CONCURRENCY', env.SMEV2_DELIVERY_CONCURRENCY, 16),
     availabilityIntervalMs: num('SMEV2_AVAILABILITY_INTERVAL_MS', env.SMEV2_AVAILABILITY_INTERVAL_MS, 60_000),
+    deliveryLeaseMs: num('SMEV2_DELIVERY_LEASE_MS', env.SMEV2_DELIVERY_LEASE_MS, 60_000),
   };
 }
 

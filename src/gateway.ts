@@ -48,7 +48,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   ];
   subscriptions(); // a broken subscriptions file stops the start, with its reason
   const events = new Events(outbox, subscriptions, log);
-  const worker = new DeliveryWorker(outbox, registry, journal, trust, events, log, keys.signer(NODE_KEY), { concurrency: config.deliveryConcurrency, leaseMs: 60_000, tickMs: 50 });
+  const worker = new DeliveryWorker(outbox, registry, journal, trust, events, log, keys.signer(NODE_KEY), { concurrency: config.deliveryConcurrency, leaseMs: config.deliveryLeaseMs, tickMs: 50 });
   const pipeline = buildPipeline({
     outbox, events,
     journal, registry, trust, clock, node: keys.signer(NODE_KEY),

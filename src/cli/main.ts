@@ -11,6 +11,7 @@ import { TrustError } from '../signature/trust';
 import { checkCommand } from './check-command';
 import { queueCommand, subscriptionsCommand, journalCommand } from './queue-commands';
 import { keysCommand, signCommand, verifyCommand, SIGNATURE_USAGE, type SignatureFlags } from './signature-commands';
+import { testkitCommand, TESTKIT_USAGE } from './testkit-commands';
 
 const USAGE = `smev2-gateway: a SOAP gateway that emulates the SMEV 2 bus
 
@@ -24,7 +25,7 @@ Usage:
   smev2-gateway queue list [--status dead] | queue show ID | queue redrive ID   the outbox and its dead letters
   smev2-gateway subscriptions list | subscriptions add URL --events a,b [--sid SID]
   smev2-gateway journal chain ID             every leg of an asynchronous chain
-${SIGNATURE_USAGE}
+${SIGNATURE_USAGE}${TESTKIT_USAGE}
 Options:
   --port N            port to listen on (env SMEV2_PORT; default 7777)
   --host H            address to bind (env SMEV2_HOST; default 0.0.0.0)
@@ -40,6 +41,7 @@ Options:
 `;
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'replay' || argv[0] === 'record') return testkitCommand(argv); // own options: testkit-commands.ts
   let parsed;
   try {
     parsed = parseArgs({

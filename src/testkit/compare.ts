@@ -99,9 +99,13 @@ function compareAttributes(e: XNode, a: XNode, at: string, anchors: Anchor[], pa
 
 /** Children compared: under soap:Header, not the node's smev:Header nor wsse:Security blocks. */
 function visibleChildren(n: XNode): XNode[] {
+  // no soap:Header is an empty one
+  if (n.root === 'Envelope') return n.children.some((c) => c.root === 'Header') ? n.children : [EMPTY_HEADER, ...n.children];
   if (n.root !== 'Header') return n.children;
   return n.children.filter((c) => !(c.ns === NS.wsse && c.local === 'Security') && !(c.local === 'Header' && revisionOf(c.ns)));
 }
+
+const EMPTY_HEADER: XNode = { ns: NS.soap, local: 'Header', attrs: [], text: '', children: [], root: 'Header' };
 
 /** Pairs of (expected index, actual index) along a longest common subsequence of element names. */
 function align(e: XNode[], a: XNode[]): [number | undefined, number | undefined][] {

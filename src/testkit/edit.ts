@@ -31,9 +31,12 @@ export function setMessageField(bytes: Buffer, local: 'Date' | 'OriginRequestIdR
   return bytes;
 }
 
-/** A registration number or id rather than a code or a word: six or more characters, a digit among them. */
+/** dates and times are not tickets: 2024-03-15, 15.03.2024, 2024-03-15T09:40:00+03:00 */
+const DATE = /^(\d{4}-\d\d-\d\d|\d\d\.\d\d\.\d{4})([T ][\d:.]+)?(Z|[+-]\d\d:?\d\d)?$/;
+
+/** A registration number or id rather than a code, a word or a date: six or more characters, a digit among them. */
 export function looksLikeTicket(s: string): boolean {
-  return s.length >= 6 && s.length <= 128 && /\d/.test(s);
+  return s.length >= 6 && s.length <= 128 && /\d/.test(s) && !DATE.test(s);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { smevDateTime } from '../envelope/build';
 import type { FixtureCase } from './fixtures';
 import { postSoap, endpointFor, type HttpAnswer } from './http';
-import { withEnvelope, toTree, readTree, findRoot, type EnvelopeTree } from './tree';
+import { withEnvelope, readTree, findRoot, type EnvelopeTree } from './tree';
 import { compareTrees } from './compare';
 import { checkSignatures, type TrustJudge } from './signatures';
 import { setMessageField, carryTickets } from './edit';
@@ -82,14 +82,14 @@ export async function runCase(c: FixtureCase, o: RunOptions): Promise<CaseResult
       result.chain.push(status);
       return { http, tree, status };
     };
-    const expectedFinal = readTree(c.answer!);
+    const expectedFinal = expectedTree(c.answerFile, c.answer!);
     let last = await send(c.request!, c.soapAction);
     if (c.ping && last.status === 'ACCEPT') {
-      if (c.accept) result.findings.push({ file: c.acceptFile!, lines: judge(readTree(c.accept), last, c, o) });
+      if (c.accept) result.findings.push({ file: c.acceptFile!, lines: judge(expectedTree(c.acceptFile!, c.accept), last, c, o) });
       const accept = last;
       const origin = accept.tree!.requestIdRef ?? accept.tree!.originRequestIdRef;
       let ping = origin ? setMessageField(c.ping, 'OriginRequestIdRef', origin) : c.ping;
-      if (c.accept) ping = carryTickets(ping, findRoot(readTree(c.accept), 'AppData'), findRoot(accept.tree!, 'AppData')).bytes;
+      if (c.accept) ping = carryTickets(ping, findRoot(expectedTree(c.acceptFile!, c.accept), 'AppData'), findRoot(accept.tree!, 'AppData')).bytes;
       for (;;) {
         if (left() <= o.pollIntervalMs) {
           result.findings.push({ file: 'chain', lines: [`no final status within ${o.timeoutMs / 1000} s: got ${result.chain.join(' ')}`] });
@@ -110,6 +110,14 @@ export async function runCase(c: FixtureCase, o: RunOptions): Promise<CaseResult
     return done({});
   } catch (e) {
     return done({ outcome: 'error', message: (e as Error).message });
+  }
+}
+
+function expectedTree(file: string, bytes: Buffer): EnvelopeTree {
+  try {
+    return readTree(bytes);
+  } catch (e) {
+    throw new Error(`${file} is not a SOAP envelope: ${(e as Error).message}`);
   }
 }
 

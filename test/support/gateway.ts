@@ -17,11 +17,11 @@ export interface GatewayProcess {
 }
 
 /** Start the real gateway process (the built CLI) on a free port with a fresh SQLite journal. */
-export async function startGateway(opts: { services?: string; args?: string[]; env?: Record<string, string> } = {}): Promise<GatewayProcess> {
+export async function startGateway(opts: { services?: string; args?: string[]; env?: Record<string, string>; port?: number; db?: string; keys?: string } = {}): Promise<GatewayProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'smev2-gw-'));
-  const db = join(dir, 'journal.sqlite');
-  const keys = join(dir, 'keys');
-  const args = ['bin/smev2-gateway.js', 'start', '--port', '0', '--host', '127.0.0.1', '--db', `sqlite:${db}`, '--keys', keys,
+  const db = opts.db ?? join(dir, 'journal.sqlite');
+  const keys = opts.keys ?? join(dir, 'keys');
+  const args = ['bin/smev2-gateway.js', 'start', '--port', String(opts.port ?? 0), '--host', '127.0.0.1', '--db', `sqlite:${db}`, '--keys', keys,
     '--services', opts.services ?? join(ROOT, 'wsdl'), ...(opts.args ?? [])];
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'info', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
