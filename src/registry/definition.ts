@@ -18,7 +18,7 @@ const emulatorAdapter = z.strictObject({
   cases: z.string().min(1).default('emulator'),
 });
 
-/** Store-and-forward: the gateway accepts at once and delivers with retries (docs/delivery.md). */
+/** Store-and-forward: the gateway accepts at once and delivers with retries (README, "Guaranteed delivery"). */
 export const deliverySchema = z.strictObject({
   mode: z.enum(['direct', 'guaranteed']).default('direct'),
   maxAttempts: z.number().int().min(1).default(10),
