@@ -70,3 +70,9 @@ export interface Exchange {
   fault?: GatewayFault;
   legs: Leg[];
 }
+
+/** Record a verdict (signature or control) on the exchange's leg of that direction, if it exists yet. */
+export function markLeg(ex: Exchange, direction: LegDirection, field: 'signature' | 'control', verdict: string): void {
+  const leg = ex.legs.find((l) => l.direction === direction);
+  if (leg) leg[field] = verdict;
+}

@@ -1,5 +1,5 @@
 import type { Stage } from '../pipeline/compose';
-import type { Exchange } from '../pipeline/exchange';
+import { markLeg, type Exchange } from '../pipeline/exchange';
 import type { TrustStore } from '../signature/trust';
 import { GatewayFault } from '../faults/catalogue';
 
@@ -17,8 +17,8 @@ export function authorize(trust: TrustStore): Stage<Exchange> {
         const fault = access === 'noService'
           ? new GatewayFault('unknownService', { sid: ex.sid }, `${sender ?? 'the sender'} has no grant for ${ex.sid}`)
           : new GatewayFault('operationNotGranted', { sender: sender!, operation: ex.operation!.name, sid: ex.sid });
-        const leg = ex.legs[0];
-        if (leg) leg.control = [leg.control, `${policy === 'report' ? 'report: ' : ''}access: ${fault.detail ?? fault.message}`].filter(Boolean).join(' | ');
+        const before = ex.legs.find((l) => l.direction === 'consumer->gateway')?.control;
+        markLeg(ex, 'consumer->gateway', 'control', [before, `${policy === 'report' ? 'report: ' : ''}access: ${fault.detail ?? fault.message}`].filter(Boolean).join(' | '));
         if (policy === 'enforce') throw fault;
       }
     }

@@ -1,5 +1,5 @@
 import type { Stage } from '../pipeline/compose';
-import type { Exchange, LegDirection } from '../pipeline/exchange';
+import { markLeg, type Exchange, type LegDirection } from '../pipeline/exchange';
 import type { ParsedEnvelope } from '../envelope/parse';
 import { ACTOR, NS } from '../envelope/ns';
 import { GatewayFault, renderFaultString, FAULTS } from '../faults/catalogue';
@@ -28,10 +28,7 @@ export function control(d: ControlDeps): Stage<Exchange> {
   return async (ex, next) => {
     const service = ex.service!;
     const policy = service.def.control;
-    const mark = (direction: LegDirection, verdict: string) => {
-      const leg = ex.legs.find((l) => l.direction === direction);
-      if (leg) leg.control = verdict;
-    };
+    const mark = (direction: LegDirection, verdict: string) => markLeg(ex, direction, 'control', verdict);
     if (policy === 'off') {
       mark('consumer->gateway', 'not checked (policy off)');
       await next();

@@ -1,5 +1,5 @@
 import type { Stage } from '../pipeline/compose';
-import type { Exchange, LegDirection } from '../pipeline/exchange';
+import { markLeg, type Exchange, type LegDirection } from '../pipeline/exchange';
 import type { TrustStore } from '../signature/trust';
 import { judgeSender } from '../signature/judge';
 import { GatewayFault } from '../faults/catalogue';
@@ -12,10 +12,7 @@ import { GatewayFault } from '../faults/catalogue';
 export function verify(trust: TrustStore, clock: () => Date): Stage<Exchange> {
   return async (ex, next) => {
     const policy = ex.service!.def.signature;
-    const mark = (direction: LegDirection, verdict: string) => {
-      const leg = ex.legs.find((l) => l.direction === direction);
-      if (leg) leg.signature = verdict;
-    };
+    const mark = (direction: LegDirection, verdict: string) => markLeg(ex, direction, 'signature', verdict);
     if (policy === 'off') {
       mark('consumer->gateway', 'not checked (policy off)');
       await next();
