@@ -37,6 +37,8 @@ export interface Config {
   availabilityIntervalMs: number;
   /** how long a worker holds an outbox item; a crashed worker's items come back after it */
   deliveryLeaseMs: number;
+  /** raw bodies in the journal older than this are purged (metadata and hashes kept) */
+  retentionDays: number;
 }
 
 export interface Flags {
@@ -91,6 +93,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     deliveryConcurrency: num('SMEV2_DELIVERY_CONCURRENCY', env.SMEV2_DELIVERY_CONCURRENCY, 16),
     availabilityIntervalMs: num('SMEV2_AVAILABILITY_INTERVAL_MS', env.SMEV2_AVAILABILITY_INTERVAL_MS, 60_000),
     deliveryLeaseMs: num('SMEV2_DELIVERY_LEASE_MS', env.SMEV2_DELIVERY_LEASE_MS, 60_000),
+    retentionDays: num('SMEV2_RETENTION_DAYS', env.SMEV2_RETENTION_DAYS, 3 * 365),
   };
 }
 

@@ -6,7 +6,7 @@ import type { DataSource } from 'typeorm';
 import type { Config } from './config';
 import { loadXml } from './xml/libxml';
 import { Registry } from './registry/registry';
-import { openStore } from './journal/store';
+import { openStore, storeReachable } from './journal/store';
 import { Journal } from './journal/journal';
 import { buildPipeline } from './pipeline/stages';
 import { createApp } from './http/server';
@@ -17,6 +17,8 @@ import { Outbox } from './queue/outbox';
 import { Events, readSubscriptions, type Subscription } from './queue/events';
 import { DeliveryWorker } from './queue/worker';
 import { AvailabilityMonitor } from './providers/availability';
+import { scheduleRetention } from './journal/retention';
+import { Metrics } from './metrics/metrics';
 
 /** The project's own envelope schemas (xsd/index.json), beside dist/. */
 const ENVELOPE_SCHEMAS = join(__dirname, '..', 'xsd');
@@ -49,8 +51,9 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   subscriptions(); // a broken subscriptions file stops the start, with its reason
   const events = new Events(outbox, subscriptions, log);
   const worker = new DeliveryWorker(outbox, registry, journal, trust, events, log, keys.signer(NODE_KEY), { concurrency: config.deliveryConcurrency, leaseMs: config.deliveryLeaseMs, tickMs: 50 });
+  const metrics = new Metrics({ outbox, availability: () => availability.latest.values(), knownSid: (sid) => registry.get(sid) !== undefined });
   const pipeline = buildPipeline({
-    outbox, events,
+    outbox, events, metrics,
     journal, registry, trust, clock, node: keys.signer(NODE_KEY),
     envelopeSchemas: loadEnvelopeSchemas(ENVELOPE_SCHEMAS),
     replay: new ReplayGuard(config.replayWindowSeconds * 1000),
@@ -59,14 +62,8 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   });
   const app = createApp({
     config, registry, pipeline, log, availability: () => [...availability.latest.values()],
-    ready: async () => {
-      try {
-        await store.query('SELECT 1');
-        return registry.list().length > 0;
-      } catch {
-        return false;
-      }
-    },
+    metrics: () => metrics.scrape(),
+    ready: async () => registry.list().length > 0 && (await storeReachable(store)),
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
@@ -75,6 +72,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   worker.start();
   const availability = new AvailabilityMonitor(registry, store, log, config.availabilityIntervalMs);
   availability.start();
+  const retention = scheduleRetention(store, config.retentionDays, log);
   server.headersTimeout = 30_000;
   server.requestTimeout = 120_000;
   const port = (server.address() as AddressInfo).port;
@@ -87,6 +85,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
       server.closeAllConnections();
       await worker.stop();
       availability.stop();
+      retention.stop();
       await journal.drain();
       await registry.close();
       await store.destroy();

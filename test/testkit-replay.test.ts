@@ -113,9 +113,9 @@ describe('replay against the demo gateway', () => {
   });
 
   test('a chain that does not finish in time fails with the statuses seen', async () => {
-    const r = await runCli(['replay', 'fixtures/SID0003456/found', '--target', gw.url, '--timeout', '1', '--poll-interval', '400']);
+    const r = await runCli(['replay', 'fixtures/SID0003456/found', '--target', gw.url, '--timeout', '3', '--poll-interval', '1200']);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/chain: 1 difference\n {4}no final status within 1 s: got ACCEPT PROCESS( PROCESS)?\n/);
+    expect(r.stdout).toMatch(/chain: 1 difference\n {4}no final status within 3 s: got ACCEPT PROCESS( PROCESS)?\n/);
   });
 });
 

@@ -9,7 +9,8 @@ import { addService } from '../registry/add';
 import { compileBundleSchemas } from '../control/schemas';
 import { TrustError } from '../signature/trust';
 import { checkCommand } from './check-command';
-import { queueCommand, subscriptionsCommand, journalCommand } from './queue-commands';
+import { queueCommand, subscriptionsCommand } from './queue-commands';
+import { journalCommand, JOURNAL_USAGE } from './journal-commands';
 import { keysCommand, signCommand, verifyCommand, SIGNATURE_USAGE, type SignatureFlags } from './signature-commands';
 import { testkitCommand, TESTKIT_USAGE } from './testkit-commands';
 
@@ -24,8 +25,7 @@ Usage:
   smev2-gateway check ENVELOPE --sid SID     every control, offline, each violation with its fault code
   smev2-gateway queue list [--status dead] | queue show ID | queue redrive ID   the outbox and its dead letters
   smev2-gateway subscriptions list | subscriptions add URL --events a,b [--sid SID]
-  smev2-gateway journal chain ID             every leg of an asynchronous chain
-${SIGNATURE_USAGE}${TESTKIT_USAGE}
+${JOURNAL_USAGE}${SIGNATURE_USAGE}${TESTKIT_USAGE}
 Options:
   --port N            port to listen on (env SMEV2_PORT; default 7777)
   --host H            address to bind (env SMEV2_HOST; default 0.0.0.0)
@@ -57,6 +57,7 @@ export async function main(argv: string[]): Promise<number> {
         status: { type: 'string' }, events: { type: 'string' }, subscriptions: { type: 'string' }, 'max-in-flight': { type: 'string' },
         sid: { type: 'string' }, wsdl: { type: 'string' }, mnemonic: { type: 'string' }, version: { type: 'string' },
         provider: { type: 'string' }, 'provider-name': { type: 'string' }, upstream: { type: 'string' }, title: { type: 'string' },
+        'older-than': { type: 'string' },
       },
     });
   } catch (e) {
@@ -64,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const [cmd, sub, arg] = parsed.positionals;
-  const flags = parsed.values as Flags & AddFlags & SignatureFlags & { help?: boolean; status?: string; events?: string };
+  const flags = parsed.values as Flags & AddFlags & SignatureFlags & { help?: boolean; status?: string; events?: string; 'older-than'?: string };
   if (flags.help || !cmd) {
     process.stdout.write(USAGE);
     return cmd || flags.help ? 0 : 2;

@@ -1,5 +1,5 @@
 import { loadConfig, type Flags } from '../config';
-import { openStore, query } from '../journal/store';
+import { openStore } from '../journal/store';
 import { Outbox, type OutboxStatus } from '../queue/outbox';
 import { addSubscription, readSubscriptions, EVENT_TYPES, type Subscription } from '../queue/events';
 
@@ -64,24 +64,4 @@ export async function subscriptionsCommand(sub: string | undefined, arg: string 
   }
   process.stderr.write(`usage: smev2-gateway subscriptions list\n       smev2-gateway subscriptions add URL --events ${EVENT_TYPES.join(',')}|* [--sid SID,...]\n`);
   return 2;
-}
-
-/** journal chain ID: every leg of an asynchronous chain, in order. */
-export async function journalCommand(sub: string | undefined, arg: string | undefined, flags: Flags): Promise<number> {
-  if (sub !== 'chain' || !arg) {
-    process.stderr.write('usage: smev2-gateway journal chain ORIGIN-REQUEST-ID\n');
-    return 2;
-  }
-  const ds = await openStore(loadConfig(flags).database);
-  try {
-    const rows = await query<Record<string, unknown>>(ds, 'SELECT id, at, sid, operation, direction, status, message_id, request_id_ref, origin_request_id_ref, fault_code FROM journal WHERE chain_id = ? ORDER BY id', [arg.toUpperCase()]);
-    if (!rows.length) {
-      process.stderr.write(`no chain ${arg} in the journal\n`);
-      return 1;
-    }
-    for (const r of rows) write(`${String(r.id).padStart(6)} ${new Date(r.at as string).toISOString()} ${r.sid} ${String(r.operation ?? '').padEnd(24)} ${String(r.direction).padEnd(18)} ${String(r.status ?? '').padEnd(8)} ${r.message_id ?? ''}${r.fault_code ? ` ${r.fault_code}` : ''}\n`);
-    return 0;
-  } finally {
-    await ds.destroy();
-  }
 }

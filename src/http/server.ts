@@ -16,6 +16,8 @@ export interface ServerDeps {
   log: Logger;
   ready: () => Promise<boolean>;
   availability: () => unknown[];
+  /** the Prometheus exposition */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
 }
 
 const XML = 'text/xml; charset=utf-8';
@@ -31,6 +33,16 @@ export function createApp(d: ServerDeps): express.Express {
   app.get('/readyz', async (_req, res) => {
     const ok = await d.ready();
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', services: d.registry.list().length });
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    if (!d.metrics) return void res.status(404).end();
+    try {
+      const m = await d.metrics();
+      res.type(m.contentType).send(m.body);
+    } catch (e) {
+      res.status(503).type('text/plain').send(`metrics unavailable: ${(e as Error).message}\n`);
+    }
   });
 
   app.get('/gateway/availability', (_req, res) => {

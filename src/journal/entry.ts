@@ -29,6 +29,12 @@ export interface JournalEntry {
   control: string | null;
   /** the asynchronous chain this leg belongs to: the OriginRequestIdRef its messages share */
   chainId: string | null;
+  /** the previous entry's hash (64 zeros for the first): the journal is a hash chain in id order */
+  prevHash?: string | null;
+  /** SHA-256 of the entry's canonical form (src/journal/chain.ts) */
+  hash?: string | null;
+  /** when retention emptied `raw` (epoch ms); metadata, sha256 and hashes are kept */
+  purgedAt?: number | null;
 }
 
 export const JournalEntrySchema = new EntitySchema<JournalEntry>({
@@ -58,6 +64,9 @@ export const JournalEntrySchema = new EntitySchema<JournalEntry>({
     signature: { type: String, nullable: true, length: 400 },
     control: { type: String, nullable: true, length: 1000 },
     chainId: { type: String, name: 'chain_id', nullable: true, length: 64 },
+    prevHash: { type: String, name: 'prev_hash', nullable: true, length: 64 },
+    hash: { type: String, nullable: true, length: 64 },
+    purgedAt: { type: 'bigint' as never, name: 'purged_at', nullable: true },
     raw: { type: 'blob' as never },
   },
 });

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { JournalEntrySchema, type JournalEntry } from './entry';
+import { GENESIS, entryHash } from './chain';
+import { query } from './store';
 import type { Exchange, Leg } from '../pipeline/exchange';
 
 interface Pending {
@@ -14,10 +16,13 @@ const MAX_ROWS_PER_INSERT = 400;
 /**
  * Writes legs durably. Entries queued while a commit is under way go in the next commit, so
  * under load one transaction carries many exchanges and each caller waits only for its own.
+ * Entries are chained in insert order (chain.ts): the last hash is kept in memory, read from
+ * the store (the entry with the highest id) before the first commit. One writer per store.
  */
 export class Journal {
   private queue: Pending[] = [];
   private flushing: Promise<void> | undefined;
+  private lastHash: string | undefined;
 
   constructor(private readonly ds: DataSource) {}
 
@@ -47,11 +52,18 @@ export class Journal {
         this.queue = [];
         const rows = batch.flatMap((p) => p.entries);
         try {
+          this.lastHash ??= await this.readLastHash();
+          let prev = this.lastHash;
+          for (const r of rows) {
+            r.prevHash = prev;
+            r.hash = prev = entryHash(r, prev);
+          }
           await this.ds.transaction(async (m) => {
             for (let i = 0; i < rows.length; i += MAX_ROWS_PER_INSERT) {
               await m.insert(JournalEntrySchema, rows.slice(i, i + MAX_ROWS_PER_INSERT));
             }
           });
+          this.lastHash = prev; // only once committed: a failed batch leaves the chain where it was
           for (const p of batch) p.resolve();
         } catch (e) {
           for (const p of batch) p.reject(e as Error);
@@ -60,6 +72,11 @@ export class Journal {
     } finally {
       this.flushing = undefined;
     }
+  }
+
+  private async readLastHash(): Promise<string> {
+    const [last] = await query<{ hash: string | null }>(this.ds, 'SELECT hash FROM journal ORDER BY id DESC LIMIT 1');
+    return last?.hash ?? GENESIS;
   }
 
   /** Wait for everything queued so far (used at shutdown). */

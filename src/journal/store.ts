@@ -1,18 +1,20 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { JournalEntrySchema } from './entry';
 import { Journal1700000000001 } from './migrations/0001-journal';
 import { SignatureVerdicts1700000000002 } from './migrations/0002-signature-verdicts';
 import { ControlVerdicts1700000000003 } from './migrations/0003-control-verdicts';
 import { OutboxChains1700000000004 } from './migrations/0004-outbox-chains';
+import { HashChainRetention1700000000005 } from './migrations/0005-hash-chain-retention';
 
-export const MIGRATIONS = [Journal1700000000001, SignatureVerdicts1700000000002, ControlVerdicts1700000000003, OutboxChains1700000000004];
+export const MIGRATIONS = [Journal1700000000001, SignatureVerdicts1700000000002, ControlVerdicts1700000000003, OutboxChains1700000000004, HashChainRetention1700000000005];
 
-/** Run `sql` written with `?` placeholders on either store (PostgreSQL wants $1, $2, …). */
-export function query<T = Record<string, unknown>>(ds: DataSource, sql: string, params: unknown[] = []): Promise<T[]> {
+/** Run `sql` written with `?` placeholders on either store (PostgreSQL wants $1, $2, …), or in a transaction's manager. */
+export function query<T = Record<string, unknown>>(ds: DataSource | EntityManager, sql: string, params: unknown[] = []): Promise<T[]> {
   let n = 0;
-  const text = ds.options.type === 'postgres' ? sql.replace(/\?/g, () => `$${++n}`) : sql;
+  const type = ('options' in ds ? ds.options : ds.connection.options).type;
+  const text = type === 'postgres' ? sql.replace(/\?/g, () => `$${++n}`) : sql;
   return ds.query(text, params) as Promise<T[]>;
 }
 
@@ -42,4 +44,20 @@ export async function openStore(url: string): Promise<DataSource> {
   }
   await ds.initialize();
   return ds;
+}
+
+/**
+ * Can the store take the journal now? PostgreSQL: a query answers. SQLite: a query answers and
+ * the file is still where it was opened (an open connection keeps working on a deleted file,
+ * and everything written to it would be lost).
+ */
+export async function storeReachable(ds: DataSource): Promise<boolean> {
+  try {
+    const file = ds.options.type === 'better-sqlite3' ? String(ds.options.database) : undefined;
+    if (file && file !== ':memory:' && !existsSync(file)) return false;
+    await ds.query('SELECT id FROM journal ORDER BY id DESC LIMIT 1');
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -19,6 +19,7 @@ import { deliver } from '../stages/deliver';
 import { queue } from '../stages/queue';
 import type { Outbox } from '../queue/outbox';
 import type { Events } from '../queue/events';
+import type { Metrics } from '../metrics/metrics';
 
 export interface PipelineDeps {
   journal: Journal;
@@ -34,6 +35,8 @@ export interface PipelineDeps {
   maxDateSkewSeconds: number;
   outbox: Outbox;
   events: Events;
+  /** Prometheus metrics, counted per exchange by the journal stage */
+  metrics?: Metrics;
 }
 
 /**
@@ -42,7 +45,7 @@ export interface PipelineDeps {
  */
 export function buildPipeline(d: PipelineDeps): (ex: Exchange) => Promise<void> {
   return compose<Exchange>([
-    journal(d.journal, d.events), // every leg durable before the reply leaves; outermost so faults are journaled too
+    journal(d.journal, d.events, d.metrics), // every leg durable before the reply leaves; outermost so faults are journaled (and counted) too
     respond(), //          any failure becomes the catalogue's SOAP fault
     parse(d.limits), //    limits on the bytes, then a typed envelope view (bytes kept as they are)
     route(d.registry), //  SID -> service, Body element -> WSDL operation

@@ -32,7 +32,10 @@ export function canonicalize(el: XmlElement, spec: C14nSpec, sink: Sink): void {
   const mode = exclusive ? XmlC14NMode.XML_C14N_EXCLUSIVE_1_0 : XmlC14NMode.XML_C14N_1_0;
   const handler = { write: (b: Uint8Array) => { sink(b); return b.length; }, close: () => true };
   const inclusiveNamespacePrefixes = exclusive && spec.inclusivePrefixes?.length ? spec.inclusivePrefixes : undefined;
-  el.canonicalize(handler, { mode, withComments, inclusiveNamespacePrefixes });
+  // The document's nodeSet mode selects the same nodes as el.canonicalize() (the element and what
+  // lies below it) by comparing pointers, where el.canonicalize() builds two JS node objects for
+  // every node of the whole document: 2-3x slower (bench/README.md, "where the time goes").
+  el.doc.canonicalize(handler, { mode, withComments, inclusiveNamespacePrefixes, nodeSet: new Set([el]) });
 }
 
 export function canonicalBytes(el: XmlElement, spec: C14nSpec): Buffer {

@@ -18,8 +18,27 @@ const GOST_CERT_ALG: Record<string, { family: gost.KeyFamily; digest: gost.Diges
   [SIG.gost2012_512]: { family: '2012-512', digest: 'streebog512' },
 };
 
+/**
+ * Verdicts of verifyCertificateSignature, by the issuer (a configured CA) and the certificate's
+ * whole DER (the sender's, so not a SHA-1 thumbprint): the trust store asks for every message,
+ * and a sender sends the same certificate each time. Bounded; the oldest entry goes first.
+ */
+const verdicts = new Map<string, boolean>();
+const MAX_VERDICTS = 4096;
+
 /** Did `issuer` sign `cert`? (RSA-SHA256 or GOST; the GOST value is s || r, as in XMLDSig.) */
 export function verifyCertificateSignature(cert: Certificate, issuer: Certificate): boolean {
+  const id = `${issuer.thumbprint} ${cert.der.toString('base64')}`;
+  let ok = verdicts.get(id);
+  if (ok === undefined) {
+    ok = checkCertificateSignature(cert, issuer);
+    verdicts.set(id, ok);
+    if (verdicts.size > MAX_VERDICTS) verdicts.delete(verdicts.keys().next().value!);
+  }
+  return ok;
+}
+
+function checkCertificateSignature(cert: Certificate, issuer: Certificate): boolean {
   if (cert.issuer.length !== issuer.subject.length || cert.issuer.some((a, i) => a.oid !== issuer.subject[i]!.oid || a.value !== issuer.subject[i]!.value)) return false;
   try {
     const key = publicKeyOf(issuer);

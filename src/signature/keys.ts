@@ -14,7 +14,27 @@ export type PrivateKey =
 
 export const RSA_KEY_OID = '1.2.840.113549.1.1.1';
 
+/**
+ * Keys already decoded, by their SubjectPublicKeyInfo bytes: every message of a sender carries the
+ * same certificate, and decoding an RSA key (createPublicKey) costs about as much as verifying
+ * with it. Bounded; the oldest entry goes first.
+ */
+const decoded = new Map<string, PublicKey>();
+const MAX_DECODED = 1024;
+
 export function publicKeyOf(cert: Certificate): PublicKey {
+  const pk = cert.publicKey;
+  const id = `${pk.algorithm} ${pk.spki.toString('base64')}`;
+  let key = decoded.get(id);
+  if (!key) {
+    key = decodePublicKey(cert);
+    decoded.set(id, key);
+    if (decoded.size > MAX_DECODED) decoded.delete(decoded.keys().next().value!);
+  }
+  return key;
+}
+
+function decodePublicKey(cert: Certificate): PublicKey {
   const pk = cert.publicKey;
   if (pk.algorithm === RSA_KEY_OID) return { kind: 'rsa', key: createPublicKey({ key: pk.spki, format: 'der', type: 'spki' }) };
   if (pk.algorithm.startsWith('1.2.643.')) {

@@ -2,6 +2,7 @@ import type { Stage } from '../pipeline/compose';
 import type { Exchange } from '../pipeline/exchange';
 import type { Journal } from '../journal/journal';
 import type { Events } from '../queue/events';
+import type { Metrics } from '../metrics/metrics';
 
 const SIGNATURE_FAULTS = new Set(['SMEV-100003', 'SMEV-100005', 'SMEV-100008', 'GW-3001', 'GW-3002', 'GW-2005']);
 
@@ -18,9 +19,9 @@ function alert(ex: Exchange, events: Events): void {
 /**
  * Outermost stage: whatever happens inside, every leg of the exchange (the consumer's message,
  * the legs to and from the provider, and the reply or fault) is durably journaled before the
- * reply leaves.
+ * reply leaves. Being the one place that sees every exchange finished, it also counts it.
  */
-export function journal(store: Journal, events?: Events): Stage<Exchange> {
+export function journal(store: Journal, events?: Events, metrics?: Metrics): Stage<Exchange> {
   return async (ex, next) => {
     const inbound = { direction: 'consumer->gateway' as const, at: ex.receivedAt, bytes: ex.raw };
     ex.legs.unshift(inbound);
@@ -41,6 +42,7 @@ export function journal(store: Journal, events?: Events): Stage<Exchange> {
         });
       }
       await store.recordExchange(ex);
+      metrics?.observe(ex);
       if (events) alert(ex, events);
     }
   };

@@ -20,8 +20,11 @@ export function xml(): Lib {
 /**
  * Parse options for untrusted input: no entity substitution, no external DTD or entity loading,
  * no network. Documents with a DOCTYPE are refused before they reach the parser (see dom.ts).
+ * XML_PARSE_HUGE lifts libxml2's 10,000,000-byte cap on one text node, which refused a 10 MB
+ * AppDocument (13.3 MB of base64 in one BinaryData); size, depth, element and attribute counts
+ * are bounded by our own limits on the bytes before parsing (control/limits.ts, --max-request-bytes).
  */
 export function safeParseOptions(): number {
   const { ParseOption: P } = xml();
-  return P.XML_PARSE_NO_XXE | P.XML_PARSE_NONET;
+  return P.XML_PARSE_NO_XXE | P.XML_PARSE_NONET | P.XML_PARSE_HUGE;
 }

@@ -24,6 +24,10 @@ export interface Row {
   at: string;
   signature: string | null;
   control: string | null;
+  chain_id: string | null;
+  prev_hash: string | null;
+  hash: string | null;
+  purged_at: number | null;
 }
 
 /** Read the journal straight from the gateway's SQLite file (read-only, as an auditor would). */

@@ -1,0 +1,58 @@
+import { loadConfig, type Flags } from '../config';
+import { openStore, query } from '../journal/store';
+import { verifyJournal } from '../journal/verify';
+import { purgeRaw } from '../journal/retention';
+
+const write = (s: string) => process.stdout.write(s);
+
+export const JOURNAL_USAGE = `  smev2-gateway journal chain ID             every leg of an asynchronous chain
+  smev2-gateway journal verify [--db URL]    check the hash chain: altered, deleted, reordered entries
+  smev2-gateway journal purge [--older-than DAYS]   empty raw bodies older than DAYS (default SMEV2_RETENTION_DAYS)
+`;
+
+/** journal chain ID | journal verify | journal purge [--older-than DAYS] */
+export async function journalCommand(sub: string | undefined, arg: string | undefined, flags: Flags & { 'older-than'?: string }): Promise<number> {
+  if (!(sub === 'chain' && arg) && sub !== 'verify' && sub !== 'purge') {
+    process.stderr.write(`usage:\n${JOURNAL_USAGE}`);
+    return 2;
+  }
+  const config = loadConfig(flags);
+  let days = config.retentionDays;
+  if (sub === 'purge' && flags['older-than'] !== undefined) {
+    days = Number(flags['older-than']);
+    if (!Number.isFinite(days) || days < 0) {
+      process.stderr.write(`--older-than must be a number of days, got "${flags['older-than']}"\n`);
+      return 2;
+    }
+  }
+  const ds = await openStore(config.database);
+  try {
+    if (sub === 'chain') return await chain(ds, arg!);
+    if (sub === 'purge') {
+      const n = await purgeRaw(ds, days);
+      write(`purged the raw bodies of ${n} entr${n === 1 ? 'y' : 'ies'} older than ${days} day(s); metadata and hashes kept\n`);
+      return 0;
+    }
+    const r = await verifyJournal(ds);
+    if (!r.problemCount) {
+      write(`journal intact: ${r.entries} entries verified (${r.purged} purged of raw bytes), last hash ${r.lastHash}\n`);
+      return 0;
+    }
+    write(`journal NOT intact: ${r.problemCount} problem(s) in ${r.entries} entries${r.problemCount > r.problems.length ? `; the first ${r.problems.length}` : ''}:\n`);
+    for (const p of r.problems) write(`  ${p.kind.padEnd(11)} ${p.detail}\n`);
+    return 1;
+  } finally {
+    await ds.destroy();
+  }
+}
+
+/** Every leg of an asynchronous chain, in order. */
+async function chain(ds: Awaited<ReturnType<typeof openStore>>, id: string): Promise<number> {
+  const rows = await query<Record<string, unknown>>(ds, 'SELECT id, at, sid, operation, direction, status, message_id, request_id_ref, origin_request_id_ref, fault_code FROM journal WHERE chain_id = ? ORDER BY id', [id.toUpperCase()]);
+  if (!rows.length) {
+    process.stderr.write(`no chain ${id} in the journal\n`);
+    return 1;
+  }
+  for (const r of rows) write(`${String(r.id).padStart(6)} ${new Date(r.at as string).toISOString()} ${r.sid} ${String(r.operation ?? '').padEnd(24)} ${String(r.direction).padEnd(18)} ${String(r.status ?? '').padEnd(8)} ${r.message_id ?? ''}${r.fault_code ? ` ${r.fault_code}` : ''}\n`);
+  return 0;
+}

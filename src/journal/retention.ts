@@ -1,0 +1,45 @@
+import type { DataSource } from 'typeorm';
+import type { Logger } from 'pino';
+import { query } from './store';
+
+const DAY_MS = 24 * 3600 * 1000;
+const BATCH = 1000;
+
+/** A time as the store compares it with `at` (SQLite keeps 'YYYY-MM-DD HH:MM:SS.SSS' in UTC). */
+function storeTime(ds: DataSource, t: Date): string {
+  return ds.options.type === 'postgres' ? t.toISOString() : t.toISOString().replace('T', ' ').replace('Z', '');
+}
+
+/**
+ * Empty the raw bytes of entries older than `days` and mark them purged. Metadata, sha256 and
+ * the hashes stay, so `journal verify` still proves the chain. Returns how many were purged.
+ * Works in batches of ids, so a first purge of a large journal does not hold the store long.
+ */
+export async function purgeRaw(ds: DataSource, days: number, now = new Date()): Promise<number> {
+  const cutoff = storeTime(ds, new Date(now.getTime() - days * DAY_MS));
+  let total = 0;
+  for (;;) {
+    const ids = await query<{ id: number }>(ds, `SELECT id FROM journal WHERE at < ? AND purged_at IS NULL ORDER BY id LIMIT ${BATCH}`, [cutoff]);
+    if (!ids.length) return total;
+    await query(ds, 'UPDATE journal SET raw = ?, purged_at = ? WHERE id >= ? AND id <= ? AND at < ? AND purged_at IS NULL',
+      [Buffer.alloc(0), now.getTime(), ids[0]!.id, ids[ids.length - 1]!.id, cutoff]);
+    total += ids.length;
+  }
+}
+
+/** The gateway's retention: a purge at start, then daily. */
+export function scheduleRetention(ds: DataSource, days: number, log: Logger, everyMs = DAY_MS): { stop(): void } {
+  const run = async () => {
+    try {
+      const n = await purgeRaw(ds, days);
+      log.info({ purged: n, retentionDays: days }, 'journal retention: raw bodies purged');
+    } catch (e) {
+      log.error({ err: e }, 'journal retention failed');
+    }
+  };
+  const first = setTimeout(() => void run(), 1000);
+  const timer = setInterval(() => void run(), everyMs);
+  first.unref();
+  timer.unref();
+  return { stop: () => { clearTimeout(first); clearInterval(timer); } };
+}

@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { CHAINED_COLUMNS, GENESIS, entryHash, fromRow } from './chain';
+import { query } from './store';
+
+export interface ChainProblem {
+  /** the entry the problem shows at */
+  id: number;
+  kind: 'altered' | 'raw-altered' | 'deleted' | 'reordered' | 'unchained';
+  detail: string;
+}
+
+export interface ChainReport {
+  entries: number;
+  purged: number;
+  /** the first problems found (up to `limit`) */
+  problems: ChainProblem[];
+  /** how many problems in all */
+  problemCount: number;
+  lastHash: string;
+}
+
+const PAGE = 500;
+
+/**
+ * Walk the journal in id order and check each entry: its metadata and sha256 give its hash
+ * (altered), its raw bytes give its sha256 unless retention purged them (raw altered), and its
+ * prev_hash is the previous entry's hash (else an entry was deleted, or entries reordered: the
+ * entry whose hash it names tells which). Deleting the newest entries leaves no trace in the
+ * chain itself: compare the count and last hash with a copy kept elsewhere.
+ */
+export async function verifyJournal(ds: DataSource, limit = 20): Promise<ChainReport> {
+  const report: ChainReport = { entries: 0, purged: 0, problems: [], problemCount: 0, lastHash: GENESIS };
+  const problem = (p: ChainProblem) => {
+    report.problemCount++;
+    if (report.problems.length < limit) report.problems.push(p);
+  };
+  let prev = { id: 0, hash: GENESIS };
+  for (;;) {
+    const rows = await query(ds, `SELECT ${CHAINED_COLUMNS}, prev_hash, hash, purged_at, raw FROM journal WHERE id > ? ORDER BY id LIMIT ${PAGE}`, [prev.id]);
+    if (!rows.length) break;
+    for (const r of rows) {
+      const id = Number(r.id);
+      const stored = { prevHash: r.prev_hash as string | null, hash: r.hash as string | null };
+      report.entries++;
+      if (!stored.hash || !stored.prevHash) {
+        problem({ id, kind: 'unchained', detail: `entry ${id} has no hash: written outside the gateway, or its hash was removed` });
+      } else {
+        const fields = fromRow(r);
+        if (entryHash(fields, stored.prevHash) !== stored.hash) {
+          problem({ id, kind: 'altered', detail: `entry ${id} altered: its fields do not give its hash` });
+        }
+        const raw = r.raw as Buffer;
+        const purged = r.purged_at !== null && r.purged_at !== undefined && raw.length === 0;
+        if (purged) report.purged++;
+        else if (createHash('sha256').update(raw).digest('hex') !== fields.sha256) {
+          problem({ id, kind: 'raw-altered', detail: `entry ${id} altered: its raw bytes do not give its sha256` });
+        }
+        if (stored.prevHash !== prev.hash) problem(await linkProblem(ds, id, prev, stored.prevHash));
+      }
+      prev = { id, hash: stored.hash ?? '' };
+    }
+  }
+  report.lastHash = prev.hash;
+  return report;
+}
+
+/** Why entry `id` does not follow `prev`: the entry it names as its predecessor tells. */
+async function linkProblem(ds: DataSource, id: number, prev: { id: number; hash: string }, prevHash: string): Promise<ChainProblem> {
+  const [named] = await query<{ id: number }>(ds, 'SELECT id FROM journal WHERE hash = ? ORDER BY id LIMIT 1', [prevHash]);
+  if (named && Number(named.id) !== prev.id) {
+    return { id, kind: 'reordered', detail: `entries reordered: entry ${id} follows entry ${named.id} in the chain, but is stored after entry ${prev.id}` };
+  }
+  if (id - prev.id > 1) return { id, kind: 'deleted', detail: `entries deleted: ${prev.id + 1}..${id - 1} are missing before entry ${id}, whose prev_hash names no entry` };
+  if (prevHash === GENESIS) return { id, kind: 'deleted', detail: `entry ${id} starts a new chain after entry ${prev.id}: entries were deleted and the chain restarted` };
+  return { id, kind: 'deleted', detail: `entry ${id} does not follow entry ${prev.id} and its prev_hash names no entry: an entry between them was deleted, or entry ${prev.id} rewritten with a new hash` };
+}

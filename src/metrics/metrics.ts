@@ -1,0 +1,76 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Exchange } from '../pipeline/exchange';
+import type { Outbox } from '../queue/outbox';
+import type { Availability } from '../providers/availability';
+
+const OUTBOX_STATUSES = ['pending', 'polling', 'done', 'dead'] as const;
+
+export interface MetricsSources {
+  outbox: Outbox;
+  /** the availability monitor's latest check per SID */
+  availability: () => Iterable<Availability>;
+  /** is this SID in the registry (exchanges refused before routing still count under their SID) */
+  knownSid: (sid: string) => boolean;
+}
+
+/**
+ * The gateway's Prometheus metrics. Exchanges are counted in one place (`observe`, called by
+ * the journal stage); the outbox and provider availability are read when scraped.
+ * Labels are bounded: a SID or operation the registry does not know is `unknown`.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'sid' | 'operation' | 'status' | 'fault'>;
+  private readonly latency: Histogram<'sid'>;
+
+  constructor(private readonly sources: MetricsSources) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'smev2_' });
+    this.requests = new Counter({
+      name: 'smev2_requests_total', help: 'SOAP exchanges by SID, operation, answer Status (FAULT for faults) and fault code',
+      labelNames: ['sid', 'operation', 'status', 'fault'], registers,
+    });
+    this.latency = new Histogram({
+      name: 'smev2_request_duration_seconds', help: 'Time from the first byte of a request to its journaled answer, by SID',
+      labelNames: ['sid'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers,
+    });
+    new Gauge({
+      name: 'smev2_outbox_items', help: 'Outbox items by status (guaranteed delivery)', labelNames: ['status'], registers,
+      async collect() {
+        const counts = await sources.outbox.counts();
+        for (const s of OUTBOX_STATUSES) this.set({ status: s }, counts[s] ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'smev2_outbox_dead_letters', help: 'Outbox items that exhausted their attempts (re-drive with `queue redrive`)', registers,
+      async collect() {
+        this.set((await sources.outbox.counts()).dead ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'smev2_provider_up', help: "1 when the SID's provider answered the last availability check, else 0", labelNames: ['sid'], registers,
+      collect() {
+        this.reset();
+        for (const a of sources.availability()) this.set({ sid: a.sid }, a.up ? 1 : 0);
+      },
+    });
+  }
+
+  /** One finished exchange (its answer or fault is known). */
+  observe(ex: Exchange): void {
+    const sid = ex.service || this.sources.knownSid(ex.sid) ? ex.sid : 'unknown';
+    const providerFault = !ex.fault && ex.responseEnvelope?.fault; // a provider's SOAP fault passed on
+    const status = ex.fault || providerFault ? 'FAULT' : ex.responseEnvelope?.message?.status ?? 'none';
+    this.requests.inc({
+      sid,
+      operation: ex.operation?.name ?? 'unknown',
+      status: /^[A-Z]{1,16}$/.test(status) ? status : 'other',
+      fault: ex.fault ? ex.fault.spec.code || ex.fault.kind : providerFault ? 'provider' : 'none',
+    });
+    this.latency.observe({ sid }, Number(process.hrtime.bigint() - ex.started) / 1e9);
+  }
+
+  async scrape(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

@@ -1,0 +1,34 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startGateway, type GatewayProcess } from './support/gateway';
+import { makeRegistry, ECHO_BUNDLE, echoDefinition } from './support/registry';
+
+const get = async (url: string) => {
+  const res = await fetch(url);
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+};
+
+describe('health: /healthz and /readyz', () => {
+  const gateways: GatewayProcess[] = [];
+  afterAll(async () => {
+    for (const g of gateways) await g.stop();
+  });
+
+  test('/readyz is 503 once the SQLite file is gone from under the gateway; /healthz stays 200', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'smev2-health-'));
+    const gw = await startGateway({ db: join(dir, 'store', 'journal.sqlite') });
+    gateways.push(gw);
+    expect(await get(`${gw.url}/readyz`)).toEqual({ status: 200, body: { status: 'ready', services: 4 } });
+    rmSync(join(dir, 'store'), { recursive: true, force: true });
+    expect(await get(`${gw.url}/readyz`)).toEqual({ status: 503, body: { status: 'not ready', services: 4 } });
+    expect((await get(`${gw.url}/healthz`)).status).toBe(200);
+  });
+
+  test('/readyz is 503 when no service of the registry loaded (--skip-broken, all broken)', async () => {
+    const registry = makeRegistry([{ bundle: ECHO_BUNDLE, def: { ...echoDefinition('SID0910001', { type: 'http', url: 'http://127.0.0.1:9/x' }), wsdl: 'Missing.wsdl' } }]);
+    const gw = await startGateway({ services: registry, args: ['--skip-broken'] });
+    gateways.push(gw);
+    expect(await get(`${gw.url}/readyz`)).toEqual({ status: 503, body: { status: 'not ready', services: 0 } });
+  });
+});
