@@ -6,7 +6,7 @@ import type { DataSource } from 'typeorm';
 import type { Config } from './config';
 import { loadXml } from './xml/libxml';
 import { Registry } from './registry/registry';
-import { openStore, storeReachable } from './journal/store';
+import { openStore, runMigrations, storeReachable } from './journal/store';
 import { Journal } from './journal/journal';
 import { buildPipeline } from './pipeline/stages';
 import { createApp } from './http/server';
@@ -40,7 +40,14 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   for (const w of registry.warnings) log.warn({ file: w.file, reason: w.reason }, 'registry warning');
   for (const s of registry.skipped) log.error({ file: s.file, field: s.field, reason: s.reason }, 'broken service skipped');
 
-  const store = await openStore(config.database);
+  const store = await openStore(config.database, { migrate: false });
+  try {
+    const ran = await runMigrations(store);
+    if (ran.length) log.info({ migrations: ran }, 'migrations ran');
+  } catch (e) {
+    await store.destroy();
+    throw e;
+  }
   const journal = new Journal(store);
   const clock = config.clock ? () => config.clock! : () => new Date();
   const outbox = new Outbox(store);

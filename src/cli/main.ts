@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig, type Flags } from '../config';
 import { createLogger } from '../log';
 import { startGateway } from '../gateway';
+import { migrationStatus, openStore, runMigrations } from '../journal/store';
 import { RegistryError, formatProblem } from '../registry/registry';
 import { loadXml } from '../xml/libxml';
 import { loadRegistry } from '../registry/load';
@@ -18,6 +19,7 @@ const USAGE = `smev2-gateway: a SOAP gateway that emulates the SMEV 2 bus
 
 Usage:
   smev2-gateway start [--port N] [--host H] [--base-url URL] [--services DIR] [--db URL] [--skip-broken]
+  smev2-gateway migrate [--db URL]           run the store's pending migrations and say which ran
   smev2-gateway services list [--services DIR]
   smev2-gateway services check [DIR]
   smev2-gateway services add BUNDLE_DIR --sid SID [--wsdl FILE] [--services DIR] [--mnemonic M]
@@ -72,6 +74,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     if (cmd === 'start') return await start(flags);
+    if (cmd === 'migrate') return await migrate(flags);
     if (cmd === 'services' && sub === 'list') return await servicesList(flags);
     if (cmd === 'check') return await checkCommand(sub, flags);
     if (cmd === 'queue') return await queueCommand(sub, arg, flags);
@@ -121,6 +124,27 @@ async function start(flags: Flags): Promise<number> {
     process.once('SIGTERM', stop);
   });
   return 0;
+}
+
+/** Run the pending migrations (the gateway also runs them at start) and say which ran. */
+async function migrate(flags: Flags): Promise<number> {
+  const config = loadConfig(flags);
+  const ds = await openStore(config.database, { migrate: false });
+  try {
+    const ran = await runMigrations(ds);
+    const all = await migrationStatus(ds);
+    const where = `${ds.options.type === 'postgres' ? 'PostgreSQL' : 'SQLite'} ${config.database.replace(/\/\/[^@]*@/, '//***@')}`;
+    for (const name of ran) process.stdout.write(`ran      ${name}\n`);
+    process.stdout.write(ran.length ? `${ran.length} migration(s) ran on ${where}; ${all.length} applied in all\n` : `up to date: ${all.length} migration(s) already applied on ${where}\n`);
+    const missing = all.filter((m) => !m.applied);
+    if (missing.length) {
+      process.stderr.write(`not applied: ${missing.map((m) => m.name).join(', ')}\n`);
+      return 1;
+    }
+    return 0;
+  } finally {
+    await ds.destroy();
+  }
 }
 
 async function servicesList(flags: Flags): Promise<number> {

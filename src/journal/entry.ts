@@ -37,13 +37,24 @@ export interface JournalEntry {
   purgedAt?: number | null;
 }
 
-export const JournalEntrySchema = new EntitySchema<JournalEntry>({
-  name: 'JournalEntry',
-  tableName: 'journal',
-  columns: {
+/** The entity's name: insert by it, so the driver's own schema (below) is the one used. */
+export const JOURNAL_ENTITY = 'JournalEntry';
+
+/**
+ * The journal's entity for a driver: the same columns on both stores, with the driver's own
+ * names for the byte and time types (`blob`/`datetime` on SQLite, `bytea`/`timestamptz` on
+ * PostgreSQL, as migration 0001 creates them). The schema comes from the migrations, never from
+ * `synchronize`.
+ */
+export function journalEntrySchema(driver: 'postgres' | 'better-sqlite3'): EntitySchema<JournalEntry> {
+  return driver === 'postgres' ? PG_SCHEMA : JournalEntrySchema;
+}
+
+const columns = (pg: boolean) => ({
+
     id: { type: Number, primary: true, generated: 'increment' },
-    exchangeId: { type: String, name: 'exchange_id', length: 36 },
-    at: { type: Date, name: 'at' },
+    exchangeId: { type: String, name: 'exchange_id', length: 64 },
+    at: { type: (pg ? 'timestamptz' : Date) as never, name: 'at' },
     sid: { type: String, length: 32 },
     operation: { type: String, nullable: true, length: 200 },
     direction: { type: String, length: 24 },
@@ -67,6 +78,8 @@ export const JournalEntrySchema = new EntitySchema<JournalEntry>({
     prevHash: { type: String, name: 'prev_hash', nullable: true, length: 64 },
     hash: { type: String, nullable: true, length: 64 },
     purgedAt: { type: 'bigint' as never, name: 'purged_at', nullable: true },
-    raw: { type: 'blob' as never },
-  },
+    raw: { type: (pg ? 'bytea' : 'blob') as never },
 });
+
+export const JournalEntrySchema = new EntitySchema<JournalEntry>({ name: JOURNAL_ENTITY, tableName: 'journal', columns: columns(false) as never });
+const PG_SCHEMA = new EntitySchema<JournalEntry>({ name: JOURNAL_ENTITY, tableName: 'journal', columns: columns(true) as never });

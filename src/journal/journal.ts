@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { DataSource } from 'typeorm';
-import { JournalEntrySchema, type JournalEntry } from './entry';
+import type { DataSource, EntityManager } from 'typeorm';
+import { JOURNAL_ENTITY, type JournalEntry } from './entry';
 import { GENESIS, entryHash } from './chain';
-import { query } from './store';
+import { LOCK_JOURNAL, query } from './store';
 import type { Exchange, Leg } from '../pipeline/exchange';
 
 interface Pending {
@@ -17,7 +17,10 @@ const MAX_ROWS_PER_INSERT = 400;
  * Writes legs durably. Entries queued while a commit is under way go in the next commit, so
  * under load one transaction carries many exchanges and each caller waits only for its own.
  * Entries are chained in insert order (chain.ts): the last hash is kept in memory, read from
- * the store (the entry with the highest id) before the first commit. One writer per store.
+ * the store (the entry with the highest id) before the first commit: one writer per SQLite file.
+ * On PostgreSQL several gateway instances append to one journal: each commit takes a
+ * transaction-scoped advisory lock and reads the head inside it, so appends are serialised and
+ * the chain stays linear in id order whatever the number of instances.
  */
 export class Journal {
   private queue: Pending[] = [];
@@ -52,18 +55,19 @@ export class Journal {
         this.queue = [];
         const rows = batch.flatMap((p) => p.entries);
         try {
-          this.lastHash ??= await this.readLastHash();
-          let prev = this.lastHash;
-          for (const r of rows) {
-            r.prevHash = prev;
-            r.hash = prev = entryHash(r, prev);
+          if (this.ds.options.type === 'postgres') {
+            await this.ds.transaction(async (m) => {
+              await m.query('SELECT pg_advisory_xact_lock($1)', [LOCK_JOURNAL]);
+              const [last] = await m.query('SELECT hash FROM journal ORDER BY id DESC LIMIT 1') as { hash: string | null }[];
+              chainRows(rows, last?.hash ?? GENESIS);
+              await insertRows(m, rows);
+            });
+          } else {
+            this.lastHash ??= await this.readLastHash();
+            const prev = chainRows(rows, this.lastHash);
+            await this.ds.transaction((m) => insertRows(m, rows));
+            this.lastHash = prev; // only once committed: a failed batch leaves the chain where it was
           }
-          await this.ds.transaction(async (m) => {
-            for (let i = 0; i < rows.length; i += MAX_ROWS_PER_INSERT) {
-              await m.insert(JournalEntrySchema, rows.slice(i, i + MAX_ROWS_PER_INSERT));
-            }
-          });
-          this.lastHash = prev; // only once committed: a failed batch leaves the chain where it was
           for (const p of batch) p.resolve();
         } catch (e) {
           for (const p of batch) p.reject(e as Error);
@@ -82,6 +86,22 @@ export class Journal {
   /** Wait for everything queued so far (used at shutdown). */
   async drain(): Promise<void> {
     while (this.flushing) await this.flushing;
+  }
+}
+
+/** Give each row its place in the chain after `head`; returns the new head. */
+function chainRows(rows: JournalEntry[], head: string): string {
+  let prev = head;
+  for (const r of rows) {
+    r.prevHash = prev;
+    r.hash = prev = entryHash(r, prev);
+  }
+  return prev;
+}
+
+async function insertRows(m: EntityManager, rows: JournalEntry[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += MAX_ROWS_PER_INSERT) {
+    await m.insert(JOURNAL_ENTITY, rows.slice(i, i + MAX_ROWS_PER_INSERT));
   }
 }
 

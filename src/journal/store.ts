@@ -1,49 +1,101 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataSource, type EntityManager } from 'typeorm';
-import { JournalEntrySchema } from './entry';
+import { journalEntrySchema } from './entry';
 import { Journal1700000000001 } from './migrations/0001-journal';
 import { SignatureVerdicts1700000000002 } from './migrations/0002-signature-verdicts';
 import { ControlVerdicts1700000000003 } from './migrations/0003-control-verdicts';
 import { OutboxChains1700000000004 } from './migrations/0004-outbox-chains';
 import { HashChainRetention1700000000005 } from './migrations/0005-hash-chain-retention';
+import { ExchangeIdWidth1700000000006 } from './migrations/0006-exchange-id-width';
 
-export const MIGRATIONS = [Journal1700000000001, SignatureVerdicts1700000000002, ControlVerdicts1700000000003, OutboxChains1700000000004, HashChainRetention1700000000005];
+export const MIGRATIONS = [Journal1700000000001, SignatureVerdicts1700000000002, ControlVerdicts1700000000003, OutboxChains1700000000004, HashChainRetention1700000000005, ExchangeIdWidth1700000000006];
 
 /** Run `sql` written with `?` placeholders on either store (PostgreSQL wants $1, $2, …), or in a transaction's manager. */
 export function query<T = Record<string, unknown>>(ds: DataSource | EntityManager, sql: string, params: unknown[] = []): Promise<T[]> {
   let n = 0;
   const type = ('options' in ds ? ds.options : ds.connection.options).type;
-  const text = type === 'postgres' ? sql.replace(/\?/g, () => `$${++n}`) : sql;
-  return ds.query(text, params) as Promise<T[]>;
+  if (type !== 'postgres') return ds.query(sql, params) as Promise<T[]>;
+  // PostgreSQL: typeorm answers UPDATE and DELETE with [rows, count]; the structured result has the rows alone
+  const text = sql.replace(/\?/g, () => `$${++n}`);
+  const qr = 'queryRunner' in ds && ds.queryRunner ? ds.queryRunner : undefined;
+  if (qr) return qr.query(text, params, true).then((r: { records: T[] }) => r.records);
+  const own = (ds as DataSource).createQueryRunner();
+  return own.query(text, params, true).then((r: { records: T[] }) => r.records).finally(() => own.release());
+}
+
+/** An id for PostgreSQL advisory locks taken by the gateway: migrations, and appends to the journal's chain. */
+export const LOCK_MIGRATIONS = 0x534d4556_01; // 'SMEV' 1
+export const LOCK_JOURNAL = 0x534d4556_02; // 'SMEV' 2
+
+export interface OpenOptions {
+  /** run pending migrations (default true); `smev2-gateway migrate` runs them itself to report which ran */
+  migrate?: boolean;
 }
 
 /**
  * The store: SQLite (better-sqlite3) by default, PostgreSQL when the URL says postgres://.
- * Schema changes are migrations, run at open.
+ * Schema changes are migrations, run at open: on PostgreSQL under an advisory lock, so that
+ * several instances starting at once on one database run each migration once.
  */
-export async function openStore(url: string): Promise<DataSource> {
-  const common = { entities: [JournalEntrySchema], migrations: MIGRATIONS, migrationsRun: true, logging: false as const };
-  let ds: DataSource;
-  if (/^postgres(ql)?:\/\//.test(url)) {
-    ds = new DataSource({ type: 'postgres', url, ...common });
-  } else {
-    const file = url.replace(/^sqlite:(\/\/)?/, '');
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    ds = new DataSource({
-      type: 'better-sqlite3',
-      database: file,
-      enableWAL: true,
-      // FULL: a commit is on disk before the reply leaves (the journal batches commits).
-      prepareDatabase: (db: { pragma(s: string): unknown }) => {
-        db.pragma('synchronous = FULL');
-        db.pragma('busy_timeout = 5000');
-      },
-      ...common,
-    });
-  }
+export async function openStore(url: string, o: OpenOptions = {}): Promise<DataSource> {
+  const ds = createStore(url);
   await ds.initialize();
+  if (o.migrate !== false) {
+    try {
+      await runMigrations(ds);
+    } catch (e) {
+      await ds.destroy();
+      throw e;
+    }
+  }
   return ds;
+}
+
+/** Is this URL a PostgreSQL one? */
+export const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//.test(url);
+
+function createStore(url: string): DataSource {
+  const common = { migrations: MIGRATIONS, migrationsRun: false, logging: false as const };
+  if (isPostgresUrl(url)) {
+    return new DataSource({ type: 'postgres', url, entities: [journalEntrySchema('postgres')], ...common });
+  }
+  const file = url.replace(/^sqlite:(\/\/)?/, '');
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  return new DataSource({
+    type: 'better-sqlite3',
+    database: file,
+    enableWAL: true,
+    entities: [journalEntrySchema('better-sqlite3')],
+    // FULL: a commit is on disk before the reply leaves (the journal batches commits).
+    prepareDatabase: (db: { pragma(s: string): unknown }) => {
+      db.pragma('synchronous = FULL');
+      db.pragma('busy_timeout = 5000');
+    },
+    ...common,
+  });
+}
+
+/** Run the pending migrations; returns the names of those that ran (none: the schema was up to date). */
+export async function runMigrations(ds: DataSource): Promise<string[]> {
+  if (ds.options.type !== 'postgres') return (await ds.runMigrations()).map((m) => m.name);
+  const lock = ds.createQueryRunner();
+  await lock.connect();
+  try {
+    await lock.query('SELECT pg_advisory_lock($1)', [LOCK_MIGRATIONS]);
+    return (await ds.runMigrations()).map((m) => m.name);
+  } finally {
+    await lock.query('SELECT pg_advisory_unlock($1)', [LOCK_MIGRATIONS]).catch(() => undefined);
+    await lock.release();
+  }
+}
+
+/** Every migration the code knows, and whether the store has it. */
+export async function migrationStatus(ds: DataSource): Promise<{ name: string; applied: boolean }[]> {
+  const qr = ds.createQueryRunner();
+  const hasTable = await qr.hasTable('migrations').catch(() => false).finally(() => qr.release());
+  const applied = new Set(hasTable ? (await query<{ name: string }>(ds, 'SELECT name FROM migrations')).map((r) => r.name) : []);
+  return MIGRATIONS.map((M) => new M().name).map((name) => ({ name, applied: applied.has(name) }));
 }
 
 /**

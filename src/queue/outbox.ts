@@ -73,6 +73,17 @@ export class Outbox {
   /** Claim up to `n` due items for `leaseMs`. */
   async claim(n: number, leaseMs: number): Promise<OutboxRow[]> {
     const now = this.clock();
+    if (this.ds.options.type === 'postgres') {
+      // one statement: rows another instance holds are skipped, not waited for; the lease then
+      // covers a worker that dies after the commit
+      const taken = await query(this.ds,
+        `UPDATE outbox SET lease_until = ?, updated_at = ? WHERE id IN (
+           SELECT id FROM outbox WHERE status IN ('pending', 'polling') AND next_at <= ? AND (lease_until IS NULL OR lease_until < ?)
+           ORDER BY next_at LIMIT ? FOR UPDATE SKIP LOCKED)
+         RETURNING *`,
+        [now + leaseMs, now, now, now, n]);
+      return taken.map(row);
+    }
     const due = await query(this.ds,
       `SELECT id FROM outbox WHERE status IN ('pending', 'polling') AND next_at <= ? AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_at LIMIT ?`,
       [now, now, n]);

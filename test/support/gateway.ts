@@ -7,7 +7,10 @@ import { ROOT } from './paths';
 export interface GatewayProcess {
   url: string;
   port: number;
+  /** the SQLite file, or the PostgreSQL URL when started with one */
   db: string;
+  /** the store's URL as passed to --db */
+  dbUrl: string;
   /** this gateway's keys folder (node, demo CA, demo systems) */
   keys: string;
   child: ChildProcess;
@@ -16,12 +19,17 @@ export interface GatewayProcess {
   alive: () => boolean;
 }
 
-/** Start the real gateway process (the built CLI) on a free port with a fresh SQLite journal. */
+/**
+ * Start the real gateway process (the built CLI) on a free port with a fresh SQLite journal, or
+ * on the store `db` names: a SQLite file path, or a postgres:// URL (test/support/postgres.ts
+ * makes fresh databases).
+ */
 export async function startGateway(opts: { services?: string; args?: string[]; env?: Record<string, string>; port?: number; db?: string; keys?: string } = {}): Promise<GatewayProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'smev2-gw-'));
   const db = opts.db ?? join(dir, 'journal.sqlite');
   const keys = opts.keys ?? join(dir, 'keys');
-  const args = ['bin/smev2-gateway.js', 'start', '--port', String(opts.port ?? 0), '--host', '127.0.0.1', '--db', `sqlite:${db}`, '--keys', keys,
+  const dbUrl = /^postgres(ql)?:\/\//.test(db) ? db : `sqlite:${db}`;
+  const args = ['bin/smev2-gateway.js', 'start', '--port', String(opts.port ?? 0), '--host', '127.0.0.1', '--db', dbUrl, '--keys', keys,
     '--services', opts.services ?? join(ROOT, 'wsdl'), ...(opts.args ?? [])];
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'info', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -33,6 +41,7 @@ export async function startGateway(opts: { services?: string; args?: string[]; e
       const m = /"port":(\d+).*"msg":"gateway listening"/.exec(out);
       if (m) {
         clearTimeout(timer);
+        child.stdout!.off('data', onData); // the log grows: do not search it again on every chunk
         resolve(Number(m[1]));
       }
     };
@@ -49,6 +58,7 @@ export async function startGateway(opts: { services?: string; args?: string[]; e
     url: `http://127.0.0.1:${port}`,
     port,
     db,
+    dbUrl,
     keys,
     child,
     logs: () => out,

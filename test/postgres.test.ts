@@ -1,0 +1,196 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startGateway, post, runCli, type GatewayProcess } from './support/gateway';
+import { makeRegistry, ECHO_BUNDLE, echoDefinition } from './support/registry';
+import { startUpstream, type Upstream } from './support/upstream';
+import { PG_BASE_URL, postgresAvailable, freshDatabase, dropDatabase, pgQuery } from './support/postgres';
+
+/**
+ * The gateway on PostgreSQL (issue #8 items 1 and 2). PostgreSQL is looked for only in
+ * SMEV2_TEST_PG_URL (`.ci/run` starts a throw-away cluster on loopback and sets it); without it
+ * these tests fail under CI=true and are skipped, with a line on stderr, elsewhere.
+ */
+const available = postgresAvailable();
+if (available) process.stderr.write(`PostgreSQL tests on ${PG_BASE_URL!.replace(/\/\/[^@]*@/, '//***@')} (SMEV2_TEST_PG_URL), a fresh database per test\n`);
+const describePg = available ? describe : describe.skip;
+
+const REQUEST = readFileSync(join(ECHO_BUNDLE, 'request.xml'), 'utf8');
+const ANSWER = readFileSync(join(ECHO_BUNDLE, 'answer.xml'), 'utf8');
+const field = (xml: string, name: string) => new RegExp(`<smev:${name}>([\\s\\S]*?)</smev:${name}>`).exec(xml)?.[1];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const ping = (ticket: string) => REQUEST.replace('>REQUEST<', '>PING<').replace('<smev:CaseNumber>', `<smev:OriginRequestIdRef>${ticket}</smev:OriginRequestIdRef><smev:CaseNumber>`);
+
+describePg('the gateway on PostgreSQL', () => {
+  let provider: Upstream;
+  const delivered = new Map<string, number>();
+  const databases: string[] = [];
+  const gateways: GatewayProcess[] = [];
+
+  beforeAll(async () => {
+    provider = await startUpstream((body, _q, res) => {
+      const id = /<smev:MessageId>([^<]+)</.exec(body.toString())?.[1] ?? 'none';
+      delivered.set(id, (delivered.get(id) ?? 0) + 1);
+      res.writeHead(200, { 'content-type': 'text/xml' }).end(ANSWER.replace(/>REQ</g, `>${id}<`));
+    });
+  });
+  afterAll(async () => {
+    for (const g of gateways) await g.stop().catch(() => undefined);
+    await provider?.close();
+    for (const d of databases) await dropDatabase(d).catch(() => undefined);
+  });
+
+  const db = async () => {
+    const url = await freshDatabase();
+    databases.push(url);
+    return url;
+  };
+
+  test('`migrate` runs the migrations once, and says so; three at once run each once', async () => {
+    const url = await db();
+    const first = await runCli(['migrate', '--db', url]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^ran +Journal1700000000001$/m);
+    expect(first.stdout).toMatch(/6 migration\(s\) ran on PostgreSQL/);
+    const again = await runCli(['migrate', '--db', url]);
+    expect(again.stdout).toMatch(/up to date: 6 migration\(s\) already applied/);
+    // instances starting together on a new database: the advisory lock lets one run them
+    const other = await db();
+    const all = await Promise.all([1, 2, 3].map(() => runCli(['migrate', '--db', other])));
+    expect(all.map((r) => r.code)).toEqual([0, 0, 0]);
+    expect(all.map((r) => (r.stdout.match(/^ran /gm) ?? []).length).reduce((a, b) => a + b)).toBe(6);
+    const tables = await pgQuery<{ t: string }>(other, "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1");
+    expect(tables.map((r) => r.t)).toEqual(['availability', 'journal', 'migrations', 'outbox']);
+    const raw = await pgQuery<{ type: string }>(other, "SELECT data_type AS type FROM information_schema.columns WHERE table_name = 'journal' AND column_name = 'raw'");
+    expect(raw[0]!.type).toBe('bytea');
+  });
+
+  test('one gateway: a sync exchange journaled, guaranteed delivery end to end, `journal verify` intact', async () => {
+    const url = await db();
+    const registry = makeRegistry([
+      { bundle: ECHO_BUNDLE, def: echoDefinition('SID0950001', { type: 'http', url: provider.url }) },
+      { bundle: ECHO_BUNDLE, def: { ...echoDefinition('SID0950002', { type: 'http', url: provider.url }), delivery: { mode: 'guaranteed', initialBackoffMs: 100, maxBackoffMs: 500, maxAttempts: 5 } } },
+    ]);
+    const gw = await startGateway({ services: registry, db: url });
+    gateways.push(gw);
+    expect(gw.logs()).toMatch(/"migrations":\["Journal1700000000001"/);
+
+    // synchronous: four legs, each with its bytes and their sha256, read through pg
+    const sync = await post(`${gw.url}/gateway/services/SID0950001`, REQUEST);
+    expect(sync.status).toBe(200);
+    expect(field(sync.text, 'Status')).toBe('RESULT');
+    const legs = await pgQuery<{ direction: string; raw: Buffer; sha256: string; size: number; at: Date; hash: string }>(url, "SELECT * FROM journal WHERE sid = 'SID0950001' ORDER BY id");
+    expect(legs.map((r) => r.direction)).toEqual(['consumer->gateway', 'gateway->provider', 'provider->gateway', 'gateway->consumer']);
+    expect(legs[0]!.raw.toString()).toBe(REQUEST);
+    for (const r of legs) {
+      expect(createHash('sha256').update(r.raw).digest('hex')).toBe(r.sha256);
+      expect(r.raw.length).toBe(r.size);
+      expect(r.at).toBeInstanceOf(Date);
+      expect(r.hash).toMatch(/^[0-9a-f]{64}$/);
+    }
+
+    // guaranteed: ACCEPT with a ticket, delivered once with the ticket as MessageId, the answer on PING
+    const accept = await post(`${gw.url}/gateway/services/SID0950002`, REQUEST);
+    expect(field(accept.text, 'Status')).toBe('ACCEPT');
+    const ticket = field(accept.text, 'RequestIdRef')!;
+    let status = '';
+    for (let i = 0; i < 100 && status !== 'done'; i++) {
+      await sleep(100);
+      status = (await pgQuery<{ status: string }>(url, 'SELECT status FROM outbox WHERE id = $1', [ticket]))[0]?.status ?? '';
+    }
+    expect(status).toBe('done');
+    expect(delivered.get(ticket)).toBe(1);
+    const answer = await post(`${gw.url}/gateway/services/SID0950002`, ping(ticket));
+    expect(field(answer.text, 'Status')).toBe('RESULT');
+    const chain = await pgQuery<{ direction: string }>(url, 'SELECT direction FROM journal WHERE chain_id = $1 ORDER BY id', [ticket]);
+    expect(chain.map((r) => r.direction)).toEqual(expect.arrayContaining(['consumer->gateway', 'gateway->consumer', 'gateway->provider', 'provider->gateway']));
+
+    const cli = await runCli(['journal', 'chain', ticket, '--db', url]);
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toContain('gateway->provider');
+    const verify = await runCli(['journal', 'verify', '--db', url]);
+    expect(verify.stdout).toMatch(/^journal intact: \d+ entries verified/);
+    expect(verify.code).toBe(0);
+    await gw.stop();
+  }, 60000);
+
+  test('three gateways on one database, round-robin load, one SIGKILLed mid-run: every accepted message delivered exactly once, one linear chain', async () => {
+    const MESSAGES = Number(process.env.SMEV2_PG_KILL_TEST_MESSAGES ?? 900);
+    const SENDERS = 12;
+    const CONCURRENCY = 16;
+    const url = await db();
+    delivered.clear();
+    const registry = makeRegistry([{ bundle: ECHO_BUNDLE, def: { ...echoDefinition('SID0950003', { type: 'http', url: provider.url }), delivery: { mode: 'guaranteed', initialBackoffMs: 100, maxBackoffMs: 500, maxAttempts: 50 } } }]);
+    const env = { SMEV2_DELIVERY_LEASE_MS: '1500', SMEV2_DELIVERY_CONCURRENCY: String(CONCURRENCY) };
+    const first = await startGateway({ services: registry, db: url, env });
+    const rest = await Promise.all([1, 2].map(() => startGateway({ services: registry, db: url, env, keys: first.keys })));
+    const gws = [first, ...rest];
+    gateways.push(...gws);
+
+    const tickets: string[] = [];
+    const acceptedBy = [0, 0, 0];
+    let refused = 0;
+    let next = 0;
+    let turn = 0;
+    let killed = false;
+    const send = async () => {
+      while (next < MESSAGES) {
+        next++;
+        // round robin over the instances a balancer still sees up
+        let k = turn++ % 3;
+        if (!gws[k]!.alive()) k = (k + 1) % 3;
+        try {
+          const r = await post(`${gws[k]!.url}/gateway/services/SID0950003`, REQUEST);
+          if (r.status === 200 && field(r.text, 'Status') === 'ACCEPT') {
+            tickets.push(field(r.text, 'RequestIdRef')!);
+            acceptedBy[k]!++;
+          } else refused++;
+        } catch {
+          refused++; // the instance died under this request: a consumer would send again
+        }
+        if (!killed && next >= MESSAGES / 3) {
+          killed = true;
+          gws[1]!.child.kill('SIGKILL');
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: SENDERS }, send));
+    await gws[1]!.stop();
+
+    const rows = () => pgQuery<{ id: string; status: string }>(url, "SELECT id, status FROM outbox WHERE kind = 'deliver'");
+    for (let i = 0; i < 300 && (await rows()).some((r) => r.status !== 'done' && r.status !== 'dead'); i++) await sleep(200);
+    const accepted = await rows();
+    const done = accepted.filter((r) => r.status === 'done');
+    const dead = accepted.filter((r) => r.status === 'dead');
+    const duplicates = [...delivered.values()].filter((n) => n > 1).length;
+    process.stderr.write(`PostgreSQL, 3 instances: ${MESSAGES} sent round-robin, ${tickets.length} ACCEPT seen (${acceptedBy.join('/')} per instance), ${refused} refused, ` +
+      `${accepted.length} accepted durably, ${delivered.size} delivered, ${duplicates} redelivered after the kill (same MessageId), ${dead.length} dead\n`);
+
+    expect(tickets.length).toBeGreaterThan(MESSAGES * 0.8);
+    expect(acceptedBy.every((n) => n > 0)).toBe(true);
+    expect(done.length + dead.length).toBe(accepted.length);
+    expect(dead).toEqual([]);
+    // every accepted message reached the provider, by MessageId, and nothing else did
+    expect(new Set(delivered.keys())).toEqual(new Set(done.map((r) => r.id)));
+    // every ACCEPT a consumer saw was durable
+    const durable = new Set(accepted.map((r) => r.id));
+    expect(tickets.filter((t) => !durable.has(t))).toEqual([]);
+    // a second delivery only for what the killed instance held when it died (lease ran out), same MessageId
+    expect(duplicates).toBeLessThanOrEqual(CONCURRENCY);
+    // the survivors answer any ticket, whichever instance accepted it
+    for (const t of tickets.filter((_, i) => i % Math.ceil(tickets.length / 60) === 0)) {
+      const r = await post(`${gws[(tickets.indexOf(t) % 2) * 2]!.url}/gateway/services/SID0950003`, ping(t));
+      expect(field(r.text, 'Status')).toBe('RESULT');
+    }
+    for (const g of [gws[0]!, gws[2]!]) await g.stop();
+
+    // three writers, one journal: a single linear hash chain in id order
+    const verify = await runCli(['journal', 'verify', '--db', url]);
+    expect(verify.stdout).toMatch(/^journal intact: \d+ entries verified/);
+    expect(verify.code).toBe(0);
+    const [{ n }] = await pgQuery<{ n: string }>(url, 'SELECT COUNT(*) AS n FROM journal');
+    const [{ forks }] = await pgQuery<{ forks: string }>(url, 'SELECT COUNT(*) - COUNT(DISTINCT prev_hash) AS forks FROM journal');
+    expect(Number(n)).toBeGreaterThan(tickets.length * 2);
+    expect(Number(forks)).toBe(0);
+  }, 240000);
+});
