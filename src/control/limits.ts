@@ -60,9 +60,15 @@ export function checkLimits(raw: Buffer, l: Limits): LimitBreach | undefined {
       if (elements > l.maxElements) return { kind: 'elements', value: elements, limit: l.maxElements };
       if (attrs > l.maxAttributes) return { kind: 'attributes', value: attrs, limit: l.maxAttributes };
       const selfClosing = raw[j - 1] === SLASH;
+      // An empty <soapenv:Header/> has no end tag to stop the measure at: it is its own tag only.
+      // (Measuring from it would count the whole Body as header.)
       if (depth === 1 && headerStart < 0 && isHeader(raw, lt + 1, j)) {
-        headerStart = lt;
-        headerDepth = 1;
+        if (selfClosing) {
+          if (j + 1 - lt > l.maxHeaderBytes) return { kind: 'header', value: j + 1 - lt, limit: l.maxHeaderBytes };
+        } else {
+          headerStart = lt;
+          headerDepth = 1;
+        }
       }
       if (!selfClosing) {
         depth++;
