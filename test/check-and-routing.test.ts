@@ -21,7 +21,7 @@ describe('SOAPAction against the WSDL, and the offline check command', () => {
     const res = await post(`${gw.url}/gateway/services/SID0003456`, FOUND, { SOAPAction: '"http://smev2-gateway.demo/mvd/conviction/getConvictionResponse"' });
     expect(res.status).toBe(500);
     expect(faultstring(res.text)).toMatch(/^GW-1005: SOAPAction "http:\/\/smev2-gateway\.demo\/mvd\/conviction\/getConvictionResponse" names operation getConvictionResponse but the Body carries sendConvictionRequest$/);
-    const rows = readJournal(gw.db, 'sid = ?', ['SID0003456']);
+    const rows = await readJournal(gw.db, 'sid = ?', ['SID0003456']);
     expect(rows.at(-1)).toMatchObject({ direction: 'gateway->consumer', fault_code: 'GW-1005' });
     expect(rows.filter((r) => r.exchange_id === rows.at(-1)!.exchange_id)).toHaveLength(2);
   });

@@ -54,8 +54,8 @@ describe('format-logical control, access rights and hostile input', () => {
   });
 
   const call = (sid: string, body: string) => post(`${gw.url}/gateway/services/${sid}`, body);
-  const lastExchange = (sid: string) => {
-    const rows = readJournal(gw.db, 'sid = ?', [sid]);
+  const lastExchange = async (sid: string) => {
+    const rows = await readJournal(gw.db, 'sid = ?', [sid]);
     const id = rows[rows.length - 1]?.exchange_id;
     return rows.filter((r) => r.exchange_id === id);
   };
@@ -63,7 +63,7 @@ describe('format-logical control, access rights and hostile input', () => {
   test('a good request passes every check and the journal says so', async () => {
     const res = await call('SID0700001', request());
     expect(res.status).toBe(200);
-    expect(lastExchange('SID0700001').map((l) => [l.direction, l.control])).toEqual([
+    expect((await lastExchange('SID0700001')).map((l) => [l.direction, l.control])).toEqual([
       ['consumer->gateway', 'ok'], ['gateway->provider', null], ['provider->gateway', 'ok'], ['gateway->consumer', null],
     ]);
   });
@@ -106,7 +106,7 @@ describe('format-logical control, access rights and hostile input', () => {
     const res = await call(sid, body());
     expect(res.status).toBe(500);
     expect(faultstring(res.text)).toMatch(text);
-    const legs = lastExchange(sid);
+    const legs = await lastExchange(sid);
     expect(legs.map((l) => l.direction)).toEqual(['consumer->gateway', 'gateway->consumer']);
     expect(legs[1]!.fault_code).toBeTruthy();
     expect(capture.requests.length).toBe(before);
@@ -154,7 +154,7 @@ describe('format-logical control, access rights and hostile input', () => {
     const res = await call('SID0700004', request());
     expect(res.status).toBe(500);
     expect(faultstring(res.text)).toMatch(/^GW-2006: The provider's answer does not conform to the schema \(envelope rev111111\): line \d+: Element '\{http:\/\/smev\.gosuslugi\.ru\/rev111111\}Recipient': This element is not expected/);
-    expect(lastExchange('SID0700004').map((l) => [l.direction, l.control ? l.control.slice(0, 11) : null])).toEqual([
+    expect((await lastExchange('SID0700004')).map((l) => [l.direction, l.control ? l.control.slice(0, 11) : null])).toEqual([
       ['consumer->gateway', 'ok'], ['gateway->provider', null], ['provider->gateway', 'GW-2006: Th'], ['gateway->consumer', null],
     ]);
   });
@@ -167,7 +167,7 @@ describe('format-logical control, access rights and hostile input', () => {
   test('policy report: violations are journaled and the message passes', async () => {
     const res = await call('SID0700003', request((s) => s.replace('>REQUEST<', '>RESULT<').replace(/MINZ01001/g, 'MINE01001')));
     expect(res.status).toBe(200);
-    const first = lastExchange('SID0700003')[0]!;
+    const first = (await lastExchange('SID0700003'))[0]!;
     expect(first.control).toMatch(/^report: GW-4003: Status RESULT is not allowed/);
     expect(first.control).toMatch(/report: access: MINE01001 has no grant for SID0700003/);
   });
@@ -186,7 +186,7 @@ describe('format-logical control, access rights and hostile input', () => {
     });
     expect(reply).toMatch(/^HTTP\/1\.1 408/);
     expect(reply).toMatch(/GW-1016: The request body did not arrive within 700 ms/);
-    expect(lastExchange('SID0700001').at(-1)!.fault_code).toBe('GW-1016');
+    expect((await lastExchange('SID0700001')).at(-1)!.fault_code).toBe('GW-1016');
   });
 
   test('more exchanges in work than the bound: GW-9001, the others complete', async () => {

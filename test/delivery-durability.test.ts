@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { startGateway, post, type GatewayProcess } from './support/gateway';
 import { makeRegistry, ECHO_BUNDLE, echoDefinition } from './support/registry';
 import { startUpstream, type Upstream } from './support/upstream';
+import { sql } from './support/store';
 import { readFileSync } from 'node:fs';
 
 const REQUEST = readFileSync(join(ECHO_BUNDLE, 'request.xml'), 'utf8');
@@ -71,16 +71,9 @@ describe('guaranteed delivery survives SIGKILL under load', () => {
     await load;
 
     // every durably accepted message is worked off: nothing pending once the leases of the dead run out
-    const rows = () => {
-      const d = new Database(db, { readonly: true });
-      try {
-        return d.prepare("SELECT id, status FROM outbox WHERE kind = 'deliver'").all() as { id: string; status: string }[];
-      } finally {
-        d.close();
-      }
-    };
-    for (let i = 0; i < 300 && rows().some((r) => r.status !== 'done' && r.status !== 'dead'); i++) await sleep(200);
-    const accepted = rows();
+    const rows = () => sql<{ id: string; status: string }>(db, "SELECT id, status FROM outbox WHERE kind = 'deliver'");
+    for (let i = 0; i < 300 && (await rows()).some((r) => r.status !== 'done' && r.status !== 'dead'); i++) await sleep(200);
+    const accepted = await rows();
     const dead = accepted.filter((r) => r.status === 'dead');
     const done = accepted.filter((r) => r.status === 'done');
     const duplicates = [...delivered.values()].filter((n) => n > 1).length;

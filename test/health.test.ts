@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { startGateway, type GatewayProcess } from './support/gateway';
 import { makeRegistry, ECHO_BUNDLE, echoDefinition } from './support/registry';
+import { freshStore, onPostgres } from './support/store';
+import { dropDatabase } from './support/postgres';
 
 const get = async (url: string) => {
   const res = await fetch(url);
@@ -15,12 +16,15 @@ describe('health: /healthz and /readyz', () => {
     for (const g of gateways) await g.stop();
   });
 
-  test('/readyz is 503 once the SQLite file is gone from under the gateway; /healthz stays 200', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'smev2-health-'));
-    const gw = await startGateway({ db: join(dir, 'store', 'journal.sqlite') });
+  // the store taken away from under a running gateway: the SQLite file's folder deleted, or the
+  // PostgreSQL database dropped (its connections ended)
+  test(`/readyz is 503 once the ${onPostgres ? 'PostgreSQL database is dropped' : 'SQLite file is gone'} from under the gateway; /healthz stays 200`, async () => {
+    const db = await freshStore();
+    const gw = await startGateway({ db });
     gateways.push(gw);
     expect(await get(`${gw.url}/readyz`)).toEqual({ status: 200, body: { status: 'ready', services: 4 } });
-    rmSync(join(dir, 'store'), { recursive: true, force: true });
+    if (onPostgres) await dropDatabase(db);
+    else rmSync(dirname(db), { recursive: true, force: true });
     expect(await get(`${gw.url}/readyz`)).toEqual({ status: 503, body: { status: 'not ready', services: 4 } });
     expect((await get(`${gw.url}/healthz`)).status).toBe(200);
   });

@@ -1,15 +1,13 @@
-import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { startGateway, runCli, post } from './support/gateway';
 import { readJournal, type Row } from './support/journal';
 import { ROOT } from './support/paths';
+import { copyStore, dbUrl, freshStore, sqlAll } from './support/store';
 
 const FOUND = readFileSync(join(ROOT, 'fixtures', 'SID0003623', 'found', 'request.xml'));
 const NOT_FOUND = readFileSync(join(ROOT, 'fixtures', 'SID0003623', 'not-found', 'request.xml'));
-const work = mkdtempSync(join(tmpdir(), 'smev2-chain-'));
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 const GENESIS = '0'.repeat(64);
 
@@ -21,41 +19,25 @@ function expectedHash(r: Row): string {
     r.signature, r.control, r.chain_id, r.sha256, r.prev_hash]));
 }
 
+/** The journal the gateway wrote (SQLite file or PostgreSQL database), never opened again by a gateway. */
 let pristine: string;
-let copies = 0;
-/** A fresh copy of the journal written by the gateway, to tamper with. */
-function copy(): string {
-  const f = join(work, `copy-${++copies}.sqlite`);
-  copyFileSync(pristine, f);
-  return f;
-}
-function tamper(file: string, ...sql: [string, ...unknown[]][]): void {
-  const db = new Database(file);
-  try {
-    for (const [s, ...p] of sql) db.prepare(s).run(...p);
-  } finally {
-    db.close();
-  }
-}
-const verify = (file: string) => runCli(['journal', 'verify', '--db', `sqlite:${file}`]);
+/** A fresh copy of that journal, to tamper with (a file copy, or a database made from it as a template). */
+const copy = () => copyStore(pristine);
+const tamper = sqlAll;
+const verify = (db: string) => runCli(['journal', 'verify', '--db', dbUrl(db)]);
 
 describe('journal: hash chain, verify, retention', () => {
   let rows: Row[];
 
   beforeAll(async () => {
-    const db = join(work, 'journal.sqlite');
+    pristine = await freshStore();
     // two runs of the gateway on one journal: the second continues the chain from the store
     for (const bodies of [[FOUND, NOT_FOUND], [FOUND]]) {
-      const gw = await startGateway({ db });
+      const gw = await startGateway({ db: pristine });
       for (const b of bodies) expect((await post(`${gw.url}/gateway/services/SID0003623`, b)).status).toBe(200);
       expect(await gw.stop()).toBe(0);
     }
-    const d = new Database(db);
-    d.pragma('wal_checkpoint(TRUNCATE)');
-    d.close();
-    pristine = join(work, 'pristine.sqlite');
-    copyFileSync(db, pristine);
-    rows = readJournal(pristine);
+    rows = await readJournal(pristine);
   }, 90000);
 
   test('every entry is chained to the one before, with the documented hash, across restarts', async () => {
@@ -65,15 +47,15 @@ describe('journal: hash chain, verify, retention', () => {
       expect(r.hash).toBe(expectedHash(r));
       expect(r.sha256).toBe(sha256(r.raw));
     });
-    const v = await verify(copy());
+    const v = await verify(await copy());
     expect(v.stderr).toBe('');
     expect(v.code).toBe(0);
     expect(v.stdout).toContain(`journal intact: ${rows.length} entries verified (0 purged of raw bytes), last hash ${rows.at(-1)!.hash}`);
   });
 
   test('an altered status is found and named', async () => {
-    const f = copy();
-    tamper(f, ['UPDATE journal SET status = ? WHERE id = 5', 'REJECT']);
+    const f = await copy();
+    await tamper(f, ['UPDATE journal SET status = ? WHERE id = 5', 'REJECT']);
     const v = await verify(f);
     expect(v.code).toBe(1);
     expect(v.stdout).toContain('journal NOT intact: 1 problem(s)');
@@ -81,9 +63,9 @@ describe('journal: hash chain, verify, retention', () => {
   });
 
   test('altered raw bytes are found and named', async () => {
-    const f = copy();
+    const f = await copy();
     const raw = Buffer.from(rows[2]!.raw.toString('utf8').replace(/<\//, ' </'));
-    tamper(f, ['UPDATE journal SET raw = ? WHERE id = 3', raw]);
+    await tamper(f, ['UPDATE journal SET raw = ? WHERE id = 3', raw]);
     const v = await verify(f);
     expect(v.code).toBe(1);
     expect(v.stdout).toContain('entry 3 altered: its raw bytes do not give its sha256');
@@ -91,19 +73,19 @@ describe('journal: hash chain, verify, retention', () => {
   });
 
   test('a deleted entry is found and named', async () => {
-    const f = copy();
-    tamper(f, ['DELETE FROM journal WHERE id = 6']);
+    const f = await copy();
+    await tamper(f, ['DELETE FROM journal WHERE id = 6']);
     const v = await verify(f);
     expect(v.code).toBe(1);
     expect(v.stdout).toContain('entries deleted: 6..6 are missing before entry 7');
   });
 
   test('two swapped entries are found and both named', async () => {
-    const f = copy();
+    const f = await copy();
     const cols = Object.keys(rows[0]!).filter((c) => c !== 'id');
     const set = cols.map((c) => `${c} = ?`).join(', ');
     const values = (r: Row) => cols.map((c) => (r as unknown as Record<string, unknown>)[c]);
-    tamper(f, [`UPDATE journal SET ${set} WHERE id = 2`, ...values(rows[7]!)], [`UPDATE journal SET ${set} WHERE id = 8`, ...values(rows[1]!)]);
+    await tamper(f, [`UPDATE journal SET ${set} WHERE id = 2`, ...values(rows[7]!)], [`UPDATE journal SET ${set} WHERE id = 8`, ...values(rows[1]!)]);
     const v = await verify(f);
     expect(v.code).toBe(1);
     expect(v.stdout).toContain('entries reordered: entry 2 follows entry 7 in the chain, but is stored after entry 1');
@@ -112,40 +94,40 @@ describe('journal: hash chain, verify, retention', () => {
   });
 
   test('a journal written before the chain existed is chained by the migration', async () => {
-    const f = copy();
-    tamper(f, ['DROP INDEX journal_hash'], ['ALTER TABLE journal DROP COLUMN prev_hash'], ['ALTER TABLE journal DROP COLUMN hash'],
+    const f = await copy();
+    await tamper(f, ['DROP INDEX journal_hash'], ['ALTER TABLE journal DROP COLUMN prev_hash'], ['ALTER TABLE journal DROP COLUMN hash'],
       ['ALTER TABLE journal DROP COLUMN purged_at'], ["DELETE FROM migrations WHERE name = 'HashChainRetention1700000000005'"]);
     const v = await verify(f);
     expect(v.code).toBe(0);
-    expect(readJournal(f).map((r) => r.hash)).toEqual(rows.map((r) => r.hash));
+    expect((await readJournal(f)).map((r) => r.hash)).toEqual(rows.map((r) => r.hash));
   });
 
   test('journal purge empties old raw bodies, keeps metadata and hashes, and verify still passes', async () => {
-    const f = copy();
-    const db = ['--db', `sqlite:${f}`];
+    const f = await copy();
+    const db = ['--db', dbUrl(f)];
     const recent = await runCli(['journal', 'purge', '--older-than', '1', ...db]);
     expect(recent.stdout).toContain('purged the raw bodies of 0 entries older than 1 day(s)');
     const all = await runCli(['journal', 'purge', '--older-than', '0', ...db]);
     expect(all.code).toBe(0);
     expect(all.stdout).toContain(`purged the raw bodies of ${rows.length} entries older than 0 day(s)`);
-    const after = readJournal(f);
+    const after = await readJournal(f);
     for (const [i, r] of after.entries()) {
       expect(r.raw.length).toBe(0);
       expect(r.purged_at).toBeGreaterThan(Date.now() - 60000);
-      expect({ ...r, raw: undefined, purged_at: undefined }).toEqual({ ...rows[i], raw: undefined, purged_at: undefined });
+      expect({ ...r, raw: undefined, purged_at: undefined, search_text: undefined }).toEqual({ ...rows[i], raw: undefined, purged_at: undefined, search_text: undefined });
     }
     const v = await verify(f);
     expect(v.code).toBe(0);
     expect(v.stdout).toContain(`journal intact: ${rows.length} entries verified (${rows.length} purged of raw bytes)`);
     // the rest is still checked on purged entries
-    tamper(f, ['UPDATE journal SET sender = ? WHERE id = 4', 'EVIL01001']);
+    await tamper(f, ['UPDATE journal SET sender = ? WHERE id = 4', 'EVIL01001']);
     const bad = await verify(f);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain('entry 4 altered: its fields do not give its hash');
   });
 
   test('the gateway purges on its schedule (SMEV2_RETENTION_DAYS), and the chain stays intact', async () => {
-    const f = copy();
+    const f = await copy();
     const gw = await startGateway({ db: f, env: { SMEV2_RETENTION_DAYS: '0' } });
     try {
       const end = Date.now() + 15000;
@@ -156,7 +138,7 @@ describe('journal: hash chain, verify, retention', () => {
     } finally {
       expect(await gw.stop()).toBe(0);
     }
-    const after = readJournal(f);
+    const after = await readJournal(f);
     expect(after.slice(0, rows.length).every((r) => r.raw.length === 0 && r.purged_at)).toBe(true);
     expect(after.slice(rows.length).every((r) => r.raw.length > 0 && r.purged_at === null)).toBe(true);
     expect(after[rows.length]!.prev_hash).toBe(rows.at(-1)!.hash);

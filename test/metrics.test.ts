@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parse } from 'yaml';
-import Database from 'better-sqlite3';
 import { startGateway, post, type GatewayProcess } from './support/gateway';
 import { makeRegistry, ECHO_BUNDLE, echoDefinition } from './support/registry';
 import { closedPort } from './support/upstream';
 import { ROOT } from './support/paths';
+import { sql } from './support/store';
 
 const DEMO = join(ROOT, 'wsdl', 'SID0003623');
 const CASES = join(ROOT, 'fixtures', 'SID0003623');
@@ -84,12 +84,11 @@ describe('/metrics: Prometheus exposition', () => {
     let m = await scrape();
     for (const s of ['pending', 'polling', 'done', 'dead']) expect(value(m, 'smev2_outbox_items', { status: s })).toBe(0);
     expect(value(m, 'smev2_outbox_dead_letters')).toBe(0);
-    const db = new Database(gw.db);
     const now = Date.now();
-    const add = db.prepare(`INSERT INTO outbox (id, kind, sid, status, attempts, max_attempts, created_at, expires_at, next_at, updated_at, payload)
-      VALUES (?, 'deliver', 'SID0900002', ?, 3, 3, ?, ?, ?, ?, ?)`);
-    for (const [id, status] of [['M1', 'dead'], ['M2', 'dead'], ['M3', 'done']]) add.run(id, status, now, now + 3600e3, now + 3600e3, now, Buffer.from('<x/>'));
-    db.close();
+    for (const [id, status] of [['M1', 'dead'], ['M2', 'dead'], ['M3', 'done']]) {
+      await sql(gw.db, `INSERT INTO outbox (id, kind, sid, status, attempts, max_attempts, created_at, expires_at, next_at, updated_at, payload)
+        VALUES (?, 'deliver', 'SID0900002', ?, 3, 3, ?, ?, ?, ?, ?)`, [id, status, now, now + 3600e3, now + 3600e3, now, Buffer.from('<x/>')]);
+    }
     m = await scrape();
     expect(value(m, 'smev2_outbox_items', { status: 'dead' })).toBe(2);
     expect(value(m, 'smev2_outbox_items', { status: 'done' })).toBe(1);

@@ -78,8 +78,8 @@ describe('signatures on every leg, as the node does them', () => {
   });
 
   const call = (sid: string, body: string, g = gw) => post(`${g.url}/gateway/services/${sid}`, body);
-  const lastExchange = (sid: string) => {
-    const rows = readJournal(gw.db, 'sid = ?', [sid]);
+  const lastExchange = async (sid: string) => {
+    const rows = await readJournal(gw.db, 'sid = ?', [sid]);
     const id = rows[rows.length - 1]?.exchange_id;
     return rows.filter((r) => r.exchange_id === id);
   };
@@ -101,7 +101,7 @@ describe('signatures on every leg, as the node does them', () => {
       { actor: NODE_ACTOR, ok: true, reason: undefined, cn: 'SMEV 2 node 00' },
       { actor: SMEV_ACTOR, ok: true, reason: undefined, cn: 'ECHO01001' },
     ]);
-    const legs = lastExchange('SID0600002');
+    const legs = await lastExchange('SID0600002');
     expect(legs.map((l) => [l.direction, l.signature])).toEqual([
       ['consumer->gateway', expect.stringMatching(/^smev:ok MINZ01001 \(.*CN=MINZ01001/)],
       ['gateway->provider', 'recipient:signed by the node'],
@@ -133,7 +133,7 @@ describe('signatures on every leg, as the node does them', () => {
 
   test('no signature: SMEV-100008', async () => {
     await refused('SID0600002', REQUEST, /^SMEV-100008: /);
-    expect(lastExchange('SID0600002').map((l) => [l.direction, l.signature, l.fault_code])).toEqual([
+    expect((await lastExchange('SID0600002')).map((l) => [l.direction, l.signature, l.fault_code])).toEqual([
       ['consumer->gateway', 'absent', null], ['gateway->consumer', null, 'SMEV-100008'],
     ]);
   });
@@ -170,7 +170,7 @@ describe('signatures on every leg, as the node does them', () => {
     expect(res.status).toBe(500);
     expect(faultstring(res.text)).toMatch(/^GW-2005: The provider's answer failed signature verification: smev:fail \(reference #body[-0-9a-f]*: the DigestValue does not match the Body/);
     expect(res.text).not.toContain('forged');
-    const legs = lastExchange('SID0600005');
+    const legs = await lastExchange('SID0600005');
     expect(legs[2]).toMatchObject({ direction: 'provider->gateway', signature: expect.stringMatching(/^smev:fail/) });
     expect(legs[3]).toMatchObject({ direction: 'gateway->consumer', fault_code: 'GW-2005' });
   });
@@ -178,13 +178,13 @@ describe('signatures on every leg, as the node does them', () => {
   test('policy report: an unsigned request passes and the verdict is journaled', async () => {
     const res = await call('SID0600003', REQUEST);
     expect(res.status).toBe(200);
-    expect(lastExchange('SID0600003')[0]!.signature).toBe('report: absent');
+    expect((await lastExchange('SID0600003'))[0]!.signature).toBe('report: absent');
   });
 
   test('policy off: nothing is checked, the node still signs', async () => {
     const res = await call('SID0600004', REQUEST.replace('<soapenv:Body wsu:Id="body"', '<soapenv:Body'));
     expect(res.status).toBe(200);
-    expect(lastExchange('SID0600004').map((l) => l.signature)).toEqual(['not checked (policy off)', 'recipient:signed by the node', 'not checked (policy off)', 'recipient:signed by the node']);
+    expect((await lastExchange('SID0600004')).map((l) => l.signature)).toEqual(['not checked (policy off)', 'recipient:signed by the node', 'not checked (policy off)', 'recipient:signed by the node']);
     expect(blocks(res.text).find((b) => b.actor === NODE_ACTOR)?.ok).toBe(true);
   });
 

@@ -75,7 +75,7 @@ describe('record through a proxy in front of the demo gateway, then replay the r
       headers: { 'content-type': 'text/xml; charset=utf-8', authorization: 'Basic dGVzdGVyOlRPUFNFQ1JFVA==', cookie: 'session=TOPSECRET-COOKIE' },
     });
     const body = Buffer.from(await res.arrayBuffer());
-    const sent = readJournal(gw.db, "direction = 'gateway->consumer'").pop()!;
+    const sent = (await readJournal(gw.db, "direction = 'gateway->consumer'")).pop()!;
     expect(body.equals(sent.raw)).toBe(true);
     // the WSDL is served through the proxy too, with the proxy's address in it
     const wsdl = await (await fetch(`${proxy.url}/gateway/services/SID0003623?wsdl`)).text();

@@ -55,11 +55,11 @@ describe('replay against the demo gateway', () => {
   });
 
   test('--sign-as sender signs every request on the fly; --systems judges the providers’ certificates', async () => {
-    const before = readJournal(gw.db, "direction = 'consumer->gateway'").length;
+    const before = (await readJournal(gw.db, "direction = 'consumer->gateway'")).length;
     const r = await runCli(['replay', 'fixtures/SID0003623', 'fixtures/SID0003456', '--target', gw.url, '--poll-interval', '50',
       '--sign-as', 'sender', '--keys', gw.keys, '--systems', join(ROOT, 'systems')]);
     expect(r.code).toBe(0);
-    const legs = readJournal(gw.db, "direction = 'consumer->gateway'").slice(before);
+    const legs = (await readJournal(gw.db, "direction = 'consumer->gateway'")).slice(before);
     expect(legs.length).toBeGreaterThanOrEqual(6);
     for (const leg of legs) {
       expect(leg.signature).toMatch(new RegExp(`^smev:ok ${leg.sender} `));

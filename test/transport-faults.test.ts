@@ -54,8 +54,8 @@ describe('synchronous proxy over HTTP: answers, faults, journal', () => {
     post(`${gw.url}/gateway/services/${sid}`, body, headers);
 
   /** The journal entries of the most recent exchange of a SID. */
-  const lastExchange = (sid: string) => {
-    const rows = readJournal(gw.db, 'sid = ?', [sid]);
+  const lastExchange = async (sid: string) => {
+    const rows = await readJournal(gw.db, 'sid = ?', [sid]);
     const id = rows[rows.length - 1]?.exchange_id;
     return rows.filter((r) => r.exchange_id === id);
   };
@@ -83,7 +83,7 @@ describe('synchronous proxy over HTTP: answers, faults, journal', () => {
     expect(res.text).toContain('<smev:MessageClass>RESPONSE</smev:MessageClass>');
     expect(res.text).toContain(`<smev:RequestIdRef>${header![1]}</smev:RequestIdRef>`);
 
-    const legs = lastExchange('SID0200001');
+    const legs = await lastExchange('SID0200001');
     expect(legs.map((l) => l.direction)).toEqual(['consumer->gateway', 'gateway->provider', 'provider->gateway', 'gateway->consumer']);
     expect(legs[0]).toMatchObject({ operation: 'Echo', sender: 'MINZ01001', recipient: 'ECHO01001', originator: 'MINZ01001', status: 'REQUEST', case_number: 'CASE-42', revision: 'rev111111' });
     expect(legs[0].raw.equals(REQUEST)).toBe(true);
@@ -100,7 +100,7 @@ describe('synchronous proxy over HTTP: answers, faults, journal', () => {
   test('the journal holds the exchange before the reply is sent', async () => {
     const res = await call('SID0200001');
     const id = /<smev:MessageId>([^<]+)</.exec(res.text)![1];
-    expect(readJournal(gw.db, 'message_id = ?', [id])).toHaveLength(1);
+    expect(await readJournal(gw.db, 'message_id = ?', [id])).toHaveLength(1);
   });
 
   const faults: [string, string, () => Promise<{ status: number; text: string }>, RegExp, number, string[]][] = [
@@ -146,7 +146,7 @@ describe('synchronous proxy over HTTP: answers, faults, journal', () => {
     expect(res.status).toBe(http);
     expect(res.text).toMatch(/<soap:Fault><faultcode>soap:(Client|Server)<\/faultcode>/);
     expect(faultstring(res.text)).toMatch(text);
-    const journaled = lastExchange(sid);
+    const journaled = await lastExchange(sid);
     expect(journaled.map((l) => l.direction)).toEqual(legs);
     expect(journaled[journaled.length - 1].raw.toString()).toBe(res.text);
     expect(journaled[journaled.length - 1].fault_code).toBeTruthy();
@@ -164,7 +164,7 @@ describe('synchronous proxy over HTTP: answers, faults, journal', () => {
     const res = await call('SID0200006');
     expect(res.status).toBe(500);
     expect(faultstring(res.text)).toBe('provider says no');
-    expect(lastExchange('SID0200006').map((l) => [l.direction, l.status])).toEqual([
+    expect((await lastExchange('SID0200006')).map((l) => [l.direction, l.status])).toEqual([
       ['consumer->gateway', 'REQUEST'], ['gateway->provider', 'REQUEST'], ['provider->gateway', 'FAULT'], ['gateway->consumer', 'FAULT'],
     ]);
   });

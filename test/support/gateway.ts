@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './paths';
+import { dbUrl as urlOf, freshStore, onPostgres } from './store';
 
 export interface GatewayProcess {
   url: string;
@@ -20,15 +21,17 @@ export interface GatewayProcess {
 }
 
 /**
- * Start the real gateway process (the built CLI) on a free port with a fresh SQLite journal, or
- * on the store `db` names: a SQLite file path, or a postgres:// URL (test/support/postgres.ts
- * makes fresh databases).
+ * Start the real gateway process (the built CLI) on a free port with a fresh store of the pass's
+ * kind (test/support/store.ts: a SQLite file, or a new PostgreSQL database under
+ * SMEV2_TEST_STORE=postgres), or on the store `db` names: a SQLite file path or a postgres:// URL.
+ * With `--workers` among the args it waits until every worker listens.
  */
 export async function startGateway(opts: { services?: string; args?: string[]; env?: Record<string, string>; port?: number; db?: string; keys?: string } = {}): Promise<GatewayProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'smev2-gw-'));
-  const db = opts.db ?? join(dir, 'journal.sqlite');
+  const db = opts.db ?? (onPostgres ? await freshStore() : join(dir, 'journal.sqlite'));
   const keys = opts.keys ?? join(dir, 'keys');
-  const dbUrl = /^postgres(ql)?:\/\//.test(db) ? db : `sqlite:${db}`;
+  const dbUrl = urlOf(db);
+  const ready = (opts.args ?? []).includes('--workers') ? /"port":(\d+).*"msg":"every worker listening"/ : /"port":(\d+).*"msg":"gateway listening"/;
   const args = ['bin/smev2-gateway.js', 'start', '--port', String(opts.port ?? 0), '--host', '127.0.0.1', '--db', dbUrl, '--keys', keys,
     '--services', opts.services ?? join(ROOT, 'wsdl'), ...(opts.args ?? [])];
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'info', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -38,7 +41,7 @@ export async function startGateway(opts: { services?: string; args?: string[]; e
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`gateway did not start in 30 s:\n${out}`)), 30000);
     const onData = () => {
-      const m = /"port":(\d+).*"msg":"gateway listening"/.exec(out);
+      const m = ready.exec(out);
       if (m) {
         clearTimeout(timer);
         child.stdout!.off('data', onData); // the log grows: do not search it again on every chunk

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import { sql } from './store';
 
 export interface Row {
   id: number;
@@ -21,6 +21,7 @@ export interface Row {
   size: number;
   sha256: string;
   raw: Buffer;
+  /** UTC, as SQLite keeps it: 'YYYY-MM-DD HH:MM:SS.SSS' (a PostgreSQL timestamptz is given the same form) */
   at: string;
   signature: string | null;
   control: string | null;
@@ -30,12 +31,17 @@ export interface Row {
   purged_at: number | null;
 }
 
-/** Read the journal straight from the gateway's SQLite file (read-only, as an auditor would). */
-export function readJournal(file: string, where = '1=1', params: unknown[] = []): Row[] {
-  const db = new Database(file, { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare(`SELECT * FROM journal WHERE ${where} ORDER BY id`).all(...params) as Row[];
-  } finally {
-    db.close();
-  }
+/**
+ * Read the journal straight from the gateway's store (as an auditor would): the SQLite file with
+ * better-sqlite3, or the PostgreSQL database with `pg`. Rows come in one form whichever the store.
+ */
+export async function readJournal(db: string, where = '1=1', params: unknown[] = []): Promise<Row[]> {
+  const rows = await sql<Record<string, unknown>>(db, `SELECT * FROM journal WHERE ${where} ORDER BY id`, params);
+  return rows.map((r) => ({
+    ...(r as unknown as Row),
+    id: Number(r.id),
+    at: r.at instanceof Date ? r.at.toISOString().replace('T', ' ').replace('Z', '') : String(r.at),
+    purged_at: r.purged_at === null || r.purged_at === undefined ? null : Number(r.purged_at),
+    raw: Buffer.from(r.raw as Uint8Array),
+  }));
 }

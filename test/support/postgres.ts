@@ -53,9 +53,9 @@ export async function dropDatabase(url: string): Promise<void> {
   }
 }
 
-/** One query on a database, through `pg` (as an auditor would read it). */
+/** One query on a database, through `pg` (as an auditor would read it), in a session in UTC. */
 export async function pgQuery<T = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  const c = new Client({ connectionString: url });
+  const c = new Client({ connectionString: url, options: '-c TimeZone=UTC' });
   await c.connect();
   try {
     return (await c.query(sql, params)).rows as T[];

@@ -1,0 +1,14 @@
+// Which test files run in which pass of `npm test` (scripts/test.js). Every other file runs in
+// both passes: once on SQLite, once on PostgreSQL (SMEV2_TEST_STORE, test/support/store.ts).
+// A file is listed here only when running it on the other store would test nothing it does not
+// already test, and the reason says why. docs/testing.md describes the passes.
+'use strict';
+
+module.exports = {
+  /** files run only in the SQLite pass: none; every SQLite-specific test has its PostgreSQL equivalent in the same file */
+  sqliteOnly: {},
+  /** files run only in the PostgreSQL pass */
+  postgresOnly: {
+    'test/postgres.test.ts': 'PostgreSQL by design (its migrations and types, several instances on one database); it would run the same in both passes',
+  },
+};
