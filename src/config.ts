@@ -39,6 +39,14 @@ export interface Config {
   deliveryLeaseMs: number;
   /** raw bodies in the journal older than this are purged (metadata and hashes kept) */
   retentionDays: number;
+  /** admin users and their password hashes (YAML); absent or empty: /admin and the console refuse everyone */
+  adminUsersFile: string;
+  /** signs admin session cookies; default: a random key kept in the keys folder */
+  sessionSecret?: string;
+  /** how long an admin login lasts */
+  sessionHours: number;
+  /** mark the session cookie Secure (the gateway is reached over HTTPS through a proxy) */
+  secureCookie: boolean;
 }
 
 export interface Flags {
@@ -55,6 +63,7 @@ export interface Flags {
   clock?: string;
   'max-in-flight'?: string;
   subscriptions?: string;
+  'admin-users'?: string;
 }
 
 export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): Config {
@@ -94,6 +103,10 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     availabilityIntervalMs: num('SMEV2_AVAILABILITY_INTERVAL_MS', env.SMEV2_AVAILABILITY_INTERVAL_MS, 60_000),
     deliveryLeaseMs: num('SMEV2_DELIVERY_LEASE_MS', env.SMEV2_DELIVERY_LEASE_MS, 60_000),
     retentionDays: num('SMEV2_RETENTION_DAYS', env.SMEV2_RETENTION_DAYS, 3 * 365),
+    adminUsersFile: resolve(flags['admin-users'] ?? env.SMEV2_ADMIN_USERS ?? 'admin-users.yaml'),
+    sessionSecret: env.SMEV2_SESSION_SECRET || undefined,
+    sessionHours: num('SMEV2_SESSION_HOURS', env.SMEV2_SESSION_HOURS, 8) || 8,
+    secureCookie: env.SMEV2_SECURE_COOKIE === 'true',
   };
 }
 

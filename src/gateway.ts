@@ -9,7 +9,7 @@ import { Registry } from './registry/registry';
 import { openStore, runMigrations, storeReachable } from './journal/store';
 import { Journal } from './journal/journal';
 import { buildPipeline } from './pipeline/stages';
-import { createApp } from './http/server';
+import { createApp, baseUrl } from './http/server';
 import { bootstrapTrust, NODE_KEY } from './signature/bootstrap';
 import { loadEnvelopeSchemas } from './control/envelope-schemas';
 import { ReplayGuard } from './control/replay';
@@ -19,6 +19,9 @@ import { DeliveryWorker } from './queue/worker';
 import { AvailabilityMonitor } from './providers/availability';
 import { scheduleRetention } from './journal/retention';
 import { Metrics } from './metrics/metrics';
+import { Auth, loadUsers, sessionSecret } from './admin/auth';
+import { adminRouter } from './admin/router';
+import { TrustStore } from './signature/trust';
 
 /** The project's own envelope schemas (xsd/index.json), beside dist/. */
 const ENVELOPE_SCHEMAS = join(__dirname, '..', 'xsd');
@@ -67,8 +70,26 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
     limits: config.limits,
     maxDateSkewSeconds: config.maxDateSkewSeconds,
   });
+  const auth = new Auth({ usersFile: config.adminUsersFile, secret: sessionSecret(join(config.keysDir, 'session.secret'), config.sessionSecret), sessionMs: config.sessionHours * 3600_000 });
+  if (!auth.userCount) log.warn({ file: config.adminUsersFile }, 'no admin users: /admin and the console refuse everyone (see README, "Admin users")');
+  const admin = adminRouter({
+    registry, trust: () => trust, store, outbox, auth, log,
+    availability: () => [...availability.latest.values()],
+    baseUrl: (req) => baseUrl(req, config),
+    secureCookie: config.secureCookie,
+    reload: () => {
+      // all three are read before any is replaced: a broken one leaves everything as it was
+      const systems = TrustStore.load(config.systemsDir, config.keysDir);
+      loadUsers(config.adminUsersFile);
+      registry.load({ skipBroken: config.skipBroken });
+      auth.reload();
+      trust.replaceWith(systems);
+      const where = (p: { file: string; field?: string; reason: string }) => `${p.file}${p.field ? ` ${p.field}` : ''}: ${p.reason}`;
+      return { services: registry.list().map((e) => e.service.sid), warnings: registry.warnings.map(where), skipped: registry.skipped.map(where) };
+    },
+  });
   const app = createApp({
-    config, registry, pipeline, log, availability: () => [...availability.latest.values()],
+    config, registry, pipeline, log, availability: () => [...availability.latest.values()], admin,
     metrics: () => metrics.scrape(),
     ready: async () => registry.list().length > 0 && (await storeReachable(store)),
   });

@@ -18,6 +18,9 @@ export interface ServerDeps {
   availability: () => unknown[];
   /** the Prometheus exposition */
   metrics?: () => Promise<{ contentType: string; body: string }>;
+  /** the admin API (/admin) and the web console (/console), each behind its login */
+  admin?: express.Router;
+  console?: express.Router;
 }
 
 const XML = 'text/xml; charset=utf-8';
@@ -29,7 +32,8 @@ export function createApp(d: ServerDeps): express.Express {
   let inFlight = 0;
   app.set('etag', false);
 
-  app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
+  // pid: which process of `start --workers` answered
+  app.get('/healthz', (_req, res) => { res.json({ status: 'ok', pid: process.pid }); });
   app.get('/readyz', async (_req, res) => {
     const ok = await d.ready();
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', services: d.registry.list().length });
@@ -44,6 +48,9 @@ export function createApp(d: ServerDeps): express.Express {
       res.status(503).type('text/plain').send(`metrics unavailable: ${(e as Error).message}\n`);
     }
   });
+
+  if (d.admin) app.use('/admin', d.admin);
+  if (d.console) app.use('/console', d.console);
 
   app.get('/gateway/availability', (_req, res) => {
     res.json(d.availability());

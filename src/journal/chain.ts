@@ -45,7 +45,7 @@ export function fromRow(r: Record<string, unknown>): ChainedFields {
   };
 }
 
-function toDate(v: unknown): Date {
+export function toDate(v: unknown): Date {
   if (v instanceof Date) return v;
   const t = String(v);
   return new Date(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?$/.test(t) ? `${t.replace(' ', 'T')}Z` : t);

@@ -35,6 +35,8 @@ export interface JournalEntry {
   hash?: string | null;
   /** when retention emptied `raw` (epoch ms); metadata, sha256 and hashes are kept */
   purgedAt?: number | null;
+  /** the words of the leg's AppData, for the journal search (emptied with `raw` by retention; not chained: derived from `raw`) */
+  searchText?: string | null;
 }
 
 /** The entity's name: insert by it, so the driver's own schema (below) is the one used. */
@@ -78,6 +80,7 @@ const columns = (pg: boolean) => ({
     prevHash: { type: String, name: 'prev_hash', nullable: true, length: 64 },
     hash: { type: String, nullable: true, length: 64 },
     purgedAt: { type: 'bigint' as never, name: 'purged_at', nullable: true },
+    searchText: { type: 'text' as never, name: 'search_text', nullable: true },
     raw: { type: (pg ? 'bytea' : 'blob') as never },
 });
 

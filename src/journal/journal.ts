@@ -4,6 +4,7 @@ import { JOURNAL_ENTITY, type JournalEntry } from './entry';
 import { GENESIS, entryHash } from './chain';
 import { LOCK_JOURNAL, query } from './store';
 import type { Exchange, Leg } from '../pipeline/exchange';
+import { appDataText } from './search-text';
 
 interface Pending {
   entries: JournalEntry[];
@@ -132,5 +133,6 @@ function toEntry(ex: Exchange, leg: Leg): JournalEntry {
     signature: leg.signature?.slice(0, 400) ?? null,
     control: leg.control?.slice(0, 1000) ?? null,
     chainId: ex.chainId ?? null,
+    searchText: appDataText(leg.bytes),
   };
 }

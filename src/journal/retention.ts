@@ -1,14 +1,10 @@
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
-import { query } from './store';
+import { query, storeTime } from './store';
 
 const DAY_MS = 24 * 3600 * 1000;
 const BATCH = 1000;
 
-/** A time as the store compares it with `at` (SQLite keeps 'YYYY-MM-DD HH:MM:SS.SSS' in UTC). */
-function storeTime(ds: DataSource, t: Date): string {
-  return ds.options.type === 'postgres' ? t.toISOString() : t.toISOString().replace('T', ' ').replace('Z', '');
-}
 
 /**
  * Empty the raw bytes of entries older than `days` and mark them purged. Metadata, sha256 and
@@ -21,7 +17,7 @@ export async function purgeRaw(ds: DataSource, days: number, now = new Date()): 
   for (;;) {
     const ids = await query<{ id: number }>(ds, `SELECT id FROM journal WHERE at < ? AND purged_at IS NULL ORDER BY id LIMIT ${BATCH}`, [cutoff]);
     if (!ids.length) return total;
-    await query(ds, 'UPDATE journal SET raw = ?, purged_at = ? WHERE id >= ? AND id <= ? AND at < ? AND purged_at IS NULL',
+    await query(ds, 'UPDATE journal SET raw = ?, search_text = NULL, purged_at = ? WHERE id >= ? AND id <= ? AND at < ? AND purged_at IS NULL',
       [Buffer.alloc(0), now.getTime(), ids[0]!.id, ids[ids.length - 1]!.id, cutoff]);
     total += ids.length;
   }

@@ -8,8 +8,9 @@ import { ControlVerdicts1700000000003 } from './migrations/0003-control-verdicts
 import { OutboxChains1700000000004 } from './migrations/0004-outbox-chains';
 import { HashChainRetention1700000000005 } from './migrations/0005-hash-chain-retention';
 import { ExchangeIdWidth1700000000006 } from './migrations/0006-exchange-id-width';
+import { JournalSearch1700000000008 } from './migrations/0008-journal-search';
 
-export const MIGRATIONS = [Journal1700000000001, SignatureVerdicts1700000000002, ControlVerdicts1700000000003, OutboxChains1700000000004, HashChainRetention1700000000005, ExchangeIdWidth1700000000006];
+export const MIGRATIONS = [Journal1700000000001, SignatureVerdicts1700000000002, ControlVerdicts1700000000003, OutboxChains1700000000004, HashChainRetention1700000000005, ExchangeIdWidth1700000000006, JournalSearch1700000000008];
 
 /** Run `sql` written with `?` placeholders on either store (PostgreSQL wants $1, $2, …), or in a transaction's manager. */
 export function query<T = Record<string, unknown>>(ds: DataSource | EntityManager, sql: string, params: unknown[] = []): Promise<T[]> {
@@ -112,4 +113,9 @@ export async function storeReachable(ds: DataSource): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** A time as the store compares it with `at` (SQLite keeps 'YYYY-MM-DD HH:MM:SS.SSS' in UTC). */
+export function storeTime(ds: DataSource, t: Date): string {
+  return ds.options.type === 'postgres' ? t.toISOString() : t.toISOString().replace('T', ' ').replace('Z', '');
 }

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { definitionSchema, describeIssues, type ServiceDefinition, type ExchangeMode } from './definition';
 import { loadBundle, type Bundle } from './bundle';
@@ -102,7 +102,7 @@ export function loadService(sidDir: string, errors: Problem[], warnings: Problem
   for (const name of Object.keys(def.operations)) {
     if (!names.has(name)) errors.push({ file: DEFINITION_FILE, field: `operations.${name}`, reason: `the WSDL has no operation ${name} (it has: ${[...names].join(', ')})` });
   }
-  if (def.adapter.type === 'emulator' && !existsSync(join(sidDir, def.adapter.cases))) {
+  if (def.adapter.type === 'emulator' && !existsSync(resolve(sidDir, def.adapter.cases))) {
     errors.push({ file: DEFINITION_FILE, field: 'adapter.cases', reason: `folder ${def.adapter.cases} does not exist` });
   }
   const operations: Operation[] = wsdl.operations.map((o) => ({ ...o, mode: def.operations[o.name]?.mode ?? 'sync' }));

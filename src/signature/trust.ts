@@ -74,6 +74,12 @@ export class TrustError extends Error {}
 export class TrustStore {
   readonly systems = new Map<string, TrustedSystem>();
 
+  /** Take the systems of a freshly loaded store (a reload): the stages holding this one see them at once. */
+  replaceWith(other: TrustStore): void {
+    this.systems.clear();
+    for (const [k, v] of other.systems) this.systems.set(k, v);
+  }
+
   /** `@keys/<file>` in a system's lists names a file of the gateway's keys folder. */
   static load(dir: string, keysDir: string, opts: { skipUnreadable?: (problem: string) => void } = {}): TrustStore {
     const store = new TrustStore();

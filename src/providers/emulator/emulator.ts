@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { parseEnvelope } from '../../envelope/parse';
 import type { SmevMessage } from '../../envelope/model';
 import type { Service } from '../../registry/load';
@@ -36,7 +36,7 @@ export class EmulatorAdapter implements ProviderAdapter {
   private readonly acceptTickets = new Map<EmulatorCase, string[]>();
 
   constructor(private readonly service: Service, casesDir: string, private readonly signer?: Signer) {
-    this.cases = loadCases(join(service.dir, casesDir));
+    this.cases = loadCases(resolve(service.dir, casesDir));
     for (const c of this.cases) {
       if (!c.accept) continue;
       const p = parseEnvelope(c.accept);

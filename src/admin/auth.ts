@@ -1,0 +1,264 @@
+import { createHash, createHmac, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { NextFunction, Request, Response } from 'express';
+
+/**
+ * Who may use /admin and the console. Two roles: `operator` (everything: the journal, the
+ * registry, reloads, re-drives, the composer) and `auditor` (reads the journal and its
+ * statistics, nothing else). Users and their scrypt password hashes live in a YAML file
+ * (`admin-users.yaml`); `smev2-gateway admin hash-password` makes a hash. No file, or no users
+ * in it: nothing under /admin answers but 401.
+ */
+export type Role = 'operator' | 'auditor';
+export const ROLES: Role[] = ['operator', 'auditor'];
+
+export interface AdminUser {
+  name: string;
+  role: Role;
+  /** scrypt$N$r$p$salt$hash, salt and hash in base64 */
+  password: string;
+}
+
+export class UsersFileError extends Error {}
+
+const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 };
+
+function scrypt(password: string, salt: Buffer, keylen: number, o: ScryptOptions): Promise<Buffer> {
+  return new Promise((resolve, reject) => scryptCb(password, salt, keylen, { ...o, maxmem: 64 * 1024 * 1024 }, (e, k) => (e ? reject(e) : resolve(k))));
+}
+
+/** A password's hash for admin-users.yaml. */
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await scrypt(password, salt, SCRYPT.keylen, SCRYPT);
+  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${key.toString('base64')}`;
+}
+
+const HASH = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$/;
+
+/** Does the password match the stored hash? (constant time in the comparison) */
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const m = HASH.exec(stored);
+  if (!m) return false;
+  const want = Buffer.from(m[5]!, 'base64');
+  const got = await scrypt(password, Buffer.from(m[4]!, 'base64'), want.length, { N: Number(m[1]), r: Number(m[2]), p: Number(m[3]) });
+  return got.length === want.length && timingSafeEqual(got, want);
+}
+
+/** Read the users file; a missing file is no users. Errors name the file and the entry. */
+export function loadUsers(file: string): Map<string, AdminUser> {
+  const users = new Map<string, AdminUser>();
+  if (!existsSync(file)) return users;
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UsersFileError(`${file}: not YAML: ${(e as Error).message}`);
+  }
+  const list = (doc as { users?: unknown } | null)?.users ?? [];
+  if (!Array.isArray(list)) throw new UsersFileError(`${file}: "users" must be a list of {name, role, password}`);
+  list.forEach((u: Partial<AdminUser>, i) => {
+    const where = `${file}: users[${i}]`;
+    if (!u || typeof u.name !== 'string' || !/^[\w.@-]{1,64}$/.test(u.name)) throw new UsersFileError(`${where}: name must be 1-64 letters, digits or . _ @ -`);
+    if (!ROLES.includes(u.role as Role)) throw new UsersFileError(`${where} (${u.name}): role must be one of ${ROLES.join(', ')}`);
+    if (typeof u.password !== 'string' || !HASH.test(u.password)) {
+      throw new UsersFileError(`${where} (${u.name}): password must be a hash from "smev2-gateway admin hash-password", never the password itself`);
+    }
+    if (users.has(u.name)) throw new UsersFileError(`${where}: ${u.name} is listed twice`);
+    users.set(u.name, { name: u.name, role: u.role as Role, password: u.password });
+  });
+  return users;
+}
+
+/**
+ * The key that signs session cookies: SMEV2_SESSION_SECRET, or a random one kept in a file beside
+ * the node's keys (so the workers of one machine share it, and sessions survive a restart).
+ */
+export function sessionSecret(file: string, fromEnv?: string): Buffer {
+  if (fromEnv) return createHash('sha256').update(fromEnv).digest();
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true });
+    try {
+      writeFileSync(file, randomBytes(32).toString('hex'), { flag: 'wx', mode: 0o600 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+  return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
+}
+
+export interface Principal {
+  user: string;
+  role: Role;
+  /** how this request proved it: a session cookie (the console) or Basic credentials (scripts) */
+  via: 'session' | 'basic';
+}
+
+export const SESSION_COOKIE = 'smev2_session';
+
+/**
+ * Authentication for /admin and the console: session cookies signed with HMAC-SHA256 (stateless,
+ * so every worker and instance with the same secret accepts them) and HTTP Basic for scripts.
+ * A session names its user, role, expiry and a fingerprint of the user's password hash: changing
+ * the password or the role in the users file ends the user's sessions.
+ * Failed logins are counted per client address and user name: after 10 in 10 minutes that
+ * user is refused from that address (429) for the rest of the 10 minutes, whatever the password.
+ */
+export class Auth {
+  private users: Map<string, AdminUser>;
+  private readonly basicOk = new Map<string, number>();
+  private readonly failures = new Map<string, { n: number; since: number }>();
+
+  constructor(private readonly o: { usersFile: string; secret: Buffer; sessionMs: number; clock?: () => number }) {
+    this.users = loadUsers(o.usersFile);
+  }
+
+  private now(): number {
+    return this.o.clock?.() ?? Date.now();
+  }
+
+  get userCount(): number {
+    return this.users.size;
+  }
+
+  /** Read the users file again (with the registry's reload). */
+  reload(): void {
+    this.users = loadUsers(this.o.usersFile);
+    this.basicOk.clear();
+  }
+
+  async login(name: string, password: string): Promise<AdminUser | undefined> {
+    const u = this.users.get(name);
+    // a user who does not exist costs the same scrypt as one who does
+    const ok = await verifyPassword(password, u?.password ?? DUMMY_HASH);
+    return u && ok ? u : undefined;
+  }
+
+  issue(u: AdminUser): { token: string; expires: Date } {
+    const exp = this.now() + this.o.sessionMs;
+    const body = Buffer.from(JSON.stringify({ u: u.name, r: u.role, f: fingerprint(u), exp })).toString('base64url');
+    return { token: `${body}.${this.mac(body)}`, expires: new Date(exp) };
+  }
+
+  private mac(body: string): string {
+    return createHmac('sha256', this.o.secret).update(body).digest('base64url');
+  }
+
+  /** The session's user, if the token is genuine, current, and its user unchanged. */
+  session(token: string): Principal | undefined {
+    const [body, mac] = token.split('.');
+    if (!body || !mac) return undefined;
+    const want = Buffer.from(this.mac(body));
+    const got = Buffer.from(mac);
+    if (want.length !== got.length || !timingSafeEqual(want, got)) return undefined;
+    let s: { u: string; r: Role; f: string; exp: number };
+    try {
+      s = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+    } catch {
+      return undefined;
+    }
+    const u = this.users.get(s.u);
+    if (!u || u.role !== s.r || fingerprint(u) !== s.f || !(s.exp > this.now())) return undefined;
+    return { user: u.name, role: u.role, via: 'session' };
+  }
+
+  /** Basic credentials: scrypt once, then remembered for five minutes (by a hash of the header). */
+  async basic(header: string, addr = '-'): Promise<Principal | 'locked' | undefined> {
+    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) return undefined;
+    const name = decoded.slice(0, colon);
+    if (this.lockedOut(addr, name)) return 'locked';
+    const key = createHash('sha256').update(header).digest('hex');
+    const until = this.basicOk.get(key);
+    const u = this.users.get(name);
+    if (u && until && until > this.now()) return { user: u.name, role: u.role, via: 'basic' };
+    const ok = await this.login(name, decoded.slice(colon + 1));
+    if (!ok) {
+      this.failed(addr, name);
+      return undefined;
+    }
+    this.succeeded(addr, name);
+    if (this.basicOk.size > 1000) this.basicOk.clear();
+    this.basicOk.set(key, this.now() + 5 * 60_000);
+    return { user: ok.name, role: ok.role, via: 'basic' };
+  }
+
+  /** Is this user locked out from this address by failed logins? */
+  lockedOut(addr: string, user: string): boolean {
+    const key = `${addr}\n${user}`;
+    const f = this.failures.get(key);
+    if (!f) return false;
+    if (this.now() - f.since > 10 * 60_000) {
+      this.failures.delete(key);
+      return false;
+    }
+    return f.n >= 10;
+  }
+
+  failed(addr: string, user: string): void {
+    const key = `${addr}\n${user}`;
+    const f = this.failures.get(key);
+    if (!f || this.now() - f.since > 10 * 60_000) this.failures.set(key, { n: 1, since: this.now() });
+    else f.n++;
+    if (this.failures.size > 10_000) this.failures.clear();
+  }
+
+  succeeded(addr: string, user: string): void {
+    this.failures.delete(`${addr}\n${user}`);
+  }
+
+  /** Who sent this request, if anyone. */
+  async principal(req: Request): Promise<Principal | 'locked' | undefined> {
+    const h = req.headers.authorization;
+    if (h && /^basic /i.test(h)) return this.basic(h, req.socket.remoteAddress ?? '-');
+    const token = cookie(req.headers.cookie, SESSION_COOKIE);
+    return token ? this.session(token) : undefined;
+  }
+}
+
+const DUMMY_HASH = 'scrypt$16384$8$1$c2FsdHNhbHRzYWx0c2FsdA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+
+function fingerprint(u: AdminUser): string {
+  return createHash('sha256').update(`${u.role}\n${u.password}`).digest('base64url').slice(0, 16);
+}
+
+export function cookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return undefined;
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    principal?: Principal;
+  }
+}
+
+/**
+ * Middleware: 401 without credentials, 403 for a role not allowed here. Requests that change
+ * something and come with a session cookie must also say `X-Requested-With` (a browser sends that
+ * only from our own pages: defence in depth beside SameSite=Strict).
+ */
+export function requireRole(auth: Auth, allowed: Role[]) {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const p = await auth.principal(req);
+    if (p === 'locked') return void res.status(429).json({ error: 'too many failed logins for this user from this address: wait 10 minutes' });
+    if (!p) {
+      res.setHeader('www-authenticate', 'Basic realm="smev2-gateway admin", charset="UTF-8"');
+      return void res.status(401).json({ error: auth.userCount ? 'log in: POST /admin/login, or HTTP Basic' : 'no admin users are configured: add them to the users file (SMEV2_ADMIN_USERS), see README' });
+    }
+    if (!allowed.includes(p.role)) return void res.status(403).json({ error: `${p.user} is ${p.role}; this needs ${allowed.join(' or ')}` });
+    if (p.via === 'session' && !['GET', 'HEAD'].includes(req.method) && !req.headers['x-requested-with']) {
+      return void res.status(403).json({ error: 'a change made with a session cookie must send X-Requested-With' });
+    }
+    req.principal = p;
+    next();
+  };
+}

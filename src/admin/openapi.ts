@@ -1,0 +1,104 @@
+/**
+ * The admin API's contract (OpenAPI 3.1), served at /admin/openapi.json. test/admin-api.test.ts
+ * checks that every path here answers and that every route answers only as described here.
+ */
+const FILTERS = [
+  ['sid', 'the SID, e.g. SID0003623'], ['operation', 'the operation (the WSDL operation name)'], ['sender', 'smev:Sender/Code'],
+  ['recipient', 'smev:Recipient/Code'], ['status', 'smev:Status (REQUEST, RESULT, ACCEPT, PING, … ; FAULT for SOAP faults)'],
+  ['fault', 'a fault code (SMEV-100003, GW-1001, …)'], ['direction', 'consumer->gateway, gateway->provider, provider->gateway or gateway->consumer'],
+  ['messageId', 'the message id (smev:MessageId or wsa:MessageID)'], ['chain', 'the asynchronous chain (its OriginRequestIdRef)'],
+  ['exchange', 'one HTTP exchange of the gateway'], ['text', 'words in the AppData; each must occur (a word or its beginning)'],
+].map(([name, description]) => ({ name, in: 'query', required: false, description, schema: { type: 'string' } }));
+const TIME = [
+  { name: 'from', in: 'query', required: false, description: 'entries at or after this time (ISO 8601)', schema: { type: 'string', format: 'date-time' } },
+  { name: 'to', in: 'query', required: false, description: 'entries before this time (ISO 8601)', schema: { type: 'string', format: 'date-time' } },
+];
+const ref = (n: string) => ({ $ref: `#/components/schemas/${n}` });
+const ok = (schema: object, description = 'OK') => ({ 200: { description, content: { 'application/json': { schema } } } });
+const errors = { 400: { description: 'a parameter is wrong: the error says which', content: { 'application/json': { schema: ref('Error') } } }, 401: { description: 'not logged in' }, 403: { description: 'the role may not do this' } };
+const auditor = { 'x-roles': ['operator', 'auditor'] };
+const operatorOnly = { 'x-roles': ['operator'] };
+const idParam = (name: string, description: string, type = 'string') => ({ name, in: 'path', required: true, description, schema: { type } });
+
+export function openApiDocument(base: string): object {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'smev2-gateway admin API',
+      version: '1',
+      description: 'The journal, statistics, the service registry, the systems, the delivery queue. Log in with POST /admin/login (a session cookie, as the console does) ' +
+        'or send HTTP Basic credentials. Roles: operator (everything) and auditor (the journal and its statistics only). Nothing here changes the journal.',
+    },
+    servers: [{ url: `${base}/admin` }],
+    security: [{ basic: [] }, { session: [] }],
+    paths: {
+      '/login': { post: { summary: 'Log in: sets the session cookie', security: [], requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['user', 'password'], properties: { user: { type: 'string' }, password: { type: 'string' } } } } } },
+        responses: { ...ok({ type: 'object', properties: { user: { type: 'string' }, role: { type: 'string', enum: ['operator', 'auditor'] }, expires: { type: 'string', format: 'date-time' } } }), 401: { description: 'wrong user or password' }, 429: { description: 'too many failed logins from this address' } } } },
+      '/logout': { post: { summary: 'Log out: clears the session cookie', security: [], responses: ok({ type: 'object' }) } },
+      '/me': { get: { summary: 'Who is logged in', ...auditor, responses: { ...ok({ type: 'object', properties: { user: { type: 'string' }, role: { type: 'string' } } }), ...errors } } },
+      '/openapi.json': { get: { summary: 'This document', ...auditor, responses: ok({ type: 'object' }) } },
+      '/journal': { get: { summary: 'Search the journal, newest first, a page at a time', ...auditor,
+        parameters: [...FILTERS, ...TIME, { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
+          { name: 'before', in: 'query', description: 'the `next` of the previous page', schema: { type: 'integer' } }],
+        responses: { ...ok({ type: 'object', required: ['entries'], properties: { entries: { type: 'array', items: ref('Entry') }, next: { type: 'integer', description: 'pass as before for the next page; absent on the last' } } }), ...errors } } },
+      '/journal/head': { get: { summary: 'The newest entry\'s id and hash: keep it outside the gateway, so that a cut-off tail of the journal shows', ...auditor,
+        responses: ok({ oneOf: [{ type: 'null' }, { type: 'object', properties: { id: { type: 'integer' }, hash: { type: 'string' }, at: { type: 'string', format: 'date-time' } } }] }) } },
+      '/journal/export.csv': { get: { summary: 'Every matching entry\'s metadata as CSV (UTF-8 with BOM), oldest first, streamed', ...auditor, parameters: [...FILTERS, ...TIME],
+        responses: { 200: { description: 'CSV', content: { 'text/csv': { schema: { type: 'string' } } } }, ...errors } } },
+      '/journal/export.xlsx': { get: { summary: 'The same as an Excel workbook (at most 200,000 rows; X-Export-Truncated says when cut)', ...auditor, parameters: [...FILTERS, ...TIME],
+        responses: { 200: { description: 'XLSX', content: { 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': { schema: { type: 'string', format: 'binary' } } } }, ...errors } } },
+      '/journal/{id}': { get: { summary: 'One entry, with its raw envelope as text (null once purged)', ...auditor, parameters: [idParam('id', 'the entry\'s id', 'integer')],
+        responses: { ...ok({ allOf: [ref('Entry'), { type: 'object', properties: { raw: { type: ['string', 'null'] } } }] }), 404: { description: 'no such entry' }, ...errors } } },
+      '/journal/{id}/raw': { get: { summary: 'One entry\'s raw envelope, byte for byte', ...auditor, parameters: [idParam('id', 'the entry\'s id', 'integer')],
+        responses: { 200: { description: 'the bytes as received or sent', content: { 'text/xml': { schema: { type: 'string' } } } }, 404: { description: 'no such entry' }, 410: { description: 'purged by retention' } } } },
+      '/exchanges/{exchangeId}': { get: { summary: 'Every leg of one exchange (consumer → gateway → provider and back) with raw envelopes', ...auditor, parameters: [idParam('exchangeId', 'the exchange id of a journal entry')],
+        responses: { ...ok({ type: 'object', properties: { exchangeId: { type: 'string' }, legs: { type: 'array', items: { allOf: [ref('Entry'), { type: 'object', properties: { raw: { type: ['string', 'null'] } } }] } } } }), 404: { description: 'no such exchange' } } } },
+      '/chains/{chainId}': { get: { summary: 'An asynchronous exchange: its steps in time order (REQUEST → ACCEPT → PING … → RESULT), every leg, and the delivery queue\'s item', ...auditor,
+        parameters: [idParam('chainId', 'the chain id, or a message id that is part of it')],
+        responses: { ...ok({ type: 'object', properties: { chainId: { type: 'string' }, steps: { type: 'array', items: ref('Step') }, legs: { type: 'array', items: ref('Entry') }, delivery: { type: 'array', items: { type: 'object' } } } }), 404: { description: 'no such chain' } } } },
+      '/stats': { get: { summary: 'Statistics on the use of services: counts per SID, department, status and fault; latency percentiles per SID; a series per hour or day (UTC)', ...auditor,
+        parameters: [...TIME.map((p) => ({ ...p, description: `${p.description}; default: the last 7 days` })), { name: 'bucket', in: 'query', schema: { type: 'string', enum: ['hour', 'day'], default: 'hour' } }],
+        responses: { ...ok(ref('Stats')), ...errors } } },
+      '/services': { get: { summary: 'The services in force', ...operatorOnly, responses: { ...ok({ type: 'array', items: ref('Service') }), ...errors } } },
+      '/services/{sid}': { get: { summary: 'One service: its definition, bundle files, payload control, warnings', ...operatorOnly, parameters: [idParam('sid', 'e.g. SID0003623')],
+        responses: { ...ok(ref('Service')), 404: { description: 'no such SID' } } } },
+      '/services/reload': { post: { summary: 'Read the registry, the systems and the users again; a broken registry is refused and the one in force kept', ...operatorOnly,
+        responses: { ...ok({ type: 'object', properties: { services: { type: 'array', items: { type: 'string' } }, warnings: { type: 'array', items: { type: 'string' } }, skipped: { type: 'array', items: { type: 'string' } } } }), 422: { description: 'the registry on disk is broken: the reasons' } } } },
+      '/systems': { get: { summary: 'The information systems: certificates, grants, callbacks, subscriptions', ...operatorOnly, responses: ok({ type: 'array', items: { type: 'object' } }) } },
+      '/availability': { get: { summary: 'The latest availability check of each provider', ...operatorOnly, responses: ok({ type: 'array', items: { type: 'object' } }) } },
+      '/queue': { get: { summary: 'The guaranteed-delivery outbox (status=dead: the dead letters)', ...operatorOnly,
+        parameters: [{ name: 'status', in: 'query', schema: { type: 'string', enum: ['pending', 'polling', 'done', 'dead'] } }, { name: 'limit', in: 'query', schema: { type: 'integer', default: 200, maximum: 1000 } }],
+        responses: { ...ok({ type: 'object', properties: { counts: { type: 'object' }, items: { type: 'array', items: { type: 'object' } } } }), ...errors } } },
+      '/queue/{id}': { get: { summary: 'One outbox item with its message and answer', ...operatorOnly, parameters: [idParam('id', 'the item id (the MessageId)')], responses: { ...ok({ type: 'object' }), 404: { description: 'no such item' } } } },
+      '/queue/{id}/redrive': { post: { summary: 'Give a dead letter a fresh budget: it is delivered again', ...operatorOnly, parameters: [idParam('id', 'the item id')],
+        responses: { ...ok({ type: 'object' }), 404: { description: 'no such item' }, 409: { description: 'not a dead letter' } } } },
+    },
+    components: {
+      securitySchemes: {
+        basic: { type: 'http', scheme: 'basic', description: 'a user of the admin users file' },
+        session: { type: 'apiKey', in: 'cookie', name: 'smev2_session', description: 'set by POST /login; changes need the X-Requested-With header' },
+      },
+      schemas: {
+        Error: { type: 'object', properties: { error: { type: 'string' } } },
+        Entry: { type: 'object', properties: Object.fromEntries([
+          ['id', 'integer'], ['exchangeId', 'string'], ['at', 'string'], ['sid', 'string'], ['operation', 'string'], ['direction', 'string'], ['revision', 'string'],
+          ['sender', 'string'], ['recipient', 'string'], ['originator', 'string'], ['status', 'string'], ['messageId', 'string'], ['requestIdRef', 'string'],
+          ['originRequestIdRef', 'string'], ['caseNumber', 'string'], ['httpStatus', 'integer'], ['faultCode', 'string'], ['durationMs', 'number'], ['size', 'integer'],
+          ['sha256', 'string'], ['signature', 'string'], ['control', 'string'], ['chainId', 'string'], ['hash', 'string'], ['purged', 'boolean'],
+        ].map(([k, t]) => [k, { type: ['id', 'exchangeId', 'at', 'sid', 'direction', 'size', 'sha256', 'purged'].includes(k!) ? t : [t, 'null'] }])) },
+        Step: { type: 'object', properties: { at: { type: 'string' }, exchangeId: { type: 'string' }, request: { type: ['string', 'null'] }, answer: { type: ['string', 'null'] }, fault: { type: ['string', 'null'] }, durationMs: { type: ['number', 'null'] }, legs: { type: 'array', items: { type: 'integer' } } } },
+        Stats: { type: 'object', properties: {
+          from: { type: 'string' }, to: { type: 'string' }, bucket: { type: 'string' }, exchanges: { type: 'integer' }, faults: { type: 'integer' },
+          bySid: { type: 'array', items: { type: 'object', properties: { sid: { type: 'string' }, exchanges: { type: 'integer' }, faults: { type: 'integer' }, p50: { type: ['number', 'null'] }, p95: { type: ['number', 'null'] }, p99: { type: ['number', 'null'] }, max: { type: ['number', 'null'] } } } },
+          byDepartment: { type: 'array', items: { type: 'object', properties: { department: { type: 'string' }, requests: { type: 'integer' } } } },
+          byStatus: { type: 'array', items: { type: 'object', properties: { status: { type: 'string' }, count: { type: 'integer' } } } },
+          byFault: { type: 'array', items: { type: 'object', properties: { fault: { type: 'string' }, count: { type: 'integer' } } } },
+          series: { type: 'array', items: { type: 'object', properties: { t: { type: 'string' }, exchanges: { type: 'integer' }, faults: { type: 'integer' } } } },
+        } },
+        Service: { type: 'object', properties: { sid: { type: 'string' }, title: { type: ['string', 'null'] }, mnemonic: { type: 'string' }, version: { type: 'string' }, provider: { type: 'object' },
+          adapter: { type: 'string' }, signature: { type: 'string' }, control: { type: 'string' }, delivery: { type: 'string' }, operations: { type: 'array', items: { type: 'object' } },
+          endpoint: { type: 'string' }, wsdl: { type: 'string' }, availability: { type: ['object', 'null'] } } },
+      },
+    },
+  };
+}

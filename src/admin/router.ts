@@ -1,0 +1,248 @@
+import express, { type Request, type Response, type Router } from 'express';
+import type { DataSource } from 'typeorm';
+import type { Logger } from 'pino';
+import type { Registry } from '../registry/registry';
+import type { TrustStore } from '../signature/trust';
+import type { Outbox, OutboxStatus } from '../queue/outbox';
+import { serviceUrl } from '../registry/publish';
+import { nameToString } from '../signature/x509';
+import { searchJournal, entryWithRaw, journalHead, FilterError, type JournalFilter } from '../journal/search';
+import { journalStats, type Bucket } from '../journal/stats';
+import { query } from '../journal/store';
+import { ROW_COLUMNS, toRow } from '../journal/search';
+import { Auth, requireRole, SESSION_COOKIE } from './auth';
+import { exportCsv, exportXlsx } from './export';
+import { openApiDocument } from './openapi';
+
+export interface AdminDeps {
+  registry: Registry;
+  /** the systems registry in force (it changes on reload) */
+  trust: () => TrustStore;
+  store: DataSource;
+  outbox: Outbox;
+  availability: () => unknown[];
+  auth: Auth;
+  log: Logger;
+  /** the gateway's external base URL for this request (WSDL links) */
+  baseUrl: (req: Request) => string;
+  /** read the registry, the systems and the users again; throws with the reasons when broken */
+  reload: () => { services: string[]; warnings: string[]; skipped: string[] };
+  /** extra routes (the request composer) mounted with the operator's rights */
+  extra?: (r: Router) => void;
+  /** a cookie only sent over HTTPS (behind a TLS-terminating proxy) */
+  secureCookie: boolean;
+}
+
+const MAX_PAGE = 500;
+const DAY = 24 * 3600 * 1000;
+
+/**
+ * The admin HTTP API under /admin (README, "Operations"; the contract is /admin/openapi.json).
+ * Everything needs a login; `auditor` reads the journal (search, messages, chains, statistics,
+ * exports, the head hash), `operator` everything. Nothing here writes to the journal.
+ */
+export function adminRouter(d: AdminDeps): Router {
+  const r = express.Router();
+  const anyone = requireRole(d.auth, ['operator', 'auditor']);
+  const operator = requireRole(d.auth, ['operator']);
+  const json = express.json({ limit: '12mb' });
+
+  r.post('/login', json, async (req, res) => {
+    const addr = req.socket.remoteAddress ?? '-';
+    const { user, password } = (req.body ?? {}) as { user?: unknown; password?: unknown };
+    if (typeof user !== 'string' || typeof password !== 'string') return void res.status(400).json({ error: 'send JSON {"user": "...", "password": "..."}' });
+    if (d.auth.lockedOut(addr, user)) return void res.status(429).json({ error: 'too many failed logins for this user from this address: wait 10 minutes' });
+    const u = await d.auth.login(user, password);
+    if (!u) {
+      d.auth.failed(addr, user);
+      d.log.warn({ user, addr }, 'admin login refused');
+      return void res.status(401).json({ error: 'wrong user or password' });
+    }
+    d.auth.succeeded(addr, user);
+    const s = d.auth.issue(u);
+    res.cookie(SESSION_COOKIE, s.token, { httpOnly: true, sameSite: 'strict', path: '/', expires: s.expires, secure: d.secureCookie });
+    d.log.info({ user: u.name, role: u.role, addr }, 'admin login');
+    res.json({ user: u.name, role: u.role, expires: s.expires.toISOString() });
+  });
+  r.post('/logout', (_req, res) => {
+    res.clearCookie(SESSION_COOKIE, { path: '/' });
+    res.json({ ok: true });
+  });
+
+  r.get('/me', anyone, (req, res) => { res.json({ user: req.principal!.user, role: req.principal!.role }); });
+  r.get('/openapi.json', anyone, (req, res) => { res.json(openApiDocument(d.baseUrl(req))); });
+
+  // --- the journal: auditor and operator ---
+  r.get('/journal', anyone, handle(async (req, res) => {
+    const limit = intParam(req.query.limit, 50, 1, MAX_PAGE, 'limit');
+    const before = req.query.before === undefined ? undefined : intParam(req.query.before, 0, 1, Number.MAX_SAFE_INTEGER, 'before');
+    res.json(await searchJournal(d.store, filterOf(req), { limit, before }));
+  }));
+  r.get('/journal/head', anyone, handle(async (_req, res) => { res.json((await journalHead(d.store)) ?? null); }));
+  r.get('/journal/export.csv', anyone, handle(async (req, res) => exportCsv(d.store, filterOf(req), res)));
+  r.get('/journal/export.xlsx', anyone, handle(async (req, res) => exportXlsx(d.store, filterOf(req), res)));
+  r.get('/journal/:id', anyone, handle(async (req, res) => {
+    const e = await entryWithRaw(d.store, intParam(req.params.id, 0, 1, Number.MAX_SAFE_INTEGER, 'id'));
+    if (!e) return void res.status(404).json({ error: `no journal entry ${req.params.id}` });
+    res.json({ ...e.row, raw: e.row.purged ? null : e.raw.toString('utf8') });
+  }));
+  r.get('/journal/:id/raw', anyone, handle(async (req, res) => {
+    const e = await entryWithRaw(d.store, intParam(req.params.id, 0, 1, Number.MAX_SAFE_INTEGER, 'id'));
+    if (!e) return void res.status(404).json({ error: `no journal entry ${req.params.id}` });
+    if (e.row.purged) return void res.status(410).json({ error: `entry ${e.row.id}'s body was purged by retention; its metadata and hashes are kept` });
+    res.type('text/xml; charset=utf-8').setHeader('content-disposition', `inline; filename="journal-${e.row.id}.xml"`);
+    res.send(e.raw);
+  }));
+  r.get('/exchanges/:exchangeId', anyone, handle(async (req, res) => {
+    const rows = await query(d.store, `SELECT ${ROW_COLUMNS}, raw FROM journal WHERE exchange_id = ? ORDER BY id`, [req.params.exchangeId]);
+    if (!rows.length) return void res.status(404).json({ error: `no exchange ${req.params.exchangeId} in the journal` });
+    res.json({ exchangeId: req.params.exchangeId, legs: rows.map((x) => ({ ...toRow(x), raw: x.purged_at === null || x.purged_at === undefined ? Buffer.from(x.raw as Uint8Array).toString('utf8') : null })) });
+  }));
+  r.get('/chains/:chainId', anyone, handle(async (req, res) => {
+    const chain = String(req.params.chainId);
+    const rows = await query(d.store, `SELECT ${ROW_COLUMNS} FROM journal WHERE chain_id = ? OR message_id = ? OR origin_request_id_ref = ? ORDER BY id LIMIT 5000`, [chain, chain, chain]);
+    if (!rows.length) return void res.status(404).json({ error: `no chain ${chain} in the journal` });
+    const legs = rows.map(toRow);
+    const delivery = await query(d.store, 'SELECT id, kind, status, attempts, max_attempts, polls, next_at, last_error, answer_status FROM outbox WHERE id = ? OR id IN (SELECT DISTINCT chain_id FROM journal WHERE chain_id = ?)', [chain, chain]).catch(() => []);
+    res.json({ chainId: chain, steps: chainSteps(legs), legs, delivery });
+  }));
+  r.get('/stats', anyone, handle(async (req, res) => {
+    const to = dateParam(req.query.to, 'to') ?? new Date();
+    const from = dateParam(req.query.from, 'from') ?? new Date(to.getTime() - 7 * DAY);
+    const bucket = (req.query.bucket ?? 'hour') as Bucket;
+    if (bucket !== 'hour' && bucket !== 'day') throw new FilterError('bucket must be hour or day');
+    if (!(from < to)) throw new FilterError('from must be before to');
+    res.json(await journalStats(d.store, from, to, bucket));
+  }));
+
+  // --- the registry, the queue, availability: operator only ---
+  r.get('/services', operator, (req, res) => { res.json(d.registry.list().map((e) => serviceSummary(e.service, d.baseUrl(req), d.availability()))); });
+  r.get('/services/:sid', operator, (req, res) => {
+    const e = d.registry.list().find((x) => x.service.sid === req.params.sid);
+    if (!e) return void res.status(404).json({ error: `no service ${req.params.sid}: GET /admin/services lists them` });
+    const s = e.service;
+    res.json({
+      ...serviceSummary(s, d.baseUrl(req), d.availability()),
+      definition: s.def,
+      folder: s.dir,
+      files: [...s.bundle.files.keys()],
+      payloadControl: e.payload ? 'compiled' : s.def.control === 'off' ? 'off' : 'not compiled (see warnings)',
+      warnings: d.registry.warnings.filter((w) => w.file.startsWith(s.dir)).map((w) => `${w.field ? `${w.field}: ` : ''}${w.reason}`),
+    });
+  });
+  r.post('/services/reload', operator, (req, res) => {
+    try {
+      const out = d.reload();
+      d.log.info({ by: req.principal!.user, ...out }, 'registry reloaded');
+      res.json(out);
+    } catch (e) {
+      d.log.warn({ by: req.principal!.user, err: (e as Error).message }, 'registry reload refused; the registry in force is kept');
+      res.status(422).json({ error: `not reloaded, the registry in force is kept: ${(e as Error).message}` });
+    }
+  });
+  r.get('/systems', operator, (_req, res) => {
+    res.json([...d.trust().systems.values()].map((s) => ({
+      mnemonic: s.mnemonic, name: s.name, grants: s.grants, callback: s.callback ?? null, subscriptions: s.subscriptions,
+      certificates: [...s.pinned.map((c) => ({ pinned: true, c })), ...s.issuers.map((c) => ({ pinned: false, c }))].map(({ pinned, c }) => ({
+        kind: pinned ? 'pinned' : 'issuer', subject: nameToString(c.subject), issuer: nameToString(c.issuer), serial: c.serial, thumbprint: c.thumbprint, notBefore: c.notBefore.toISOString(), notAfter: c.notAfter.toISOString(),
+      })),
+    })));
+  });
+  r.get('/availability', operator, (_req, res) => { res.json(d.availability()); });
+  r.get('/queue', operator, handle(async (req, res) => {
+    const status = req.query.status as OutboxStatus | undefined;
+    if (status && !['pending', 'polling', 'done', 'dead'].includes(status)) throw new FilterError('status must be pending, polling, done or dead');
+    const rows = await d.outbox.list(status, undefined, intParam(req.query.limit, 200, 1, 1000, 'limit'));
+    res.json({ counts: await d.outbox.counts(), items: rows.map(({ payload, answer, ...x }) => ({ ...x, size: payload.length, answerSize: answer?.length ?? null })) });
+  }));
+  r.get('/queue/:id', operator, handle(async (req, res) => {
+    const x = await d.outbox.get(String(req.params.id));
+    if (!x) return void res.status(404).json({ error: `no outbox item ${req.params.id}` });
+    res.json({ ...x, payload: x.payload.toString('utf8'), answer: x.answer?.toString('utf8') ?? null });
+  }));
+  r.post('/queue/:id/redrive', operator, handle(async (req, res) => {
+    const x = await d.outbox.get(String(req.params.id));
+    if (!x) return void res.status(404).json({ error: `no outbox item ${req.params.id}` });
+    if (!(await d.outbox.redrive(x.id, DAY))) return void res.status(409).json({ error: `${x.id} is ${x.status}, not a dead letter: only dead letters are re-driven` });
+    d.log.info({ by: req.principal!.user, item: x.id, sid: x.sid }, 'dead letter re-driven');
+    res.json({ id: x.id, status: 'pending' });
+  }));
+  if (d.extra) {
+    const extra = express.Router();
+    extra.use(operator, json);
+    d.extra(extra);
+    r.use(extra);
+  }
+  r.use((req, res) => { res.status(404).json({ error: `no admin resource ${req.method} ${req.originalUrl}: see /admin/openapi.json` }); });
+  return r;
+}
+
+/** Async handlers: bad filters are 400 with the reason; anything else 500, logged, never a crash. */
+function handle(fn: (req: Request, res: Response) => Promise<void>) {
+  return (req: Request, res: Response, next: (e?: unknown) => void) => {
+    fn(req, res).catch((e: unknown) => {
+      if (e instanceof FilterError) return void res.status(400).json({ error: e.message });
+      next(e);
+    });
+  };
+}
+
+function one(v: unknown, name: string): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw new FilterError(`${name}: give it once`);
+  return v.trim() || undefined;
+}
+
+function intParam(v: unknown, dflt: number, min: number, max: number, name: string): number {
+  const s = one(v, name);
+  if (s === undefined) return dflt;
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < min || n > max) throw new FilterError(`${name} must be a whole number from ${min} to ${max}`);
+  return n;
+}
+
+function dateParam(v: unknown, name: string): Date | undefined {
+  const s = one(v, name);
+  if (s === undefined) return undefined;
+  const t = new Date(s);
+  if (Number.isNaN(t.getTime())) throw new FilterError(`${name} must be an ISO 8601 date or date-time, e.g. 2026-11-22T10:00:00Z`);
+  return t;
+}
+
+/** The journal filters of a query string (the same for search and exports). */
+export function filterOf(req: Request): JournalFilter {
+  const q = req.query;
+  return {
+    sid: one(q.sid, 'sid'), operation: one(q.operation, 'operation'), sender: one(q.sender, 'sender'), recipient: one(q.recipient, 'recipient'),
+    status: one(q.status, 'status'), fault: one(q.fault, 'fault'), direction: one(q.direction, 'direction'), messageId: one(q.messageId, 'messageId'),
+    chain: one(q.chain, 'chain'), exchange: one(q.exchange, 'exchange'), text: one(q.text, 'text'),
+    from: dateParam(q.from, 'from'), to: dateParam(q.to, 'to'),
+  };
+}
+
+type Leg = ReturnType<typeof toRow>;
+
+/**
+ * The chain of an asynchronous exchange as the console's timeline draws it: one step per
+ * message the consumer sent or got, in time order (REQUEST → ACCEPT → PING … → RESULT),
+ * each with its answer's status and the delivery worker's own legs to the provider.
+ */
+function chainSteps(legs: Leg[]): { at: string; exchangeId: string; request: string | null; answer: string | null; fault: string | null; durationMs: number | null; legs: number[] }[] {
+  const byExchange = new Map<string, Leg[]>();
+  for (const l of legs) byExchange.set(l.exchangeId, [...(byExchange.get(l.exchangeId) ?? []), l]);
+  return [...byExchange.values()].map((ls) => {
+    const req = ls.find((l) => l.direction === 'consumer->gateway' || l.direction === 'gateway->provider');
+    const ans = [...ls].reverse().find((l) => l.direction === 'gateway->consumer' || l.direction === 'provider->gateway');
+    return { at: ls[0]!.at, exchangeId: ls[0]!.exchangeId, request: req?.status ?? null, answer: ans?.status ?? null, fault: ans?.faultCode ?? null, durationMs: ans?.durationMs ?? null, legs: ls.map((l) => l.id) };
+  });
+}
+
+function serviceSummary(s: import('../registry/load').Service, base: string, availability: unknown[]) {
+  const av = (availability as { sid?: string }[]).find((a) => a.sid === s.sid) ?? null;
+  return {
+    sid: s.sid, title: s.def.title ?? null, mnemonic: s.def.service.mnemonic, version: s.def.service.version,
+    provider: s.def.provider, adapter: s.def.adapter.type, signature: s.def.signature, control: s.def.control, delivery: s.def.delivery.mode,
+    operations: s.operations.map((o) => ({ name: o.name, mode: o.mode, soapAction: o.soapAction ?? null, input: o.input ?? null, output: o.output ?? null })),
+    endpoint: serviceUrl(base, s.sid), wsdl: `${serviceUrl(base, s.sid)}?wsdl`, availability: av,
+  };
+}

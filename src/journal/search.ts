@@ -1,0 +1,139 @@
+import type { DataSource } from 'typeorm';
+import { query, storeTime } from './store';
+import { fromRow, toDate } from './chain';
+
+/** What the journal can be searched by; every field is optional and they combine with AND. */
+export interface JournalFilter {
+  sid?: string;
+  operation?: string;
+  sender?: string;
+  recipient?: string;
+  status?: string;
+  fault?: string;
+  direction?: string;
+  messageId?: string;
+  /** the chain of an asynchronous exchange (its OriginRequestIdRef) */
+  chain?: string;
+  exchange?: string;
+  from?: Date;
+  to?: Date;
+  /** words in the AppData: each must occur, as a word or the start of one */
+  text?: string;
+}
+
+/** One entry as the admin API shows it (the raw bytes are fetched on their own). */
+export interface JournalRow {
+  id: number;
+  exchangeId: string;
+  at: string;
+  sid: string;
+  operation: string | null;
+  direction: string;
+  revision: string | null;
+  sender: string | null;
+  recipient: string | null;
+  originator: string | null;
+  status: string | null;
+  messageId: string | null;
+  requestIdRef: string | null;
+  originRequestIdRef: string | null;
+  caseNumber: string | null;
+  httpStatus: number | null;
+  faultCode: string | null;
+  durationMs: number | null;
+  size: number;
+  sha256: string;
+  signature: string | null;
+  control: string | null;
+  chainId: string | null;
+  hash: string | null;
+  /** retention emptied the raw bytes (metadata and hashes kept) */
+  purged: boolean;
+}
+
+export const ROW_COLUMNS = 'id, exchange_id, at, sid, operation, direction, revision, sender, recipient, originator, status, message_id, ' +
+  'request_id_ref, origin_request_id_ref, case_number, http_status, fault_code, duration_ms, size, sha256, signature, control, chain_id, hash, purged_at';
+
+export function toRow(r: Record<string, unknown>): JournalRow {
+  const f = fromRow(r);
+  return { id: Number(r.id), ...f, at: f.at.toISOString(), hash: r.hash === null || r.hash === undefined ? null : String(r.hash), purged: r.purged_at !== null && r.purged_at !== undefined };
+}
+
+export class FilterError extends Error {}
+
+const EQUALS: [keyof JournalFilter, string][] = [
+  ['sid', 'sid'], ['operation', 'operation'], ['sender', 'sender'], ['recipient', 'recipient'], ['status', 'status'],
+  ['fault', 'fault_code'], ['direction', 'direction'], ['messageId', 'message_id'], ['chain', 'chain_id'], ['exchange', 'exchange_id'],
+];
+
+/** The words of a text filter, as the store's full-text query; only letters, digits and - _ . / are kept. */
+export function textQuery(text: string, pg: boolean): string | undefined {
+  const words = text.normalize('NFC').toLowerCase().split(/[^\p{L}\p{N}_./-]+/u).map((w) => w.replace(/^[-./]+|[-./]+$/g, '')).filter(Boolean).slice(0, 16);
+  if (!words.length) return undefined;
+  // FTS5: each word a quoted prefix query; PostgreSQL: tsquery prefixes. The unicode61 and simple
+  // tokenizers split on - . / themselves, so a word with them becomes a phrase of its parts.
+  return pg ? words.map((w) => w.split(/[-./]+/).filter(Boolean).map((p) => `${p}:*`).join(' <-> ')).join(' & ')
+    : words.map((w) => `"${w}"*`).join(' AND ');
+}
+
+/** The WHERE clause and its parameters for a filter. */
+export function whereOf(ds: DataSource, f: JournalFilter): { sql: string; params: unknown[] } {
+  const pg = ds.options.type === 'postgres';
+  const where: string[] = [];
+  const params: unknown[] = [];
+  for (const [k, col] of EQUALS) {
+    const v = f[k];
+    if (typeof v === 'string' && v !== '') { where.push(`${col} = ?`); params.push(v); }
+  }
+  if (f.from) { where.push('at >= ?'); params.push(storeTime(ds, f.from)); }
+  if (f.to) { where.push('at < ?'); params.push(storeTime(ds, f.to)); }
+  if (f.text !== undefined && f.text.trim() !== '') {
+    const q = textQuery(f.text, pg);
+    if (!q) throw new FilterError('text: give at least one word of letters or digits');
+    if (pg) { where.push("to_tsvector('simple', search_text) @@ to_tsquery('simple', ?)"); params.push(q); }
+    else { where.push('id IN (SELECT rowid FROM journal_fts WHERE journal_fts MATCH ?)'); params.push(q); }
+  }
+  return { sql: where.length ? where.join(' AND ') : '1 = 1', params };
+}
+
+export interface Page {
+  entries: JournalRow[];
+  /** pass as `before` for the next (older) page; absent on the last page */
+  next?: number;
+}
+
+/**
+ * Newest first, a page at a time: `before` is the id the previous page ended at (keyset
+ * pagination, so a page deep in a million entries costs what the first one does).
+ */
+export async function searchJournal(ds: DataSource, f: JournalFilter, o: { limit: number; before?: number }): Promise<Page> {
+  const w = whereOf(ds, f);
+  const sql = `SELECT ${ROW_COLUMNS} FROM journal WHERE ${w.sql}${o.before ? ' AND id < ?' : ''} ORDER BY id DESC LIMIT ?`;
+  const rows = await query(ds, sql, [...w.params, ...(o.before ? [o.before] : []), o.limit + 1]);
+  const entries = rows.slice(0, o.limit).map(toRow);
+  return { entries, next: rows.length > o.limit ? entries[entries.length - 1]!.id : undefined };
+}
+
+/** Every matching entry, oldest first, in batches (exports). */
+export async function* eachEntry(ds: DataSource, f: JournalFilter, batch = 1000): AsyncGenerator<JournalRow> {
+  const w = whereOf(ds, f);
+  let after = 0;
+  for (;;) {
+    const rows = await query(ds, `SELECT ${ROW_COLUMNS} FROM journal WHERE ${w.sql} AND id > ? ORDER BY id LIMIT ?`, [...w.params, after, batch]);
+    for (const r of rows) yield toRow(r);
+    if (rows.length < batch) return;
+    after = Number(rows[rows.length - 1]!.id);
+  }
+}
+
+/** One entry with its raw bytes. */
+export async function entryWithRaw(ds: DataSource, id: number): Promise<{ row: JournalRow; raw: Buffer } | undefined> {
+  const [r] = await query(ds, `SELECT ${ROW_COLUMNS}, raw FROM journal WHERE id = ?`, [id]);
+  return r ? { row: toRow(r), raw: Buffer.from(r.raw as Uint8Array) } : undefined;
+}
+
+/** The latest entry: its id and hash, to be kept outside the gateway (a cut-off tail then shows). */
+export async function journalHead(ds: DataSource): Promise<{ id: number; hash: string | null; at: string } | undefined> {
+  const [r] = await query(ds, 'SELECT id, hash, at FROM journal ORDER BY id DESC LIMIT 1');
+  return r ? { id: Number(r.id), hash: r.hash === null ? null : String(r.hash), at: toDate(r.at).toISOString() } : undefined;
+}
