@@ -72,6 +72,9 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   });
   const auth = new Auth({ usersFile: config.adminUsersFile, secret: sessionSecret(join(config.keysDir, 'session.secret'), config.sessionSecret), sessionMs: config.sessionHours * 3600_000 });
   if (!auth.userCount) log.warn({ file: config.adminUsersFile }, 'no admin users: /admin and the console refuse everyone (see README, "Admin users")');
+  void auth.demoPasswordUsers().then((users) => {
+    if (users.length) log.warn({ users, file: config.adminUsersFile }, 'admin users with the demo passwords: replace their hashes (smev2-gateway admin hash-password) before anyone else can reach the gateway');
+  });
   const admin = adminRouter({
     registry, trust: () => trust, store, outbox, auth, log,
     availability: () => [...availability.latest.values()],

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGateway, post, runCli, type GatewayProcess } from './support/gateway';
@@ -351,3 +351,55 @@ describe('admin API: dead letters and re-drive', () => {
     expect((await fetch(`${gw.url}/admin/queue/${ticket}/redrive`, { method: 'POST', headers: OPERATOR })).status).toBe(409);
   });
 });
+
+describe('admin users: hashes made by the CLI, the demo passwords warned about', () => {
+  test('admin hash-password makes a hash the gateway accepts; admin users lists roles and flags demo passwords', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'smev2-users-'));
+    const short = await runCliWithInput(['admin', 'hash-password'], 'short\n');
+    expect(short.code).toBe(1);
+    expect(short.stderr).toMatch(/at least 12 characters/);
+    const made = await runCliWithInput(['admin', 'hash-password'], 'correct horse battery staple\n');
+    expect(made.code).toBe(0);
+    const hash = made.stdout.trim();
+    expect(hash).toMatch(/^scrypt\$16384\$8\$1\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/);
+    const file = join(dir, 'users.yaml');
+    writeFileSync(file, `users:\n  - name: ops\n    role: operator\n    password: ${hash}\n`);
+    const listed = await runCli(['admin', 'users', '--admin-users', file]);
+    expect(listed.stdout).toMatch(/^ops +operator$/m);
+    const demo = await runCli(['admin', 'users', '--admin-users', join(ROOT, 'admin-users.yaml')]);
+    expect(demo.stdout).toMatch(/^operator +operator +DEMO PASSWORD/m);
+    expect(demo.stdout).toMatch(/^auditor +auditor +DEMO PASSWORD/m);
+
+    // a password in the file instead of a hash stops the start, naming the entry
+    const plain = join(dir, 'plain.yaml');
+    writeFileSync(plain, 'users:\n  - name: ops\n    role: operator\n    password: hunter2hunter2\n');
+    await expect(startGateway({ args: ['--admin-users', plain] })).rejects.toThrow(/users\[0\] \(ops\): password must be a hash/);
+
+    const gw = await startGateway({ args: ['--admin-users', file] });
+    try {
+      expect((await fetch(`${gw.url}/admin/me`, { headers: basic('ops', 'correct horse battery staple') })).status).toBe(200);
+      expect((await fetch(`${gw.url}/admin/me`, { headers: basic('ops', 'correct horse battery stapler') })).status).toBe(401);
+    } finally {
+      await gw.stop();
+    }
+    const withDemo = await startGateway({ args: ['--admin-users', join(ROOT, 'admin-users.yaml')] });
+    try {
+      for (let i = 0; i < 50 && !/demo passwords/.test(withDemo.logs()); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(withDemo.logs()).toMatch(/"users":\["operator","auditor"\].*admin users with the demo passwords/);
+    } finally {
+      await withDemo.stop();
+    }
+  }, 60_000);
+});
+
+function runCliWithInput(args: string[], input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/smev2-gateway.js', ...args], { cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}

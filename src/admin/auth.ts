@@ -130,6 +130,13 @@ export class Auth {
     this.basicOk.clear();
   }
 
+  /** Users whose password is still the demo's (`<role>-demo`): the gateway warns about them at start. */
+  async demoPasswordUsers(): Promise<string[]> {
+    const out: string[] = [];
+    for (const u of this.users.values()) if (await verifyPassword(`${u.role}-demo`, u.password)) out.push(u.name);
+    return out;
+  }
+
   async login(name: string, password: string): Promise<AdminUser | undefined> {
     const u = this.users.get(name);
     // a user who does not exist costs the same scrypt as one who does

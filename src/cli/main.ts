@@ -14,6 +14,7 @@ import { queueCommand, subscriptionsCommand } from './queue-commands';
 import { journalCommand, JOURNAL_USAGE } from './journal-commands';
 import { keysCommand, signCommand, verifyCommand, SIGNATURE_USAGE, type SignatureFlags } from './signature-commands';
 import { testkitCommand, TESTKIT_USAGE } from './testkit-commands';
+import { adminCommand, ADMIN_USAGE } from './admin-commands';
 
 const USAGE = `smev2-gateway: a SOAP gateway that emulates the SMEV 2 bus
 
@@ -27,7 +28,7 @@ Usage:
   smev2-gateway check ENVELOPE --sid SID     every control, offline, each violation with its fault code
   smev2-gateway queue list [--status dead] | queue show ID | queue redrive ID   the outbox and its dead letters
   smev2-gateway subscriptions list | subscriptions add URL --events a,b [--sid SID]
-${JOURNAL_USAGE}${SIGNATURE_USAGE}${TESTKIT_USAGE}
+${JOURNAL_USAGE}${ADMIN_USAGE}${SIGNATURE_USAGE}${TESTKIT_USAGE}
 Options:
   --port N            port to listen on (env SMEV2_PORT; default 7777)
   --host H            address to bind (env SMEV2_HOST; default 0.0.0.0)
@@ -40,6 +41,7 @@ Options:
   --keys DIR          keys and certificates: the node's, the demo CA's (env SMEV2_KEYS; default data/keys)
   --systems DIR       the registry of information systems (env SMEV2_SYSTEMS; default ./systems)
   --clock ISO         judge certificates at this time, not now (env SMEV2_CLOCK)
+  --admin-users FILE  admin users, roles and password hashes (env SMEV2_ADMIN_USERS; default ./admin-users.yaml)
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -80,6 +82,7 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === 'queue') return await queueCommand(sub, arg, flags);
     if (cmd === 'subscriptions') return await subscriptionsCommand(sub, arg, flags);
     if (cmd === 'journal') return await journalCommand(sub, arg, flags);
+    if (cmd === 'admin') return await adminCommand(sub, flags);
     if (cmd === 'keys') return await keysCommand(sub, arg, flags);
     if (cmd === 'sign') return await signCommand(sub, flags);
     if (cmd === 'verify') return await verifyCommand(sub, flags);
