@@ -66,7 +66,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
     outbox, events, metrics,
     journal, registry, trust, clock, node: keys.signer(NODE_KEY),
     envelopeSchemas: loadEnvelopeSchemas(ENVELOPE_SCHEMAS),
-    replay: new ReplayGuard(config.replayWindowSeconds * 1000),
+    replay: new ReplayGuard(store, config.replayWindowSeconds * 1000),
     limits: config.limits,
     maxDateSkewSeconds: config.maxDateSkewSeconds,
   });

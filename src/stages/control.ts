@@ -39,7 +39,7 @@ export function control(d: ControlDeps): Stage<Exchange> {
     const violations = requestViolations(request, service, ex.operation!, {
       envelopeSchemas: d.envelopeSchemas, payload, isRegistered: (m) => d.trust.systems.has(m), maxDateSkewSeconds: d.maxDateSkewSeconds, now: d.clock(),
     });
-    const replay = d.replay.check(replayKeys(request), d.clock().getTime());
+    const replay = await d.replay.check(replayKeys(request), d.clock().getTime());
     if (replay) violations.push({ fault: 'replayed', params: { what: replay.key, at: replay.at.toISOString() } });
     settle(violations, 'consumer->gateway');
 
