@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 
 /** Everything the gateway can be told, from flags (first) or the environment. */
@@ -39,6 +40,8 @@ export interface Config {
   deliveryLeaseMs: number;
   /** raw bodies in the journal older than this are purged (metadata and hashes kept) */
   retentionDays: number;
+  /** `start --workers N`: N processes sharing the port (src/cluster.ts); undefined: one process */
+  workers?: number;
   /** admin users and their password hashes (YAML); absent or empty: /admin and the console refuse everyone */
   adminUsersFile: string;
   /** signs admin session cookies; default: a random key kept in the keys folder */
@@ -63,6 +66,7 @@ export interface Flags {
   clock?: string;
   'max-in-flight'?: string;
   subscriptions?: string;
+  workers?: string;
   'admin-users'?: string;
 }
 
@@ -103,11 +107,21 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     availabilityIntervalMs: num('SMEV2_AVAILABILITY_INTERVAL_MS', env.SMEV2_AVAILABILITY_INTERVAL_MS, 60_000),
     deliveryLeaseMs: num('SMEV2_DELIVERY_LEASE_MS', env.SMEV2_DELIVERY_LEASE_MS, 60_000),
     retentionDays: num('SMEV2_RETENTION_DAYS', env.SMEV2_RETENTION_DAYS, 3 * 365),
+    workers: parseWorkers(flags.workers ?? env.SMEV2_WORKERS),
     adminUsersFile: resolve(flags['admin-users'] ?? env.SMEV2_ADMIN_USERS ?? 'admin-users.yaml'),
     sessionSecret: env.SMEV2_SESSION_SECRET || undefined,
     sessionHours: num('SMEV2_SESSION_HOURS', env.SMEV2_SESSION_HOURS, 8) || 8,
     secureCookie: env.SMEV2_SECURE_COOKIE === 'true',
   };
+}
+
+/** `--workers N` / SMEV2_WORKERS: a whole number from 1, or `auto` (os.availableParallelism()). */
+export function parseWorkers(v: string | undefined): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  if (v === 'auto') return availableParallelism();
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--workers / SMEV2_WORKERS must be a whole number from 1, or auto, got "${v}"`);
+  return n;
 }
 
 function parseClock(v: string | undefined): Date | undefined {

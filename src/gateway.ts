@@ -19,6 +19,7 @@ import { DeliveryWorker } from './queue/worker';
 import { AvailabilityMonitor } from './providers/availability';
 import { scheduleRetention } from './journal/retention';
 import { Metrics } from './metrics/metrics';
+import { backgroundRoles } from './cluster';
 import { Auth, loadUsers, sessionSecret } from './admin/auth';
 import { adminRouter } from './admin/router';
 import { TrustStore } from './signature/trust';
@@ -100,10 +101,11 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
     const s = app.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
   });
-  worker.start();
+  const roles = backgroundRoles(config.database); // one process, or a worker of `start --workers` (cluster.ts)
+  if (roles.delivery) worker.start();
   const availability = new AvailabilityMonitor(registry, store, log, config.availabilityIntervalMs);
-  availability.start();
-  const retention = scheduleRetention(store, config.retentionDays, log);
+  availability.start(roles.monitors ? 'check' : 'follow');
+  const retention = roles.monitors ? scheduleRetention(store, config.retentionDays, log) : { stop() {} };
   server.headersTimeout = 30_000;
   server.requestTimeout = 120_000;
   const port = (server.address() as AddressInfo).port;

@@ -1,7 +1,9 @@
+import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { loadConfig, type Flags } from '../config';
 import { createLogger } from '../log';
 import { startGateway } from '../gateway';
+import { backgroundRoles, runPrimary } from '../cluster';
 import { migrationStatus, openStore, runMigrations } from '../journal/store';
 import { RegistryError, formatProblem } from '../registry/registry';
 import { loadXml } from '../xml/libxml';
@@ -19,7 +21,7 @@ import { adminCommand, ADMIN_USAGE } from './admin-commands';
 const USAGE = `smev2-gateway: a SOAP gateway that emulates the SMEV 2 bus
 
 Usage:
-  smev2-gateway start [--port N] [--host H] [--base-url URL] [--services DIR] [--db URL] [--skip-broken]
+  smev2-gateway start [--port N] [--host H] [--base-url URL] [--services DIR] [--db URL] [--skip-broken] [--workers N|auto]
   smev2-gateway migrate [--db URL]           run the store's pending migrations and say which ran
   smev2-gateway services list [--services DIR]
   smev2-gateway services check [DIR]
@@ -42,6 +44,8 @@ Options:
   --systems DIR       the registry of information systems (env SMEV2_SYSTEMS; default ./systems)
   --clock ISO         judge certificates at this time, not now (env SMEV2_CLOCK)
   --admin-users FILE  admin users, roles and password hashes (env SMEV2_ADMIN_USERS; default ./admin-users.yaml)
+  --workers N|auto    N processes sharing the port, a dead one restarted (env SMEV2_WORKERS; auto: one per core;
+                      default: one process)
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -54,7 +58,7 @@ export async function main(argv: string[]): Promise<number> {
       options: {
         port: { type: 'string' }, host: { type: 'string' }, 'base-url': { type: 'string' },
         services: { type: 'string' }, db: { type: 'string' }, 'skip-broken': { type: 'boolean' },
-        'max-request-bytes': { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        'max-request-bytes': { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' }, workers: { type: 'string' },
         keys: { type: 'string' }, systems: { type: 'string' }, clock: { type: 'string' },
         out: { type: 'string' }, alg: { type: 'string' }, ca: { type: 'string' }, name: { type: 'string' }, as: { type: 'string' },
         key: { type: 'string' }, cert: { type: 'string' }, actor: { type: 'string' }, at: { type: 'string' },
@@ -98,9 +102,11 @@ export async function main(argv: string[]): Promise<number> {
 
 async function start(flags: Flags): Promise<number> {
   const config = loadConfig(flags);
-  const log = createLogger(config.logLevel);
+  // a worker of --workers says which it is on every line
+  const log = cluster.isWorker ? createLogger(config.logLevel).child({ worker: cluster.worker!.id, pid: process.pid }) : createLogger(config.logLevel);
   let gw;
   try {
+    if (config.workers !== undefined && cluster.isPrimary) return await runPrimary(config, config.workers, log);
     gw = await startGateway(config, log);
   } catch (e) {
     if (e instanceof TrustError) {
@@ -118,8 +124,12 @@ async function start(flags: Flags): Promise<number> {
     }
     throw e;
   }
+  if (cluster.isWorker) log.info(backgroundRoles(config.database), 'worker roles: delivery (outbox claims), monitors (availability checks, retention)');
   await new Promise<void>((resolve) => {
+    let stopping = false;
     const stop = (signal: string) => {
+      if (stopping) return; // SIGINT and SIGTERM both (a terminal's Ctrl-C also reaches the workers of --workers)
+      stopping = true;
       log.info({ signal }, 'shutting down');
       gw.close().then(resolve, (e) => { log.error({ err: e }, 'error while shutting down'); resolve(); });
     };

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { JOURNAL_ENTITY, type JournalEntry } from './entry';
 import { GENESIS, entryHash } from './chain';
-import { LOCK_JOURNAL, query } from './store';
+import { LOCK_JOURNAL } from './store';
 import type { Exchange, Leg } from '../pipeline/exchange';
 import { appDataText } from './search-text';
 
@@ -17,16 +17,15 @@ const MAX_ROWS_PER_INSERT = 400;
 /**
  * Writes legs durably. Entries queued while a commit is under way go in the next commit, so
  * under load one transaction carries many exchanges and each caller waits only for its own.
- * Entries are chained in insert order (chain.ts): the last hash is kept in memory, read from
- * the store (the entry with the highest id) before the first commit: one writer per SQLite file.
- * On PostgreSQL several gateway instances append to one journal: each commit takes a
- * transaction-scoped advisory lock and reads the head inside it, so appends are serialised and
- * the chain stays linear in id order whatever the number of instances.
+ * Entries are chained in insert order (chain.ts). Several processes may append to one journal
+ * (`start --workers` on one SQLite file, instances on one PostgreSQL): each commit first takes
+ * the store's lock (SQLite's write lock; on PostgreSQL a transaction-scoped advisory lock) and
+ * reads the head inside it, so appends are serialised and the chain stays linear in id order
+ * whatever the number of processes.
  */
 export class Journal {
   private queue: Pending[] = [];
   private flushing: Promise<void> | undefined;
-  private lastHash: string | undefined;
 
   constructor(private readonly ds: DataSource) {}
 
@@ -64,10 +63,14 @@ export class Journal {
               await insertRows(m, rows);
             });
           } else {
-            this.lastHash ??= await this.readLastHash();
-            const prev = chainRows(rows, this.lastHash);
-            await this.ds.transaction((m) => insertRows(m, rows));
-            this.lastHash = prev; // only once committed: a failed batch leaves the chain where it was
+            // SQLite: the file's write lock first (a write that changes nothing), then the head:
+            // the other processes of `start --workers` append to the same file
+            await this.ds.transaction(async (m) => {
+              await m.query('UPDATE journal SET id = id WHERE 0');
+              const [last] = await m.query('SELECT hash FROM journal ORDER BY id DESC LIMIT 1') as { hash: string | null }[];
+              chainRows(rows, last?.hash ?? GENESIS);
+              await insertRows(m, rows);
+            });
           }
           for (const p of batch) p.resolve();
         } catch (e) {
@@ -77,11 +80,6 @@ export class Journal {
     } finally {
       this.flushing = undefined;
     }
-  }
-
-  private async readLastHash(): Promise<string> {
-    const [last] = await query<{ hash: string | null }>(this.ds, 'SELECT hash FROM journal ORDER BY id DESC LIMIT 1');
-    return last?.hash ?? GENESIS;
   }
 
   /** Wait for everything queued so far (used at shutdown). */

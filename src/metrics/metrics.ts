@@ -1,4 +1,6 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import cluster from 'node:cluster';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { clusterMetrics } from '../cluster';
 import type { Exchange } from '../pipeline/exchange';
 import type { Outbox } from '../queue/outbox';
 import type { Availability } from '../providers/availability';
@@ -17,6 +19,9 @@ export interface MetricsSources {
  * The gateway's Prometheus metrics. Exchanges are counted in one place (`observe`, called by
  * the journal stage); the outbox and provider availability are read when scraped.
  * Labels are bounded: a SID or operation the registry does not know is `unknown`.
+ * Under `start --workers` a scrape reaches one worker, which answers for them all: the primary
+ * adds up every worker's counters and histograms (prom-client's cluster aggregation); what is
+ * read from the store or the availability checks is the same in every worker and is taken once.
  */
 export class Metrics {
   readonly registry = new Registry();
@@ -26,6 +31,10 @@ export class Metrics {
   constructor(private readonly sources: MetricsSources) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'smev2_' });
+    if (cluster.isWorker) {
+      new AggregatorRegistry(); // answers the primary's requests for this worker's metrics
+      AggregatorRegistry.setRegistries([this.registry]);
+    }
     this.requests = new Counter({
       name: 'smev2_requests_total', help: 'SOAP exchanges by SID, operation, answer Status (FAULT for faults) and fault code',
       labelNames: ['sid', 'operation', 'status', 'fault'], registers,
@@ -35,20 +44,20 @@ export class Metrics {
       labelNames: ['sid'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers,
     });
     new Gauge({
-      name: 'smev2_outbox_items', help: 'Outbox items by status (guaranteed delivery)', labelNames: ['status'], registers,
+      name: 'smev2_outbox_items', help: 'Outbox items by status (guaranteed delivery)', labelNames: ['status'], registers, aggregator: 'max',
       async collect() {
         const counts = await sources.outbox.counts();
         for (const s of OUTBOX_STATUSES) this.set({ status: s }, counts[s] ?? 0);
       },
     });
     new Gauge({
-      name: 'smev2_outbox_dead_letters', help: 'Outbox items that exhausted their attempts (re-drive with `queue redrive`)', registers,
+      name: 'smev2_outbox_dead_letters', help: 'Outbox items that exhausted their attempts (re-drive with `queue redrive`)', registers, aggregator: 'max',
       async collect() {
         this.set((await sources.outbox.counts()).dead ?? 0);
       },
     });
     new Gauge({
-      name: 'smev2_provider_up', help: "1 when the SID's provider answered the last availability check, else 0", labelNames: ['sid'], registers,
+      name: 'smev2_provider_up', help: "1 when the SID's provider answered the last availability check, else 0", labelNames: ['sid'], registers, aggregator: 'max',
       collect() {
         this.reset();
         for (const a of sources.availability()) this.set({ sid: a.sid }, a.up ? 1 : 0);
@@ -71,6 +80,7 @@ export class Metrics {
   }
 
   async scrape(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    const body = cluster.isWorker && process.send ? await clusterMetrics() : await this.registry.metrics();
+    return { contentType: this.registry.contentType, body };
   }
 }

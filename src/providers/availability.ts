@@ -23,9 +23,28 @@ export class AvailabilityMonitor {
 
   constructor(private readonly registry: Registry, private readonly ds: DataSource, private readonly log: Logger, private readonly intervalMs: number) {}
 
-  start(): void {
-    void this.checkAll();
-    this.timer = setInterval(() => void this.checkAll(), this.intervalMs);
+  /**
+   * `check`: check every provider each interval and record it. `follow`: check nothing, read the
+   * latest record per SID from the store each interval: the other processes of
+   * `start --workers`, where one process checks for all.
+   */
+  start(mode: 'check' | 'follow' = 'check'): void {
+    const tick = mode === 'check' ? () => this.checkAll() : () => this.follow();
+    void tick();
+    this.timer = setInterval(() => void tick(), this.intervalMs);
+  }
+
+  /** The latest recorded check of each SID of the registry, as another process recorded it. */
+  async follow(): Promise<void> {
+    try {
+      for (const { service } of this.registry.list()) {
+        const [r] = await query<{ at: number | string; up: boolean | number; latency_ms: number | null; detail: string | null }>(this.ds,
+          'SELECT at, up, latency_ms, detail FROM availability WHERE sid = ? ORDER BY at DESC LIMIT 1', [service.sid]); // index availability_sid_at
+        if (r) this.latest.set(service.sid, { sid: service.sid, up: Boolean(r.up), at: new Date(Number(r.at)).toISOString(), latencyMs: r.latency_ms ?? undefined, detail: r.detail ?? '' });
+      }
+    } catch (e) {
+      this.log.error({ err: e }, 'could not read provider availability');
+    }
   }
 
   stop(): void {
