@@ -305,6 +305,19 @@ describe('admin API: /admin, behind a login, on the real gateway', () => {
     const v = await runCli(['journal', 'verify', '--db', gw.dbUrl]);
     expect(v.code).toBe(0);
   });
+
+  test('retention empties the bodies and their words: the text search no longer finds them, the raw bytes are gone (410), the chain holds', async () => {
+    const surname = field(request('found'), 'pfr:Фамилия')!.toLowerCase();
+    expect((await search(`text=${encodeURIComponent(surname)}`)).entries.length).toBeGreaterThan(0);
+    const purge = await runCli(['journal', 'purge', '--older-than', '0', '--db', gw.dbUrl]);
+    expect(purge.code).toBe(0);
+    expect((await search(`text=${encodeURIComponent(surname)}`)).entries).toHaveLength(0);
+    const [e] = (await search('sid=SID0003623&limit=1')).entries as (Page['entries'][number] & { purged: boolean })[];
+    expect(e!.purged).toBe(true);
+    expect((await api(`/journal/${e!.id}/raw`)).status).toBe(410);
+    expect(((await api(`/journal/${e!.id}`)).body as { raw: string | null }).raw).toBeNull();
+    expect((await runCli(['journal', 'verify', '--db', gw.dbUrl])).code).toBe(0);
+  });
 });
 
 describe('admin API: dead letters and re-drive', () => {
