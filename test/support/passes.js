@@ -9,6 +9,7 @@ module.exports = {
   sqliteOnly: {},
   /** files run only in the PostgreSQL pass */
   postgresOnly: {
-    'test/postgres.test.ts': 'PostgreSQL by design (its migrations and types, several instances on one database); it would run the same in both passes',
+    'test/postgres.test.ts': 'PostgreSQL by design (its migrations and types, read through pg); it would run the same in both passes',
+    'test/deploy-nginx.test.ts': 'three gateway processes behind nginx share one database, which is PostgreSQL (docs/deploy.md); it would run the same in both passes',
   },
 };
