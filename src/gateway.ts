@@ -22,6 +22,7 @@ import { Metrics } from './metrics/metrics';
 import { backgroundRoles } from './cluster';
 import { Auth, loadUsers, sessionSecret } from './admin/auth';
 import { adminRouter } from './admin/router';
+import { composerRoutes, loopbackUrl } from './admin/compose/routes';
 import { TrustStore } from './signature/trust';
 
 /** The project's own envelope schemas (xsd/index.json), beside dist/. */
@@ -81,6 +82,8 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
     availability: () => [...availability.latest.values()],
     baseUrl: (req) => baseUrl(req, config),
     secureCookie: config.secureCookie,
+    // the request composer sends to this very process's SOAP endpoint, on loopback
+    extra: composerRoutes({ registry, trust: () => trust, keys, store, log, clock, selfUrl: () => loopbackUrl(config.host, server.address()) }),
     reload: () => {
       // all three are read before any is replaced: a broken one leaves everything as it was
       const systems = TrustStore.load(config.systemsDir, config.keysDir);

@@ -2,6 +2,8 @@
  * The admin API's contract (OpenAPI 3.1), served at /admin/openapi.json. test/admin-api.test.ts
  * checks that every path here answers and that every route answers only as described here.
  */
+import { COMPOSE_OPENAPI_PATHS, COMPOSE_OPENAPI_SCHEMAS } from './compose/routes';
+
 const FILTERS = [
   ['sid', 'the SID, e.g. SID0003623'], ['operation', 'the operation (the WSDL operation name)'], ['sender', 'smev:Sender/Code'],
   ['recipient', 'smev:Recipient/Code'], ['status', 'smev:Status (REQUEST, RESULT, ACCEPT, PING, … ; FAULT for SOAP faults)'],
@@ -72,6 +74,7 @@ export function openApiDocument(base: string): object {
       '/queue/{id}': { get: { summary: 'One outbox item with its message and answer', ...operatorOnly, parameters: [idParam('id', 'the item id (the MessageId)')], responses: { ...ok({ type: 'object' }), 404: { description: 'no such item' } } } },
       '/queue/{id}/redrive': { post: { summary: 'Give a dead letter a fresh budget: it is delivered again', ...operatorOnly, parameters: [idParam('id', 'the item id')],
         responses: { ...ok({ type: 'object' }), 404: { description: 'no such item' }, 409: { description: 'not a dead letter' } } } },
+      ...COMPOSE_OPENAPI_PATHS,
     },
     components: {
       securitySchemes: {
@@ -98,6 +101,7 @@ export function openApiDocument(base: string): object {
         Service: { type: 'object', properties: { sid: { type: 'string' }, title: { type: ['string', 'null'] }, mnemonic: { type: 'string' }, version: { type: 'string' }, provider: { type: 'object' },
           adapter: { type: 'string' }, signature: { type: 'string' }, control: { type: 'string' }, delivery: { type: 'string' }, operations: { type: 'array', items: { type: 'object' } },
           endpoint: { type: 'string' }, wsdl: { type: 'string' }, availability: { type: ['object', 'null'] } } },
+        ...COMPOSE_OPENAPI_SCHEMAS,
       },
     },
   };

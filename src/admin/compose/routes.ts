@@ -1,0 +1,305 @@
+import { createHash } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Request, Response, Router } from 'express';
+import type { DataSource } from 'typeorm';
+import type { Logger } from 'pino';
+import type { Registry } from '../../registry/registry';
+import type { TrustStore } from '../../signature/trust';
+import type { KeyStore } from '../../signature/identity';
+import { signEnvelope } from '../../signature/sign';
+import { ACTOR, STATUSES } from '../../envelope/ns';
+import { smevDateTime } from '../../envelope/build';
+import { NotSoapError, readEnvelopeView } from '../../envelope/parse';
+import { qkey } from '../../registry/wsdl-model';
+import { parseUntrusted, XmlSyntaxError } from '../../xml/dom';
+import { query, storeTime } from '../../journal/store';
+import { ComposerModels, ComposeError } from './model';
+import { requestEnvelope } from './envelope';
+import { ValuesError, renderValues } from './render';
+
+/**
+ * The request composer's API (docs/composer.md; issue #7's "universal cabinet"):
+ * the systems the gateway can sign as, the form of an operation's AppData, and sending a
+ * request built from a form, from pasted AppData or as a whole pasted envelope, signed as a
+ * chosen system, over real HTTP to the gateway's own SOAP endpoint: it passes the whole
+ * pipeline and is journaled like any consumer's call. The gateway's fault is an answer here,
+ * not an error of the composer.
+ */
+export interface ComposerDeps {
+  registry: Registry;
+  /** the systems registry in force (it changes on reload) */
+  trust: () => TrustStore;
+  /** the keys folder: the systems the gateway holds a private key for */
+  keys: KeyStore;
+  store: DataSource;
+  log: Logger;
+  /** the gateway's own base URL on loopback (see loopbackUrl) */
+  selfUrl: () => string;
+  clock?: () => Date;
+}
+
+/** The gateway's own address as its loopback sees it: the bound host, or 127.0.0.1 when it listens on every address. */
+export function loopbackUrl(host: string, address: AddressInfo | string | null): string {
+  const port = typeof address === 'object' && address ? address.port : 7777;
+  const h = !host || host === '0.0.0.0' || host === '::' || host === '[::]' ? '127.0.0.1' : host;
+  return `http://${h.includes(':') && !h.startsWith('[') ? `[${h}]` : h}:${port}`;
+}
+
+const SEND_TIMEOUT_MS = 130_000;
+
+interface SendBody {
+  sid?: unknown; operation?: unknown; signAs?: unknown; sender?: unknown; status?: unknown; testMsg?: unknown; caseNumber?: unknown;
+  originRequestIdRef?: unknown; exchangeType?: unknown; appData?: unknown; values?: unknown; envelope?: unknown; element?: unknown;
+}
+
+/** The composer's routes, for AdminDeps.extra (mounted with the operator's rights and JSON bodies). */
+export function composerRoutes(d: ComposerDeps): (r: Router) => void {
+  const models = new ComposerModels();
+
+  const identities = () => [...d.trust().systems.values()]
+    .filter((s) => d.keys.has(s.mnemonic))
+    .sort((a, b) => a.mnemonic.localeCompare(b.mnemonic))
+    .map((s) => ({ mnemonic: s.mnemonic, name: s.name, algorithm: algorithmOf(d.keys, s.mnemonic) }));
+
+  const service = (sid: string) => {
+    const s = d.registry.get(sid);
+    if (!s) throw new ComposeError(404, `no service ${sid}: GET /admin/services lists them`);
+    return s;
+  };
+
+  return (r: Router) => {
+    r.get('/compose/identities', (_req, res) => { res.json(identities()); });
+
+    r.post('/compose/send', handle(async (req, res) => {
+      const b = (req.body ?? {}) as SendBody;
+      if (typeof b !== 'object' || Array.isArray(b)) throw new ComposeError(400, 'send a JSON object: {"sid": …, "operation": …, "signAs": …, "values" | "appData" | "envelope": …}');
+      const sid = str(b.sid, 'sid', true)!;
+      const opName = str(b.operation, 'operation');
+      const signAs = b.signAs === null || b.signAs === undefined ? null : str(b.signAs, 'signAs')!;
+      const status = str(b.status, 'status') ?? 'REQUEST';
+      if (!(STATUSES as readonly string[]).includes(status)) throw new ComposeError(400, `status must be one of ${STATUSES.join(', ')}`);
+      if (b.testMsg !== undefined && typeof b.testMsg !== 'boolean') throw new ComposeError(400, 'testMsg must be true or false');
+      const envelope = str(b.envelope, 'envelope');
+      const appData = str(b.appData, 'appData');
+      if (b.values !== undefined && (typeof b.values !== 'object' || b.values === null || Array.isArray(b.values))) throw new ComposeError(400, 'values must be an object of path: text');
+      const values = b.values as Record<string, string> | undefined;
+      const s = service(sid);
+      const op = opName === undefined ? undefined : s.operations.find((o) => o.name === opName);
+      if (opName !== undefined && !op) throw new ComposeError(404, `${sid} has no operation ${opName} (it has: ${s.operations.map((o) => o.name).join(', ')})`);
+
+      const signer = signAs === null ? undefined : d.keys.has(signAs) && d.trust().systems.has(signAs) ? d.keys.signer(signAs) : undefined;
+      if (signAs !== null && !signer) {
+        const have = identities().map((i) => i.mnemonic);
+        throw new ComposeError(400, `cannot sign as ${signAs}: the gateway holds no key for it${d.trust().systems.has(signAs) ? '' : ' (and it is no registered system)'}; systems with keys: ${have.join(', ') || '(none)'}`);
+      }
+
+      let bytes: Buffer;
+      let soapAction = op?.soapAction;
+      if (envelope !== undefined) {
+        if (appData !== undefined || values !== undefined) throw new ComposeError(400, 'give a whole envelope, or appData or values, not both');
+        bytes = Buffer.from(envelope, 'utf8');
+        wellFormed(bytes, 'envelope');
+        if (!op) {
+          try {
+            const operation = readEnvelopeView(bytes).operation;
+            soapAction = operation && s.byInput.get(qkey(operation))?.soapAction;
+          } catch {
+            // not SOAP: sent as it is, the gateway says what is wrong with it
+          }
+        }
+      } else {
+        if (!op) throw new ComposeError(400, 'operation is required (or send a whole envelope)');
+        if (appData !== undefined && values !== undefined) throw new ComposeError(400, 'give appData or values, not both');
+        const model = models.operation(s, op.name, str(b.element, 'element'));
+        let content = '';
+        if (appData !== undefined) {
+          content = appData.trim();
+          if (content) wellFormed(Buffer.from(`<AppData>${content}</AppData>`, 'utf8'), 'appData');
+        } else if (values) {
+          content = renderValues(model.form, values, model.prefixes);
+          // an #any field carries XML of its own
+          if (content) wellFormed(Buffer.from(`<AppData>${content}</AppData>`, 'utf8'), 'the XML of the values (an #any field)');
+        }
+        const sender = signAs ?? str(b.sender, 'sender') ?? identities()[0]?.mnemonic;
+        if (!sender) throw new ComposeError(400, 'say who sends: signAs, or sender for an unsigned request');
+        const senderName = d.trust().systems.get(sender)?.name ?? sender;
+        const xml = requestEnvelope(model, {
+          sender: { code: sender, name: senderName },
+          recipient: { code: s.def.provider.mnemonic, name: s.def.provider.name },
+          originator: { code: sender, name: senderName },
+          serviceMnemonic: s.def.service.mnemonic,
+          serviceVersion: s.def.service.version,
+          typeCode: 'GSRV',
+          status,
+          date: smevDateTime(d.clock?.() ?? new Date()),
+          exchangeType: str(b.exchangeType, 'exchangeType') ?? '2',
+          caseNumber: str(b.caseNumber, 'caseNumber'),
+          originRequestIdRef: str(b.originRequestIdRef, 'originRequestIdRef'),
+          testMsg: b.testMsg === true,
+        }, content);
+        bytes = Buffer.from(xml, 'utf8');
+      }
+      if (signer) {
+        try {
+          bytes = signEnvelope(bytes, ACTOR.smev, signer, { header: false });
+        } catch (e) {
+          if (e instanceof NotSoapError || e instanceof XmlSyntaxError) throw new ComposeError(400, `cannot sign the envelope: ${e.message}`);
+          throw e;
+        }
+      }
+
+      const url = `${d.selfUrl()}/gateway/services/${encodeURIComponent(sid)}`;
+      const sentAt = new Date();
+      const t0 = process.hrtime.bigint();
+      let answer: globalThis.Response;
+      let text: string;
+      try {
+        answer = await fetch(url, {
+          method: 'POST', body: bytes,
+          headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: `"${soapAction ?? ''}"` },
+          signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
+        });
+        text = await answer.text();
+      } catch (e) {
+        d.log.warn({ by: req.principal?.user, sid, url, err: (e as Error).message }, 'composer: the gateway\'s own endpoint did not answer');
+        return void res.status(502).json({ error: `the gateway's own endpoint ${url} did not answer: ${(e as Error).message}` });
+      }
+      const ms = Math.round(Number(process.hrtime.bigint() - t0) / 1e4) / 100;
+      let fault: { code: string; string: string } | null = null;
+      let messageId: string | null = null;
+      try {
+        const env = readEnvelopeView(Buffer.from(text, 'utf8'));
+        if (env.fault) fault = { code: /^([A-Z]+-\d+)\b/.exec(env.fault.faultstring ?? '')?.[1] ?? env.fault.faultcode ?? '', string: env.fault.faultstring ?? '' };
+        messageId = env.message?.requestIdRef ?? null;
+      } catch {
+        // an answer that is not SOAP is shown as it came
+      }
+      const found = await findExchange(d.store, messageId, bytes, sentAt).catch((e: Error) => {
+        d.log.warn({ err: e.message }, 'composer: journal lookup failed');
+        return { exchangeId: null, messageId };
+      });
+      d.log.info({ by: req.principal?.user, sid, op: op?.name, signAs, status: answer.status, fault: fault?.code, exchange: found.exchangeId }, 'composer sent a request');
+      res.json({ request: bytes.toString('utf8'), httpStatus: answer.status, response: text, ms, messageId: found.messageId, exchangeId: found.exchangeId, fault });
+    }));
+
+    r.get('/compose/:sid/:operation', handle(async (req, res) => {
+      const s = service(String(req.params.sid));
+      const element = req.query.element === undefined ? undefined : str(req.query.element, 'element');
+      const m = models.operation(s, String(req.params.operation), element);
+      res.json({
+        sid: m.sid, operation: m.operation, mode: m.mode, revision: m.revision, input: m.input, soapAction: m.soapAction ?? null,
+        form: m.form, sample: m.sample, appData: m.appData,
+      });
+    }));
+  };
+}
+
+/**
+ * The journal's exchange of a sent request: by the MessageId the node gave it (the answer's
+ * RequestIdRef), else by the SHA-256 of the bytes sent (a request refused before the node
+ * stamped it has no MessageId).
+ */
+async function findExchange(store: DataSource, messageId: string | null, sent: Buffer, since: Date): Promise<{ exchangeId: string | null; messageId: string | null }> {
+  if (messageId) {
+    const [row] = await query<{ exchange_id: string }>(store, 'SELECT exchange_id FROM journal WHERE message_id = ? ORDER BY id LIMIT 1', [messageId]);
+    if (row) return { exchangeId: String(row.exchange_id), messageId };
+  }
+  const sha = createHash('sha256').update(sent).digest('hex');
+  const [row] = await query<{ exchange_id: string }>(store, "SELECT exchange_id FROM journal WHERE at >= ? AND direction = 'consumer->gateway' AND sha256 = ? ORDER BY id DESC LIMIT 1",
+    [storeTime(store, new Date(since.getTime() - 1000)), sha]);
+  if (!row) return { exchangeId: null, messageId };
+  if (messageId) return { exchangeId: String(row.exchange_id), messageId };
+  const [leg] = await query<{ message_id: string }>(store, "SELECT message_id FROM journal WHERE exchange_id = ? AND direction = 'gateway->provider' AND message_id IS NOT NULL ORDER BY id LIMIT 1", [row.exchange_id]);
+  return { exchangeId: String(row.exchange_id), messageId: leg ? String(leg.message_id) : null };
+}
+
+function algorithmOf(keys: KeyStore, mnemonic: string): string {
+  try {
+    const k = keys.signer(mnemonic)?.key;
+    if (!k) return 'unknown';
+    return k.kind === 'rsa' ? 'rsa' : `gost${k.family}`;
+  } catch {
+    return 'unreadable';
+  }
+}
+
+function str(v: unknown, name: string, required = false): string | undefined {
+  if (v === undefined || v === null) {
+    if (required) throw new ComposeError(400, `${name} is required`);
+    return undefined;
+  }
+  if (typeof v !== 'string') throw new ComposeError(400, `${name} must be a string`);
+  if (required && !v.trim()) throw new ComposeError(400, `${name} is required`);
+  return v;
+}
+
+function wellFormed(bytes: Buffer, what: string): void {
+  try {
+    parseUntrusted(bytes).dispose();
+  } catch (e) {
+    if (e instanceof XmlSyntaxError) throw new ComposeError(400, `${what} is not well-formed XML: ${e.line ? `line ${e.line}: ` : ''}${e.message}`);
+    throw e;
+  }
+}
+
+function handle(fn: (req: Request, res: Response) => Promise<void>) {
+  return (req: Request, res: Response, next: (e?: unknown) => void) => {
+    fn(req, res).catch((e: unknown) => {
+      if (e instanceof ComposeError) return void res.status(e.status).json({ error: e.message });
+      if (e instanceof ValuesError) return void res.status(400).json({ error: e.message });
+      next(e);
+    });
+  };
+}
+
+/** The composer's paths for the admin API's OpenAPI document (merged into its `paths`). */
+export const COMPOSE_OPENAPI_PATHS = {
+  '/compose/identities': { get: { summary: 'Request composer: the information systems the gateway holds a private key for (it can sign as them)', 'x-roles': ['operator'],
+    responses: { 200: { description: 'OK', content: { 'application/json': { schema: { type: 'array', items: { type: 'object', properties: {
+      mnemonic: { type: 'string' }, name: { type: 'string' }, algorithm: { type: 'string', description: 'gost2012-256, gost2012-512, gost2001 or rsa' } } } } } } }, 401: { description: 'not logged in' }, 403: { description: 'the role may not do this' } } } },
+  '/compose/{sid}/{operation}': { get: { summary: 'Request composer: the form of an operation\'s AppData content, generated from the SID\'s WSDL/XSD bundle, and a sample of it', 'x-roles': ['operator'],
+    parameters: [
+      { name: 'sid', in: 'path', required: true, schema: { type: 'string' } }, { name: 'operation', in: 'path', required: true, schema: { type: 'string' } },
+      { name: 'element', in: 'query', required: false, description: 'when the schema leaves AppData open (xs:any): the global element to put there, {namespace}local or local (appData.candidates lists them)', schema: { type: 'string' } },
+    ],
+    responses: { 200: { description: 'OK', content: { 'application/json': { schema: { type: 'object', properties: {
+      sid: { type: 'string' }, operation: { type: 'string' }, mode: { type: 'string' }, revision: { type: 'string' }, soapAction: { type: ['string', 'null'] },
+      input: { $ref: '#/components/schemas/QName' }, form: { $ref: '#/components/schemas/FormNode' }, sample: { type: 'string', description: 'AppData content: the required elements with placeholder values' },
+      appData: { type: 'object', properties: { element: { oneOf: [{ type: 'null' }, { $ref: '#/components/schemas/QName' }] }, source: { type: 'string', enum: ['schema', 'fixtures', 'documentation', 'names', 'asked', 'none'] }, candidates: { type: 'array', items: { $ref: '#/components/schemas/QName' } } } },
+    } } } } }, 400: { description: 'a parameter is wrong' }, 404: { description: 'no such SID, operation or element', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }, 401: { description: 'not logged in' }, 403: { description: 'the role may not do this' } } } },
+  '/compose/send': { post: { summary: 'Request composer: build (from form values or AppData XML) or take (a whole envelope) a request, sign it as a chosen system, send it to the gateway\'s own SOAP endpoint, return the answer', 'x-roles': ['operator'],
+    requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['sid'], properties: {
+      sid: { type: 'string' }, operation: { type: 'string', description: 'required unless envelope is given' },
+      signAs: { type: ['string', 'null'], description: 'a mnemonic of GET /compose/identities; null: unsigned' },
+      sender: { type: 'string', description: 'smev:Sender of an unsigned request (default: the first identity)' },
+      status: { type: 'string', default: 'REQUEST', enum: [...STATUSES] }, testMsg: { type: 'boolean' }, caseNumber: { type: 'string' }, originRequestIdRef: { type: 'string' },
+      exchangeType: { type: 'string', default: '2' },
+      element: { type: 'string', description: 'as the form\'s ?element=' },
+      appData: { type: 'string', description: 'the XML of AppData\'s content' },
+      values: { type: 'object', additionalProperties: { type: 'string' }, description: 'form values by path (Request/Child[2]/Name, Request/@id); empty optional ones are left out' },
+      envelope: { type: 'string', description: 'a whole envelope, sent as it is (signed first when signAs is given)' },
+    } } } } },
+    responses: { 200: { description: 'the gateway answered (a SOAP fault included)', content: { 'application/json': { schema: { type: 'object', properties: {
+      request: { type: 'string', description: 'the envelope as sent' }, httpStatus: { type: 'integer' }, response: { type: 'string' }, ms: { type: 'number' },
+      messageId: { type: ['string', 'null'], description: 'the MessageId the node gave the request (the answer\'s RequestIdRef)' },
+      exchangeId: { type: ['string', 'null'], description: 'the exchange in the journal (GET /exchanges/{exchangeId})' },
+      fault: { oneOf: [{ type: 'null' }, { type: 'object', properties: { code: { type: 'string' }, string: { type: 'string' } } }] },
+    } } } } },
+    400: { description: 'bad XML, unknown form paths, no key for signAs: the error says which', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+    404: { description: 'no such SID or operation' }, 401: { description: 'not logged in' }, 403: { description: 'the role may not do this' }, 502: { description: 'the gateway\'s own endpoint did not answer' } } } },
+} as const;
+
+/** Schemas the composer's paths refer to, for the document's components. */
+export const COMPOSE_OPENAPI_SCHEMAS = {
+  QName: { type: 'object', properties: { ns: { type: 'string' }, local: { type: 'string' } } },
+  FormNode: { type: 'object', required: ['name', 'ns', 'path', 'kind', 'minOccurs', 'maxOccurs'], properties: {
+    name: { type: 'string' }, ns: { type: 'string' }, path: { type: 'string' }, kind: { type: 'string', enum: ['group', 'field'] },
+    minOccurs: { type: 'integer' }, maxOccurs: { type: ['integer', 'null'], description: 'null: unbounded' },
+    type: { type: 'string' }, enumeration: { type: 'array', items: { type: 'string' } }, pattern: { type: 'string' }, minLength: { type: 'integer' }, maxLength: { type: 'integer' },
+    minInclusive: { type: 'string' }, maxInclusive: { type: 'string' }, minExclusive: { type: 'string' }, maxExclusive: { type: 'string' }, totalDigits: { type: 'integer' }, fractionDigits: { type: 'integer' },
+    list: { type: 'boolean' }, fixed: { type: 'string' }, default: { type: 'string' }, documentation: { type: 'string' },
+    children: { type: 'array', items: { $ref: '#/components/schemas/FormNode' } }, attributes: { type: 'array', items: { $ref: '#/components/schemas/FormNode' } },
+    attribute: { type: 'boolean' }, choice: { type: 'boolean' }, compositor: { type: 'string', enum: ['sequence', 'choice'] }, any: { type: 'boolean' },
+    xsiType: { $ref: '#/components/schemas/QName' }, recursive: { type: 'boolean' }, truncated: { type: 'boolean' }, unresolved: { type: 'string' }, appData: { type: 'boolean' },
+  } },
+} as const;
