@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Request, Response, Router } from 'express';
 import type { DataSource } from 'typeorm';
@@ -55,6 +55,7 @@ interface SendBody {
 /** The composer's routes, for AdminDeps.extra (mounted with the operator's rights and JSON bodies). */
 export function composerRoutes(d: ComposerDeps): (r: Router) => void {
   const models = new ComposerModels();
+  const handle = handler(d.log);
 
   const identities = () => [...d.trust().systems.values()]
     .filter((s) => d.keys.has(s.mnemonic))
@@ -242,12 +243,15 @@ function wellFormed(bytes: Buffer, what: string): void {
   }
 }
 
-function handle(fn: (req: Request, res: Response) => Promise<void>) {
-  return (req: Request, res: Response, next: (e?: unknown) => void) => {
+/** Async handlers: the composer's own refusals with their status; anything else a logged JSON 500, never a crash. */
+function handler(log: Logger) {
+  return (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response) => {
     fn(req, res).catch((e: unknown) => {
       if (e instanceof ComposeError) return void res.status(e.status).json({ error: e.message });
       if (e instanceof ValuesError) return void res.status(400).json({ error: e.message });
-      next(e);
+      const ref = randomUUID();
+      log.error({ err: e, ref, path: req.originalUrl }, 'request composer failed');
+      if (!res.headersSent) res.status(500).json({ error: `the composer failed (${(e as Error).message}); the log has it under ${ref}` });
     });
   };
 }
