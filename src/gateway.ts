@@ -22,6 +22,7 @@ import { Metrics } from './metrics/metrics';
 import { backgroundRoles } from './cluster';
 import { Auth, loadUsers, sessionSecret } from './admin/auth';
 import { adminRouter } from './admin/router';
+import { consoleRouter } from './console/router';
 import { composerRoutes, loopbackUrl } from './admin/compose/routes';
 import { TrustStore } from './signature/trust';
 
@@ -96,7 +97,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
     },
   });
   const app = createApp({
-    config, registry, pipeline, log, availability: () => [...availability.latest.values()], admin,
+    config, registry, pipeline, log, availability: () => [...availability.latest.values()], admin, console: consoleRouter(auth),
     metrics: () => metrics.scrape(),
     ready: async () => registry.list().length > 0 && (await storeReachable(store)),
   });

@@ -1,0 +1,126 @@
+// @ts-check
+import { h, replace, errorBox } from './lib/dom.js';
+import { get, post } from './lib/api.js';
+
+/**
+ * The console's shell: who is logged in, the navigation their role may use, and the views, one
+ * per path under /console (the server serves this shell for each, so every view has its own URL
+ * and reloads where it was). Operator-only views are neither offered to an auditor nor loaded.
+ */
+
+/** @typedef {{ user: string, role: 'operator' | 'auditor' }} Me */
+/**
+ * @typedef {{ main: HTMLElement, params: string[], query: URLSearchParams, me: Me, navigate: (url: string, replace?: boolean) => void, alive: () => boolean }} Ctx
+ */
+
+const NAV = [
+  { href: '/console/journal', label: 'Journal', match: /^\/console\/(journal|exchange|entry|chain)/ },
+  { href: '/console/stats', label: 'Statistics', match: /^\/console\/stats/ },
+  { href: '/console/registry', label: 'Registry', match: /^\/console\/registry/, operator: true },
+  { href: '/console/systems', label: 'Systems', match: /^\/console\/systems/, operator: true },
+  { href: '/console/queue', label: 'Dead letters', match: /^\/console\/queue/, operator: true },
+  { href: '/console/compose', label: 'Composer', match: /^\/console\/compose/, operator: true },
+];
+
+const ROUTES = [
+  { re: /^\/console\/journal\/?$/, view: 'journal', title: 'Journal' },
+  { re: /^\/console\/exchange\/([^/]+)\/?$/, view: 'message', title: 'Exchange' },
+  { re: /^\/console\/entry\/(\d+)\/?$/, view: 'message', title: 'Journal entry' },
+  { re: /^\/console\/chain\/([^/]+)\/?$/, view: 'chain', title: 'Chain' },
+  { re: /^\/console\/stats\/?$/, view: 'stats', title: 'Statistics' },
+  { re: /^\/console\/registry\/?$/, view: 'registry', title: 'Registry', operator: true },
+  { re: /^\/console\/registry\/([^/]+)\/?$/, view: 'registry', title: 'Service', operator: true },
+  { re: /^\/console\/systems\/?$/, view: 'systems', title: 'Systems', operator: true },
+  { re: /^\/console\/queue\/?$/, view: 'queue', title: 'Dead letters', operator: true },
+  { re: /^\/console\/compose\/?$/, view: 'compose', title: 'Composer', operator: true },
+];
+
+/** @type {Me} */
+let me;
+let generation = 0;
+
+function drawChrome() {
+  const nav = /** @type {HTMLElement} */ (document.getElementById('nav'));
+  replace(nav, NAV.filter((n) => !n.operator || me.role === 'operator').map((n) => h('a', { href: n.href, dataset: { nav: n.label } }, n.label)));
+  const who = /** @type {HTMLElement} */ (document.getElementById('who'));
+  replace(who,
+    h('span', { class: 'user', title: `logged in as ${me.user}` }, me.user),
+    h('span', { class: `role role-${me.role}` }, me.role),
+    h('button', { type: 'button', class: 'link', id: 'logout', onclick: logout }, 'Log out'));
+}
+
+async function logout() {
+  try {
+    await post('/logout');
+  } finally {
+    location.assign('/console/login');
+  }
+}
+
+function markNav() {
+  for (const a of document.querySelectorAll('#nav a')) {
+    const n = NAV.find((x) => x.href === a.getAttribute('href'));
+    a.classList.toggle('active', !!n && n.match.test(location.pathname));
+  }
+}
+
+/** @param {string} url @param {boolean} [replaceState] */
+export function navigate(url, replaceState = false) {
+  if (replaceState) history.replaceState(null, '', url);
+  else history.pushState(null, '', url);
+  void render();
+}
+
+async function render() {
+  const gen = ++generation;
+  const main = /** @type {HTMLElement} */ (document.getElementById('main'));
+  const path = location.pathname;
+  markNav();
+  const route = ROUTES.find((r) => r.re.test(path));
+  if (!route) return void replace(main, errorBox('no such page'));
+  if (route.operator && me.role !== 'operator') {
+    document.title = 'Not allowed · smev2-gateway';
+    return void replace(main, h('div', { class: 'error-box', id: 'forbidden' }, 'This page is for operators.'));
+  }
+  document.title = `${route.title} · smev2-gateway`;
+  const params = /** @type {RegExpExecArray} */ (route.re.exec(path)).slice(1).map(decodeURIComponent);
+  main.dataset.view = route.view;
+  main.setAttribute('aria-busy', 'true');
+  try {
+    const mod = await import(`./views/${route.view}.js`);
+    if (gen !== generation) return;
+    replace(main);
+    /** @type {Ctx} */
+    const ctx = { main, params, query: new URLSearchParams(location.search), me, navigate, alive: () => gen === generation };
+    await mod.render(ctx);
+  } catch (e) {
+    if (gen === generation) replace(main, errorBox(e));
+  } finally {
+    if (gen === generation) main.removeAttribute('aria-busy');
+  }
+}
+
+/** Links to our own pages change the view without reloading the page. */
+document.addEventListener('click', (ev) => {
+  if (ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
+  const a = /** @type {Element} */ (ev.target).closest?.('a');
+  if (!a || a.getAttribute('target') || a.hasAttribute('download')) return;
+  const href = a.getAttribute('href');
+  if (!href || !href.startsWith('/console/') || href.startsWith('/console/login')) return;
+  ev.preventDefault();
+  if (href !== location.pathname + location.search) navigate(href);
+});
+window.addEventListener('popstate', () => void render());
+
+(async () => {
+  try {
+    me = await get('/me');
+  } catch (e) {
+    const main = document.getElementById('main');
+    if (main) replace(main, errorBox(e));
+    return;
+  }
+  if (location.pathname === '/console' || location.pathname === '/console/') history.replaceState(null, '', '/console/journal');
+  drawChrome();
+  await render();
+})();
