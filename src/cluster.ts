@@ -1,16 +1,18 @@
 import cluster, { type Worker } from 'node:cluster';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
 import type { Config } from './config';
 import { isPostgresUrl, openStore, runMigrations } from './journal/store';
 import { bootstrapTrust } from './signature/bootstrap';
+import { sessionSecret } from './admin/auth';
 
 /**
  * `smev2-gateway start --workers N`: N processes of the gateway on one machine, sharing its port
  * (node:cluster; the primary accepts connections and hands them to the workers in turn).
  *
  * The primary runs no gateway. Before forking it runs the store's migrations and makes the demo
- * keys, once (N processes doing either at once would race). It restarts a worker that dies,
+ * keys and the console's session secret, once (N processes doing any of it at once would race). It restarts a worker that dies,
  * with a log line saying which, and answers the workers' requests for the cluster's metrics.
  *
  * Work in the background: on PostgreSQL every worker claims outbox items (SKIP LOCKED); on SQLite
@@ -62,6 +64,8 @@ export async function runPrimary(config: Config, workers: number, log: Logger): 
     await store.destroy();
   }
   bootstrapTrust(config.keysDir, config.systemsDir, log);
+  // every worker must sign and check console sessions with one secret: make it here, not in N racing workers
+  sessionSecret(join(config.keysDir, 'session.secret'), config.sessionSecret);
 
   log.info({ workers, store: pg ? 'PostgreSQL' : 'SQLite', delivery: pg ? 'every worker' : 'the leader' }, 'starting workers');
   const aggregator = new AggregatorRegistry();
