@@ -132,6 +132,14 @@ describe(`start --workers on ${STORE_NAME}`, () => {
     expect(Number(forks)).toBe(0);
   }, 120000);
 
+  test('--workers takes a whole number from 1 or auto, and says so', async () => {
+    for (const [args, env] of [[['--workers', '0'], {}], [[], { SMEV2_WORKERS: 'many' }]] as const) {
+      const r = await runCli(['start', '--port', '0', ...args], env);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/--workers \/ SMEV2_WORKERS must be a whole number from 1, or auto, got "(0|many)"/);
+    }
+  });
+
   test('a replayed MessageId is refused by the other worker, and by another instance on the same store', async () => {
     const gw = await startGateway({ services: registry, args: ['--workers', '2', '--systems', systems] });
     gateways.push(gw);
