@@ -325,7 +325,8 @@ function element(n, at, root, instance = false) {
     if (!attrs.length) return f;
     return h('fieldset', { class: 'group' }, h('legend', null, label(n)), attrs, f);
   }
-  const inner = [n.documentation ? hint(n.documentation) : null, notes.map((x) => h('p', { class: 'note' }, x)), attrs, content(n.children ?? [], at)];
+  const typeNote = n.xsiType ? h('p', { class: 'doc' }, 'written with xsi:type ', h('span', { class: 'mono' }, n.xsiType.local), ' (its type is abstract)') : null;
+  const inner = [n.documentation ? hint(n.documentation) : null, typeNote, notes.map((x) => h('p', { class: 'note' }, x)), attrs, content(n.children ?? [], at)];
   if (instance) return h('div', { class: 'group-body' }, inner);
   if (root) return h('fieldset', { class: 'group root' }, h('legend', null, label(n)), inner);
   // optional groups start folded, to keep big schemas readable

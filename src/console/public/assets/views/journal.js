@@ -42,7 +42,7 @@ function input(name, value, attrs = {}) {
 }
 
 function select(name, value, options, any = 'any') {
-  const el = /** @type {HTMLSelectElement} */ (h('select', { name }, h('option', { value: '' }, any), options.map((o) => h('option', { value: o }, o))));
+  const el = /** @type {HTMLSelectElement} */ (h('select', { name }, h('option', { value: '' }, any), options.map((o) => h('option', { value: o }, o.replace('->', ' → ')))));
   el.value = value ?? '';
   return el;
 }
@@ -138,7 +138,8 @@ export async function render(ctx) {
   const grid = table(cols, page.entries, {
     empty: 'No journal entries match these filters.',
     attrs: { id: 'journal-table' },
-    row: (e) => ({ class: `clickable leg-${e.direction.replace('->', '-')}${e.faultCode ? ' has-fault' : ''}`, dataset: { id: String(e.id), exchange: e.exchangeId } }),
+    // a line between exchanges: the legs of one exchange read as one block
+    row: (e) => ({ class: `clickable${e.faultCode ? ' has-fault' : ''}${page.entries[page.entries.indexOf(e) - 1]?.exchangeId !== e.exchangeId ? ' new-exchange' : ''}`, dataset: { id: String(e.id), exchange: e.exchangeId } }),
   });
   grid.addEventListener('click', (ev) => {
     const t = /** @type {Element} */ (ev.target);
