@@ -406,6 +406,7 @@ if (!haveChromium) {
     await go(`/console/compose?sid=${SYNTHETIC_SID}&operation=submit`);
     await page.waitForSelector('#compose-form [data-path="Request/@id"]');
     await page.selectOption('#compose-sign', '');
+    await page.selectOption('#compose-sender', 'MINZ01001');
     const fill = (path: string, v: string) => page.fill(`#compose-form [data-path="${path}"]`, v);
     await fill('Request/@id', 'r-1');
     expect(await page.inputValue('#compose-form [data-path="Request/Person/@kind"]')).toBe('person');
@@ -453,6 +454,7 @@ if (!haveChromium) {
     const at = order.map((x) => sent.indexOf(x));
     expect(at.filter((i) => i < 0).map((_, k) => order[k])).toEqual([]);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
+    expect(sent).toMatch(/<smev:Sender>\s*<smev:Code>MINZ01001</);
     expect(sent).not.toContain('Boris');
     expect(sent).not.toContain('Passport');
     await shot('20-composer-synthetic-sent');

@@ -175,7 +175,8 @@ function renderEl(el) {
   const ln = local(el.name);
   const sig = SIGNATURE.has(ln);
   const d = h('details', { class: sig ? 'x-el x-sig' : 'x-el', open: !FOLDED.has(ln), dataset: { name: ln } },
-    h('summary', { class: 'x-line' }, startTag(el, false), h('span', { class: 'x-more' }, '…', endTag(el))));
+    // folded, the summary ends with "…</name>", drawn by the stylesheet from data-end (so it is not text of the page)
+    h('summary', { class: 'x-line', dataset: { end: `</${el.name}>` } }, startTag(el, false)));
   d.append(h('div', { class: 'x-kids' }, kids.map(renderNode)), h('div', { class: 'x-line x-end' }, endTag(el)));
   return d;
 }

@@ -43,6 +43,13 @@ export async function render(ctx) {
   const remembered = localStorage.getItem('compose-signAs');
   signSel.value = identities.some((x) => x.mnemonic === remembered) ? /** @type {string} */ (remembered) : (identities.find((x) => !providers.has(x.mnemonic)) ?? identities[0])?.mnemonic ?? '';
   signSel.addEventListener('change', () => localStorage.setItem('compose-signAs', signSel.value));
+  // an unsigned request still names its sender (smev:Sender and Originator)
+  const senderSel = /** @type {HTMLSelectElement} */ (h('select', { id: 'compose-sender', name: 'sender' }, identities.map((x) => h('option', { value: x.mnemonic }, `${x.mnemonic} · ${x.name ?? ''}`))));
+  senderSel.value = (identities.find((x) => !providers.has(x.mnemonic)) ?? identities[0])?.mnemonic ?? '';
+  const senderField = h('label', { class: 'field' }, h('span', null, 'Sender (unsigned)'), senderSel);
+  const showSender = () => { senderField.hidden = signSel.value !== '' || !identities.length; };
+  signSel.addEventListener('change', showSender);
+  showSender();
   const statusSel = /** @type {HTMLSelectElement} */ (h('select', { id: 'compose-status', name: 'status' }, CONSUMER_STATUSES.map((x) => h('option', { value: x }, x))));
   const origin = /** @type {HTMLInputElement} */ (h('input', { id: 'compose-origin', name: 'originRequestIdRef', placeholder: 'the chain’s ticket, for PING', autocomplete: 'off', spellcheck: 'false' }));
   const caseNo = /** @type {HTMLInputElement} */ (h('input', { id: 'compose-case', name: 'caseNumber', autocomplete: 'off' }));
@@ -80,6 +87,7 @@ export async function render(ctx) {
       h('label', { class: 'field' }, h('span', null, 'Operation'), opSel),
       info,
       h('label', { class: 'field' }, h('span', null, 'Sign as'), signSel),
+      senderField,
       h('label', { class: 'field' }, h('span', null, 'Status'), statusSel),
       h('label', { class: 'field' }, h('span', null, 'OriginRequestIdRef'), origin),
       h('label', { class: 'field' }, h('span', null, 'CaseNumber'), caseNo),
@@ -123,7 +131,7 @@ export async function render(ctx) {
     if (!model) return;
     /** @type {Record<string, any>} */
     const req = {
-      sid: sidSel.value, operation: opSel.value, signAs: signSel.value || null, status: statusSel.value,
+      sid: sidSel.value, operation: opSel.value, signAs: signSel.value || null, sender: signSel.value ? undefined : senderSel.value || undefined, status: statusSel.value,
       testMsg: testMsg.checked || undefined, caseNumber: caseNo.value.trim() || undefined, originRequestIdRef: origin.value.trim() || undefined,
     };
     const element = /** @type {HTMLSelectElement | null} */ (elementBox.querySelector('select'))?.value;
