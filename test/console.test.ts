@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +26,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until(what: string, ok: () => Promise<boolean>, ms = 10000): Promise<void> {
   for (const end = Date.now() + ms; !(await ok()); await sleep(50)) if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
 }
+
+test('the console\'s browser scripts type-check (JSDoc types, src/console/public/tsconfig.json)', () => {
+  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'src', 'console', 'public', 'tsconfig.json')], { encoding: 'utf8' });
+  expect(`${r.stdout}${r.stderr}`).toBe('');
+  expect(r.status).toBe(0);
+});
 
 const haveChromium = existsSync(CHROMIUM);
 const missing = `Chromium is not at ${CHROMIUM}: install Debian's package (apt-get install -y chromium; .ci/run does)`;

@@ -14,7 +14,7 @@ import { xmlPanel } from '../lib/xml.js';
  * @typedef {{ name: string, ns: string, path: string, kind: 'group'|'field', minOccurs: number, maxOccurs: number|null, type?: string,
  *   enumeration?: string[], pattern?: string, minLength?: number, maxLength?: number, minInclusive?: string, maxInclusive?: string,
  *   documentation?: string, choice?: boolean, compositor?: 'sequence'|'choice', any?: boolean, fixed?: string, default?: string, list?: boolean,
- *   recursive?: boolean, truncated?: boolean, unresolved?: string, appData?: boolean, children?: FormNode[], attributes?: FormNode[] }} FormNode
+ *   recursive?: boolean, truncated?: boolean, unresolved?: string, appData?: boolean, xsiType?: { ns: string, local: string }, children?: FormNode[], attributes?: FormNode[] }} FormNode
  */
 
 const CONSUMER_STATUSES = ['REQUEST', 'PING', 'CANCEL'];

@@ -8,6 +8,7 @@ import { seriesChart, barsChart, latencyChart, donutChart, fillBuckets } from '.
  * per SID, department, status and fault, and latency percentiles per SID, over a chosen range.
  */
 
+/** @type {{ id: string, label: string, ms: number, bucket: 'hour' | 'day' }[]} */
 const RANGES = [
   { id: '24h', label: 'Last 24 hours', ms: 86400_000, bucket: 'hour' },
   { id: '7d', label: 'Last 7 days', ms: 7 * 86400_000, bucket: 'hour' },
