@@ -1,4 +1,4 @@
-import { createHash, createSign, createVerify } from 'node:crypto';
+import { createHash, createSign, createVerify, sign as cryptoSign } from 'node:crypto';
 import type { PublicKey, PrivateKey } from './keys';
 import * as gost from '../crypto/gost';
 
@@ -18,6 +18,11 @@ export interface SignatureAlgorithm {
   keyKind: PublicKey['kind'];
   verify(key: PublicKey, data: Buffer, signature: Buffer): boolean;
   sign(key: PrivateKey, data: Buffer): Buffer;
+  /**
+   * The same signature, computed off the JS thread (node's libuv pool), for algorithms whose
+   * private-key operation node's crypto can run there: RSA. Absent for GOST (our own JS code).
+   */
+  signAsync?(key: PrivateKey, data: Buffer): Promise<Buffer>;
 }
 
 export const DIGESTS = new Map<string, DigestAlgorithm>();
@@ -51,6 +56,12 @@ const rsa = (hash: string, digestUri: string): SignatureAlgorithm => ({
     if (key.kind !== 'rsa') throw new Error('an RSA signature needs an RSA key');
     return createSign(hash).update(data).sign(key.key);
   },
+  // crypto.sign with a callback runs the RSA operation on the libuv pool: PKCS#1 v1.5 by default,
+  // the same (deterministic) bytes as createSign
+  signAsync: (key, data) => new Promise<Buffer>((resolve, reject) => {
+    if (key.kind !== 'rsa') return reject(new Error('an RSA signature needs an RSA key'));
+    cryptoSign(hash, data, key.key, (err, signature) => (err ? reject(err) : resolve(signature)));
+  }),
 });
 registerSignature([URI.rsaSha256], rsa('sha256', URI.sha256));
 registerSignature([URI.rsaSha1], rsa('sha1', URI.sha1));

@@ -1,7 +1,7 @@
 import { newMessageId, nodeHeaderXml, smevDateTime, withHeaderBlock } from '../envelope/build';
 import { revisionOf, ACTOR } from '../envelope/ns';
 import type { Envelope } from '../envelope/model';
-import { signEnvelope, type Signer } from './sign';
+import { signEnvelope, signEnvelopeAsync, type Signer } from './sign';
 
 export interface Marked {
   bytes: Buffer;
@@ -15,6 +15,21 @@ export interface Marked {
  * smev:Header or recipient block already there is replaced; every other byte is kept.
  */
 export function markAsNode(bytes: Buffer, env: Pick<Envelope, 'smevNamespace' | 'headerBlocks'>, messageClass: 'REQUEST' | 'RESPONSE', node?: Signer, messageId = newMessageId()): Marked {
+  const { stamped, timeStamp } = withNodeHeader(bytes, env, messageClass, messageId);
+  return { bytes: node ? signEnvelope(stamped, ACTOR.recipient, node, { header: true }) : stamped, messageId, timeStamp };
+}
+
+/**
+ * markAsNode for the request path: the node's RSA signature is computed on node's libuv pool
+ * (signEnvelopeAsync), so the JS thread, which is what limits the gateway, goes on with other
+ * exchanges meanwhile.
+ */
+export async function markAsNodeAsync(bytes: Buffer, env: Pick<Envelope, 'smevNamespace' | 'headerBlocks'>, messageClass: 'REQUEST' | 'RESPONSE', node?: Signer, messageId = newMessageId()): Promise<Marked> {
+  const { stamped, timeStamp } = withNodeHeader(bytes, env, messageClass, messageId);
+  return { bytes: node ? await signEnvelopeAsync(stamped, ACTOR.recipient, node, { header: true }) : stamped, messageId, timeStamp };
+}
+
+function withNodeHeader(bytes: Buffer, env: Pick<Envelope, 'smevNamespace' | 'headerBlocks'>, messageClass: 'REQUEST' | 'RESPONSE', messageId: string): { stamped: Buffer; timeStamp: string } {
   const timeStamp = smevDateTime();
   const stamped = withHeaderBlock(
     bytes,
@@ -24,5 +39,5 @@ export function markAsNode(bytes: Buffer, env: Pick<Envelope, 'smevNamespace' | 
       return !!b && b.local === 'Header' && !!revisionOf(b.ns);
     },
   );
-  return { bytes: node ? signEnvelope(stamped, ACTOR.recipient, node, { header: true }) : stamped, messageId, timeStamp };
+  return { stamped, timeStamp };
 }

@@ -5,7 +5,7 @@ import { NS, ACTOR, revisionOf } from '../envelope/ns';
 import { attrValue, childElements, firstChildElement, parseUntrusted } from '../xml/dom';
 import type { XmlDocument, XmlElement } from '../xml/libxml';
 import { canonicalBytes, C14N } from './c14n';
-import { DIGESTS, SIGNATURES } from './algorithms';
+import { DIGESTS, SIGNATURES, type SignatureAlgorithm } from './algorithms';
 import type { PrivateKey } from './keys';
 
 export interface Signer {
@@ -25,6 +25,29 @@ const TOKEN_TYPE = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509
  * replaced. A Body without an id (an unsigned message) is given a wsu:Id first.
  */
 export function signEnvelope(input: Buffer, actor: string, signer: Signer, opts: { header: boolean }): Buffer {
+  const p = prepareSignature(input, actor, signer, opts);
+  return p.finish(p.alg.sign(signer.key, p.signedInfo));
+}
+
+/**
+ * signEnvelope, with the private-key operation off the JS thread where the algorithm can do that
+ * (RSA: node's crypto.sign with a callback, on the libuv pool). The same bytes as signEnvelope.
+ * The parse, c14n and digests stay on the calling thread.
+ */
+export async function signEnvelopeAsync(input: Buffer, actor: string, signer: Signer, opts: { header: boolean }): Promise<Buffer> {
+  const p = prepareSignature(input, actor, signer, opts);
+  return p.finish(p.alg.signAsync ? await p.alg.signAsync(signer.key, p.signedInfo) : p.alg.sign(signer.key, p.signedInfo));
+}
+
+interface Prepared {
+  alg: SignatureAlgorithm;
+  /** the SignedInfo to sign, in canonical form */
+  signedInfo: Buffer;
+  /** the envelope with the Security block that carries this signature value */
+  finish(signatureValue: Buffer): Buffer;
+}
+
+function prepareSignature(input: Buffer, actor: string, signer: Signer, opts: { header: boolean }): Prepared {
   const alg = SIGNATURES.get(signer.signatureUri);
   if (!alg) throw new Error(`unsupported signature algorithm ${signer.signatureUri}`);
   const digestUri = signer.digestUri ?? alg.digestUri;
@@ -71,16 +94,19 @@ export function signEnvelope(input: Buffer, actor: string, signer: Signer, opts:
     `</ds:SignedInfo>`;
   // Written in canonical form: exclusive c14n of it in the final document gives these very bytes
   // (it uses only the ds prefix, which it declares itself).
-  const signatureValue = alg.sign(signer.key, Buffer.from(signedInfo, 'utf8')).toString('base64');
-  const tokenId = `${actor === ACTOR.recipient ? 'NodeCertificate' : 'SenderCertificate'}-${randomUUID()}`;
-  const block =
-    `<wsse:Security xmlns:wsse="${NS.wsse}" xmlns:wsu="${NS.wsu}" xmlns:soapenv="${NS.soap}" soapenv:actor="${escapeXml(actor)}">` +
-    `<wsse:BinarySecurityToken EncodingType="${TOKEN_ENCODING}" ValueType="${TOKEN_TYPE}" wsu:Id="${tokenId}">${signer.certificate.toString('base64')}</wsse:BinarySecurityToken>` +
-    `<ds:Signature xmlns:ds="${NS.ds}">${signedInfo.replace(` xmlns:ds="${NS.ds}"`, '')}` +
-    `<ds:SignatureValue>${signatureValue}</ds:SignatureValue>` +
-    `<ds:KeyInfo><wsse:SecurityTokenReference><wsse:Reference URI="#${tokenId}" ValueType="${TOKEN_TYPE}"/></wsse:SecurityTokenReference></ds:KeyInfo>` +
-    `</ds:Signature></wsse:Security>`;
-  return withHeaderBlock(raw, block, (i) => replaceIndexes.has(i), true);
+  const finish = (value: Buffer): Buffer => {
+    const signatureValue = value.toString('base64');
+    const tokenId = `${actor === ACTOR.recipient ? 'NodeCertificate' : 'SenderCertificate'}-${randomUUID()}`;
+    const block =
+      `<wsse:Security xmlns:wsse="${NS.wsse}" xmlns:wsu="${NS.wsu}" xmlns:soapenv="${NS.soap}" soapenv:actor="${escapeXml(actor)}">` +
+      `<wsse:BinarySecurityToken EncodingType="${TOKEN_ENCODING}" ValueType="${TOKEN_TYPE}" wsu:Id="${tokenId}">${signer.certificate.toString('base64')}</wsse:BinarySecurityToken>` +
+      `<ds:Signature xmlns:ds="${NS.ds}">${signedInfo.replace(` xmlns:ds="${NS.ds}"`, '')}` +
+      `<ds:SignatureValue>${signatureValue}</ds:SignatureValue>` +
+      `<ds:KeyInfo><wsse:SecurityTokenReference><wsse:Reference URI="#${tokenId}" ValueType="${TOKEN_TYPE}"/></wsse:SecurityTokenReference></ds:KeyInfo>` +
+      `</ds:Signature></wsse:Security>`;
+    return withHeaderBlock(raw, block, (i) => replaceIndexes.has(i), true);
+  };
+  return { alg, signedInfo: Buffer.from(signedInfo, 'utf8'), finish };
 }
 
 /**
