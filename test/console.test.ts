@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { startGateway, type GatewayProcess } from './support/gateway';
+import { startGateway, post, type GatewayProcess } from './support/gateway';
 import { startUpstream, type Upstream } from './support/upstream';
 import { ECHO_BUNDLE } from './support/registry';
 import { consoleRegistry, playTraffic, DEAD_SID, SYNTHETIC_SID, type Traffic } from './support/console-traffic';
@@ -179,6 +179,14 @@ if (!haveChromium) {
     await page.click('#newer');
     await page.waitForSelector('main:not([aria-busy]) #journal-table tbody tr[data-id]');
     expect(await page.$$eval('#journal-table tbody tr[data-id]', (trs) => trs.map((tr) => Number(tr.getAttribute('data-id'))))).toEqual(first);
+
+    // Live: the first page reads the newest entries again by itself
+    await go('/console/journal');
+    const top = Number(await page.getAttribute('#journal-table tbody tr[data-id]', 'data-id'));
+    await page.check('#journal-live');
+    await post(`${gw.url}/gateway/services/SID0003623`, readFileSync(join(ROOT, 'fixtures', 'SID0003623', 'not-found', 'request.xml')));
+    await until('the new exchange to show', async () => Number(await page.getAttribute('#journal-table tbody tr[data-id]', 'data-id')) > top, 12000);
+    await page.uncheck('#journal-live');
   });
 
   test('a message: every leg, pretty XML, the signature block collapsible, the verdicts and hashes, the raw bytes', async () => {

@@ -101,56 +101,69 @@ export async function render(ctx) {
     replace(senders, st.byDepartment.filter((x) => x.department !== '-').map((x) => h('option', { value: x.department })));
   }).catch(() => undefined);
 
-  let page;
-  try {
-    page = await get(`/journal${qs({ ...f, limit, before })}`);
-  } catch (e) {
-    return void replace(results, errorBox(e));
-  }
-  if (!ctx.alive()) return;
+  // on the first page, Live reads it again every 5 seconds (the newest entries as they come)
+  const liveBox = /** @type {HTMLInputElement} */ (h('input', { type: 'checkbox', id: 'journal-live' }));
+  const live = h('label', { class: 'check live', title: 'read the newest entries again every 5 seconds' }, liveBox, ' Live');
+  liveBox.checked = localStorage.getItem('journal-live') === 'on';
+  liveBox.addEventListener('change', () => localStorage.setItem('journal-live', liveBox.checked ? 'on' : 'off'));
+  const timer = setInterval(() => {
+    if (!ctx.alive()) return void clearInterval(timer);
+    if (liveBox.checked && !before && !document.hidden) void load();
+  }, 5000);
 
-  const here = (o) => `/console/journal${qs({ ...f, limit: limit === '50' ? '' : limit, ...o })}`;
-  const trail = JSON.parse(sessionStorage.getItem('journal-trail') ?? '{}');
-  const key = JSON.stringify({ ...f, limit });
-  const stack = trail.key === key ? trail.stack : [];
-  const older = page.next ? h('a', {
-    class: 'button', id: 'older', href: here({ before: page.next }),
-    onclick: () => sessionStorage.setItem('journal-trail', JSON.stringify({ key, stack: [...stack, before] })),
-  }, 'Older →') : h('span', { class: 'button disabled' }, 'Older →');
-  const newer = before ? h('a', {
-    class: 'button', id: 'newer', href: here({ before: stack.length ? stack[stack.length - 1] : '' }),
-    onclick: () => sessionStorage.setItem('journal-trail', JSON.stringify({ key, stack: stack.slice(0, -1) })),
-  }, '← Newer') : h('span', { class: 'button disabled' }, '← Newer');
-  const first = before ? h('a', { class: 'button', href: here({}) }, 'Newest') : null;
+  const load = async () => {
+    let page;
+    try {
+      page = await get(`/journal${qs({ ...f, limit, before })}`);
+    } catch (e) {
+      return void replace(results, errorBox(e));
+    }
+    if (!ctx.alive()) return;
 
-  const cols = [
-    { title: 'Time', cls: 'nowrap', cell: (e) => h('a', { href: `/console/exchange/${seg(e.exchangeId)}#leg-${e.id}`, class: 'row-link' }, time(e.at)) },
-    { title: 'Direction', cls: 'nowrap', cell: (e) => direction(e.direction) },
-    { title: 'SID · operation', cell: (e) => [h('div', { class: 'mono' }, e.sid), h('div', { class: 'muted small' }, e.operation ?? '—')] },
-    { title: 'Sender → recipient', cell: (e) => h('span', { class: 'mono small' }, e.sender ?? '—', h('span', { class: 'arrow' }, ' → '), e.recipient ?? '—') },
-    { title: 'Status', cell: (e) => [status(e.status), e.faultCode ? [' ', h('span', { class: 'fault', title: e.faultCode }, e.faultCode)] : null] },
-    { title: 'MessageId', cell: (e) => shortId(e.messageId) },
-    { title: 'Chain', cell: (e) => (e.chainId ? h('a', { href: `/console/chain/${seg(e.chainId)}`, title: `the chain ${e.chainId}` }, shortId(e.chainId)) : h('span', { class: 'muted' }, '—')) },
-    { title: 'Checks', cls: 'nowrap', cell: (e) => [dot(e.signature, 'signature'), dot(e.control, 'control')] },
-    { title: 'Time in gateway', cls: 'num', cell: (e) => fmtMs(e.durationMs) },
-    { title: 'Size', cls: 'num', cell: (e) => fmtBytes(e.size) },
-  ];
-  const grid = table(cols, page.entries, {
-    empty: 'No journal entries match these filters.',
-    attrs: { id: 'journal-table' },
-    // a line between exchanges: the legs of one exchange read as one block
-    row: (e) => ({ class: `clickable${e.faultCode ? ' has-fault' : ''}${page.entries[page.entries.indexOf(e) - 1]?.exchangeId !== e.exchangeId ? ' new-exchange' : ''}`, dataset: { id: String(e.id), exchange: e.exchangeId } }),
-  });
-  grid.addEventListener('click', (ev) => {
-    const t = /** @type {Element} */ (ev.target);
-    if (t.closest('a, button')) return;
-    const tr = t.closest('tr[data-exchange]');
-    if (tr instanceof HTMLElement) ctx.navigate(`/console/exchange/${seg(tr.dataset.exchange)}#leg-${tr.dataset.id}`);
-  });
-  const count = page.entries.length ? `${page.entries.length} entr${page.entries.length === 1 ? 'y' : 'ies'} (ids ${page.entries[page.entries.length - 1].id}–${page.entries[0].id})` : '';
-  replace(results,
-    h('div', { class: 'results-bar' }, h('span', { class: 'muted', id: 'journal-count' }, count), h('span', { class: 'spacer' }), first, newer, older),
-    h('div', { class: 'table-wrap' }, grid));
+    const here = (o) => `/console/journal${qs({ ...f, limit: limit === '50' ? '' : limit, ...o })}`;
+    const trail = JSON.parse(sessionStorage.getItem('journal-trail') ?? '{}');
+    const key = JSON.stringify({ ...f, limit });
+    const stack = trail.key === key ? trail.stack : [];
+    const older = page.next ? h('a', {
+      class: 'button', id: 'older', href: here({ before: page.next }),
+      onclick: () => sessionStorage.setItem('journal-trail', JSON.stringify({ key, stack: [...stack, before] })),
+    }, 'Older →') : h('span', { class: 'button disabled' }, 'Older →');
+    const newer = before ? h('a', {
+      class: 'button', id: 'newer', href: here({ before: stack.length ? stack[stack.length - 1] : '' }),
+      onclick: () => sessionStorage.setItem('journal-trail', JSON.stringify({ key, stack: stack.slice(0, -1) })),
+    }, '← Newer') : h('span', { class: 'button disabled' }, '← Newer');
+    const first = before ? h('a', { class: 'button', href: here({}) }, 'Newest') : null;
+
+    const cols = [
+      { title: 'Time', cls: 'nowrap', cell: (e) => h('a', { href: `/console/exchange/${seg(e.exchangeId)}#leg-${e.id}`, class: 'row-link' }, time(e.at)) },
+      { title: 'Direction', cls: 'nowrap', cell: (e) => direction(e.direction) },
+      { title: 'SID · operation', cell: (e) => [h('div', { class: 'mono' }, e.sid), h('div', { class: 'muted small' }, e.operation ?? '—')] },
+      { title: 'Sender → recipient', cell: (e) => h('span', { class: 'mono small' }, e.sender ?? '—', h('span', { class: 'arrow' }, ' → '), e.recipient ?? '—') },
+      { title: 'Status', cell: (e) => [status(e.status), e.faultCode ? [' ', h('span', { class: 'fault', title: e.faultCode }, e.faultCode)] : null] },
+      { title: 'MessageId', cell: (e) => shortId(e.messageId) },
+      { title: 'Chain', cell: (e) => (e.chainId ? h('a', { href: `/console/chain/${seg(e.chainId)}`, title: `the chain ${e.chainId}` }, shortId(e.chainId)) : h('span', { class: 'muted' }, '—')) },
+      { title: 'Checks', cls: 'nowrap', cell: (e) => [dot(e.signature, 'signature'), dot(e.control, 'control')] },
+      { title: 'Time in gateway', cls: 'num', cell: (e) => fmtMs(e.durationMs) },
+      { title: 'Size', cls: 'num', cell: (e) => fmtBytes(e.size) },
+    ];
+    const grid = table(cols, page.entries, {
+      empty: 'No journal entries match these filters.',
+      attrs: { id: 'journal-table' },
+      // a line between exchanges: the legs of one exchange read as one block
+      row: (e) => ({ class: `clickable${e.faultCode ? ' has-fault' : ''}${page.entries[page.entries.indexOf(e) - 1]?.exchangeId !== e.exchangeId ? ' new-exchange' : ''}`, dataset: { id: String(e.id), exchange: e.exchangeId } }),
+    });
+    grid.addEventListener('click', (ev) => {
+      const t = /** @type {Element} */ (ev.target);
+      if (t.closest('a, button')) return;
+      const tr = t.closest('tr[data-exchange]');
+      if (tr instanceof HTMLElement) ctx.navigate(`/console/exchange/${seg(tr.dataset.exchange)}#leg-${tr.dataset.id}`);
+    });
+    const count = page.entries.length ? `${page.entries.length} entr${page.entries.length === 1 ? 'y' : 'ies'} (ids ${page.entries[page.entries.length - 1].id}–${page.entries[0].id})` : '';
+    replace(results,
+      h('div', { class: 'results-bar' }, h('span', { class: 'muted', id: 'journal-count' }, count), h('span', { class: 'spacer' }), before ? null : live, first, newer, older),
+      h('div', { class: 'table-wrap' }, grid));
+  };
+  await load();
 }
 
 function dot(v, what) {
