@@ -500,7 +500,7 @@ async function main(): Promise<void> {
   const report = [
     `## Run of ${started.toISOString().replace(/\.\d+Z$/, 'Z')}`,
     '',
-    `${machine()}. ${seconds} s per wrk run (2 threads, 1 for one connection), after a 2 s warm-up per envelope size; everything on loopback on this machine, sharing its cores. ` +
+    `${machine()}. ${seconds} s of load per wrk run (2 threads, 1 for one connection; each connection's first request 1 s after it connects, not counted), after a 2 s warm-up per envelope size; everything on loopback on this machine, sharing its cores. ` +
     `Pools: ${sizes.map((s) => `${SIZES[s]!.pool} signed ${s} requests`).join(', ')}, cycled (SMEV2_REPLAY_WINDOW_S=${REPLAY_WINDOW_S}). ` +
     `Before each measurement the harness waited for other work on the machine to stop (${quietWaits} waits, ${fmt.f0(quietSpent / 1000)} s in all, ${quietTimeouts} gave up; the "others" column shows what remained). ` +
     `Total time ${fmt.f0((performance.now() - t0) / 1000)} s.`,
