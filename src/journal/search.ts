@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { query, storeTime } from './store';
-import { fromRow, toDate } from './chain';
+import { fromRow, toDate, type ChainedFields } from './chain';
 
 /** What the journal can be searched by; every field is optional and they combine with AND. */
 export interface JournalFilter {
@@ -21,35 +21,14 @@ export interface JournalFilter {
   text?: string;
 }
 
-/** One entry as the admin API shows it (the raw bytes are fetched on their own). */
-export interface JournalRow {
+/** One entry as the admin API shows it: the chained metadata, times as ISO strings (the raw bytes are fetched on their own). */
+export type JournalRow = Omit<ChainedFields, 'at'> & {
   id: number;
-  exchangeId: string;
   at: string;
-  sid: string;
-  operation: string | null;
-  direction: string;
-  revision: string | null;
-  sender: string | null;
-  recipient: string | null;
-  originator: string | null;
-  status: string | null;
-  messageId: string | null;
-  requestIdRef: string | null;
-  originRequestIdRef: string | null;
-  caseNumber: string | null;
-  httpStatus: number | null;
-  faultCode: string | null;
-  durationMs: number | null;
-  size: number;
-  sha256: string;
-  signature: string | null;
-  control: string | null;
-  chainId: string | null;
   hash: string | null;
   /** retention emptied the raw bytes (metadata and hashes kept) */
   purged: boolean;
-}
+};
 
 export const ROW_COLUMNS = 'id, exchange_id, at, sid, operation, direction, revision, sender, recipient, originator, status, message_id, ' +
   'request_id_ref, origin_request_id_ref, case_number, http_status, fault_code, duration_ms, size, sha256, signature, control, chain_id, hash, purged_at';
