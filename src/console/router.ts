@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Auth, Principal } from '../admin/auth';
 
@@ -76,9 +76,16 @@ export function consoleRouter(auth: Auth): Router {
       const back = req.originalUrl.startsWith('/console/') && !req.path.startsWith('/assets/') ? `?next=${encodeURIComponent(req.originalUrl)}` : '';
       return void res.redirect(302, `/console/login${back}`);
     }
-    if (p.role !== 'operator' && (OPERATOR_PAGES.test(req.path) || OPERATOR_ASSETS.test(req.path))) {
+    // judged on the path as the file server will resolve it: decoded, with // . and .. folded
+    let path: string;
+    try {
+      path = posix.normalize(decodeURIComponent(req.path));
+    } catch {
+      return void res.status(400).type('text/plain').send('a malformed path\n');
+    }
+    if (p.role !== 'operator' && (OPERATOR_PAGES.test(path) || OPERATOR_ASSETS.test(path))) {
       res.status(403);
-      if (req.path.startsWith('/assets/')) return void res.type('text/plain').send('operators only\n');
+      if (path.startsWith('/assets/')) return void res.type('text/plain').send('operators only\n');
       return page('forbidden.html')(req, res);
     }
     req.principal = p;
