@@ -102,21 +102,29 @@ export async function render(ctx) {
     const svc = services.find((x) => x.sid === sidSel.value);
     replace(opSel, (svc?.operations ?? []).map((o) => h('option', { value: o.name }, `${o.name} (${o.mode})`)));
   };
+  let loads = 0;
   const load = async (element) => {
+    const seq = ++loads;
     const svc = services.find((x) => x.sid === sidSel.value);
     const op = svc?.operations.find((o) => o.name === opSel.value);
     if (!svc || !op) return;
     statusSel.value = op.mode === 'async-get' ? 'PING' : 'REQUEST';
     replace(info, h('span', { class: `mode mode-${op.mode}` }, op.mode), ' ', svc.provider?.name ?? '', op.input ? [' · ', h('span', { class: 'mono', title: op.input.ns }, op.input.local)] : null);
     replace(formBox, h('p', { class: 'loading' }, 'Reading the schema…'));
+    model = null; // nothing is sent until the form of this choice is drawn
+    let next;
     try {
-      model = await get(`/compose/${seg(svc.sid)}/${seg(op.name)}${qs({ element })}`);
+      next = await get(`/compose/${seg(svc.sid)}/${seg(op.name)}${qs({ element })}`);
     } catch (e) {
+      if (seq !== loads) return;
       model = null;
       replace(formBox, errorBox(e));
       xmlBox.value = '';
       return;
     }
+    // a quicker answer to a later choice of SID or operation wins
+    if (seq !== loads || !ctx.alive()) return;
+    model = next;
     xmlBox.value = model.sample ?? '';
     const cands = model.appData?.candidates ?? [];
     replace(elementBox, cands.length > 1 ? appDataPicker(model, cands, (v) => load(v)) : null);
