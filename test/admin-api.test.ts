@@ -98,6 +98,8 @@ describe('admin API: /admin, behind a login, on the real gateway', () => {
     expect(locked.status).toBe(429);
     expect((locked.body as { error: string }).error).toMatch(/wait 10 minutes/);
     expect((await api('/me')).status).toBe(200);
+    const home = await (await fetch(`${gw.url}/`, { headers: { accept: 'text/html' } })).text();
+    expect(home).toMatch(/<a href="\/console\/">Web console<\/a>/);
     const wsdl = await fetch(`${gw.url}/gateway/services/SID0003623?wsdl`);
     expect(wsdl.status).toBe(200);
     expect((await post(`${gw.url}/gateway/services/SID0003623`, request('found'))).status).toBe(200);
@@ -189,6 +191,10 @@ describe('admin API: /admin, behind a login, on the real gateway', () => {
     for (const l of legs) {
       const raw = await api(`/journal/${l.id}/raw`);
       expect(raw.res.headers.get('content-type')).toMatch(/^text\/xml/);
+      // journal bytes are attacker-controlled: a download, sandboxed, never rendered as a page of the admin origin
+      expect(raw.res.headers.get('content-disposition')).toMatch(/^attachment; filename="journal-\d+\.xml"$/);
+      expect(raw.res.headers.get('content-security-policy')).toBe("sandbox; default-src 'none'");
+      expect(raw.res.headers.get('x-content-type-options')).toBe('nosniff');
       expect(createHash('sha256').update(raw.body as Buffer).digest('hex')).toBe(l.sha256);
       expect(Buffer.from(l.raw, 'utf8').equals(raw.body as Buffer)).toBe(true);
       const single = await api(`/journal/${l.id}`);

@@ -90,7 +90,11 @@ export function adminRouter(d: AdminDeps): Router {
     const e = await entryWithRaw(d.store, intParam(req.params.id, 0, 1, Number.MAX_SAFE_INTEGER, 'id'));
     if (!e) return void res.status(404).json({ error: `no journal entry ${req.params.id}` });
     if (e.row.purged) return void res.status(410).json({ error: `entry ${e.row.id}'s body was purged by retention; its metadata and hashes are kept` });
-    res.type('text/xml; charset=utf-8').setHeader('content-disposition', `inline; filename="journal-${e.row.id}.xml"`);
+    // the bytes are whatever a consumer or provider sent: never a page of this origin (an XHTML
+    // body with a script would run with the operator's session), always a download
+    res.type('text/xml; charset=utf-8').setHeader('content-disposition', `attachment; filename="journal-${e.row.id}.xml"`);
+    res.setHeader('content-security-policy', "sandbox; default-src 'none'");
+    res.setHeader('x-content-type-options', 'nosniff');
     res.send(e.raw);
   }));
   r.get('/exchanges/:exchangeId', anyone, handle(async (req, res) => {

@@ -66,6 +66,7 @@ export function createApp(d: ServerDeps): express.Express {
       `<tr><td>${s.sid}</td><td>${escapeXml(s.def.title ?? s.def.service.mnemonic)}</td><td>${escapeXml(s.def.provider.name)}</td>` +
       `<td>${s.operations.map((o) => `${o.name} (${o.mode})`).join(', ')}</td><td><a href="${serviceUrl(base, s.sid)}?wsdl">WSDL</a></td></tr>`).join('');
     res.type('html').send(`<!doctype html><meta charset="utf-8"><title>smev2-gateway</title><h1>smev2-gateway</h1>` +
+      (d.console ? '<p><a href="/console/">Web console</a> (journal, statistics, registry, dead letters, request composer; needs a login)</p>' : '') +
       `<table border="1" cellpadding="4"><tr><th>SID</th><th>Service</th><th>Provider</th><th>Operations</th><th></th></tr>${rows}</table>`);
   });
 
