@@ -214,3 +214,52 @@ describe('asynchronous exchange and guaranteed delivery', () => {
     expect(res.stdout).toMatch(/^SID0800005 .* direct +Echo:sync$/m);
   });
 });
+
+describe('a message worked twice (its lease ran out under a slow provider) sets off its callback and events once', () => {
+  const gws: GatewayProcess[] = [];
+  let slow: Upstream, callbacks: Upstream, hooks: Upstream;
+
+  beforeAll(async () => {
+    slow = await startUpstream((body, _q, res) => {
+      const id = /<smev:MessageId>([^<]+)</.exec(body.toString())![1]!;
+      setTimeout(() => res.writeHead(200, { 'content-type': 'text/xml' }).end(ANSWER.replace(/>REQ</g, `>${id}<`)), 1200);
+    });
+    callbacks = await startUpstream((_b, _q, res) => void res.writeHead(200).end('ok'));
+    hooks = await startUpstream((_b, _q, res) => void res.writeHead(204).end());
+  });
+  afterAll(async () => {
+    for (const g of gws) await g.stop();
+    for (const u of [slow, callbacks, hooks]) await u?.close();
+  });
+
+  test('two instances on one store, a 300 ms lease, a provider that takes 1.2 s: one callback, one event of each type', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'smev2-twice-'));
+    const systems = join(work, 'systems');
+    mkdirSync(systems);
+    writeFileSync(join(systems, 'MINZ01001.yaml'), `mnemonic: MINZ01001\nname: Минздрав\ngrants: "*"\ncallback: ${callbacks.url}\n`);
+    writeFileSync(join(systems, 'ECHO01001.yaml'), 'mnemonic: ECHO01001\nname: Эхо\n');
+    writeFileSync(join(work, 'subscriptions.yaml'), `- url: ${hooks.url}\n  events: ["*"]\n`);
+    const registry = makeRegistry([{ bundle: ECHO_BUNDLE, def: { ...echoDefinition('SID0800011', { type: 'http', url: slow.url }), delivery: { mode: 'guaranteed', initialBackoffMs: 100, maxBackoffMs: 300 } } }]);
+    const opts = { services: registry, args: ['--systems', systems, '--subscriptions', join(work, 'subscriptions.yaml')], env: { SMEV2_DELIVERY_LEASE_MS: '300' } };
+    const first = await startGateway(opts);
+    gws.push(first, await startGateway({ ...opts, db: first.db, keys: first.keys }));
+
+    const ticket = field((await post(`${first.url}/gateway/services/SID0800011`, REQUEST)).text, 'RequestIdRef')!;
+    const settled = async () => (await count(first.db, "outbox WHERE status NOT IN ('done', 'dead')")) === 0;
+    for (let i = 0; i < 100 && !(slow.requests.length >= 2 && (await settled())); i++) await sleep(100);
+    await sleep(500); // anything a late attempt would still queue
+    expect(await settled()).toBe(true);
+    // the lease ran out while the provider worked: the message went to it more than once (same MessageId)
+    const sent = slow.requests.map((r) => /<smev:MessageId>([^<]+)</.exec(r.body.toString())![1]);
+    expect(sent.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(sent)).toEqual(new Set([ticket]));
+    // yet one callback and one event of each type, each queued once
+    expect(await count(first.db, "outbox WHERE kind = 'callback'")).toBe(1);
+    expect(callbacks.requests.map((r) => field(r.body.toString(), 'RequestIdRef'))).toEqual([ticket]);
+    const events = hooks.requests.map((r) => JSON.parse(r.body.toString()) as { id: string; type: string; ticket: string });
+    const ids = (type: string) => [...new Set(events.filter((e) => e.type === type && e.ticket === ticket).map((e) => e.id))];
+    for (const type of ['accepted', 'delivered', 'answer-ready']) expect(ids(type)).toHaveLength(1);
+    expect(new Set(events.map((e) => e.type))).toEqual(new Set(['accepted', 'delivered', 'answer-ready']));
+    expect(await count(first.db, "outbox WHERE kind = 'event'")).toBe(3);
+  }, 60000);
+});

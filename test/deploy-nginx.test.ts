@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGateway, post, runCli, type GatewayProcess } from './support/gateway';
@@ -13,7 +13,11 @@ import { ROOT } from './support/paths';
  * (docs/deploy/nginx.conf, only its addresses changed) in front of three gateway processes on
  * one PostgreSQL. Load goes through nginx; one gateway is SIGKILLed mid-run; every message a
  * consumer saw accepted is delivered exactly once, by MessageId, and the journal is one chain.
- * nginx runs unprivileged in a temp prefix (its own pid file, error log, temp paths).
+ * The consumer system has a callback address and there are subscriptions (the operators' file
+ * and the system's own): each accepted message's answer reaches the callback once, by its
+ * RequestIdRef, and each event (accepted, delivered, answer ready) is queued once per
+ * subscription and reaches it once, by its id. nginx runs unprivileged in a temp prefix (its own
+ * pid file, error log, temp paths).
  */
 const NGINX = '/usr/sbin/nginx';
 const SITE = join(ROOT, 'docs', 'deploy', 'nginx.conf');
@@ -103,36 +107,79 @@ http {
   };
 }
 
+/** What a receiver got, by the id that names it: when each copy arrived (ms since the epoch). */
+class Arrivals {
+  readonly at = new Map<string, number[]>();
+  add(id: string): void {
+    this.at.set(id, [...(this.at.get(id) ?? []), Date.now()]);
+  }
+  /** ids that arrived more than once, with their arrival times */
+  repeated(): [string, number[]][] {
+    return [...this.at].filter(([, t]) => t.length > 1);
+  }
+}
+
+const RECEIVER_MS = 25;
+
+interface GatewayEvent { id: string; type: string; ticket?: string; sid: string; consumer?: string }
+
 describeIt('deployment: nginx (docs/deploy/nginx.conf) in front of three gateways on one PostgreSQL', () => {
-  let provider: Upstream;
+  let provider: Upstream, callbacks: Upstream, hooks: Upstream;
   let nginx: Nginx | undefined;
-  const delivered = new Map<string, number>();
+  const delivered = new Arrivals(); // at the provider, by MessageId
+  const called = new Arrivals(); // at the consumer's callback address, by the answer's RequestIdRef
+  const notified = new Arrivals(); // at the subscribers, by event id
+  const events = new Map<string, GatewayEvent & { via: string }>();
   const gateways: GatewayProcess[] = [];
   let database: string | undefined;
 
   beforeAll(async () => {
     provider = await startUpstream((body, _q, res) => {
       const id = /<smev:MessageId>([^<]+)</.exec(body.toString())?.[1] ?? 'none';
-      delivered.set(id, (delivered.get(id) ?? 0) + 1);
+      delivered.add(id);
       res.writeHead(200, { 'content-type': 'text/xml' }).end(ANSWER.replace(/>REQ</g, `>${id}<`));
+    });
+    // the receivers take a moment to answer, so that the killed instance dies holding callbacks
+    // and events it has posted but not yet seen answered
+    callbacks = await startUpstream((body, _q, res) => {
+      called.add(field(body.toString(), 'RequestIdRef') ?? 'none');
+      setTimeout(() => res.writeHead(200).end('ok'), RECEIVER_MS);
+    });
+    hooks = await startUpstream((body, req, res) => {
+      const e = JSON.parse(body.toString()) as GatewayEvent;
+      notified.add(e.id);
+      events.set(e.id, { ...e, via: new URL(req.url!, 'http://x').searchParams.get('via') ?? '' });
+      setTimeout(() => res.writeHead(204).end(), RECEIVER_MS);
     });
   });
   afterAll(async () => {
     await nginx?.stop();
     for (const g of gateways) await g.stop().catch(() => undefined);
-    await provider?.close();
+    for (const u of [provider, callbacks, hooks]) await u?.close();
     if (database) await dropDatabase(database).catch(() => undefined);
   });
 
-  test('load through nginx, one gateway SIGKILLed mid-run: every accepted message delivered exactly once, one linear chain', async () => {
+  test('load through nginx, one gateway SIGKILLed mid-run: every accepted message delivered exactly once, its callback and events once, one linear chain', async () => {
     const MESSAGES = Number(process.env.SMEV2_DEPLOY_TEST_MESSAGES ?? 900);
     const SENDERS = 12;
     const CONCURRENCY = 16;
     database = await freshDatabase();
+    // the consumer (MINZ01001) has a callback address and a subscription of its own to answers;
+    // the operators subscribe to every event
+    const work = mkdtempSync(join(tmpdir(), 'smev2-deploy-'));
+    const systems = join(work, 'systems');
+    mkdirSync(systems);
+    writeFileSync(join(systems, 'MINZ01001.yaml'), `mnemonic: MINZ01001\nname: Минздрав\ngrants: "*"\ncallback: ${callbacks.url}\n` +
+      `subscriptions:\n  - url: ${hooks.url}?via=system\n    events: [answer-ready]\n`);
+    writeFileSync(join(systems, 'ECHO01001.yaml'), 'mnemonic: ECHO01001\nname: Эхо\n');
+    writeFileSync(join(work, 'subscriptions.yaml'), `- url: ${hooks.url}?via=file\n  events: ["*"]\n`);
+    const args = ['--systems', systems, '--subscriptions', join(work, 'subscriptions.yaml')];
     const registry = makeRegistry([{ bundle: ECHO_BUNDLE, def: { ...echoDefinition('SID0970001', { type: 'http', url: provider.url }), delivery: { mode: 'guaranteed', initialBackoffMs: 100, maxBackoffMs: 500, maxAttempts: 50 } } }]);
-    const env = { SMEV2_DELIVERY_LEASE_MS: '1500', SMEV2_DELIVERY_CONCURRENCY: String(CONCURRENCY) };
-    const first = await startGateway({ services: registry, db: database, env });
-    gateways.push(first, ...(await Promise.all([1, 2].map(() => startGateway({ services: registry, db: database, env, keys: first.keys })))));
+    // the lease: long enough that a live instance never loses an item it works on (a repeat would be
+    // counted against the kill), short enough that the killed one's come back soon
+    const env = { SMEV2_DELIVERY_LEASE_MS: '3000', SMEV2_DELIVERY_CONCURRENCY: String(CONCURRENCY) };
+    const first = await startGateway({ services: registry, db: database, env, args });
+    gateways.push(first, ...(await Promise.all([1, 2].map(() => startGateway({ services: registry, db: database, env, args, keys: first.keys })))));
     const victim = gateways[1]!;
     nginx = await startNginx(gateways.map((g) => g.port));
 
@@ -144,6 +191,7 @@ describeIt('deployment: nginx (docs/deploy/nginx.conf) in front of three gateway
     let refused = 0;
     let next = 0;
     let killed = false;
+    let killedAt = Infinity;
     const send = async () => {
       while (next < MESSAGES) {
         next++;
@@ -156,6 +204,7 @@ describeIt('deployment: nginx (docs/deploy/nginx.conf) in front of three gateway
         }
         if (!killed && next >= MESSAGES / 3) {
           killed = true;
+          killedAt = Date.now();
           victim.child.kill('SIGKILL');
         }
       }
@@ -163,12 +212,18 @@ describeIt('deployment: nginx (docs/deploy/nginx.conf) in front of three gateway
     await Promise.all(Array.from({ length: SENDERS }, send));
     await victim.stop();
 
-    const rows = () => pgQuery<{ id: string; status: string }>(database!, "SELECT id, status FROM outbox WHERE kind = 'deliver'");
-    for (let i = 0; i < 300 && (await rows()).some((r) => r.status !== 'done' && r.status !== 'dead'); i++) await sleep(200);
-    const accepted = await rows();
+    // the queue settles: every delivery, callback and event done (or dead)
+    const all = () => pgQuery<{ id: string; kind: string; status: string }>(database!, 'SELECT id, kind, status FROM outbox');
+    let outbox = await all();
+    for (let i = 0; i < 300 && outbox.some((r) => r.status !== 'done' && r.status !== 'dead'); i++) {
+      await sleep(200);
+      outbox = await all();
+    }
+    const of = (kind: string) => outbox.filter((r) => r.kind === kind);
+    const accepted = of('deliver');
     const done = accepted.filter((r) => r.status === 'done');
-    const dead = accepted.filter((r) => r.status === 'dead');
-    const duplicates = [...delivered.values()].filter((n) => n > 1).length;
+    const dead = outbox.filter((r) => r.status === 'dead');
+    const duplicates = delivered.repeated().length;
     // which instance nginx gave each SOAP request to, from its access log
     const perInstance = new Map<string, number>();
     for (const line of readFileSync(join(nginx.dir, 'access.log'), 'utf8').split('\n')) {
@@ -176,19 +231,43 @@ describeIt('deployment: nginx (docs/deploy/nginx.conf) in front of three gateway
       if (m) perInstance.set(m[1]!, (perInstance.get(m[1]!) ?? 0) + 1);
     }
     process.stderr.write(`nginx, 3 instances on PostgreSQL: ${MESSAGES} sent, ${tickets.length} ACCEPT seen (${[...perInstance.values()].join('/')} per instance), ${refused} refused, ` +
-      `${accepted.length} accepted durably, ${delivered.size} delivered, ${duplicates} redelivered after the kill (same MessageId), ${dead.length} dead\n`);
+      `${accepted.length} accepted durably, ${delivered.at.size} delivered, ${duplicates} redelivered after the kill (same MessageId), ${dead.length} dead; ` +
+      `${of('callback').length} callbacks queued, ${called.at.size} received, ${called.repeated().length} twice; ` +
+      `${of('event').length} events queued, ${notified.at.size} received, ${notified.repeated().length} twice\n`);
 
     expect(tickets.length).toBeGreaterThan(MESSAGES * 0.8);
     expect(perInstance.size).toBe(3); // nginx spread the load over every instance
     expect(done.length + dead.length).toBe(accepted.length);
     expect(dead).toEqual([]);
     // every accepted message reached the provider, by MessageId, and nothing else did
-    expect(new Set(delivered.keys())).toEqual(new Set(done.map((r) => r.id)));
+    expect(new Set(delivered.at.keys())).toEqual(new Set(done.map((r) => r.id)));
     // every ACCEPT a consumer saw was durable
     const durable = new Set(accepted.map((r) => r.id));
     expect(tickets.filter((t) => !durable.has(t))).toEqual([]);
-    // a second delivery only for what the killed instance held when it died (its lease ran out), same MessageId
-    expect(duplicates).toBeLessThanOrEqual(CONCURRENCY);
+
+    // callbacks: one queued per delivered message, and each answer reached the consumer's
+    // callback address, by its RequestIdRef (the ticket); nothing else did
+    expect(of('callback').map((r) => r.id).sort()).toEqual(done.map((r) => `callback-${r.id}`).sort());
+    expect(new Set(called.at.keys())).toEqual(new Set(done.map((r) => r.id)));
+
+    // events: per delivered message and subscription, one of each type (by type and ticket), each
+    // with its own id; every queued event reached its subscriber, and nothing else did
+    const expected = new Map<string, number>();
+    for (const r of done) {
+      for (const type of ['accepted', 'delivered', 'answer-ready']) expected.set(`file ${type} ${r.id}`, 1);
+      expected.set(`system answer-ready ${r.id}`, 1);
+    }
+    const got = new Map<string, number>();
+    for (const e of events.values()) got.set(`${e.via} ${e.type} ${e.ticket}`, (got.get(`${e.via} ${e.type} ${e.ticket}`) ?? 0) + 1);
+    const wrong = [...new Set([...expected.keys(), ...got.keys()])].filter((k) => expected.get(k) !== got.get(k)).map((k) => `${k}: ${got.get(k) ?? 0}`);
+    expect(wrong).toEqual([]);
+    expect(new Set(notified.at.keys())).toEqual(new Set(of('event').map((r) => r.id)));
+
+    // a second arrival, at any receiver, only for what the killed instance held when it died (its
+    // lease ran out): the same id again, first sent before the kill, at most its concurrency in all
+    const repeated = [...delivered.repeated(), ...called.repeated(), ...notified.repeated()];
+    expect(repeated.filter(([, t]) => t[0]! > killedAt + 1000 || t.length > 2)).toEqual([]);
+    expect(repeated.length).toBeLessThanOrEqual(CONCURRENCY);
     // through nginx, the survivors answer any ticket, whichever instance accepted it
     for (const t of tickets.filter((_, i) => i % Math.ceil(tickets.length / 60) === 0)) {
       const r = await post(`${nginx.url}/gateway/services/SID0970001`, ping(t));

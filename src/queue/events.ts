@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parse as parseYaml, stringify } from 'yaml';
 import type { Logger } from 'pino';
-import type { Outbox } from './outbox';
+import type { NewItem, Outbox } from './outbox';
 
 export const EVENT_TYPES = ['accepted', 'delivered', 'answer-ready', 'delivery-failed', 'signature-failure', 'control-failure'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -39,24 +39,60 @@ export function addSubscription(file: string, s: Subscription): void {
 }
 
 /**
+ * A name-based id (the layout of a UUID version 5, SHA-1 of the name): the same event for the
+ * same subscriber always gets the same id.
+ */
+export function eventId(type: EventType, occasion: string, url: string): string {
+  const h = createHash('sha1').update(`smev2-gateway event\n${type}\n${occasion}\n${url}`).digest();
+  h[6] = (h[6]! & 0x0f) | 0x50;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+/**
  * Events to subscribers: each becomes an outbox item (kind `event`) per matching subscription, so
  * webhooks get the same durable delivery and retries as messages. Also the alert channel for
  * signature and control failures.
+ *
+ * An event's id names what happened (its type and occasion: the ticket, or the exchange) and the
+ * subscriber, so the gateway queues it once however often the step that causes it runs: by
+ * several instances, or again after an instance died midway. The ticket's events are queued with
+ * the outbox change that causes them (`items`, passed to Outbox.add/done/polling/failed); the
+ * receiver sees a repeat only as the same id again (at least once, like every outbox item).
  */
 export class Events {
   constructor(private readonly outbox: Outbox, private readonly subscriptions: () => Subscription[], private readonly log: Logger) {}
 
-  async emit(type: EventType, data: EventData): Promise<void> {
-    const targets = this.subscriptions().filter((s) =>
-      (s.events.includes('*') || s.events.includes(type)) && (!s.sids || s.sids.includes(data.sid)) && (!s.consumer || s.consumer === data.consumer));
-    for (const s of targets) {
-      const id = randomUUID();
-      const payload = Buffer.from(JSON.stringify({ id, type, at: new Date().toISOString(), ...data }));
-      try {
-        await this.outbox.add({ id, kind: 'event', sid: data.sid, consumer: data.consumer, target: s.url, maxAttempts: 10, maxAgeMs: 24 * 3600 * 1000, payload });
-      } catch (e) {
-        this.log.error({ err: e, type, url: s.url }, 'could not queue an event');
-      }
+  /**
+   * The outbox items for an event, one per matching subscription. `occasion` tells one event of a
+   * type from another (default: the ticket, else the exchange); with neither, each call is a new
+   * event. A subscriptions file that cannot be read gives none (logged), not an error.
+   */
+  items(type: EventType, data: EventData, occasion = data.ticket ?? (typeof data.exchange === 'string' ? data.exchange : undefined)): NewItem[] {
+    let targets: Subscription[];
+    try {
+      targets = this.subscriptions().filter((s) =>
+        (s.events.includes('*') || s.events.includes(type)) && (!s.sids || s.sids.includes(data.sid)) && (!s.consumer || s.consumer === data.consumer));
+    } catch (e) {
+      this.log.error({ err: e, type }, 'could not read the subscriptions: event not queued');
+      return [];
+    }
+    const at = new Date().toISOString();
+    return targets.map((s) => {
+      const id = occasion === undefined ? randomUUID() : eventId(type, occasion, s.url);
+      const payload = Buffer.from(JSON.stringify({ id, type, at, ...data }));
+      return { id, kind: 'event', sid: data.sid, consumer: data.consumer, target: s.url, maxAttempts: 10, maxAgeMs: 24 * 3600 * 1000, payload };
+    });
+  }
+
+  /** Queue an event on its own (not tied to an outbox change); a failure is logged, not thrown. */
+  async emit(type: EventType, data: EventData, occasion?: string): Promise<void> {
+    const items = this.items(type, data, occasion);
+    try {
+      await this.outbox.add(items, { ifAbsent: true });
+    } catch (e) {
+      this.log.error({ err: e, type, urls: items.map((i) => i.target) }, 'could not queue an event');
     }
   }
 }

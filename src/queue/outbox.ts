@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { query } from '../journal/store';
 
 export type OutboxKind = 'deliver' | 'callback' | 'event';
@@ -53,16 +53,44 @@ function row(r: Record<string, unknown>): OutboxRow {
  * claiming rule (a lease), on SQLite and PostgreSQL alike. A claimed item whose worker died is
  * claimed again when its lease runs out: delivery is at least once, and the item keeps its id
  * (the node's MessageId) so a duplicate is recognisable.
+ *
+ * What an item's outcome sets off (the callback with its answer, the events about it) is queued
+ * with the outcome, under ids that the outcome determines: on PostgreSQL in the outcome's
+ * transaction, on SQLite just before it; either way an item worked twice (its worker died after
+ * the provider answered, or its lease ran out) queues them once, and a worker that dies before
+ * recording the outcome loses none of them.
  */
 export class Outbox {
   constructor(private readonly ds: DataSource, private readonly clock: () => number = Date.now) {}
 
-  async add(i: NewItem): Promise<void> {
+  /**
+   * Queue items, in one statement (all or none). With `ifAbsent`, an item whose id is already
+   * queued is left as it is (the follow-ups of an outcome recorded a second time).
+   */
+  async add(items: NewItem | NewItem[], o: { ifAbsent?: boolean } = {}, on: DataSource | EntityManager = this.ds): Promise<void> {
+    const list = Array.isArray(items) ? items : [items];
+    if (!list.length) return;
     const now = this.clock();
-    await query(this.ds,
+    await query(on,
       `INSERT INTO outbox (id, kind, sid, operation, consumer, status, attempts, max_attempts, created_at, expires_at, next_at, updated_at, target, payload, polls)
-       VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, ?, ?, 0)`,
-      [i.id, i.kind, i.sid ?? null, i.operation ?? null, i.consumer ?? null, i.maxAttempts, now, now + i.maxAgeMs, now, now, i.target ?? null, i.payload]);
+       VALUES ${list.map(() => "(?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, ?, ?, 0)").join(', ')}${o.ifAbsent ? ' ON CONFLICT (id) DO NOTHING' : ''}`,
+      list.flatMap((i) => [i.id, i.kind, i.sid ?? null, i.operation ?? null, i.consumer ?? null, i.maxAttempts, now, now + i.maxAgeMs, now, now, i.target ?? null, i.payload]));
+  }
+
+  /** Record an outcome (`update`) with the items it sets off: see the class comment. */
+  private async settle(then: NewItem[], update: (on: DataSource | EntityManager) => Promise<unknown>): Promise<void> {
+    if (this.ds.options.type === 'postgres' && then.length) {
+      await this.ds.transaction(async (m) => {
+        await this.add(then, { ifAbsent: true }, m);
+        await update(m);
+      });
+      return;
+    }
+    // SQLite: one connection per process, shared with the journal's transactions, so no
+    // transaction of its own; the follow-ups first, so that a crash between leaves the item to be
+    // worked again, and that finds its follow-ups already queued
+    await this.add(then, { ifAbsent: true });
+    await update(this.ds);
   }
 
   async get(id: string): Promise<OutboxRow | undefined> {
@@ -98,24 +126,27 @@ export class Outbox {
     return out;
   }
 
-  /** The provider answered finally: keep the answer. */
-  async done(id: string, answer: Buffer | null, answerStatus: string | null): Promise<void> {
-    await query(this.ds, `UPDATE outbox SET status = 'done', answer = ?, answer_status = ?, lease_until = NULL, updated_at = ?, last_error = NULL WHERE id = ?`,
-      [answer, answerStatus, this.clock(), id]);
+  /** The provider answered finally: keep the answer; queue what that sets off (`then`). */
+  async done(id: string, answer: Buffer | null, answerStatus: string | null, then: NewItem[] = []): Promise<void> {
+    await this.settle(then, (on) => query(on, `UPDATE outbox SET status = 'done', answer = ?, answer_status = ?, lease_until = NULL, updated_at = ?, last_error = NULL WHERE id = ?`,
+      [answer, answerStatus, this.clock(), id]));
   }
 
-  /** The provider accepted and works on it: poll it from `nextAt`. */
-  async polling(id: string, nextAt: number, answer: Buffer | null, answerStatus: string): Promise<void> {
-    await query(this.ds, `UPDATE outbox SET status = 'polling', polls = polls + 1, next_at = ?, lease_until = NULL, updated_at = ?, answer = COALESCE(?, answer), answer_status = ? WHERE id = ?`,
-      [nextAt, this.clock(), answer, answerStatus, id]);
+  /** The provider accepted and works on it: poll it from `nextAt`; queue what that sets off (`then`). */
+  async polling(id: string, nextAt: number, answer: Buffer | null, answerStatus: string, then: NewItem[] = []): Promise<void> {
+    await this.settle(then, (on) => query(on, `UPDATE outbox SET status = 'polling', polls = polls + 1, next_at = ?, lease_until = NULL, updated_at = ?, answer = COALESCE(?, answer), answer_status = ? WHERE id = ?`,
+      [nextAt, this.clock(), answer, answerStatus, id]));
   }
 
-  /** A failed attempt: retry at `nextAt`, or give up (dead letter) when the budget is spent. */
-  async failed(item: OutboxRow, error: string, nextAt: number): Promise<'retry' | 'dead'> {
+  /**
+   * A failed attempt: retry at `nextAt`, or give up (dead letter) when the budget is spent, and
+   * then queue what `ifDead` gives with the verdict.
+   */
+  async failed(item: OutboxRow, error: string, nextAt: number, ifDead: () => NewItem[] = () => []): Promise<'retry' | 'dead'> {
     const attempts = item.attempts + 1;
     const dead = attempts >= item.max_attempts || nextAt > item.expires_at;
-    await query(this.ds, `UPDATE outbox SET status = ?, attempts = ?, next_at = ?, lease_until = NULL, updated_at = ?, last_error = ? WHERE id = ?`,
-      [dead ? 'dead' : item.status, attempts, nextAt, this.clock(), error.slice(0, 1000), item.id]);
+    await this.settle(dead ? ifDead() : [], (on) => query(on, `UPDATE outbox SET status = ?, attempts = ?, next_at = ?, lease_until = NULL, updated_at = ?, last_error = ? WHERE id = ?`,
+      [dead ? 'dead' : item.status, attempts, nextAt, this.clock(), error.slice(0, 1000), item.id]));
     return dead ? 'dead' : 'retry';
   }
 

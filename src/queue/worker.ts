@@ -11,7 +11,7 @@ import { markAsNode } from '../signature/node-marks';
 import type { Signer } from '../signature/sign';
 import type { Journal } from '../journal/journal';
 import type { TrustStore } from '../signature/trust';
-import { backoff, type Outbox, type OutboxRow } from './outbox';
+import { backoff, type NewItem, type Outbox, type OutboxRow } from './outbox';
 import type { Events } from './events';
 
 export interface WorkerOptions {
@@ -116,15 +116,15 @@ export class DeliveryWorker {
       return this.retry(item, `the provider answered a SOAP fault: ${env.fault.faultstring ?? ''}`, entry);
     }
     const status = env.message?.status ?? (env.fault ? 'FAULT' : 'UNKNOWN');
+    // the events and the callback are queued with the outcome, under ids it determines: queued
+    // once, however often this item is worked (see Outbox)
+    const about = { sid: entry.sid, ticket: item.id, consumer: item.consumer ?? undefined, status };
+    const delivered = item.status === 'pending' ? this.events.items('delivered', about) : [];
     if (!env.fault && !FINAL.has(status)) {
-      await this.outbox.polling(item.id, Date.now() + d.pollIntervalMs, item.status === 'pending' ? answer.bytes : null, status);
-      if (item.status === 'pending') void this.events.emit('delivered', { sid: entry.sid, ticket: item.id, consumer: item.consumer ?? undefined, status });
+      await this.outbox.polling(item.id, Date.now() + d.pollIntervalMs, item.status === 'pending' ? answer.bytes : null, status, delivered);
       return;
     }
-    await this.outbox.done(item.id, answer.bytes, status);
-    if (item.status === 'pending') void this.events.emit('delivered', { sid: entry.sid, ticket: item.id, consumer: item.consumer ?? undefined, status });
-    void this.events.emit('answer-ready', { sid: entry.sid, ticket: item.id, consumer: item.consumer ?? undefined, status });
-    await this.callback(item, entry, answer.bytes, env);
+    await this.outbox.done(item.id, answer.bytes, status, [...delivered, ...this.events.items('answer-ready', about), ...this.callback(item, entry, answer.bytes, env)]);
   }
 
   /** The PING the gateway sends the provider on the consumer's behalf, marked and signed by the node. */
@@ -139,13 +139,16 @@ export class DeliveryWorker {
     return { bytes: marked.bytes, op, messageId: marked.messageId };
   }
 
-  /** The consumer's callback address, when its system has one: the answer, marked by the node. */
-  private async callback(item: OutboxRow, service: Service, answer: Buffer, env: Envelope): Promise<void> {
+  /**
+   * The consumer's callback, when its system has an address: the answer, marked by the node, as an
+   * outbox item named after the ticket (one per message).
+   */
+  private callback(item: OutboxRow, service: Service, answer: Buffer, env: Envelope): NewItem[] {
     const url = item.consumer ? this.trust.systems.get(item.consumer)?.callback : undefined;
-    if (!url || env.fault) return;
+    if (!url || env.fault) return [];
     const marked = markAsNode(answer, env, 'RESPONSE', this.node);
-    await this.outbox.add({ id: `callback-${item.id}`, kind: 'callback', sid: service.sid, operation: item.operation ?? undefined, consumer: item.consumer ?? undefined,
-      target: url, maxAttempts: service.def.delivery.maxAttempts, maxAgeMs: service.def.delivery.maxAgeSeconds * 1000, payload: marked.bytes });
+    return [{ id: `callback-${item.id}`, kind: 'callback', sid: service.sid, operation: item.operation ?? undefined, consumer: item.consumer ?? undefined,
+      target: url, maxAttempts: service.def.delivery.maxAttempts, maxAgeMs: service.def.delivery.maxAgeSeconds * 1000, payload: marked.bytes }];
   }
 
   /** A callback or an event, POSTed until the receiver answers 2xx. */
@@ -163,15 +166,22 @@ export class DeliveryWorker {
   private async retry(item: OutboxRow, reason: string, service?: Service): Promise<void> {
     const d = service?.def.delivery;
     const next = Date.now() + backoff(item.attempts, d?.initialBackoffMs ?? 1000, d?.maxBackoffMs ?? 300_000);
-    const verdict = await this.outbox.failed(item, reason, next);
+    const verdict = await this.outbox.failed(item, reason, next, () => this.deadEvents(item, reason, service));
     this.log.warn({ id: item.id, kind: item.kind, attempt: item.attempts + 1, reason, verdict }, 'delivery attempt failed');
-    if (verdict === 'dead' && item.kind === 'deliver') void this.events.emit('delivery-failed', { sid: item.sid ?? '', ticket: item.id, consumer: item.consumer ?? undefined, reason });
   }
 
   private async fail(item: OutboxRow, reason: string, service?: Service): Promise<void> {
-    await this.outbox.failed({ ...item, attempts: item.max_attempts }, reason, Date.now());
+    await this.outbox.failed({ ...item, attempts: item.max_attempts }, reason, Date.now(), () => this.deadEvents(item, reason, service));
     this.log.error({ id: item.id, reason }, 'dead letter');
-    if (item.kind === 'deliver') void this.events.emit('delivery-failed', { sid: item.sid ?? service?.sid ?? '', ticket: item.id, consumer: item.consumer ?? undefined, reason });
+  }
+
+  /**
+   * `delivery-failed` for a message that becomes a dead letter: once per retry budget (a re-driven
+   * message that fails again is announced again; its budget has a new end).
+   */
+  private deadEvents(item: OutboxRow, reason: string, service?: Service): NewItem[] {
+    if (item.kind !== 'deliver') return [];
+    return this.events.items('delivery-failed', { sid: item.sid ?? service?.sid ?? '', ticket: item.id, consumer: item.consumer ?? undefined, reason }, `${item.id}/${item.expires_at}`);
   }
 
   /** The legs to and from the provider, journaled like those of a direct exchange. */

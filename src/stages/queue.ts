@@ -31,12 +31,13 @@ export function queue(outbox: Outbox, events: Events): Stage<Exchange> {
       answer(nodeAnswer({ service, operation: op, smevNamespace: env.smevNamespace!, request: msg, status, requestIdRef: ex.messageId!, originRequestIdRef: origin, text }), true);
 
     if (!isPoll) {
-      await outbox.add({
+      // the message and its `accepted` events in one statement: an instance that dies here
+      // stores both or neither
+      await outbox.add([{
         id: ex.messageId!, kind: 'deliver', sid: service.sid, operation: op.name, consumer: msg.sender?.code,
         maxAttempts: d.maxAttempts, maxAgeMs: d.maxAgeSeconds * 1000, payload: ex.forward!,
-      });
+      }, ...events.items('accepted', { sid: service.sid, ticket: ex.messageId!, consumer: msg.sender?.code })]);
       ex.log.info({ ticket: ex.messageId }, 'accepted for guaranteed delivery');
-      void events.emit('accepted', { sid: service.sid, ticket: ex.messageId!, consumer: msg.sender?.code });
       own('ACCEPT', ex.messageId!);
       return;
     }
