@@ -24,14 +24,37 @@ export interface WsdlModel {
 
 export const qkey = (q: QName): string => `{${q.ns}}${q.local}`;
 
+interface BodyParts {
+  /** soap:body parts="…": the parts that go in the Body (absent: all but the header parts) */
+  body?: string[];
+  /** parts that soap:header puts in the Header (a smev:Header part, say) */
+  headerParts: string[];
+}
+interface BindingOperation {
+  soapAction?: string;
+  input: BodyParts;
+  output: BodyParts;
+}
+
+/**
+ * The element a message carries in the SOAP Body: the part soap:body names, or else the first
+ * part that no soap:header takes (some agencies' messages list a smev:Header part first).
+ */
+function bodyElement(parts: { name: string; element?: QName }[] | undefined, b: BodyParts | undefined): QName | undefined {
+  if (!parts?.length) return undefined;
+  const named = b?.body?.length ? parts.find((p) => b.body!.includes(p.name)) : undefined;
+  const notHeader = parts.find((p) => !b?.headerParts.includes(p.name));
+  return (named ?? notHeader ?? parts[0])!.element;
+}
+
 /**
  * Operations of the SOAP 1.1 binding that the WSDL's service exposes (document/literal: each
  * operation is recognised by its input element). Reads the main WSDL and the WSDLs it imports.
  */
 export function readWsdlModel(bundle: Bundle): WsdlModel {
-  const messages = new Map<string, QName | undefined>();
+  const messages = new Map<string, { name: string; element?: QName }[]>();
   const portTypes = new Map<string, { name: string; input?: string; output?: string }[]>();
-  const bindings = new Map<string, { type: string; soap11: boolean; ops: Map<string, string | undefined> }>();
+  const bindings = new Map<string, { type: string; soap11: boolean; ops: Map<string, BindingOperation> }>();
   const ports: { binding: string; address?: string }[] = [];
   let targetNamespace = '';
 
@@ -47,9 +70,10 @@ export function readWsdlModel(bundle: Bundle): WsdlModel {
         const name = attrValue(el, 'name') ?? '';
         const key = qkey({ ns: tns, local: name });
         if (el.name === 'message') {
-          const part = [...childElements(el)].find((p) => p.name === 'part');
-          const element = part && attrValue(part, 'element');
-          messages.set(key, element ? resolveQName(part!, element) : undefined);
+          messages.set(key, [...childElements(el)].filter((p) => p.name === 'part').map((p) => {
+            const element = attrValue(p, 'element');
+            return { name: attrValue(p, 'name') ?? '', element: element ? resolveQName(p, element) : undefined };
+          }));
         } else if (el.name === 'portType') {
           portTypes.set(key, [...childElements(el)].filter((o) => o.name === 'operation').map((o) => ({
             name: attrValue(o, 'name') ?? '',
@@ -60,10 +84,10 @@ export function readWsdlModel(bundle: Bundle): WsdlModel {
           const type = attrValue(el, 'type');
           const children = [...childElements(el)];
           const soap11 = children.some((c) => c.namespaceUri === NS.wsdlSoap && c.name === 'binding');
-          const ops = new Map<string, string | undefined>();
+          const ops = new Map<string, BindingOperation>();
           for (const o of children.filter((c) => c.namespaceUri === NS.wsdl && c.name === 'operation')) {
             const soapOp = [...childElements(o)].find((c) => c.namespaceUri === NS.wsdlSoap && c.name === 'operation');
-            ops.set(attrValue(o, 'name') ?? '', soapOp ? attrValue(soapOp, 'soapAction') : undefined);
+            ops.set(attrValue(o, 'name') ?? '', { soapAction: soapOp ? attrValue(soapOp, 'soapAction') : undefined, input: bodyParts(o, 'input'), output: bodyParts(o, 'output') });
           }
           if (type) bindings.set(key, { type: qkey(resolveQName(el, type)), soap11, ops });
         } else if (el.name === 'service') {
@@ -87,13 +111,28 @@ export function readWsdlModel(bundle: Bundle): WsdlModel {
   const pt = portTypes.get(binding.type);
   if (!pt) throw new Error(`the binding's portType ${binding.type} is not defined in the bundle`);
 
-  const operations = pt.map((o) => ({
-    name: o.name,
-    soapAction: binding.ops.get(o.name) || undefined,
-    input: o.input ? messages.get(o.input) : undefined,
-    output: o.output ? messages.get(o.output) : undefined,
-  }));
+  const operations = pt.map((o) => {
+    const b = binding.ops.get(o.name);
+    return {
+      name: o.name,
+      soapAction: b?.soapAction || undefined,
+      input: o.input ? bodyElement(messages.get(o.input), b?.input) : undefined,
+      output: o.output ? bodyElement(messages.get(o.output), b?.output) : undefined,
+    };
+  });
   return { targetNamespace, operations, address: chosenPort?.address };
+
+  /** The soap:body `parts` of an operation's input or output, and the parts its soap:header blocks take. */
+  function bodyParts(op: XmlElement, which: 'input' | 'output'): BodyParts {
+    const io = [...childElements(op)].find((c) => c.namespaceUri === NS.wsdl && c.name === which);
+    const out: BodyParts = { headerParts: [] };
+    for (const c of io ? childElements(io) : []) {
+      if (c.namespaceUri !== NS.wsdlSoap) continue;
+      if (c.name === 'body') out.body = attrValue(c, 'parts')?.split(/\s+/).filter(Boolean);
+      if (c.name === 'header') out.headerParts.push(attrValue(c, 'part') ?? '');
+    }
+    return out;
+  }
 
   function msgRef(op: XmlElement, which: 'input' | 'output'): string | undefined {
     const el = [...childElements(op)].find((c) => c.name === which);
