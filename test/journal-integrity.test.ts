@@ -93,6 +93,41 @@ describe('journal: hash chain, verify, retention', () => {
     expect(v.stdout).not.toMatch(/altered/);
   });
 
+  test('anchors noted outside the gateway show a cut-off tail and a chain rewritten from scratch, which the chain alone cannot', async () => {
+    const last = rows.at(-1)!;
+    const anchor = `${last.id}:${last.hash}`;
+    const ok = await runCli(['journal', 'verify', '--db', dbUrl(await copy()), '--anchor', anchor]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain(`anchors hold: ${last.id}`);
+    expect(ok.stdout).toContain(`anchor for next time (keep it outside the gateway): --anchor ${anchor}`);
+
+    // the newest two entries deleted: the chain alone is still whole
+    const cut = await copy();
+    await tamper(cut, ['DELETE FROM journal WHERE id > ?', last.id - 2]);
+    expect((await verify(cut)).code).toBe(0);
+    const t = await runCli(['journal', 'verify', '--db', dbUrl(cut), '--anchor', anchor]);
+    expect(t.code).toBe(1);
+    expect(t.stdout).toMatch(new RegExp(`truncated +entry ${last.id}, noted with hash ${last.hash.slice(0, 16)}…, is gone: the journal ends at entry ${last.id - 2}`));
+
+    // an entry altered and every hash after it recomputed, as someone with the store and this code could: the chain is whole again
+    const rewritten = await copy();
+    const changed = rows.map((r) => ({ ...r }));
+    changed[4]!.status = 'REJECT';
+    for (let i = 4; i < changed.length; i++) {
+      changed[i]!.prev_hash = changed[i - 1]!.hash;
+      changed[i]!.hash = expectedHash(changed[i]!);
+      await tamper(rewritten, ['UPDATE journal SET status = ?, prev_hash = ?, hash = ? WHERE id = ?', changed[i]!.status, changed[i]!.prev_hash, changed[i]!.hash, changed[i]!.id]);
+    }
+    expect((await verify(rewritten)).code).toBe(0);
+    const a = await runCli(['journal', 'verify', '--db', dbUrl(rewritten), '--anchor', anchor]);
+    expect(a.code).toBe(1);
+    expect(a.stdout).toContain(`entry ${last.id} has hash ${changed.at(-1)!.hash}, the anchor noted ${last.hash}: the journal up to it was rewritten`);
+
+    const bad = await runCli(['journal', 'verify', '--db', dbUrl(await copy()), '--anchor', 'yesterday']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/an anchor is ID:HASH/);
+  });
+
   test('a journal written before the chain existed is chained by the migration', async () => {
     const f = await copy();
     await tamper(f, ['DROP INDEX journal_hash'], ['ALTER TABLE journal DROP COLUMN prev_hash'], ['ALTER TABLE journal DROP COLUMN hash'],

@@ -1,17 +1,18 @@
 import { loadConfig, type Flags } from '../config';
 import { openStore, query } from '../journal/store';
-import { verifyJournal } from '../journal/verify';
+import { parseAnchor, verifyJournal, type Anchor } from '../journal/verify';
 import { purgeRaw } from '../journal/retention';
 
 const write = (s: string) => process.stdout.write(s);
 
 export const JOURNAL_USAGE = `  smev2-gateway journal chain ID             every leg of an asynchronous chain
-  smev2-gateway journal verify [--db URL]    check the hash chain: altered, deleted, reordered entries
+  smev2-gateway journal verify [--db URL] [--anchor ID:HASH]   check the hash chain: altered, deleted, reordered
+                                             entries; with an anchor noted earlier, also a cut-off tail
   smev2-gateway journal purge [--older-than DAYS]   empty raw bodies older than DAYS (default SMEV2_RETENTION_DAYS)
 `;
 
 /** journal chain ID | journal verify | journal purge [--older-than DAYS] */
-export async function journalCommand(sub: string | undefined, arg: string | undefined, flags: Flags & { 'older-than'?: string }): Promise<number> {
+export async function journalCommand(sub: string | undefined, arg: string | undefined, flags: Flags & { 'older-than'?: string; anchor?: string[] }): Promise<number> {
   if (!(sub === 'chain' && arg) && sub !== 'verify' && sub !== 'purge') {
     process.stderr.write(`usage:\n${JOURNAL_USAGE}`);
     return 2;
@@ -25,6 +26,13 @@ export async function journalCommand(sub: string | undefined, arg: string | unde
       return 2;
     }
   }
+  let anchors: Anchor[];
+  try {
+    anchors = (flags.anchor ?? []).map(parseAnchor);
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n`);
+    return 2;
+  }
   const ds = await openStore(config.database);
   try {
     if (sub === 'chain') return await chain(ds, arg!);
@@ -33,9 +41,11 @@ export async function journalCommand(sub: string | undefined, arg: string | unde
       write(`purged the raw bodies of ${n} entr${n === 1 ? 'y' : 'ies'} older than ${days} day(s); metadata and hashes kept\n`);
       return 0;
     }
-    const r = await verifyJournal(ds);
+    const r = await verifyJournal(ds, 20, anchors);
     if (!r.problemCount) {
       write(`journal intact: ${r.entries} entries verified (${r.purged} purged of raw bytes), last hash ${r.lastHash}\n`);
+      if (anchors.length) write(`anchors hold: ${anchors.map((a) => a.id).join(', ')}\n`);
+      if (r.lastId) write(`anchor for next time (keep it outside the gateway): --anchor ${r.lastId}:${r.lastHash}\n`);
       return 0;
     }
     write(`journal NOT intact: ${r.problemCount} problem(s) in ${r.entries} entries${r.problemCount > r.problems.length ? `; the first ${r.problems.length}` : ''}:\n`);

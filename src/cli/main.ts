@@ -65,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
         status: { type: 'string' }, events: { type: 'string' }, subscriptions: { type: 'string' }, 'max-in-flight': { type: 'string' },
         sid: { type: 'string' }, wsdl: { type: 'string' }, mnemonic: { type: 'string' }, version: { type: 'string' },
         provider: { type: 'string' }, 'provider-name': { type: 'string' }, upstream: { type: 'string' }, title: { type: 'string' },
-        'older-than': { type: 'string' }, 'admin-users': { type: 'string' },
+        'older-than': { type: 'string' }, 'admin-users': { type: 'string' }, anchor: { type: 'string', multiple: true },
       },
     });
   } catch (e) {

@@ -6,7 +6,7 @@ import { query } from './store';
 export interface ChainProblem {
   /** the entry the problem shows at */
   id: number;
-  kind: 'altered' | 'raw-altered' | 'deleted' | 'reordered' | 'unchained';
+  kind: 'altered' | 'raw-altered' | 'deleted' | 'reordered' | 'unchained' | 'truncated' | 'anchor';
   detail: string;
 }
 
@@ -18,6 +18,20 @@ export interface ChainReport {
   /** how many problems in all */
   problemCount: number;
   lastHash: string;
+  /** the newest entry's id (0: an empty journal) */
+  lastId: number;
+}
+
+/** An entry's id and hash noted outside the gateway (`journal verify` prints them; GET /admin/journal/head). */
+export interface Anchor {
+  id: number;
+  hash: string;
+}
+
+export function parseAnchor(s: string): Anchor {
+  const m = /^(\d+):([0-9a-f]{64})$/.exec(s.trim());
+  if (!m) throw new Error(`an anchor is ID:HASH as journal verify prints it (e.g. 1234:9f2c…, 64 hex digits), got "${s}"`);
+  return { id: Number(m[1]), hash: m[2]! };
 }
 
 const PAGE = 500;
@@ -27,10 +41,12 @@ const PAGE = 500;
  * (altered), its raw bytes give its sha256 unless retention purged them (raw altered), and its
  * prev_hash is the previous entry's hash (else an entry was deleted, or entries reordered: the
  * entry whose hash it names tells which). Deleting the newest entries leaves no trace in the
- * chain itself: compare the count and last hash with a copy kept elsewhere.
+ * chain itself: anchors (an id and hash noted outside the gateway earlier) show it, and show a
+ * journal rewritten up to them.
  */
-export async function verifyJournal(ds: DataSource, limit = 20): Promise<ChainReport> {
-  const report: ChainReport = { entries: 0, purged: 0, problems: [], problemCount: 0, lastHash: GENESIS };
+export async function verifyJournal(ds: DataSource, limit = 20, anchors: Anchor[] = []): Promise<ChainReport> {
+  const report: ChainReport = { entries: 0, purged: 0, problems: [], problemCount: 0, lastHash: GENESIS, lastId: 0 };
+  const anchored = new Map(anchors.map((a) => [a.id, a.hash]));
   const problem = (p: ChainProblem) => {
     report.problemCount++;
     if (report.problems.length < limit) report.problems.push(p);
@@ -58,10 +74,21 @@ export async function verifyJournal(ds: DataSource, limit = 20): Promise<ChainRe
         }
         if (stored.prevHash !== prev.hash) problem(await linkProblem(ds, id, prev, stored.prevHash));
       }
+      const want = anchored.get(id);
+      if (want !== undefined) {
+        anchored.delete(id);
+        if (want !== stored.hash) problem({ id, kind: 'anchor', detail: `entry ${id} has hash ${stored.hash ?? 'none'}, the anchor noted ${want}: the journal up to it was rewritten` });
+      }
       prev = { id, hash: stored.hash ?? '' };
     }
   }
   report.lastHash = prev.hash;
+  report.lastId = prev.id;
+  for (const [id, hash] of anchored) {
+    problem(id > prev.id
+      ? { id, kind: 'truncated', detail: `entry ${id}, noted with hash ${hash.slice(0, 16)}…, is gone: the journal ends at entry ${prev.id}; its newest entries were cut off` }
+      : { id, kind: 'deleted', detail: `entry ${id}, noted with hash ${hash.slice(0, 16)}…, is gone` });
+  }
   return report;
 }
 
