@@ -140,6 +140,8 @@ export interface GatewayOptions {
   env?: Record<string, string>;
   /** node flags before the script, e.g. --cpu-prof */
   nodeArgs?: string[];
+  /** another built checkout of the gateway to run (bench/ab.ts); default this one */
+  root?: string;
 }
 
 export class GatewayRefused extends Error {}
@@ -148,9 +150,9 @@ export class GatewayRefused extends Error {}
 export async function startGateway(o: GatewayOptions): Promise<Service> {
   const port = await freePort();
   const probe = `${o.db}.latency.json`;
-  const args = [...(o.nodeArgs ?? []), '-r', join(ROOT, 'bench', 'support', 'latency-probe.js'), join(ROOT, 'bin', 'smev2-gateway.js'), 'start', '--port', String(port), '--host', '127.0.0.1',
+  const args = [...(o.nodeArgs ?? []), '-r', join(ROOT, 'bench', 'support', 'latency-probe.js'), join(o.root ?? ROOT, 'bin', 'smev2-gateway.js'), 'start', '--port', String(port), '--host', '127.0.0.1',
     '--services', o.services, '--systems', o.systems, '--keys', o.keys, '--db', `sqlite:${o.db}`];
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', BENCH_LATENCY_FILE: probe, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { cwd: o.root ?? ROOT, env: { ...process.env, LOG_LEVEL: 'warn', BENCH_LATENCY_FILE: probe, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const t = track(child);
   if (!(await waitUp(`http://127.0.0.1:${port}/healthz`, t.alive, 60000))) {
     await stopChild(child, t.exited, t.alive);
