@@ -1,7 +1,7 @@
 // The request composer's form model (src/admin/compose): forms, samples and rendered values over
 // the demo bundles in wsdl/ and every bundle of the corpus; a rendered request must pass the
 // bundle's own schema, compiled by libxml2 as the payload control compiles it.
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { loadXml, type XmlElement } from '../src/xml/libxml';
 import { loadService, type Service } from '../src/registry/load';
@@ -15,7 +15,7 @@ import { walkForm, type FormNode } from '../src/admin/compose/form';
 import { renderValues, sampleXml, ValuesError } from '../src/admin/compose/render';
 import { requestEnvelope, type MessageFields } from '../src/admin/compose/envelope';
 import { fromPattern } from '../src/admin/compose/sample';
-import { CORPUS, ROOT, corpusAvailable } from './support/paths';
+import { CORPUS, ROOT, corpusAvailable, wsdlFiles } from './support/paths';
 
 const FIELDS: MessageFields = {
   sender: { code: 'MINZ01001', name: 'Минздрав' }, recipient: { code: 'PFRF01001', name: 'ПФР' }, originator: { code: 'MINZ01001', name: 'Минздрав' },
@@ -253,12 +253,6 @@ describe('XSD patterns: the sample value matches', () => {
 const available = corpusAvailable();
 const servicesRoot = join(CORPUS, 'services');
 
-function wsdlFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((n) => {
-    const p = join(dir, n);
-    return statSync(p).isDirectory() ? wsdlFiles(p) : n.endsWith('.wsdl') ? [p] : [];
-  });
-}
 
 const bundles = available ? readdirSync(servicesRoot).sort().flatMap((b) => wsdlFiles(join(servicesRoot, b)).sort().map((w) => ({ root: join(servicesRoot, b), wsdl: relative(join(servicesRoot, b), w) }))) : [];
 

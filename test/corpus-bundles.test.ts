@@ -1,8 +1,8 @@
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { DOMParser, type Element } from '@xmldom/xmldom';
-import { CORPUS, corpusAvailable } from './support/paths';
+import { CORPUS, corpusAvailable, wsdlFiles } from './support/paths';
 import { runCli, startGateway, type GatewayProcess } from './support/gateway';
 
 /**
@@ -13,12 +13,6 @@ import { runCli, startGateway, type GatewayProcess } from './support/gateway';
 const available = corpusAvailable();
 const servicesRoot = join(CORPUS, 'services');
 
-function wsdlFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((n) => {
-    const p = join(dir, n);
-    return statSync(p).isDirectory() ? wsdlFiles(p) : n.endsWith('.wsdl') ? [p] : [];
-  });
-}
 
 const registrations = available
   ? readdirSync(servicesRoot).sort().flatMap((bundle) => wsdlFiles(join(servicesRoot, bundle)).sort().map((w) => ({ bundle, wsdl: relative(join(servicesRoot, bundle), w) })))

@@ -95,7 +95,8 @@ describe('journal: hash chain, verify, retention', () => {
 
   test('anchors noted outside the gateway show a cut-off tail and a chain rewritten from scratch, which the chain alone cannot', async () => {
     const last = rows.at(-1)!;
-    const anchor = `${last.id}:${last.hash}`;
+    const lastHash = last.hash!;
+    const anchor = `${last.id}:${lastHash}`;
     const ok = await runCli(['journal', 'verify', '--db', dbUrl(await copy()), '--anchor', anchor]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain(`anchors hold: ${last.id}`);
@@ -107,7 +108,7 @@ describe('journal: hash chain, verify, retention', () => {
     expect((await verify(cut)).code).toBe(0);
     const t = await runCli(['journal', 'verify', '--db', dbUrl(cut), '--anchor', anchor]);
     expect(t.code).toBe(1);
-    expect(t.stdout).toMatch(new RegExp(`truncated +entry ${last.id}, noted with hash ${last.hash.slice(0, 16)}…, is gone: the journal ends at entry ${last.id - 2}`));
+    expect(t.stdout).toMatch(new RegExp(`truncated +entry ${last.id}, noted with hash ${lastHash.slice(0, 16)}…, is gone: the journal ends at entry ${last.id - 2}`));
 
     // an entry altered and every hash after it recomputed, as someone with the store and this code could: the chain is whole again
     const rewritten = await copy();

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(__dirname, '..', '..');
@@ -18,4 +18,12 @@ export function corpusAvailable(): boolean {
     process.stderr.write(`${msg}: corpus tests not run\n`);
   }
   return ok;
+}
+
+/** Every .wsdl file below `dir` (a corpus bundle folder), at any depth. */
+export function wsdlFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? wsdlFiles(p) : n.endsWith('.wsdl') ? [p] : [];
+  });
 }
