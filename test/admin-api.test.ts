@@ -18,7 +18,7 @@ const CASES = join(ROOT, 'fixtures', 'SID0003623');
 const request = (c: string) => readFileSync(join(CASES, c, 'request.xml'), 'utf8');
 const field = (xml: string, name: string) => new RegExp(`<(?:\\w+:)?${name}>([^<]+)<`).exec(xml)?.[1];
 
-interface Page { entries: { id: number; exchangeId: string; direction: string; status: string | null; faultCode: string | null; sid: string; messageId: string | null; sha256: string; durationMs: number | null }[]; next?: number }
+interface Page { entries: { id: number; at: string; exchangeId: string; direction: string; status: string | null; faultCode: string | null; sid: string; messageId: string | null; sha256: string; durationMs: number | null }[]; next?: number }
 
 describe('admin API: /admin, behind a login, on the real gateway', () => {
   let gw: GatewayProcess;
@@ -160,6 +160,7 @@ describe('admin API: /admin, behind a login, on the real gateway', () => {
     const surname = field(request('found'), 'pfr:Фамилия')!;
     expect(surname).toMatch(/^[А-ЯЁ]+$/);
     const byText = await all(`text=${encodeURIComponent(surname.toLowerCase())}&direction=consumer->gateway`);
+    const byTextIds = new Set((await all(`text=${encodeURIComponent(surname.toLowerCase())}`)).map((e) => e.id));
     expect(byText).toHaveLength(sent.found);
     expect(await all(`text=${encodeURIComponent(surname.slice(0, 4))}&direction=consumer->gateway`)).toHaveLength(sent.found);
     expect(await all('text=zzzzqqq')).toHaveLength(0);
@@ -175,6 +176,16 @@ describe('admin API: /admin, behind a login, on the real gateway', () => {
     const future = new Date(Date.now() + 3600_000).toISOString();
     expect(await all(`from=${future}`)).toHaveLength(0);
     expect((await all(`from=${new Date(Date.now() - 600_000).toISOString()}&sid=SID0003623`)).length).toBe(sid.length);
+    // a range between two entries' times: exactly the entries with from <= at < to, whatever their ids
+    const times = [...new Set(sid.map((e) => e.at))].sort();
+    const from = times[Math.floor(times.length / 4)]!;
+    const to = times[Math.floor((3 * times.length) / 4)]!;
+    const inRange = sid.filter((e) => e.at >= from && e.at < to).map((e) => e.id);
+    expect(inRange.length).toBeGreaterThan(0);
+    expect((await all(`sid=SID0003623&from=${from}&to=${to}`)).map((e) => e.id)).toEqual(inRange);
+    const words = await all(`sid=SID0003623&text=${encodeURIComponent(surname.toLowerCase())}&from=${from}&to=${to}`);
+    expect(words.length).toBeGreaterThan(0);
+    expect(words.map((e) => e.id)).toEqual(sid.filter((e) => e.at >= from && e.at < to && byTextIds.has(e.id)).map((e) => e.id));
     for (const bad of ['from=yesterday', 'limit=0', 'limit=501', 'before=-1', 'sid=a&sid=b']) {
       const r = await api(`/journal?${bad}`);
       expect([bad, r.status]).toEqual([bad, 400]);
@@ -298,9 +309,11 @@ describe('admin API: /admin, behind a login, on the real gateway', () => {
     const doc = (await api('/openapi.json', AUDITOR)).body as { openapi: string; servers: { url: string }[]; paths: Record<string, unknown> };
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.servers[0]!.url).toBe(`${gw.url}/admin`);
-    const nf = await api('/no-such-thing');
-    expect(nf.status).toBe(404);
-    expect((nf.body as { error: string }).error).toMatch(/openapi\.json/);
+    for (const who of [OPERATOR, AUDITOR]) {
+      const nf = await api('/no-such-thing', who);
+      expect(nf.status).toBe(404);
+      expect((nf.body as { error: string }).error).toMatch(/openapi\.json/);
+    }
   });
 
   test('the journal head names the newest entry; `journal verify` still holds after all of this', async () => {

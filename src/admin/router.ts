@@ -27,7 +27,7 @@ export interface AdminDeps {
   baseUrl: (req: Request) => string;
   /** read the registry, the systems and the users again; throws with the reasons when broken */
   reload: () => { services: string[]; warnings: string[]; skipped: string[] };
-  /** extra routes (the request composer) mounted with the operator's rights */
+  /** extra routes (the request composer, under /compose) mounted with the operator's rights */
   extra?: (r: Router) => void;
   /** a cookie only sent over HTTPS (behind a TLS-terminating proxy) */
   secureCookie: boolean;
@@ -173,7 +173,7 @@ export function adminRouter(d: AdminDeps): Router {
   }));
   if (d.extra) {
     const extra = express.Router();
-    extra.use(operator, json);
+    extra.use('/compose', operator, json);
     d.extra(extra);
     r.use(extra);
   }

@@ -55,8 +55,33 @@ export function textQuery(text: string, pg: boolean): string | undefined {
     : words.map((w) => `"${w}"*`).join(' AND ');
 }
 
+/**
+ * How long after its `at` a leg may reach the journal at most. Legs are written when their
+ * exchange or delivery attempt ends (seconds, bounded by the timeouts), so ids follow `at` but
+ * for that lag; a day is far beyond it.
+ */
+export const JOURNAL_LAG_MS = 24 * 3600 * 1000;
+
+/**
+ * A time range as a range of ids, so that it combines with every other filter as the id order
+ * they are read in: the first entry at or after `from` less the lag, the last before `to` plus the
+ * lag (each one read of the `at` index). The exact `at` conditions stay in the query.
+ */
+async function idRange(ds: DataSource, f: JournalFilter): Promise<{ lo?: number; hi?: number }> {
+  const out: { lo?: number; hi?: number } = {};
+  if (f.from) {
+    const [r] = await query(ds, 'SELECT id FROM journal WHERE at >= ? ORDER BY at LIMIT 1', [storeTime(ds, new Date(f.from.getTime() - JOURNAL_LAG_MS))]);
+    out.lo = r ? Number(r.id) : Number.MAX_SAFE_INTEGER;
+  }
+  if (f.to) {
+    const [r] = await query(ds, 'SELECT id FROM journal WHERE at < ? ORDER BY at DESC LIMIT 1', [storeTime(ds, new Date(f.to.getTime() + JOURNAL_LAG_MS))]);
+    out.hi = r ? Number(r.id) : 0;
+  }
+  return out;
+}
+
 /** The WHERE clause and its parameters for a filter. */
-export function whereOf(ds: DataSource, f: JournalFilter): { sql: string; params: unknown[] } {
+export async function whereOf(ds: DataSource, f: JournalFilter): Promise<{ sql: string; params: unknown[] }> {
   const pg = ds.options.type === 'postgres';
   const where: string[] = [];
   const params: unknown[] = [];
@@ -64,13 +89,26 @@ export function whereOf(ds: DataSource, f: JournalFilter): { sql: string; params
     const v = f[k];
     if (typeof v === 'string' && v !== '') { where.push(`${col} = ?`); params.push(v); }
   }
+  const ids = await idRange(ds, f);
+  const bounds = (col: string) => {
+    const b: string[] = [];
+    if (ids.lo !== undefined) { b.push(`${col} >= ?`); params.push(ids.lo); }
+    if (ids.hi !== undefined) { b.push(`${col} <= ?`); params.push(ids.hi); }
+    return b;
+  };
+  where.push(...bounds('id'));
   if (f.from) { where.push('at >= ?'); params.push(storeTime(ds, f.from)); }
   if (f.to) { where.push('at < ?'); params.push(storeTime(ds, f.to)); }
   if (f.text !== undefined && f.text.trim() !== '') {
     const q = textQuery(f.text, pg);
     if (!q) throw new FilterError('text: give at least one word of letters or digits');
     if (pg) { where.push("to_tsvector('simple', search_text) @@ to_tsquery('simple', ?)"); params.push(q); }
-    else { where.push('id IN (SELECT rowid FROM journal_fts WHERE journal_fts MATCH ?)'); params.push(q); }
+    else {
+      // the id range goes into the word index's own query too: FTS5 reads only that stretch of rowids
+      params.push(q);
+      const inner = bounds('rowid');
+      where.push(`id IN (SELECT rowid FROM journal_fts WHERE journal_fts MATCH ?${inner.map((c) => ` AND ${c}`).join('')})`);
+    }
   }
   return { sql: where.length ? where.join(' AND ') : '1 = 1', params };
 }
@@ -86,7 +124,7 @@ export interface Page {
  * pagination, so a page deep in a million entries costs what the first one does).
  */
 export async function searchJournal(ds: DataSource, f: JournalFilter, o: { limit: number; before?: number }): Promise<Page> {
-  const w = whereOf(ds, f);
+  const w = await whereOf(ds, f);
   const sql = `SELECT ${ROW_COLUMNS} FROM journal WHERE ${w.sql}${o.before ? ' AND id < ?' : ''} ORDER BY id DESC LIMIT ?`;
   const rows = await query(ds, sql, [...w.params, ...(o.before ? [o.before] : []), o.limit + 1]);
   const entries = rows.slice(0, o.limit).map(toRow);
@@ -95,7 +133,7 @@ export async function searchJournal(ds: DataSource, f: JournalFilter, o: { limit
 
 /** Every matching entry, oldest first, in batches (exports). */
 export async function* eachEntry(ds: DataSource, f: JournalFilter, batch = 1000): AsyncGenerator<JournalRow> {
-  const w = whereOf(ds, f);
+  const w = await whereOf(ds, f);
   let after = 0;
   for (;;) {
     const rows = await query(ds, `SELECT ${ROW_COLUMNS} FROM journal WHERE ${w.sql} AND id > ? ORDER BY id LIMIT ?`, [...w.params, after, batch]);
