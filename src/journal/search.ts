@@ -63,19 +63,22 @@ export function textQuery(text: string, pg: boolean): string | undefined {
 export const JOURNAL_LAG_MS = 24 * 3600 * 1000;
 
 /**
- * A time range as a range of ids, so that it combines with every other filter as the id order
- * they are read in: the first entry at or after `from` less the lag, the last before `to` plus the
- * lag (each one read of the `at` index). The exact `at` conditions stay in the query.
+ * A time range as a range of ids, so that it combines with every other filter in the id order
+ * they are read in. A leg is journaled no earlier than its `at` and at most JOURNAL_LAG_MS
+ * after it, so an entry whose `at` is before `from` - lag was journaled (got its id) before any
+ * entry of the range, and one at or after `to` + lag after all of them: the last of the first kind
+ * and the first of the second bound the ids (each one read of the `at` index). The exact `at`
+ * conditions stay in the query.
  */
 async function idRange(ds: DataSource, f: JournalFilter): Promise<{ lo?: number; hi?: number }> {
   const out: { lo?: number; hi?: number } = {};
   if (f.from) {
-    const [r] = await query(ds, 'SELECT id FROM journal WHERE at >= ? ORDER BY at LIMIT 1', [storeTime(ds, new Date(f.from.getTime() - JOURNAL_LAG_MS))]);
-    out.lo = r ? Number(r.id) : Number.MAX_SAFE_INTEGER;
+    const [r] = await query(ds, 'SELECT id FROM journal WHERE at < ? ORDER BY at DESC LIMIT 1', [storeTime(ds, new Date(f.from.getTime() - JOURNAL_LAG_MS))]);
+    if (r) out.lo = Number(r.id) + 1;
   }
   if (f.to) {
-    const [r] = await query(ds, 'SELECT id FROM journal WHERE at < ? ORDER BY at DESC LIMIT 1', [storeTime(ds, new Date(f.to.getTime() + JOURNAL_LAG_MS))]);
-    out.hi = r ? Number(r.id) : 0;
+    const [r] = await query(ds, 'SELECT id FROM journal WHERE at >= ? ORDER BY at LIMIT 1', [storeTime(ds, new Date(f.to.getTime() + JOURNAL_LAG_MS))]);
+    if (r) out.hi = Number(r.id) - 1;
   }
   return out;
 }
