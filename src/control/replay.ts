@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { query } from '../journal/store';
+import { Batcher } from '../journal/batcher';
 
 export interface Replayed {
   /** what was seen before, as the control stage names it (`MessageId …`, `the signed request …`) */
@@ -12,8 +13,6 @@ export interface Replayed {
 interface Check {
   keys: string[];
   now: number;
-  resolve: (r: Replayed | undefined) => void;
-  reject: (e: Error) => void;
 }
 
 /** Keys per statement: well under SQLite's and PostgreSQL's limits on parameters. */
@@ -35,8 +34,7 @@ const digest = (key: string) => createHash('sha256').update(key).digest('hex');
  * write to the store (on SQLite one commit for the lot, as the journal batches its legs).
  */
 export class ReplayGuard {
-  private queue: Check[] = [];
-  private flushing: Promise<void> | undefined;
+  private readonly batches = new Batcher<Check, Replayed | undefined>((batch) => this.settleAndPurge(batch));
   private lastPurge = 0;
 
   constructor(private readonly ds: DataSource, private readonly windowMs: number) {}
@@ -44,38 +42,22 @@ export class ReplayGuard {
   /** The first key already seen within the window (with when), else remember them all. */
   check(keys: string[], now: number): Promise<Replayed | undefined> {
     if (!keys.length) return Promise.resolve(undefined);
-    return new Promise((resolve, reject) => {
-      this.queue.push({ keys, now, resolve, reject });
-      this.flushing ??= this.flushLoop();
-    });
+    return this.batches.add({ keys, now });
   }
 
   /** Wait for the checks under way (at shutdown). */
-  async drain(): Promise<void> {
-    while (this.flushing) await this.flushing;
+  drain(): Promise<void> {
+    return this.batches.drain();
   }
 
-  private async flushLoop(): Promise<void> {
-    try {
-      while (this.queue.length) {
-        await new Promise<void>((r) => setImmediate(r));
-        const batch = this.queue;
-        this.queue = [];
-        try {
-          const answers = await this.settle(batch);
-          batch.forEach((c, i) => c.resolve(answers[i]));
-        } catch (e) {
-          for (const c of batch) c.reject(e as Error);
-        }
-        const now = Math.max(...batch.map((c) => c.now));
-        if (now - this.lastPurge >= PURGE_EVERY_MS) {
-          this.lastPurge = now;
-          await query(this.ds, 'DELETE FROM replay_guard WHERE expires_at < ?', [now]).catch(() => undefined);
-        }
-      }
-    } finally {
-      this.flushing = undefined;
+  private async settleAndPurge(batch: Check[]): Promise<(Replayed | undefined)[]> {
+    const answers = await this.settle(batch);
+    const now = Math.max(...batch.map((c) => c.now));
+    if (now - this.lastPurge >= PURGE_EVERY_MS) {
+      this.lastPurge = now;
+      await query(this.ds, 'DELETE FROM replay_guard WHERE expires_at < ?', [now]).catch(() => undefined);
     }
+    return answers;
   }
 
   private async settle(batch: Check[]): Promise<(Replayed | undefined)[]> {

@@ -5,12 +5,7 @@ import { GENESIS, entryHash } from './chain';
 import { LOCK_JOURNAL } from './store';
 import type { Exchange, Leg } from '../pipeline/exchange';
 import { appDataText } from './search-text';
-
-interface Pending {
-  entries: JournalEntry[];
-  resolve: () => void;
-  reject: (e: Error) => void;
-}
+import { Batcher } from './batcher';
 
 const MAX_ROWS_PER_INSERT = 400;
 
@@ -24,8 +19,10 @@ const MAX_ROWS_PER_INSERT = 400;
  * whatever the number of processes.
  */
 export class Journal {
-  private queue: Pending[] = [];
-  private flushing: Promise<void> | undefined;
+  private readonly batches = new Batcher<JournalEntry[], void>(async (batch) => {
+    await this.append(batch.flat());
+    return batch.map(() => undefined);
+  });
 
   constructor(private readonly ds: DataSource) {}
 
@@ -40,51 +37,26 @@ export class Journal {
   }
 
   write(entries: JournalEntry[]): Promise<void> {
-    if (!entries.length) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ entries, resolve, reject });
-      this.flushing ??= this.flushLoop();
+    return entries.length ? this.batches.add(entries) : Promise.resolve();
+  }
+
+  /** One commit: the store's lock, the head read inside it, the rows chained after it. */
+  private async append(rows: JournalEntry[]): Promise<void> {
+    const pg = this.ds.options.type === 'postgres';
+    await this.ds.transaction(async (m) => {
+      // PostgreSQL: a transaction-scoped advisory lock; SQLite: the file's write lock, taken by
+      // a write that changes nothing (the other processes of `start --workers` append too)
+      if (pg) await m.query('SELECT pg_advisory_xact_lock($1)', [LOCK_JOURNAL]);
+      else await m.query('UPDATE journal SET id = id WHERE 0');
+      const [last] = await m.query('SELECT hash FROM journal ORDER BY id DESC LIMIT 1') as { hash: string | null }[];
+      chainRows(rows, last?.hash ?? GENESIS);
+      await insertRows(m, rows);
     });
   }
 
-  private async flushLoop(): Promise<void> {
-    try {
-      while (this.queue.length) {
-        await new Promise<void>((r) => setImmediate(r));
-        const batch = this.queue;
-        this.queue = [];
-        const rows = batch.flatMap((p) => p.entries);
-        try {
-          if (this.ds.options.type === 'postgres') {
-            await this.ds.transaction(async (m) => {
-              await m.query('SELECT pg_advisory_xact_lock($1)', [LOCK_JOURNAL]);
-              const [last] = await m.query('SELECT hash FROM journal ORDER BY id DESC LIMIT 1') as { hash: string | null }[];
-              chainRows(rows, last?.hash ?? GENESIS);
-              await insertRows(m, rows);
-            });
-          } else {
-            // SQLite: the file's write lock first (a write that changes nothing), then the head:
-            // the other processes of `start --workers` append to the same file
-            await this.ds.transaction(async (m) => {
-              await m.query('UPDATE journal SET id = id WHERE 0');
-              const [last] = await m.query('SELECT hash FROM journal ORDER BY id DESC LIMIT 1') as { hash: string | null }[];
-              chainRows(rows, last?.hash ?? GENESIS);
-              await insertRows(m, rows);
-            });
-          }
-          for (const p of batch) p.resolve();
-        } catch (e) {
-          for (const p of batch) p.reject(e as Error);
-        }
-      }
-    } finally {
-      this.flushing = undefined;
-    }
-  }
-
   /** Wait for everything queued so far (used at shutdown). */
-  async drain(): Promise<void> {
-    while (this.flushing) await this.flushing;
+  drain(): Promise<void> {
+    return this.batches.drain();
   }
 }
 
