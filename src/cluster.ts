@@ -2,7 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
-import type { Config } from './config';
+import { startUrls, type Config } from './config';
 import { isPostgresUrl, openStore, runMigrations } from './journal/store';
 import { bootstrapTrust } from './signature/bootstrap';
 import { sessionSecret } from './admin/auth';
@@ -83,7 +83,7 @@ export async function runPrimary(config: Config, workers: number, log: Logger): 
   let stopping = false;
   let failures = 0;
   const fork = (leader: boolean) => {
-    const w = cluster.fork({ [LEADER_ENV]: leader ? '1' : '0' });
+    const w = cluster.fork({ [LEADER_ENV]: leader ? '1' : '0', SMEV2_LOG_FORMAT: config.logFormat }); // a worker logs in the primary's format (its stdout is the primary's)
     if (leader) leaders.add(w);
     started.set(w, Date.now());
     return w;
@@ -116,7 +116,7 @@ export async function runPrimary(config: Config, workers: number, log: Logger): 
       log.info({ worker: w.id, pid: w.process.pid, leader: leaders.has(w) }, 'worker listening');
       if (!everyListening && listening.size === workers) {
         everyListening = true;
-        log.info({ port: address.port, workers, pids: [...listening].map((x) => x.process.pid) }, 'every worker listening');
+        log.info({ ...startUrls(config, address.port), port: address.port, workers, pids: [...listening].map((x) => x.process.pid) }, 'every worker listening');
       }
     });
     cluster.on('exit', (w, code, signal) => {

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { resolveLogFormat, type LogFormat } from './log';
 import { resolve } from 'node:path';
 
 /** Everything the gateway can be told, from flags (first) or the environment. */
@@ -15,6 +16,8 @@ export interface Config {
   skipBroken: boolean;
   maxRequestBytes: number;
   logLevel: string;
+  /** `--log-format` / SMEV2_LOG_FORMAT: pretty on a terminal, JSON otherwise (src/log.ts) */
+  logFormat: LogFormat;
   /** keys and certificates (the node's, the demo CA's, the demo systems') */
   keysDir: string;
   /** the registry of information systems (systems/<MNEMONIC>.yaml) */
@@ -61,6 +64,7 @@ export interface Flags {
   'skip-broken'?: boolean;
   'max-request-bytes'?: string;
   'log-level'?: string;
+  'log-format'?: string;
   keys?: string;
   systems?: string;
   clock?: string;
@@ -89,6 +93,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     skipBroken: flags['skip-broken'] ?? env.SMEV2_SKIP_BROKEN === 'true',
     maxRequestBytes: num('--max-request-bytes / SMEV2_MAX_REQUEST_BYTES', flags['max-request-bytes'] ?? env.SMEV2_MAX_REQUEST_BYTES, 64 * 1024 * 1024),
     logLevel: flags['log-level'] ?? env.LOG_LEVEL ?? 'info',
+    logFormat: resolveLogFormat(flags['log-format'] ?? env.SMEV2_LOG_FORMAT),
     keysDir: resolve(flags.keys ?? env.SMEV2_KEYS ?? 'data/keys'),
     systemsDir: resolve(flags.systems ?? env.SMEV2_SYSTEMS ?? 'systems'),
     clock: parseClock(flags.clock ?? env.SMEV2_CLOCK),
@@ -129,4 +134,14 @@ function parseClock(v: string | undefined): Date | undefined {
   const d = new Date(v);
   if (Number.isNaN(d.getTime())) throw new Error(`--clock / SMEV2_CLOCK must be an ISO date-time, got "${v}"`);
   return d;
+}
+
+/**
+ * Where a person on this machine opens the gateway: the --base-url when set, otherwise the bound
+ * address (a wildcard address shown as localhost). For the start line's service list and console links.
+ */
+export function startUrls(config: Pick<Config, 'baseUrl' | 'host'>, port: number): { serviceList: string; console: string } {
+  const host = ['0.0.0.0', '::', ''].includes(config.host) ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const base = config.baseUrl ?? `http://${host}:${port}`;
+  return { serviceList: `${base}/`, console: `${base}/console/` };
 }

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
-import type { Config } from './config';
+import { startUrls, type Config } from './config';
 import { loadXml } from './xml/libxml';
 import { Registry } from './registry/registry';
 import { openStore, runMigrations, storeReachable } from './journal/store';
@@ -19,7 +19,7 @@ import { DeliveryWorker } from './queue/worker';
 import { AvailabilityMonitor } from './providers/availability';
 import { scheduleRetention } from './journal/retention';
 import { Metrics } from './metrics/metrics';
-import { backgroundRoles } from './cluster';
+import { backgroundRoles, isClusterWorker } from './cluster';
 import { Auth, loadUsers, sessionSecret } from './admin/auth';
 import { adminRouter } from './admin/router';
 import { consoleRouter } from './console/router';
@@ -113,7 +113,8 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   server.headersTimeout = 30_000;
   server.requestTimeout = 120_000;
   const port = (server.address() as AddressInfo).port;
-  log.info({ port, services: registry.list().map((e) => e.service.sid), database: config.database.replace(/\/\/[^@]*@/, '//***@') }, 'gateway listening');
+  // a worker of --workers: the primary's "every worker listening" names the URLs
+  log.info({ ...(isClusterWorker() ? {} : startUrls(config, port)), port, services: registry.list().map((e) => e.service.sid), database: config.database.replace(/\/\/[^@]*@/, '//***@') }, 'gateway listening');
 
   return {
     server, port, registry, store,

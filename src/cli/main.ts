@@ -40,6 +40,7 @@ Options:
   --skip-broken       serve the good SIDs when some definitions are broken (env SMEV2_SKIP_BROKEN=true)
   --max-request-bytes N  largest accepted request (env SMEV2_MAX_REQUEST_BYTES; default 64 MiB)
   --log-level L       trace|debug|info|warn|error (env LOG_LEVEL; default info)
+  --log-format F      pretty|json|auto (env SMEV2_LOG_FORMAT; default auto: pretty on a terminal, JSON otherwise)
   --keys DIR          keys and certificates: the node's, the demo CA's (env SMEV2_KEYS; default data/keys)
   --systems DIR       the registry of information systems (env SMEV2_SYSTEMS; default ./systems)
   --clock ISO         judge certificates at this time, not now (env SMEV2_CLOCK)
@@ -58,7 +59,7 @@ export async function main(argv: string[]): Promise<number> {
       options: {
         port: { type: 'string' }, host: { type: 'string' }, 'base-url': { type: 'string' },
         services: { type: 'string' }, db: { type: 'string' }, 'skip-broken': { type: 'boolean' },
-        'max-request-bytes': { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean', short: 'h' }, workers: { type: 'string' },
+        'max-request-bytes': { type: 'string' }, 'log-level': { type: 'string' }, 'log-format': { type: 'string' }, help: { type: 'boolean', short: 'h' }, workers: { type: 'string' },
         keys: { type: 'string' }, systems: { type: 'string' }, clock: { type: 'string' },
         out: { type: 'string' }, alg: { type: 'string' }, ca: { type: 'string' }, name: { type: 'string' }, as: { type: 'string' },
         key: { type: 'string' }, cert: { type: 'string' }, actor: { type: 'string' }, at: { type: 'string' },
@@ -103,7 +104,7 @@ export async function main(argv: string[]): Promise<number> {
 async function start(flags: Flags): Promise<number> {
   const config = loadConfig(flags);
   // a worker of --workers says which it is on every line
-  const log = cluster.isWorker ? createLogger(config.logLevel).child({ worker: cluster.worker!.id, pid: process.pid }) : createLogger(config.logLevel);
+  const log = cluster.isWorker ? createLogger(config.logLevel, config.logFormat).child({ worker: cluster.worker!.id, pid: process.pid }) : createLogger(config.logLevel, config.logFormat);
   let gw;
   try {
     if (config.workers !== undefined && cluster.isPrimary) return await runPrimary(config, config.workers, log);

@@ -9,6 +9,7 @@ import type { Violation } from '../control/logic';
 import { requestViolations, answerViolations } from '../control/check';
 import type { ReplayGuard } from '../control/replay';
 import type { TrustStore } from '../signature/trust';
+import { logReportOnce } from '../log';
 
 export interface ControlDeps {
   envelopeSchemas: EnvelopeSchemas;
@@ -60,7 +61,8 @@ export function control(d: ControlDeps): Stage<Exchange> {
         throw new GatewayFault(v[0]!.fault, v[0]!.params);
       }
       mark(direction, `report: ${text}`);
-      ex.log.warn({ control: text }, 'format-logical control failed (policy report: passed on)');
+      const from = direction === 'consumer->gateway' ? request : ex.answer?.parsed ?? request;
+      logReportOnce(ex.log, { kind: `control ${direction}`, sender: from.envelope.message?.sender?.code, sid: service.sid }, { control: text }, 'format-logical control failed');
     }
   };
 }

@@ -3,6 +3,7 @@ import { markLeg, type Exchange, type LegDirection } from '../pipeline/exchange'
 import type { TrustStore } from '../signature/trust';
 import { judgeSender } from '../signature/judge';
 import { GatewayFault } from '../faults/catalogue';
+import { logReportOnce } from '../log';
 
 /**
  * The sender's signature, both ways: the consumer's on the request (before anything else acts on
@@ -23,7 +24,7 @@ export function verify(trust: TrustStore, clock: () => Date): Stage<Exchange> {
     mark('consumer->gateway', policy === 'report' && j.failure ? `report: ${j.summary}` : j.summary);
     if (j.failure) {
       if (policy === 'enforce') throw new GatewayFault(j.failure.fault, j.failure.params);
-      ex.log.warn({ signature: j.summary }, 'signature check failed (policy report: passed on)');
+      logReportOnce(ex.log, { kind: 'signature', sender: ex.request!.envelope.message?.sender?.code, sid: ex.service!.sid }, { signature: j.summary }, 'signature check failed');
     }
 
     await next();
@@ -34,7 +35,7 @@ export function verify(trust: TrustStore, clock: () => Date): Stage<Exchange> {
     mark('provider->gateway', policy === 'report' && a.failure ? `report: ${a.summary}` : a.summary);
     if (a.failure) {
       if (policy === 'enforce') throw new GatewayFault('providerSignatureInvalid', { reason: a.summary });
-      ex.log.warn({ signature: a.summary }, 'provider signature check failed (policy report: passed on)');
+      logReportOnce(ex.log, { kind: 'provider signature', sender: answer.envelope.message?.sender?.code, sid: ex.service!.sid }, { signature: a.summary }, 'provider signature check failed');
     }
   };
 }
