@@ -91,7 +91,7 @@ export function createApp(d: ServerDeps): express.Express {
   const soap = async (req: Request, res: Response) => {
     const sid = String(req.params.sid);
     const version = req.params.version === undefined ? undefined : String(req.params.version);
-    if (req.method === 'GET' && 'wsdl' in req.query) return wsdl(req, res, version);
+    if (req.method === 'GET' && asksForWsdl(req)) return wsdl(req, res, version);
     if (req.method !== 'POST') {
       const f = new GatewayFault('wrongMethod', { sid: serviceUrl('', sid, version) });
       res.status(f.spec.http).type(XML).send(faultEnvelope({ faultcode: f.spec.faultcode, faultstring: f.faultstring }));
@@ -139,6 +139,8 @@ export function createApp(d: ServerDeps): express.Express {
     res.status(r.status).type(r.contentType).send(r.bytes);
     ex.log.info({ op: ex.operation?.name, status: r.status, fault: ex.fault?.spec.code || ex.fault?.kind, ms: Number(process.hrtime.bigint() - ex.started) / 1e6 }, 'exchange');
   };
+  // real client code posts SOAP to the WSDL's own address (PROTOCOL.md §6): a call to the service
+  app.all(['/gateway/services/:sid/wsdl', '/gateway/services/:sid/:version/wsdl'], soap);
   app.all('/gateway/services/:sid', soap);
   app.all('/gateway/services/:sid/:version', soap);
 
@@ -150,6 +152,14 @@ export function createApp(d: ServerDeps): express.Express {
     }
   });
   return app;
+}
+
+/**
+ * `?wsdl` in any case (tools send `?WSDL`, `?Wsdl`) and WCF's `?singleWsdl`: the main WSDL, with its
+ * imports rewritten to the gateway's URLs (not flattened into one document).
+ */
+function asksForWsdl(req: Request): boolean {
+  return Object.keys(req.query).some((k) => /^(?:single)?wsdl$/i.test(k));
 }
 
 function notFound(res: Response, sid: string, rel?: string): void {
