@@ -17,7 +17,7 @@ import { parseEnvelope } from '../src/envelope/parse';
 import { newMessageId, nodeHeaderXml, withHeaderBlock } from '../src/envelope/build';
 import { ACTOR } from '../src/envelope/ns';
 import { signEnvelope } from '../src/signature/sign';
-import { judgeSender } from '../src/signature/judge';
+import { judgeMessage } from '../src/signature/judge';
 import { TrustStore } from '../src/signature/trust';
 import { KeyStore } from '../src/signature/identity';
 import { NODE_KEY } from '../src/signature/bootstrap';
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   const back = stamp(answer, 'RESPONSE');
   const now = new Date();
   const judge = (p: typeof req) => {
-    const j = judgeSender(p, trust, now);
+    const j = judgeMessage(p, trust, { at: now });
     if (j.failure) throw new Error(`crypto line: ${j.summary}`);
   };
   const ops = {

@@ -48,7 +48,7 @@ export function areaOf(f: ProfileNode['callFrame']): string {
  * cannot say where time goes.
  */
 const STEPS: { step: string; tier: 1 | 2; match: (f: ProfileNode['callFrame']) => boolean }[] = [
-  { step: 'verify: the consumer\'s and the provider\'s signatures, certificates, trust', tier: 1, match: (f) => f.functionName === 'judgeSender' },
+  { step: 'verify: the consumer\'s and the provider\'s signatures, certificates, trust', tier: 1, match: (f) => f.functionName === 'judgeMessage' },
   { step: 'sign: the node\'s smev:Header and signature, on the request and on the answer', tier: 1, match: (f) => ['markAsNode', 'markAsNodeAsync', 'signEnvelope', 'signEnvelopeAsync'].includes(f.functionName) },
   { step: 'control: envelope and payload schemas, logical rules, replay', tier: 1, match: (f) => /^(requestViolations|answerViolations|schemaViolations)$/.test(f.functionName) || (f.functionName === 'check' && f.url.includes('/control/')) },
   { step: 'parse: limits on the bytes, the request and the answer into libxml2', tier: 1, match: (f) => f.functionName === 'parseEnvelope' || f.functionName === 'checkLimits' },

@@ -12,7 +12,8 @@ import { loadEnvelopeSchemas } from '../control/envelope-schemas';
 import { requestViolations } from '../control/check';
 import type { Violation } from '../control/logic';
 import { TrustStore } from '../signature/trust';
-import { judgeSender } from '../signature/judge';
+import { judgeMessage } from '../signature/judge';
+import { foreignEncoding } from '../envelope/encoding';
 import { FAULTS, renderFaultString, type FaultName } from '../faults/catalogue';
 
 /**
@@ -36,6 +37,11 @@ export async function checkCommand(file: string | undefined, flags: Flags & { si
   };
   const one = (fault: FaultName, params: Record<string, string | number> = {}): Violation[] => [{ fault, params }];
 
+  const foreign = foreignEncoding(raw);
+  if (foreign) {
+    say('encoding', one('unsupportedEncoding', { encoding: foreign.encoding, where: foreign.where }));
+    return done();
+  }
   const breach = checkLimits(raw, config.limits);
   say('limits', breach ? one(({ depth: 'tooDeep', elements: 'tooManyElements', attributes: 'tooManyAttributes', header: 'headerTooLarge' } as const)[breach.kind], breach) : []);
   if (raw.length > config.maxRequestBytes) say('size', one('tooLarge', { size: raw.length, limit: config.maxRequestBytes }));
@@ -77,7 +83,7 @@ export async function checkCommand(file: string | undefined, flags: Flags & { si
       envelopeSchemas, payload, isRegistered: (m) => trust.systems.has(m), maxDateSkewSeconds: config.maxDateSkewSeconds, now: at,
     }));
     payload?.dispose();
-    const j = judgeSender(p, trust, at);
+    const j = judgeMessage(p, trust, { at, algorithms: service.def.signatureAlgorithms });
     say('signature', j.failure ? one(j.failure.fault, j.failure.params) : []);
     const access = trust.access(p.envelope.message.sender?.code, service.sid, operation.name);
     say('access', access === 'granted' ? [] : access === 'noService' ? one('unknownService', { sid: service.sid })

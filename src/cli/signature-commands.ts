@@ -8,8 +8,13 @@ import { readPrivateKey } from '../signature/keys';
 import { parseCertificate, nameToString } from '../signature/x509';
 import { KeyStore, KEY_ALGORITHMS, signatureUriFor, type KeyAlgorithm } from '../signature/identity';
 import { TrustStore } from '../signature/trust';
-import { verifyEnvelopeSignatures } from '../signature/verify';
-import { judgeSender } from '../signature/judge';
+import { judgeMessage, type Judgement } from '../signature/judge';
+import type { SuiteName } from '../signature/algorithms';
+import { loadRegistry } from '../registry/load';
+import { foreignEncoding } from '../envelope/encoding';
+import { NotSoapError } from '../envelope/parse';
+import { XmlSyntaxError } from '../xml/dom';
+import { GatewayFault } from '../faults/catalogue';
 import { SIGNATURES, DIGESTS } from '../signature/algorithms';
 
 export interface SignatureFlags {
@@ -24,6 +29,8 @@ export interface SignatureFlags {
   keys?: string;
   systems?: string;
   at?: string;
+  sid?: string;
+  services?: string;
 }
 
 const write = (s: string) => process.stdout.write(s);
@@ -78,10 +85,15 @@ export async function signCommand(file: string | undefined, f: SignatureFlags): 
   return 0;
 }
 
-/** verify FILE [--systems DIR] [--keys DIR] [--at ISO]: every reference, digest, signature and certificate. */
+/**
+ * verify FILE [--systems DIR] [--keys DIR] [--at ISO] [--sid SID [--services DIR]]: every
+ * reference, digest, signature and certificate, then the verdict of the same judge the gateway's
+ * verify stage asks (signature/judge.ts), with the fault the gateway would answer. --sid takes
+ * that SID's accepted algorithms (signatureAlgorithms); without it, the default ones.
+ */
 export async function verifyCommand(file: string | undefined, f: SignatureFlags): Promise<number> {
   if (!file) {
-    process.stderr.write('usage: smev2-gateway verify ENVELOPE [--systems DIR] [--keys DIR] [--at ISO-TIME]\n');
+    process.stderr.write('usage: smev2-gateway verify ENVELOPE [--systems DIR] [--keys DIR] [--at ISO-TIME] [--sid SID [--services DIR]]\n');
     return 2;
   }
   await loadXml();
@@ -89,42 +101,59 @@ export async function verifyCommand(file: string | undefined, f: SignatureFlags)
   if (Number.isNaN(at.getTime())) throw new Error(`--at must be an ISO date-time, got ${f.at}`);
   const systemsDir = resolve(f.systems ?? 'systems');
   const keysDir = resolve(f.keys ?? 'data/keys');
+  let algorithms: readonly SuiteName[] | undefined;
+  if (f.sid) {
+    const servicesDir = resolve(f.services ?? 'wsdl');
+    const def = loadRegistry(servicesDir).services.get(f.sid)?.def;
+    if (!def) throw new Error(`--sid ${f.sid}: no such SID in ${servicesDir} (--services DIR names the registry)`);
+    algorithms = def.signatureAlgorithms;
+  }
   const trust = TrustStore.load(systemsDir, keysDir, { skipUnreadable: (p) => write(`trust: skipped ${p}\n`) });
-  const p = parseEnvelope(readFileSync(file));
-  let ok = true;
+  const raw = readFileSync(file);
+  const refuse = (fault: GatewayFault) => {
+    write(`fault: ${fault.faultstring}\nmessage: FAIL\n`);
+    return 1;
+  };
+  const foreign = foreignEncoding(raw);
+  if (foreign) return refuse(new GatewayFault('unsupportedEncoding', { encoding: foreign.encoding, where: foreign.where }));
+  let p;
   try {
-    const blocks = verifyEnvelopeSignatures(p);
-    if (!blocks.length) {
-      write('no wsse:Security blocks: the message is not signed\n');
-      ok = false;
-    }
-    for (const b of blocks) {
+    p = parseEnvelope(raw);
+  } catch (e) {
+    if (e instanceof XmlSyntaxError) return refuse(new GatewayFault('malformedXml', { reason: e.message }));
+    if (e instanceof NotSoapError) return refuse(new GatewayFault('notSoap', { reason: e.message }));
+    throw e;
+  }
+  let failure: Judgement['failure'];
+  try {
+    const j = judgeMessage(p, trust, { at, algorithms });
+    if (!j.blocks.length) write('no wsse:Security blocks: the message is not signed\n');
+    for (const b of j.blocks) {
       write(`Security actor=${b.actor || '(none)'}\n`);
       const alg = b.signatureAlgorithm;
       for (const r of b.references) {
         write(`  reference ${r.uri} -> ${r.target ?? '?'}  digest ${DIGESTS.get(r.digestAlgorithm ?? '')?.name ?? r.digestAlgorithm}  ${r.ok ? 'ok' : `FAIL: ${r.reason}`}\n`);
       }
-      write(`  signature ${SIGNATURES.get(alg ?? '')?.name ?? alg}  ${b.signatureOk ? 'ok' : `FAIL${b.reason && !b.references.some((r) => !r.ok) ? `: ${b.reason}` : ''}`}\n`);
+      write(`  signature ${SIGNATURES.get(alg ?? '')?.name ?? alg}${b.suite ? ` (${b.suite})` : ''}  ${b.signatureOk ? 'ok' : `FAIL${b.reason && !b.references.some((r) => !r.ok) ? `: ${b.reason}` : ''}`}\n`);
       const c = b.certificate;
       if (c) {
         write(`  certificate subject: ${nameToString(c.subject)}\n  certificate issuer:  ${nameToString(c.issuer)}\n`);
         write(`  certificate serial ${c.serial}, valid ${c.notBefore.toISOString()} .. ${c.notAfter.toISOString()}: ${at < c.notBefore || at > c.notAfter ? `NOT VALID at ${at.toISOString()}` : `valid at ${at.toISOString()}`}\n`);
       }
       write(`  verdict: ${b.ok ? 'ok' : `FAIL: ${b.reason}`}\n`);
-      ok &&= b.ok;
     }
-    const j = judgeSender(p, trust, at);
     write(`sender: ${j.summary}\n`);
-    if (j.failure) ok = false;
+    failure = j.failure;
   } finally {
     p.doc.dispose();
   }
-  write(`message: ${ok ? 'ok' : 'FAIL'}\n`);
-  return ok ? 0 : 1;
+  if (failure) write(`fault: ${new GatewayFault(failure.fault, failure.params).faultstring}\n`);
+  write(`message: ${failure ? 'FAIL' : 'ok'}\n`);
+  return failure ? 1 : 0;
 }
 
 export const SIGNATURE_USAGE = `  smev2-gateway keys ca [NAME] --out DIR [--alg gost2012-256|gost2012-512|gost2001|rsa]
   smev2-gateway keys system MNEMONIC --out DIR [--ca DIR] [--alg ...]
   smev2-gateway sign ENVELOPE (--as MNEMONIC [--keys DIR] | --key K.pem --cert C.pem) [--actor smev|recipient] [--out F]
-  smev2-gateway verify ENVELOPE [--systems DIR] [--keys DIR] [--at ISO-TIME]
+  smev2-gateway verify ENVELOPE [--systems DIR] [--keys DIR] [--at ISO-TIME] [--sid SID [--services DIR]]
 `;

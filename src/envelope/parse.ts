@@ -156,7 +156,7 @@ function readNodeHeader(h: XmlElement): NodeHeader {
 
 function readSecurity(s: XmlElement): SecurityBlock {
   return {
-    actor: attrValue(s, 'actor', NS.soap) ?? attrValue(s, 'actor'),
+    actor: attrValue(s, 'actor', NS.soap),
     hasSignature: !!firstChildElement(s, NS.ds, 'Signature'),
     hasToken: !!firstChildElement(s, NS.wsse, 'BinarySecurityToken'),
   };

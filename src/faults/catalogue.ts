@@ -84,6 +84,26 @@ export const FAULTS = {
     text: 'The request body did not arrive within {timeoutMs} ms',
     when: 'a client sends its body slower than the request timeout allows',
   },
+  unsupportedEncoding: {
+    code: 'GW-1017', faultcode: 'Client', http: 500,
+    text: 'Message encoding {encoding} is not accepted ({where}): send the envelope in UTF-8',
+    when: 'the body is not UTF-8: a UTF-16 or UTF-32 byte-order mark or layout, an XML declaration or a Content-Type charset naming another encoding (SMEV 2 traffic is UTF-8; limits and signatures are judged on UTF-8 bytes)',
+  },
+  badHttpRequest: {
+    code: 'GW-1018', faultcode: 'Client', http: 400,
+    text: 'The HTTP request could not be read: {reason}',
+    when: "node's HTTP parser refused the request (bad framing: a malformed request line, header or chunk, a Content-Length and Transfer-Encoding together); answered where the connection can still take a response, counted, and journaled when a request line was read",
+  },
+  httpHeadersTooLarge: {
+    code: 'GW-1019', faultcode: 'Client', http: 431,
+    text: 'The HTTP request headers are too large: the limit is {limit} bytes',
+    when: 'the request line and headers exceed the HTTP server\'s limit (--max-header-size of node, 16 KiB by default)',
+  },
+  badAddress: {
+    code: 'GW-1020', faultcode: 'Client', http: 404,
+    text: 'No service at {path}: a service is called at /gateway/services/SID<7 digits>[/version]',
+    when: 'a request under /gateway/services/ names no service address (an extra path segment, `..`, an empty SID)',
+  },
   wrongMethod: {
     code: 'GW-1011', faultcode: 'Client', http: 405,
     text: 'Use POST with a SOAP 1.1 envelope; GET {sid}?wsdl returns the WSDL',
@@ -113,6 +133,11 @@ export const FAULTS = {
     code: 'GW-3002', faultcode: 'Client', http: 500,
     text: 'The signature does not belong to the Sender: {reason}',
     when: "signature policy enforce: the certificate belongs to another system than the message's Sender code",
+  },
+  algorithmNotAccepted: {
+    code: 'GW-3003', faultcode: 'Client', http: 500,
+    text: 'Signature algorithm not accepted ({actor}): {reason}',
+    when: "signature policy enforce: a Security block uses a signature/digest pair outside the SID's `signatureAlgorithms` (default: GOST R 34.10-2001 with GOST R 34.11-94, GOST R 34.10-2012 with Streebog, RSA-SHA256), or a canonicalization or transform this gateway does not apply",
   },
   providerSignatureInvalid: {
     code: 'GW-2005', faultcode: 'Server', http: 500,

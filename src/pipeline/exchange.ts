@@ -56,6 +56,11 @@ export interface Exchange {
   messageId?: string;
   /** the chain the exchange belongs to: the request's OriginRequestIdRef, or the node MessageId that starts one */
   chainId?: string;
+  /**
+   * What the consumer's verified signature covers (SHA-256 of its canonical SignedInfo); absent
+   * when the signature was not verified or failed. The replay guard remembers this.
+   */
+  signedContent?: string;
   /** how the node signed what it sent on (journaled with the outgoing legs) */
   nodeSignature?: string;
   responseSignature?: string;

@@ -10,6 +10,7 @@ import { stamp } from '../stages/stamp';
 import { verify } from '../stages/verify';
 import { control } from '../stages/control';
 import { authorize } from '../stages/authorize';
+import { replay } from '../stages/replay';
 import type { EnvelopeSchemas } from '../control/envelope-schemas';
 import type { ReplayGuard } from '../control/replay';
 import type { Limits } from '../control/limits';
@@ -49,11 +50,12 @@ export function buildPipeline(d: PipelineDeps): (ex: Exchange) => Promise<void> 
     respond(), //          any failure becomes the catalogue's SOAP fault
     parse(d.limits), //    limits on the bytes, then a typed envelope view (bytes kept as they are)
     route(d.registry), //  SID -> service, Body element -> WSDL operation
-    control({ //           format-logical control: envelope and payload schemas, logical rules, replay
+    control({ //           format-logical control: envelope and payload schemas, logical rules
       envelopeSchemas: d.envelopeSchemas, payloadSchema: (sid) => d.registry.payloadSchema(sid), trust: d.trust,
-      replay: d.replay, clock: d.clock, maxDateSkewSeconds: d.maxDateSkewSeconds,
+      clock: d.clock, maxDateSkewSeconds: d.maxDateSkewSeconds,
     }),
     verify(d.trust, d.clock), // the sender's signature: the consumer's in, the provider's out
+    replay(d.replay, d.clock), // the same signed message twice is refused; remembered only once verified
     authorize(d.trust), // access rights of the (now authenticated) Sender to the SID and operation
     stamp(d.node), //      the node's smev:Header and signature: REQUEST in, RESPONSE out
     queue(d.outbox, d.events), // delivery: guaranteed: store, answer ACCEPT, answer PINGs from the store

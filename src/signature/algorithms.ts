@@ -83,3 +83,27 @@ for (const [uri, a] of Object.entries(gost.SIGNATURE_URIS)) {
     },
   });
 }
+
+/**
+ * The pairs of signature and digest algorithms a service accepts, by name (service.yaml
+ * `signatureAlgorithms:`). A block passes when one allowed suite names its SignatureMethod and
+ * the DigestMethod of every Reference. The default is PROTOCOL.md §3's GOST pairs plus
+ * RSA-SHA256; SHA-1 only where a SID lists `rsa-sha1`.
+ */
+export const SUITES = {
+  gost2001: { signature: 'GOST R 34.10-2001', digest: 'gost94' },
+  'gost2012-256': { signature: 'GOST R 34.10-2012-256', digest: 'streebog256' },
+  'gost2012-512': { signature: 'GOST R 34.10-2012-512', digest: 'streebog512' },
+  'rsa-sha256': { signature: 'RSA-SHA256', digest: 'sha256' },
+  'rsa-sha1': { signature: 'RSA-SHA1', digest: 'sha1' },
+} as const;
+export type SuiteName = keyof typeof SUITES;
+export const SUITE_NAMES = Object.keys(SUITES) as SuiteName[];
+export const DEFAULT_SUITES: readonly SuiteName[] = ['gost2001', 'gost2012-256', 'gost2012-512', 'rsa-sha256'];
+
+/** The allowed suite that pairs this SignatureMethod with these DigestMethods, if any. */
+export function suiteFor(signatureUri: string, digestUris: string[], allowed: readonly SuiteName[]): SuiteName | undefined {
+  const sig = SIGNATURES.get(signatureUri);
+  if (!sig) return undefined;
+  return allowed.find((s) => SUITES[s].signature === sig.name && digestUris.every((d) => DIGESTS.get(d)?.name === SUITES[s].digest));
+}

@@ -1,11 +1,14 @@
+import { createHash } from 'node:crypto';
 import { childElements, attrValue, firstChildElement } from '../xml/dom';
 import type { XmlElement } from '../xml/libxml';
 import type { ParsedEnvelope } from '../envelope/parse';
 import { NS, revisionOf } from '../envelope/ns';
-import { canonicalize, canonicalBytes, isC14nAlgorithm, C14N } from './c14n';
-import { DIGESTS, SIGNATURES } from './algorithms';
+import { canonicalBytes, isC14nAlgorithm } from './c14n';
+import { DIGESTS, SIGNATURES, DEFAULT_SUITES, suiteFor, type SuiteName } from './algorithms';
 import { parseCertificate, type Certificate } from './x509';
 import { publicKeyOf } from './keys';
+import { decodeStrictBase64, Base64Error } from './base64';
+import { referenceOctets, prefixList, UnsupportedTransformError } from './transforms';
 
 export interface ReferenceVerdict {
   uri: string;
@@ -17,26 +20,54 @@ export interface ReferenceVerdict {
 }
 
 export interface BlockVerdict {
-  /** the Security block's actor ('' when it has none) */
+  /** the Security block's SOAP actor ('' when it has none: see soapActor) */
   actor: string;
   certificate?: Certificate;
   signatureAlgorithm?: string;
+  /** the allowed suite the block's algorithms form (algorithms.ts SUITES) */
+  suite?: SuiteName;
   references: ReferenceVerdict[];
   signatureOk: boolean;
   ok: boolean;
   /** the first thing wrong, for people */
   reason?: string;
+  /**
+   * The block uses an algorithm or transform this service does not accept (or this verifier does
+   * not know): the catalogue answers GW-3003 rather than "invalid signature".
+   */
+  unsupported?: string;
+  /**
+   * SHA-256 of the canonical SignedInfo, once the signature over it verified: what the signature
+   * covers, whatever bytes around it were rewritten (the replay guard's key).
+   */
+  signedInfoDigest?: string;
+}
+
+export interface VerifyOptions {
+  /** the signature/digest pairs the service accepts (default: DEFAULT_SUITES) */
+  algorithms?: readonly SuiteName[];
 }
 
 const ID_ATTRS = ['Id', 'ID', 'id'];
 
 /**
- * Verify every wsse:Security block of the envelope: each reference's digest over the exclusive
- * c14n of its target, and the signature over SignedInfo with the key of the block's token.
- * Wrapping is refused: a reference must resolve by a unique id to this envelope's one Body or
- * its smev:Header (PROTOCOL.md §3).
+ * The SOAP 1.1 actor of a header block: only the attribute in the envelope's namespace counts
+ * (SOAP 1.1 §4.2.2). An unqualified `actor`, or one in another namespace, is an ordinary
+ * attribute: the block then targets the ultimate recipient and is nobody's `smev` block. Every
+ * real sender in the corpus qualifies it (S:, soap:, soapenv:, ENV:).
  */
-export function verifyEnvelopeSignatures(p: ParsedEnvelope): BlockVerdict[] {
+export function soapActor(block: XmlElement): string {
+  return attrValue(block, 'actor', NS.soap) ?? '';
+}
+
+/**
+ * Verify every wsse:Security block of the envelope: each reference's digest over the octets its
+ * transforms give (transforms.ts), and the signature over SignedInfo with the key of the block's
+ * token. Wrapping is refused: a reference must resolve by a unique id to this envelope's one Body
+ * or its smev:Header (PROTOCOL.md §3). Values must be strict base64; the algorithms a pair the
+ * service accepts.
+ */
+export function verifyEnvelopeSignatures(p: ParsedEnvelope, options: VerifyOptions = {}): BlockVerdict[] {
   const root = p.doc.root;
   const header = firstChildElement(root, NS.soap, 'Header');
   if (!header) return [];
@@ -44,7 +75,7 @@ export function verifyEnvelopeSignatures(p: ParsedEnvelope): BlockVerdict[] {
   const out: BlockVerdict[] = [];
   for (const block of childElements(header)) {
     if (block.namespaceUri !== NS.wsse || block.name !== 'Security') continue;
-    out.push(verifyBlock(block, ctx, p));
+    out.push(verifyBlock(block, ctx, p, options.algorithms ?? DEFAULT_SUITES));
   }
   return out;
 }
@@ -73,10 +104,22 @@ function fail(v: BlockVerdict, reason: string): BlockVerdict {
   return v;
 }
 
-function verifyBlock(block: XmlElement, ctx: Structure, p: ParsedEnvelope): BlockVerdict {
-  const v: BlockVerdict = { actor: attrValue(block, 'actor', NS.soap) ?? attrValue(block, 'actor') ?? '', references: [], signatureOk: false, ok: false };
-  const sig = firstChildElement(block, NS.ds, 'Signature');
-  if (!sig) return fail(v, 'the Security block has no ds:Signature');
+function unsupported(v: BlockVerdict, what: string): BlockVerdict {
+  v.unsupported ??= what;
+  return fail(v, what);
+}
+
+/** The text of a value element: text only (no child elements), strictly base64. */
+function valueOf(el: XmlElement, what: string): Buffer {
+  if (firstChildElement(el)) throw new Base64Error(`${what} holds an element; it must hold base64 text only`);
+  return decodeStrictBase64(el.content, what);
+}
+
+function verifyBlock(block: XmlElement, ctx: Structure, p: ParsedEnvelope, allowed: readonly SuiteName[]): BlockVerdict {
+  const v: BlockVerdict = { actor: soapActor(block), references: [], signatureOk: false, ok: false };
+  const sigs = [...childElements(block)].filter((c) => c.namespaceUri === NS.ds && c.name === 'Signature');
+  if (sigs.length !== 1) return fail(v, sigs.length ? `the Security block holds ${sigs.length} ds:Signature elements` : 'the Security block has no ds:Signature');
+  const sig = sigs[0]!;
   const signedInfo = firstChildElement(sig, NS.ds, 'SignedInfo');
   const sigValueEl = firstChildElement(sig, NS.ds, 'SignatureValue');
   if (!signedInfo || !sigValueEl) return fail(v, 'ds:Signature lacks SignedInfo or SignatureValue');
@@ -88,33 +131,54 @@ function verifyBlock(block: XmlElement, ctx: Structure, p: ParsedEnvelope): Bloc
     fail(v, `certificate: ${(e as Error).message}`);
   }
 
-  // references
+  // algorithms: a pair the service accepts, before any digest is computed
   const c14nEl = firstChildElement(signedInfo, NS.ds, 'CanonicalizationMethod');
   const methodEl = firstChildElement(signedInfo, NS.ds, 'SignatureMethod');
   v.signatureAlgorithm = methodEl && attrValue(methodEl, 'Algorithm');
-  for (const ref of childElements(signedInfo)) {
-    if (ref.namespaceUri !== NS.ds || ref.name !== 'Reference') continue;
-    const r = verifyReference(ref, ctx, p);
+  const refs = [...childElements(signedInfo)].filter((r) => r.namespaceUri === NS.ds && r.name === 'Reference');
+  const c14nAlg = c14nEl && attrValue(c14nEl, 'Algorithm');
+  if (!c14nAlg || !isC14nAlgorithm(c14nAlg)) return unsupported(v, `unsupported CanonicalizationMethod ${c14nAlg ?? '(none)'}`);
+  const alg = v.signatureAlgorithm ? SIGNATURES.get(v.signatureAlgorithm) : undefined;
+  if (!alg) return unsupported(v, `unsupported SignatureMethod ${v.signatureAlgorithm ?? '(none)'}`);
+  const digestUris = refs.map((r) => { const dm = firstChildElement(r, NS.ds, 'DigestMethod'); return (dm && attrValue(dm, 'Algorithm')) ?? ''; });
+  const unknownDigest = digestUris.find((d) => !DIGESTS.has(d));
+  if (unknownDigest !== undefined) return unsupported(v, `unsupported DigestMethod ${unknownDigest || '(none)'}`);
+  v.suite = suiteFor(v.signatureAlgorithm!, digestUris, allowed);
+  if (!v.suite) {
+    const digests = [...new Set(digestUris.map((d) => DIGESTS.get(d)!.name))].join(', ');
+    return unsupported(v, `${alg.name} over ${digests || 'no digest'} is not an accepted pair (accepted: ${allowed.join(', ')})`);
+  }
+
+  // references
+  for (const ref of refs) {
+    const r = verifyReference(ref, ctx, p, sig);
     v.references.push(r);
-    if (!r.ok) fail(v, `reference ${r.uri}: ${r.reason}`);
+    if (!r.ok) {
+      if (r.reason?.startsWith('unsupported transform')) unsupported(v, `reference ${r.uri}: ${r.reason}`);
+      else fail(v, `reference ${r.uri}: ${r.reason}`);
+    }
   }
   if (!v.references.length) fail(v, 'SignedInfo has no Reference');
   if (!v.references.some((r) => r.target === 'Body')) fail(v, 'the signature does not cover the soap:Body');
 
   // the signature value
-  const c14nAlg = c14nEl && attrValue(c14nEl, 'Algorithm');
-  const alg = v.signatureAlgorithm ? SIGNATURES.get(v.signatureAlgorithm) : undefined;
-  if (!c14nAlg || !isC14nAlgorithm(c14nAlg)) return fail(v, `unsupported CanonicalizationMethod ${c14nAlg ?? '(none)'}`);
-  if (!alg) return fail(v, `unsupported SignatureMethod ${v.signatureAlgorithm ?? '(none)'}`);
+  let signature: Buffer;
+  try {
+    signature = valueOf(sigValueEl, 'SignatureValue');
+  } catch (e) {
+    return fail(v, (e as Error).message);
+  }
   if (!v.certificate) return v;
+  let data: Buffer;
   try {
     const key = publicKeyOf(v.certificate);
-    const data = canonicalBytes(signedInfo, { algorithm: c14nAlg, inclusivePrefixes: prefixList(c14nEl!) });
-    v.signatureOk = alg.verify(key, data, Buffer.from(sigValueEl.content.replace(/\s+/g, ''), 'base64'));
+    data = canonicalBytes(signedInfo, { algorithm: c14nAlg, inclusivePrefixes: prefixList(c14nEl!) });
+    v.signatureOk = alg.verify(key, data, signature);
   } catch (e) {
     return fail(v, `signature: ${(e as Error).message}`);
   }
   if (!v.signatureOk) return fail(v, 'the SignatureValue does not verify with the certificate’s key');
+  v.signedInfoDigest = createHash('sha256').update(data).digest('hex');
   if (ctx.envelopeProblem) return fail(v, ctx.envelopeProblem);
   if (!v.reason) v.ok = true;
   return v;
@@ -125,22 +189,22 @@ function findCertificate(block: XmlElement, sig: XmlElement): Certificate {
   const str = keyInfo && firstChildElement(keyInfo, NS.wsse, 'SecurityTokenReference');
   const ref = str && firstChildElement(str, NS.wsse, 'Reference');
   const uri = ref && attrValue(ref, 'URI');
+  const tokens = [...childElements(block)].filter((t) => t.namespaceUri === NS.wsse && t.name === 'BinarySecurityToken');
   if (uri) {
     if (!uri.startsWith('#')) throw new Error(`token reference ${uri} is not a local #id`);
     const id = uri.slice(1);
-    const tokens = [...childElements(block)].filter((t) => t.namespaceUri === NS.wsse && t.name === 'BinarySecurityToken' && attrValue(t, 'Id', NS.wsu) === id);
-    if (tokens.length !== 1) throw new Error(`KeyInfo names token #${id}, which the Security block ${tokens.length ? 'holds more than once' : 'does not hold'}`);
-    return parseCertificate(tokens[0].content);
+    const named = tokens.filter((t) => attrValue(t, 'Id', NS.wsu) === id);
+    if (named.length !== 1) throw new Error(`KeyInfo names token #${id}, which the Security block ${named.length ? 'holds more than once' : 'does not hold'}`);
+    return parseCertificate(valueOf(named[0]!, 'BinarySecurityToken'));
   }
   const x509 = keyInfo && firstChildElement(keyInfo, NS.ds, 'X509Data');
   const certEl = x509 && firstChildElement(x509, NS.ds, 'X509Certificate');
-  if (certEl) return parseCertificate(certEl.content);
-  const tokens = [...childElements(block)].filter((t) => t.namespaceUri === NS.wsse && t.name === 'BinarySecurityToken');
-  if (tokens.length === 1) return parseCertificate(tokens[0].content);
+  if (certEl) return parseCertificate(valueOf(certEl, 'X509Certificate'));
+  if (tokens.length === 1) return parseCertificate(valueOf(tokens[0]!, 'BinarySecurityToken'));
   throw new Error('KeyInfo names no certificate');
 }
 
-function verifyReference(ref: XmlElement, ctx: Structure, p: ParsedEnvelope): ReferenceVerdict {
+function verifyReference(ref: XmlElement, ctx: Structure, p: ParsedEnvelope, signature: XmlElement): ReferenceVerdict {
   const uri = attrValue(ref, 'URI') ?? '';
   const r: ReferenceVerdict = { uri, ok: false };
   const dm = firstChildElement(ref, NS.ds, 'DigestMethod');
@@ -151,36 +215,28 @@ function verifyReference(ref: XmlElement, ctx: Structure, p: ParsedEnvelope): Re
   if (/['"]/.test(id)) return { ...r, reason: 'the id holds a quote' };
   const hits = p.doc.find(`//*[${[...ID_ATTRS.map((a) => `@${a}='${id}'`), `@wsu:Id='${id}'`].join(' or ')}]`, { wsu: NS.wsu }) as XmlElement[];
   if (hits.length !== 1) return { ...r, reason: hits.length ? `the id ${id} is carried by ${hits.length} elements` : `no element has the id ${id}` };
-  const target = hits[0];
+  const target = hits[0]!;
   if (target.isSameNode(ctx.body)) r.target = 'Body';
   else if (ctx.smevHeader && target.isSameNode(ctx.smevHeader)) r.target = 'smev:Header';
   else return { ...r, target: `{${target.namespaceUri}}${target.name}`, reason: `resolves to {${target.namespaceUri}}${target.name}, not the envelope's soap:Body or smev:Header` };
 
-  let c14n: { algorithm: string; inclusivePrefixes?: string[] } = { algorithm: C14N.inclusive };
-  const transforms = firstChildElement(ref, NS.ds, 'Transforms');
-  for (const t of transforms ? childElements(transforms) : []) {
-    const alg = attrValue(t, 'Algorithm') ?? '';
-    if (alg === C14N.enveloped) continue; // the Signature is never inside the Body or smev:Header
-    if (!isC14nAlgorithm(alg)) return { ...r, reason: `unsupported transform ${alg}` };
-    c14n = { algorithm: alg, inclusivePrefixes: prefixList(t) };
-  }
   const digest = r.digestAlgorithm ? DIGESTS.get(r.digestAlgorithm) : undefined;
   if (!digest) return { ...r, reason: `unsupported DigestMethod ${r.digestAlgorithm ?? '(none)'}` };
   if (!dv) return { ...r, reason: 'no DigestValue' };
-  const chunks: Uint8Array[] = [];
-  canonicalize(target, c14n, (c) => chunks.push(Buffer.from(c)));
+  let expected: Buffer;
+  try {
+    expected = valueOf(dv, 'DigestValue');
+  } catch (e) {
+    return { ...r, reason: (e as Error).message };
+  }
+  const chunks: Buffer[] = [];
+  try {
+    referenceOctets(target, firstChildElement(ref, NS.ds, 'Transforms'), signature, (c) => chunks.push(Buffer.from(c)));
+  } catch (e) {
+    if (e instanceof UnsupportedTransformError) return { ...r, reason: e.message };
+    throw e;
+  }
   const actual = digest.digest(Buffer.concat(chunks));
-  const expected = Buffer.from(dv.content.replace(/\s+/g, ''), 'base64');
   if (!actual.equals(expected)) return { ...r, reason: `the DigestValue does not match the ${r.target} (it was altered after signing)` };
   return { ...r, ok: true };
-}
-
-function prefixList(el: XmlElement): string[] | undefined {
-  for (const c of childElements(el)) {
-    if (c.name === 'InclusiveNamespaces') {
-      const list = attrValue(c, 'PrefixList');
-      return list ? list.trim().split(/\s+/).map((x) => (x === '#default' ? '' : x)) : undefined;
-    }
-  }
-  return undefined;
 }

@@ -1,13 +1,10 @@
 import type { Stage } from '../pipeline/compose';
 import { markLeg, type Exchange, type LegDirection } from '../pipeline/exchange';
-import type { ParsedEnvelope } from '../envelope/parse';
-import { ACTOR, NS } from '../envelope/ns';
 import { GatewayFault, renderFaultString, FAULTS } from '../faults/catalogue';
 import type { CompiledSchema } from '../control/schemas';
 import type { EnvelopeSchemas } from '../control/envelope-schemas';
 import type { Violation } from '../control/logic';
 import { requestViolations, answerViolations } from '../control/check';
-import type { ReplayGuard } from '../control/replay';
 import type { TrustStore } from '../signature/trust';
 import { logReportOnce } from '../log';
 
@@ -15,7 +12,6 @@ export interface ControlDeps {
   envelopeSchemas: EnvelopeSchemas;
   payloadSchema(sid: string): CompiledSchema | undefined;
   trust: TrustStore;
-  replay: ReplayGuard;
   clock: () => Date;
   maxDateSkewSeconds: number;
 }
@@ -40,8 +36,6 @@ export function control(d: ControlDeps): Stage<Exchange> {
     const violations = requestViolations(request, service, ex.operation!, {
       envelopeSchemas: d.envelopeSchemas, payload, isRegistered: (m) => d.trust.systems.has(m), maxDateSkewSeconds: d.maxDateSkewSeconds, now: d.clock(),
     });
-    const replay = await d.replay.check(replayKeys(request), d.clock().getTime());
-    if (replay) violations.push({ fault: 'replayed', params: { what: replay.key, at: replay.at.toISOString() } });
     settle(violations, 'consumer->gateway');
 
     await next();
@@ -65,15 +59,4 @@ export function control(d: ControlDeps): Stage<Exchange> {
       logReportOnce(ex.log, { kind: `control ${direction}`, sender: from.envelope.message?.sender?.code, sid: service.sid }, { control: text }, 'format-logical control failed');
     }
   };
-}
-
-/** What makes a consumer's message the same message: its MessageId, its signature's value. */
-function replayKeys(p: ParsedEnvelope): string[] {
-  const keys: string[] = [];
-  const id = p.envelope.header?.messageId;
-  if (id) keys.push(`MessageId ${id}`);
-  const sig = p.doc.get(`/s:Envelope/s:Header/wsse:Security[@s:actor='${ACTOR.smev}']/ds:Signature/ds:SignatureValue`, { s: NS.soap, wsse: NS.wsse, ds: NS.ds });
-  const value = sig?.content.replace(/\s+/g, '');
-  if (value) keys.push(`the signed request with SignatureValue ${value.slice(0, 16)}…`);
-  return keys;
 }

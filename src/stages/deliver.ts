@@ -4,6 +4,7 @@ import type { Registry } from '../registry/registry';
 import { GatewayFault } from '../faults/catalogue';
 import { parseEnvelope, NotSoapError } from '../envelope/parse';
 import { XmlSyntaxError } from '../xml/dom';
+import { foreignEncoding } from '../envelope/encoding';
 
 /**
  * The innermost stage: hands the forwarded envelope to the SID's provider adapter and records
@@ -33,6 +34,8 @@ export function deliver(registry: Registry): Stage<Exchange> {
     }
     const leg = { direction: 'provider->gateway' as const, at: new Date(), bytes: answer.bytes, httpStatus: answer.status, durationMs: ms(t0) };
     ex.legs.push(leg);
+    const foreign = foreignEncoding(answer.bytes, answer.contentType);
+    if (foreign) throw new GatewayFault('providerAnswerInvalid', { status: answer.status, reason: `the answer is in ${foreign.encoding} (${foreign.where}), not UTF-8` });
     try {
       // kept parsed for the stages on the way back; the parse stage disposes it
       const parsed = parseEnvelope(answer.bytes);

@@ -4,6 +4,7 @@ import { parseEnvelope, NotSoapError } from '../envelope/parse';
 import { XmlSyntaxError } from '../xml/dom';
 import { GatewayFault } from '../faults/catalogue';
 import { checkLimits, DEFAULT_LIMITS, type Limits } from '../control/limits';
+import { foreignEncoding } from '../envelope/encoding';
 
 /**
  * Parses the consumer's bytes into a typed view, after checking the structural limits on the bytes.
@@ -16,6 +17,8 @@ export function parse(limits: Limits = DEFAULT_LIMITS): Stage<Exchange> {
     if (ex.http.overloaded) throw new GatewayFault('overloaded', ex.http.overloaded);
     if (ex.http.slow) throw new GatewayFault('slowRequest', ex.http.slow);
     if (ex.http.tooLarge) throw new GatewayFault('tooLarge', ex.http.tooLarge);
+    const foreign = foreignEncoding(ex.raw, ex.http.contentType);
+    if (foreign) throw new GatewayFault('unsupportedEncoding', { encoding: foreign.encoding, where: foreign.where });
     const breach = checkLimits(ex.raw, limits);
     if (breach) throw new GatewayFault(BREACH_FAULT[breach.kind], { value: breach.value, limit: breach.limit });
     try {

@@ -1,13 +1,13 @@
 import type { Stage } from '../pipeline/compose';
 import { markLeg, type Exchange, type LegDirection } from '../pipeline/exchange';
 import type { TrustStore } from '../signature/trust';
-import { judgeSender } from '../signature/judge';
+import { judgeMessage } from '../signature/judge';
 import { GatewayFault } from '../faults/catalogue';
 import { logReportOnce } from '../log';
 
 /**
  * The sender's signature, both ways: the consumer's on the request (before anything else acts on
- * it) and the provider's on the answer. Per SID: enforce refuses, report journals and passes, off
+ * it) and the provider's on the answer, judged by signature/judge.ts (as `verify` and `check` are). Per SID: enforce refuses, report journals and passes, off
  * does not look.
  */
 export function verify(trust: TrustStore, clock: () => Date): Stage<Exchange> {
@@ -20,7 +20,10 @@ export function verify(trust: TrustStore, clock: () => Date): Stage<Exchange> {
       mark('provider->gateway', 'not checked (policy off)');
       return;
     }
-    const j = judgeSender(ex.request!, trust, clock());
+    const algorithms = ex.service!.def.signatureAlgorithms;
+    const j = judgeMessage(ex.request!, trust, { at: clock(), algorithms });
+    // what the replay stage may remember: only what a verified signature covers
+    if (!j.failure) ex.signedContent = j.signedContent;
     mark('consumer->gateway', policy === 'report' && j.failure ? `report: ${j.summary}` : j.summary);
     if (j.failure) {
       if (policy === 'enforce') throw new GatewayFault(j.failure.fault, j.failure.params);
@@ -31,7 +34,7 @@ export function verify(trust: TrustStore, clock: () => Date): Stage<Exchange> {
 
     const answer = ex.answer?.parsed;
     if (!answer || answer.envelope.fault || ex.answer?.fromNode) return;
-    const a = judgeSender(answer, trust, clock());
+    const a = judgeMessage(answer, trust, { at: clock(), algorithms });
     mark('provider->gateway', policy === 'report' && a.failure ? `report: ${a.summary}` : a.summary);
     if (a.failure) {
       if (policy === 'enforce') throw new GatewayFault('providerSignatureInvalid', { reason: a.summary });

@@ -87,7 +87,7 @@ export function toTree(p: ParsedEnvelope): EnvelopeTree {
     fault: p.envelope.fault ? { faultcode: p.envelope.fault.faultcode, faultstring: p.envelope.fault.faultstring } : undefined,
     securityActors: header ? [...childElements(header)]
       .filter((b) => b.namespaceUri === NS.wsse && b.name === 'Security')
-      .map((b) => attrValue(b, 'actor', NS.soap) ?? attrValue(b, 'actor') ?? '') : [],
+      .map((b) => attrValue(b, 'actor', NS.soap) ?? '') : [],
   };
 }
 

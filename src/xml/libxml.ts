@@ -4,6 +4,7 @@ type Lib = typeof import('libxml2-wasm', { with: { 'resolution-mode': 'import' }
 export type XmlDocument = InstanceType<Lib['XmlDocument']>;
 export type XmlElement = InstanceType<Lib['XmlElement']>;
 export type XmlTreeNode = InstanceType<Lib['XmlTreeNode']>;
+export type XmlNode = InstanceType<Lib['XmlNode']>;
 
 let lib: Lib | undefined;
 

@@ -1,0 +1,37 @@
+import type { Stage } from '../pipeline/compose';
+import { markLeg, type Exchange } from '../pipeline/exchange';
+import type { ReplayGuard } from '../control/replay';
+import { GatewayFault, renderFaultString, FAULTS } from '../faults/catalogue';
+import { logReportOnce } from '../log';
+
+/**
+ * The replay guard, after verify: a consumer's message is remembered by what its verified
+ * signature covers (the digest of its canonical SignedInfo, which holds the Body's digest), so no
+ * edit outside the signed content (the Security block's attributes, white space or junk in
+ * SignatureValue, prefixes, an extra unsigned header) makes a replay new, and an unsigned or
+ * forged copy sent first cannot block the real message: an unverified message is remembered only
+ * by its MessageId, in another key space. Runs under the SID's control policy.
+ */
+export function replay(guard: ReplayGuard, clock: () => Date): Stage<Exchange> {
+  return async (ex, next) => {
+    const policy = ex.service!.def.control;
+    if (policy === 'off') return next();
+    const keys: string[] = [];
+    if (ex.signedContent) keys.push(`the signed request (SignedInfo SHA-256 ${ex.signedContent.slice(0, 16)}…)`);
+    else {
+      const id = ex.request!.envelope.header?.messageId;
+      if (id) keys.push(`MessageId ${id}`);
+    }
+    const seen = await guard.check(keys, clock().getTime());
+    if (seen) {
+      const params = { what: seen.key, at: seen.at.toISOString() };
+      const text = renderFaultString(FAULTS.replayed, params);
+      const before = ex.legs.find((l) => l.direction === 'consumer->gateway')?.control;
+      const verdict = policy === 'report' ? `report: ${text}` : text;
+      markLeg(ex, 'consumer->gateway', 'control', before && before !== 'ok' ? `${before} | ${verdict}` : verdict);
+      if (policy === 'enforce') throw new GatewayFault('replayed', params);
+      logReportOnce(ex.log, { kind: 'replay', sender: ex.request!.envelope.message?.sender?.code, sid: ex.sid }, { control: text }, 'replayed message');
+    }
+    await next();
+  };
+}
