@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SUITE_NAMES, DEFAULT_SUITES } from '../signature/algorithms';
 
 /** The schema of a SID's service.yaml (docs/registry.md). */
 const operationSchema = z.strictObject({
@@ -44,6 +45,11 @@ export const definitionSchema = z.strictObject({
   contour: z.enum(['test', 'productive']).default('test'),
   /** enforce: refuse what does not verify; report: verify and journal, pass; off: do not verify */
   signature: z.enum(['enforce', 'report', 'off']).default('enforce'),
+  /**
+   * the signature/digest pairs accepted on this SID's messages (signature/algorithms.ts SUITES):
+   * gost2001, gost2012-256, gost2012-512, rsa-sha256 by default; rsa-sha1 only when listed
+   */
+  signatureAlgorithms: z.array(z.enum(SUITE_NAMES as [string, ...string[]])).min(1).default([...DEFAULT_SUITES]).transform((a) => a as typeof SUITE_NAMES),
   /** format-logical control and access rights: enforce refuses, report journals and passes, off skips */
   control: z.enum(['enforce', 'report', 'off']).default('enforce'),
   delivery: deliverySchema.default({ mode: 'direct', maxAttempts: 10, maxAgeSeconds: 86400, initialBackoffMs: 1000, maxBackoffMs: 300000, pollIntervalMs: 5000 }),
