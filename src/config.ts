@@ -53,6 +53,10 @@ export interface Config {
   sessionHours: number;
   /** mark the session cookie Secure (the gateway is reached over HTTPS through a proxy) */
   secureCookie: boolean;
+  /** how much of a refused message's raw body the journal keeps (its full length and SHA-256 always) */
+  journalRefusedBytes: number;
+  /** /readyz warns when the disk holding the store or the data folder has less free than either */
+  diskWarn: { freePercent: number; freeBytes: number };
 }
 
 export interface Flags {
@@ -72,6 +76,7 @@ export interface Flags {
   subscriptions?: string;
   workers?: string;
   'admin-users'?: string;
+  'journal-refused-bytes'?: string;
 }
 
 export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): Config {
@@ -117,7 +122,19 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     sessionSecret: env.SMEV2_SESSION_SECRET || undefined,
     sessionHours: num('SMEV2_SESSION_HOURS', env.SMEV2_SESSION_HOURS, 8) || 8,
     secureCookie: env.SMEV2_SECURE_COOKIE === 'true',
+    journalRefusedBytes: num('--journal-refused-bytes / SMEV2_JOURNAL_REFUSED_BYTES', flags['journal-refused-bytes'] ?? env.SMEV2_JOURNAL_REFUSED_BYTES, 1024 * 1024),
+    diskWarn: {
+      freePercent: percent('SMEV2_DISK_WARN_FREE_PERCENT', env.SMEV2_DISK_WARN_FREE_PERCENT, 5),
+      freeBytes: num('SMEV2_DISK_WARN_FREE_BYTES', env.SMEV2_DISK_WARN_FREE_BYTES, 1024 * 1024 * 1024),
+    },
   };
+}
+
+function percent(name: string, v: string | undefined, dflt: number): number {
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || n > 100) throw new Error(`${name} must be a number from 0 to 100 (a percentage of the disk), got "${v}"`);
+  return n;
 }
 
 /** `--workers N` / SMEV2_WORKERS: a whole number from 1, or `auto` (os.availableParallelism()). */

@@ -25,6 +25,7 @@ import { adminRouter } from './admin/router';
 import { consoleRouter } from './console/router';
 import { composerRoutes, loopbackUrl } from './admin/compose/routes';
 import { TrustStore } from './signature/trust';
+import { diskStates, diskWarnings, storeBytes, watchedFolders } from './journal/disk';
 
 /** The project's own envelope schemas (xsd/index.json), beside dist/. */
 const ENVELOPE_SCHEMAS = join(__dirname, '..', 'xsd');
@@ -54,7 +55,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
     await store.destroy();
     throw e;
   }
-  const journal = new Journal(store);
+  const journal = new Journal(store, { refusedBytes: config.journalRefusedBytes });
   const clock = config.clock ? () => config.clock! : () => new Date();
   const outbox = new Outbox(store);
   const subscriptions = () => [
@@ -64,7 +65,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   subscriptions(); // a broken subscriptions file stops the start, with its reason
   const events = new Events(outbox, subscriptions, log);
   const worker = new DeliveryWorker(outbox, registry, journal, trust, events, log, keys.signer(NODE_KEY), { concurrency: config.deliveryConcurrency, leaseMs: config.deliveryLeaseMs, tickMs: 50 });
-  const metrics = new Metrics({ outbox, availability: () => availability.latest.values(), knownSid: (sid) => registry.get(sid) !== undefined });
+  const metrics = new Metrics({ outbox, availability: () => availability.latest.values(), knownSid: (sid) => registry.get(sid) !== undefined, storeBytes: () => storeBytes(store) });
   const pipeline = buildPipeline({
     outbox, events, metrics,
     journal, registry, trust, clock, node: keys.signer(NODE_KEY),
@@ -100,6 +101,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
     config, registry, pipeline, log, availability: () => [...availability.latest.values()], admin, console: consoleRouter(auth),
     metrics: () => metrics.scrape(),
     ready: async () => registry.list().length > 0 && (await storeReachable(store)),
+    warnings: async () => diskWarnings(await diskStates(watchedFolders(store, config.keysDir)), config.diskWarn),
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => resolve(s));

@@ -84,7 +84,7 @@ export function adminRouter(d: AdminDeps): Router {
   r.get('/journal/:id', anyone, handle(async (req, res) => {
     const e = await entryWithRaw(d.store, intParam(req.params.id, 0, 1, Number.MAX_SAFE_INTEGER, 'id'));
     if (!e) return void res.status(404).json({ error: `no journal entry ${req.params.id}` });
-    res.json({ ...e.row, raw: e.row.purged ? null : e.raw.toString('utf8') });
+    res.json({ ...e.row, raw: e.row.purged ? null : e.raw.toString('utf8'), ...(truncation(e.row) ? { truncated: truncation(e.row) } : {}) });
   }));
   r.get('/journal/:id/raw', anyone, handle(async (req, res) => {
     const e = await entryWithRaw(d.store, intParam(req.params.id, 0, 1, Number.MAX_SAFE_INTEGER, 'id'));
@@ -92,7 +92,14 @@ export function adminRouter(d: AdminDeps): Router {
     if (e.row.purged) return void res.status(410).json({ error: `entry ${e.row.id}'s body was purged by retention; its metadata and hashes are kept` });
     // the bytes are whatever a consumer or provider sent: never a page of this origin (an XHTML
     // body with a script would run with the operator's session), always a download
-    res.type('text/xml; charset=utf-8').setHeader('content-disposition', `attachment; filename="journal-${e.row.id}.xml"`);
+    // a refused message kept up to the cap (SMEV2_JOURNAL_REFUSED_BYTES): said in the name and headers
+    const cut = truncation(e.row);
+    res.type('text/xml; charset=utf-8').setHeader('content-disposition', `attachment; filename="journal-${e.row.id}${cut ? `-first-${e.row.rawKept}-of-${e.row.size}-bytes` : ''}.xml"`);
+    if (cut) {
+      res.setHeader('x-smev2-truncated', cut);
+      res.setHeader('x-smev2-full-size', String(e.row.size));
+      res.setHeader('x-smev2-full-sha256', e.row.sha256);
+    }
     res.setHeader('content-security-policy', "sandbox; default-src 'none'");
     res.setHeader('x-content-type-options', 'nosniff');
     res.send(e.raw);
@@ -182,6 +189,12 @@ export function adminRouter(d: AdminDeps): Router {
 }
 
 /** Async handlers: bad filters are 400 with the reason; anything else 500, logged, never a crash. */
+/** What a truncated entry's raw bytes are, in words; undefined for an entry kept whole. */
+function truncation(row: { rawKept?: number | null; size: number; sha256: string }): string | undefined {
+  if (row.rawKept === null || row.rawKept === undefined) return undefined;
+  return `truncated: a refused message, only its first ${row.rawKept} of ${row.size} bytes are kept (SMEV2_JOURNAL_REFUSED_BYTES); the whole body's SHA-256 is ${row.sha256}`;
+}
+
 function handle(fn: (req: Request, res: Response) => Promise<void>) {
   return (req: Request, res: Response, next: (e?: unknown) => void) => {
     fn(req, res).catch((e: unknown) => {

@@ -45,6 +45,7 @@ Options:
   --systems DIR       the registry of information systems (env SMEV2_SYSTEMS; default ./systems)
   --clock ISO         judge certificates at this time, not now (env SMEV2_CLOCK)
   --admin-users FILE  admin users, roles and password hashes (env SMEV2_ADMIN_USERS; default ./admin-users.yaml)
+  --journal-refused-bytes N  bytes of a refused message's body journaled (env SMEV2_JOURNAL_REFUSED_BYTES; default 1 MiB)
   --workers N|auto    N processes sharing the port, a dead one restarted (env SMEV2_WORKERS; auto: one per core;
                       default: one process)
 `;
@@ -66,7 +67,7 @@ export async function main(argv: string[]): Promise<number> {
         status: { type: 'string' }, events: { type: 'string' }, subscriptions: { type: 'string' }, 'max-in-flight': { type: 'string' },
         sid: { type: 'string' }, wsdl: { type: 'string' }, mnemonic: { type: 'string' }, version: { type: 'string' },
         provider: { type: 'string' }, 'provider-name': { type: 'string' }, upstream: { type: 'string' }, title: { type: 'string' },
-        'older-than': { type: 'string' }, 'admin-users': { type: 'string' }, anchor: { type: 'string', multiple: true },
+        'older-than': { type: 'string' }, 'admin-users': { type: 'string' }, 'journal-refused-bytes': { type: 'string' }, anchor: { type: 'string', multiple: true },
       },
     });
   } catch (e) {

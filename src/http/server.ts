@@ -15,6 +15,8 @@ export interface ServerDeps {
   pipeline: (ex: Exchange) => Promise<void>;
   log: Logger;
   ready: () => Promise<boolean>;
+  /** what /readyz warns about while staying ready (a nearly full disk under the store) */
+  warnings?: () => Promise<string[]>;
   availability: () => unknown[];
   /** the Prometheus exposition */
   metrics?: () => Promise<{ contentType: string; body: string }>;
@@ -36,7 +38,8 @@ export function createApp(d: ServerDeps): express.Express {
   app.get('/healthz', (_req, res) => { res.json({ status: 'ok', pid: process.pid }); });
   app.get('/readyz', async (_req, res) => {
     const ok = await d.ready();
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', services: d.registry.list().length });
+    const warnings = d.warnings ? await d.warnings().catch((e: Error) => [`the disk checks failed: ${e.message}`]) : [];
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', services: d.registry.list().length, warnings });
   });
 
   app.get('/metrics', async (_req, res) => {

@@ -35,6 +35,10 @@ export interface JournalEntry {
   hash?: string | null;
   /** when retention emptied `raw` (epoch ms); metadata, sha256 and hashes are kept */
   purgedAt?: number | null;
+  /** a refused message journaled up to the cap: how many of its bytes `raw` holds (null: all; `size` and `sha256` are the whole body's) */
+  rawKept?: number | null;
+  /** SHA-256 of the bytes kept when `rawKept` is set */
+  rawKeptSha256?: string | null;
   /** the words of the leg's AppData, for the journal search (emptied with `raw` by retention; not chained: derived from `raw`) */
   searchText?: string | null;
 }
@@ -81,6 +85,8 @@ const columns = (pg: boolean) => ({
     hash: { type: String, nullable: true, length: 64 },
     purgedAt: { type: 'bigint' as never, name: 'purged_at', nullable: true },
     searchText: { type: 'text' as never, name: 'search_text', nullable: true },
+    rawKept: { type: Number, name: 'raw_kept', nullable: true },
+    rawKeptSha256: { type: String, name: 'raw_kept_sha256', nullable: true, length: 64 },
     raw: { type: (pg ? 'bytea' : 'blob') as never },
 });
 

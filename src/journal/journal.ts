@@ -24,10 +24,16 @@ export class Journal {
     return batch.map(() => undefined);
   });
 
-  constructor(private readonly ds: DataSource) {}
+  /**
+   * `refusedBytes`: how much of a refused message's body is kept (SMEV2_JOURNAL_REFUSED_BYTES,
+   * default 1 MiB), so that a flood of large refused requests grows the store by at most that
+   * much each; accepted messages are kept whole.
+   */
+  constructor(private readonly ds: DataSource, private readonly o: { refusedBytes?: number } = {}) {}
 
   async recordExchange(ex: Exchange): Promise<void> {
-    await this.write(ex.legs.map((leg) => toEntry(ex, leg)));
+    const cap = this.o.refusedBytes ?? DEFAULT_REFUSED_BYTES;
+    await this.write(ex.legs.map((leg) => toEntry(ex, leg, refused(ex, leg) ? cap : undefined)));
   }
 
   /** Legs that belong to no HTTP exchange (the delivery worker's attempts). */
@@ -114,9 +120,29 @@ function sqliteInsert(m: EntityManager): ((r: JournalEntry) => void) | undefined
   return insert ?? undefined;
 }
 
-function toEntry(ex: Exchange, leg: Leg): JournalEntry {
+/** How much of a refused message's body the journal keeps unless configured: 1 MiB. */
+export const DEFAULT_REFUSED_BYTES = 1024 * 1024;
+
+/**
+ * Was this leg's message refused by the gateway (the exchange ended in one of its faults)? The
+ * consumer's request, unless it was accepted and sent on to the provider (then the fault is
+ * about what came after); the provider's answer whenever the gateway refused the exchange after it.
+ */
+function refused(ex: Exchange, leg: Leg): boolean {
+  if (!ex.fault) return false;
+  if (leg.direction === 'provider->gateway') return true;
+  return leg.direction === 'consumer->gateway' && !ex.legs.some((l) => l.direction === 'gateway->provider');
+}
+
+/**
+ * The journal entry of a leg. With `cap`, a body longer than it is kept up to it: `size` and
+ * `sha256` stay the whole body's, `rawKept` and `rawKeptSha256` say what `raw` holds.
+ */
+function toEntry(ex: Exchange, leg: Leg, cap?: number): JournalEntry {
   const e = leg.envelope;
   const m = e?.message;
+  const cut = cap !== undefined && leg.bytes.length > cap;
+  const raw = cut ? leg.bytes.subarray(0, cap) : leg.bytes;
   return {
     exchangeId: ex.id,
     at: leg.at,
@@ -137,10 +163,12 @@ function toEntry(ex: Exchange, leg: Leg): JournalEntry {
     durationMs: leg.durationMs ?? null,
     size: leg.bytes.length,
     sha256: createHash('sha256').update(leg.bytes).digest('hex'),
-    raw: leg.bytes,
+    raw: cut ? Buffer.from(raw) : leg.bytes, // a copy: a view would keep the whole body in memory while the row waits for its commit
+    rawKept: cut ? raw.length : null,
+    rawKeptSha256: cut ? createHash('sha256').update(raw).digest('hex') : null,
     signature: leg.signature?.slice(0, 400) ?? null,
     control: leg.control?.slice(0, 1000) ?? null,
     chainId: ex.chainId ?? null,
-    searchText: appDataText(leg.bytes),
+    searchText: appDataText(raw),
   };
 }

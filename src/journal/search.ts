@@ -31,7 +31,8 @@ export type JournalRow = Omit<ChainedFields, 'at'> & {
 };
 
 export const ROW_COLUMNS = 'id, exchange_id, at, sid, operation, direction, revision, sender, recipient, originator, status, message_id, ' +
-  'request_id_ref, origin_request_id_ref, case_number, http_status, fault_code, duration_ms, size, sha256, signature, control, chain_id, hash, purged_at';
+  'request_id_ref, origin_request_id_ref, case_number, http_status, fault_code, duration_ms, size, sha256, signature, control, chain_id, hash, purged_at, ' +
+  'raw_kept, raw_kept_sha256';
 
 export function toRow(r: Record<string, unknown>): JournalRow {
   const f = fromRow(r);

@@ -10,8 +10,10 @@ import { HashChainRetention1700000000005 } from './migrations/0005-hash-chain-re
 import { ExchangeIdWidth1700000000006 } from './migrations/0006-exchange-id-width';
 import { ReplayGuard1700000000007 } from './migrations/0007-replay-guard';
 import { JournalSearch1700000000008 } from './migrations/0008-journal-search';
+import { RefusedBodies1700000000009 } from './migrations/0009-refused-bodies';
 
-export const MIGRATIONS = [Journal1700000000001, SignatureVerdicts1700000000002, ControlVerdicts1700000000003, OutboxChains1700000000004, HashChainRetention1700000000005, ExchangeIdWidth1700000000006, ReplayGuard1700000000007, JournalSearch1700000000008];
+export const MIGRATIONS = [Journal1700000000001, SignatureVerdicts1700000000002, ControlVerdicts1700000000003, OutboxChains1700000000004, HashChainRetention1700000000005, ExchangeIdWidth1700000000006, ReplayGuard1700000000007, JournalSearch1700000000008,
+  RefusedBodies1700000000009];
 
 /** Run `sql` written with `?` placeholders on either store (PostgreSQL wants $1, $2, …), or in a transaction's manager. */
 export function query<T = Record<string, unknown>>(ds: DataSource | EntityManager, sql: string, params: unknown[] = []): Promise<T[]> {

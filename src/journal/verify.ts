@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { CHAINED_COLUMNS, GENESIS, entryHash, fromRow } from './chain';
+import { CHAINED_COLUMNS, GENESIS, KEPT_COLUMNS, entryHash, fromRow } from './chain';
 import { query } from './store';
 
 export interface ChainProblem {
@@ -53,7 +53,7 @@ export async function verifyJournal(ds: DataSource, limit = 20, anchors: Anchor[
   };
   let prev = { id: 0, hash: GENESIS };
   for (;;) {
-    const rows = await query(ds, `SELECT ${CHAINED_COLUMNS}, prev_hash, hash, purged_at, raw FROM journal WHERE id > ? ORDER BY id LIMIT ${PAGE}`, [prev.id]);
+    const rows = await query(ds, `SELECT ${CHAINED_COLUMNS}, ${KEPT_COLUMNS}, prev_hash, hash, purged_at, raw FROM journal WHERE id > ? ORDER BY id LIMIT ${PAGE}`, [prev.id]);
     if (!rows.length) break;
     for (const r of rows) {
       const id = Number(r.id);
@@ -69,7 +69,12 @@ export async function verifyJournal(ds: DataSource, limit = 20, anchors: Anchor[
         const raw = r.raw as Buffer;
         const purged = r.purged_at !== null && r.purged_at !== undefined && raw.length === 0;
         if (purged) report.purged++;
-        else if (createHash('sha256').update(raw).digest('hex') !== fields.sha256) {
+        else if (fields.rawKept !== undefined && fields.rawKept !== null) {
+          // a refused message kept up to the cap: the kept bytes are checked against their own hash
+          if (raw.length !== fields.rawKept || createHash('sha256').update(raw).digest('hex') !== fields.rawKeptSha256) {
+            problem({ id, kind: 'raw-altered', detail: `entry ${id} altered: its raw bytes (the first ${fields.rawKept} of ${fields.size}, the rest not kept) do not give their sha256` });
+          }
+        } else if (createHash('sha256').update(raw).digest('hex') !== fields.sha256) {
           problem({ id, kind: 'raw-altered', detail: `entry ${id} altered: its raw bytes do not give its sha256` });
         }
         if (stored.prevHash !== prev.hash) problem(await linkProblem(ds, id, prev, stored.prevHash));

@@ -13,6 +13,8 @@ export interface MetricsSources {
   availability: () => Iterable<Availability>;
   /** is this SID in the registry (exchanges refused before routing still count under their SID) */
   knownSid: (sid: string) => boolean;
+  /** the store's size in bytes (src/journal/disk.ts) */
+  storeBytes?: () => Promise<number>;
 }
 
 /**
@@ -56,6 +58,15 @@ export class Metrics {
         this.set((await sources.outbox.counts()).dead ?? 0);
       },
     });
+    if (sources.storeBytes) {
+      const size = sources.storeBytes;
+      new Gauge({
+        name: 'smev2_store_bytes', help: 'Size of the store: the SQLite file with its WAL, or pg_database_size on PostgreSQL', registers, aggregator: 'max',
+        async collect() {
+          this.set(await size());
+        },
+      });
+    }
     new Gauge({
       name: 'smev2_provider_up', help: "1 when the SID's provider answered the last availability check, else 0", labelNames: ['sid'], registers, aggregator: 'max',
       collect() {

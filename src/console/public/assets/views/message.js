@@ -83,6 +83,7 @@ function legView(l) {
     h('div', { class: 'leg-head' },
       h('h2', null, direction(l.direction), ' ', status(l.status), l.faultCode ? [' ', h('span', { class: 'fault' }, l.faultCode)] : null),
       h('span', { class: 'spacer' }),
+      l.rawKept != null ? h('span', { class: 'muted', id: 'raw-truncated' }, `truncated: a refused message, the first ${fmtBytes(l.rawKept)} of ${fmtBytes(l.size)} kept `) : null,
       l.purged ? h('span', { class: 'muted' }, 'body purged by retention') : h('a', { class: 'button small', href: raw, download: `journal-${l.id}.xml`, id: 'raw-link' }, 'Raw bytes')),
     h('div', { class: 'verdicts' },
       h('div', { class: `verdict-box v-${verdictKind(l.signature)}`, id: 'signature-verdict' }, h('div', { class: 'card-label' }, 'Signature'), verdict(l.signature)),
@@ -109,7 +110,8 @@ function legView(l) {
         ['RequestIdRef', mono(l.requestIdRef)],
         ['OriginRequestIdRef', mono(l.originRequestIdRef)],
         ['Chain', l.chainId ? h('a', { href: `/console/chain/${seg(l.chainId)}`, class: 'mono' }, l.chainId) : null],
-        ['SHA-256 of the bytes', h('span', { class: 'mono hash', title: l.sha256 }, l.sha256)],
+        [l.rawKept != null ? 'SHA-256 of the whole body' : 'SHA-256 of the bytes', h('span', { class: 'mono hash', title: l.sha256 }, l.sha256)],
+        ...(l.rawKept != null ? [['SHA-256 of the bytes kept', h('span', { class: 'mono hash', title: l.rawKeptSha256 }, l.rawKeptSha256)]] : []),
         ['Journal hash', l.hash ? h('span', { class: 'mono hash', title: l.hash }, l.hash) : null],
       ])),
     'raw' in l ? xmlPanel(l.raw) : h('p', { class: 'muted' }, 'The envelope is not part of this answer.'));
