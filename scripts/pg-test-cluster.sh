@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # A throw-away PostgreSQL cluster on loopback for the tests (Debian's `postgresql` package).
-#   scripts/pg-test-cluster.sh start [PORT]   prints the base URL for SMEV2_TEST_PG_URL
+#   source <(scripts/pg-test-cluster.sh start [PORT])   starts it (if not running) and sets SMEV2_TEST_PG_URL:
+#                                      `start` prints `export SMEV2_TEST_PG_URL=<url>` (also: eval "$(… start)")
+#   scripts/pg-test-cluster.sh url [PORT]     starts it likewise and prints the bare URL
+#                                      (SMEV2_TEST_PG_URL=$(scripts/pg-test-cluster.sh url))
 #   scripts/pg-test-cluster.sh stop
-# The cluster lives in $SMEV2_PG_DIR (default /tmp/smev2-pg), trust auth on 127.0.0.1 only, fsync
+# The cluster lives in $SMEV2_PG_DIR (default /tmp/smev2-pg), on port $SMEV2_PG_PORT (default 55432), trust auth on 127.0.0.1 only, fsync
 # off (tests only). Run as root it runs the server as the `postgres` user the package creates.
 set -euo pipefail
 DIR=${SMEV2_PG_DIR:-/tmp/smev2-pg}
@@ -10,8 +13,8 @@ BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [ -n "$BIN" ] || { echo "PostgreSQL not installed (apt-get install postgresql)" >&2; exit 1; }
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 case "${1:-start}" in
-  start)
-    PORT=${2:-55432}
+  start|url)
+    PORT=${2:-${SMEV2_PG_PORT:-55432}}
     if [ -f "$DIR/data/postmaster.pid" ] && as_pg "$BIN/pg_ctl" -D "$DIR/data" status >/dev/null 2>&1; then
       :
     else
@@ -24,10 +27,11 @@ case "${1:-start}" in
         || { cat "$DIR/server.log" >&2; exit 1; }
     fi
     PORT=$(sed -n 4p "$DIR/data/postmaster.pid")
-    echo "postgres://postgres@127.0.0.1:$PORT/postgres"
+    URL="postgres://postgres@127.0.0.1:$PORT/postgres"
+    if [ "${1:-start}" = url ]; then echo "$URL"; else echo "export SMEV2_TEST_PG_URL=$URL"; fi
     ;;
   stop)
     [ -d "$DIR/data" ] && as_pg "$BIN/pg_ctl" -D "$DIR/data" -m fast stop >/dev/null || true
     ;;
-  *) echo "usage: $0 start [PORT] | stop" >&2; exit 2 ;;
+  *) echo "usage: source <($0 start [PORT]) | $0 url [PORT] | $0 stop" >&2; exit 2 ;;
 esac

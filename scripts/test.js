@@ -21,6 +21,10 @@ if (only && only !== 'sqlite' && only !== 'postgres') {
   process.exit(2);
 }
 const pgUrl = process.env.SMEV2_TEST_PG_URL;
+if (pgUrl && pgUrl.startsWith('export ')) {
+  process.stderr.write(`SMEV2_TEST_PG_URL holds a shell line, "${pgUrl}", not a URL: set it with \`source <(scripts/pg-test-cluster.sh start)\` (or SMEV2_TEST_PG_URL=$(scripts/pg-test-cluster.sh url))\n`);
+  process.exit(2);
+}
 const ci = process.env.CI === 'true';
 
 const passes = [

@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
@@ -53,6 +54,15 @@ export function clusterMetrics(): Promise<string> {
   });
 }
 
+/** Listen on the port and close again: throws the listen error (EADDRINUSE, EACCES) the workers would each meet. */
+function probeListen(port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+}
+
 /** Run the primary: migrations, keys, N workers kept running until SIGINT or SIGTERM. Returns the exit code. */
 export async function runPrimary(config: Config, workers: number, log: Logger): Promise<number> {
   const pg = isPostgresUrl(config.database);
@@ -63,6 +73,7 @@ export async function runPrimary(config: Config, workers: number, log: Logger): 
   } finally {
     await store.destroy();
   }
+  if (config.port !== 0) await probeListen(config.port, config.host); // a port in use: one clear error here, not one per worker
   bootstrapTrust(config.keysDir, config.systemsDir, log);
   // every worker must sign and check console sessions with one secret: make it here, not in N racing workers
   sessionSecret(join(config.keysDir, 'session.secret'), config.sessionSecret);

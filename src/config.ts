@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { resolveLogFormat, type LogFormat } from './log';
 import { resolve } from 'node:path';
+import { checkStoreUrl, type StoreUrlSource } from './store-url';
 
 /** Everything the gateway can be told, from flags (first) or the environment. */
 export interface Config {
@@ -13,6 +14,8 @@ export interface Config {
   servicesDir: string;
   /** sqlite:<path> (default sqlite:data/gateway.sqlite) or postgres://... */
   database: string;
+  /** where `database` came from, for messages (src/store-url.ts) */
+  databaseFrom: StoreUrlSource;
   skipBroken: boolean;
   maxRequestBytes: number;
   logLevel: string;
@@ -88,13 +91,18 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
   };
   const baseUrl = flags['base-url'] ?? env.SMEV2_BASE_URL;
   if (baseUrl && !/^https?:\/\/[^/]+(\/.*)?$/.test(baseUrl)) throw new Error(`--base-url must be an http(s) URL, got "${baseUrl}"`);
+  const envDb = env.DATABASE_URL || undefined; // DATABASE_URL= (empty, as .env files leave it): not set
+  const databaseFrom: StoreUrlSource = flags.db !== undefined ? '--db' : envDb !== undefined ? 'DATABASE_URL' : 'the default';
+  const database = flags.db ?? envDb ?? 'sqlite:data/gateway.sqlite';
+  checkStoreUrl(database, databaseFrom); // mysql://, http://, a typo: refused, not a SQLite file of that name
   return {
     port: num('--port / SMEV2_PORT', flags.port ?? env.SMEV2_PORT ?? env.PORT, 7777),
     host: flags.host ?? env.SMEV2_HOST ?? '0.0.0.0',
     baseUrl: baseUrl?.replace(/\/+$/, ''),
     trustProxy: (env.SMEV2_TRUST_PROXY ?? 'true') !== 'false',
     servicesDir: resolve(flags.services ?? env.SMEV2_SERVICES ?? 'wsdl'),
-    database: flags.db ?? env.DATABASE_URL ?? 'sqlite:data/gateway.sqlite',
+    database,
+    databaseFrom,
     skipBroken: flags['skip-broken'] ?? env.SMEV2_SKIP_BROKEN === 'true',
     maxRequestBytes: num('--max-request-bytes / SMEV2_MAX_REQUEST_BYTES', flags['max-request-bytes'] ?? env.SMEV2_MAX_REQUEST_BYTES, 64 * 1024 * 1024),
     logLevel: flags['log-level'] ?? env.LOG_LEVEL ?? 'info',

@@ -12,6 +12,7 @@ import { addService } from '../registry/add';
 import { compileBundleSchemas } from '../control/schemas';
 import { TrustError } from '../signature/trust';
 import { checkCommand } from './check-command';
+import { describeStoreError } from '../store-url';
 import { queueCommand, subscriptionsCommand } from './queue-commands';
 import { journalCommand, JOURNAL_USAGE } from './journal-commands';
 import { keysCommand, signCommand, verifyCommand, SIGNATURE_USAGE, type SignatureFlags } from './signature-commands';
@@ -22,6 +23,7 @@ const USAGE = `smev2-gateway: a SOAP gateway that emulates the SMEV 2 bus
 
 Usage:
   smev2-gateway start [--port N] [--host H] [--base-url URL] [--services DIR] [--db URL] [--skip-broken] [--workers N|auto]
+                [--keys DIR] [--systems DIR] [--admin-users FILE] [--subscriptions FILE] [--max-in-flight N] ... (every option below)
   smev2-gateway migrate [--db URL]           run the store's pending migrations and say which ran
   smev2-gateway services list [--services DIR]
   smev2-gateway services check [DIR]
@@ -45,6 +47,8 @@ Options:
   --systems DIR       the registry of information systems (env SMEV2_SYSTEMS; default ./systems)
   --clock ISO         judge certificates at this time, not now (env SMEV2_CLOCK)
   --admin-users FILE  admin users, roles and password hashes (env SMEV2_ADMIN_USERS; default ./admin-users.yaml)
+  --max-in-flight N   exchanges in work at once; more get GW-9001 (env SMEV2_MAX_IN_FLIGHT; default 512)
+  --subscriptions FILE  operators' event subscriptions, webhooks (env SMEV2_SUBSCRIPTIONS; default ./subscriptions.yaml)
   --journal-refused-bytes N  bytes of a refused message's body journaled (env SMEV2_JOURNAL_REFUSED_BYTES; default 1 MiB)
   --workers N|auto    N processes sharing the port, a dead one restarted (env SMEV2_WORKERS; auto: one per core;
                       default: one process)
@@ -95,7 +99,7 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === 'services' && sub === 'add') return await servicesAdd(arg, flags);
     if (cmd === 'services' && sub === 'check') return await servicesCheck(arg ?? flags.services ?? loadConfig(flags).servicesDir);
   } catch (e) {
-    process.stderr.write(`error: ${(e as Error).message}\n`);
+    process.stderr.write(storeErrorText(e, flags) ?? `error: ${(e as Error).message}\n`);
     return 1;
   }
   process.stderr.write(`unknown command: ${parsed.positionals.join(' ')}\n\n${USAGE}`);
@@ -120,8 +124,9 @@ async function start(flags: Flags): Promise<number> {
       process.stderr.write(`${e.message}\nFix the definitions, or start with --skip-broken to serve the others.\n`);
       return 1;
     }
-    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      process.stderr.write(`error: port ${config.port} is in use: stop the other process or pass --port N\n`);
+    const listenError = describeListenError(e as NodeJS.ErrnoException, config.host, config.port);
+    if (listenError) {
+      process.stderr.write(listenError);
       return 1;
     }
     throw e;
@@ -139,6 +144,33 @@ async function start(flags: Flags): Promise<number> {
     process.once('SIGTERM', stop);
   });
   return 0;
+}
+
+/** A store that could not be opened (PostgreSQL down, a wrong host), with where its URL came from. */
+function storeErrorText(e: unknown, flags: Flags): string | undefined {
+  try {
+    const config = loadConfig(flags);
+    return describeStoreError(e, config.database, config.databaseFrom);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A listen error (the port in use, not allowed, an address not of this machine) as what failed and what to do. */
+function describeListenError(e: NodeJS.ErrnoException, host: string, port: number): string | undefined {
+  if (e.syscall !== 'listen' && !(e.code === 'ENOTFOUND' && (e as { hostname?: string }).hostname === host)) return undefined; // e.g. the store's host
+  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  if (e.code === 'EADDRINUSE') {
+    return `error: cannot listen on ${where}: the port is in use (another process, perhaps another gateway, listens on it).\n` +
+      `Stop that process, or start on another port: --port N (env SMEV2_PORT; --port 0 takes any free port).\n`;
+  }
+  if (e.code === 'EACCES') {
+    return `error: cannot listen on ${where}: not allowed (ports below 1024 need privileges).\nStart on a port from 1024: --port N (env SMEV2_PORT).\n`;
+  }
+  if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') {
+    return `error: cannot listen on ${where}: ${host} is not an address of this machine.\nPass one of its addresses with --host H (env SMEV2_HOST; 0.0.0.0: every address).\n`;
+  }
+  return undefined;
 }
 
 /** Run the pending migrations (the gateway also runs them at start) and say which ran. */

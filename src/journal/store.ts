@@ -62,7 +62,8 @@ export const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//.test(url);
 function createStore(url: string): DataSource {
   const common = { migrations: MIGRATIONS, migrationsRun: false, logging: false as const };
   if (isPostgresUrl(url)) {
-    return new DataSource({ type: 'postgres', url, entities: [journalEntrySchema('postgres')], ...common });
+    // connectTimeoutMS: a server that does not answer fails the start in seconds, not after the OS's TCP timeout
+    return new DataSource({ type: 'postgres', url, connectTimeoutMS: 10_000, entities: [journalEntrySchema('postgres')], ...common });
   }
   const file = url.replace(/^sqlite:(\/\/)?/, '');
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });

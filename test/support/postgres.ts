@@ -7,6 +7,10 @@ import { Client } from 'pg';
  * scripts/pg-test-cluster.sh and sets it). Each gateway gets a fresh database made from it.
  */
 export const PG_BASE_URL = process.env.SMEV2_TEST_PG_URL;
+if (PG_BASE_URL?.startsWith('export ')) {
+  // SMEV2_TEST_PG_URL=$(scripts/pg-test-cluster.sh start) now captures the shell line `start` prints
+  throw new Error(`SMEV2_TEST_PG_URL holds a shell line, "${PG_BASE_URL}", not a URL: set it with \`source <(scripts/pg-test-cluster.sh start)\` or SMEV2_TEST_PG_URL=$(scripts/pg-test-cluster.sh url)`);
+}
 
 /**
  * Is PostgreSQL there to test on? Under CI=true a missing SMEV2_TEST_PG_URL fails the suite;
@@ -14,7 +18,7 @@ export const PG_BASE_URL = process.env.SMEV2_TEST_PG_URL;
  */
 export function postgresAvailable(): boolean {
   if (PG_BASE_URL) return true;
-  const msg = 'PostgreSQL tests: SMEV2_TEST_PG_URL is not set (the tests look only there, e.g. postgres://postgres@127.0.0.1:55432/postgres; `scripts/pg-test-cluster.sh start` prints one)';
+  const msg = 'PostgreSQL tests: SMEV2_TEST_PG_URL is not set (the tests look only there, e.g. postgres://postgres@127.0.0.1:55432/postgres; `source <(scripts/pg-test-cluster.sh start)` starts one and sets it)';
   if (process.env.CI === 'true') throw new Error(`${msg}: CI must run them (.ci/run sets it)`);
   process.stderr.write(`${msg}: PostgreSQL tests not run\n`);
   return false;

@@ -16,7 +16,7 @@ export type TestStore = 'sqlite' | 'postgres';
 export const TEST_STORE: TestStore = (() => {
   const v = process.env.SMEV2_TEST_STORE ?? 'sqlite';
   if (v !== 'sqlite' && v !== 'postgres') throw new Error(`SMEV2_TEST_STORE must be sqlite or postgres, got "${v}"`);
-  if (v === 'postgres' && !PG_BASE_URL) throw new Error('SMEV2_TEST_STORE=postgres needs SMEV2_TEST_PG_URL (a server where the tests may CREATE DATABASE; `scripts/pg-test-cluster.sh start` prints one)');
+  if (v === 'postgres' && !PG_BASE_URL) throw new Error('SMEV2_TEST_STORE=postgres needs SMEV2_TEST_PG_URL (a server where the tests may CREATE DATABASE; `source <(scripts/pg-test-cluster.sh start)` starts one and sets it)');
   return v;
 })();
 
