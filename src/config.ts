@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { resolveLogFormat, type LogFormat } from './log';
 import { resolve } from 'node:path';
+import { parseTrustProxy } from './http/proxy';
 import { checkStoreUrl, type StoreUrlSource } from './store-url';
 
 /** Everything the gateway can be told, from flags (first) or the environment. */
@@ -9,8 +10,8 @@ export interface Config {
   host: string;
   /** external base URL for published WSDLs, e.g. https://smev.example.org; default: from the request */
   baseUrl?: string;
-  /** honour X-Forwarded-Proto / X-Forwarded-Host when publishing WSDLs */
-  trustProxy: boolean;
+  /** proxies (addresses, CIDR ranges) whose X-Forwarded-Host / -Proto / -For are honoured; empty: none (src/http/proxy.ts) */
+  trustProxy: string[];
   servicesDir: string;
   /** sqlite:<path> (default sqlite:data/gateway.sqlite) or postgres://... */
   database: string;
@@ -80,6 +81,7 @@ export interface Flags {
   workers?: string;
   'admin-users'?: string;
   'journal-refused-bytes'?: string;
+  'trust-proxy'?: string;
 }
 
 export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): Config {
@@ -99,7 +101,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     port: num('--port / SMEV2_PORT', flags.port ?? env.SMEV2_PORT ?? env.PORT, 7777),
     host: flags.host ?? env.SMEV2_HOST ?? '0.0.0.0',
     baseUrl: baseUrl?.replace(/\/+$/, ''),
-    trustProxy: (env.SMEV2_TRUST_PROXY ?? 'true') !== 'false',
+    trustProxy: parseTrustProxy(flags['trust-proxy'] ?? env.SMEV2_TRUST_PROXY),
     servicesDir: resolve(flags.services ?? env.SMEV2_SERVICES ?? 'wsdl'),
     database,
     databaseFrom,

@@ -25,6 +25,7 @@ import { adminRouter } from './admin/router';
 import { consoleRouter } from './console/router';
 import { composerRoutes, loopbackUrl } from './admin/compose/routes';
 import { TrustStore } from './signature/trust';
+import { SessionStore } from './admin/sessions';
 import { diskStates, diskWarnings, storeBytes, watchedFolders } from './journal/disk';
 
 /** The project's own envelope schemas (xsd/index.json), beside dist/. */
@@ -74,7 +75,9 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
     limits: config.limits,
     maxDateSkewSeconds: config.maxDateSkewSeconds,
   });
-  const auth = new Auth({ usersFile: config.adminUsersFile, secret: sessionSecret(join(config.keysDir, 'session.secret'), config.sessionSecret), sessionMs: config.sessionHours * 3600_000 });
+  const auth = new Auth({ usersFile: config.adminUsersFile, secret: sessionSecret(join(config.keysDir, 'session.secret'), config.sessionSecret), sessionMs: config.sessionHours * 3600_000, sessions: new SessionStore(store) });
+  // sessions begun under another users file (a password or role changed since) end here and everywhere
+  void auth.endChangedSessions().catch((err: Error) => log.error({ err }, 'could not end the sessions of changed admin users'));
   if (!auth.userCount) log.warn({ file: config.adminUsersFile }, 'no admin users: /admin and the console refuse everyone (see README, "Admin users")');
   void auth.demoPasswordUsers().then((users) => {
     if (users.length) log.warn({ users, file: config.adminUsersFile }, 'admin users with the demo passwords: replace their hashes (smev2-gateway admin hash-password) before anyone else can reach the gateway');

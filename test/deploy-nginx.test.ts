@@ -177,7 +177,8 @@ describeIt('deployment: nginx (docs/deploy/nginx.conf) in front of three gateway
     const registry = makeRegistry([{ bundle: ECHO_BUNDLE, def: { ...echoDefinition('SID0970001', { type: 'http', url: provider.url }), delivery: { mode: 'guaranteed', initialBackoffMs: 100, maxBackoffMs: 500, maxAttempts: 50 } } }]);
     // the lease: long enough that a live instance never loses an item it works on (a repeat would be
     // counted against the kill), short enough that the killed one's come back soon
-    const env = { SMEV2_DELIVERY_LEASE_MS: '3000', SMEV2_DELIVERY_CONCURRENCY: String(CONCURRENCY) };
+    // SMEV2_TRUST_PROXY: nginx's address, as docs/deploy.md's unit sets it (here nginx is on loopback)
+    const env = { SMEV2_DELIVERY_LEASE_MS: '3000', SMEV2_DELIVERY_CONCURRENCY: String(CONCURRENCY), SMEV2_TRUST_PROXY: '127.0.0.1' };
     const first = await startGateway({ services: registry, db: database, env, args });
     gateways.push(first, ...(await Promise.all([1, 2].map(() => startGateway({ services: registry, db: database, env, args, keys: first.keys })))));
     const victim = gateways[1]!;

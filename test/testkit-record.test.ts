@@ -54,7 +54,8 @@ describe('record through a proxy in front of the demo gateway, then replay the r
   let tmp: string;
   let out: string;
   beforeAll(async () => {
-    gw = await startGateway();
+    // the recorder is a proxy on loopback: the gateway trusts its X-Forwarded-Host (docs/fixtures.md)
+    gw = await startGateway({ env: { SMEV2_TRUST_PROXY: '127.0.0.1' } });
     tmp = mkdtempSync(join(tmpdir(), 'smev2-record-'));
     out = join(tmp, 'recorded');
     proxy = await startRecord(['--upstream', gw.url, '--out', out]);

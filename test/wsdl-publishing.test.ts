@@ -7,7 +7,8 @@ describe('published WSDLs point at the gateway', () => {
   let withBase: GatewayProcess;
   beforeAll(async () => {
     const dir = makeRegistry([{ bundle: ECHO_BUNDLE, def: echoDefinition('SID0400001', { type: 'http', url: 'http://127.0.0.1:9/' }) }]);
-    gw = await startGateway({ services: dir });
+    // the test's client plays the reverse proxy: loopback is listed (off by default: test/sessions-proxies.test.ts)
+    gw = await startGateway({ services: dir, env: { SMEV2_TRUST_PROXY: '127.0.0.1' } });
     withBase = await startGateway({ services: dir, args: ['--base-url', 'https://smev.example.org/'] });
   });
   afterAll(async () => {
@@ -35,7 +36,7 @@ describe('published WSDLs point at the gateway', () => {
     expect(await xsd.text()).toContain('name="EchoRequest"');
   });
 
-  test('X-Forwarded-Proto and X-Forwarded-Host are honoured', async () => {
+  test('X-Forwarded-Proto and X-Forwarded-Host are honoured from a trusted proxy', async () => {
     const xml = await (await fetch(`${gw.url}/gateway/services/SID0400001?wsdl`, { headers: { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'gw.region.ru:8443' } })).text();
     expect(address(xml)).toBe('https://gw.region.ru:8443/gateway/services/SID0400001');
     expect(include(xml)).toBe('https://gw.region.ru:8443/gateway/services/SID0400001/files/xsd/echo.xsd');

@@ -4,6 +4,8 @@ import { dirname } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { NextFunction, Request, Response } from 'express';
+import type { SessionStore } from './sessions';
+import { clientAddress } from '../http/proxy';
 
 /**
  * Who may use /admin and the console. Two roles: `operator` (everything: the journal, the
@@ -100,10 +102,11 @@ export interface Principal {
 export const SESSION_COOKIE = 'smev2_session';
 
 /**
- * Authentication for /admin and the console: session cookies signed with HMAC-SHA256 (stateless,
- * so every worker and instance with the same secret accepts them) and HTTP Basic for scripts.
- * A session names its user, role, expiry and a fingerprint of the user's password hash: changing
- * the password or the role in the users file ends the user's sessions.
+ * Authentication for /admin and the console: session cookies signed with HMAC-SHA256 and HTTP
+ * Basic for scripts. A session names a random id, its user, role, expiry and a fingerprint of the
+ * user's password hash and role; it is honoured only while the store has its row (sessions.ts),
+ * so a logout ends it on every worker and instance, and a reload of the users file that changes a
+ * user's password or role (or removes the user) deletes that user's rows, wherever they began.
  * Failed logins are counted per client address and user name: after 10 in 10 minutes that
  * user is refused from that address (429) for the rest of the 10 minutes, whatever the password.
  */
@@ -112,8 +115,18 @@ export class Auth {
   private readonly basicOk = new Map<string, number>();
   private readonly failures = new Map<string, { n: number; since: number }>();
 
-  constructor(private readonly o: { usersFile: string; secret: Buffer; sessionMs: number; clock?: () => number }) {
+  constructor(private readonly o: { usersFile: string; secret: Buffer; sessionMs: number; clock?: () => number; sessions?: SessionStore }) {
     this.users = loadUsers(o.usersFile);
+  }
+
+  /**
+   * End, in the store, the sessions of users whose password or role is not what the users file in
+   * force says, or who are gone from it (at start and after every reload: every instance then
+   * refuses their cookies). Returns how many ended.
+   */
+  async endChangedSessions(): Promise<number> {
+    if (!this.o.sessions) return 0;
+    return this.o.sessions.endChanged(new Map([...this.users.values()].map((u) => [u.name, fingerprint(u)])));
   }
 
   private now(): number {
@@ -144,31 +157,45 @@ export class Auth {
     return u && ok ? u : undefined;
   }
 
-  issue(u: AdminUser): { token: string; expires: Date } {
+  async issue(u: AdminUser): Promise<{ token: string; expires: Date }> {
     const exp = this.now() + this.o.sessionMs;
-    const body = Buffer.from(JSON.stringify({ u: u.name, r: u.role, f: fingerprint(u), exp })).toString('base64url');
+    const id = randomBytes(24).toString('base64url');
+    await this.o.sessions?.add(id, u.name, fingerprint(u), exp);
+    const body = Buffer.from(JSON.stringify({ i: id, u: u.name, r: u.role, f: fingerprint(u), exp })).toString('base64url');
     return { token: `${body}.${this.mac(body)}`, expires: new Date(exp) };
+  }
+
+  /** Logout: the session ends in the store (a genuine token only; anything else is ignored). */
+  async logout(token: string): Promise<void> {
+    const s = this.decode(token);
+    if (s?.i && this.o.sessions) await this.o.sessions.end(s.i);
   }
 
   private mac(body: string): string {
     return createHmac('sha256', this.o.secret).update(body).digest('base64url');
   }
 
-  /** The session's user, if the token is genuine, current, and its user unchanged. */
-  session(token: string): Principal | undefined {
+  /** The token's content, if its MAC is ours. */
+  private decode(token: string): { i?: string; u: string; r: Role; f: string; exp: number } | undefined {
     const [body, mac] = token.split('.');
     if (!body || !mac) return undefined;
     const want = Buffer.from(this.mac(body));
     const got = Buffer.from(mac);
     if (want.length !== got.length || !timingSafeEqual(want, got)) return undefined;
-    let s: { u: string; r: Role; f: string; exp: number };
     try {
-      s = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+      return JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
     } catch {
       return undefined;
     }
+  }
+
+  /** The session's user, if the token is genuine, current, its user unchanged, and the store still has the session. */
+  async session(token: string): Promise<Principal | undefined> {
+    const s = this.decode(token);
+    if (!s) return undefined;
     const u = this.users.get(s.u);
     if (!u || u.role !== s.r || fingerprint(u) !== s.f || !(s.exp > this.now())) return undefined;
+    if (this.o.sessions && (typeof s.i !== 'string' || !(await this.o.sessions.live(s.i, u.name, s.f)))) return undefined;
     return { user: u.name, role: u.role, via: 'session' };
   }
 
@@ -221,7 +248,7 @@ export class Auth {
   /** Who sent this request, if anyone. */
   async principal(req: Request): Promise<Principal | 'locked' | undefined> {
     const h = req.headers.authorization;
-    if (h && /^basic /i.test(h)) return this.basic(h, req.socket.remoteAddress ?? '-');
+    if (h && /^basic /i.test(h)) return this.basic(h, clientAddress(req));
     const token = cookie(req.headers.cookie, SESSION_COOKIE);
     return token ? this.session(token) : undefined;
   }

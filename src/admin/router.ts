@@ -10,7 +10,8 @@ import { searchJournal, entryWithRaw, journalHead, FilterError, type JournalFilt
 import { journalStats, type Bucket } from '../journal/stats';
 import { query } from '../journal/store';
 import { ROW_COLUMNS, toRow } from '../journal/search';
-import { Auth, requireRole, SESSION_COOKIE } from './auth';
+import { Auth, cookie, requireRole, SESSION_COOKIE } from './auth';
+import { clientAddress } from '../http/proxy';
 import { exportCsv, exportXlsx } from './export';
 import { openApiDocument } from './openapi';
 
@@ -48,7 +49,7 @@ export function adminRouter(d: AdminDeps): Router {
   const json = express.json({ limit: '12mb' });
 
   r.post('/login', json, async (req, res) => {
-    const addr = req.socket.remoteAddress ?? '-';
+    const addr = clientAddress(req); // behind a trusted proxy (SMEV2_TRUST_PROXY): the client's, from X-Forwarded-For
     const { user, password } = (req.body ?? {}) as { user?: unknown; password?: unknown };
     if (typeof user !== 'string' || typeof password !== 'string') return void res.status(400).json({ error: 'send JSON {"user": "...", "password": "..."}' });
     if (d.auth.lockedOut(addr, user)) return void res.status(429).json({ error: 'too many failed logins for this user from this address: wait 10 minutes' });
@@ -59,15 +60,18 @@ export function adminRouter(d: AdminDeps): Router {
       return void res.status(401).json({ error: 'wrong user or password' });
     }
     d.auth.succeeded(addr, user);
-    const s = d.auth.issue(u);
+    const s = await d.auth.issue(u);
     res.cookie(SESSION_COOKIE, s.token, { httpOnly: true, sameSite: 'strict', path: '/', expires: s.expires, secure: d.secureCookie });
     d.log.info({ user: u.name, role: u.role, addr }, 'admin login');
     res.json({ user: u.name, role: u.role, expires: s.expires.toISOString() });
   });
-  r.post('/logout', (_req, res) => {
+  r.post('/logout', handle(async (req, res) => {
+    // the session ends in the store: its cookie, replayed from anywhere, is refused by every instance
+    const token = cookie(req.headers.cookie, SESSION_COOKIE);
+    if (token) await d.auth.logout(token);
     res.clearCookie(SESSION_COOKIE, { path: '/' });
     res.json({ ok: true });
-  });
+  }));
 
   r.get('/me', anyone, (req, res) => { res.json({ user: req.principal!.user, role: req.principal!.role }); });
   r.get('/openapi.json', anyone, (req, res) => { res.json(openApiDocument(d.baseUrl(req))); });
@@ -141,16 +145,19 @@ export function adminRouter(d: AdminDeps): Router {
       warnings: d.registry.warnings.filter((w) => w.file.startsWith(s.dir)).map((w) => `${w.field ? `${w.field}: ` : ''}${w.reason}`),
     });
   });
-  r.post('/services/reload', operator, (req, res) => {
+  r.post('/services/reload', operator, handle(async (req, res) => {
+    let out: ReturnType<AdminDeps['reload']>;
     try {
-      const out = d.reload();
-      d.log.info({ by: req.principal!.user, ...out }, 'registry reloaded');
-      res.json(out);
+      out = d.reload();
     } catch (e) {
       d.log.warn({ by: req.principal!.user, err: (e as Error).message }, 'registry reload refused; the registry in force is kept');
-      res.status(422).json({ error: `not reloaded, the registry in force is kept: ${(e as Error).message}` });
+      return void res.status(422).json({ error: `not reloaded, the registry in force is kept: ${(e as Error).message}` });
     }
-  });
+    // a user whose password or role changed, or who is gone, is logged out everywhere (the store)
+    const sessionsEnded = await d.auth.endChangedSessions();
+    d.log.info({ by: req.principal!.user, ...out, sessionsEnded }, 'registry reloaded');
+    res.json(out);
+  }));
   r.get('/systems', operator, (_req, res) => {
     res.json([...d.trust().systems.values()].map((s) => ({
       mnemonic: s.mnemonic, name: s.name, grants: s.grants, callback: s.callback ?? null, subscriptions: s.subscriptions,

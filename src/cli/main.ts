@@ -49,6 +49,8 @@ Options:
   --admin-users FILE  admin users, roles and password hashes (env SMEV2_ADMIN_USERS; default ./admin-users.yaml)
   --max-in-flight N   exchanges in work at once; more get GW-9001 (env SMEV2_MAX_IN_FLIGHT; default 512)
   --subscriptions FILE  operators' event subscriptions, webhooks (env SMEV2_SUBSCRIPTIONS; default ./subscriptions.yaml)
+  --trust-proxy LIST  proxies whose X-Forwarded-Host/-Proto/-For are honoured: addresses, CIDRs (env SMEV2_TRUST_PROXY;
+                      default none)
   --journal-refused-bytes N  bytes of a refused message's body journaled (env SMEV2_JOURNAL_REFUSED_BYTES; default 1 MiB)
   --workers N|auto    N processes sharing the port, a dead one restarted (env SMEV2_WORKERS; auto: one per core;
                       default: one process)
@@ -71,7 +73,7 @@ export async function main(argv: string[]): Promise<number> {
         status: { type: 'string' }, events: { type: 'string' }, subscriptions: { type: 'string' }, 'max-in-flight': { type: 'string' },
         sid: { type: 'string' }, wsdl: { type: 'string' }, mnemonic: { type: 'string' }, version: { type: 'string' },
         provider: { type: 'string' }, 'provider-name': { type: 'string' }, upstream: { type: 'string' }, title: { type: 'string' },
-        'older-than': { type: 'string' }, 'admin-users': { type: 'string' }, 'journal-refused-bytes': { type: 'string' }, anchor: { type: 'string', multiple: true },
+        'older-than': { type: 'string' }, 'admin-users': { type: 'string' }, 'journal-refused-bytes': { type: 'string' }, 'trust-proxy': { type: 'string' }, anchor: { type: 'string', multiple: true },
       },
     });
   } catch (e) {

@@ -6,6 +6,7 @@ import type { Registry } from '../registry/registry';
 import type { Exchange } from '../pipeline/exchange';
 import { publishFile, serviceUrl } from '../registry/publish';
 import { readBody, type ReadBody } from './body';
+import { clientAddress, fromTrustedProxy } from './proxy';
 import { GatewayFault } from '../faults/catalogue';
 import { faultEnvelope, escapeXml } from '../envelope/build';
 
@@ -33,6 +34,8 @@ export function createApp(d: ServerDeps): express.Express {
   app.disable('x-powered-by');
   let inFlight = 0;
   app.set('etag', false);
+  // X-Forwarded-* only from the listed proxies (SMEV2_TRUST_PROXY; none by default): req.ip, baseUrl
+  app.set('trust proxy', d.config.trustProxy);
 
   // pid: which process of `start --workers` answered
   app.get('/healthz', (_req, res) => { res.json({ status: 'ok', pid: process.pid }); });
@@ -120,7 +123,7 @@ export function createApp(d: ServerDeps): express.Express {
         method: req.method,
         path: req.path,
         soapAction: typeof action === 'string' ? action.replace(/^"(.*)"$/, '$1') || undefined : undefined,
-        remoteAddress: req.socket.remoteAddress,
+        remoteAddress: clientAddress(req),
         contentType: req.headers['content-type'],
         tooLarge: body.tooLarge,
         slow: body.slow,
@@ -175,8 +178,9 @@ const HOST = /^[A-Za-z0-9.-]+(:\d+)?$|^\[[0-9a-fA-F:.]+\](:\d+)?$/;
 /** The gateway's external base URL as this client sees it. */
 export function baseUrl(req: Request, cfg: Config): string {
   const first = (h: string | string[] | undefined) => (Array.isArray(h) ? h[0] : h)?.split(',')[0].trim();
-  const fHost = cfg.trustProxy ? first(req.headers['x-forwarded-host']) : undefined;
-  const fProto = cfg.trustProxy ? first(req.headers['x-forwarded-proto']) : undefined;
+  const trusted = fromTrustedProxy(req); // the TCP peer is a proxy listed in SMEV2_TRUST_PROXY
+  const fHost = trusted ? first(req.headers['x-forwarded-host']) : undefined;
+  const fProto = trusted ? first(req.headers['x-forwarded-proto']) : undefined;
   const proto = fProto === 'https' || fProto === 'http' ? fProto : undefined;
   if (fHost && HOST.test(fHost)) return `${proto ?? 'http'}://${fHost}`;
   if (cfg.baseUrl) return proto ? cfg.baseUrl.replace(/^https?/, proto) : cfg.baseUrl;

@@ -11,9 +11,10 @@ import { ExchangeIdWidth1700000000006 } from './migrations/0006-exchange-id-widt
 import { ReplayGuard1700000000007 } from './migrations/0007-replay-guard';
 import { JournalSearch1700000000008 } from './migrations/0008-journal-search';
 import { RefusedBodies1700000000009 } from './migrations/0009-refused-bodies';
+import { AdminSessions1700000000010 } from './migrations/0010-admin-sessions';
 
 export const MIGRATIONS = [Journal1700000000001, SignatureVerdicts1700000000002, ControlVerdicts1700000000003, OutboxChains1700000000004, HashChainRetention1700000000005, ExchangeIdWidth1700000000006, ReplayGuard1700000000007, JournalSearch1700000000008,
-  RefusedBodies1700000000009];
+  RefusedBodies1700000000009, AdminSessions1700000000010];
 
 /** Run `sql` written with `?` placeholders on either store (PostgreSQL wants $1, $2, …), or in a transaction's manager. */
 export function query<T = Record<string, unknown>>(ds: DataSource | EntityManager, sql: string, params: unknown[] = []): Promise<T[]> {
