@@ -41,14 +41,20 @@ export interface DiskState {
   what: string;
   free: number;
   total: number;
+  /** why the free space could not be read (the folder is gone, say) */
+  error?: string;
 }
 
 /** Free and total bytes of the file systems holding these folders (statfs; bytes an unprivileged process may use). */
 export async function diskStates(folders: { path: string; what: string }[]): Promise<DiskState[]> {
   const out: DiskState[] = [];
   for (const f of folders) {
-    const s = await statfs(f.path);
-    out.push({ ...f, free: s.bavail * s.bsize, total: s.blocks * s.bsize });
+    try {
+      const s = await statfs(f.path);
+      out.push({ ...f, free: s.bavail * s.bsize, total: s.blocks * s.bsize });
+    } catch (e) {
+      out.push({ ...f, free: 0, total: 0, error: (e as Error).message });
+    }
   }
   return out;
 }
@@ -57,6 +63,7 @@ export async function diskStates(folders: { path: string; what: string }[]): Pro
 export function diskWarnings(states: DiskState[], t: DiskThresholds): string[] {
   const gib = (n: number) => `${(n / 1024 ** 3).toFixed(2)} GiB`;
   return states.flatMap((s) => {
+    if (s.error) return [`disk not checked: the free space of ${s.what} (${s.path}) could not be read: ${s.error}`];
     const pct = s.total ? (100 * s.free) / s.total : 0;
     if (pct >= t.freePercent && s.free >= t.freeBytes) return [];
     return [`disk nearly full: ${s.what} (${s.path}) has ${gib(s.free)} free of ${gib(s.total)} (${pct.toFixed(1)} %), ` +
