@@ -11,7 +11,7 @@ import { compileBundleSchemas, formatSchemaErrors, type CompiledSchema } from '.
 import { parseEnvelope } from '../src/envelope/parse';
 import { firstChildElement } from '../src/xml/dom';
 import { ComposerModels, type OperationModel } from '../src/admin/compose/model';
-import { walkForm, type FormNode } from '../src/admin/compose/form';
+import { walkForm, fieldId, type FormNode } from '../src/admin/compose/form';
 import { renderValues, sampleXml, ValuesError } from '../src/admin/compose/render';
 import { requestEnvelope, type MessageFields } from '../src/admin/compose/envelope';
 import { fromPattern } from '../src/admin/compose/sample';
@@ -37,6 +37,12 @@ function field(form: FormNode, path: string): FormNode {
   if (!n) throw new Error(`no ${path} in the form: ${[...walkForm(form)].map((x) => x.path).join(', ')}`);
   return n;
 }
+
+/** Every input's id in a form: those of the nodes that have an input (compositors have none). */
+function inputIds(form: FormNode): string[] {
+  return [...walkForm(form)].filter((n) => !n.compositor).map((n) => n.id!);
+}
+const repeatedIn = (ids: string[]) => ids.filter((x, i) => ids.indexOf(x) !== i);
 
 beforeAll(async () => {
   await loadXml();
@@ -85,6 +91,29 @@ describe('demo bundles (wsdl/)', () => {
     expect(m.sample).toMatch(/<pfr:ДатаРождения>\d\d\.\d\d\.\d{4}<\/pfr:ДатаРождения>/);
     expect(m.sample).toContain('<pfr:Пол>МУЖСКОЙ</pfr:Пол>');
     expect(m.sample).not.toContain('Отчество');
+  });
+
+  test('every input of every demo form has an HTML id of its own, from its path (Cyrillic names too), the same on every build', () => {
+    const f = models.operation(services.get('SID0003623')!, 'Process').form;
+    // «Пол» and «Имя» became the same id when every non-ASCII letter was written as _
+    expect(field(f, 'ЗапросСНИЛС/Пол').id).toBe(fieldId('ЗапросСНИЛС/Пол'));
+    expect(field(f, 'ЗапросСНИЛС/Пол').id).not.toBe(field(f, 'ЗапросСНИЛС/Имя').id);
+    expect(field(f, 'ЗапросСНИЛС/@ИдЗапроса').id).toMatch(/^f-[A-Za-z0-9_-]+$/);
+    let checked = 0;
+    for (const [sid, s] of services) {
+      for (const op of s.operations) {
+        const form = models.operation(s, op.name).form;
+        const ids = inputIds(form);
+        expect({ sid, op: op.name, missing: ids.filter((x) => !/^f-[A-Za-z0-9_~-]+$/.test(x ?? '')) }).toEqual({ sid, op: op.name, missing: [] });
+        expect({ sid, op: op.name, repeated: repeatedIn(ids) }).toEqual({ sid, op: op.name, repeated: [] });
+        // stable: a second build of the form gives the same ids
+        expect(inputIds(new ComposerModels().operation(s, op.name).form)).toEqual(ids);
+        checked += ids.length;
+      }
+    }
+    expect(checked).toBeGreaterThan(20);
+    // the encoding is one-to-one: paths that differ only in letters outside ASCII, or in _ against a letter, differ
+    expect(new Set(['А/Б', 'А/В', 'A_B', 'A/B', 'A.B', 'Б_', 'Б']).size).toBe(new Set(['А/Б', 'А/В', 'A_B', 'A/B', 'A.B', 'Б_', 'Б'].map(fieldId)).size);
   });
 
   test('SID0003623: form values render in schema order, empty optional ones left out, and pass the bundle schema', () => {
@@ -207,6 +236,16 @@ describe('every construct (test/data/compose)', () => {
     expect(field(f, 'Request/@by')).toMatchObject({ minOccurs: 0 });
   });
 
+  test('ids: unique in the form, a path met again in a choice\'s other alternative gets ~2', () => {
+    const ids = inputIds(m.form);
+    expect(repeatedIn(ids)).toEqual([]);
+    expect(field(m.form, 'Request/Person/Name/Last').id).toBe(fieldId('Request/Person/Name/Last'));
+    expect(field(m.form, 'Request/Amount/@currency').id).toBe('f-Request_2f_Amount_2f__40_currency');
+    const byPath = new Map<string, string[]>();
+    for (const n of [...walkForm(m.form)].filter((x) => !x.compositor)) byPath.set(n.path, [...(byPath.get(n.path) ?? []), n.id!]);
+    for (const [path, got] of byPath) expect(got).toEqual(got.map((_, i) => (i ? `${fieldId(path)}~${i + 1}` : fieldId(path))));
+  });
+
   test('the sample passes the schema', () => {
     expect(m.sample).toContain('xsi:type="tns:TextPayload"');
     expect(validate(schema, requestEnvelope(m, FIELDS, m.sample))).toEqual([]);
@@ -321,6 +360,8 @@ function corpusService(root: string, wsdl: string, i: number): Service {
     for (const r of results) {
       expect(r.m!.form.path).toBeTruthy();
       expect(typeof r.m!.sample).toBe('string');
+      // each input of the form has an id of its own (the console's labels point at them)
+      expect({ op: `${r.bundle} ${r.op}`, repeated: repeatedIn(inputIds(r.m!.form)) }).toEqual({ op: `${r.bundle} ${r.op}`, repeated: [] });
     }
   });
 

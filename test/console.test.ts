@@ -65,10 +65,34 @@ if (!haveChromium) {
     await page.evaluate(() => (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0));
     await page.screenshot({ path: join(ART, `${name}.png`), fullPage: true });
   };
+  /**
+   * Open a console page and wait for its view's own "loaded" signal (app.js: main[data-loaded],
+   * set once the view has drawn its data; a new document has none until then). Not the absence of
+   * aria-busy, which also holds before the view has started loading.
+   */
   const go = async (path: string) => {
     const r = await page.goto(`${gw.url}${path}`);
-    await page.waitForSelector('main:not([aria-busy])');
+    await page.waitForSelector('main[data-loaded]');
     return r;
+  };
+  /** Do something that makes the view load again (a link, a form, a select), and wait until it has. */
+  const reloads = async (action: () => Promise<unknown>) => {
+    const before = await page.getAttribute('main', 'data-loaded');
+    await action();
+    await page.waitForSelector(before ? `main[data-loaded]:not([data-loaded="${before}"])` : 'main[data-loaded]');
+  };
+  /** In the composer's form: every input has an id of its own, and every label's for= is its own input. */
+  const labelsPointAtTheirInputs = async (what: string) => {
+    const ids = await page.$$eval('#compose-form [data-path]', (els) => els.map((e) => e.id));
+    expect({ what, empty: ids.filter((x) => !x) }).toEqual({ what, empty: [] });
+    expect({ what, repeated: ids.filter((x, i) => ids.indexOf(x) !== i) }).toEqual({ what, repeated: [] });
+    const pairs = await page.$$eval('#compose-form label.field[for]', (ls) => ls.map((l) => {
+      const own = l.querySelector('[data-path]')?.getAttribute('data-path') ?? null;
+      const target = l.ownerDocument.getElementById(l.getAttribute('for')!)?.getAttribute('data-path') ?? null;
+      return { own, target };
+    }));
+    expect(pairs.length).toBeGreaterThan(0);
+    for (const p of pairs) expect({ what, ...p }).toEqual({ what, own: p.own, target: p.own });
   };
   const login = async (who: { user: string; password: string }) => {
     await page.fill('#user', who.user);
@@ -88,16 +112,13 @@ if (!haveChromium) {
     gw = await startGateway({ services: consoleRegistry(down.url), args: ['--admin-users', join(ROOT, 'test', 'data', 'admin-users.yaml')] });
     traffic = await playTraffic(gw.url, gw.keys);
     // the guaranteed-delivery SID's two attempts fail: wait for its dead letter
-    for (let i = 0; i < 100; i++) {
-      const q = await api('/queue?status=dead');
-      if (q.items.some((x: { id: string }) => x.id === traffic.dead)) break;
-      await sleep(100);
-    }
+    await until('the dead letter', async () => (await api('/queue?status=dead')).items.some((x: { id: string }) => x.id === traffic.dead), 30000);
     profile = mkdtempSync(join(tmpdir(), 'smev2-chromium-'));
     ctx = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
       viewport: { width: 1440, height: 900 },
+      timezoneId: 'Europe/Moscow', // times are shown in the browser's zone, with it: +03:00
       acceptDownloads: true,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
@@ -139,8 +160,17 @@ if (!haveChromium) {
   test('an operator logs in, lands where they were going, and filters the journal', async () => {
     await login(OPERATOR);
     await page.waitForURL(/\/console\/journal\?sid=SID0003623$/);
-    await page.waitForSelector('#journal-table tbody tr[data-id]');
+    await page.waitForSelector('main[data-loaded^="journal#"] #journal-table tbody tr[data-id]');
     expect(await page.inputValue('#journal-filters input[name=sid]')).toBe('SID0003623');
+    // times with their zone (the browser's, Europe/Moscow here), UTC in the title; the S/C badges explained
+    const newest = (await api('/journal?sid=SID0003623&limit=1')).entries[0];
+    const shown = page.locator(`#journal-table tr[data-id="${newest.id}"] time`);
+    const moscow = new Date(new Date(newest.at).getTime() + 3 * 3600_000).toISOString().replace('T', ' ').replace('Z', '');
+    expect(await shown.textContent()).toBe(`${moscow} +03:00`);
+    expect(await shown.getAttribute('title')).toBe(`${new Date(newest.at).toISOString()} (UTC); shown in this browser's time zone, Europe/Moscow`);
+    expect(await page.getAttribute(`#journal-table tr[data-id="${newest.id}"] .dot:nth-of-type(1)`, 'title')).toMatch(/^S: the signature verdict: /);
+    expect(await page.getAttribute(`#journal-table tr[data-id="${newest.id}"] .dot:nth-of-type(2)`, 'title')).toMatch(/^C: the format-logical control verdict: /);
+    expect(await page.textContent('#checks-legend')).toMatch(/S\s*signature verdict, C\s*format-logical control verdict.*time zone \(\+03:00\)/);
     const sids = await page.$$eval('#journal-table tbody tr[data-id] td:nth-child(3) .mono', (els) => els.map((e) => e.textContent));
     expect(sids.length).toBeGreaterThan(5);
     expect(new Set(sids)).toEqual(new Set(['SID0003623']));
@@ -150,9 +180,8 @@ if (!haveChromium) {
     // status and direction from the form, then the text in AppData
     await page.selectOption('#journal-filters select[name=status]', 'RESULT');
     await page.selectOption('#journal-filters select[name=direction]', 'gateway->consumer');
-    await page.click('#journal-filters button[type=submit]');
-    await page.waitForURL(/status=RESULT/);
-    await page.waitForSelector('main:not([aria-busy]) #journal-table');
+    await reloads(() => page.click('#journal-filters button[type=submit]'));
+    expect(page.url()).toMatch(/status=RESULT/);
     const rows = await page.$$eval('#journal-table tbody tr[data-id]', (trs) => trs.map((tr) => tr.textContent));
     expect(rows.length).toBeGreaterThanOrEqual(1);
     for (const r of rows) expect(r).toMatch(/gateway → consumer.*SID0003623.*RESULT/);
@@ -160,9 +189,8 @@ if (!haveChromium) {
 
     await go('/console/journal');
     await page.fill('#journal-filters input[name=text]', 'ИВАНОВА');
-    await page.click('#journal-filters button[type=submit]');
-    await page.waitForURL(/text=/);
-    await page.waitForSelector('main:not([aria-busy]) #journal-table tbody tr[data-id]');
+    await reloads(() => page.click('#journal-filters button[type=submit]'));
+    expect(page.url()).toMatch(/text=/);
     const found = await page.$$eval('#journal-table tbody tr[data-id]', (trs) => trs.map((tr) => tr.getAttribute('data-id')));
     expect(found.length).toBeGreaterThanOrEqual(1);
     expect((await api(`/journal?text=${encodeURIComponent('ИВАНОВА')}`)).entries.map((e: { id: number }) => String(e.id))).toEqual(found);
@@ -171,14 +199,12 @@ if (!haveChromium) {
     await go('/console/journal?limit=25');
     const first = await page.$$eval('#journal-table tbody tr[data-id]', (trs) => trs.map((tr) => Number(tr.getAttribute('data-id'))));
     expect(first).toHaveLength(25);
-    await page.click('#older');
-    await page.waitForURL(/before=/);
-    await page.waitForSelector('main:not([aria-busy]) #journal-table tbody tr[data-id]');
+    await reloads(() => page.click('#older'));
+    expect(page.url()).toMatch(/before=/);
     const second = await page.$$eval('#journal-table tbody tr[data-id]', (trs) => trs.map((tr) => Number(tr.getAttribute('data-id'))));
     expect(Math.max(...second)).toBeLessThan(Math.min(...first));
     await shot('03-journal-older-page');
-    await page.click('#newer');
-    await page.waitForSelector('main:not([aria-busy]) #journal-table tbody tr[data-id]');
+    await reloads(() => page.click('#newer'));
     expect(await page.$$eval('#journal-table tbody tr[data-id]', (trs) => trs.map((tr) => Number(tr.getAttribute('data-id'))))).toEqual(first);
 
     // Live: the first page reads the newest entries again by itself
@@ -309,9 +335,9 @@ if (!haveChromium) {
     expect(await page.locator('svg[data-chart="latency"] rect.bar').count()).toBe(3 * stats.bySid.length);
     expect(await page.$$eval('#latency-table tbody tr', (trs) => trs.length)).toBe(stats.bySid.length);
     await shot('10-statistics');
-    await page.selectOption('#stats-range', '30d');
-    await page.waitForURL(/range=30d/);
-    await page.waitForSelector('main:not([aria-busy]) svg[data-chart="series"] rect.bar');
+    await reloads(() => page.selectOption('#stats-range', '30d'));
+    expect(page.url()).toMatch(/range=30d/);
+    await page.waitForSelector('svg[data-chart="series"] rect.bar');
     expect(await page.inputValue('#stats-bucket')).toBe('day');
   });
 
@@ -332,9 +358,9 @@ if (!haveChromium) {
     await page.click('#reload');
     await page.waitForSelector('#reload-result .notice.ok');
     expect(await page.textContent('#reload-result')).toContain('Reloaded: 6 services in force.');
-    await page.click('#services-table a[href="/console/registry/SID0003564"]');
-    await page.waitForURL(/\/console\/registry\/SID0003564$/);
-    await page.waitForSelector('main:not([aria-busy]) ul.files');
+    await reloads(() => page.click('#services-table a[href="/console/registry/SID0003564"]'));
+    expect(page.url()).toMatch(/\/console\/registry\/SID0003564$/);
+    await page.waitForSelector('ul.files');
     expect(await page.textContent('main')).toContain('RosreestrExtract.wsdl');
     await shot('12-registry-service');
     await go('/console/systems');
@@ -356,17 +382,40 @@ if (!haveChromium) {
     await shot('15-dead-letter-redriven');
     // the API agrees, and the re-driven message reaches the provider
     expect((await api('/queue?status=dead')).items.map((x: { id: string }) => x.id)).not.toContain(traffic.dead);
-    for (let i = 0; i < 100 && (await api(`/queue/${traffic.dead}`)).status !== 'done'; i++) await sleep(100);
-    expect((await api(`/queue/${traffic.dead}`)).status).toBe('done');
+    await until('the re-driven message to be delivered', async () => (await api(`/queue/${traffic.dead}`)).status === 'done', 30000);
     await go('/console/queue?status=done');
     await page.waitForSelector(`#queue-table tr[data-id="${traffic.dead}"]`);
+  });
+
+  test('the composer: on every SID and operation, each input has an id of its own and each label points at its input', async () => {
+    await go('/console/compose');
+    const sids = await page.$$eval('#compose-sid option', (os) => os.map((o) => o.getAttribute('value')!));
+    expect(sids).toEqual(expect.arrayContaining(['SID0003456', 'SID0003525', 'SID0003564', 'SID0003623']));
+    let forms = 0;
+    for (const sid of sids) {
+      if ((await page.inputValue('#compose-sid')) !== sid) await reloads(() => page.selectOption('#compose-sid', sid));
+      const ops = await page.$$eval('#compose-operation option', (os) => os.map((o) => o.getAttribute('value')!));
+      for (const op of ops) {
+        if ((await page.inputValue('#compose-operation')) !== op) await reloads(() => page.selectOption('#compose-operation', op));
+        expect(page.url()).toContain(`sid=${sid}&operation=${op}`);
+        if (await page.locator('#compose-form [data-path]').count()) {
+          await labelsPointAtTheirInputs(`${sid} ${op}`);
+          forms++;
+        }
+      }
+    }
+    expect(forms).toBeGreaterThanOrEqual(4);
   });
 
   test('the composer: a form from the XSD, signed as a system, sent; the answer and its exchange', async () => {
     await go('/console/compose');
     await page.waitForSelector('#compose-form .form-tree');
-    await page.selectOption('#compose-sid', 'SID0003623');
+    await reloads(() => page.selectOption('#compose-sid', 'SID0003623'));
     await page.waitForSelector('#compose-form [data-path="ЗапросСНИЛС/Фамилия"]');
+    // Cyrillic names get ids of their own: the label «Пол» is for the select «Пол», not the input «Имя»
+    await page.click('#compose-form label.field:has([data-path="ЗапросСНИЛС/Пол"]) .field-label');
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } | null } }).document.activeElement?.getAttribute('data-path'))).toBe('ЗапросСНИЛС/Пол');
+    await labelsPointAtTheirInputs('SID0003623');
     expect(await page.inputValue('#compose-operation')).toBe('Process');
     // required marks and hints from the schema
     expect(await page.locator('#compose-form label.field:has([data-path="ЗапросСНИЛС/Фамилия"]) .req').count()).toBe(1);

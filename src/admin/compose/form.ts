@@ -57,6 +57,31 @@ export interface FormNode {
   unresolved?: string;
   /** smev:AppData inside smev:MessageData of an operation element (its content is given separately) */
   appData?: true;
+  /**
+   * The HTML id of the node's input: `f-` and its path with every character but ASCII letters,
+   * digits and `-` written as `_<hex>_` (so Cyrillic names stay apart: «Пол» and «Имя» had one id
+   * when each letter became `_`), with `~2`, `~3` … for a path met again in the same form (the
+   * same element in two alternatives of a choice). Stable: the same form, the same ids.
+   */
+  id?: string;
+}
+
+/** The HTML id for a value's path (the console's compose view writes the same for repeated instances). */
+export function fieldId(path: string): string {
+  return `f-${path.replace(/[^A-Za-z0-9-]/gu, (c) => `_${c.codePointAt(0)!.toString(16)}_`)}`;
+}
+
+/** Give every node of a form its id, unique in the form. */
+function assignIds(root: FormNode): FormNode {
+  const seen = new Map<string, number>();
+  for (const n of walkForm(root)) {
+    if (n.compositor) continue; // a choice or sequence has no input
+    const base = fieldId(n.path);
+    const k = (seen.get(base) ?? 0) + 1;
+    seen.set(base, k);
+    n.id = k === 1 ? base : `${base}~${k}`;
+  }
+  return root;
 }
 
 export interface FormOptions {
@@ -98,13 +123,13 @@ export class FormBuilder {
     const c = this.set.get('element', q);
     if (!c) return undefined;
     this.nodes = 0;
-    return this.elementNode(c, c.node, path, 0, [], true);
+    return assignIds(this.elementNode(c, c.node, path, 0, [], true));
   }
 
   /** The form of a local element declaration (e.g. a typed AppData), with its paths starting at its own name. */
   local(c: Component, global: boolean): FormNode {
     this.nodes = 0;
-    return this.elementNode(c, c.node, '', 0, [], global);
+    return assignIds(this.elementNode(c, c.node, '', 0, [], global));
   }
 
   private elementNode(c: Component, particle: XNode, parentPath: string, depth: number, stack: string[], global = false, parentName = ''): FormNode {

@@ -10,7 +10,9 @@ import { get, post } from './lib/api.js';
 
 /** @typedef {{ user: string, role: 'operator' | 'auditor' }} Me */
 /**
- * @typedef {{ main: HTMLElement, params: string[], query: URLSearchParams, me: Me, navigate: (url: string, replace?: boolean) => void, alive: () => boolean }} Ctx
+ * `loaded()`: the view has drawn data it fetched after its first render (a next page, a form it
+ * loaded): main[data-loaded] changes again (see render).
+ * @typedef {{ main: HTMLElement, params: string[], query: URLSearchParams, me: Me, navigate: (url: string, replace?: boolean) => void, alive: () => boolean, loaded: () => void }} Ctx
  */
 
 const NAV = [
@@ -38,6 +40,19 @@ const ROUTES = [
 /** @type {Me} */
 let me;
 let generation = 0;
+/** how many times a view has said it finished loading, in this page */
+let loads = 0;
+
+/**
+ * The view's "loaded" signal: main[data-loaded="<view>#<n>"], set when the view has rendered its
+ * data (or its error), with n new each time; removed while a view loads. Tests (and anything else
+ * that must know the page is ready) wait for it rather than for the absence of aria-busy, which
+ * also holds before the view has started loading.
+ * @param {HTMLElement} main @param {string} view
+ */
+function markLoaded(main, view) {
+  main.dataset.loaded = `${view}#${++loads}`;
+}
 
 function drawChrome() {
   const nav = /** @type {HTMLElement} */ (document.getElementById('nav'));
@@ -77,26 +92,34 @@ async function render() {
   const path = location.pathname;
   markNav();
   const route = ROUTES.find((r) => r.re.test(path));
-  if (!route) return void replace(main, errorBox('no such page'));
+  if (!route) {
+    replace(main, errorBox('no such page'));
+    return void markLoaded(main, 'not-found');
+  }
   if (route.operator && me.role !== 'operator') {
     document.title = 'Not allowed · smev2-gateway';
-    return void replace(main, h('div', { class: 'error-box', id: 'forbidden' }, 'This page is for operators.'));
+    replace(main, h('div', { class: 'error-box', id: 'forbidden' }, 'This page is for operators.'));
+    return void markLoaded(main, 'forbidden');
   }
   document.title = `${route.title} · smev2-gateway`;
   const params = /** @type {RegExpExecArray} */ (route.re.exec(path)).slice(1).map(decodeURIComponent);
   main.dataset.view = route.view;
   main.setAttribute('aria-busy', 'true');
+  delete main.dataset.loaded;
   try {
     const mod = await import(`./views/${route.view}.js`);
     if (gen !== generation) return;
     replace(main);
     /** @type {Ctx} */
-    const ctx = { main, params, query: new URLSearchParams(location.search), me, navigate, alive: () => gen === generation };
+    const ctx = { main, params, query: new URLSearchParams(location.search), me, navigate, alive: () => gen === generation, loaded: () => { if (gen === generation && !main.hasAttribute('aria-busy')) markLoaded(main, route.view); } };
     await mod.render(ctx);
   } catch (e) {
     if (gen === generation) replace(main, errorBox(e));
   } finally {
-    if (gen === generation) main.removeAttribute('aria-busy');
+    if (gen === generation) {
+      main.removeAttribute('aria-busy');
+      markLoaded(main, route.view);
+    }
   }
 }
 
@@ -117,7 +140,10 @@ window.addEventListener('popstate', () => void render());
     me = await get('/me');
   } catch (e) {
     const main = document.getElementById('main');
-    if (main) replace(main, errorBox(e));
+    if (main) {
+      replace(main, errorBox(e));
+      markLoaded(main, 'error');
+    }
     return;
   }
   if (location.pathname === '/console' || location.pathname === '/console/') history.replaceState(null, '', '/console/journal');

@@ -83,18 +83,28 @@ export function qs(o) {
 
 const pad = (n, w = 2) => String(n).padStart(w, '0');
 
-/** A time as the operator's clock shows it: 2026-11-22 14:05:03.123 (the title gives UTC). */
+/** The browser's offset from UTC at that time, as ISO 8601 writes it (+03:00), or UTC. @param {Date} d */
+export function zoneOf(d) {
+  const m = -d.getTimezoneOffset();
+  if (m === 0) return 'UTC';
+  const a = Math.abs(m);
+  return `${m > 0 ? '+' : '-'}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
+}
+
+/** A time as the operator's clock shows it, with its zone: 2026-11-22 14:05:03.123 +03:00 (the title gives UTC). */
 export function fmtTime(iso, ms = true) {
   if (!iso) return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso);
   const s = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-  return ms ? `${s}.${pad(d.getMilliseconds(), 3)}` : s;
+  return `${ms ? `${s}.${pad(d.getMilliseconds(), 3)}` : s} ${zoneOf(d)}`;
 }
 
-/** A <time> element with the local time shown and the UTC one in its title. */
+/** A <time> element with the local time and its zone shown, the UTC one in its title. */
 export function time(iso, ms = true) {
-  return h('time', { datetime: iso ?? '', title: iso ? new Date(iso).toISOString() : '' }, fmtTime(iso, ms));
+  const d = iso ? new Date(iso) : null;
+  const title = d && !Number.isNaN(d.getTime()) ? `${d.toISOString()} (UTC); shown in this browser's time zone, ${Intl.DateTimeFormat().resolvedOptions().timeZone}` : '';
+  return h('time', { datetime: iso ?? '', title }, fmtTime(iso, ms));
 }
 
 export function fmtMs(v) {

@@ -14,7 +14,7 @@ import { xmlPanel } from '../lib/xml.js';
  * @typedef {{ name: string, ns: string, path: string, kind: 'group'|'field', minOccurs: number, maxOccurs: number|null, type?: string,
  *   enumeration?: string[], pattern?: string, minLength?: number, maxLength?: number, minInclusive?: string, maxInclusive?: string,
  *   documentation?: string, choice?: boolean, compositor?: 'sequence'|'choice', any?: boolean, fixed?: string, default?: string, list?: boolean,
- *   recursive?: boolean, truncated?: boolean, unresolved?: string, appData?: boolean, xsiType?: { ns: string, local: string }, children?: FormNode[], attributes?: FormNode[] }} FormNode
+ *   recursive?: boolean, truncated?: boolean, unresolved?: string, appData?: boolean, id?: string, xsiType?: { ns: string, local: string }, children?: FormNode[], attributes?: FormNode[] }} FormNode
  */
 
 const CONSUMER_STATUSES = ['REQUEST', 'PING', 'CANCEL'];
@@ -120,7 +120,7 @@ export async function render(ctx) {
       model = null;
       replace(formBox, errorBox(e));
       xmlBox.value = '';
-      return;
+      return void ctx.loaded();
     }
     // a quicker answer to a later choice of SID or operation wins
     if (seq !== loads || !ctx.alive()) return;
@@ -130,6 +130,7 @@ export async function render(ctx) {
     replace(elementBox, cands.length > 1 ? appDataPicker(model, cands, (v) => load(v)) : null);
     replace(formBox, formTree(model.form));
     history.replaceState(null, '', `/console/compose${qs({ sid: svc.sid, operation: op.name })}`);
+    ctx.loaded(); // the form of another SID or operation is drawn
   };
   sidSel.addEventListener('change', () => { fillOps(); void load(); });
   opSel.addEventListener('change', () => void load());
@@ -233,6 +234,12 @@ function collect(root) {
 }
 
 const join = (parent, name) => (parent ? `${parent}/${name}` : name);
+/**
+ * An input's id from its value's path, as the server makes a form node's `id` (src/admin/compose/form.ts):
+ * every character but ASCII letters, digits and `-` as `_<hex>_`, so Cyrillic names never collide.
+ * @param {string} path
+ */
+const fieldId = (path) => `f-${path.replace(/[^A-Za-z0-9-]/gu, (c) => `_${/** @type {number} */ (c.codePointAt(0)).toString(16)}_`)}`;
 const repeats = (n) => n.maxOccurs === null || n.maxOccurs > 1;
 const required = (n) => n.minOccurs > 0;
 
@@ -296,7 +303,16 @@ function repeated(n, at) {
 function rebase(el, from, to) {
   const swap = (p) => (p === from || p.startsWith(`${from}/`) || p.startsWith(`${from}[`) ? to + p.slice(from.length) : p);
   el.dataset.instance = to;
-  for (const x of el.querySelectorAll('[data-path]')) /** @type {HTMLElement} */ (x).dataset.path = swap(/** @type {string} */ (/** @type {HTMLElement} */ (x).dataset.path));
+  for (const x of el.querySelectorAll('[data-path]')) {
+    const input = /** @type {HTMLInputElement} */ (x);
+    input.dataset.path = swap(/** @type {string} */ (input.dataset.path));
+    // the id and the label's for= follow the path: a later instance must not get an id still in use
+    const label = input.id ? el.querySelector(`label[for="${CSS.escape(input.id)}"]`) : null;
+    const path = /** @type {string} */ (input.dataset.path);
+    input.id = fieldId(path);
+    input.name = path;
+    if (label) /** @type {HTMLLabelElement} */ (label).htmlFor = input.id;
+  }
   for (const x of el.querySelectorAll('[data-instance]')) /** @type {HTMLElement} */ (x).dataset.instance = swap(/** @type {string} */ (/** @type {HTMLElement} */ (x).dataset.instance));
 }
 
@@ -316,8 +332,10 @@ function choice(n, at) {
 
 /** xs:any: XML of any element. */
 function anyField(n, at) {
-  return h('label', { class: 'field any' }, h('span', null, 'any XML'),
-    h('textarea', { class: 'code-input', rows: '4', dataset: { path: join(at, '#any') }, spellcheck: 'false', placeholder: '<x:Element xmlns:x="…">…</x:Element>' }));
+  const path = join(at, '#any');
+  const id = n.id && n.path === path ? n.id : fieldId(path);
+  return h('label', { class: 'field any', for: id }, h('span', null, 'any XML'),
+    h('textarea', { class: 'code-input', rows: '4', id, name: path, dataset: { path }, spellcheck: 'false', placeholder: '<x:Element xmlns:x="…">…</x:Element>' }));
 }
 
 function label(n) {
@@ -354,7 +372,7 @@ function field(n, path, name, instance = false) {
   const t = n.type ?? 'string';
   /** @type {HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement} */
   let input;
-  const common = { dataset: { path }, id: `f-${path.replace(/[^\w]/g, '_')}`, name: path, autocomplete: 'off', spellcheck: 'false' };
+  const common = { dataset: { path }, id: n.id && n.path === path ? n.id : fieldId(path), name: path, autocomplete: 'off', spellcheck: 'false' };
   if (n.enumeration?.length) {
     input = /** @type {HTMLSelectElement} */ (h('select', common, h('option', { value: '' }, '—'), n.enumeration.map((v) => h('option', { value: v }, v))));
   } else if (t === 'boolean') {

@@ -1,5 +1,5 @@
 // @ts-check
-import { h, replace, qs, seg, time, fmtMs, fmtBytes, direction, status, verdictKind, shortId, pageHead, errorBox, table } from '../lib/dom.js';
+import { h, replace, qs, seg, time, zoneOf, fmtMs, fmtBytes, direction, status, verdictKind, shortId, pageHead, errorBox, table } from '../lib/dom.js';
 import { get } from '../lib/api.js';
 
 /**
@@ -116,7 +116,8 @@ export async function render(ctx) {
     try {
       page = await get(`/journal${qs({ ...f, limit, before })}`);
     } catch (e) {
-      return void replace(results, errorBox(e));
+      replace(results, errorBox(e));
+      return void ctx.loaded();
     }
     if (!ctx.alive()) return;
 
@@ -142,7 +143,7 @@ export async function render(ctx) {
       { title: 'Status', cell: (e) => [status(e.status), e.faultCode ? [' ', h('span', { class: 'fault', title: e.faultCode }, e.faultCode)] : null] },
       { title: 'MessageId', cell: (e) => shortId(e.messageId) },
       { title: 'Chain', cell: (e) => (e.chainId ? h('a', { href: `/console/chain/${seg(e.chainId)}`, title: `the chain ${e.chainId}` }, shortId(e.chainId)) : h('span', { class: 'muted' }, '—')) },
-      { title: 'Checks', cls: 'nowrap', cell: (e) => [dot(e.signature, 'signature'), dot(e.control, 'control')] },
+      { title: h('span', { title: 'S: the signature verdict, C: the format-logical control verdict (legend below the table)' }, 'Checks'), cls: 'nowrap', cell: (e) => [dot(e.signature, 'signature'), dot(e.control, 'control')] },
       { title: 'Time in gateway', cls: 'num', cell: (e) => fmtMs(e.durationMs) },
       { title: 'Size', cls: 'num', cell: (e) => fmtBytes(e.size) },
     ];
@@ -161,12 +162,24 @@ export async function render(ctx) {
     const count = page.entries.length ? `${page.entries.length} entr${page.entries.length === 1 ? 'y' : 'ies'} (ids ${page.entries[page.entries.length - 1].id}–${page.entries[0].id})` : '';
     replace(results,
       h('div', { class: 'results-bar' }, h('span', { class: 'muted', id: 'journal-count' }, count), h('span', { class: 'spacer' }), before ? null : live, first, newer, older),
-      h('div', { class: 'table-wrap' }, grid));
+      h('div', { class: 'table-wrap' }, grid), legend());
+    ctx.loaded(); // a page read again (Live) or a next one: the loaded signal moves on
   };
   await load();
 }
 
+const VERDICT = { signature: 'S: the signature verdict', control: 'C: the format-logical control verdict' };
+
 function dot(v, what) {
   const k = verdictKind(v);
-  return h('span', { class: `dot v-${k}`, title: `${what}: ${v ?? '—'}` }, what === 'signature' ? 'S' : 'C');
+  return h('span', { class: `dot v-${k}`, title: `${VERDICT[what]}: ${v ?? 'not judged'}` }, what === 'signature' ? 'S' : 'C');
+}
+
+/** What the S and C badges mean, under the table. */
+function legend() {
+  const item = (k, text) => h('span', { class: 'legend-item' }, h('span', { class: `dot v-${k}` }, '·'), text);
+  return h('p', { class: 'legend muted small', id: 'checks-legend' },
+    h('b', null, 'Checks: '), h('span', { class: 'dot v-none' }, 'S'), 'signature verdict, ', h('span', { class: 'dot v-none' }, 'C'), 'format-logical control verdict (hover a badge for it). ',
+    item('ok', 'passed '), item('warn', 'failed, passed on (policy report) '), item('bad', 'failed '), item('none', 'not checked or no signature'),
+    ' · times in this browser\'s time zone (', zoneOf(new Date()), ')');
 }

@@ -63,8 +63,8 @@ export async function render(ctx) {
         h('span', { class: 'flow-body' },
           direction(l.direction),
           h('span', { class: 'flow-meta' }, status(l.status), l.faultCode ? h('span', { class: 'fault' }, l.faultCode) : null,
-            h('span', { class: `dot v-${verdictKind(l.signature)}`, title: `signature: ${l.signature ?? '—'}` }, 'S'),
-            h('span', { class: `dot v-${verdictKind(l.control)}`, title: `control: ${l.control ?? '—'}` }, 'C')),
+            h('span', { class: `dot v-${verdictKind(l.signature)}`, title: `S: the signature verdict: ${l.signature ?? 'not judged'}` }, 'S'),
+            h('span', { class: `dot v-${verdictKind(l.control)}`, title: `C: the format-logical control verdict: ${l.control ?? 'not judged'}` }, 'C')),
           h('span', { class: 'flow-time muted small' }, time(l.at))))));
   });
   replace(ctx.main, head, summary, flow, panel);
@@ -111,7 +111,7 @@ function legView(l) {
         ['OriginRequestIdRef', mono(l.originRequestIdRef)],
         ['Chain', l.chainId ? h('a', { href: `/console/chain/${seg(l.chainId)}`, class: 'mono' }, l.chainId) : null],
         [l.rawKept != null ? 'SHA-256 of the whole body' : 'SHA-256 of the bytes', h('span', { class: 'mono hash', title: l.sha256 }, l.sha256)],
-        ...(l.rawKept != null ? [['SHA-256 of the bytes kept', h('span', { class: 'mono hash', title: l.rawKeptSha256 }, l.rawKeptSha256)]] : []),
+        ...(l.rawKept != null ? [/** @type {[string, any]} */ (['SHA-256 of the bytes kept', h('span', { class: 'mono hash', title: l.rawKeptSha256 }, l.rawKeptSha256)])] : []),
         ['Journal hash', l.hash ? h('span', { class: 'mono hash', title: l.hash }, l.hash) : null],
       ])),
     'raw' in l ? xmlPanel(l.raw) : h('p', { class: 'muted' }, 'The envelope is not part of this answer.'));

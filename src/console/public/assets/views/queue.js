@@ -47,6 +47,7 @@ export async function render(ctx) {
         const counter = tabs.querySelector('[data-status="dead"] .count');
         if (counter) counter.textContent = String(left);
         if (!left) replace(body, h('p', { class: 'empty', id: 'queue-empty' }, 'No dead letters.'));
+        ctx.loaded();
       }, 250);
     } catch (e) {
       toast(e instanceof Error ? e.message : String(e), 'bad');

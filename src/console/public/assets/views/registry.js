@@ -50,6 +50,7 @@ export async function render(ctx) {
     } finally {
       reload.disabled = false;
       reload.textContent = 'Reload registry';
+      ctx.loaded();
     }
   });
   await draw();
