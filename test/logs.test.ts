@@ -74,8 +74,10 @@ describe('logs a person can read', () => {
       const port = await until('"every worker listening"', () => /INFO[^\n]*: every worker listening\n(?:\s+\S.*\n)*?\s+port: (\d+)/.exec(gw.out())?.[1], gw.out);
       expect(gw.out()).not.toMatch(/^\{"level"/m);
       expect(gw.out()).toContain(`serviceList: "http://127.0.0.1:${port}/"`);
-      // each worker's own start line, marked with its worker number
-      expect(gw.out().match(/INFO[^\n]*: gateway listening\n(?:\s+\S.*\n)*?\s+worker: [12]\n/g)).toHaveLength(2);
+      // each worker's own start line, marked with its worker number (the primary may hear of a
+      // worker listening before that worker's line has come through the pipe: wait for both)
+      const workerLines = () => gw.out().match(/INFO[^\n]*: gateway listening\n(?:\s+\S.*\n)*?\s+worker: [12]\n/g) ?? [];
+      await until('both workers\' start lines', () => workerLines().length === 2, gw.out);
       const res = await post(`http://127.0.0.1:${port}/gateway/services/SID0003623`, REQUEST);
       expect(res.status).toBe(200);
       await until('the exchange line', () => /INFO[^\n]*: exchange\n/.test(gw.out()), gw.out);
