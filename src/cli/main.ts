@@ -6,8 +6,9 @@ import { startGateway } from '../gateway';
 import { backgroundRoles, runPrimary } from '../cluster';
 import { migrationStatus, openStore, runMigrations } from '../journal/store';
 import { RegistryError, formatProblem } from '../registry/registry';
+import { join, resolve } from 'node:path';
 import { loadXml } from '../xml/libxml';
-import { loadRegistry } from '../registry/load';
+import { loadRegistry, loadService, type Problem } from '../registry/load';
 import { addService } from '../registry/add';
 import { compileBundleSchemas } from '../control/schemas';
 import { TrustError } from '../signature/trust';
@@ -242,12 +243,45 @@ async function servicesAdd(bundle: string | undefined, flags: Flags & AddFlags):
   }
   await loadXml();
   const config = loadConfig(flags);
-  const dir = addService({
+  const added = addService({
     bundle, servicesDir: config.servicesDir, sid: flags.sid, wsdl: flags.wsdl, mnemonic: flags.mnemonic, version: flags.version,
-    provider: flags.provider, providerName: flags['provider-name'], upstream: flags.upstream, title: flags.title,
+    provider: flags.provider, providerName: flags['provider-name'], upstream: flags.upstream, title: flags.title, systemsDir: config.systemsDir,
   });
-  process.stdout.write(`registered ${flags.sid} in ${dir}\nedit ${dir}/service.yaml (operation modes, provider), then: smev2-gateway services check ${config.servicesDir}\n`);
-  return servicesCheck(config.servicesDir);
+  const dir = added.dir;
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  out(`registered ${flags.sid} in ${dir}`);
+  out('operation modes, inferred from the names:');
+  const width = Math.max(...added.modes.map((m) => m.operation.length));
+  for (const m of added.modes) out(`  ${m.operation.padEnd(width)}  ${m.mode.padEnd(10)}  ${m.why}`);
+  for (const [from, to] of Object.entries(added.locations)) out(`locations: ${from} → ${to} (the folder holds that namespace there)`);
+  for (const w of added.warnings) out(`warning ${w}`);
+  // the new SID alone decides the exit code: another broken SID of the registry is reported, not blamed on this one
+  const errors: Problem[] = [];
+  const warnings: Problem[] = [];
+  const service = loadService(dir, errors, warnings);
+  if (service) {
+    try {
+      compileBundleSchemas(service.sid, service.bundle, service.def.locations).dispose();
+    } catch (e) {
+      warnings.push({ file: dir, reason: `${(e as Error).message}: payload control will be skipped for ${service.sid}` });
+    }
+  }
+  for (const w of warnings) out(`warning ${w.file}: ${w.reason}`);
+  for (const e of errors) out(`error   ${join(dir, e.file)}: ${e.field ? `${e.field}: ` : ''}${e.reason}`);
+  const others = loadRegistry(config.servicesDir);
+  const otherErrors = others.errors.filter((e) => !resolve(e.file).startsWith(`${dir}/`));
+  const duplicate = others.errors.find((e) => resolve(e.file).startsWith(`${dir}/`) && e.field === 'sid');
+  if (duplicate) out(`error   ${duplicate.file}: sid: ${duplicate.reason}`);
+  if (otherErrors.length) {
+    out(`\nother SIDs of ${config.servicesDir} are broken (not by this registration; the gateway refuses to start until they are fixed or --skip-broken):`);
+    for (const e of otherErrors) out(`error   ${e.file}: ${e.field ? `${e.field}: ` : ''}${e.reason}`);
+  }
+  if (!service || duplicate) {
+    out(`\n${flags.sid} is written but broken: fix ${join(dir, 'service.yaml')}, then: smev2-gateway services check ${config.servicesDir}`);
+    return 1;
+  }
+  out(`\n${flags.sid} ok: ${service.operations.length} operation(s), ${service.bundle.files.size} file(s). Check the modes and the provider in ${join(dir, 'service.yaml')}, then: smev2-gateway services check ${config.servicesDir}`);
+  return 0;
 }
 
 function printTable(head: string[], rows: string[][]): void {

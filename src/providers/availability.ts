@@ -1,7 +1,9 @@
 import net from 'node:net';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
+import { resolve } from 'node:path';
 import type { Registry } from '../registry/registry';
+import { countCases, type Service } from '../registry/load';
 import { query } from '../journal/store';
 
 export interface Availability {
@@ -54,7 +56,7 @@ export class AvailabilityMonitor {
   async checkAll(): Promise<void> {
     await Promise.all(this.registry.list().map(async ({ service }) => {
       const a = service.def.adapter;
-      const result = a.type === 'emulator' ? { up: true, latencyMs: 0, detail: 'emulated provider (in process)' } : await tcpCheck(new URL(a.url), a.connectTimeoutMs);
+      const result = a.type === 'emulator' ? emulatorCheck(service) : await tcpCheck(new URL(a.url), a.connectTimeoutMs);
       const entry: Availability = { sid: service.sid, at: new Date().toISOString(), ...result };
       const before = this.latest.get(service.sid);
       this.latest.set(service.sid, entry);
@@ -66,6 +68,14 @@ export class AvailabilityMonitor {
       }
     }));
   }
+}
+
+/** An emulated provider is up when its cases folder holds a case: without one it can answer nothing. */
+function emulatorCheck(service: Service): { up: boolean; latencyMs?: number; detail: string } {
+  const dir = service.casesDir ?? (service.def.adapter.type === 'emulator' ? resolve(service.dir, service.def.adapter.cases) : service.dir);
+  const n = countCases(dir);
+  return n ? { up: true, latencyMs: 0, detail: `emulated provider (in process), ${n} case(s)` }
+    : { up: false, detail: `emulated provider without cases: ${dir} holds no case folder (with case.yaml); add cases, see docs/emulator.md` };
 }
 
 function tcpCheck(url: URL, timeoutMs: number): Promise<{ up: boolean; latencyMs?: number; detail: string }> {

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parse as parseYaml, stringify } from 'yaml';
+import { yamlErrorText } from '../yaml-error';
 import type { Logger } from 'pino';
 import type { NewItem, Outbox } from './outbox';
 
@@ -28,7 +29,14 @@ export interface EventData {
 /** Read the operators' subscriptions file (a YAML list); absent means none. */
 export function readSubscriptions(file: string): Subscription[] {
   if (!existsSync(file)) return [];
-  const parsed = z.array(subscriptionSchema).safeParse(parseYaml(readFileSync(file, 'utf8')) ?? []);
+  const text = readFileSync(file, 'utf8');
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (e) {
+    throw new Error(`${file}: not valid YAML: ${yamlErrorText(e, text)}`);
+  }
+  const parsed = z.array(subscriptionSchema).safeParse(raw ?? []);
   if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return parsed.data;
 }

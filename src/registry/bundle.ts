@@ -1,4 +1,4 @@
-import { readFileSync, existsSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep, posix } from 'node:path';
 import { parseLocal } from '../xml/dom';
 import type { XmlDocument, XmlElement } from '../xml/libxml';
@@ -25,7 +25,7 @@ export interface Bundle {
   main: string;
   files: Map<string, BundleFile>;
   /** imports whose target the folder does not hold: served as they are */
-  missing: { file: string; location: string }[];
+  missing: { file: string; location: string; namespace?: string }[];
   /** hard errors (a file that does not parse, an import that leaves the folder) */
   errors: { file: string; reason: string }[];
   /** served anyway, worth telling (a wrong encoding declaration) */
@@ -74,7 +74,7 @@ export function loadBundle(root: string, main: string, locations: Record<string,
         else if (target.rel) {
           ref.target = target.rel;
           queue.push(target.rel);
-        } else bundle.missing.push({ file: rel, location: value });
+        } else bundle.missing.push({ file: rel, location: value, namespace: el.attr('namespace')?.value.trim() || undefined });
         refs.push(ref);
       }
       bundle.files.set(rel, { rel, kind, bytes, refs });
@@ -101,4 +101,38 @@ function resolveLocation(root: string, fromRel: string, value: string, locations
   if (rel.startsWith('..') || resolve(root, rel) !== abs) return { error: `import ${value} points outside the SID folder` };
   if (!existsSync(abs) || !statSync(abs).isFile()) return {};
   return { rel: toRel(rel) };
+}
+
+/**
+ * The schemas of a folder (at any depth) whose targetNamespace is `namespace`: where an import the
+ * folder does not hold by its location (http://www.w3.org/2004/08/xop/include) is held by its
+ * namespace (smev/xop-include.xsd). Paths relative to `root`, '/' separators, sorted.
+ */
+export function namespaceHolders(root: string, namespace: string, cache = new Map<string, string | undefined>()): string[] {
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const abs = join(dir, e.name);
+      if (e.isDirectory()) walk(abs);
+      else if (/\.xsd$/i.test(e.name)) {
+        if (!cache.has(abs)) cache.set(abs, targetNamespace(readFileSync(abs)));
+        if (cache.get(abs) === namespace) found.push(toRel(relative(root, abs)));
+      }
+    }
+  };
+  if (existsSync(root)) walk(root);
+  return found.sort();
+}
+
+function targetNamespace(bytes: Buffer): string | undefined {
+  try {
+    const doc = parseLocal(bytes);
+    try {
+      return doc.root.namespaceUri === NS.xsd ? doc.root.attr('targetNamespace')?.value : undefined;
+    } finally {
+      doc.dispose();
+    }
+  } catch {
+    return undefined; // not XML: it holds no namespace (loading the bundle reports it if it is used)
+  }
 }

@@ -1,8 +1,9 @@
 import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { yamlErrorText } from '../yaml-error';
 import { definitionSchema, describeIssues, type ServiceDefinition, type ExchangeMode } from './definition';
-import { loadBundle, type Bundle } from './bundle';
+import { loadBundle, namespaceHolders, type Bundle } from './bundle';
 import { readWsdlModel, qkey, type WsdlModel, type WsdlOperation } from './wsdl-model';
 
 export interface Operation extends WsdlOperation {
@@ -18,6 +19,8 @@ export interface Service {
   wsdl: WsdlModel;
   operations: Operation[];
   byInput: Map<string, Operation>;
+  /** an emulated provider's cases folder, resolved (resolveCasesDir) */
+  casesDir?: string;
 }
 
 export interface Problem {
@@ -61,10 +64,12 @@ export function loadRegistry(dir: string): RegistryLoad {
 
 export function loadService(sidDir: string, errors: Problem[], warnings: Problem[]): Service | undefined {
   let raw: unknown;
+  let text = '';
   try {
-    raw = parseYaml(readFileSync(join(sidDir, DEFINITION_FILE), 'utf8'));
+    text = readFileSync(join(sidDir, DEFINITION_FILE), 'utf8');
+    raw = parseYaml(text);
   } catch (e) {
-    errors.push({ file: DEFINITION_FILE, reason: `not valid YAML: ${(e as Error).message.split('\n')[0]}` });
+    errors.push({ file: DEFINITION_FILE, reason: `not valid YAML: ${yamlErrorText(e, text)}` });
     return undefined;
   }
   const parsed = definitionSchema.safeParse(raw);
@@ -88,7 +93,8 @@ export function loadService(sidDir: string, errors: Problem[], warnings: Problem
   const bundle = loadBundle(sidDir, wsdlRel, def.locations);
   for (const e of bundle.errors) errors.push({ file: e.file, reason: e.reason });
   for (const w of bundle.warnings) warnings.push({ file: join(sidDir, w.file), reason: w.reason });
-  for (const m of bundle.missing) warnings.push({ file: join(sidDir, m.file), reason: `imports ${m.location}, which the folder does not hold: served as it is` });
+  const nsCache = new Map<string, string | undefined>();
+  for (const m of bundle.missing) warnings.push({ file: join(sidDir, m.file), reason: missingImportAdvice(sidDir, m, nsCache) });
   if (errors.length) return undefined;
 
   let wsdl: WsdlModel;
@@ -102,8 +108,20 @@ export function loadService(sidDir: string, errors: Problem[], warnings: Problem
   for (const name of Object.keys(def.operations)) {
     if (!names.has(name)) errors.push({ file: DEFINITION_FILE, field: `operations.${name}`, reason: `the WSDL has no operation ${name} (it has: ${[...names].join(', ')})` });
   }
-  if (def.adapter.type === 'emulator' && !existsSync(resolve(sidDir, def.adapter.cases))) {
-    errors.push({ file: DEFINITION_FILE, field: 'adapter.cases', reason: `folder ${def.adapter.cases} does not exist` });
+  let casesDir: string | undefined;
+  if (def.adapter.type === 'emulator') {
+    const found = resolveCasesDir(sidDir, def.adapter.cases);
+    if (!found) errors.push({ file: DEFINITION_FILE, field: 'adapter.cases', reason: `folder ${def.adapter.cases} does not exist` });
+    else {
+      casesDir = found.dir;
+      if (found.bundled) {
+        warnings.push({ file: join(sidDir, DEFINITION_FILE), reason: `adapter.cases: ${def.adapter.cases} is not beside this folder (${resolve(sidDir, def.adapter.cases)} does not exist): using the gateway's bundled ${found.dir}` });
+      }
+      const n = countCases(found.dir);
+      if (n === 0) {
+        warnings.push({ file: join(sidDir, DEFINITION_FILE), reason: `adapter.cases: ${found.dir} holds no case (a folder with case.yaml): the emulated provider cannot answer and shows as down; add cases (docs/emulator.md) or record them (smev2-gateway record)` });
+      }
+    }
   }
   const operations: Operation[] = wsdl.operations.map((o) => ({ ...o, mode: def.operations[o.name]?.mode ?? 'sync' }));
   const byInput = new Map<string, Operation>();
@@ -115,7 +133,48 @@ export function loadService(sidDir: string, errors: Problem[], warnings: Problem
     byInput.set(qkey(op.input), op);
   }
   if (errors.length) return undefined;
-  return { sid: def.sid, def, dir: sidDir, bundle, wsdl, operations, byInput };
+  return { sid: def.sid, def, dir: sidDir, bundle, wsdl, operations, byInput, casesDir };
+}
+
+/** The project's own folder (the gateway's install: its wsdl/ and fixtures/). */
+const PROJECT_ROOT = resolve(__dirname, '..', '..');
+
+/**
+ * An emulated SID's cases folder: `cases` relative to the SID folder; when that does not exist,
+ * relative to the folder of the same name in the gateway's own registry (wsdl/), so that a copy of
+ * the bundled registry (`--services` pointing at it elsewhere) still finds the bundled fixtures
+ * (`cases: ../../fixtures/SID0003623`). undefined when neither exists.
+ */
+export function resolveCasesDir(sidDir: string, cases: string): { dir: string; bundled: boolean } | undefined {
+  const own = resolve(sidDir, cases);
+  if (existsSync(own) && statSync(own).isDirectory()) return { dir: own, bundled: false };
+  if (isAbsolute(cases)) return undefined;
+  const bundled = resolve(PROJECT_ROOT, 'wsdl', basename(sidDir), cases);
+  if (bundled !== own && existsSync(bundled) && statSync(bundled).isDirectory()) return { dir: bundled, bundled: true };
+  return undefined;
+}
+
+/** How many cases (sub-folders holding a case.yaml) a cases folder holds. */
+export function countCases(dir: string): number {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(dir, d.name, 'case.yaml'))).length;
+  } catch {
+    return 0;
+  }
+}
+
+/** The warning for an import the folder does not hold by its location, with the `locations:` line that maps it. */
+function missingImportAdvice(sidDir: string, m: { file: string; location: string; namespace?: string }, cache: Map<string, string | undefined>): string {
+  const head = `imports ${m.location}, which the folder does not hold: served as it is`;
+  const holders = m.namespace ? namespaceHolders(sidDir, m.namespace, cache).filter((f) => f !== m.file) : [];
+  const line = (target: string) => `"${m.location}": ${target}`;
+  if (holders.length === 1) {
+    return `${head}. The folder holds its namespace ${m.namespace} in ${holders[0]}: map it in ${join(sidDir, DEFINITION_FILE)} under locations:, with the line   ${line(holders[0])}`;
+  }
+  if (holders.length > 1) {
+    return `${head}. The folder holds its namespace ${m.namespace} in ${holders.join(', ')}: map the right one in ${join(sidDir, DEFINITION_FILE)} under locations:, e.g.   ${line(holders[0])}`;
+  }
+  return `${head}. If the folder holds it under another name, map it in ${join(sidDir, DEFINITION_FILE)} under locations:, with a line such as   ${line('path/in/the/folder.xsd')}`;
 }
 
 function soleWsdl(dir: string): string | undefined {

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { yamlErrorText } from '../yaml-error';
 import { caseSchema } from '../providers/emulator/cases';
 import { describeIssues } from '../registry/definition';
 import { parsePattern } from './paths';
@@ -69,12 +70,14 @@ export function readCase(dir: string, sidOverride?: string): FixtureCase {
   const file = join(dir, 'case.yaml');
   let def: ReturnType<typeof caseSchema.parse> | undefined;
   if (existsSync(file)) {
+    let text = '';
     try {
-      const parsed = caseSchema.safeParse(parseYaml(readFileSync(file, 'utf8')) ?? {});
+      text = readFileSync(file, 'utf8');
+      const parsed = caseSchema.safeParse(parseYaml(text) ?? {});
       if (!parsed.success) return { ...c, problem: `${rel(file)}: ${describeIssues(parsed.error).join('; ')}` };
       def = parsed.data;
     } catch (e) {
-      return { ...c, problem: `${rel(file)}: not valid YAML: ${(e as Error).message.split('\n')[0]}` };
+      return { ...c, problem: `${rel(file)}: not valid YAML: ${yamlErrorText(e, text)}` };
     }
   }
   c.description = def?.description;

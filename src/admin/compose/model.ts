@@ -157,7 +157,7 @@ export class ComposerModels {
     if (!sm.fixtures) {
       sm.fixtures = new Map();
       if (service.def.adapter.type === 'emulator') {
-        const dir = resolve(service.dir, service.def.adapter.cases);
+        const dir = service.casesDir ?? resolve(service.dir, service.def.adapter.cases);
         for (const file of xmlFiles(dir)) {
           let bytes: Buffer;
           try {

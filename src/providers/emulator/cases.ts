@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
+import { yamlErrorText } from '../../yaml-error';
 import { describeIssues } from '../../registry/definition';
 
 /** The schema of a case folder's case.yaml (docs/emulator.md; the testers' keys: docs/fixtures.md). */
@@ -65,10 +66,12 @@ export function loadCases(dir: string): EmulatorCase[] {
     const file = join(caseDir, 'case.yaml');
     if (!existsSync(file)) continue;
     let parsed;
+    let text = '';
     try {
-      parsed = caseSchema.safeParse(parseYaml(readFileSync(file, 'utf8')) ?? {});
+      text = readFileSync(file, 'utf8');
+      parsed = caseSchema.safeParse(parseYaml(text) ?? {});
     } catch (e) {
-      problems.push(`${file}: not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+      problems.push(`${file}: not valid YAML: ${yamlErrorText(e, text)}`);
       continue;
     }
     if (!parsed.success) {

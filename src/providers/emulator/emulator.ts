@@ -36,7 +36,7 @@ export class EmulatorAdapter implements ProviderAdapter {
   private readonly acceptTickets = new Map<EmulatorCase, string[]>();
 
   constructor(private readonly service: Service, casesDir: string, private readonly signer?: Signer) {
-    this.cases = loadCases(resolve(service.dir, casesDir));
+    this.cases = loadCases(service.casesDir ?? resolve(service.dir, casesDir)); // casesDir: registry/load.ts resolveCasesDir
     for (const c of this.cases) {
       if (!c.accept) continue;
       const p = parseEnvelope(c.accept);
