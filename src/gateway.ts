@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
@@ -9,7 +9,7 @@ import { Registry } from './registry/registry';
 import { openStore, runMigrations, storeReachable } from './journal/store';
 import { Journal } from './journal/journal';
 import { buildPipeline } from './pipeline/stages';
-import { createApp, baseUrl } from './http/server';
+import { createApp, baseUrl, clientErrorHandler, type ServerDeps } from './http/server';
 import { bootstrapTrust, NODE_KEY } from './signature/bootstrap';
 import { loadEnvelopeSchemas } from './control/envelope-schemas';
 import { ReplayGuard } from './control/replay';
@@ -100,23 +100,29 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
       return { services: registry.list().map((e) => e.service.sid), warnings: registry.warnings.map(where), skipped: registry.skipped.map(where) };
     },
   });
-  const app = createApp({
+  const serverDeps: ServerDeps = {
     config, registry, pipeline, log, availability: () => [...availability.latest.values()], admin, console: consoleRouter(auth),
     metrics: () => metrics.scrape(),
     ready: async () => registry.list().length > 0 && (await storeReachable(store)),
     warnings: async () => diskWarnings(await diskStates(watchedFolders(store, config.keysDir)), config.diskWarn),
-  });
+    countRefusal: (reason) => metrics.refused(reason),
+  };
+  const app = createApp(serverDeps);
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
+    // headers must arrive as a body must (--request-timeout): node checks every second, not every 30 s
+    const s = createServer({ connectionsCheckingInterval: 1000, headersTimeout: Math.min(30_000, config.requestTimeoutMs), requestTimeout: Math.max(120_000, config.requestTimeoutMs) }, app);
+    s.on('clientError', clientErrorHandler(serverDeps, s));
     s.once('error', reject);
+    s.listen(config.port, config.host, () => {
+      s.off('error', reject);
+      resolve(s);
+    });
   });
   const roles = backgroundRoles(config.database); // one process, or a worker of `start --workers` (cluster.ts)
   if (roles.delivery) worker.start();
   const availability = new AvailabilityMonitor(registry, store, log, config.availabilityIntervalMs);
   availability.start(roles.monitors ? 'check' : 'follow');
   const retention = roles.monitors ? scheduleRetention(store, config.retentionDays, log) : { stop() {} };
-  server.headersTimeout = 30_000;
-  server.requestTimeout = 120_000;
   const port = (server.address() as AddressInfo).port;
   // a worker of --workers: the primary's "every worker listening" names the URLs
   log.info({ ...(isClusterWorker() ? {} : startUrls(config, port)), port, services: registry.list().map((e) => e.service.sid), database: config.database.replace(/\/\/[^@]*@/, '//***@') }, 'gateway listening');

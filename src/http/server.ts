@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES, maxHeaderSize as httpMaxHeaderSize, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import express, { type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Registry } from '../registry/registry';
-import type { Exchange } from '../pipeline/exchange';
+import type { Exchange, HttpRequestInfo } from '../pipeline/exchange';
 import { publishFile, serviceUrl } from '../registry/publish';
 import { readBody, type ReadBody } from './body';
 import { clientAddress, fromTrustedProxy } from './proxy';
@@ -24,6 +26,8 @@ export interface ServerDeps {
   /** the admin API (/admin) and the web console (/console), each behind its login */
   admin?: express.Router;
   console?: express.Router;
+  /** counts what node's HTTP parser refused, by reason (clientErrors) */
+  countRefusal?: (reason: string) => void;
 }
 
 const XML = 'text/xml; charset=utf-8';
@@ -98,11 +102,7 @@ export function createApp(d: ServerDeps): express.Express {
     const sid = String(req.params.sid);
     const version = req.params.version === undefined ? undefined : String(req.params.version);
     if (req.method === 'GET' && asksForWsdl(req)) return wsdl(req, res, version);
-    if (req.method !== 'POST') {
-      const f = new GatewayFault('wrongMethod', { sid: serviceUrl('', sid, version) });
-      res.status(f.spec.http).type(XML).send(faultEnvelope({ faultcode: f.spec.faultcode, faultstring: f.faultstring }));
-      return;
-    }
+    if (req.method !== 'POST') return refuse(req, res, { fault: 'wrongMethod', params: { sid: serviceUrl('', sid, version) } }, sid, version);
     const id = randomUUID();
     // a bound on work in hand, from the first byte read to the reply
     const overloaded = inFlight >= d.config.maxInFlight ? { inFlight } : undefined;
@@ -111,30 +111,21 @@ export function createApp(d: ServerDeps): express.Express {
     try {
       body = overloaded ? { bytes: Buffer.alloc(0) } : await readBody(req, d.config.maxRequestBytes, d.config.requestTimeoutMs);
     } catch (e) {
-      inFlight--;
-      throw e;
+      // the body broke off mid-way (a bad chunk, the client gone): node's parser refused it
+      body = { bytes: Buffer.alloc(0), broken: `${(e as NodeJS.ErrnoException).code ?? 'error'}: ${(e as Error).message}` } as ReadBody;
     }
-    const action = req.headers.soapaction;
-    const ex: Exchange = {
-      id,
-      started: process.hrtime.bigint(),
-      receivedAt: new Date(),
-      http: {
-        method: req.method,
-        path: req.path,
-        soapAction: typeof action === 'string' ? action.replace(/^"(.*)"$/, '$1') || undefined : undefined,
-        remoteAddress: clientAddress(req),
-        contentType: req.headers['content-type'],
-        tooLarge: body.tooLarge,
-        slow: body.slow,
-        overloaded,
-      },
-      sid,
-      version,
-      log: d.log.child({ exchange: id, sid }),
-      raw: body.bytes,
-      legs: [],
-    };
+    const broken = (body as { broken?: string }).broken;
+    const ex = newExchange(d, {
+      method: req.method,
+      path: req.path,
+      soapAction: soapActionOf(req),
+      remoteAddress: clientAddress(req),
+      contentType: req.headers['content-type'],
+      tooLarge: body.tooLarge,
+      slow: body.slow,
+      overloaded,
+      refused: broken ? { fault: 'badHttpRequest', params: { reason: broken } } : undefined,
+    }, sid, version, body.bytes, id);
     try {
       await d.pipeline(ex);
     } finally {
@@ -149,6 +140,16 @@ export function createApp(d: ServerDeps): express.Express {
   app.all(['/gateway/services/:sid/wsdl', '/gateway/services/:sid/:version/wsdl'], soap);
   app.all('/gateway/services/:sid', soap);
   app.all('/gateway/services/:sid/:version', soap);
+  // anything else under the services' root is no service address: a fault, journaled, counted
+  app.all('/gateway/services/*rest', (req, res) => refuse(req, res, { fault: 'badAddress', params: { path: req.path.slice(0, 200) } }, ''));
+
+  /** A refusal of the HTTP layer, answered by the pipeline (journal, respond, metrics) like any fault. */
+  const refuse = async (req: Request, res: Response, refused: NonNullable<HttpRequestInfo['refused']>, sid: string, version?: string) => {
+    const ex = newExchange(d, { method: req.method, path: req.path, soapAction: soapActionOf(req), remoteAddress: clientAddress(req), contentType: req.headers['content-type'], refused }, sid, version, Buffer.alloc(0));
+    await d.pipeline(ex);
+    const r = ex.response!;
+    res.status(r.status).type(r.contentType).send(r.bytes);
+  };
 
   app.use((err: Error, _req: Request, res: Response, _next: express.NextFunction) => {
     d.log.error({ err }, 'unhandled error in the HTTP layer');
@@ -186,4 +187,87 @@ export function baseUrl(req: Request, cfg: Config): string {
   if (cfg.baseUrl) return proto ? cfg.baseUrl.replace(/^https?/, proto) : cfg.baseUrl;
   const host = req.headers.host && HOST.test(req.headers.host) ? req.headers.host : `localhost:${cfg.port}`;
   return `${proto ?? 'http'}://${host}`;
+}
+
+function soapActionOf(req: Request): string | undefined {
+  const action = req.headers.soapaction;
+  return typeof action === 'string' ? action.replace(/^"(.*)"$/, '$1') || undefined : undefined;
+}
+
+/** A new exchange for the pipeline: what the HTTP layer knows of one request. */
+function newExchange(d: Pick<ServerDeps, 'log'>, http: HttpRequestInfo, sid: string, version: string | undefined, raw: Buffer, id: string = randomUUID()): Exchange {
+  return {
+    id,
+    started: process.hrtime.bigint(),
+    receivedAt: new Date(),
+    http,
+    sid,
+    version,
+    log: d.log.child({ exchange: id, sid }),
+    raw,
+    legs: [],
+  };
+}
+
+const SOAP_PATH = /^\/gateway\/services\/([^/?#]*)(?:\/([^/?#]*))?/;
+
+/**
+ * What node's HTTP parser refuses before any route sees it (bad framing, headers too large, headers
+ * too slow) is answered where the socket still takes a response, counted by reason, and, on a
+ * SOAP path whose request line was read, journaled through the pipeline with its fault (GW-1018,
+ * GW-1019, GW-1016). A request already being read (its body broke off) is answered by its own
+ * route, which sees the body fail.
+ */
+export function clientErrorHandler(d: ServerDeps, server: { maxHeaderSize?: number; headersTimeout: number }): (err: NodeJS.ErrnoException & { rawPacket?: Buffer; reason?: string }, socket: Duplex) => void {
+  return (err, socket) => {
+    const code = err.code ?? 'unknown';
+    d.countRefusal?.(code);
+    if (code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const pending = (socket as Duplex & { _httpMessage?: { req?: IncomingMessage; shouldKeepAlive: boolean } })._httpMessage;
+    if (pending?.req) {
+      // a request on this socket is being read by its route and its body broke off: the route sees
+      // the body fail with this error, answers, journals and counts it as GW-1018, and the
+      // connection closes after that answer (the parser cannot go on from a broken frame)
+      pending.shouldKeepAlive = false;
+      pending.req.emit('error', err);
+      return;
+    }
+    const refused: NonNullable<HttpRequestInfo['refused']> = code === 'HPE_HEADER_OVERFLOW'
+      ? { fault: 'httpHeadersTooLarge', params: { limit: server.maxHeaderSize ?? httpMaxHeaderSize } }
+      : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? { fault: 'slowRequest', params: { timeoutMs: server.headersTimeout } }
+        : { fault: 'badHttpRequest', params: { reason: `${code}${err.reason ? ` (${err.reason})` : ''}` } };
+    const line = /^([A-Z]{1,16}) (\S{1,2048}) HTTP\/1\.[01]\r?\n/.exec(err.rawPacket?.subarray(0, 2100).toString('latin1') ?? '');
+    const path = line?.[2]?.split('?')[0];
+    const soapPath = path ? SOAP_PATH.exec(path) : null;
+    const send = (status: number, type: string, body: Buffer) => {
+      const head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: ${type}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
+      socket.end(Buffer.concat([Buffer.from(head, 'latin1'), body]));
+    };
+    if (!line || !soapPath) {
+      const f = new GatewayFault(refused.fault, refused.params);
+      send(f.spec.http, XML, faultEnvelope({ faultcode: f.spec.faultcode, faultstring: f.faultstring }));
+      return;
+    }
+    const sid = decodeSafe(soapPath[1] ?? '');
+    const ex = newExchange(d, { method: line[1]!, path: path!, remoteAddress: (socket as Duplex & { remoteAddress?: string }).remoteAddress, refused }, sid, soapPath[2] ? decodeSafe(soapPath[2]) : undefined, Buffer.alloc(0));
+    d.pipeline(ex).then(() => {
+      const r = ex.response!;
+      send(r.status, r.contentType, r.bytes);
+    }, (e: Error) => {
+      d.log.error({ err: e }, 'could not journal a refused request');
+      socket.destroy();
+    });
+  };
+}
+
+function decodeSafe(s: string): string {
+  try {
+    return decodeURIComponent(s).slice(0, 100);
+  } catch {
+    return s.slice(0, 100);
+  }
 }

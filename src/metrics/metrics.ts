@@ -29,6 +29,7 @@ export class Metrics {
   readonly registry = new Registry();
   private readonly requests: Counter<'sid' | 'operation' | 'status' | 'fault'>;
   private readonly latency: Histogram<'sid'>;
+  private readonly refusals: Counter<'reason'>;
 
   constructor(private readonly sources: MetricsSources) {
     const registers = [this.registry];
@@ -40,6 +41,10 @@ export class Metrics {
     this.requests = new Counter({
       name: 'smev2_requests_total', help: 'SOAP exchanges by SID, operation, answer Status (FAULT for faults) and fault code',
       labelNames: ['sid', 'operation', 'status', 'fault'], registers,
+    });
+    this.refusals = new Counter({
+      name: 'smev2_http_refused_total', help: "Requests node's HTTP parser refused before any route (bad framing, headers too large or too slow, the client gone), by error code",
+      labelNames: ['reason'], registers,
     });
     this.latency = new Histogram({
       name: 'smev2_request_duration_seconds', help: 'Time from the first byte of a request to its journaled answer, by SID',
@@ -74,6 +79,11 @@ export class Metrics {
         for (const a of sources.availability()) this.set({ sid: a.sid }, a.up ? 1 : 0);
       },
     });
+  }
+
+  /** A request node's HTTP parser refused (clientError), by its error code. */
+  refused(reason: string): void {
+    this.refusals.inc({ reason: /^[A-Z0-9_]{1,40}$/.test(reason) ? reason : 'other' });
   }
 
   /** One finished exchange (its answer or fault is known). */

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Envelope } from '../envelope/model';
 import type { ParsedEnvelope } from '../envelope/parse';
 import type { Service, Operation } from '../registry/load';
-import type { GatewayFault } from '../faults/catalogue';
+import type { GatewayFault, FaultName } from '../faults/catalogue';
 
 /** The four legs of one synchronous exchange, as the journal records them. */
 export type LegDirection = 'consumer->gateway' | 'gateway->provider' | 'provider->gateway' | 'gateway->consumer';
@@ -36,6 +36,12 @@ export interface HttpRequestInfo {
   slow?: { timeoutMs: number };
   /** refused before reading: too many exchanges in work */
   overloaded?: { inFlight: number };
+  /**
+   * refused by the HTTP layer before a SOAP body could be read (bad framing, headers too large or
+   * too slow, no service address, a method other than POST): the parse stage raises this fault,
+   * so the refusal is answered, journaled and counted like any other
+   */
+  refused?: { fault: FaultName; params: Record<string, string | number> };
 }
 
 /** Everything one SOAP call carries through the pipeline. */

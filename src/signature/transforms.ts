@@ -57,6 +57,11 @@ export function referenceOctets(target: XmlElement, transforms: XmlElement | und
   }
 }
 
+const WITHOUT_COMMENTS: Record<string, string> = {
+  [C14N.exclusiveWithComments]: C14N.exclusive,
+  [C14N.inclusiveWithComments]: C14N.inclusive,
+};
+
 function asNodes(data: Data, temporary: { dispose(): void }[]): Extract<Data, { kind: 'nodes' }> {
   if (data.kind === 'nodes') return data;
   // octets become a node-set again by parsing them (with their comments: they are data now)
@@ -66,7 +71,7 @@ function asNodes(data: Data, temporary: { dispose(): void }[]): Extract<Data, { 
 }
 
 function write(data: Extract<Data, { kind: 'nodes' }>, spec: { algorithm: string; inclusivePrefixes?: string[] }, sink: Sink): void {
-  const algorithm = data.comments ? spec.algorithm : spec.algorithm.replace(/#WithComments$/, '');
+  const algorithm = data.comments ? spec.algorithm : WITHOUT_COMMENTS[spec.algorithm] ?? spec.algorithm;
   if (!data.without) {
     canonicalize(data.root, { ...spec, algorithm }, sink);
     return;

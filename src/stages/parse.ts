@@ -14,6 +14,7 @@ const BREACH_FAULT = { depth: 'tooDeep', elements: 'tooManyElements', attributes
 
 export function parse(limits: Limits = DEFAULT_LIMITS): Stage<Exchange> {
   return async (ex, next) => {
+    if (ex.http.refused) throw new GatewayFault(ex.http.refused.fault, ex.http.refused.params);
     if (ex.http.overloaded) throw new GatewayFault('overloaded', ex.http.overloaded);
     if (ex.http.slow) throw new GatewayFault('slowRequest', ex.http.slow);
     if (ex.http.tooLarge) throw new GatewayFault('tooLarge', ex.http.tooLarge);
