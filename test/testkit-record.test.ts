@@ -177,3 +177,54 @@ describe('record against a provider directly', () => {
     expect(provider.requests[1].headers.soapaction).toBe('"urn:test:echo:Echo"');
   });
 });
+
+describe('record: a chain abandoned before its final answer is not a case', () => {
+  let gw: GatewayProcess;
+  let emulated: GatewayProcess | undefined;
+  let proxy: Proxy;
+  let tmp: string;
+  let out: string;
+  beforeAll(async () => {
+    gw = await startGateway();
+    tmp = mkdtempSync(join(tmpdir(), 'smev2-record-open-'));
+    out = join(tmp, 'recorded');
+    proxy = await startRecord(['--upstream', gw.url, '--out', out]);
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await emulated?.stop();
+    await gw?.stop();
+  });
+
+  test('the abandoned chain is kept apart in .incomplete/, the emulator answers with the complete one, and the stop line says so', async () => {
+    const sid = 'SID0003456';
+    const found = join(ROOT, 'fixtures', sid, 'found');
+    // a REQUEST answered with ACCEPT whose PINGs never come: the chain stays open
+    const abandoned = await fetch(`${proxy.url}/gateway/services/${sid}`, { method: 'POST', body: readFileSync(join(found, 'request.xml')), headers: { 'content-type': 'text/xml; charset=utf-8' } });
+    expect(await abandoned.text()).toContain('Status>ACCEPT<');
+    // the same request again, this time PINGed to its RESULT
+    const complete = await runCli(['replay', found, '--target', proxy.url, '--poll-interval', '50']);
+    expect(complete.code).toBe(0);
+    const stopped = await proxy.stop();
+    expect(stopped.code).toBe(0);
+    expect(stopped.output).toContain(`stopped: 1 case(s) recorded; 1 chain(s) left without a final answer, kept apart and not cases (the emulator would otherwise answer with them): ${sid}/.incomplete/recorded-001-accept`);
+
+    // the SID folder holds the complete chain only; the open one waits in .incomplete/ with the same match
+    expect(readdirSync(join(out, sid)).sort()).toEqual(['.incomplete', 'recorded-002-result']);
+    const open = join(out, sid, '.incomplete', 'recorded-001-accept');
+    expect(readdirSync(open).sort()).toEqual(['accept.xml', 'case.yaml', 'request.xml']);
+    const done = parse(readFileSync(join(out, sid, 'recorded-002-result', 'case.yaml'), 'utf8'));
+    expect(parse(readFileSync(join(open, 'case.yaml'), 'utf8')).match).toEqual(done.match);
+    expect(done.async).toEqual({ processPolls: 2, accept: 'accept.xml' });
+
+    // an emulated SID on the recording answers the request with the complete chain, and replay of the recording passes
+    const registry = join(tmp, 'wsdl');
+    cpSync(join(ROOT, 'wsdl', sid), join(registry, sid), { recursive: true });
+    const def = join(registry, sid, 'service.yaml');
+    writeFileSync(def, readFileSync(def, 'utf8').replace(/cases: .*/, `cases: ${join(out, sid)}`));
+    emulated = await startGateway({ services: registry });
+    const r = await runCli(['replay', out, '--target', emulated.url, '--poll-interval', '50']);
+    expect(r.stdout).toMatch(/1 cases?: 1 passed, 0 failed/);
+    expect(r.code).toBe(0);
+  });
+});

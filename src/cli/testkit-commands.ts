@@ -173,6 +173,6 @@ async function record(f: Flags): Promise<number> {
   });
   await recorder.close();
   const open = recorder.writer.openChains();
-  log(`stopped: ${recorder.writer.written} case(s) recorded${open.length ? `; chains left without a final answer (kept with their ACCEPT): ${open.join(', ')}` : ''}`);
+  log(`stopped: ${recorder.writer.written - open.length} case(s) recorded${open.length ? `; ${open.length} chain(s) left without a final answer, kept apart and not cases (the emulator would otherwise answer with them): ${open.join(', ')}; move one into its SID folder to use its ACCEPT as the answer` : ''}`);
   return 0;
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { readTree, findRoot, leafValues, type EnvelopeTree } from './tree';
@@ -34,6 +34,12 @@ interface OpenChain {
 }
 
 const MAX_MATCH = 12;
+/**
+ * Where a chain waits for its final answer, inside the SID's folder: not a case folder for the
+ * emulator (it reads the SID folder's own subfolders) nor for replay (it skips dot folders), so an
+ * abandoned chain, whose `match` may equal a complete one's, is never answered with.
+ */
+export const INCOMPLETE = '.incomplete';
 const SECRET = /-----BEGIN [A-Z ]*PRIVATE KEY-----|<(?:\w+:)?PrivateKey[\s>]/;
 
 /**
@@ -41,8 +47,9 @@ const SECRET = /-----BEGIN [A-Z ]*PRIVATE KEY-----|<(?:\w+:)?PrivateKey[\s>]/;
  * answer.xml byte for byte as they crossed the proxy, and a case.yaml whose `match` picks this
  * answer in the emulator (the request's AppData leaf values). An ACCEPT opens a chain: the PINGs
  * that quote it (by OriginRequestIdRef, RequestIdRef or the ticket) go into the same case
- * (ping.xml, `async.processPolls`), and the final answer completes it. HTTP headers are never
- * written; an envelope holding a private key is not written at all.
+ * (ping.xml, `async.processPolls`), and the final answer completes it. Until then the chain is
+ * kept in `<SID>/.incomplete/`, not as a case: one abandoned (its PINGs never got a final answer)
+ * stays there. HTTP headers are never written; an envelope holding a private key is not written at all.
  */
 export class CaseWriter {
   private readonly counters = new Map<string, number>();
@@ -79,14 +86,14 @@ export class CaseWriter {
         sid: x.sid, number, dir: '', keys: [], polls: 0, statuses: ['ACCEPT'], match, volatile: ticketPaths(ans),
         soapAction: x.soapAction, pingWritten: false, upstream: x.upstream,
       };
-      c.dir = this.caseDir(x.sid, number, 'accept');
+      c.dir = this.caseDir(x.sid, number, 'accept', true);
       writeFileSync(join(c.dir, 'request.xml'), x.request);
       writeFileSync(join(c.dir, 'accept.xml'), x.answer);
       this.writeYaml(c, 'accept.xml');
       c.keys = [ans.requestIdRef, ans.originRequestIdRef, ...ticketValues(ans)].filter((k): k is string => !!k).map((k) => k.toUpperCase());
       for (const k of c.keys) this.chains.set(k, c);
       this.written++;
-      this.log(`recorded ${x.sid}/${name(number, 'accept')}: ${req.status ?? '?'} → ACCEPT (HTTP ${x.httpStatus}, ${Math.round(x.ms)} ms); its PINGs go into the same case`);
+      this.log(`recorded ${x.sid}/${INCOMPLETE}/${name(number, 'accept')}: ${req.status ?? '?'} → ACCEPT (HTTP ${x.httpStatus}, ${Math.round(x.ms)} ms); its PINGs go into the same case, a case once a final answer completes it`);
       return;
     }
     const dir = this.caseDir(x.sid, number, answerStatus.toLowerCase());
@@ -101,7 +108,7 @@ export class CaseWriter {
 
   /** Chains still waiting for a final status. */
   openChains(): string[] {
-    return [...new Set(this.chains.values())].map((c) => `${c.sid}/${name(c.number, 'accept')}`);
+    return [...new Set(this.chains.values())].map((c) => `${c.sid}/${INCOMPLETE}/${name(c.number, 'accept')}`);
   }
 
   private chainOf(req: EnvelopeTree): OpenChain | undefined {
@@ -123,13 +130,15 @@ export class CaseWriter {
     c.statuses.push(status);
     if (!FINAL_STATUSES.includes(status) && status !== 'FAULT') {
       c.polls++;
-      this.log(`  ${c.sid}/${name(c.number, 'accept')}: PING → ${status} (poll ${c.polls})`);
+      this.log(`  ${c.sid}/${INCOMPLETE}/${name(c.number, 'accept')}: PING → ${status} (poll ${c.polls})`);
       return;
     }
     writeFileSync(join(c.dir, 'answer.xml'), x.answer);
     const final = join(this.outDir, c.sid, name(c.number, status.toLowerCase()));
     renameSync(c.dir, final);
     c.dir = final;
+    const waiting = join(this.outDir, c.sid, INCOMPLETE);
+    if (!readdirSync(waiting).length) rmdirSync(waiting);
     this.writeYaml(c, 'answer.xml');
     for (const k of c.keys) if (this.chains.get(k) === c) this.chains.delete(k);
     this.log(`recorded ${c.sid}/${name(c.number, status.toLowerCase())}: chain ${c.statuses.join(' → ')} complete`);
@@ -145,7 +154,8 @@ export class CaseWriter {
   private next(sid: string): number {
     if (!this.counters.has(sid)) {
       const dir = join(this.outDir, sid);
-      const used = existsSync(dir) ? readdirSync(dir).map((n) => Number(/^recorded-(\d+)-/.exec(n)?.[1] ?? 0)) : [];
+      const names = (d: string) => (existsSync(d) ? readdirSync(d) : []);
+      const used = [...names(dir), ...names(join(dir, INCOMPLETE))].map((n) => Number(/^recorded-(\d+)-/.exec(n)?.[1] ?? 0));
       this.counters.set(sid, Math.max(0, ...used));
     }
     const n = this.counters.get(sid)! + 1;
@@ -153,8 +163,8 @@ export class CaseWriter {
     return n;
   }
 
-  private caseDir(sid: string, number: number, status: string): string {
-    const dir = join(this.outDir, sid, name(number, status));
+  private caseDir(sid: string, number: number, status: string, incomplete = false): string {
+    const dir = join(this.outDir, sid, ...(incomplete ? [INCOMPLETE] : []), name(number, status));
     mkdirSync(dir, { recursive: true });
     return dir;
   }
