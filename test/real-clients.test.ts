@@ -430,6 +430,40 @@ describeWith(jaxws, 'JAX-WS wsimport: SID0003623')('JAX-WS (wsimport, OpenJDK 17
   }, 180000);
 });
 
+describeWith(jaxws, 'JAX-WS wsimport -p: every demo SID')('JAX-WS wsimport -p (every namespace in one Java package) on every demo SID, compiled by javac', () => {
+  let gw: GatewayProcess;
+
+  beforeAll(async () => {
+    requireTool(jaxws, 'JAX-WS wsimport');
+    gw = await startGateway();
+  });
+
+  afterAll(async () => {
+    await gw?.stop();
+  });
+
+  test.each(demoServices().map((s) => s.sid))('%s', async (sid) => {
+    const home = javaHome()!;
+    const env = { ...UTF8_ENV, JAVA_HOME: home };
+    const dir = mkdtempSync(join(tmpdir(), 'smev2-jaxws-p-'));
+    mkdirSync(join(dir, 'src'));
+    mkdirSync(join(dir, 'classes'));
+    const pkg = `demo.${sid.toLowerCase()}`;
+    const show = (what: string, r: { code: number | null; stdout: string; stderr: string }) => `${what} exited with ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
+    const imp = await run(WSIMPORT, ['-keep', '-s', 'src', '-d', 'classes', '-Xnocompile', '-encoding', 'UTF-8', '-p', pkg, `${gw.url}/gateway/services/${sid}?wsdl`], { cwd: dir, env, timeoutMs: 120000 });
+    expect({ sid, code: imp.code, log: imp.code === 0 ? '' : show('wsimport -p', imp) }).toEqual({ sid, code: 0, log: '' });
+    const sources = listFiles(join(dir, 'src')).filter((f) => f.endsWith('.java'));
+    // every class in the one package
+    expect(sources.filter((f) => relative(join(dir, 'src'), f).split('/').slice(0, -1).join('.') !== pkg)).toEqual([]);
+    if (sid === 'SID0003525') {
+      // the request's and the response's Документ (two namespaces) are two classes
+      expect(sources.map((f) => f.slice(f.lastIndexOf('/') + 1)).filter((n) => /Документ\.java$/.test(n)).sort()).toEqual(['Документ.java', 'ЗапросДокумент.java']);
+    }
+    const javac = await run(join(home, 'bin', 'javac'), ['-encoding', 'UTF-8', '-nowarn', '-cp', JAXWS_CLASSPATH, '-d', 'classes', ...sources.map((f) => relative(dir, f))], { cwd: dir, env, timeoutMs: 120000 });
+    expect({ sid, code: javac.code, log: javac.code === 0 ? '' : show('javac', javac) }).toEqual({ sid, code: 0, log: '' });
+  }, 240000);
+});
+
 function listFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
     const p = join(dir, n);
