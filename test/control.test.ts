@@ -190,8 +190,12 @@ describe('format-logical control, access rights and hostile input', () => {
   });
 
   test('more exchanges in work than the bound: GW-9001, the others complete', async () => {
+    const before = hang.requests.length;
     const slow = [1, 2, 3].map(() => call('SID0700006', request()));
-    await new Promise((r) => setTimeout(r, 300));
+    // all three are in work once the hanging provider holds them (not after some fixed time)
+    for (const end = Date.now() + 20_000; hang.requests.length < before + 3; await new Promise((r) => setTimeout(r, 20))) {
+      if (Date.now() > end) throw new Error(`the provider got ${hang.requests.length - before} of the 3 slow calls in 20 s`);
+    }
     const extra = await call('SID0700001', request());
     expect(extra.status).toBe(503);
     expect(faultstring(extra.text)).toMatch(/^GW-9001: The gateway is busy: 3 messages in work, try again later$/);

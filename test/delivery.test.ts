@@ -198,8 +198,14 @@ describe('asynchronous exchange and guaranteed delivery', () => {
   });
 
   test('provider availability is checked, recorded and exposed', async () => {
-    await sleep(700);
-    const list = await (await fetch(`${gw.url}/gateway/availability`)).json() as { sid: string; up: boolean; detail: string }[];
+    // wait for the checks' first results (not a fixed time: the monitor runs at start, on a loaded machine later)
+    type Availability = { sid: string; up: boolean; detail: string }[];
+    const read = async () => await (await fetch(`${gw.url}/gateway/availability`)).json() as Availability;
+    let list = await read();
+    for (const end = Date.now() + 20_000; !['SID0800006', 'SID0800003'].every((sid) => list.some((a) => a.sid === sid)); list = await read()) {
+      if (Date.now() > end) throw new Error(`no availability of SID0800006 and SID0800003 in 20 s: ${JSON.stringify(list)}`);
+      await sleep(50);
+    }
     const by = Object.fromEntries(list.map((a) => [a.sid, a]));
     expect(by.SID0800006).toMatchObject({ up: false, detail: expect.stringMatching(/ECONNREFUSED/) });
     expect(by.SID0800003).toMatchObject({ up: true });
