@@ -57,9 +57,11 @@ One judge (\`src/signature/judge.ts\`) decides for the gateway's verify stage,
   refused (GW-3003), never half-applied. Proven against xmlsec1 (test/signature-strictness.test.ts).
 - **Replays are keyed on what the signature covers.** After the signature verified, the replay
   guard remembers the SHA-256 of the canonical SignedInfo of the sender's block (which holds the
-  Body's digest): no edit outside the signed bytes (the Security block's attributes and prefixes,
-  white space in SignatureValue, the order of token and signature, an extra unsigned header) makes
-  a replay new. A message whose signature was not verified (policy \`off\`, or \`report\` with a
+  Body's digest) and of its decoded SignatureValue: no edit outside the signed bytes (the Security
+  block's attributes and prefixes, white space in SignatureValue, the order of token and signature,
+  an extra unsigned header) makes a replay new, and the decoded value has one form only (GOST R
+  34.10 values are range-checked and not malleable; RSA PKCS#1 v1.5 is deterministic). The same
+  content signed again by its sender is a new message (a GOST signature takes a fresh random k). A message whose signature was not verified (policy \`off\`, or \`report\` with a
   failure) is remembered only by its smev:Header MessageId, in another key space, so an unsigned
   or forged copy sent first cannot block the real one. The guard runs under the SID's control
   policy (GW-4006).

@@ -63,7 +63,8 @@ export interface Exchange {
   /** the chain the exchange belongs to: the request's OriginRequestIdRef, or the node MessageId that starts one */
   chainId?: string;
   /**
-   * What the consumer's verified signature covers (SHA-256 of its canonical SignedInfo); absent
+   * What the consumer's verified signature covers, with its value (SHA-256 of the canonical
+   * SignedInfo and the decoded SignatureValue); absent
    * when the signature was not verified or failed. The replay guard remembers this.
    */
   signedContent?: string;

@@ -15,8 +15,9 @@ export interface Judgement {
   /** what is wrong with the message's signatures, as a catalogue entry */
   failure?: { fault: SignatureFault; params: Record<string, string> };
   /**
-   * What the sender's signature covers (SHA-256 of its canonical SignedInfo), present only when
-   * that signature verified: the replay guard remembers this, never the bytes around it.
+   * What the sender's signature covers, with the signature itself (SHA-256 of its canonical
+   * SignedInfo and decoded value), present only when that signature verified: the replay guard
+   * remembers this, never the bytes around it.
    */
   signedContent?: string;
 }

@@ -37,8 +37,12 @@ export interface BlockVerdict {
    */
   unsupported?: string;
   /**
-   * SHA-256 of the canonical SignedInfo, once the signature over it verified: what the signature
-   * covers, whatever bytes around it were rewritten (the replay guard's key).
+   * SHA-256 of the canonical SignedInfo and the decoded signature value, once the signature
+   * verified: what the signature covers and the signature itself, whatever bytes around them were
+   * rewritten (the replay guard's key). The decoded value is canonical: GOST R 34.10 signatures are
+   * not malleable (s and r are range-checked, s enters one term only) and RSA PKCS#1 v1.5 is
+   * deterministic; so the same content signed again by its sender (GOST signs with a fresh k) is
+   * a new message, a captured one edited is not.
    */
   signedInfoDigest?: string;
 }
@@ -178,7 +182,7 @@ function verifyBlock(block: XmlElement, ctx: Structure, p: ParsedEnvelope, allow
     return fail(v, `signature: ${(e as Error).message}`);
   }
   if (!v.signatureOk) return fail(v, 'the SignatureValue does not verify with the certificate’s key');
-  v.signedInfoDigest = createHash('sha256').update(data).digest('hex');
+  v.signedInfoDigest = createHash('sha256').update(data).update(signature).digest('hex');
   if (ctx.envelopeProblem) return fail(v, ctx.envelopeProblem);
   if (!v.reason) v.ok = true;
   return v;

@@ -6,7 +6,8 @@ import { logReportOnce } from '../log';
 
 /**
  * The replay guard, after verify: a consumer's message is remembered by what its verified
- * signature covers (the digest of its canonical SignedInfo, which holds the Body's digest), so no
+ * signature covers and the signature's value (the digest of its canonical SignedInfo, which holds
+ * the Body's digest, and of the decoded SignatureValue), so no
  * edit outside the signed content (the Security block's attributes, white space or junk in
  * SignatureValue, prefixes, an extra unsigned header) makes a replay new, and an unsigned or
  * forged copy sent first cannot block the real message: an unverified message is remembered only
@@ -17,7 +18,7 @@ export function replay(guard: ReplayGuard, clock: () => Date): Stage<Exchange> {
     const policy = ex.service!.def.control;
     if (policy === 'off') return next();
     const keys: string[] = [];
-    if (ex.signedContent) keys.push(`the signed request (SignedInfo SHA-256 ${ex.signedContent.slice(0, 16)}…)`);
+    if (ex.signedContent) keys.push(`the signed request (signature SHA-256 ${ex.signedContent.slice(0, 16)}…)`);
     else {
       const id = ex.request!.envelope.header?.messageId;
       if (id) keys.push(`MessageId ${id}`);
