@@ -13,7 +13,7 @@ import { execSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { Client } from 'pg';
-import { openStore } from '../src/journal/store';
+import { openStore } from '../src/store';
 import { ROOT } from './support/fixtures';
 
 const { values: opt } = parseArgs({

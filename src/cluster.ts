@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
 import { startUrls, type Config } from './config';
-import { isPostgresUrl, openStore, runMigrations } from './journal/store';
+import { isPostgresUrl, openStore, runMigrations } from './store';
 import { bootstrapTrust } from './signature/bootstrap';
 import { sessionSecret } from './admin/auth';
 

@@ -6,7 +6,7 @@ import type { DataSource } from 'typeorm';
 import { startUrls, type Config } from './config';
 import { loadXml } from './xml/libxml';
 import { Registry } from './registry/registry';
-import { openStore, runMigrations, storeReachable } from './journal/store';
+import { openStore, runMigrations, storeReachable } from './store';
 import { Journal } from './journal/journal';
 import { buildPipeline } from './pipeline/stages';
 import { createApp, baseUrl, clientErrorHandler, type ServerDeps } from './http/server';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { openStore, query, storeTime } from '../src/journal/store';
+import { openStore, query, storeTime } from '../src/store';
 import { searchJournal, JOURNAL_LAG_MS } from '../src/journal/search';
 import { dbUrl, freshStore, STORE_NAME } from './support/store';
 

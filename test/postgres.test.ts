@@ -22,8 +22,8 @@ const REQUEST = readFileSync(join(ECHO_BUNDLE, 'request.xml'), 'utf8');
 const ANSWER = readFileSync(join(ECHO_BUNDLE, 'answer.xml'), 'utf8');
 const field = (xml: string, name: string) => new RegExp(`<smev:${name}>([\\s\\S]*?)</smev:${name}>`).exec(xml)?.[1];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** The migrations the code has: one file each in src/journal/migrations. */
-const MIGRATIONS = readdirSync(join(ROOT, 'src', 'journal', 'migrations')).filter((f) => /^\d{4}-.*\.ts$/.test(f)).length;
+/** The migrations the code has: one file each in src/store/migrations. */
+const MIGRATIONS = readdirSync(join(ROOT, 'src', 'store', 'migrations')).filter((f) => /^\d{4}-.*\.ts$/.test(f)).length;
 const ping = (ticket: string) => REQUEST.replace('>REQUEST<', '>PING<').replace('<smev:CaseNumber>', `<smev:OriginRequestIdRef>${ticket}</smev:OriginRequestIdRef><smev:CaseNumber>`);
 
 describePg('the gateway on PostgreSQL', () => {

@@ -8,7 +8,7 @@ import { serviceUrl } from '../registry/publish';
 import { nameToString } from '../signature/x509';
 import { searchJournal, entryWithRaw, journalHead, FilterError, type JournalFilter } from '../journal/search';
 import { journalStats, type Bucket } from '../journal/stats';
-import { query } from '../journal/store';
+import { query } from '../store';
 import { ROW_COLUMNS, toRow } from '../journal/search';
 import { Auth, cookie, requireRole, SESSION_COOKIE } from './auth';
 import { clientAddress } from '../http/proxy';

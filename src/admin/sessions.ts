@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { query } from '../journal/store';
+import { query } from '../store';
 
 const idHash = (id: string) => createHash('sha256').update(id).digest('hex');
 

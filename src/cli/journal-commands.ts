@@ -1,5 +1,5 @@
 import { loadConfig, type Flags } from '../config';
-import { openStore, query } from '../journal/store';
+import { openStore, query } from '../store';
 import { parseAnchor, verifyJournal, type Anchor } from '../journal/verify';
 import { purgeRaw } from '../journal/retention';
 

@@ -4,7 +4,7 @@ import { loadConfig, type Flags } from '../config';
 import { createLogger } from '../log';
 import { startGateway } from '../gateway';
 import { backgroundRoles, runPrimary } from '../cluster';
-import { migrationStatus, openStore, runMigrations } from '../journal/store';
+import { migrationStatus, openStore, runMigrations } from '../store';
 import { RegistryError, formatProblem } from '../registry/registry';
 import { join, resolve } from 'node:path';
 import { loadXml } from '../xml/libxml';

@@ -1,5 +1,5 @@
 import { loadConfig, type Flags } from '../config';
-import { openStore } from '../journal/store';
+import { openStore } from '../store';
 import { Outbox, type OutboxStatus } from '../queue/outbox';
 import { addSubscription, readSubscriptions, EVENT_TYPES, type Subscription } from '../queue/events';
 

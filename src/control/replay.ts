@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { query } from '../journal/store';
+import { query } from '../store';
 import { Batcher } from '../journal/batcher';
 
 export interface Replayed {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { JOURNAL_ENTITY, type JournalEntry } from './entry';
 import { GENESIS, entryHash } from './chain';
-import { LOCK_JOURNAL } from './store';
+import { LOCK_JOURNAL } from '../store';
 import type { Exchange, Leg } from '../pipeline/exchange';
 import { appDataText } from './search-text';
 import { Batcher } from './batcher';

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
-import { query, storeTime } from './store';
+import { query, storeTime } from '../store';
 
 const DAY_MS = 24 * 3600 * 1000;
 const BATCH = 1000;

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { query, storeTime } from './store';
+import { query, storeTime } from '../store';
 import { fromRow, toDate, type ChainedFields } from './chain';
 
 /** What the journal can be searched by; every field is optional and they combine with AND. */

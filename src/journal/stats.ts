@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { query, storeTime } from './store';
+import { query, storeTime } from '../store';
 import { toDate } from './chain';
 
 export type Bucket = 'hour' | 'day';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { CHAINED_COLUMNS, GENESIS, KEPT_COLUMNS, entryHash, fromRow } from './chain';
-import { query } from './store';
+import { query } from '../store';
 
 export interface ChainProblem {
   /** the entry the problem shows at */

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { resolve } from 'node:path';
 import type { Registry } from '../registry/registry';
 import { countCases, type Service } from '../registry/load';
-import { query } from '../journal/store';
+import { query } from '../store';
 
 export interface Availability {
   sid: string;

@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { query } from '../journal/store';
+import { query } from '../store';
 
 export type OutboxKind = 'deliver' | 'callback' | 'event';
 export type OutboxStatus = 'pending' | 'polling' | 'done' | 'dead';

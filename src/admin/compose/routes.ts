@@ -12,7 +12,7 @@ import { smevDateTime } from '../../envelope/build';
 import { NotSoapError, readEnvelopeView } from '../../envelope/parse';
 import { qkey } from '../../registry/wsdl-model';
 import { parseUntrusted, XmlSyntaxError } from '../../xml/dom';
-import { query, storeTime } from '../../journal/store';
+import { query, storeTime } from '../../store';
 import { ComposerModels, ComposeError } from './model';
 import { requestEnvelope } from './envelope';
 import { ValuesError, renderValues } from './render';

@@ -1,20 +1,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataSource, type EntityManager } from 'typeorm';
-import { journalEntrySchema } from './entry';
-import { Journal1700000000001 } from './migrations/0001-journal';
-import { SignatureVerdicts1700000000002 } from './migrations/0002-signature-verdicts';
-import { ControlVerdicts1700000000003 } from './migrations/0003-control-verdicts';
-import { OutboxChains1700000000004 } from './migrations/0004-outbox-chains';
-import { HashChainRetention1700000000005 } from './migrations/0005-hash-chain-retention';
-import { ExchangeIdWidth1700000000006 } from './migrations/0006-exchange-id-width';
-import { ReplayGuard1700000000007 } from './migrations/0007-replay-guard';
-import { JournalSearch1700000000008 } from './migrations/0008-journal-search';
-import { RefusedBodies1700000000009 } from './migrations/0009-refused-bodies';
-import { AdminSessions1700000000010 } from './migrations/0010-admin-sessions';
+import { journalEntrySchema } from '../journal/entry';
+import { MIGRATIONS } from './migrations';
 
-export const MIGRATIONS = [Journal1700000000001, SignatureVerdicts1700000000002, ControlVerdicts1700000000003, OutboxChains1700000000004, HashChainRetention1700000000005, ExchangeIdWidth1700000000006, ReplayGuard1700000000007, JournalSearch1700000000008,
-  RefusedBodies1700000000009, AdminSessions1700000000010];
+export { MIGRATIONS };
 
 /** Run `sql` written with `?` placeholders on either store (PostgreSQL wants $1, $2, …), or in a transaction's manager. */
 export function query<T = Record<string, unknown>>(ds: DataSource | EntityManager, sql: string, params: unknown[] = []): Promise<T[]> {

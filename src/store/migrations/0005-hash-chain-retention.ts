@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { CHAINED_COLUMNS, GENESIS, entryHash, fromRow } from '../chain';
+import { CHAINED_COLUMNS, GENESIS, entryHash, fromRow } from '../../journal/chain';
 
 /**
  * Tamper evidence and retention: each entry carries the previous entry's hash and its own
