@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
 import { startUrls, type Config } from './config';
-import { isPostgresUrl, openStore, runMigrations } from './store';
+import { dialectOfUrl, openStore, runMigrations } from './store';
 import { bootstrapTrust } from './signature/bootstrap';
 import { sessionSecret } from './admin/auth';
 
@@ -34,7 +34,7 @@ export const isClusterWorker = () => cluster.isWorker;
 export function backgroundRoles(database: string): { delivery: boolean; monitors: boolean } {
   if (!cluster.isWorker) return { delivery: true, monitors: true };
   const leader = process.env[LEADER_ENV] === '1';
-  return { delivery: leader || isPostgresUrl(database), monitors: leader };
+  return { delivery: leader || dialectOfUrl(database).concurrentClaims, monitors: leader };
 }
 
 /** In a worker: the metrics of every worker, added up by the primary (prom-client's cluster aggregation). */
@@ -65,7 +65,7 @@ function probeListen(port: number, host: string): Promise<void> {
 
 /** Run the primary: migrations, keys, N workers kept running until SIGINT or SIGTERM. Returns the exit code. */
 export async function runPrimary(config: Config, workers: number, log: Logger): Promise<number> {
-  const pg = isPostgresUrl(config.database);
+  const dialect = dialectOfUrl(config.database);
   const store = await openStore(config.database, { migrate: false });
   try {
     const ran = await runMigrations(store);
@@ -78,7 +78,7 @@ export async function runPrimary(config: Config, workers: number, log: Logger): 
   // every worker must sign and check console sessions with one secret: make it here, not in N racing workers
   sessionSecret(join(config.keysDir, 'session.secret'), config.sessionSecret);
 
-  log.info({ workers, store: pg ? 'PostgreSQL' : 'SQLite', delivery: pg ? 'every worker' : 'the leader' }, 'starting workers');
+  log.info({ workers, store: dialect.label, delivery: dialect.concurrentClaims ? 'every worker' : 'the leader' }, 'starting workers');
   const aggregator = new AggregatorRegistry();
   cluster.on('message', (worker, m: { type?: string; id?: string }) => {
     if (m?.type !== METRICS_REQ) return;

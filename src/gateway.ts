@@ -26,7 +26,7 @@ import { consoleRouter } from './console/router';
 import { composerRoutes, loopbackUrl } from './admin/compose/routes';
 import { TrustStore } from './signature/trust';
 import { SessionStore } from './admin/sessions';
-import { diskStates, diskWarnings, storeBytes, watchedFolders } from './journal/disk';
+import { diskStates, diskWarnings, storeBytes, watchedFolders } from './store';
 
 /** The project's own envelope schemas (xsd/index.json), beside dist/. */
 const ENVELOPE_SCHEMAS = join(__dirname, '..', 'xsd');

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { JournalEntry } from './entry';
+import type { JournalEntry } from '../store';
 
 /** The previous hash of the first entry. */
 export const GENESIS = '0'.repeat(64);

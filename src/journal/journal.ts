@@ -1,13 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { DataSource, EntityManager } from 'typeorm';
-import { JOURNAL_ENTITY, type JournalEntry } from './entry';
+import type { DataSource } from 'typeorm';
 import { GENESIS, entryHash } from './chain';
-import { LOCK_JOURNAL } from '../store';
+import { JOURNAL_ENTITY, LOCK_JOURNAL, dialectOf, type JournalEntry } from '../store';
 import type { Exchange, Leg } from '../pipeline/exchange';
 import { appDataText } from './search-text';
 import { Batcher } from './batcher';
-
-const MAX_ROWS_PER_INSERT = 400;
 
 /**
  * Writes legs durably. Entries queued while a commit is under way go in the next commit, so
@@ -48,15 +45,13 @@ export class Journal {
 
   /** One commit: the store's lock, the head read inside it, the rows chained after it. */
   private async append(rows: JournalEntry[]): Promise<void> {
-    const pg = this.ds.options.type === 'postgres';
+    const dialect = dialectOf(this.ds);
     await this.ds.transaction(async (m) => {
-      // PostgreSQL: a transaction-scoped advisory lock; SQLite: the file's write lock, taken by
-      // a write that changes nothing (the other processes of `start --workers` append too)
-      if (pg) await m.query('SELECT pg_advisory_xact_lock($1)', [LOCK_JOURNAL]);
-      else await m.query('UPDATE journal SET id = id WHERE 0');
+      // the other processes of `start --workers` and other instances append too
+      await dialect.lockForAppend(m, { id: LOCK_JOURNAL, table: 'journal', key: 'id' });
       const [last] = await m.query('SELECT hash FROM journal ORDER BY id DESC LIMIT 1') as { hash: string | null }[];
       chainRows(rows, last?.hash ?? GENESIS);
-      await insertRows(m, rows);
+      await dialect.insertRows(m, JOURNAL_ENTITY, rows);
     });
   }
 
@@ -74,50 +69,6 @@ function chainRows(rows: JournalEntry[], head: string): string {
     r.hash = prev = entryHash(r, prev);
   }
   return prev;
-}
-
-async function insertRows(m: EntityManager, rows: JournalEntry[]): Promise<void> {
-  const sqlite = m.connection.options.type === 'better-sqlite3' ? sqliteInsert(m) : undefined;
-  if (sqlite) {
-    for (const r of rows) sqlite(r);
-    return;
-  }
-  for (let i = 0; i < rows.length; i += MAX_ROWS_PER_INSERT) {
-    await m.insert(JOURNAL_ENTITY, rows.slice(i, i + MAX_ROWS_PER_INSERT));
-  }
-}
-
-interface SqliteStatement { run(...values: unknown[]): unknown }
-interface SqliteDatabase { prepare(sql: string): SqliteStatement }
-const sqliteInserts = new WeakMap<object, ((r: JournalEntry) => void) | null>();
-
-/**
- * On SQLite, one prepared better-sqlite3 INSERT run per row, in typeorm's transaction (the same
- * connection): typeorm's insert builder (parameters, escaping, a statement prepared anew for each
- * batch) was about 7 % of the gateway's one thread under load. The columns and the values come
- * from typeorm's own metadata and the driver's preparePersistentValue, so the stored bytes are
- * those m.insert writes (the hash chain depends on them). Null when the entity has a column this
- * does not handle (a default): then typeorm's path. PostgreSQL always takes typeorm's path.
- */
-function sqliteInsert(m: EntityManager): ((r: JournalEntry) => void) | undefined {
-  const driver = m.connection.driver as unknown as { databaseConnection?: SqliteDatabase; preparePersistentValue(v: unknown, c: unknown): unknown };
-  const db = driver.databaseConnection;
-  if (!db) return undefined;
-  let insert = sqliteInserts.get(db);
-  if (insert === undefined) {
-    const meta = m.connection.getMetadata(JOURNAL_ENTITY);
-    const columns = meta.columns.filter((c) => !c.isGenerated);
-    if (columns.some((c) => c.default !== undefined || c.isVirtual || c.relationMetadata)) {
-      insert = null;
-    } else {
-      const stmt = db.prepare(`INSERT INTO "${meta.tableName}" (${columns.map((c) => `"${c.databaseName}"`).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`);
-      insert = (r) => {
-        stmt.run(...columns.map((c) => driver.preparePersistentValue(c.getEntityValue(r), c) ?? null));
-      };
-    }
-    sqliteInserts.set(db, insert);
-  }
-  return insert ?? undefined;
 }
 
 /** How much of a refused message's body the journal keeps unless configured: 1 MiB. */

@@ -13,7 +13,7 @@ export interface MetricsSources {
   availability: () => Iterable<Availability>;
   /** is this SID in the registry (exchanges refused before routing still count under their SID) */
   knownSid: (sid: string) => boolean;
-  /** the store's size in bytes (src/journal/disk.ts) */
+  /** the store's size in bytes (src/store/disk.ts) */
   storeBytes?: () => Promise<number>;
 }
 

@@ -1,25 +1,18 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DataSource, type EntityManager } from 'typeorm';
-import { journalEntrySchema } from '../journal/entry';
+import { DataSource } from 'typeorm';
+import { journalEntrySchema } from './schema';
+import { dialectOf, dialectOfUrl, isPostgresUrl, type Runner } from './dialect';
 import { MIGRATIONS } from './migrations';
 
 export { MIGRATIONS };
 
 /** Run `sql` written with `?` placeholders on either store (PostgreSQL wants $1, $2, …), or in a transaction's manager. */
-export function query<T = Record<string, unknown>>(ds: DataSource | EntityManager, sql: string, params: unknown[] = []): Promise<T[]> {
-  let n = 0;
-  const type = ('options' in ds ? ds.options : ds.connection.options).type;
-  if (type !== 'postgres') return ds.query(sql, params) as Promise<T[]>;
-  // PostgreSQL: typeorm answers UPDATE and DELETE with [rows, count]; the structured result has the rows alone
-  const text = sql.replace(/\?/g, () => `$${++n}`);
-  const qr = 'queryRunner' in ds && ds.queryRunner ? ds.queryRunner : undefined;
-  if (qr) return qr.query(text, params, true).then((r: { records: T[] }) => r.records);
-  const own = (ds as DataSource).createQueryRunner();
-  return own.query(text, params, true).then((r: { records: T[] }) => r.records).finally(() => own.release());
+export function query<T = Record<string, unknown>>(on: Runner, sql: string, params: unknown[] = []): Promise<T[]> {
+  return dialectOf(on).query<T>(on, sql, params);
 }
 
-/** An id for PostgreSQL advisory locks taken by the gateway: migrations, and appends to the journal's chain. */
+/** Ids of the locks the gateway takes (PostgreSQL advisory locks): migrations, and appends to the journal's chain. */
 export const LOCK_MIGRATIONS = 0x534d4556_01; // 'SMEV' 1
 export const LOCK_JOURNAL = 0x534d4556_02; // 'SMEV' 2
 
@@ -47,14 +40,11 @@ export async function openStore(url: string, o: OpenOptions = {}): Promise<DataS
   return ds;
 }
 
-/** Is this URL a PostgreSQL one? */
-export const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//.test(url);
-
 function createStore(url: string): DataSource {
   const common = { migrations: MIGRATIONS, migrationsRun: false, logging: false as const };
   if (isPostgresUrl(url)) {
     // connectTimeoutMS: a server that does not answer fails the start in seconds, not after the OS's TCP timeout
-    return new DataSource({ type: 'postgres', url, connectTimeoutMS: 10_000, entities: [journalEntrySchema('postgres')], ...common });
+    return new DataSource({ type: 'postgres', url, connectTimeoutMS: 10_000, entities: [journalEntrySchema(dialectOfUrl(url).columnTypes)], ...common });
   }
   const file = url.replace(/^sqlite:(\/\/)?/, '');
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -62,7 +52,7 @@ function createStore(url: string): DataSource {
     type: 'better-sqlite3',
     database: file,
     enableWAL: true,
-    entities: [journalEntrySchema('better-sqlite3')],
+    entities: [journalEntrySchema(dialectOfUrl(url).columnTypes)],
     // FULL: a commit is on disk before the reply leaves (the journal batches commits).
     prepareDatabase: (db: { pragma(s: string): unknown }) => {
       db.pragma('synchronous = FULL');
@@ -74,16 +64,8 @@ function createStore(url: string): DataSource {
 
 /** Run the pending migrations; returns the names of those that ran (none: the schema was up to date). */
 export async function runMigrations(ds: DataSource): Promise<string[]> {
-  if (ds.options.type !== 'postgres') return (await ds.runMigrations()).map((m) => m.name);
-  const lock = ds.createQueryRunner();
-  await lock.connect();
-  try {
-    await lock.query('SELECT pg_advisory_lock($1)', [LOCK_MIGRATIONS]);
-    return (await ds.runMigrations()).map((m) => m.name);
-  } finally {
-    await lock.query('SELECT pg_advisory_unlock($1)', [LOCK_MIGRATIONS]).catch(() => undefined);
-    await lock.release();
-  }
+  // under a lock, so that several instances starting at once on one database run each migration once
+  return dialectOf(ds).withLock(ds, LOCK_MIGRATIONS, async () => (await ds.runMigrations()).map((m) => m.name));
 }
 
 /** Every migration the code knows, and whether the store has it. */
@@ -101,8 +83,7 @@ export async function migrationStatus(ds: DataSource): Promise<{ name: string; a
  */
 export async function storeReachable(ds: DataSource): Promise<boolean> {
   try {
-    const file = ds.options.type === 'better-sqlite3' ? String(ds.options.database) : undefined;
-    if (file && file !== ':memory:' && !existsSync(file)) return false;
+    if (!dialectOf(ds).inPlace(ds)) return false;
     await ds.query('SELECT id FROM journal ORDER BY id DESC LIMIT 1');
     return true;
   } catch {
@@ -111,6 +92,6 @@ export async function storeReachable(ds: DataSource): Promise<boolean> {
 }
 
 /** A time as the store compares it with `at` (SQLite keeps 'YYYY-MM-DD HH:MM:SS.SSS' in UTC). */
-export function storeTime(ds: DataSource, t: Date): string {
-  return ds.options.type === 'postgres' ? t.toISOString() : t.toISOString().replace('T', ' ').replace('Z', '');
+export function storeTime(on: Runner, t: Date): string {
+  return dialectOf(on).time(t);
 }

@@ -46,21 +46,34 @@ export interface JournalEntry {
 /** The entity's name: insert by it, so the driver's own schema (below) is the one used. */
 export const JOURNAL_ENTITY = 'JournalEntry';
 
-/**
- * The journal's entity for a driver: the same columns on both stores, with the driver's own
- * names for the byte and time types (`blob`/`datetime` on SQLite, `bytea`/`timestamptz` on
- * PostgreSQL, as migration 0001 creates them). The schema comes from the migrations, never from
- * `synchronize`.
- */
-export function journalEntrySchema(driver: 'postgres' | 'better-sqlite3'): EntitySchema<JournalEntry> {
-  return driver === 'postgres' ? PG_SCHEMA : JournalEntrySchema;
+/** The names a store gives the column types that differ between stores (its dialect's `columnTypes`). */
+export interface ColumnTypes {
+  /** a time with its zone: `timestamptz` on PostgreSQL; SQLite, a JS Date (typeorm's `datetime`) */
+  time: unknown;
+  /** bytes: `bytea` on PostgreSQL, `blob` on SQLite */
+  bytes: string;
 }
 
-const columns = (pg: boolean) => ({
+const schemas = new WeakMap<ColumnTypes, EntitySchema<JournalEntry>>();
+
+/**
+ * The journal's entity for a store: the same columns on both stores, with the store's own
+ * names for the byte and time types (`blob`/`datetime` on SQLite, `bytea`/`timestamptz` on
+ * PostgreSQL, as migration 0001 creates them). The schema comes from the migrations, never from
+ * `synchronize`. The journal table is owned by src/journal/ (src/store/README.md); this is only
+ * how typeorm maps its rows, needed when the connection is made.
+ */
+export function journalEntrySchema(types: ColumnTypes): EntitySchema<JournalEntry> {
+  let s = schemas.get(types);
+  if (!s) schemas.set(types, s = new EntitySchema<JournalEntry>({ name: JOURNAL_ENTITY, tableName: 'journal', columns: columns(types) as never }));
+  return s;
+}
+
+const columns = (types: ColumnTypes) => ({
 
     id: { type: Number, primary: true, generated: 'increment' },
     exchangeId: { type: String, name: 'exchange_id', length: 64 },
-    at: { type: (pg ? 'timestamptz' : Date) as never, name: 'at' },
+    at: { type: types.time as never, name: 'at' },
     sid: { type: String, length: 32 },
     operation: { type: String, nullable: true, length: 200 },
     direction: { type: String, length: 24 },
@@ -87,8 +100,5 @@ const columns = (pg: boolean) => ({
     searchText: { type: 'text' as never, name: 'search_text', nullable: true },
     rawKept: { type: Number, name: 'raw_kept', nullable: true },
     rawKeptSha256: { type: String, name: 'raw_kept_sha256', nullable: true, length: 64 },
-    raw: { type: (pg ? 'bytea' : 'blob') as never },
+    raw: { type: types.bytes as never },
 });
-
-export const JournalEntrySchema = new EntitySchema<JournalEntry>({ name: JOURNAL_ENTITY, tableName: 'journal', columns: columns(false) as never });
-const PG_SCHEMA = new EntitySchema<JournalEntry>({ name: JOURNAL_ENTITY, tableName: 'journal', columns: columns(true) as never });

@@ -1,30 +1,19 @@
-import { statfs, stat } from 'node:fs/promises';
+import { statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { DataSource } from 'typeorm';
+import { dialectOf } from './dialect';
 
 /** The SQLite file a store was opened on, or undefined (PostgreSQL, or in memory). */
 export function sqliteFile(ds: DataSource): string | undefined {
-  if (ds.options.type !== 'better-sqlite3') return undefined;
-  const file = String(ds.options.database);
-  return file === ':memory:' ? undefined : file;
+  return dialectOf(ds).file(ds);
 }
 
 /**
  * How many bytes the store takes: SQLite, the database file with its WAL (and shared-memory
  * index); PostgreSQL, pg_database_size of the gateway's database.
  */
-export async function storeBytes(ds: DataSource): Promise<number> {
-  const file = sqliteFile(ds);
-  if (file) {
-    let total = 0;
-    for (const f of [file, `${file}-wal`, `${file}-shm`]) total += await stat(f).then((s) => s.size, () => 0);
-    return total;
-  }
-  if (ds.options.type === 'postgres') {
-    const [r] = (await ds.query('SELECT pg_database_size(current_database()) AS n')) as { n: string | number }[];
-    return Number(r?.n ?? 0);
-  }
-  return 0;
+export function storeBytes(ds: DataSource): Promise<number> {
+  return dialectOf(ds).bytes(ds);
 }
 
 export interface DiskThresholds {
