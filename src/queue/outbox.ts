@@ -1,5 +1,5 @@
-import type { DataSource, EntityManager } from 'typeorm';
-import { query } from '../store';
+import type { DataSource } from 'typeorm';
+import { dialectOf, query, type Runner } from '../store';
 
 export type OutboxKind = 'deliver' | 'callback' | 'event';
 export type OutboxStatus = 'pending' | 'polling' | 'done' | 'dead';
@@ -67,7 +67,7 @@ export class Outbox {
    * Queue items, in one statement (all or none). With `ifAbsent`, an item whose id is already
    * queued is left as it is (the follow-ups of an outcome recorded a second time).
    */
-  async add(items: NewItem | NewItem[], o: { ifAbsent?: boolean } = {}, on: DataSource | EntityManager = this.ds): Promise<void> {
+  async add(items: NewItem | NewItem[], o: { ifAbsent?: boolean } = {}, on: Runner = this.ds): Promise<void> {
     const list = Array.isArray(items) ? items : [items];
     if (!list.length) return;
     const now = this.clock();
@@ -78,19 +78,11 @@ export class Outbox {
   }
 
   /** Record an outcome (`update`) with the items it sets off: see the class comment. */
-  private async settle(then: NewItem[], update: (on: DataSource | EntityManager) => Promise<unknown>): Promise<void> {
-    if (this.ds.options.type === 'postgres' && then.length) {
-      await this.ds.transaction(async (m) => {
-        await this.add(then, { ifAbsent: true }, m);
-        await update(m);
-      });
-      return;
-    }
-    // SQLite: one connection per process, shared with the journal's transactions, so no
-    // transaction of its own; the follow-ups first, so that a crash between leaves the item to be
-    // worked again, and that finds its follow-ups already queued
-    await this.add(then, { ifAbsent: true });
-    await update(this.ds);
+  private async settle(then: NewItem[], update: (on: Runner) => Promise<unknown>): Promise<void> {
+    // the follow-ups first: on PostgreSQL both in one transaction; on SQLite (no transaction of
+    // its own, src/store/dialect.ts) a crash between leaves the item to be worked again, and that
+    // finds its follow-ups already queued
+    await dialectOf(this.ds).inOrder(this.ds, then.length ? [(on) => this.add(then, { ifAbsent: true }, on), update] : [update]);
   }
 
   async get(id: string): Promise<OutboxRow | undefined> {
@@ -101,29 +93,14 @@ export class Outbox {
   /** Claim up to `n` due items for `leaseMs`. */
   async claim(n: number, leaseMs: number): Promise<OutboxRow[]> {
     const now = this.clock();
-    if (this.ds.options.type === 'postgres') {
-      // one statement: rows another instance holds are skipped, not waited for; the lease then
-      // covers a worker that dies after the commit
-      const taken = await query(this.ds,
-        `UPDATE outbox SET lease_until = ?, updated_at = ? WHERE id IN (
-           SELECT id FROM outbox WHERE status IN ('pending', 'polling') AND next_at <= ? AND (lease_until IS NULL OR lease_until < ?)
-           ORDER BY next_at LIMIT ? FOR UPDATE SKIP LOCKED)
-         RETURNING *`,
-        [now + leaseMs, now, now, now, n]);
-      return taken.map(row);
-    }
-    const due = await query(this.ds,
-      `SELECT id FROM outbox WHERE status IN ('pending', 'polling') AND next_at <= ? AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_at LIMIT ?`,
-      [now, now, n]);
-    const out: OutboxRow[] = [];
-    for (const d of due) {
-      // the lease is taken only if nobody took it meanwhile (another worker, another instance)
-      const taken = await query(this.ds,
-        `UPDATE outbox SET lease_until = ?, updated_at = ? WHERE id = ? AND (lease_until IS NULL OR lease_until < ?) RETURNING *`,
-        [now + leaseMs, now, d.id, now]);
-      if (taken[0]) out.push(row(taken[0]));
-    }
-    return out;
+    const taken = await dialectOf(this.ds).claim(this.ds, {
+      table: 'outbox', key: 'id',
+      where: "status IN ('pending', 'polling') AND next_at <= ? AND (lease_until IS NULL OR lease_until < ?)", whereParams: [now, now],
+      order: 'next_at', limit: n,
+      set: 'lease_until = ?, updated_at = ?', setParams: [now + leaseMs, now],
+      free: '(lease_until IS NULL OR lease_until < ?)', freeParams: [now],
+    });
+    return taken.map(row);
   }
 
   /** The provider answered finally: keep the answer; queue what that sets off (`then`). */
@@ -156,6 +133,14 @@ export class Outbox {
     const r = await query(this.ds, `UPDATE outbox SET status = 'pending', attempts = 0, next_at = ?, expires_at = ?, lease_until = NULL, updated_at = ?, last_error = NULL WHERE id = ? AND status = 'dead' RETURNING id`,
       [now, now + maxAgeMs, now, id]);
     return r.length === 1;
+  }
+
+  /**
+   * The delivery state of the item a chain is queued under (its id is the chain's: the node's
+   * MessageId), as the store has it; none when the chain was not delivered through the outbox.
+   */
+  deliveryOf(id: string): Promise<Record<string, unknown>[]> {
+    return query(this.ds, 'SELECT id, kind, status, attempts, max_attempts, polls, next_at, last_error, answer_status FROM outbox WHERE id = ?', [id]);
   }
 
   async list(status?: OutboxStatus, kind?: OutboxKind, limit = 100): Promise<OutboxRow[]> {
