@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { query, storeTime } from '../store';
+import { dialectOf, query, storeTime } from '../store';
 import { fromRow, toDate, type ChainedFields } from './chain';
 
 /** What the journal can be searched by; every field is optional and they combine with AND. */
@@ -46,14 +47,9 @@ const EQUALS: [keyof JournalFilter, string][] = [
   ['fault', 'fault_code'], ['direction', 'direction'], ['messageId', 'message_id'], ['chain', 'chain_id'], ['exchange', 'exchange_id'],
 ];
 
-/** The words of a text filter, as the store's full-text query; only letters, digits and - _ . / are kept. */
-export function textQuery(text: string, pg: boolean): string | undefined {
-  const words = text.normalize('NFC').toLowerCase().split(/[^\p{L}\p{N}_./-]+/u).map((w) => w.replace(/^[-./]+|[-./]+$/g, '')).filter(Boolean).slice(0, 16);
-  if (!words.length) return undefined;
-  // FTS5: each word a quoted prefix query; PostgreSQL: tsquery prefixes. The unicode61 and simple
-  // tokenizers split on - . / themselves, so a word with them becomes a phrase of its parts.
-  return pg ? words.map((w) => w.split(/[-./]+/).filter(Boolean).map((p) => `${p}:*`).join(' <-> ')).join(' & ')
-    : words.map((w) => `"${w}"*`).join(' AND ');
+/** The words of a text filter, for the store's word search: only letters, digits and - _ . / are kept; at most 16. */
+export function textWords(text: string): string[] {
+  return text.normalize('NFC').toLowerCase().split(/[^\p{L}\p{N}_./-]+/u).map((w) => w.replace(/^[-./]+|[-./]+$/g, '')).filter(Boolean).slice(0, 16);
 }
 
 /**
@@ -86,7 +82,6 @@ async function idRange(ds: DataSource, f: JournalFilter): Promise<{ lo?: number;
 
 /** The WHERE clause and its parameters for a filter. */
 export async function whereOf(ds: DataSource, f: JournalFilter): Promise<{ sql: string; params: unknown[] }> {
-  const pg = ds.options.type === 'postgres';
   const where: string[] = [];
   const params: unknown[] = [];
   for (const [k, col] of EQUALS) {
@@ -104,15 +99,12 @@ export async function whereOf(ds: DataSource, f: JournalFilter): Promise<{ sql: 
   if (f.from) { where.push('at >= ?'); params.push(storeTime(ds, f.from)); }
   if (f.to) { where.push('at < ?'); params.push(storeTime(ds, f.to)); }
   if (f.text !== undefined && f.text.trim() !== '') {
-    const q = textQuery(f.text, pg);
-    if (!q) throw new FilterError('text: give at least one word of letters or digits');
-    if (pg) { where.push("to_tsvector('simple', search_text) @@ to_tsquery('simple', ?)"); params.push(q); }
-    else {
-      // the id range goes into the word index's own query too: FTS5 reads only that stretch of rowids
-      params.push(q);
-      const inner = bounds('rowid');
-      where.push(`id IN (SELECT rowid FROM journal_fts WHERE journal_fts MATCH ?${inner.map((c) => ` AND ${c}`).join('')})`);
-    }
+    const words = textWords(f.text);
+    if (!words.length) throw new FilterError('text: give at least one word of letters or digits');
+    // the id range goes to the word search too (SQLite's word index then reads only that stretch)
+    const m = dialectOf(ds).textMatch({ table: 'journal', key: 'id', column: 'search_text', words, lo: ids.lo, hi: ids.hi });
+    where.push(m.sql);
+    params.push(...m.params);
   }
   return { sql: where.length ? where.join(' AND ') : '1 = 1', params };
 }
@@ -157,4 +149,41 @@ export async function entryWithRaw(ds: DataSource, id: number): Promise<{ row: J
 export async function journalHead(ds: DataSource): Promise<{ id: number; hash: string | null; at: string } | undefined> {
   const [r] = await query(ds, 'SELECT id, hash, at FROM journal ORDER BY id DESC LIMIT 1');
   return r ? { id: Number(r.id), hash: r.hash === null ? null : String(r.hash), at: toDate(r.at).toISOString() } : undefined;
+}
+
+/** Every leg of one exchange, in order, with its raw bytes (null when retention purged them). */
+export async function exchangeLegs(ds: DataSource, exchangeId: string): Promise<{ row: JournalRow; raw: Buffer | null }[]> {
+  const rows = await query(ds, `SELECT ${ROW_COLUMNS}, raw FROM journal WHERE exchange_id = ? ORDER BY id`, [exchangeId]);
+  return rows.map((x) => ({ row: toRow(x), raw: x.purged_at === null || x.purged_at === undefined ? Buffer.from(x.raw as Uint8Array) : null }));
+}
+
+/** The legs of an asynchronous chain: those it names by its id (chain, MessageId or OriginRequestIdRef), in order, at most 5000. */
+export async function chainLegs(ds: DataSource, chain: string): Promise<JournalRow[]> {
+  const rows = await query(ds, `SELECT ${ROW_COLUMNS} FROM journal WHERE chain_id = ? OR message_id = ? OR origin_request_id_ref = ? ORDER BY id LIMIT 5000`, [chain, chain, chain]);
+  return rows.map(toRow);
+}
+
+/** The legs journaled under a chain id, in order, as the store has them (`journal chain`). */
+export function chainEntries(ds: DataSource, chainId: string): Promise<Record<string, unknown>[]> {
+  return query(ds, 'SELECT id, at, sid, operation, direction, status, message_id, request_id_ref, origin_request_id_ref, fault_code FROM journal WHERE chain_id = ? ORDER BY id', [chainId]);
+}
+
+/**
+ * The journal's exchange of a request sent to the gateway (the composer's): by the MessageId the
+ * node gave it (the answer's RequestIdRef), else by the SHA-256 of the bytes sent, journaled
+ * since `since` (a request refused before the node stamped it has no MessageId); with the
+ * MessageId of the leg the node sent on, when the answer named none.
+ */
+export async function exchangeOfSent(ds: DataSource, messageId: string | null, sent: Buffer, since: Date): Promise<{ exchangeId: string | null; messageId: string | null }> {
+  if (messageId) {
+    const [row] = await query<{ exchange_id: string }>(ds, 'SELECT exchange_id FROM journal WHERE message_id = ? ORDER BY id LIMIT 1', [messageId]);
+    if (row) return { exchangeId: String(row.exchange_id), messageId };
+  }
+  const sha = createHash('sha256').update(sent).digest('hex');
+  const [row] = await query<{ exchange_id: string }>(ds, "SELECT exchange_id FROM journal WHERE at >= ? AND direction = 'consumer->gateway' AND sha256 = ? ORDER BY id DESC LIMIT 1",
+    [storeTime(ds, new Date(since.getTime() - 1000)), sha]);
+  if (!row) return { exchangeId: null, messageId };
+  if (messageId) return { exchangeId: String(row.exchange_id), messageId };
+  const [leg] = await query<{ message_id: string }>(ds, "SELECT message_id FROM journal WHERE exchange_id = ? AND direction = 'gateway->provider' AND message_id IS NOT NULL ORDER BY id LIMIT 1", [row.exchange_id]);
+  return { exchangeId: String(row.exchange_id), messageId: leg ? String(leg.message_id) : null };
 }

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { query, storeTime } from '../store';
+import { dialectOf, query, storeTime } from '../store';
 import { toDate } from './chain';
 
 export type Bucket = 'hour' | 'day';
@@ -29,17 +29,16 @@ const REPLY = "direction = 'gateway->consumer'";
  * gateway, from the first byte read to the reply written (the `duration_ms` of the reply leg).
  */
 export async function journalStats(ds: DataSource, from: Date, to: Date, bucket: Bucket): Promise<Stats> {
-  const pg = ds.options.type === 'postgres';
   const range = [storeTime(ds, from), storeTime(ds, to)];
   const inRange = 'at >= ? AND at < ?';
   const n = (v: unknown) => Number(v ?? 0);
   const [totals] = await query(ds, `SELECT COUNT(*) AS n, SUM(CASE WHEN fault_code IS NULL THEN 0 ELSE 1 END) AS f FROM journal WHERE ${REPLY} AND ${inRange}`, range);
   const perSid = await query(ds, `SELECT sid, COUNT(*) AS n, SUM(CASE WHEN fault_code IS NULL THEN 0 ELSE 1 END) AS f FROM journal WHERE ${REPLY} AND ${inRange} GROUP BY sid ORDER BY n DESC`, range);
-  const latency = await percentiles(ds, range, pg);
+  const latency = await percentiles(ds, range);
   const departments = await query(ds, `SELECT sender AS d, COUNT(*) AS n FROM journal WHERE direction = 'consumer->gateway' AND ${inRange} GROUP BY sender ORDER BY n DESC`, range);
   const statuses = await query(ds, `SELECT COALESCE(status, '-') AS s, COUNT(*) AS n FROM journal WHERE ${REPLY} AND ${inRange} GROUP BY COALESCE(status, '-') ORDER BY n DESC`, range);
   const faults = await query(ds, `SELECT fault_code AS c, COUNT(*) AS n FROM journal WHERE ${REPLY} AND ${inRange} AND fault_code IS NOT NULL GROUP BY fault_code ORDER BY n DESC`, range);
-  const slot = pg ? `to_char(at AT TIME ZONE 'UTC', '${bucket === 'hour' ? 'YYYY-MM-DD HH24' : 'YYYY-MM-DD'}')` : `substr(at, 1, ${bucket === 'hour' ? 13 : 10})`;
+  const slot = dialectOf(ds).timeSlot('at', bucket);
   const series = await query(ds, `SELECT ${slot} AS t, COUNT(*) AS n, SUM(CASE WHEN fault_code IS NULL THEN 0 ELSE 1 END) AS f FROM journal WHERE ${REPLY} AND ${inRange} GROUP BY ${slot} ORDER BY 1`, range);
   return {
     from: from.toISOString(), to: to.toISOString(), bucket,
@@ -54,32 +53,10 @@ export async function journalStats(ds: DataSource, from: Date, to: Date, bucket:
 
 type Latency = { p50: number | null; p95: number | null; p99: number | null; max: number | null };
 
-async function percentiles(ds: DataSource, range: string[], pg: boolean): Promise<Map<string, Latency>> {
-  const out = new Map<string, Latency>();
-  const round = (v: unknown) => (v === null || v === undefined ? null : Math.round(Number(v) * 10) / 10);
-  if (pg) {
-    const rows = await query(ds, `SELECT sid, percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50, percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95,
-      percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms) AS p99, MAX(duration_ms) AS mx FROM journal WHERE ${REPLY} AND at >= ? AND at < ? AND duration_ms IS NOT NULL GROUP BY sid`, range);
-    for (const r of rows) out.set(String(r.sid), { p50: round(r.p50), p95: round(r.p95), p99: round(r.p99), max: round(r.mx) });
-    return out;
-  }
-  // SQLite has no percentile function: the durations come sorted per SID and are read off
-  const rows = await query<{ sid: string; d: number }>(ds, `SELECT sid, duration_ms AS d FROM journal WHERE ${REPLY} AND at >= ? AND at < ? AND duration_ms IS NOT NULL ORDER BY sid, duration_ms`, range);
-  let i = 0;
-  while (i < rows.length) {
-    let j = i;
-    while (j < rows.length && rows[j]!.sid === rows[i]!.sid) j++;
-    const d = rows.slice(i, j).map((r) => Number(r.d));
-    const at = (p: number) => {
-      // linear interpolation between closest ranks, as percentile_cont does
-      const x = p * (d.length - 1);
-      const lo = Math.floor(x);
-      return d[lo]! + (d[Math.min(lo + 1, d.length - 1)]! - d[lo]!) * (x - lo);
-    };
-    out.set(rows[i]!.sid, { p50: round(at(0.5)), p95: round(at(0.95)), p99: round(at(0.99)), max: round(d[d.length - 1]) });
-    i = j;
-  }
-  return out;
+async function percentiles(ds: DataSource, range: string[]): Promise<Map<string, Latency>> {
+  const round = (v: number) => Math.round(v * 10) / 10;
+  const found = await dialectOf(ds).percentiles(ds, { table: 'journal', group: 'sid', value: 'duration_ms', where: `${REPLY} AND at >= ? AND at < ?`, params: range, at: [0.5, 0.95, 0.99] });
+  return new Map([...found].map(([sid, p]) => [sid, { p50: round(p.at[0]!), p95: round(p.at[1]!), p99: round(p.at[2]!), max: round(p.max) }]));
 }
 
 /** 'YYYY-MM-DD HH' or 'YYYY-MM-DD' (UTC) as an ISO time. */
