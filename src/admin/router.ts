@@ -6,10 +6,8 @@ import type { TrustStore } from '../signature/trust';
 import type { Outbox, OutboxStatus } from '../queue/outbox';
 import { serviceUrl } from '../registry/publish';
 import { nameToString } from '../signature/x509';
-import { searchJournal, entryWithRaw, journalHead, FilterError, type JournalFilter } from '../journal/search';
+import { searchJournal, entryWithRaw, journalHead, exchangeLegs, chainLegs, FilterError, type JournalFilter, type JournalRow } from '../journal/search';
 import { journalStats, type Bucket } from '../journal/stats';
-import { query } from '../store';
-import { ROW_COLUMNS, toRow } from '../journal/search';
 import { Auth, cookie, requireRole, SESSION_COOKIE } from './auth';
 import { clientAddress } from '../http/proxy';
 import { exportCsv, exportXlsx } from './export';
@@ -109,16 +107,15 @@ export function adminRouter(d: AdminDeps): Router {
     res.send(e.raw);
   }));
   r.get('/exchanges/:exchangeId', anyone, handle(async (req, res) => {
-    const rows = await query(d.store, `SELECT ${ROW_COLUMNS}, raw FROM journal WHERE exchange_id = ? ORDER BY id`, [req.params.exchangeId]);
-    if (!rows.length) return void res.status(404).json({ error: `no exchange ${req.params.exchangeId} in the journal` });
-    res.json({ exchangeId: req.params.exchangeId, legs: rows.map((x) => ({ ...toRow(x), raw: x.purged_at === null || x.purged_at === undefined ? Buffer.from(x.raw as Uint8Array).toString('utf8') : null })) });
+    const legs = await exchangeLegs(d.store, String(req.params.exchangeId));
+    if (!legs.length) return void res.status(404).json({ error: `no exchange ${req.params.exchangeId} in the journal` });
+    res.json({ exchangeId: req.params.exchangeId, legs: legs.map((x) => ({ ...x.row, raw: x.raw === null ? null : x.raw.toString('utf8') })) });
   }));
   r.get('/chains/:chainId', anyone, handle(async (req, res) => {
     const chain = String(req.params.chainId);
-    const rows = await query(d.store, `SELECT ${ROW_COLUMNS} FROM journal WHERE chain_id = ? OR message_id = ? OR origin_request_id_ref = ? ORDER BY id LIMIT 5000`, [chain, chain, chain]);
-    if (!rows.length) return void res.status(404).json({ error: `no chain ${chain} in the journal` });
-    const legs = rows.map(toRow);
-    const delivery = await query(d.store, 'SELECT id, kind, status, attempts, max_attempts, polls, next_at, last_error, answer_status FROM outbox WHERE id = ? OR id IN (SELECT DISTINCT chain_id FROM journal WHERE chain_id = ?)', [chain, chain]).catch(() => []);
+    const legs = await chainLegs(d.store, chain);
+    if (!legs.length) return void res.status(404).json({ error: `no chain ${chain} in the journal` });
+    const delivery = await d.outbox.deliveryOf(chain).catch(() => []);
     res.json({ chainId: chain, steps: chainSteps(legs), legs, delivery });
   }));
   r.get('/stats', anyone, handle(async (req, res) => {
@@ -244,7 +241,7 @@ export function filterOf(req: Request): JournalFilter {
   };
 }
 
-type Leg = ReturnType<typeof toRow>;
+type Leg = JournalRow;
 
 /**
  * The chain of an asynchronous exchange as the console's timeline draws it: one step per

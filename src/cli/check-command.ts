@@ -2,23 +2,34 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadXml } from '../xml/libxml';
 import { loadConfig, type Flags } from '../config';
-import { loadRegistry } from '../registry/load';
-import { qkey } from '../registry/wsdl-model';
-import { parseEnvelope, NotSoapError, type ParsedEnvelope } from '../envelope/parse';
-import { XmlSyntaxError } from '../xml/dom';
-import { checkLimits } from '../control/limits';
-import { compileBundleSchemas, type CompiledSchema } from '../control/schemas';
+import { Registry } from '../registry/registry';
 import { loadEnvelopeSchemas } from '../control/envelope-schemas';
-import { requestViolations } from '../control/check';
-import type { Violation } from '../control/logic';
 import { TrustStore } from '../signature/trust';
-import { judgeMessage } from '../signature/judge';
-import { foreignEncoding } from '../envelope/encoding';
-import { FAULTS, renderFaultString, type FaultName } from '../faults/catalogue';
+import { createLogger } from '../log';
+import { compose, type Stage } from '../pipeline/compose';
+import type { Exchange, Finding } from '../pipeline/exchange';
+import { respond } from '../stages/respond';
+import { parse } from '../stages/parse';
+import { route } from '../stages/route';
+import { controlRequest } from '../stages/control';
+import { verifyRequest } from '../stages/verify';
+import { authorize } from '../stages/authorize';
+import { answerAsNode } from '../stages/queue';
+import type { FaultName } from '../faults/catalogue';
+
+/** Which step of the listing a fault raised before control belongs to. */
+const STEP: Partial<Record<FaultName, string>> = {
+  tooLarge: 'size', unsupportedEncoding: 'encoding', tooDeep: 'limits', tooManyElements: 'limits', tooManyAttributes: 'limits', headerTooLarge: 'limits',
+  malformedXml: 'parse', notSoap: 'parse',
+  unknownService: 'route', noOperation: 'route', unknownOperation: 'route', soapActionMismatch: 'route', notSmev: 'route',
+};
 
 /**
- * `smev2-gateway check ENVELOPE --sid SID`: every control the gateway applies to a consumer's
- * message, offline, each violation with the fault the gateway would answer.
+ * `smev2-gateway check ENVELOPE --sid SID`: the gateway's own inbound stages, offline, composed
+ * here as the gateway composes them (pipeline/stages.ts) but with a deliver that sends nothing.
+ * First with the SID's policies, for the verdict the gateway would answer; then with every
+ * policy at `report`, to list each violation with the fault it carries. Offline, the replay guard
+ * (which needs the store) does not run.
  */
 export async function checkCommand(file: string | undefined, flags: Flags & { sid?: string; at?: string }): Promise<number> {
   if (!file || !flags.sid) {
@@ -28,74 +39,64 @@ export async function checkCommand(file: string | undefined, flags: Flags & { si
   await loadXml();
   const config = loadConfig(flags);
   const at = flags.at ? new Date(flags.at) : config.clock ?? new Date();
+  if (Number.isNaN(at.getTime())) throw new Error(`--at must be an ISO date-time, got ${flags.at}`);
   const raw = readFileSync(file);
-  const found: Violation[] = [];
-  const say = (step: string, v: Violation[]) => {
-    for (const x of v) process.stdout.write(`FAIL  ${step.padEnd(10)} ${renderFaultString(FAULTS[x.fault], x.params)}\n`);
-    if (!v.length) process.stdout.write(`ok    ${step}\n`);
-    found.push(...v);
+  const log = createLogger('silent');
+  const registry = new Registry(config.servicesDir, { signerFor: () => undefined });
+  registry.load({ skipBroken: true });
+  const trust = TrustStore.load(config.systemsDir, config.keysDir, { skipUnreadable: (m) => process.stdout.write(`note  trust: skipped ${m}\n`) });
+  const c = {
+    envelopeSchemas: loadEnvelopeSchemas(join(resolve(__dirname, '..', '..'), 'xsd')), payloadSchema: (sid: string) => registry.payloadSchema(sid),
+    trust, clock: () => at, maxDateSkewSeconds: config.maxDateSkewSeconds,
   };
-  const one = (fault: FaultName, params: Record<string, string | number> = {}): Violation[] => [{ fault, params }];
+  // what would have been delivered: the node accepts it, nothing is sent
+  const dryDeliver: Stage<Exchange> = async (ex) => answerAsNode(ex, 'ACCEPT', 'CHECK', 'CHECK');
+  const stages = (asReport: boolean): Stage<Exchange>[] => [
+    respond(), parse(config.limits), route(registry),
+    ...(asReport ? [reportPolicies] : []),
+    controlRequest(c), verifyRequest(trust, () => at), authorize(trust), dryDeliver,
+  ];
+  const run = async (asReport: boolean): Promise<Exchange> => {
+    const ex: Exchange = {
+      id: 'check', origin: 'consumer', started: process.hrtime.bigint(), receivedAt: at, sid: flags.sid!, log, raw,
+      http: { method: 'POST', path: `/gateway/services/${flags.sid}`, tooLarge: raw.length > config.maxRequestBytes ? { size: raw.length, limit: config.maxRequestBytes } : undefined },
+      legs: [{ direction: 'consumer->gateway', at, bytes: raw }],
+    };
+    await compose(stages(asReport))(ex);
+    return ex;
+  };
 
-  const foreign = foreignEncoding(raw);
-  if (foreign) {
-    say('encoding', one('unsupportedEncoding', { encoding: foreign.encoding, where: foreign.where }));
-    return done();
-  }
-  const breach = checkLimits(raw, config.limits);
-  say('limits', breach ? one(({ depth: 'tooDeep', elements: 'tooManyElements', attributes: 'tooManyAttributes', header: 'headerTooLarge' } as const)[breach.kind], breach) : []);
-  if (raw.length > config.maxRequestBytes) say('size', one('tooLarge', { size: raw.length, limit: config.maxRequestBytes }));
-
-  let p: ParsedEnvelope;
-  try {
-    p = parseEnvelope(raw);
-  } catch (e) {
-    if (e instanceof XmlSyntaxError) say('parse', one('malformedXml', { reason: `${e.message}${e.line ? ` (line ${e.line})` : ''}` }));
-    else if (e instanceof NotSoapError) say('parse', one('notSoap', { reason: e.message }));
-    else throw e;
-    return done();
-  }
-  try {
-    say('parse', []);
-    const registry = loadRegistry(config.servicesDir);
-    const service = registry.services.get(flags.sid);
-    if (!service) {
-      say('route', one('unknownService', { sid: flags.sid }));
-      return done();
+  const verdict = await run(false);
+  const listed = await run(true);
+  const found: string[] = [];
+  const say = (step: string, faults: string[]) => {
+    for (const f of faults) process.stdout.write(`FAIL  ${step.padEnd(10)} ${f}\n`);
+    if (!faults.length) process.stdout.write(`ok    ${step}\n`);
+    found.push(...faults);
+  };
+  const early = listed.fault && STEP[listed.fault.kind];
+  for (const step of ['encoding', 'limits', 'size', 'parse', 'route']) {
+    if (step === early) {
+      say(step, [listed.fault!.faultstring]);
+      break;
     }
-    const op = p.envelope.operation;
-    const operation = op && service.byInput.get(qkey(op));
-    if (!op) say('route', one('noOperation', { sid: service.sid }));
-    else if (!operation) say('route', one('unknownOperation', { sid: service.sid, element: qkey(op), operations: service.operations.map((o) => o.name).join(', ') }));
-    else if (!p.envelope.message) say('route', one('notSmev', { operation: qkey(op) }));
-    else say('route', []);
-    if (!operation || !p.envelope.message) return done();
-
-    const trust = TrustStore.load(config.systemsDir, config.keysDir, { skipUnreadable: (m) => process.stdout.write(`note  trust: skipped ${m}\n`) });
-    let payload: CompiledSchema | undefined;
-    try {
-      payload = compileBundleSchemas(service.sid, service.bundle, service.def.locations);
-    } catch (e) {
-      process.stdout.write(`note  payload schema unavailable: ${(e as Error).message}\n`);
-    }
-    const envelopeSchemas = loadEnvelopeSchemas(join(resolve(__dirname, '..', '..'), 'xsd'));
-    say('control', requestViolations(p, service, operation, {
-      envelopeSchemas, payload, isRegistered: (m) => trust.systems.has(m), maxDateSkewSeconds: config.maxDateSkewSeconds, now: at,
-    }));
-    payload?.dispose();
-    const j = judgeMessage(p, trust, { at, algorithms: service.def.signatureAlgorithms });
-    say('signature', j.failure ? one(j.failure.fault, j.failure.params) : []);
-    const access = trust.access(p.envelope.message.sender?.code, service.sid, operation.name);
-    say('access', access === 'granted' ? [] : access === 'noService' ? one('unknownService', { sid: service.sid })
-      : one('operationNotGranted', { sender: p.envelope.message.sender?.code ?? '', operation: operation.name, sid: service.sid }));
-    process.stdout.write(`\npolicies of ${service.sid}: signature ${service.def.signature}, control ${service.def.control}\n`);
-  } finally {
-    p.doc.dispose();
+    if (step !== 'encoding' && step !== 'size') say(step, []);
   }
-  return done();
-
-  function done(): number {
-    process.stdout.write(`${found.length ? `${found.length} violation(s)` : 'no violations'}\n`);
-    return found.length ? 1 : 0;
+  if (!early) {
+    const leg = listed.legs[0]!;
+    const findings: Finding[] = [leg.control, leg.signature].flatMap((v) => (v?.outcome === 'failed' ? v.faults ?? [] : []));
+    for (const step of ['control', 'signature', 'access'] as const) say(step, findings.filter((f) => f.check === step).map((f) => f.faultstring));
+    const service = registry.get(flags.sid);
+    if (service) process.stdout.write(`\npolicies of ${service.sid}: signature ${service.def.signature}, control ${service.def.control}\n`);
   }
+  process.stdout.write(`gateway: ${verdict.fault ? `refuses with ${verdict.fault.faultstring}` : 'passes it on to the provider'}\n`);
+  process.stdout.write(`${found.length ? `${found.length} violation(s)` : 'no violations'}\n`);
+  await registry.close();
+  return found.length ? 1 : 0;
 }
+
+/** Every check runs and is journaled, none refuses: the listing's pass. */
+const reportPolicies: Stage<Exchange> = async (ex, next) => {
+  if (ex.service) ex.service = { ...ex.service, def: { ...ex.service.def, signature: 'report', control: 'report' } };
+  await next();
+};

@@ -1,5 +1,6 @@
 import { loadConfig, type Flags } from '../config';
-import { openStore, query } from '../store';
+import { openStore } from '../store';
+import { chainEntries } from '../journal/search';
 import { parseAnchor, verifyJournal, type Anchor } from '../journal/verify';
 import { purgeRaw } from '../journal/retention';
 
@@ -58,7 +59,7 @@ export async function journalCommand(sub: string | undefined, arg: string | unde
 
 /** Every leg of an asynchronous chain, in order. */
 async function chain(ds: Awaited<ReturnType<typeof openStore>>, id: string): Promise<number> {
-  const rows = await query<Record<string, unknown>>(ds, 'SELECT id, at, sid, operation, direction, status, message_id, request_id_ref, origin_request_id_ref, fault_code FROM journal WHERE chain_id = ? ORDER BY id', [id.toUpperCase()]);
+  const rows = await chainEntries(ds, id.toUpperCase());
   if (!rows.length) {
     process.stderr.write(`no chain ${id} in the journal\n`);
     return 1;

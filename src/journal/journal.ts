@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { GENESIS, entryHash } from './chain';
 import { JOURNAL_ENTITY, LOCK_JOURNAL, dialectOf, type JournalEntry } from '../store';
-import type { Exchange, Leg } from '../pipeline/exchange';
+import { verdictText, type Exchange, type Leg } from '../pipeline/exchange';
 import { appDataText } from './search-text';
 import { Batcher } from './batcher';
 
@@ -117,8 +117,8 @@ function toEntry(ex: Exchange, leg: Leg, cap?: number): JournalEntry {
     raw: cut ? Buffer.from(raw) : leg.bytes, // a copy: a view would keep the whole body in memory while the row waits for its commit
     rawKept: cut ? raw.length : null,
     rawKeptSha256: cut ? createHash('sha256').update(raw).digest('hex') : null,
-    signature: leg.signature?.slice(0, 400) ?? null,
-    control: leg.control?.slice(0, 1000) ?? null,
+    signature: leg.signature ? verdictText(leg.signature).slice(0, 400) : null,
+    control: leg.control ? verdictText(leg.control).slice(0, 1000) : null,
     chainId: ex.chainId ?? null,
     searchText: appDataText(raw),
   };

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { Envelope } from '../envelope/model';
-import type { ParsedEnvelope } from '../envelope/parse';
+import type { Envelope, SmevMessage } from '../envelope/model';
+import { parseEnvelope, type ParsedEnvelope } from '../envelope/parse';
 import type { Service, Operation } from '../registry/load';
 import type { GatewayFault, FaultName } from '../faults/catalogue';
 
@@ -18,10 +18,32 @@ export interface Leg {
   httpStatus?: number;
   durationMs?: number;
   faultCode?: string;
-  /** the signature verdict of this leg (see journal) */
-  signature?: string;
-  /** the format-logical control verdict of this leg: 'ok', or the violations */
-  control?: string;
+  /** the signature verdict of this leg */
+  signature?: Verdict;
+  /** the format-logical control verdict of this leg (with access rights and the replay guard) */
+  control?: Verdict;
+}
+
+/**
+ * What one check (signature, or control) concluded about one leg. `failed` with `passed` is a
+ * failure the SID's `report` policy let through; the journal writes each as one line of text
+ * (verdictText), as it always has: `ok`, `report: …`, `not checked (policy off)`, or the failure.
+ */
+export type Verdict =
+  | { outcome: 'ok'; text?: string }
+  | { outcome: 'failed'; passed: boolean; text: string; faults?: Finding[] }
+  | { outcome: 'not-checked'; text: string };
+
+/** One failed check behind a verdict, as the fault the gateway answers for it (`check` lists them). */
+export interface Finding {
+  check: 'signature' | 'control' | 'access' | 'replay';
+  faultstring: string;
+}
+
+export function verdictText(v: Verdict): string {
+  if (v.outcome === 'ok') return v.text ?? 'ok';
+  if (v.outcome === 'failed') return v.passed ? `report: ${v.text}` : v.text;
+  return v.text;
 }
 
 export interface HttpRequestInfo {
@@ -44,12 +66,31 @@ export interface HttpRequestInfo {
   refused?: { fault: FaultName; params: Record<string, string | number> };
 }
 
-/** Everything one SOAP call carries through the pipeline. */
+/** The provider's answer (or the node's own), parsed once; setAnswer owns its document. */
+export interface Answer {
+  status: number;
+  bytes: Buffer;
+  envelope: Envelope;
+  contentType?: string;
+  parsed: ParsedEnvelope;
+  /** the node's own answer (ACCEPT, PROCESS, FAILURE, INVALID): no provider signature to judge */
+  fromNode?: boolean;
+  /** the node's header and signature are on `bytes` (stamp) */
+  marked?: boolean;
+}
+
+/**
+ * Everything one exchange carries through the pipeline: a consumer's SOAP call (origin
+ * `consumer`, with its HTTP request), or one attempt of the delivery worker at an outbox item
+ * (origin `outbox`: the provider leg of a guaranteed delivery, through the same stages).
+ */
 export interface Exchange {
   id: string;
+  origin: 'consumer' | 'outbox';
   started: bigint;
   receivedAt: Date;
-  http: HttpRequestInfo;
+  /** the consumer's HTTP request (origin consumer) */
+  http?: HttpRequestInfo;
   sid: string;
   version?: string;
   log: Logger;
@@ -73,8 +114,8 @@ export interface Exchange {
   responseSignature?: string;
   /** bytes to send to the provider (the consumer's envelope plus the node's header blocks) */
   forward?: Buffer;
-  /** the provider's answer */
-  answer?: { status: number; bytes: Buffer; envelope: Envelope; contentType?: string; parsed?: ParsedEnvelope; fromNode?: boolean };
+  /** the provider's answer, or the node's own; after stamp, with the node's marks */
+  answer?: Answer;
   /** what goes back to the consumer */
   response?: { status: number; bytes: Buffer; contentType: string };
   /** the typed view of the response, for the journal */
@@ -84,7 +125,77 @@ export interface Exchange {
 }
 
 /** Record a verdict (signature or control) on the exchange's leg of that direction, if it exists yet. */
-export function markLeg(ex: Exchange, direction: LegDirection, field: 'signature' | 'control', verdict: string): void {
+export function markLeg(ex: Exchange, direction: LegDirection, field: 'signature' | 'control', verdict: Verdict): void {
   const leg = ex.legs.find((l) => l.direction === direction);
   if (leg) leg[field] = verdict;
+}
+
+/**
+ * Add a failure to a leg's control verdict (access rights, the replay guard run after control):
+ * an `ok` is replaced, failures are joined.
+ */
+export function addControlFailure(ex: Exchange, direction: LegDirection, failure: Extract<Verdict, { outcome: 'failed' }>): void {
+  const leg = ex.legs.find((l) => l.direction === direction);
+  if (!leg) return;
+  const before = leg.control;
+  leg.control = before?.outcome === 'failed'
+    ? { outcome: 'failed', passed: before.passed && failure.passed, text: `${before.text} | ${failure.passed ? 'report: ' : ''}${failure.text}`, faults: [...before.faults ?? [], ...failure.faults ?? []] }
+    : failure;
+}
+
+/**
+ * The one place an answer's document is made: parse `bytes` (throws on what is not a SOAP
+ * envelope) and hold it on the exchange, disposing any answer held before.
+ */
+export function setAnswer(ex: Exchange, bytes: Buffer, o: { status: number; contentType?: string; fromNode?: boolean }): Answer {
+  const parsed = parseEnvelope(bytes);
+  ex.answer?.parsed.doc.dispose();
+  ex.answer = { status: o.status, bytes, envelope: parsed.envelope, contentType: o.contentType, parsed, fromNode: o.fromNode };
+  return ex.answer;
+}
+
+/**
+ * The one place the exchange's documents are let go (the request's and the answer's); their
+ * typed views (envelope) stay for the journal.
+ */
+export function disposeDocuments(ex: Exchange): void {
+  if (ex.request) {
+    ex.request.doc.dispose();
+    ex.request = { ...ex.request, doc: DISPOSED };
+  }
+  if (ex.answer) {
+    ex.answer.parsed.doc.dispose();
+    ex.answer = { ...ex.answer, parsed: { ...ex.answer.parsed, doc: DISPOSED } };
+  }
+}
+
+/** Stands for a document already disposed: disposing it again does nothing. */
+const DISPOSED = { dispose() {} } as ParsedEnvelope['doc'];
+
+/**
+ * What a stage may take as given, by what runs before it: each accessor names the stage that
+ * provides it, and a missing value is a bug in the order of stages (an internal error), never a
+ * client's fault.
+ */
+function missing(what: string, stage: string): never {
+  throw new Error(`pipeline order: ${what} is read before the ${stage} stage set it`);
+}
+
+/** parse (consumer) or the delivery worker (outbox) */
+export function requestOf(ex: Exchange): ParsedEnvelope {
+  return ex.request ?? missing('the request', 'parse');
+}
+
+/** route: the SID's service, the operation, and the request's smev:Message */
+export function routeOf(ex: Exchange): { service: Service; operation: Operation; request: ParsedEnvelope; message: SmevMessage; smevNamespace: string } {
+  const request = requestOf(ex);
+  const { message, smevNamespace } = request.envelope;
+  if (!ex.service || !ex.operation || !message || !smevNamespace) return missing('the service, operation and smev:Message', 'route');
+  return { service: ex.service, operation: ex.operation, request, message, smevNamespace };
+}
+
+/** stamp (request): the node's MessageId and the bytes to forward */
+export function forwardOf(ex: Exchange): { messageId: string; forward: Buffer } {
+  if (!ex.messageId || !ex.forward) return missing('the forwarded request', 'stamp');
+  return { messageId: ex.messageId, forward: ex.forward };
 }

@@ -2,22 +2,25 @@ import { compose } from './compose';
 import type { Exchange } from './exchange';
 import type { Journal } from '../journal/journal';
 import type { Registry } from '../registry/registry';
+import { metrics } from '../stages/metrics';
+import { alerts } from '../stages/alerts';
 import { journal } from '../stages/journal';
 import { respond } from '../stages/respond';
 import { parse } from '../stages/parse';
 import { route } from '../stages/route';
-import { stamp } from '../stages/stamp';
-import { verify } from '../stages/verify';
-import { control } from '../stages/control';
+import { stampRequest, stampAnswer } from '../stages/stamp';
+import { verifyRequest, verifyAnswer } from '../stages/verify';
+import { controlRequest, controlAnswer, type ControlDeps } from '../stages/control';
 import { authorize } from '../stages/authorize';
 import { replay } from '../stages/replay';
+import { poll } from '../stages/poll';
+import { queue } from '../stages/queue';
+import { deliver } from '../stages/deliver';
 import type { EnvelopeSchemas } from '../control/envelope-schemas';
 import type { ReplayGuard } from '../control/replay';
 import type { Limits } from '../control/limits';
 import type { TrustStore } from '../signature/trust';
 import type { Signer } from '../signature/sign';
-import { deliver } from '../stages/deliver';
-import { queue } from '../stages/queue';
 import type { Outbox } from '../queue/outbox';
 import type { Events } from '../queue/events';
 import type { Metrics } from '../metrics/metrics';
@@ -36,29 +39,55 @@ export interface PipelineDeps {
   maxDateSkewSeconds: number;
   outbox: Outbox;
   events: Events;
-  /** Prometheus metrics, counted per exchange by the journal stage */
+  /** Prometheus metrics, counted per finished exchange */
   metrics?: Metrics;
 }
 
+function controlDeps(d: PipelineDeps): ControlDeps {
+  return { envelopeSchemas: d.envelopeSchemas, payloadSchema: (sid) => d.registry.payloadSchema(sid), trust: d.trust, clock: d.clock, maxDateSkewSeconds: d.maxDateSkewSeconds };
+}
+
 /**
- * The whole flow of a SOAP call, in order. Each stage acts on the request on the way in and on
- * the answer on the way out (in reverse order).
+ * The whole flow of a consumer's SOAP call, in order. Each stage acts on the request on the way
+ * in and on the answer on the way out (in reverse order): docs/architecture.md draws it.
  */
 export function buildPipeline(d: PipelineDeps): (ex: Exchange) => Promise<void> {
+  const c = controlDeps(d);
   return compose<Exchange>([
-    journal(d.journal, d.events, d.metrics), // every leg durable before the reply leaves; outermost so faults are journaled (and counted) too
-    respond(), //          any failure becomes the catalogue's SOAP fault
-    parse(d.limits), //    limits on the bytes, then a typed envelope view (bytes kept as they are)
-    route(d.registry), //  SID -> service, Body element -> WSDL operation
-    control({ //           format-logical control: envelope and payload schemas, logical rules
-      envelopeSchemas: d.envelopeSchemas, payloadSchema: (sid) => d.registry.payloadSchema(sid), trust: d.trust,
-      clock: d.clock, maxDateSkewSeconds: d.maxDateSkewSeconds,
-    }),
-    verify(d.trust, d.clock), // the sender's signature: the consumer's in, the provider's out
-    replay(d.replay, d.clock), // the same signed message twice is refused; remembered only once verified
-    authorize(d.trust), // access rights of the (now authenticated) Sender to the SID and operation
-    stamp(d.node), //      the node's smev:Header and signature: REQUEST in, RESPONSE out
-    queue(d.outbox, d.events), // delivery: guaranteed: store, answer ACCEPT, answer PINGs from the store
-    deliver(d.registry), // the SID's provider adapter (http or emulator)
+    ...(d.metrics ? [metrics(d.metrics)] : []), // counts the finished exchange
+    alerts(d.events), //     signature and control failures to the subscribers
+    journal(d.journal), //   every leg durable before the reply leaves
+    respond(), //            the answer, or the catalogue's SOAP fault for any failure inside
+    parse(d.limits), //      HTTP-layer refusals, encoding, limits on the bytes, then a typed view
+    route(d.registry), //    SID -> service, Body element -> operation, a smev:Message
+    controlRequest(c), //    format-logical control of the request
+    verifyRequest(d.trust, d.clock), // the consumer's signature
+    replay(d.replay, d.clock), // the same signed message twice; remembered only once verified
+    authorize(d.trust), //   access rights of the (now authenticated) Sender
+    stampAnswer(d.node), //  on the way out: the node's marks on whatever answer comes back
+    poll(d.outbox), //       guaranteed delivery: polls answered from the store
+    stampRequest(d.node), // the node's header and signature on the request it sends on
+    queue(d.outbox, d.events), // guaranteed delivery: store, answer ACCEPT
+    controlAnswer(c), //     on the way out: format-logical control of the provider's answer
+    verifyAnswer(d.trust, d.clock), // on the way out: the provider's signature
+    deliver(d.registry), //  the SID's provider adapter (http or emulator)
+  ]);
+}
+
+/**
+ * One delivery attempt of the outbox (queue/worker.ts): the provider leg of a guaranteed
+ * delivery through the same stages as a synchronous exchange's, so what is stored, polled and
+ * called back has been judged alike. The worker builds the exchange (the stored request, parsed
+ * once) and decides retries; stampAnswer leaves the answer marked for a callback.
+ */
+export function buildDeliveryPipeline(d: PipelineDeps): (ex: Exchange) => Promise<void> {
+  const c = controlDeps(d);
+  return compose<Exchange>([
+    alerts(d.events),
+    journal(d.journal),
+    stampAnswer(d.node),
+    controlAnswer(c),
+    verifyAnswer(d.trust, d.clock),
+    deliver(d.registry),
   ]);
 }

@@ -5,6 +5,9 @@ import type { Service, Operation } from '../registry/load';
 
 export const DELIVERY_NS = 'urn:smev2-gateway:delivery';
 
+/** What the node answers on its own. */
+export type NodeStatus = 'ACCEPT' | 'PROCESS' | 'FAILURE' | 'INVALID';
+
 /**
  * An answer the gateway gives itself for a guaranteed-delivery SID (ACCEPT with its ticket,
  * PROCESS, FAILURE, INVALID): the operation's output element, from the provider to the consumer,
@@ -15,7 +18,7 @@ export function nodeAnswer(o: {
   operation: Operation;
   smevNamespace: string;
   request: SmevMessage;
-  status: 'ACCEPT' | 'PROCESS' | 'FAILURE' | 'INVALID';
+  status: NodeStatus;
   requestIdRef: string;
   originRequestIdRef: string;
   ticket?: string;

@@ -1,16 +1,16 @@
-import http from 'node:http';
-import https from 'node:https';
 import type { Logger } from 'pino';
 import type { Registry } from '../registry/registry';
 import type { Service, Operation } from '../registry/load';
-import { readEnvelopeView } from '../envelope/parse';
+import { pollOperation } from '../registry/modes';
+import { parseEnvelope, readEnvelopeView } from '../envelope/parse';
 import type { Envelope } from '../envelope/model';
 import { GatewayFault } from '../faults/catalogue';
 import { fillAnswer, skeleton } from '../envelope/answer';
-import { markAsNode } from '../signature/node-marks';
+import { markAsNodeAsync } from '../signature/node-marks';
 import type { Signer } from '../signature/sign';
-import type { Journal } from '../journal/journal';
 import type { TrustStore } from '../signature/trust';
+import { disposeDocuments, type Exchange } from '../pipeline/exchange';
+import { post } from '../http/client';
 import { backoff, type NewItem, type Outbox, type OutboxRow } from './outbox';
 import type { Events } from './events';
 
@@ -18,6 +18,9 @@ export interface WorkerOptions {
   concurrency: number;
   leaseMs: number;
   tickMs: number;
+  /** callbacks and events: how long to wait for a connection, and for the receiver's answer */
+  connectTimeoutMs: number;
+  readTimeoutMs: number;
 }
 
 const FINAL = new Set(['RESULT', 'REJECT', 'INVALID', 'FAILURE', 'CANCEL']);
@@ -36,7 +39,8 @@ export class DeliveryWorker {
   constructor(
     private readonly outbox: Outbox,
     private readonly registry: Registry,
-    private readonly journal: Journal,
+    /** one delivery attempt through the stages (pipeline/stages.ts buildDeliveryPipeline) */
+    private readonly pipeline: (ex: Exchange) => Promise<void>,
     private readonly trust: TrustStore,
     private readonly events: Events,
     private readonly log: Logger,
@@ -77,41 +81,37 @@ export class DeliveryWorker {
     return this.post(item);
   }
 
-  /** A message to its provider, or a poll of the provider's own chain. */
+  /**
+   * One attempt at a message to its provider, or a poll of the provider's own chain: through the
+   * delivery pipeline (pipeline/stages.ts buildDeliveryPipeline: deliver, then verify and control
+   * of the answer, then the node's marks), so only an answer judged like a polled one is stored
+   * and called back. A transport failure or an answer that fails its checks is retried.
+   */
   private async deliver(item: OutboxRow): Promise<void> {
     const entry = item.sid ? this.registry.get(item.sid) : undefined;
-    const adapter = item.sid ? this.registry.adapter(item.sid) : undefined;
     const operation = entry?.operations.find((op) => op.name === item.operation);
-    if (!entry || !adapter || !operation) return this.fail(item, `${item.sid}/${item.operation} is no longer registered`, entry);
+    if (!entry || !operation || !this.registry.adapter(entry.sid)) return this.fail(item, `${item.sid}/${item.operation} is no longer registered`, entry);
     const d = entry.def.delivery;
-    const request = readEnvelopeView(item.payload);
-    let bytes = item.payload;
-    let op = operation;
-    let messageId = item.id;
+    let send = { bytes: item.payload, op: operation, messageId: item.id };
     if (item.status === 'polling') {
-      const poll = this.pollRequest(entry, operation, request, item.id);
+      const poll = await this.pollRequest(entry, operation, item.payload, item.id);
       if (!poll) return this.fail(item, 'the provider answered ACCEPT, but the service has no operation to poll it with', entry);
-      ({ bytes, op, messageId } = poll);
+      send = poll;
     }
-    const t0 = Date.now();
-    let answer;
+    const ex = this.exchangeFor(item, entry, send.op, send.bytes, send.messageId);
+    let outcome: { provider: Buffer; env: Envelope; httpStatus: number; marked: Buffer } | undefined;
     try {
-      answer = await adapter.call({ service: entry, operation: op, bytes, messageId, request: readEnvelopeView(bytes) });
+      await this.pipeline(ex);
+      const leg = ex.legs.find((l) => l.direction === 'provider->gateway');
+      if (ex.answer && leg?.envelope) outcome = { provider: leg.bytes, env: leg.envelope, httpStatus: leg.httpStatus ?? ex.answer.status, marked: ex.answer.bytes };
     } catch (e) {
-      const reason = e instanceof GatewayFault ? e.faultstring : (e as Error).message;
-      await this.journalLegs(item, bytes, undefined, undefined, Date.now() - t0, reason);
-      return this.retry(item, reason, entry);
+      return this.retry(item, e instanceof GatewayFault ? e.faultstring : (e as Error).message, entry);
+    } finally {
+      disposeDocuments(ex);
     }
-    let env: Envelope;
-    try {
-      env = readEnvelopeView(answer.bytes);
-    } catch (e) {
-      const reason = `the provider answered HTTP ${answer.status} with something that is not a SOAP envelope: ${(e as Error).message}`;
-      await this.journalLegs(item, bytes, answer.bytes, undefined, Date.now() - t0, reason);
-      return this.retry(item, reason, entry);
-    }
-    await this.journalLegs(item, bytes, answer.bytes, env, Date.now() - t0);
-    if (env.fault && answer.status >= 500 && !env.fault.code) {
+    if (!outcome) return this.retry(item, 'the provider gave no answer', entry);
+    const { provider, env } = outcome;
+    if (env.fault && outcome.httpStatus >= 500 && !env.fault.code) {
       // a provider's own server fault: worth another try
       return this.retry(item, `the provider answered a SOAP fault: ${env.fault.faultstring ?? ''}`, entry);
     }
@@ -121,41 +121,57 @@ export class DeliveryWorker {
     const about = { sid: entry.sid, ticket: item.id, consumer: item.consumer ?? undefined, status };
     const delivered = item.status === 'pending' ? this.events.items('delivered', about) : [];
     if (!env.fault && !FINAL.has(status)) {
-      await this.outbox.polling(item.id, Date.now() + d.pollIntervalMs, item.status === 'pending' ? answer.bytes : null, status, delivered);
+      await this.outbox.polling(item.id, Date.now() + d.pollIntervalMs, item.status === 'pending' ? provider : null, status, delivered);
       return;
     }
-    await this.outbox.done(item.id, answer.bytes, status, [...delivered, ...this.events.items('answer-ready', about), ...this.callback(item, entry, answer.bytes, env)]);
+    await this.outbox.done(item.id, provider, status, [...delivered, ...this.events.items('answer-ready', about), ...this.callback(item, entry, env.fault ? undefined : outcome.marked)]);
+  }
+
+  /** The exchange of one delivery attempt: the stored request, parsed once, as the stages need it. */
+  private exchangeFor(item: OutboxRow, service: Service, operation: Operation, bytes: Buffer, messageId: string): Exchange {
+    const id = `delivery-${item.id}-${item.attempts + 1}`;
+    const request = parseEnvelope(bytes);
+    return {
+      id, origin: 'outbox', started: process.hrtime.bigint(), receivedAt: new Date(), sid: service.sid,
+      log: this.log.child({ exchange: id, sid: service.sid, ticket: item.id }),
+      raw: bytes, request, service, operation, messageId, forward: bytes, chainId: item.id,
+      nodeSignature: this.node ? 'recipient:signed by the node' : 'not signed (no node key)',
+      legs: [],
+    };
   }
 
   /** The PING the gateway sends the provider on the consumer's behalf, marked and signed by the node. */
-  private pollRequest(service: Service, sent: Operation, request: Envelope, origin: string): { bytes: Buffer; op: Operation; messageId: string } | undefined {
-    const op = sent.mode === 'async-send' ? service.operations.find((o) => o.mode === 'async-get') : sent;
+  private async pollRequest(service: Service, sent: Operation, stored: Buffer, origin: string): Promise<{ bytes: Buffer; op: Operation; messageId: string } | undefined> {
+    const op = pollOperation(service, sent);
+    const request = readEnvelopeView(stored);
     if (!op?.input || !request.smevNamespace || !request.message) return undefined;
     const m = request.message;
     const body = fillAnswer(skeleton({ output: op.input, smevNamespace: request.smevNamespace, status: 'PING', typeCode: m.typeCode, serviceName: m.serviceName, appData: '' }), {
       sender: m.sender, recipient: m.recipient, originator: m.originator, exchangeType: m.exchangeType, originRequestIdRef: origin, testMsg: m.testMsg,
     });
-    const marked = markAsNode(body, readEnvelopeView(body), 'REQUEST', this.node);
+    const marked = await markAsNodeAsync(body, readEnvelopeView(body), 'REQUEST', this.node);
     return { bytes: marked.bytes, op, messageId: marked.messageId };
   }
 
   /**
-   * The consumer's callback, when its system has an address: the answer, marked by the node, as an
-   * outbox item named after the ticket (one per message).
+   * The consumer's callback, when its system has an address: the judged answer, marked by the
+   * node, as an outbox item named after the ticket (one per message).
    */
-  private callback(item: OutboxRow, service: Service, answer: Buffer, env: Envelope): NewItem[] {
+  private callback(item: OutboxRow, service: Service, marked: Buffer | undefined): NewItem[] {
     const url = item.consumer ? this.trust.systems.get(item.consumer)?.callback : undefined;
-    if (!url || env.fault) return [];
-    const marked = markAsNode(answer, env, 'RESPONSE', this.node);
+    if (!url || !marked) return [];
     return [{ id: `callback-${item.id}`, kind: 'callback', sid: service.sid, operation: item.operation ?? undefined, consumer: item.consumer ?? undefined,
-      target: url, maxAttempts: service.def.delivery.maxAttempts, maxAgeMs: service.def.delivery.maxAgeSeconds * 1000, payload: marked.bytes }];
+      target: url, maxAttempts: service.def.delivery.maxAttempts, maxAgeMs: service.def.delivery.maxAgeSeconds * 1000, payload: marked }];
   }
 
   /** A callback or an event, POSTed until the receiver answers 2xx. */
   private async post(item: OutboxRow): Promise<void> {
     const entry = item.sid ? this.registry.get(item.sid) : undefined;
     try {
-      const status = await postTo(item.target!, item.payload, item.kind === 'event' ? 'application/json' : 'text/xml; charset=utf-8');
+      const { status } = await post(item.target!, item.payload, {
+        contentType: item.kind === 'event' ? 'application/json' : 'text/xml; charset=utf-8',
+        connectTimeoutMs: this.o.connectTimeoutMs, readTimeoutMs: this.o.readTimeoutMs, maxAnswerBytes: 1024 * 1024,
+      });
       if (status >= 200 && status < 300) return this.outbox.done(item.id, null, String(status));
       return this.retry(item, `${item.target} answered HTTP ${status}`, entry);
     } catch (e) {
@@ -183,28 +199,4 @@ export class DeliveryWorker {
     if (item.kind !== 'deliver') return [];
     return this.events.items('delivery-failed', { sid: item.sid ?? service?.sid ?? '', ticket: item.id, consumer: item.consumer ?? undefined, reason }, `${item.id}/${item.expires_at}`);
   }
-
-  /** The legs to and from the provider, journaled like those of a direct exchange. */
-  private async journalLegs(item: OutboxRow, sent: Buffer, got: Buffer | undefined, env: Envelope | undefined, ms: number, error?: string): Promise<void> {
-    const request = readEnvelopeView(sent);
-    await this.journal.writeLegs({ exchangeId: `delivery-${item.id}-${item.attempts + 1}`, sid: item.sid ?? '', operation: item.operation, chainId: item.id }, [
-      { direction: 'gateway->provider', at: new Date(Date.now() - ms), bytes: sent, envelope: request, messageId: request.header?.messageId },
-      { direction: 'provider->gateway', at: new Date(), bytes: got ?? Buffer.alloc(0), envelope: env, durationMs: ms, faultCode: error ? 'delivery-attempt-failed' : undefined, control: error },
-    ]);
-  }
 }
-
-function postTo(url: string, body: Buffer, contentType: string): Promise<number> {
-  const u = new URL(url);
-  const transport = u.protocol === 'https:' ? https : http;
-  return new Promise((resolve, reject) => {
-    const req = transport.request(u, { method: 'POST', headers: { 'content-type': contentType, 'content-length': body.length }, timeout: 15_000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('timeout', () => req.destroy(new Error('no answer within 15 s')));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-

@@ -1,46 +1,42 @@
 import type { Stage } from '../pipeline/compose';
-import type { Exchange } from '../pipeline/exchange';
+import { forwardOf, routeOf, setAnswer, type Exchange, type Leg } from '../pipeline/exchange';
 import type { Registry } from '../registry/registry';
 import { GatewayFault } from '../faults/catalogue';
-import { parseEnvelope, NotSoapError } from '../envelope/parse';
+import { NotSoapError } from '../envelope/parse';
 import { XmlSyntaxError } from '../xml/dom';
 import { foreignEncoding } from '../envelope/encoding';
 
 /**
  * The innermost stage: hands the forwarded envelope to the SID's provider adapter and records
- * both provider legs, whatever the outcome.
+ * both provider legs, whatever the outcome. The answer is parsed once, here, for the stages on
+ * the way back.
  */
 export function deliver(registry: Registry): Stage<Exchange> {
   return async (ex) => {
-    const adapter = registry.adapter(ex.sid)!;
-    const sentAt = new Date();
+    const { service, operation, request } = routeOf(ex);
+    const { messageId, forward } = forwardOf(ex);
+    const adapter = registry.adapter(ex.sid);
+    if (!adapter) throw new GatewayFault('unknownService', { sid: ex.sid });
     const t0 = process.hrtime.bigint();
-    ex.legs.push({ direction: 'gateway->provider', at: sentAt, bytes: ex.forward!, envelope: { ...ex.request!.envelope, raw: ex.forward! }, messageId: ex.messageId, signature: ex.nodeSignature });
+    ex.legs.push({
+      direction: 'gateway->provider', at: new Date(), bytes: forward, envelope: { ...request.envelope, raw: forward }, messageId,
+      signature: ex.nodeSignature ? { outcome: ex.nodeSignature.startsWith('recipient:') ? 'ok' : 'not-checked', text: ex.nodeSignature } : undefined,
+    });
     let answer;
     try {
-      answer = await adapter.call({
-        service: ex.service!,
-        operation: ex.operation!,
-        bytes: ex.forward!,
-        soapAction: ex.http.soapAction,
-        messageId: ex.messageId!,
-        request: ex.request!.envelope,
-      });
+      answer = await adapter.call({ service, operation, bytes: forward, soapAction: ex.http?.soapAction, messageId, request: request.envelope });
     } catch (e) {
       if (e instanceof GatewayFault) {
         ex.legs.push({ direction: 'provider->gateway', at: new Date(), bytes: Buffer.alloc(0), durationMs: ms(t0), faultCode: e.spec.code || e.kind });
       }
       throw e;
     }
-    const leg = { direction: 'provider->gateway' as const, at: new Date(), bytes: answer.bytes, httpStatus: answer.status, durationMs: ms(t0) };
+    const leg: Leg = { direction: 'provider->gateway', at: new Date(), bytes: answer.bytes, httpStatus: answer.status, durationMs: ms(t0) };
     ex.legs.push(leg);
     const foreign = foreignEncoding(answer.bytes, answer.contentType);
     if (foreign) throw new GatewayFault('providerAnswerInvalid', { status: answer.status, reason: `the answer is in ${foreign.encoding} (${foreign.where}), not UTF-8` });
     try {
-      // kept parsed for the stages on the way back; the parse stage disposes it
-      const parsed = parseEnvelope(answer.bytes);
-      Object.assign(leg, { envelope: parsed.envelope });
-      ex.answer = { status: answer.status, bytes: answer.bytes, envelope: parsed.envelope, contentType: answer.contentType, parsed };
+      leg.envelope = setAnswer(ex, answer.bytes, { status: answer.status, contentType: answer.contentType }).envelope;
     } catch (e) {
       if (e instanceof XmlSyntaxError || e instanceof NotSoapError) {
         throw new GatewayFault('providerAnswerInvalid', { status: answer.status, reason: e.message.slice(0, 300) });

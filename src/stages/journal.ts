@@ -1,35 +1,21 @@
 import type { Stage } from '../pipeline/compose';
 import type { Exchange } from '../pipeline/exchange';
 import type { Journal } from '../journal/journal';
-import type { Events } from '../queue/events';
-import type { Metrics } from '../metrics/metrics';
-
-const SIGNATURE_FAULTS = new Set(['SMEV-100003', 'SMEV-100005', 'SMEV-100008', 'GW-3001', 'GW-3002', 'GW-2005']);
-
-/** Signature and control failures (refused, or passed under policy report) go to the subscribers. */
-function alert(ex: Exchange, events: Events): void {
-  const code = ex.fault ? ex.fault.spec.code || ex.fault.kind : undefined;
-  const base = { sid: ex.sid, consumer: ex.request?.envelope.message?.sender?.code, exchange: ex.id };
-  const reported = (f: 'signature' | 'control') => ex.legs.find((l) => l[f]?.startsWith('report:'))?.[f];
-  if ((code && SIGNATURE_FAULTS.has(code)) || reported('signature')) void events.emit('signature-failure', { ...base, reason: ex.fault?.message ?? reported('signature') });
-  const control = ex.legs.find((l) => l.control && l.control !== 'ok' && !l.control.startsWith('not checked'))?.control;
-  if (control) void events.emit('control-failure', { ...base, reason: control });
-}
 
 /**
- * Outermost stage: whatever happens inside, every leg of the exchange (the consumer's message,
- * the legs to and from the provider, and the reply or fault) is durably journaled before the
- * reply leaves. Being the one place that sees every exchange finished, it also counts it.
+ * Every leg of the exchange durably journaled before the reply leaves, whatever happens inside:
+ * for a consumer's call, its message, the legs to and from the provider, and the reply or fault;
+ * for a delivery attempt of the outbox, the legs to and from the provider.
  */
-export function journal(store: Journal, events?: Events, metrics?: Metrics): Stage<Exchange> {
+export function journal(store: Journal): Stage<Exchange> {
   return async (ex, next) => {
-    const inbound = { direction: 'consumer->gateway' as const, at: ex.receivedAt, bytes: ex.raw };
-    ex.legs.unshift(inbound);
+    const inbound = ex.origin === 'consumer' ? { direction: 'consumer->gateway' as const, at: ex.receivedAt, bytes: ex.raw } : undefined;
+    if (inbound) ex.legs.unshift(inbound);
     try {
       await next();
     } finally {
-      Object.assign(inbound, { envelope: ex.request?.envelope });
-      if (ex.response) {
+      if (inbound) Object.assign(inbound, { envelope: ex.request?.envelope });
+      if (inbound && ex.response) {
         ex.legs.push({
           direction: 'gateway->consumer',
           at: new Date(),
@@ -38,12 +24,10 @@ export function journal(store: Journal, events?: Events, metrics?: Metrics): Sta
           httpStatus: ex.response.status,
           faultCode: ex.fault ? ex.fault.spec.code || ex.fault.kind : undefined,
           durationMs: Number(process.hrtime.bigint() - ex.started) / 1e6,
-          signature: ex.fault ? undefined : ex.responseSignature,
+          signature: ex.fault || !ex.responseSignature ? undefined : { outcome: ex.responseSignature.startsWith('recipient:') ? 'ok' : 'not-checked', text: ex.responseSignature },
         });
       }
       await store.recordExchange(ex);
-      metrics?.observe(ex);
-      if (events) alert(ex, events);
     }
   };
 }

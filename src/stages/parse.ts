@@ -1,5 +1,5 @@
 import type { Stage } from '../pipeline/compose';
-import type { Exchange } from '../pipeline/exchange';
+import { disposeDocuments, type Exchange } from '../pipeline/exchange';
 import { parseEnvelope, NotSoapError } from '../envelope/parse';
 import { XmlSyntaxError } from '../xml/dom';
 import { GatewayFault } from '../faults/catalogue';
@@ -14,11 +14,13 @@ const BREACH_FAULT = { depth: 'tooDeep', elements: 'tooManyElements', attributes
 
 export function parse(limits: Limits = DEFAULT_LIMITS): Stage<Exchange> {
   return async (ex, next) => {
-    if (ex.http.refused) throw new GatewayFault(ex.http.refused.fault, ex.http.refused.params);
-    if (ex.http.overloaded) throw new GatewayFault('overloaded', ex.http.overloaded);
-    if (ex.http.slow) throw new GatewayFault('slowRequest', ex.http.slow);
-    if (ex.http.tooLarge) throw new GatewayFault('tooLarge', ex.http.tooLarge);
-    const foreign = foreignEncoding(ex.raw, ex.http.contentType);
+    const http = ex.http;
+    if (!http) throw new Error('pipeline order: parse reads a consumer\'s HTTP request, and this exchange has none');
+    if (http.refused) throw new GatewayFault(http.refused.fault, http.refused.params);
+    if (http.overloaded) throw new GatewayFault('overloaded', http.overloaded);
+    if (http.slow) throw new GatewayFault('slowRequest', http.slow);
+    if (http.tooLarge) throw new GatewayFault('tooLarge', http.tooLarge);
+    const foreign = foreignEncoding(ex.raw, http.contentType);
     if (foreign) throw new GatewayFault('unsupportedEncoding', { encoding: foreign.encoding, where: foreign.where });
     const breach = checkLimits(ex.raw, limits);
     if (breach) throw new GatewayFault(BREACH_FAULT[breach.kind], { value: breach.value, limit: breach.limit });
@@ -35,8 +37,7 @@ export function parse(limits: Limits = DEFAULT_LIMITS): Stage<Exchange> {
     try {
       await next();
     } finally {
-      ex.request.doc.dispose();
-      ex.answer?.parsed?.doc.dispose();
+      disposeDocuments(ex);
     }
   };
 }

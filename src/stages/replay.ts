@@ -1,5 +1,5 @@
 import type { Stage } from '../pipeline/compose';
-import { markLeg, type Exchange } from '../pipeline/exchange';
+import { addControlFailure, routeOf, type Exchange } from '../pipeline/exchange';
 import type { ReplayGuard } from '../control/replay';
 import { GatewayFault, renderFaultString, FAULTS } from '../faults/catalogue';
 import { logReportOnce } from '../log';
@@ -15,23 +15,22 @@ import { logReportOnce } from '../log';
  */
 export function replay(guard: ReplayGuard, clock: () => Date): Stage<Exchange> {
   return async (ex, next) => {
-    const policy = ex.service!.def.control;
+    const { service, request, message } = routeOf(ex);
+    const policy = service.def.control;
     if (policy === 'off') return next();
     const keys: string[] = [];
     if (ex.signedContent) keys.push(`the signed request (signature SHA-256 ${ex.signedContent.slice(0, 16)}…)`);
     else {
-      const id = ex.request!.envelope.header?.messageId;
+      const id = request.envelope.header?.messageId;
       if (id) keys.push(`MessageId ${id}`);
     }
     const seen = await guard.check(keys, clock().getTime());
     if (seen) {
       const params = { what: seen.key, at: seen.at.toISOString() };
       const text = renderFaultString(FAULTS.replayed, params);
-      const before = ex.legs.find((l) => l.direction === 'consumer->gateway')?.control;
-      const verdict = policy === 'report' ? `report: ${text}` : text;
-      markLeg(ex, 'consumer->gateway', 'control', before && before !== 'ok' ? `${before} | ${verdict}` : verdict);
+      addControlFailure(ex, 'consumer->gateway', { outcome: 'failed', passed: policy === 'report', text, faults: [{ check: 'replay', faultstring: text }] });
       if (policy === 'enforce') throw new GatewayFault('replayed', params);
-      logReportOnce(ex.log, { kind: 'replay', sender: ex.request!.envelope.message?.sender?.code, sid: ex.sid }, { control: text }, 'replayed message');
+      logReportOnce(ex.log, { kind: 'replay', sender: message.sender?.code, sid: ex.sid }, { control: text }, 'replayed message');
     }
     await next();
   };

@@ -1,44 +1,58 @@
 import type { Stage } from '../pipeline/compose';
-import { markLeg, type Exchange, type LegDirection } from '../pipeline/exchange';
+import { markLeg, routeOf, type Exchange } from '../pipeline/exchange';
 import type { TrustStore } from '../signature/trust';
 import { judgeMessage } from '../signature/judge';
 import { GatewayFault } from '../faults/catalogue';
 import { logReportOnce } from '../log';
 
 /**
- * The sender's signature, both ways: the consumer's on the request (before anything else acts on
- * it) and the provider's on the answer, judged by signature/judge.ts (as `verify` and `check` are). Per SID: enforce refuses, report journals and passes, off
- * does not look.
+ * The consumer's signature on the request, before anything else acts on it, judged by
+ * signature/judge.ts (as `verify` and `check` are). Per SID: enforce refuses, report journals
+ * and passes, off does not look.
  */
-export function verify(trust: TrustStore, clock: () => Date): Stage<Exchange> {
+export function verifyRequest(trust: TrustStore, clock: () => Date): Stage<Exchange> {
   return async (ex, next) => {
-    const policy = ex.service!.def.signature;
-    const mark = (direction: LegDirection, verdict: string) => markLeg(ex, direction, 'signature', verdict);
+    const { service, request, message } = routeOf(ex);
+    const policy = service.def.signature;
     if (policy === 'off') {
-      mark('consumer->gateway', 'not checked (policy off)');
-      await next();
-      mark('provider->gateway', 'not checked (policy off)');
-      return;
+      markLeg(ex, 'consumer->gateway', 'signature', { outcome: 'not-checked', text: 'not checked (policy off)' });
+      return next();
     }
-    const algorithms = ex.service!.def.signatureAlgorithms;
-    const j = judgeMessage(ex.request!, trust, { at: clock(), algorithms });
+    const j = judgeMessage(request, trust, { at: clock(), algorithms: service.def.signatureAlgorithms });
     // what the replay stage may remember: only what a verified signature covers
     if (!j.failure) ex.signedContent = j.signedContent;
-    mark('consumer->gateway', policy === 'report' && j.failure ? `report: ${j.summary}` : j.summary);
+    markLeg(ex, 'consumer->gateway', 'signature', j.failure
+      ? { outcome: 'failed', passed: policy === 'report', text: j.summary, faults: [{ check: 'signature', faultstring: new GatewayFault(j.failure.fault, j.failure.params).faultstring }] }
+      : { outcome: 'ok', text: j.summary });
     if (j.failure) {
       if (policy === 'enforce') throw new GatewayFault(j.failure.fault, j.failure.params);
-      logReportOnce(ex.log, { kind: 'signature', sender: ex.request!.envelope.message?.sender?.code, sid: ex.service!.sid }, { signature: j.summary }, 'signature check failed');
+      logReportOnce(ex.log, { kind: 'signature', sender: message.sender?.code, sid: service.sid }, { signature: j.summary }, 'signature check failed');
     }
-
     await next();
+  };
+}
 
-    const answer = ex.answer?.parsed;
-    if (!answer || answer.envelope.fault || ex.answer?.fromNode) return;
-    const a = judgeMessage(answer, trust, { at: clock(), algorithms });
-    mark('provider->gateway', policy === 'report' && a.failure ? `report: ${a.summary}` : a.summary);
-    if (a.failure) {
-      if (policy === 'enforce') throw new GatewayFault('providerSignatureInvalid', { reason: a.summary });
-      logReportOnce(ex.log, { kind: 'provider signature', sender: answer.envelope.message?.sender?.code, sid: ex.service!.sid }, { signature: a.summary }, 'provider signature check failed');
+/**
+ * The provider's signature on its answer, on the way back: of a synchronous exchange, and of
+ * each delivery attempt of the outbox (so a callback carries only an answer judged like a polled
+ * one). The node's own answers and SOAP faults carry no provider signature.
+ */
+export function verifyAnswer(trust: TrustStore, clock: () => Date): Stage<Exchange> {
+  return async (ex, next) => {
+    await next();
+    const { service } = routeOf(ex);
+    const policy = service.def.signature;
+    const a = ex.answer;
+    if (!a || a.envelope.fault || a.fromNode) return;
+    if (policy === 'off') {
+      markLeg(ex, 'provider->gateway', 'signature', { outcome: 'not-checked', text: 'not checked (policy off)' });
+      return;
+    }
+    const j = judgeMessage(a.parsed, trust, { at: clock(), algorithms: service.def.signatureAlgorithms });
+    markLeg(ex, 'provider->gateway', 'signature', j.failure ? { outcome: 'failed', passed: policy === 'report', text: j.summary } : { outcome: 'ok', text: j.summary });
+    if (j.failure) {
+      if (policy === 'enforce') throw new GatewayFault('providerSignatureInvalid', { reason: j.summary });
+      logReportOnce(ex.log, { kind: 'provider signature', sender: a.envelope.message?.sender?.code, sid: service.sid }, { signature: j.summary }, 'provider signature check failed');
     }
   };
 }

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Request, Response, Router } from 'express';
 import type { DataSource } from 'typeorm';
@@ -12,9 +12,9 @@ import { smevDateTime } from '../../envelope/build';
 import { NotSoapError, readEnvelopeView } from '../../envelope/parse';
 import { qkey } from '../../registry/wsdl-model';
 import { parseUntrusted, XmlSyntaxError } from '../../xml/dom';
-import { query, storeTime } from '../../store';
 import { ComposerModels, ComposeError } from './model';
 import { requestEnvelope } from './envelope';
+import { exchangeOfSent } from '../../journal/search';
 import { ValuesError, renderValues } from './render';
 
 /**
@@ -175,7 +175,7 @@ export function composerRoutes(d: ComposerDeps): (r: Router) => void {
       } catch {
         // an answer that is not SOAP is shown as it came
       }
-      const found = await findExchange(d.store, messageId, bytes, sentAt).catch((e: Error) => {
+      const found = await exchangeOfSent(d.store, messageId, bytes, sentAt).catch((e: Error) => {
         d.log.warn({ err: e.message }, 'composer: journal lookup failed');
         return { exchangeId: null, messageId };
       });
@@ -193,25 +193,6 @@ export function composerRoutes(d: ComposerDeps): (r: Router) => void {
       });
     }));
   };
-}
-
-/**
- * The journal's exchange of a sent request: by the MessageId the node gave it (the answer's
- * RequestIdRef), else by the SHA-256 of the bytes sent (a request refused before the node
- * stamped it has no MessageId).
- */
-async function findExchange(store: DataSource, messageId: string | null, sent: Buffer, since: Date): Promise<{ exchangeId: string | null; messageId: string | null }> {
-  if (messageId) {
-    const [row] = await query<{ exchange_id: string }>(store, 'SELECT exchange_id FROM journal WHERE message_id = ? ORDER BY id LIMIT 1', [messageId]);
-    if (row) return { exchangeId: String(row.exchange_id), messageId };
-  }
-  const sha = createHash('sha256').update(sent).digest('hex');
-  const [row] = await query<{ exchange_id: string }>(store, "SELECT exchange_id FROM journal WHERE at >= ? AND direction = 'consumer->gateway' AND sha256 = ? ORDER BY id DESC LIMIT 1",
-    [storeTime(store, new Date(since.getTime() - 1000)), sha]);
-  if (!row) return { exchangeId: null, messageId };
-  if (messageId) return { exchangeId: String(row.exchange_id), messageId };
-  const [leg] = await query<{ message_id: string }>(store, "SELECT message_id FROM journal WHERE exchange_id = ? AND direction = 'gateway->provider' AND message_id IS NOT NULL ORDER BY id LIMIT 1", [row.exchange_id]);
-  return { exchangeId: String(row.exchange_id), messageId: leg ? String(leg.message_id) : null };
 }
 
 function algorithmOf(keys: KeyStore, mnemonic: string): string {
