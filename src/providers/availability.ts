@@ -62,7 +62,7 @@ export class AvailabilityMonitor {
       this.latest.set(service.sid, entry);
       if (before && before.up !== entry.up) this.log.warn({ sid: service.sid, up: entry.up, detail: entry.detail }, 'provider availability changed');
       try {
-        await query(this.ds, 'INSERT INTO availability (sid, at, up, latency_ms, detail) VALUES (?, ?, ?, ?, ?)', [service.sid, Date.now(), this.ds.options.type === 'postgres' ? entry.up : entry.up ? 1 : 0, entry.latencyMs ?? null, entry.detail.slice(0, 400)]);
+        await query(this.ds, 'INSERT INTO availability (sid, at, up, latency_ms, detail) VALUES (?, ?, ?, ?, ?)', [service.sid, Date.now(), entry.up, entry.latencyMs ?? null, entry.detail.slice(0, 400)]);
       } catch (e) {
         this.log.error({ err: e }, 'could not record provider availability');
       }
