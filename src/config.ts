@@ -32,6 +32,12 @@ export interface Config {
   requestTimeoutMs: number;
   /** exchanges in work at once; more get GW-9001 */
   maxInFlight: number;
+  /** request bytes held by exchanges in work at once (read, parsed, journaled); a request past it gets GW-9002 */
+  maxBytesInFlight: number;
+  /** bodies of at least this many bytes go through the pipeline in a worker thread recycled when idle (0: never) */
+  largeBodyBytes: number;
+  /** how long the large-body worker thread waits idle before it is ended and its memory given back */
+  largeWorkerIdleMs: number;
   limits: { maxDepth: number; maxElements: number; maxAttributes: number; maxHeaderBytes: number };
   /** how far smev:Date may be from the node's clock */
   maxDateSkewSeconds: number;
@@ -53,9 +59,6 @@ export interface Config {
   adminUsersFile: string;
   /** signs admin session cookies; default: a random key kept in the keys folder */
   sessionSecret?: string;
-  /** callbacks to consumers and events to subscribers: the wait for a connection, and for the answer */
-  callbackConnectTimeoutMs: number;
-  callbackTimeoutMs: number;
   /** how long an admin login lasts */
   sessionHours: number;
   /** mark the session cookie Secure (the gateway is reached over HTTPS through a proxy) */
@@ -80,6 +83,7 @@ export interface Flags {
   systems?: string;
   clock?: string;
   'max-in-flight'?: string;
+  'max-bytes-in-flight'?: string;
   subscriptions?: string;
   workers?: string;
   'admin-users'?: string;
@@ -117,6 +121,9 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     clock: parseClock(flags.clock ?? env.SMEV2_CLOCK),
     requestTimeoutMs: num('SMEV2_REQUEST_TIMEOUT_MS', env.SMEV2_REQUEST_TIMEOUT_MS, 30_000),
     maxInFlight: num('--max-in-flight / SMEV2_MAX_IN_FLIGHT', flags['max-in-flight'] ?? env.SMEV2_MAX_IN_FLIGHT, 512),
+    maxBytesInFlight: num('--max-bytes-in-flight / SMEV2_MAX_BYTES_IN_FLIGHT', flags['max-bytes-in-flight'] ?? env.SMEV2_MAX_BYTES_IN_FLIGHT, 128 * 1024 * 1024),
+    largeBodyBytes: num('SMEV2_LARGE_BODY_BYTES', env.SMEV2_LARGE_BODY_BYTES, 1024 * 1024),
+    largeWorkerIdleMs: num('SMEV2_LARGE_WORKER_IDLE_MS', env.SMEV2_LARGE_WORKER_IDLE_MS, 5000),
     limits: {
       maxDepth: num('SMEV2_MAX_DEPTH', env.SMEV2_MAX_DEPTH, 64),
       maxElements: num('SMEV2_MAX_ELEMENTS', env.SMEV2_MAX_ELEMENTS, 200_000),
@@ -142,8 +149,6 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     },
   };
 }
-    callbackConnectTimeoutMs: num('SMEV2_CALLBACK_CONNECT_TIMEOUT_MS', env.SMEV2_CALLBACK_CONNECT_TIMEOUT_MS, 5_000),
-    callbackTimeoutMs: num('SMEV2_CALLBACK_TIMEOUT_MS', env.SMEV2_CALLBACK_TIMEOUT_MS, 15_000),
 
 function percent(name: string, v: string | undefined, dflt: number): number {
   if (v === undefined || v === '') return dflt;

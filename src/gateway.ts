@@ -6,10 +6,9 @@ import type { DataSource } from 'typeorm';
 import { startUrls, type Config } from './config';
 import { loadXml } from './xml/libxml';
 import { Registry } from './registry/registry';
-import { openStore, runMigrations, storeReachable } from './store';
+import { openStore, runMigrations, storeReachable } from './journal/store';
 import { Journal } from './journal/journal';
-import { buildPipeline, buildDeliveryPipeline, type PipelineDeps } from './pipeline/stages';
-import { closeAgents } from './http/client';
+import { buildPipeline } from './pipeline/stages';
 import { LargeBodyLane } from './pipeline/lane';
 import { createApp, baseUrl, clientErrorHandler, type ServerDeps } from './http/server';
 import { bootstrapTrust, NODE_KEY } from './signature/bootstrap';
@@ -28,7 +27,7 @@ import { consoleRouter } from './console/router';
 import { composerRoutes, loopbackUrl } from './admin/compose/routes';
 import { TrustStore } from './signature/trust';
 import { SessionStore } from './admin/sessions';
-import { diskStates, diskWarnings, storeBytes, watchedFolders } from './store';
+import { diskStates, diskWarnings, storeBytes, watchedFolders } from './journal/disk';
 
 /** The project's own envelope schemas (xsd/index.json), beside dist/. */
 const ENVELOPE_SCHEMAS = join(__dirname, '..', 'xsd');
@@ -67,8 +66,9 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   ];
   subscriptions(); // a broken subscriptions file stops the start, with its reason
   const events = new Events(outbox, subscriptions, log);
+  const worker = new DeliveryWorker(outbox, registry, journal, trust, events, log, keys.signer(NODE_KEY), { concurrency: config.deliveryConcurrency, leaseMs: config.deliveryLeaseMs, tickMs: 50 });
   const metrics = new Metrics({ outbox, availability: () => availability.latest.values(), knownSid: (sid) => registry.get(sid) !== undefined, storeBytes: () => storeBytes(store) });
-  const pipelineDeps: PipelineDeps = {
+  const pipeline = buildPipeline({
     outbox, events, metrics,
     journal, registry, trust, clock, node: keys.signer(NODE_KEY),
     envelopeSchemas: loadEnvelopeSchemas(ENVELOPE_SCHEMAS),
@@ -78,11 +78,6 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   });
   const auth = new Auth({ usersFile: config.adminUsersFile, secret: sessionSecret(join(config.keysDir, 'session.secret'), config.sessionSecret), sessionMs: config.sessionHours * 3600_000, sessions: new SessionStore(store) });
   // sessions begun under another users file (a password or role changed since) end here and everywhere
-  };
-  const pipeline = buildPipeline(pipelineDeps);
-  const worker = new DeliveryWorker(outbox, registry, buildDeliveryPipeline(pipelineDeps), trust, events, log, keys.signer(NODE_KEY), {
-    concurrency: config.deliveryConcurrency, leaseMs: config.deliveryLeaseMs, tickMs: 50,
-    connectTimeoutMs: config.callbackConnectTimeoutMs, readTimeoutMs: config.callbackTimeoutMs,
   void auth.endChangedSessions().catch((err: Error) => log.error({ err }, 'could not end the sessions of changed admin users'));
   if (!auth.userCount) log.warn({ file: config.adminUsersFile }, 'no admin users: /admin and the console refuse everyone (see README, "Admin users")');
   void auth.demoPasswordUsers().then((users) => {
@@ -106,8 +101,10 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
       return { services: registry.list().map((e) => e.service.sid), warnings: registry.warnings.map(where), skipped: registry.skipped.map(where) };
     },
   });
+  // large bodies go through the pipeline in a thread of their own, ended when idle (memory given back)
+  const lane = new LargeBodyLane(config, log, (ex) => metrics.observe(ex));
   const serverDeps: ServerDeps = {
-    config, registry, pipeline, log, availability: () => [...availability.latest.values()], admin, console: consoleRouter(auth),
+    config, registry, pipeline, lane, log, availability: () => [...availability.latest.values()], admin, console: consoleRouter(auth),
     metrics: () => metrics.scrape(),
     ready: async () => registry.list().length > 0 && (await storeReachable(store)),
     warnings: async () => diskWarnings(await diskStates(watchedFolders(store, config.keysDir)), config.diskWarn),
@@ -139,13 +136,12 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
       await worker.stop();
+      await lane.close();
       availability.stop();
       retention.stop();
       await journal.drain();
       await registry.close();
       await store.destroy();
-      closeAgents();
-      await lane.close();
     },
   };
 }

@@ -4,7 +4,7 @@ import { loadConfig, type Flags } from '../config';
 import { createLogger } from '../log';
 import { startGateway } from '../gateway';
 import { backgroundRoles, runPrimary } from '../cluster';
-import { dialectOf, migrationStatus, openStore, runMigrations } from '../store';
+import { migrationStatus, openStore, runMigrations } from '../journal/store';
 import { RegistryError, formatProblem } from '../registry/registry';
 import { join, resolve } from 'node:path';
 import { loadXml } from '../xml/libxml';
@@ -49,6 +49,8 @@ Options:
   --clock ISO         judge certificates at this time, not now (env SMEV2_CLOCK)
   --admin-users FILE  admin users, roles and password hashes (env SMEV2_ADMIN_USERS; default ./admin-users.yaml)
   --max-in-flight N   exchanges in work at once; more get GW-9001 (env SMEV2_MAX_IN_FLIGHT; default 512)
+  --max-bytes-in-flight N  request bytes in work at once; past it GW-9002, HTTP 503 + Retry-After
+                      (env SMEV2_MAX_BYTES_IN_FLIGHT; default 128 MiB, at least --max-request-bytes)
   --subscriptions FILE  operators' event subscriptions, webhooks (env SMEV2_SUBSCRIPTIONS; default ./subscriptions.yaml)
   --trust-proxy LIST  proxies whose X-Forwarded-Host/-Proto/-For are honoured: addresses, CIDRs (env SMEV2_TRUST_PROXY;
                       default none)
@@ -71,7 +73,7 @@ export async function main(argv: string[]): Promise<number> {
         keys: { type: 'string' }, systems: { type: 'string' }, clock: { type: 'string' },
         out: { type: 'string' }, alg: { type: 'string' }, ca: { type: 'string' }, name: { type: 'string' }, as: { type: 'string' },
         key: { type: 'string' }, cert: { type: 'string' }, actor: { type: 'string' }, at: { type: 'string' },
-        status: { type: 'string' }, events: { type: 'string' }, subscriptions: { type: 'string' }, 'max-in-flight': { type: 'string' },
+        status: { type: 'string' }, events: { type: 'string' }, subscriptions: { type: 'string' }, 'max-in-flight': { type: 'string' }, 'max-bytes-in-flight': { type: 'string' },
         sid: { type: 'string' }, wsdl: { type: 'string' }, mnemonic: { type: 'string' }, version: { type: 'string' },
         provider: { type: 'string' }, 'provider-name': { type: 'string' }, upstream: { type: 'string' }, title: { type: 'string' },
         'older-than': { type: 'string' }, 'admin-users': { type: 'string' }, 'journal-refused-bytes': { type: 'string' }, 'trust-proxy': { type: 'string' }, anchor: { type: 'string', multiple: true },
@@ -183,7 +185,7 @@ async function migrate(flags: Flags): Promise<number> {
   try {
     const ran = await runMigrations(ds);
     const all = await migrationStatus(ds);
-    const where = `${dialectOf(ds).label} ${config.database.replace(/\/\/[^@]*@/, '//***@')}`;
+    const where = `${ds.options.type === 'postgres' ? 'PostgreSQL' : 'SQLite'} ${config.database.replace(/\/\/[^@]*@/, '//***@')}`;
     for (const name of ran) process.stdout.write(`ran      ${name}\n`);
     process.stdout.write(ran.length ? `${ran.length} migration(s) ran on ${where}; ${all.length} applied in all\n` : `up to date: ${all.length} migration(s) already applied on ${where}\n`);
     const missing = all.filter((m) => !m.applied);

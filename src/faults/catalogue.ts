@@ -219,6 +219,11 @@ export const FAULTS = {
     text: 'The gateway is busy: {inFlight} messages in work, try again later',
     when: 'more exchanges are in work than the configured bound (--max-in-flight)',
   },
+  memoryBudget: {
+    code: 'GW-9002', faultcode: 'Server', http: 503,
+    text: 'The gateway is busy: {held} bytes of requests are in work and this one brings {size} more, past the budget of {limit} bytes (--max-bytes-in-flight); send it again after {retryAfter} s (the Retry-After header)',
+    when: 'the request bytes being read, parsed or held by exchanges in work would go past the configured budget (--max-bytes-in-flight); judged on Content-Length before reading, and while reading a chunked body',
+  },
 } as const satisfies Record<string, FaultSpec>;
 
 export type FaultName = keyof typeof FAULTS;

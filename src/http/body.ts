@@ -6,13 +6,15 @@ export interface ReadBody {
   tooLarge?: { size: number; limit: number };
   /** the body did not arrive in time: `bytes` holds what came */
   slow?: { timeoutMs: number };
+  /** a chunked body's next chunk would go past the byte budget: `bytes` holds what came before it */
+  overBudget?: { size: number };
 }
 
 /**
  * Read a request body, stopping at `limit` bytes or after `timeoutMs` (the rest is not read:
  * answer, then close).
  */
-export function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<ReadBody> {
+export function readBody(req: IncomingMessage, limit: number, timeoutMs: number, reserve?: (n: number) => boolean): Promise<ReadBody> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > limit) {
     req.pause();
@@ -31,6 +33,8 @@ export function readBody(req: IncomingMessage, limit: number, timeoutMs: number)
     const onData = (c: Buffer) => {
       size += c.length;
       if (size > limit) return stop({ bytes: Buffer.concat(chunks), tooLarge: { size, limit } });
+      // a body without Content-Length takes its bytes from the budget (--max-bytes-in-flight) as they come
+      if (reserve && !reserve(c.length)) return stop({ bytes: Buffer.concat(chunks), overBudget: { size } });
       chunks.push(c);
     };
     req.on('data', onData);

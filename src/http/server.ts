@@ -8,15 +8,17 @@ import type { Registry } from '../registry/registry';
 import type { Exchange, HttpRequestInfo } from '../pipeline/exchange';
 import { publishFile, serviceUrl } from '../registry/publish';
 import { readBody, type ReadBody } from './body';
+import { ByteBudget, BUDGET_RETRY_AFTER_S, declaredLength, discardBody } from './budget';
 import { clientAddress, fromTrustedProxy } from './proxy';
 import { GatewayFault } from '../faults/catalogue';
-import { escapeXml } from '../envelope/build';
-import { faultResponse } from '../stages/respond';
+import { faultEnvelope, escapeXml } from '../envelope/build';
 
 export interface ServerDeps {
   config: Config;
   registry: Registry;
   pipeline: (ex: Exchange) => Promise<void>;
+  /** runs exchanges with large bodies in a worker thread (src/pipeline/lane.ts) */
+  lane?: { takes(ex: Exchange): boolean; run(ex: Exchange): Promise<void> };
   log: Logger;
   ready: () => Promise<boolean>;
   /** what /readyz warns about while staying ready (a nearly full disk under the store) */
@@ -38,6 +40,7 @@ export function createApp(d: ServerDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   let inFlight = 0;
+  const budget = new ByteBudget(d.config.maxBytesInFlight, d.config.maxRequestBytes);
   app.set('etag', false);
   // X-Forwarded-* only from the listed proxies (SMEV2_TRUST_PROXY; none by default): req.ip, baseUrl
   app.set('trust proxy', d.config.trustProxy);
@@ -108,14 +111,26 @@ export function createApp(d: ServerDeps): express.Express {
     // a bound on work in hand, from the first byte read to the reply
     const overloaded = inFlight >= d.config.maxInFlight ? { inFlight } : undefined;
     inFlight++;
+    // a bound on request bytes in hand (--max-bytes-in-flight): the declared length before reading,
+    // a chunked body's bytes as they come; given back once the reply has gone
+    let held = 0;
+    const declared = declaredLength(req);
+    let overBudget: { size: number; held: number } | undefined;
+    if (!overloaded && declared !== undefined && declared <= d.config.maxRequestBytes) {
+      if (budget.take(declared)) held = declared;
+      else overBudget = { size: declared, held: budget.held };
+    }
+    const reserve = declared === undefined ? (n: number) => budget.take(n) && (held += n) > 0 : undefined;
     let body: ReadBody;
     try {
-      body = overloaded ? { bytes: Buffer.alloc(0) } : await readBody(req, d.config.maxRequestBytes, d.config.requestTimeoutMs);
+      if (overBudget) await discardBody(req, d.config.requestTimeoutMs);
+      body = overloaded || overBudget ? { bytes: Buffer.alloc(0) } : await readBody(req, d.config.maxRequestBytes, d.config.requestTimeoutMs, reserve);
     } catch (e) {
       // the body broke off mid-way (a bad chunk, the client gone): node's parser refused it
       body = { bytes: Buffer.alloc(0), broken: `${(e as NodeJS.ErrnoException).code ?? 'error'}: ${(e as Error).message}` } as ReadBody;
     }
     const broken = (body as { broken?: string }).broken;
+    if (body.overBudget) overBudget = { size: body.overBudget.size, held: budget.held };
     const ex = newExchange(d, {
       method: req.method,
       path: req.path,
@@ -125,15 +140,18 @@ export function createApp(d: ServerDeps): express.Express {
       tooLarge: body.tooLarge,
       slow: body.slow,
       overloaded,
-      refused: broken ? { fault: 'badHttpRequest', params: { reason: broken } } : undefined,
+      refused: overBudget ? { fault: 'memoryBudget', params: { ...overBudget, limit: budget.limit, retryAfter: BUDGET_RETRY_AFTER_S } }
+        : broken ? { fault: 'badHttpRequest', params: { reason: broken } } : undefined,
     }, sid, version, body.bytes, id);
     try {
-      await d.pipeline(ex);
+      await (d.lane?.takes(ex) ? d.lane.run(ex) : d.pipeline(ex));
     } finally {
       inFlight--;
+      budget.give(held);
     }
     const r = ex.response!;
-    if (body.tooLarge || body.slow || overloaded) res.setHeader('connection', 'close');
+    if (body.tooLarge || body.slow || overloaded || overBudget) res.setHeader('connection', 'close');
+    if (r.status === 503) res.setHeader('retry-after', String(BUDGET_RETRY_AFTER_S));
     res.status(r.status).type(r.contentType).send(r.bytes);
     ex.log.info({ op: ex.operation?.name, status: r.status, fault: ex.fault?.spec.code || ex.fault?.kind, ms: Number(process.hrtime.bigint() - ex.started) / 1e6 }, 'exchange');
   };
@@ -155,8 +173,8 @@ export function createApp(d: ServerDeps): express.Express {
   app.use((err: Error, _req: Request, res: Response, _next: express.NextFunction) => {
     d.log.error({ err }, 'unhandled error in the HTTP layer');
     if (!res.headersSent) {
-      const r = faultResponse(new GatewayFault('internal', { ref: randomUUID() }));
-      res.status(r.status).type(r.contentType).send(r.bytes);
+      const f = new GatewayFault('internal', { ref: randomUUID() });
+      res.status(500).type(XML).send(faultEnvelope({ faultcode: 'Server', faultstring: f.faultstring }));
     }
   });
   return app;
@@ -171,8 +189,8 @@ function asksForWsdl(req: Request): boolean {
 }
 
 function notFound(res: Response, sid: string, rel?: string): void {
-  const r = faultResponse(new GatewayFault('unknownService', { sid }, rel ? `no file ${rel} in this service's bundle` : undefined));
-  res.status(404).type(r.contentType).send(r.bytes);
+  const f = new GatewayFault('unknownService', { sid });
+  res.status(404).type(XML).send(faultEnvelope({ faultcode: 'Client', faultstring: f.faultstring, detail: rel ? `no file ${rel} in this service's bundle` : undefined }));
 }
 
 const HOST = /^[A-Za-z0-9.-]+(:\d+)?$|^\[[0-9a-fA-F:.]+\](:\d+)?$/;
@@ -218,7 +236,6 @@ const SOAP_PATH = /^\/gateway\/services\/([^/?#]*)(?:\/([^/?#]*))?/;
  * SOAP path whose request line was read, journaled through the pipeline with its fault (GW-1018,
  * GW-1019, GW-1016). A request already being read (its body broke off) is answered by its own
  * route, which sees the body fail.
-    origin: 'consumer',
  */
 export function clientErrorHandler(d: ServerDeps, server: { maxHeaderSize?: number; headersTimeout: number }): (err: NodeJS.ErrnoException & { rawPacket?: Buffer; reason?: string }, socket: Duplex) => void {
   return (err, socket) => {
@@ -250,8 +267,8 @@ export function clientErrorHandler(d: ServerDeps, server: { maxHeaderSize?: numb
       socket.end(Buffer.concat([Buffer.from(head, 'latin1'), body]));
     };
     if (!line || !soapPath) {
-      const r = faultResponse(new GatewayFault(refused.fault, refused.params));
-      send(r.status, r.contentType, r.bytes);
+      const f = new GatewayFault(refused.fault, refused.params);
+      send(f.spec.http, XML, faultEnvelope({ faultcode: f.spec.faultcode, faultstring: f.faultstring }));
       return;
     }
     const sid = decodeSafe(soapPath[1] ?? '');
