@@ -59,6 +59,9 @@ export interface Config {
   adminUsersFile: string;
   /** signs admin session cookies; default: a random key kept in the keys folder */
   sessionSecret?: string;
+  /** callbacks to consumers and events to subscribers: the wait for a connection, and for the answer */
+  callbackConnectTimeoutMs: number;
+  callbackTimeoutMs: number;
   /** how long an admin login lasts */
   sessionHours: number;
   /** mark the session cookie Secure (the gateway is reached over HTTPS through a proxy) */
@@ -149,6 +152,8 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     },
   };
 }
+    callbackConnectTimeoutMs: num('SMEV2_CALLBACK_CONNECT_TIMEOUT_MS', env.SMEV2_CALLBACK_CONNECT_TIMEOUT_MS, 5_000),
+    callbackTimeoutMs: num('SMEV2_CALLBACK_TIMEOUT_MS', env.SMEV2_CALLBACK_TIMEOUT_MS, 15_000),
 
 function percent(name: string, v: string | undefined, dflt: number): number {
   if (v === undefined || v === '') return dflt;

@@ -6,9 +6,10 @@ import type { DataSource } from 'typeorm';
 import { startUrls, type Config } from './config';
 import { loadXml } from './xml/libxml';
 import { Registry } from './registry/registry';
-import { openStore, runMigrations, storeReachable } from './journal/store';
+import { openStore, runMigrations, storeReachable } from './store';
 import { Journal } from './journal/journal';
-import { buildPipeline } from './pipeline/stages';
+import { buildPipeline, buildDeliveryPipeline, type PipelineDeps } from './pipeline/stages';
+import { closeAgents } from './http/client';
 import { LargeBodyLane } from './pipeline/lane';
 import { createApp, baseUrl, clientErrorHandler, type ServerDeps } from './http/server';
 import { bootstrapTrust, NODE_KEY } from './signature/bootstrap';
@@ -27,7 +28,7 @@ import { consoleRouter } from './console/router';
 import { composerRoutes, loopbackUrl } from './admin/compose/routes';
 import { TrustStore } from './signature/trust';
 import { SessionStore } from './admin/sessions';
-import { diskStates, diskWarnings, storeBytes, watchedFolders } from './journal/disk';
+import { diskStates, diskWarnings, storeBytes, watchedFolders } from './store';
 
 /** The project's own envelope schemas (xsd/index.json), beside dist/. */
 const ENVELOPE_SCHEMAS = join(__dirname, '..', 'xsd');
@@ -66,9 +67,8 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   ];
   subscriptions(); // a broken subscriptions file stops the start, with its reason
   const events = new Events(outbox, subscriptions, log);
-  const worker = new DeliveryWorker(outbox, registry, journal, trust, events, log, keys.signer(NODE_KEY), { concurrency: config.deliveryConcurrency, leaseMs: config.deliveryLeaseMs, tickMs: 50 });
   const metrics = new Metrics({ outbox, availability: () => availability.latest.values(), knownSid: (sid) => registry.get(sid) !== undefined, storeBytes: () => storeBytes(store) });
-  const pipeline = buildPipeline({
+  const pipelineDeps: PipelineDeps = {
     outbox, events, metrics,
     journal, registry, trust, clock, node: keys.signer(NODE_KEY),
     envelopeSchemas: loadEnvelopeSchemas(ENVELOPE_SCHEMAS),
@@ -78,6 +78,11 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   });
   const auth = new Auth({ usersFile: config.adminUsersFile, secret: sessionSecret(join(config.keysDir, 'session.secret'), config.sessionSecret), sessionMs: config.sessionHours * 3600_000, sessions: new SessionStore(store) });
   // sessions begun under another users file (a password or role changed since) end here and everywhere
+  };
+  const pipeline = buildPipeline(pipelineDeps);
+  const worker = new DeliveryWorker(outbox, registry, buildDeliveryPipeline(pipelineDeps), trust, events, log, keys.signer(NODE_KEY), {
+    concurrency: config.deliveryConcurrency, leaseMs: config.deliveryLeaseMs, tickMs: 50,
+    connectTimeoutMs: config.callbackConnectTimeoutMs, readTimeoutMs: config.callbackTimeoutMs,
   void auth.endChangedSessions().catch((err: Error) => log.error({ err }, 'could not end the sessions of changed admin users'));
   if (!auth.userCount) log.warn({ file: config.adminUsersFile }, 'no admin users: /admin and the console refuse everyone (see README, "Admin users")');
   void auth.demoPasswordUsers().then((users) => {
@@ -136,12 +141,13 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
       await worker.stop();
-      await lane.close();
       availability.stop();
       retention.stop();
       await journal.drain();
       await registry.close();
       await store.destroy();
+      closeAgents();
+      await lane.close();
     },
   };
 }

@@ -4,7 +4,7 @@ import { loadConfig, type Flags } from '../config';
 import { createLogger } from '../log';
 import { startGateway } from '../gateway';
 import { backgroundRoles, runPrimary } from '../cluster';
-import { migrationStatus, openStore, runMigrations } from '../journal/store';
+import { dialectOf, migrationStatus, openStore, runMigrations } from '../store';
 import { RegistryError, formatProblem } from '../registry/registry';
 import { join, resolve } from 'node:path';
 import { loadXml } from '../xml/libxml';
@@ -185,7 +185,7 @@ async function migrate(flags: Flags): Promise<number> {
   try {
     const ran = await runMigrations(ds);
     const all = await migrationStatus(ds);
-    const where = `${ds.options.type === 'postgres' ? 'PostgreSQL' : 'SQLite'} ${config.database.replace(/\/\/[^@]*@/, '//***@')}`;
+    const where = `${dialectOf(ds).label} ${config.database.replace(/\/\/[^@]*@/, '//***@')}`;
     for (const name of ran) process.stdout.write(`ran      ${name}\n`);
     process.stdout.write(ran.length ? `${ran.length} migration(s) ran on ${where}; ${all.length} applied in all\n` : `up to date: ${all.length} migration(s) already applied on ${where}\n`);
     const missing = all.filter((m) => !m.applied);

@@ -11,7 +11,8 @@ import { readBody, type ReadBody } from './body';
 import { ByteBudget, BUDGET_RETRY_AFTER_S, declaredLength, discardBody } from './budget';
 import { clientAddress, fromTrustedProxy } from './proxy';
 import { GatewayFault } from '../faults/catalogue';
-import { faultEnvelope, escapeXml } from '../envelope/build';
+import { escapeXml } from '../envelope/build';
+import { faultResponse } from '../stages/respond';
 
 export interface ServerDeps {
   config: Config;
@@ -173,8 +174,8 @@ export function createApp(d: ServerDeps): express.Express {
   app.use((err: Error, _req: Request, res: Response, _next: express.NextFunction) => {
     d.log.error({ err }, 'unhandled error in the HTTP layer');
     if (!res.headersSent) {
-      const f = new GatewayFault('internal', { ref: randomUUID() });
-      res.status(500).type(XML).send(faultEnvelope({ faultcode: 'Server', faultstring: f.faultstring }));
+      const r = faultResponse(new GatewayFault('internal', { ref: randomUUID() }));
+      res.status(r.status).type(r.contentType).send(r.bytes);
     }
   });
   return app;
@@ -189,8 +190,8 @@ function asksForWsdl(req: Request): boolean {
 }
 
 function notFound(res: Response, sid: string, rel?: string): void {
-  const f = new GatewayFault('unknownService', { sid });
-  res.status(404).type(XML).send(faultEnvelope({ faultcode: 'Client', faultstring: f.faultstring, detail: rel ? `no file ${rel} in this service's bundle` : undefined }));
+  const r = faultResponse(new GatewayFault('unknownService', { sid }, rel ? `no file ${rel} in this service's bundle` : undefined));
+  res.status(404).type(r.contentType).send(r.bytes);
 }
 
 const HOST = /^[A-Za-z0-9.-]+(:\d+)?$|^\[[0-9a-fA-F:.]+\](:\d+)?$/;
@@ -236,6 +237,7 @@ const SOAP_PATH = /^\/gateway\/services\/([^/?#]*)(?:\/([^/?#]*))?/;
  * SOAP path whose request line was read, journaled through the pipeline with its fault (GW-1018,
  * GW-1019, GW-1016). A request already being read (its body broke off) is answered by its own
  * route, which sees the body fail.
+    origin: 'consumer',
  */
 export function clientErrorHandler(d: ServerDeps, server: { maxHeaderSize?: number; headersTimeout: number }): (err: NodeJS.ErrnoException & { rawPacket?: Buffer; reason?: string }, socket: Duplex) => void {
   return (err, socket) => {
@@ -267,8 +269,8 @@ export function clientErrorHandler(d: ServerDeps, server: { maxHeaderSize?: numb
       socket.end(Buffer.concat([Buffer.from(head, 'latin1'), body]));
     };
     if (!line || !soapPath) {
-      const f = new GatewayFault(refused.fault, refused.params);
-      send(f.spec.http, XML, faultEnvelope({ faultcode: f.spec.faultcode, faultstring: f.faultstring }));
+      const r = faultResponse(new GatewayFault(refused.fault, refused.params));
+      send(r.status, r.contentType, r.bytes);
       return;
     }
     const sid = decodeSafe(soapPath[1] ?? '');
