@@ -218,6 +218,7 @@ function soapActionOf(req: Request): string | undefined {
 function newExchange(d: Pick<ServerDeps, 'log'>, http: HttpRequestInfo, sid: string, version: string | undefined, raw: Buffer, id: string = randomUUID()): Exchange {
   return {
     id,
+    origin: 'consumer',
     started: process.hrtime.bigint(),
     receivedAt: new Date(),
     http,
@@ -237,7 +238,6 @@ const SOAP_PATH = /^\/gateway\/services\/([^/?#]*)(?:\/([^/?#]*))?/;
  * SOAP path whose request line was read, journaled through the pipeline with its fault (GW-1018,
  * GW-1019, GW-1016). A request already being read (its body broke off) is answered by its own
  * route, which sees the body fail.
-    origin: 'consumer',
  */
 export function clientErrorHandler(d: ServerDeps, server: { maxHeaderSize?: number; headersTimeout: number }): (err: NodeJS.ErrnoException & { rawPacket?: Buffer; reason?: string }, socket: Duplex) => void {
   return (err, socket) => {
