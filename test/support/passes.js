@@ -7,6 +7,7 @@
 module.exports = {
   /** files run only in the SQLite pass; every SQLite-specific test has its PostgreSQL equivalent in the same file */
   sqliteOnly: {
+    'test/pipeline-stages.test.ts': 'unit tests of the onion and the stages on a SQLite file of their own; the same stages on PostgreSQL are driven end to end by every other file',
     'test/quick-start.test.ts': "README's quick start on a fresh clone runs on the store the quick start uses, its default SQLite file, whatever the pass; it would run the same in both passes",
   },
   /** files run only in the PostgreSQL pass */
