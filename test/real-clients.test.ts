@@ -480,8 +480,7 @@ function listFiles(dir: string): string[] {
  * as it is, and zeep, which may read only from the gateway, cannot load them.
  */
 const FOREIGN_IMPORTS: Record<string, string> = {
-  'fns-inn-sid0003450/inn.wsdl': 'smev.xsd imports the XOP schema from http://www.w3.org/2004/08/xop/include',
-  'fns-inn-sid0003450/smev/v_2_4/FNSINNSvc.wsdl': 'smev/v_2_4/smev.xsd imports the XOP schema from http://www.w3.org/2004/08/xop/include',
+  // (the FNS bundle's XOP import is now mapped to its own smev/xop-include.xsd by services add's locations:, so zeep loads it)
   'misc-nebo15/SID0003418/fms.wsdl': 'imports its XSD from the FMS concentrator, http://fms-sx.reksoft.ru:8080/serviceConcentrator/incomingRequests_v2_4_3?xsd=3',
   'misc-nebo15/SID0003422.wsdl': 'imports its XSD from the old SMEV test node, http://smev-mvf.test.gosuslugi.ru:7777/gateway/services/SID0003422/…',
   'misc-nebo15/SID0003633.wsdl': 'imports its XSD from the old SMEV test node, http://smev-mvf.test.gosuslugi.ru:7777/gateway/services/SID0003633/…',
