@@ -139,6 +139,8 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     deliveryConcurrency: num('SMEV2_DELIVERY_CONCURRENCY', env.SMEV2_DELIVERY_CONCURRENCY, 16),
     availabilityIntervalMs: num('SMEV2_AVAILABILITY_INTERVAL_MS', env.SMEV2_AVAILABILITY_INTERVAL_MS, 60_000),
     deliveryLeaseMs: num('SMEV2_DELIVERY_LEASE_MS', env.SMEV2_DELIVERY_LEASE_MS, 60_000),
+    callbackConnectTimeoutMs: num('SMEV2_CALLBACK_CONNECT_TIMEOUT_MS', env.SMEV2_CALLBACK_CONNECT_TIMEOUT_MS, 5_000),
+    callbackTimeoutMs: num('SMEV2_CALLBACK_TIMEOUT_MS', env.SMEV2_CALLBACK_TIMEOUT_MS, 15_000),
     retentionDays: num('SMEV2_RETENTION_DAYS', env.SMEV2_RETENTION_DAYS, 3 * 365),
     workers: parseWorkers(flags.workers ?? env.SMEV2_WORKERS),
     adminUsersFile: resolve(flags['admin-users'] ?? env.SMEV2_ADMIN_USERS ?? 'admin-users.yaml'),
@@ -152,8 +154,6 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     },
   };
 }
-    callbackConnectTimeoutMs: num('SMEV2_CALLBACK_CONNECT_TIMEOUT_MS', env.SMEV2_CALLBACK_CONNECT_TIMEOUT_MS, 5_000),
-    callbackTimeoutMs: num('SMEV2_CALLBACK_TIMEOUT_MS', env.SMEV2_CALLBACK_TIMEOUT_MS, 15_000),
 
 function percent(name: string, v: string | undefined, dflt: number): number {
   if (v === undefined || v === '') return dflt;

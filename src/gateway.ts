@@ -75,14 +75,14 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
     replay: new ReplayGuard(store, config.replayWindowSeconds * 1000),
     limits: config.limits,
     maxDateSkewSeconds: config.maxDateSkewSeconds,
-  });
-  const auth = new Auth({ usersFile: config.adminUsersFile, secret: sessionSecret(join(config.keysDir, 'session.secret'), config.sessionSecret), sessionMs: config.sessionHours * 3600_000, sessions: new SessionStore(store) });
-  // sessions begun under another users file (a password or role changed since) end here and everywhere
   };
   const pipeline = buildPipeline(pipelineDeps);
   const worker = new DeliveryWorker(outbox, registry, buildDeliveryPipeline(pipelineDeps), trust, events, log, keys.signer(NODE_KEY), {
     concurrency: config.deliveryConcurrency, leaseMs: config.deliveryLeaseMs, tickMs: 50,
     connectTimeoutMs: config.callbackConnectTimeoutMs, readTimeoutMs: config.callbackTimeoutMs,
+  });
+  const auth = new Auth({ usersFile: config.adminUsersFile, secret: sessionSecret(join(config.keysDir, 'session.secret'), config.sessionSecret), sessionMs: config.sessionHours * 3600_000, sessions: new SessionStore(store) });
+  // sessions begun under another users file (a password or role changed since) end here and everywhere
   void auth.endChangedSessions().catch((err: Error) => log.error({ err }, 'could not end the sessions of changed admin users'));
   if (!auth.userCount) log.warn({ file: config.adminUsersFile }, 'no admin users: /admin and the console refuse everyone (see README, "Admin users")');
   void auth.demoPasswordUsers().then((users) => {
@@ -141,13 +141,13 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
       await worker.stop();
+      closeAgents();
+      await lane.close();
       availability.stop();
       retention.stop();
       await journal.drain();
       await registry.close();
       await store.destroy();
-      closeAgents();
-      await lane.close();
     },
   };
 }
