@@ -31,22 +31,22 @@ const STEP: Partial<Record<FaultName, string>> = {
  * policy at `report`, to list each violation with the fault it carries. Offline, the replay guard
  * (which needs the store) does not run.
  */
-export async function checkCommand(file: string | undefined, flags: Flags & { sid?: string; at?: string }): Promise<number> {
-  if (!file || !flags.sid) {
-    process.stderr.write('usage: smev2-gateway check ENVELOPE --sid SID [--services DIR] [--systems DIR] [--keys DIR] [--at ISO-TIME]\n');
+export async function checkCommand(files: string[], flags: Flags & { sid?: string; at?: string }): Promise<number> {
+  const sid = flags.sid;
+  if (!files.length || !sid) {
+    process.stderr.write('usage: smev2-gateway check ENVELOPE... --sid SID [--services DIR] [--systems DIR] [--keys DIR] [--at ISO-TIME]\n');
     return 2;
   }
   await loadXml();
   const config = loadConfig(flags);
   const at = flags.at ? new Date(flags.at) : config.clock ?? new Date();
   if (Number.isNaN(at.getTime())) throw new Error(`--at must be an ISO date-time, got ${flags.at}`);
-  const raw = readFileSync(file);
   const log = createLogger('silent');
   const registry = new Registry(config.servicesDir, { signerFor: () => undefined });
   registry.load({ skipBroken: true });
   const trust = TrustStore.load(config.systemsDir, config.keysDir, { skipUnreadable: (m) => process.stdout.write(`note  trust: skipped ${m}\n`) });
   const c = {
-    envelopeSchemas: loadEnvelopeSchemas(join(resolve(__dirname, '..', '..'), 'xsd')), payloadSchema: (sid: string) => registry.payloadSchema(sid),
+    envelopeSchemas: loadEnvelopeSchemas(join(resolve(__dirname, '..', '..'), 'xsd')), payloadSchema: (s: string) => registry.payloadSchema(s),
     trust, clock: () => at, maxDateSkewSeconds: config.maxDateSkewSeconds,
   };
   // what would have been delivered: the node accepts it, nothing is sent
@@ -56,43 +56,55 @@ export async function checkCommand(file: string | undefined, flags: Flags & { si
     ...(asReport ? [reportPolicies] : []),
     controlRequest(c), verifyRequest(trust, () => at), authorize(trust), dryDeliver,
   ];
-  const run = async (asReport: boolean): Promise<Exchange> => {
+  const run = async (raw: Buffer, asReport: boolean): Promise<Exchange> => {
     const ex: Exchange = {
-      id: 'check', origin: 'consumer', started: process.hrtime.bigint(), receivedAt: at, sid: flags.sid!, log, raw,
-      http: { method: 'POST', path: `/gateway/services/${flags.sid}`, tooLarge: raw.length > config.maxRequestBytes ? { size: raw.length, limit: config.maxRequestBytes } : undefined },
+      id: 'check', origin: 'consumer', started: process.hrtime.bigint(), receivedAt: at, sid, log, raw,
+      http: { method: 'POST', path: `/gateway/services/${sid}`, tooLarge: raw.length > config.maxRequestBytes ? { size: raw.length, limit: config.maxRequestBytes } : undefined },
       legs: [{ direction: 'consumer->gateway', at, bytes: raw }],
     };
     await compose(stages(asReport))(ex);
     return ex;
   };
 
-  const verdict = await run(false);
-  const listed = await run(true);
-  const found: string[] = [];
-  const say = (step: string, faults: string[]) => {
-    for (const f of faults) process.stdout.write(`FAIL  ${step.padEnd(10)} ${f}\n`);
-    if (!faults.length) process.stdout.write(`ok    ${step}\n`);
-    found.push(...faults);
-  };
-  const early = listed.fault && STEP[listed.fault.kind];
-  for (const step of ['encoding', 'limits', 'size', 'parse', 'route']) {
-    if (step === early) {
-      say(step, [listed.fault!.faultstring]);
-      break;
+  /** One envelope: the listing, then the gateway's verdict; true when it has violations. */
+  const checkOne = async (raw: Buffer): Promise<boolean> => {
+    const verdict = await run(raw, false);
+    const listed = await run(raw, true);
+    const found: string[] = [];
+    const say = (step: string, faults: string[]) => {
+      for (const f of faults) process.stdout.write(`FAIL  ${step.padEnd(10)} ${f}\n`);
+      if (!faults.length) process.stdout.write(`ok    ${step}\n`);
+      found.push(...faults);
+    };
+    const early = listed.fault && STEP[listed.fault.kind];
+    for (const step of ['encoding', 'limits', 'size', 'parse', 'route']) {
+      if (step === early) {
+        say(step, [listed.fault!.faultstring]);
+        break;
+      }
+      if (step !== 'encoding' && step !== 'size') say(step, []);
     }
-    if (step !== 'encoding' && step !== 'size') say(step, []);
+    if (!early) {
+      const leg = listed.legs[0]!;
+      const findings: Finding[] = [leg.control, leg.signature].flatMap((v) => (v?.outcome === 'failed' ? v.faults ?? [] : []));
+      for (const step of ['control', 'signature', 'access'] as const) say(step, findings.filter((f) => f.check === step).map((f) => f.faultstring));
+      const service = registry.get(sid);
+      if (service) process.stdout.write(`\npolicies of ${service.sid}: signature ${service.def.signature}, control ${service.def.control}\n`);
+    }
+    process.stdout.write(`gateway: ${verdict.fault ? `refuses with ${verdict.fault.faultstring}` : 'passes it on to the provider'}\n`);
+    process.stdout.write(`${found.length ? `${found.length} violation(s)` : 'no violations'}\n`);
+    return found.length > 0;
+  };
+
+  let failed = 0;
+  for (const file of files) {
+    if (files.length > 1) process.stdout.write(`== ${file}\n`);
+    if (await checkOne(readFileSync(file))) failed++;
+    if (files.length > 1) process.stdout.write('\n');
   }
-  if (!early) {
-    const leg = listed.legs[0]!;
-    const findings: Finding[] = [leg.control, leg.signature].flatMap((v) => (v?.outcome === 'failed' ? v.faults ?? [] : []));
-    for (const step of ['control', 'signature', 'access'] as const) say(step, findings.filter((f) => f.check === step).map((f) => f.faultstring));
-    const service = registry.get(flags.sid);
-    if (service) process.stdout.write(`\npolicies of ${service.sid}: signature ${service.def.signature}, control ${service.def.control}\n`);
-  }
-  process.stdout.write(`gateway: ${verdict.fault ? `refuses with ${verdict.fault.faultstring}` : 'passes it on to the provider'}\n`);
-  process.stdout.write(`${found.length ? `${found.length} violation(s)` : 'no violations'}\n`);
   await registry.close();
-  return found.length ? 1 : 0;
+  if (files.length > 1) process.stdout.write(`${failed} of ${files.length} envelope(s) with violations\n`);
+  return failed ? 1 : 0;
 }
 
 /** Every check runs and is journaled, none refuses: the listing's pass. */

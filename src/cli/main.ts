@@ -30,7 +30,7 @@ Usage:
   smev2-gateway services check [DIR]
   smev2-gateway services add BUNDLE_DIR --sid SID [--wsdl FILE] [--services DIR] [--mnemonic M]
                 [--version V] [--provider MNEMONIC] [--provider-name NAME] [--upstream URL] [--title T]
-  smev2-gateway check ENVELOPE --sid SID     every control, offline, each violation with its fault code
+  smev2-gateway check ENVELOPE... --sid SID  every control, offline, each violation with its fault code, and the gateway's verdict
   smev2-gateway queue list [--status dead] | queue show ID | queue redrive ID   the outbox and its dead letters
   smev2-gateway subscriptions list | subscriptions add URL --events a,b [--sid SID]
 ${JOURNAL_USAGE}${ADMIN_USAGE}${SIGNATURE_USAGE}${TESTKIT_USAGE}
@@ -93,7 +93,7 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === 'start') return await start(flags);
     if (cmd === 'migrate') return await migrate(flags);
     if (cmd === 'services' && sub === 'list') return await servicesList(flags);
-    if (cmd === 'check') return await checkCommand(sub, flags);
+    if (cmd === 'check') return await checkCommand(parsed.positionals.slice(1), flags);
     if (cmd === 'queue') return await queueCommand(sub, arg, flags);
     if (cmd === 'subscriptions') return await subscriptionsCommand(sub, arg, flags);
     if (cmd === 'journal') return await journalCommand(sub, arg, flags);
