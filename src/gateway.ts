@@ -28,6 +28,7 @@ import { consoleRouter } from './console/router';
 import { composerRoutes, loopbackUrl } from './admin/compose/routes';
 import { TrustStore } from './signature/trust';
 import { SessionStore } from './admin/sessions';
+import { EmulatorState } from './providers/emulator/state';
 import { diskStates, diskWarnings, storeBytes, watchedFolders } from './store';
 
 /** The project's own envelope schemas (xsd/index.json), beside dist/. */
@@ -45,7 +46,8 @@ export interface RunningGateway {
 export async function startGateway(config: Config, log: Logger): Promise<RunningGateway> {
   await loadXml();
   const { keys, trust } = bootstrapTrust(config.keysDir, config.systemsDir, log);
-  const registry = new Registry(config.servicesDir, { signerFor: (m) => keys.signer(m) });
+  let emulatorState: EmulatorState | undefined; // set once the store is open, before the first request
+  const registry = new Registry(config.servicesDir, { signerFor: (m) => keys.signer(m), emulatorState: () => emulatorState });
   registry.load({ skipBroken: config.skipBroken });
   for (const w of registry.warnings) log.warn({ file: w.file, reason: w.reason }, 'registry warning');
   for (const s of registry.skipped) log.error({ file: s.file, field: s.field, reason: s.reason }, 'broken service skipped');
@@ -58,6 +60,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
     await store.destroy();
     throw e;
   }
+  emulatorState = new EmulatorState(store, config.emulatorChainTtlSeconds * 1000);
   const journal = new Journal(store, { refusedBytes: config.journalRefusedBytes });
   const clock = config.clock ? () => config.clock! : () => new Date();
   const outbox = new Outbox(store);

@@ -3,10 +3,13 @@ import type { ProviderAdapter } from './adapter';
 import { HttpAdapter } from './http';
 import { EmulatorAdapter } from './emulator/emulator';
 import type { Signer } from '../signature/sign';
+import type { EmulatorState } from './emulator/state';
 
 export interface AdapterContext {
   /** the key an emulated provider signs its answers with (the provider system's), if any */
   signerFor(mnemonic: string): Signer | undefined;
+  /** where emulated providers keep their asynchronous chains and script counters: the store, once open */
+  emulatorState?(): EmulatorState | undefined;
 }
 
 /** The adapter a SID's definition asks for. Throws (at load) when its settings do not work. */
@@ -16,6 +19,6 @@ export function createAdapter(service: Service, ctx: AdapterContext): ProviderAd
     case 'http':
       return new HttpAdapter(a);
     case 'emulator':
-      return new EmulatorAdapter(service, a.cases, ctx.signerFor(service.def.provider.mnemonic));
+      return new EmulatorAdapter(service, a.cases, ctx.signerFor(service.def.provider.mnemonic), () => ctx.emulatorState?.());
   }
 }

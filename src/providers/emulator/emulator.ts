@@ -9,33 +9,24 @@ import { fillAnswer, skeleton, ticketAppData, errorAppData, type Fill } from '..
 import { signEnvelope, type Signer } from '../../signature/sign';
 import { ACTOR } from '../../envelope/ns';
 import { GatewayFault } from '../../faults/catalogue';
+import type { EmulatorState } from './state';
+import { isPoll } from '../../registry/modes';
 
 const XML = 'text/xml; charset=utf-8';
 /** The text real providers answer a PING for an unknown chain with (PROTOCOL.md §4). */
 export const UNKNOWN_CHAIN = 'Запрос с таким origRequestIdRef не найден!';
-const CHAIN_TTL_MS = 24 * 3600 * 1000;
-const MAX_CHAINS = 100_000;
-
-interface Chain {
-  case: EmulatorCase;
-  /** the node MessageId of the REQUEST that opened the chain */
-  origin: string;
-  created: number;
-  polls: number;
-}
-
 /**
- * An emulated provider answering from case folders. Asynchronous chains are kept in memory,
- * keyed by the MessageId the node stamped on the REQUEST (and by the ticket handed out in ACCEPT).
+ * An emulated provider answering from case folders. Asynchronous chains, their PROCESS counters
+ * and the counters of scripted failures are kept in the store (./state.ts), keyed by the
+ * MessageId the node stamped on the REQUEST (and by the tickets of a case's accept.xml), so that
+ * any process or instance on the store answers any leg. Synchronous answers never touch it.
  */
 export class EmulatorAdapter implements ProviderAdapter {
   readonly cases: EmulatorCase[];
-  private readonly chains = new Map<string, Chain>();
-  private readonly scriptState = new Map<EmulatorCase, { calls: number; since: number }>();
   /** tickets written in a case's accept.xml: a PING quoting one finds the latest chain of that case */
   private readonly acceptTickets = new Map<EmulatorCase, string[]>();
 
-  constructor(private readonly service: Service, casesDir: string, private readonly signer?: Signer) {
+  constructor(private readonly service: Service, casesDir: string, private readonly signer?: Signer, private readonly stateOf?: () => EmulatorState | undefined) {
     this.cases = loadCases(service.casesDir ?? resolve(service.dir, casesDir)); // casesDir: registry/load.ts resolveCasesDir
     for (const c of this.cases) {
       if (!c.accept) continue;
@@ -49,67 +40,78 @@ export class EmulatorAdapter implements ProviderAdapter {
   }
 
   async call(c: ProviderCall): Promise<ProviderAnswer> {
-    const scripted = await this.script(c);
-    if (scripted) return scripted;
+    // what the request says, read once; the document is not held while the store is asked
     const p = parseEnvelope(c.bytes);
+    let req: SmevMessage;
+    let pollKeys: string[] | undefined;
+    let m: ReturnType<typeof matchCase> | undefined;
     try {
       const roots: Roots = { Message: p.messageElement, AppData: p.appDataElement };
-      const req = p.envelope.message ?? {};
-      const mode = c.operation.mode;
-      const isPoll = mode === 'async-get' || (mode === 'async' && req.status === 'PING');
-      if (isPoll) return this.poll(c, req, roots);
-      const m = matchCase(this.cases, c.operation.name, roots);
-      if (!m.case) {
-        const text = m.nearMiss
-          ? `no emulated answer matches; closest case "${m.nearMiss.case.name}" differs at ${m.nearMiss.path}: expected "${m.nearMiss.expected}", got ${m.nearMiss.actual === undefined ? 'nothing' : `"${m.nearMiss.actual}"`}`
-          : `no emulated answer is defined for operation ${c.operation.name}`;
-        return this.generated(c, req, 'INVALID', errorAppData(text));
-      }
-      if (mode === 'async-send' || mode === 'async') {
-        const chain = { case: m.case, origin: c.messageId, created: Date.now(), polls: 0 };
-        for (const id of [c.messageId, ...(this.acceptTickets.get(m.case) ?? [])]) this.remember(id, chain);
-        if (m.case.accept) return this.answer(m.case.accept, c, req, {});
-        return this.generated(c, req, 'ACCEPT', ticketAppData(c.messageId));
-      }
-      return this.answer(m.case.answer, c, req, {});
+      req = p.envelope.message ?? {};
+      if (isPoll(c.operation, req.status)) pollKeys = [req.originRequestIdRef, req.requestIdRef, ...appDataTexts(roots)].filter((k): k is string => !!k);
+      else m = matchCase(this.cases, c.operation.name, roots);
     } finally {
       p.doc.dispose();
     }
+    const sid = this.service.sid;
+    if (pollKeys) {
+      const chain = await this.state().find(sid, pollKeys, Date.now());
+      const chosen = chain && this.cases.find((x) => x.name === chain.caseName);
+      const scripted = chosen && (await this.script(chosen));
+      if (scripted) return scripted;
+      if (!chain) return this.generated(c, req, 'INVALID', errorAppData(UNKNOWN_CHAIN));
+      if (!chosen) {
+        return this.generated(c, req, 'INVALID', errorAppData(`the chain ${chain.origin} was accepted by case "${chain.caseName}", which ${sid}'s cases no longer have; send the REQUEST again`), chain.origin);
+      }
+      const outcome = await this.state().poll(sid, chain.origin, chosen.processPolls, chosen.processSeconds, Date.now());
+      if (outcome === 'process') return this.generated(c, req, 'PROCESS', ticketAppData(chain.origin), chain.origin);
+      return this.answer(chosen.answer, c, req, { originRequestIdRef: chain.origin });
+    }
+    const scripted = m!.case && (await this.script(m!.case));
+    if (scripted) return scripted;
+    if (!m!.case) {
+      const near = m!.nearMiss;
+      const text = near
+        ? `no emulated answer matches; closest case "${near.case.name}" differs at ${near.path}: expected "${near.expected}", got ${near.actual === undefined ? 'nothing' : `"${near.actual}"`}`
+        : `no emulated answer is defined for operation ${c.operation.name}`;
+      return this.generated(c, req, 'INVALID', errorAppData(text));
+    }
+    const found = m!.case;
+    if (c.operation.mode === 'async-send' || c.operation.mode === 'async') {
+      await this.state().open(sid, c.messageId, found.name, this.acceptTickets.get(found) ?? [], Date.now());
+      if (found.accept) return this.answer(found.accept, c, req, {});
+      return this.generated(c, req, 'ACCEPT', ticketAppData(c.messageId));
+    }
+    return this.answer(found.answer, c, req, {});
+  }
+
+  /** The store that keeps this emulator's chains and counters (the gateway's, opened at start). */
+  private state(): EmulatorState {
+    const s = this.stateOf?.();
+    if (!s) throw new Error(`emulator of ${this.service.sid}: no store to keep its asynchronous chains and script counters in (the gateway opens one at start)`);
+    return s;
   }
 
   /**
    * A case's scripted behaviour (docs/emulator.md): a delay, or a failure (refused connection, a
-   * hang, HTTP 500, garbage) for its first N calls, for some seconds, or always.
+   * hang, HTTP 500, garbage) for its first N calls, for some seconds, or always. The calls are
+   * counted in the store, for every process and instance together.
    */
-  private async script(c: ProviderCall): Promise<ProviderAnswer | undefined> {
-    const p = parseEnvelope(c.bytes);
-    let chosen: EmulatorCase | undefined;
-    try {
-      const req = p.envelope.message ?? {};
-      const roots: Roots = { Message: p.messageElement, AppData: p.appDataElement };
-      const isPoll = c.operation.mode === 'async-get' || (c.operation.mode === 'async' && req.status === 'PING');
-      if (isPoll) {
-        const keys = [req.originRequestIdRef, req.requestIdRef, ...appDataTexts(roots)].filter((k): k is string => !!k);
-        const key = keys.find((k) => this.chains.has(k.toUpperCase()));
-        chosen = key ? this.chains.get(key.toUpperCase())!.case : undefined;
-      } else chosen = matchCase(this.cases, c.operation.name, roots).case;
-    } finally {
-      p.doc.dispose();
-    }
-    const b = chosen?.behaviour;
+  private async script(chosen: EmulatorCase): Promise<ProviderAnswer | undefined> {
+    const b = chosen.behaviour;
     if (!b) return undefined;
     if (b.delayMs) await new Promise((r) => setTimeout(r, b.delayMs));
     if (!b.failure) return undefined;
-    const state = this.scriptState.get(chosen!) ?? { calls: 0, since: Date.now() };
-    this.scriptState.set(chosen!, state);
-    state.calls++;
-    const failing = b.failFirst !== undefined ? state.calls <= b.failFirst
-      : b.failForSeconds !== undefined ? Date.now() - state.since < b.failForSeconds * 1000
-      : true;
+    let failing = true;
+    if (b.failFirst !== undefined || b.failForSeconds !== undefined) {
+      const now = Date.now();
+      const state = await this.state().scriptCall(this.service.sid, chosen.name, b, now);
+      failing = b.failFirst !== undefined ? state.calls <= b.failFirst : now - state.since < b.failForSeconds! * 1000;
+    }
     if (!failing) return undefined;
     switch (b.failure) {
       case 'refuse':
-        throw new GatewayFault('providerUnreachable', {}, `emulated provider of case ${chosen!.name}: connection refused`);
+        throw new GatewayFault('providerUnreachable', {}, `emulated provider of case ${chosen.name}: connection refused`);
       case 'hang':
         await new Promise((r) => setTimeout(r, b.hangMs));
         throw new GatewayFault('providerTimeout', { timeoutMs: b.hangMs });
@@ -118,29 +120,6 @@ export class EmulatorAdapter implements ProviderAdapter {
       case 'garbage':
         return { status: 200, bytes: Buffer.from('\u0000garbage\u0001 not xml'), contentType: 'text/xml' };
     }
-  }
-
-  private poll(c: ProviderCall, req: SmevMessage, roots: Roots): ProviderAnswer {
-    const keys = [req.originRequestIdRef, req.requestIdRef, ...appDataTexts(roots)].filter((k): k is string => !!k);
-    const key = keys.find((k) => this.chains.has(k.toUpperCase()));
-    const chain = key ? this.chains.get(key.toUpperCase()) : undefined;
-    if (!chain) return this.generated(c, req, 'INVALID', errorAppData(UNKNOWN_CHAIN));
-    const origin = chain.origin;
-    const waitMs = chain.case.processSeconds * 1000 - (Date.now() - chain.created);
-    if (chain.polls < chain.case.processPolls || waitMs > 0) {
-      chain.polls++;
-      return this.generated(c, req, 'PROCESS', ticketAppData(origin), origin);
-    }
-    return this.answer(chain.case.answer, c, req, { originRequestIdRef: origin });
-  }
-
-  private remember(id: string, chain: Chain): void {
-    if (this.chains.size >= MAX_CHAINS) {
-      const now = Date.now();
-      for (const [k, v] of this.chains) if (now - v.created > CHAIN_TTL_MS) this.chains.delete(k);
-      if (this.chains.size >= MAX_CHAINS) this.chains.delete(this.chains.keys().next().value!);
-    }
-    this.chains.set(id.toUpperCase(), chain);
   }
 
   private fill(c: ProviderCall, req: SmevMessage, origin?: string): Fill {
