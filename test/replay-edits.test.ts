@@ -4,6 +4,9 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { startSigningBench, codeOf, faultstring, type SigningBench } from './support/signing';
 import { readJournal } from './support/journal';
+import { parseEnvelope } from '../src/envelope/parse';
+import { judgeMessage } from '../src/signature/judge';
+import { TrustStore } from '../src/signature/trust';
 
 const pick = <T>(xs: readonly T[]): T => xs[randomInt(xs.length)]!;
 const prefix = () => `p${randomUUID().slice(0, 6).replace(/-/g, '')}`;
@@ -52,6 +55,16 @@ const EDITS: [string, (xml: string) => string][] = [
 ];
 
 describe('the replay guard remembers what the signature covers, once it has verified', () => {
+  /** the one judge (as the gateway's verify stage and `smev2-gateway verify` ask it), in this process */
+  const judge = (xml: string) => {
+    const p = parseEnvelope(Buffer.from(xml));
+    try {
+      const j = judgeMessage(p, TrustStore.load(b.systems, b.gw.keys), { at: new Date() });
+      return j.failure ? j.failure.fault : 'ok';
+    } finally {
+      p.doc.dispose();
+    }
+  };
   let b: SigningBench;
   beforeAll(async () => {
     b = await startSigningBench();
@@ -78,8 +91,8 @@ describe('the replay guard remembers what the signature covers, once it has veri
     }
     for (const [name, variant] of variants) {
       expect([name, variant === signed]).toEqual([name, false]);
-      // the edited copy is a valid signed message in its own right: verify says ok ...
-      expect([name, (await b.verifyCli('SID0610003', variant)).code]).toEqual([name, 'ok']);
+      // the edited copy is a valid signed message in its own right: the judge says ok ...
+      expect([name, judge(variant)]).toEqual([name, 'ok']);
       // ... and the gateway refuses it as the replay it is
       expect([name, codeOf((await b.call('SID0610003', variant)).text)]).toEqual([name, 'GW-4006']);
     }

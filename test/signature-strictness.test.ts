@@ -21,6 +21,9 @@ function insertInto(xml: string, local: string, what: string): string {
   return xml.replace(re, `${m[1]}${m[2]!.slice(0, at)}${what}${m[2]!.slice(at)}$3`);
 }
 
+// each case spawns `smev2-gateway verify` beside its HTTP call: several seconds a case on a busy machine
+jest.setTimeout(180_000);
+
 describe('one judge: the gateway and `verify` agree on every signature case', () => {
   let b: SigningBench;
   beforeAll(async () => {
