@@ -78,6 +78,9 @@ describe('tokenizer: each construct is one token', () => {
   test('text: false goes from markup to markup; from and to bound the input', () => {
     expect(show('<a>x<b>y</b>z</a>', { text: false })).toEqual(['start a 0', 'start b 0', 'end b', 'end a']);
     expect(show('<a>x<b>y</b>z</a>', { from: 4, to: 12 })).toEqual(['start b 0', 'text y', 'end b']);
+    expect(show('<a>xyz<b>', { to: 4 })).toEqual(['start a 0', 'text x']);
+    const cut = new XmlTokenizer(Buffer.from('<a><!-- x --></a>'), { to: 10 });
+    expect([cut.next(), cut.next(), cut.error]).toEqual([Tok.StartTag, Tok.None, 'the input ends inside a comment opened at byte 3']);
   });
 
   test('input that ends inside markup ends the tokens with what was left open and where, never a throw', () => {

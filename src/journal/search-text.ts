@@ -18,7 +18,7 @@ const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"'
  * fold Cyrillic). Null without AppData or without a word in it.
  */
 export function appDataText(bytes: Buffer): string | null {
-  if (bytes.indexOf('AppData') < 0) return null; // most faults, PINGs and ACCEPTs: no walk at all
+  if (bytes.indexOf(APPDATA) < 0) return null; // most faults, PINGs and ACCEPTs: no walk at all
   const first = new XmlTokenizer(bytes, { text: false });
   let k: TokenKind;
   do k = first.next(); while (k !== Tok.None && !isAppData(first));
@@ -58,6 +58,7 @@ function isAppData(t: XmlTokenizer): boolean {
 }
 
 const XMLNS = Buffer.from('xmlns', 'latin1');
+const APPDATA = Buffer.from('AppData', 'latin1');
 
 function decodeEntities(s: string): string {
   return s.indexOf('&') < 0 ? s : s.replace(/&(#x[0-9a-fA-F]+|#\d+|[a-z]+);/g, (m, e: string) =>

@@ -78,15 +78,16 @@ export class XmlTokenizer {
   error: string | undefined;
   errorAt = -1;
 
+  /** the input; a view ending at `to`, so that no search (indexOf) reads past it */
   readonly bytes: Buffer;
   private pos: number;
   private readonly limit: number;
   private readonly text: boolean;
 
   constructor(bytes: Buffer, options: TokenizerOptions = {}) {
-    this.bytes = bytes;
-    this.pos = options.from ?? 0;
     this.limit = Math.min(options.to ?? bytes.length, bytes.length);
+    this.bytes = this.limit < bytes.length ? bytes.subarray(0, this.limit) : bytes;
+    this.pos = options.from ?? 0;
     this.text = options.text ?? true;
   }
 
@@ -97,7 +98,7 @@ export class XmlTokenizer {
     if (p >= n) return this.done();
     if (b[p] !== LT) {
       let lt = b.indexOf(LT, p);
-      if (lt < 0 || lt > n) lt = n;
+      if (lt < 0) lt = n;
       if (this.text) {
         this.start = p;
         this.end = this.pos = lt;
@@ -190,7 +191,7 @@ export class XmlTokenizer {
   /** A token that ends with `close`, searched from `from`. */
   private until(kind: TokenKind, close: Buffer, from: number, what: string): TokenKind {
     const at = this.bytes.indexOf(close, from);
-    if (at < 0 || at + close.length > this.limit) return this.fail(what, this.start);
+    if (at < 0) return this.fail(what, this.start);
     this.end = this.pos = at + close.length;
     return (this.kind = kind);
   }
