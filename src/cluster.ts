@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
 import { startUrls, type Config } from './config';
 import { dialectOfUrl, openStore, runMigrations } from './store';
+import { METRICS_REQ, METRICS_RES } from './metrics/cluster-scrape';
 import { bootstrapTrust } from './signature/bootstrap';
 import { sessionSecret } from './admin/auth';
 
@@ -24,8 +25,6 @@ import { sessionSecret } from './admin/auth';
 
 /** The environment variable by which the primary tells a worker it is the leader. */
 const LEADER_ENV = 'SMEV2_CLUSTER_LEADER';
-const METRICS_REQ = 'smev2:cluster-metrics-req';
-const METRICS_RES = 'smev2:cluster-metrics-res';
 
 /** Is this process a worker of `start --workers`? */
 export const isClusterWorker = () => cluster.isWorker;
@@ -35,23 +34,6 @@ export function backgroundRoles(database: string): { delivery: boolean; monitors
   if (!cluster.isWorker) return { delivery: true, monitors: true };
   const leader = process.env[LEADER_ENV] === '1';
   return { delivery: leader || dialectOfUrl(database).concurrentClaims, monitors: leader };
-}
-
-/** In a worker: the metrics of every worker, added up by the primary (prom-client's cluster aggregation). */
-export function clusterMetrics(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const id = `${process.pid}-${Date.now()}-${Math.random()}`;
-    const timer = setTimeout(() => { process.off('message', onMessage); reject(new Error('the primary did not answer in 10 s')); }, 10_000);
-    const onMessage = (m: { type?: string; id?: string; body?: string; error?: string }) => {
-      if (m?.type !== METRICS_RES || m.id !== id) return;
-      clearTimeout(timer);
-      process.off('message', onMessage);
-      if (m.error) reject(new Error(m.error));
-      else resolve(m.body ?? '');
-    };
-    process.on('message', onMessage);
-    process.send!({ type: METRICS_REQ, id });
-  });
 }
 
 /** Listen on the port and close again: throws the listen error (EADDRINUSE, EACCES) the workers would each meet. */

@@ -53,6 +53,9 @@ export interface Config {
   availabilityIntervalMs: number;
   /** how long a worker holds an outbox item; a crashed worker's items come back after it */
   deliveryLeaseMs: number;
+  /** callbacks to consumers and events to subscribers: the wait for a connection, and for the answer */
+  callbackConnectTimeoutMs: number;
+  callbackTimeoutMs: number;
   /** raw bodies in the journal older than this are purged (metadata and hashes kept) */
   retentionDays: number;
   /** `start --workers N`: N processes sharing the port (src/cluster.ts); undefined: one process */
@@ -61,9 +64,6 @@ export interface Config {
   adminUsersFile: string;
   /** signs admin session cookies; default: a random key kept in the keys folder */
   sessionSecret?: string;
-  /** callbacks to consumers and events to subscribers: the wait for a connection, and for the answer */
-  callbackConnectTimeoutMs: number;
-  callbackTimeoutMs: number;
   /** how long an admin login lasts */
   sessionHours: number;
   /** mark the session cookie Secure (the gateway is reached over HTTPS through a proxy) */

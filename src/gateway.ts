@@ -6,17 +6,12 @@ import type { DataSource } from 'typeorm';
 import { startUrls, type Config } from './config';
 import { loadXml } from './xml/libxml';
 import { Registry } from './registry/registry';
-import { openStore, runMigrations, storeReachable } from './store';
-import { Journal } from './journal/journal';
 import { buildPipeline, buildDeliveryPipeline, type PipelineDeps } from './pipeline/stages';
 import { closeAgents } from './http/client';
 import { LargeBodyLane } from './pipeline/lane';
 import { createApp, baseUrl, clientErrorHandler, type ServerDeps } from './http/server';
-import { bootstrapTrust, NODE_KEY } from './signature/bootstrap';
-import { loadEnvelopeSchemas } from './control/envelope-schemas';
-import { ReplayGuard } from './control/replay';
-import { Outbox } from './queue/outbox';
-import { Events, readSubscriptions, type Subscription } from './queue/events';
+import { NODE_KEY } from './signature/bootstrap';
+import { assemble } from './pipeline/assemble';
 import { DeliveryWorker } from './queue/worker';
 import { AvailabilityMonitor } from './providers/availability';
 import { scheduleRetention } from './journal/retention';
@@ -28,11 +23,8 @@ import { consoleRouter } from './console/router';
 import { composerRoutes, loopbackUrl } from './admin/compose/routes';
 import { TrustStore } from './signature/trust';
 import { SessionStore } from './admin/sessions';
-import { EmulatorState } from './providers/emulator/state';
-import { diskStates, diskWarnings, storeBytes, watchedFolders } from './store';
+import { diskStates, diskWarnings, storeBytes, storeReachable, watchedFolders } from './store';
 
-/** The project's own envelope schemas (xsd/index.json), beside dist/. */
-const ENVELOPE_SCHEMAS = join(__dirname, '..', 'xsd');
 
 export interface RunningGateway {
   server: Server;
@@ -45,40 +37,12 @@ export interface RunningGateway {
 /** Load the registry, open the store, listen. Throws RegistryError on a broken registry. */
 export async function startGateway(config: Config, log: Logger): Promise<RunningGateway> {
   await loadXml();
-  const { keys, trust } = bootstrapTrust(config.keysDir, config.systemsDir, log);
-  let emulatorState: EmulatorState | undefined; // set once the store is open, before the first request
-  const registry = new Registry(config.servicesDir, { signerFor: (m) => keys.signer(m), emulatorState: () => emulatorState });
-  registry.load({ skipBroken: config.skipBroken });
+  const { keys, trust, registry, store, deps } = await assemble(config, log, { migrate: true, skipBroken: config.skipBroken });
   for (const w of registry.warnings) log.warn({ file: w.file, reason: w.reason }, 'registry warning');
   for (const s of registry.skipped) log.error({ file: s.file, field: s.field, reason: s.reason }, 'broken service skipped');
-
-  const store = await openStore(config.database, { migrate: false });
-  try {
-    const ran = await runMigrations(store);
-    if (ran.length) log.info({ migrations: ran }, 'migrations ran');
-  } catch (e) {
-    await store.destroy();
-    throw e;
-  }
-  emulatorState = new EmulatorState(store, config.emulatorChainTtlSeconds * 1000);
-  const journal = new Journal(store, { refusedBytes: config.journalRefusedBytes });
-  const clock = config.clock ? () => config.clock! : () => new Date();
-  const outbox = new Outbox(store);
-  const subscriptions = () => [
-    ...readSubscriptions(config.subscriptionsFile),
-    ...[...trust.systems.values()].flatMap((s) => s.subscriptions.map((x) => ({ url: x.url, events: x.events as Subscription['events'], consumer: s.mnemonic }))),
-  ];
-  subscriptions(); // a broken subscriptions file stops the start, with its reason
-  const events = new Events(outbox, subscriptions, log);
+  const { journal, outbox, events, clock } = deps;
   const metrics = new Metrics({ outbox, availability: () => availability.latest.values(), knownSid: (sid) => registry.get(sid) !== undefined, storeBytes: () => storeBytes(store) });
-  const pipelineDeps: PipelineDeps = {
-    outbox, events, metrics,
-    journal, registry, trust, clock, node: keys.signer(NODE_KEY),
-    envelopeSchemas: loadEnvelopeSchemas(ENVELOPE_SCHEMAS),
-    replay: new ReplayGuard(store, config.replayWindowSeconds * 1000),
-    limits: config.limits,
-    maxDateSkewSeconds: config.maxDateSkewSeconds,
-  };
+  const pipelineDeps: PipelineDeps = { ...deps, metrics };
   const pipeline = buildPipeline(pipelineDeps);
   const worker = new DeliveryWorker(outbox, registry, buildDeliveryPipeline(pipelineDeps), trust, events, log, keys.signer(NODE_KEY), {
     concurrency: config.deliveryConcurrency, leaseMs: config.deliveryLeaseMs, tickMs: 50,

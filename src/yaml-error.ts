@@ -1,3 +1,5 @@
+import type { z } from 'zod';
+
 /**
  * A YAML parse error as one complete sentence: the parser's reason, the line and column, and the
  * offending line itself (and the one before, where the cause usually is), instead of the parser's
@@ -13,4 +15,9 @@ export function yamlErrorText(e: unknown, text: string): string {
   const before = pos.line > 1 ? lines[pos.line - 2] : undefined;
   return `${reason}, at line ${pos.line}, column ${pos.col}, which reads ${JSON.stringify(at ?? '')}` +
     (before !== undefined ? ` (line ${pos.line - 1}: ${JSON.stringify(before)})` : '');
+}
+
+/** zod issues as `field: reason` lines. */
+export function describeIssues(error: z.ZodError): string[] {
+  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
 }

@@ -113,3 +113,74 @@ describe('architecture: rules on src/', () => {
     if (found.length) throw new Error(`${rule.name}: broken in\n  ${found.join('\n  ')}\n${rule.instead}`);
   });
 });
+
+/**
+ * The layers of src/, lowest first (docs/architecture.md): a module imports only from its own
+ * layer or below. The most specific prefix decides a file's layer; a file no prefix covers fails
+ * the test, so a new folder is given its place here.
+ */
+const LAYERS: [prefix: string, layer: number][] = [
+  // 0: no knowledge of SMEV: XML, crypto, the fault catalogue, logs, data-file errors, the onion
+  ['src/xml/', 0], ['src/crypto/', 0], ['src/faults/', 0], ['src/log.ts', 0], ['src/yaml-error.ts', 0], ['src/store-url.ts', 0], ['src/pipeline/compose.ts', 0],
+  // 1: envelopes, and the HTTP helpers any layer may use (the outbound client, the proxy list, the byte budget, bodies)
+  ['src/envelope/', 1], ['src/http/client.ts', 1], ['src/http/proxy.ts', 1], ['src/http/budget.ts', 1], ['src/http/body.ts', 1],
+  // 2: signatures, configuration
+  ['src/signature/', 2], ['src/config.ts', 2],
+  // 3: the registry of services, format-logical control, the store
+  ['src/registry/', 3], ['src/control/', 3], ['src/store/', 3],
+  // 4: the exchange, the model every stage and the journal share
+  ['src/pipeline/exchange.ts', 4],
+  // 5: what keeps or moves exchanges: journal, providers, the outbox and its worker, metrics
+  ['src/journal/', 5], ['src/providers/', 5], ['src/queue/', 5], ['src/metrics/', 5],
+  // 6: the stages; 7: their lists and who composes them; 8: the HTTP front, the cluster; 9: the gateway; 10: the command line
+  ['src/stages/', 6], ['src/pipeline/', 7], ['src/testkit/', 7], ['src/admin/', 7], ['src/console/', 7],
+  ['src/http/', 8], ['src/cluster.ts', 8], ['src/gateway.ts', 9], ['src/cli/', 10],
+];
+/** Imports that run up on purpose, each with why. */
+const UPWARD_ALLOWED: Record<string, string> = {
+  'src/store/migrations/0005-hash-chain-retention.ts -> src/journal/chain.ts': 'a migration hashes the rows that existed before it with the journal\'s chain, as of that migration',
+};
+
+function layerOf(file: string): number | undefined {
+  let best: [string, number] | undefined;
+  for (const [prefix, layer] of LAYERS) if (file.startsWith(prefix) && (!best || prefix.length > best[0].length)) best = [prefix, layer];
+  return best?.[1];
+}
+
+/** The relative imports (and re-exports) of a file, as paths from the root. */
+function importsOf(file: string): string[] {
+  const text = readFileSync(join(ROOT, file), 'utf8');
+  const dir = file.slice(0, file.lastIndexOf('/'));
+  return [...text.matchAll(/^(?:import|export)\b[^;]*?\bfrom\s+'(\.[^']+)'/gm)].map((m) => {
+    const parts = [...dir.split('/'), ...m[1]!.split('/')];
+    const out: string[] = [];
+    for (const p of parts) if (p === '..') out.pop(); else if (p !== '.') out.push(p);
+    const path = out.join('/');
+    return statSafe(join(ROOT, path)) === 'dir' ? `${path}/index.ts` : `${path}.ts`;
+  });
+}
+function statSafe(p: string): 'dir' | 'file' | undefined {
+  try {
+    return statSync(p).isDirectory() ? 'dir' : 'file';
+  } catch {
+    return undefined;
+  }
+}
+
+describe('architecture: imports run down the layers', () => {
+  const files = sources();
+  test('every file of src/ has a layer', () => {
+    expect(files.filter((f) => layerOf(f) === undefined)).toEqual([]);
+  });
+  /** The imports of `from` that run up the layers, for people. */
+  const upward = (from: string, targets: string[]) => targets
+    .filter((t) => (layerOf(t) ?? 0) > (layerOf(from) ?? 0) && !UPWARD_ALLOWED[`${from} -> ${t}`])
+    .map((t) => `${from} (layer ${layerOf(from)}) imports ${t} (layer ${layerOf(t)})`);
+  test('no module imports from a layer above its own', () => {
+    expect(files.flatMap((f) => upward(f, importsOf(f)))).toEqual([]);
+  });
+  test('the check sees an import up the layers, and reads the imports a file has', () => {
+    expect(upward('src/journal/journal.ts', ['src/stages/journal.ts', 'src/store/index.ts'])).toEqual(['src/journal/journal.ts (layer 5) imports src/stages/journal.ts (layer 6)']);
+    expect(importsOf('src/stages/journal.ts')).toContain('src/journal/journal.ts');
+  });
+});

@@ -11,6 +11,7 @@ import { loadXml } from '../src/xml/libxml';
 import { compose, type Stage } from '../src/pipeline/compose';
 import { verdictText, routeOf, type Exchange } from '../src/pipeline/exchange';
 import { Registry } from '../src/registry/registry';
+import { createAdapter } from '../src/providers';
 import type { TrustStore } from '../src/signature/trust';
 import type { KeyStore } from '../src/signature/identity';
 import { bootstrapTrust } from '../src/signature/bootstrap';
@@ -79,7 +80,7 @@ describe('the stages on real exchanges', () => {
     await loadXml();
     const dir = mkdtempSync(join(tmpdir(), 'smev2-stages-'));
     ({ keys, trust } = bootstrapTrust(join(dir, 'keys'), join(ROOT, 'systems'), log));
-    registry = new Registry(join(ROOT, 'wsdl'), { signerFor: (m) => keys.signer(m) });
+    registry = new Registry(join(ROOT, 'wsdl'), (s) => createAdapter(s, { signerFor: (m) => keys.signer(m) }));
     registry.load({ skipBroken: false });
     store = await openStore(`sqlite:${join(dir, 'store.sqlite')}`);
   }, 60000);

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { loadXml } from '../xml/libxml';
 import { loadConfig, type Flags } from '../config';
 import { Registry } from '../registry/registry';
+import { createAdapter } from '../providers';
 import { loadEnvelopeSchemas } from '../control/envelope-schemas';
 import { TrustStore } from '../signature/trust';
 import { createLogger } from '../log';
@@ -42,7 +43,7 @@ export async function checkCommand(files: string[], flags: Flags & { sid?: strin
   const at = flags.at ? new Date(flags.at) : config.clock ?? new Date();
   if (Number.isNaN(at.getTime())) throw new Error(`--at must be an ISO date-time, got ${flags.at}`);
   const log = createLogger('silent');
-  const registry = new Registry(config.servicesDir, { signerFor: () => undefined });
+  const registry = new Registry(config.servicesDir, (s) => createAdapter(s, { signerFor: () => undefined }));
   registry.load({ skipBroken: true });
   const trust = TrustStore.load(config.systemsDir, config.keysDir, { skipUnreadable: (m) => process.stdout.write(`note  trust: skipped ${m}\n`) });
   const c = {

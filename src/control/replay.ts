@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { query } from '../store';
-import { Batcher } from '../journal/batcher';
+import { Batcher, query } from '../store';
 
 export interface Replayed {
   /** what was seen before, as the control stage names it (`MessageId …`, `the signed request …`) */

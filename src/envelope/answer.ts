@@ -4,7 +4,7 @@ import type { XmlElement } from '../xml/libxml';
 import type { Party } from './model';
 import { NS } from './ns';
 import { escapeXml, smevDateTime } from './build';
-import type { QName } from '../registry/wsdl-model';
+import type { QName } from './model';
 
 /** smev:Message children in schema order, across the three revisions and both 2.5.x variants. */
 const ORDER = [

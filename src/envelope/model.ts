@@ -70,3 +70,9 @@ export interface Envelope {
   appDocument?: AppDocumentInfo;
   fault?: SoapFaultInfo;
 }
+
+/** A qualified name: an element or type of a WSDL or schema, by namespace and local name. */
+export interface QName {
+  ns: string;
+  local: string;
+}

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { GENESIS, entryHash } from './chain';
-import { JOURNAL_ENTITY, LOCK_JOURNAL, dialectOf, type JournalEntry } from '../store';
+import { Batcher, JOURNAL_ENTITY, LOCK_JOURNAL, dialectOf, type JournalEntry } from '../store';
 import { verdictText, type Exchange, type Leg } from '../pipeline/exchange';
 import { appDataText } from './search-text';
-import { Batcher } from './batcher';
 
 /**
  * Writes legs durably. Entries queued while a commit is under way go in the next commit, so

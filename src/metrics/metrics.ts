@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { clusterMetrics } from '../cluster';
+import { clusterMetrics } from './cluster-scrape';
 import type { Exchange } from '../pipeline/exchange';
 import type { Outbox } from '../queue/outbox';
 import type { Availability } from '../providers/availability';

@@ -1,47 +1,23 @@
 // The large-body lane's thread (src/pipeline/lane.ts): a pipeline of its own, on its own libxml2-wasm
 // instance, store connection and registry, built as src/gateway.ts builds the main one. The thread is
 // ended when it has been idle a while, and with it every byte of WebAssembly memory its documents grew.
-import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../config';
 import { createLogger } from '../log';
 import { loadXml } from '../xml/libxml';
-import { bootstrapTrust, NODE_KEY } from '../signature/bootstrap';
-import { Registry } from '../registry/registry';
-import { openStore } from '../journal/store';
-import { Journal } from '../journal/journal';
-import { Outbox } from '../queue/outbox';
-import { Events, readSubscriptions, type Subscription } from '../queue/events';
 import { buildPipeline } from './stages';
-import { loadEnvelopeSchemas } from '../control/envelope-schemas';
-import { ReplayGuard } from '../control/replay';
+import { assemble } from './assemble';
 import type { Exchange } from './exchange';
 import type { LaneJob, LaneReply } from './lane';
-
-const ENVELOPE_SCHEMAS = join(__dirname, '..', '..', 'xsd');
 
 async function main(): Promise<void> {
   const config = workerData.config as Config;
   const log = createLogger(config.logLevel, config.logFormat).child({ lane: 'large-body' });
   await loadXml();
-  const { keys, trust } = bootstrapTrust(config.keysDir, config.systemsDir, log);
-  const registry = new Registry(config.servicesDir, { signerFor: (m) => keys.signer(m) });
-  registry.load({ skipBroken: true }); // the main thread already judged the registry at start
-  const store = await openStore(config.database, { migrate: false });
-  const journal = new Journal(store, { refusedBytes: config.journalRefusedBytes });
-  const outbox = new Outbox(store);
-  const subscriptions = () => [
-    ...readSubscriptions(config.subscriptionsFile),
-    ...[...trust.systems.values()].flatMap((s) => s.subscriptions.map((x) => ({ url: x.url, events: x.events as Subscription['events'], consumer: s.mnemonic }))),
-  ];
-  const pipeline = buildPipeline({
-    outbox, events: new Events(outbox, subscriptions, log),
-    journal, registry, trust, clock: config.clock ? () => new Date(config.clock!) : () => new Date(), node: keys.signer(NODE_KEY),
-    envelopeSchemas: loadEnvelopeSchemas(ENVELOPE_SCHEMAS),
-    replay: new ReplayGuard(store, config.replayWindowSeconds * 1000),
-    limits: config.limits,
-    maxDateSkewSeconds: config.maxDateSkewSeconds,
-  });
+  // the main thread judged the registry and migrated the store at start
+  const { registry, store, deps } = await assemble(config, log, { migrate: false, skipBroken: true });
+  const { journal } = deps;
+  const pipeline = buildPipeline(deps);
   const port = parentPort!;
   port.on('message', (m: LaneJob | { close: true }) => {
     if ('close' in m) {

@@ -1,6 +1,6 @@
 import { GatewayFault } from '../faults/catalogue';
 import { post, PostError } from '../http/client';
-import type { ProviderAdapter, ProviderAnswer, ProviderCall } from './adapter';
+import type { ProviderAdapter, ProviderAnswer, ProviderCall } from '../registry/adapter';
 
 export interface HttpAdapterSettings {
   url: string;

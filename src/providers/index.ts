@@ -1,5 +1,5 @@
 import type { Service } from '../registry/load';
-import type { ProviderAdapter } from './adapter';
+import type { ProviderAdapter } from '../registry/adapter';
 import { HttpAdapter } from './http';
 import { EmulatorAdapter } from './emulator/emulator';
 import type { Signer } from '../signature/sign';

@@ -65,7 +65,4 @@ export type ServiceDefinition = z.infer<typeof definitionSchema>;
 export type ExchangeMode = ServiceDefinition['operations'][string]['mode'];
 export type AdapterSettings = ServiceDefinition['adapter'];
 
-/** zod issues as `field: reason` lines. */
-export function describeIssues(error: z.ZodError): string[] {
-  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
-}
+export { describeIssues } from '../yaml-error';

@@ -1,7 +1,6 @@
 import type { Service, Problem } from './load';
 import { loadRegistry } from './load';
-import { createAdapter, type AdapterContext } from '../providers';
-import type { ProviderAdapter } from '../providers/adapter';
+import type { ProviderAdapter } from './adapter';
 import { compileBundleSchemas, type CompiledSchema } from '../control/schemas';
 
 export class RegistryError extends Error {
@@ -27,7 +26,12 @@ export class Registry {
   warnings: Problem[] = [];
   skipped: Problem[] = [];
 
-  constructor(readonly dir: string, private readonly adapters: AdapterContext) {}
+  /**
+   * `makeAdapter` turns a SID's definition into its provider adapter (providers/index.ts
+   * createAdapter, with what the adapters need): the registry holds adapters, it does not know
+   * the kinds there are.
+   */
+  constructor(readonly dir: string, private readonly makeAdapter: (service: Service) => ProviderAdapter) {}
 
   /** Load (or reload) the folder. Broken SIDs throw RegistryError unless skipBroken. */
   load(opts: { skipBroken: boolean }): void {
@@ -36,7 +40,7 @@ export class Registry {
     const next = new Map<string, ServiceEntry>();
     for (const service of r.services.values()) {
       try {
-        next.set(service.sid, { service, adapter: createAdapter(service, this.adapters), payload: this.compile(service, r.warnings) });
+        next.set(service.sid, { service, adapter: this.makeAdapter(service), payload: this.compile(service, r.warnings) });
       } catch (e) {
         errors.push({ file: service.dir, field: 'adapter', reason: (e as Error).message });
       }

@@ -3,10 +3,8 @@ import type { XmlElement } from '../xml/libxml';
 import { NS } from '../envelope/ns';
 import type { Bundle } from './bundle';
 
-export interface QName {
-  ns: string;
-  local: string;
-}
+export type { QName } from '../envelope/model';
+import type { QName } from '../envelope/model';
 
 export interface WsdlOperation {
   name: string;

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
-import { describeIssues } from '../registry/definition';
+import { describeIssues } from '../yaml-error';
 import { parseCertificate, nameToString, type Certificate } from './x509';
 import { verifyCertificateSignature } from './certs';
 

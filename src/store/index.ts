@@ -4,3 +4,4 @@ export * from './connection';
 export { dialectOf, dialectOfUrl, type Dialect, type Runner, type ClaimRule, type TextMatch, type PercentileQuery, type Percentiles } from './dialect';
 export { JOURNAL_ENTITY, type JournalEntry } from './schema';
 export { diskStates, diskWarnings, storeBytes, watchedFolders, type DiskState, type DiskThresholds } from './disk';
+export { Batcher } from './batcher';

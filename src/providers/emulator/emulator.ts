@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { parseEnvelope } from '../../envelope/parse';
 import type { SmevMessage } from '../../envelope/model';
 import type { Service } from '../../registry/load';
-import type { ProviderAdapter, ProviderAnswer, ProviderCall } from '../adapter';
+import type { ProviderAdapter, ProviderAnswer, ProviderCall } from '../../registry/adapter';
 import { loadCases, type EmulatorCase } from './cases';
 import { matchCase, type Roots } from './match';
 import { fillAnswer, skeleton, ticketAppData, errorAppData, type Fill } from '../../envelope/answer';

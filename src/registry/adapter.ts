@@ -1,5 +1,5 @@
 import type { Envelope } from '../envelope/model';
-import type { Service, Operation } from '../registry/load';
+import type { Service, Operation } from './load';
 
 /** What the route stage hands to a provider adapter. */
 export interface ProviderCall {

@@ -1,0 +1,67 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import type { Config } from '../config';
+import { bootstrapTrust, NODE_KEY } from '../signature/bootstrap';
+import type { KeyStore } from '../signature/identity';
+import type { TrustStore } from '../signature/trust';
+import { Registry } from '../registry/registry';
+import { createAdapter } from '../providers';
+import { EmulatorState } from '../providers/emulator/state';
+import { openStore, runMigrations } from '../store';
+import { Journal } from '../journal/journal';
+import { Outbox } from '../queue/outbox';
+import { Events, readSubscriptions, type Subscription } from '../queue/events';
+import { loadEnvelopeSchemas } from '../control/envelope-schemas';
+import { ReplayGuard } from '../control/replay';
+import type { PipelineDeps } from './stages';
+
+const ENVELOPE_SCHEMAS = join(__dirname, '..', '..', 'xsd');
+
+export interface Parts {
+  keys: KeyStore;
+  trust: TrustStore;
+  registry: Registry;
+  store: DataSource;
+  /** what buildPipeline and buildDeliveryPipeline take (metrics added by who counts) */
+  deps: PipelineDeps;
+}
+
+/**
+ * The pipeline's parts opened from configuration, in one place for every thread that runs the
+ * pipeline: the gateway's main thread (gateway.ts, which also migrates the store and judges the
+ * registry) and the large-body lane's worker thread (lane-worker.ts).
+ */
+export async function assemble(config: Config, log: Logger, o: { migrate: boolean; skipBroken: boolean }): Promise<Parts> {
+  const { keys, trust } = bootstrapTrust(config.keysDir, config.systemsDir, log);
+  let emulatorState: EmulatorState | undefined; // set once the store is open, before the first request
+  const registry = new Registry(config.servicesDir, (s) => createAdapter(s, { signerFor: (m) => keys.signer(m), emulatorState: () => emulatorState }));
+  registry.load({ skipBroken: o.skipBroken });
+  const store = await openStore(config.database, { migrate: false });
+  if (o.migrate) {
+    try {
+      const ran = await runMigrations(store);
+      if (ran.length) log.info({ migrations: ran }, 'migrations ran');
+    } catch (e) {
+      await store.destroy();
+      throw e;
+    }
+  }
+  emulatorState = new EmulatorState(store, config.emulatorChainTtlSeconds * 1000);
+  const outbox = new Outbox(store);
+  const subscriptions = () => [
+    ...readSubscriptions(config.subscriptionsFile),
+    ...[...trust.systems.values()].flatMap((s) => s.subscriptions.map((x) => ({ url: x.url, events: x.events as Subscription['events'], consumer: s.mnemonic }))),
+  ];
+  subscriptions(); // a broken subscriptions file stops the start, with its reason
+  const deps: PipelineDeps = {
+    outbox, events: new Events(outbox, subscriptions, log),
+    journal: new Journal(store, { refusedBytes: config.journalRefusedBytes }),
+    registry, trust, clock: config.clock ? () => new Date(config.clock!) : () => new Date(), node: keys.signer(NODE_KEY),
+    envelopeSchemas: loadEnvelopeSchemas(ENVELOPE_SCHEMAS),
+    replay: new ReplayGuard(store, config.replayWindowSeconds * 1000),
+    limits: config.limits,
+    maxDateSkewSeconds: config.maxDateSkewSeconds,
+  };
+  return { keys, trust, registry, store, deps };
+}
