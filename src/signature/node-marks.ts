@@ -1,7 +1,8 @@
 import { newMessageId, nodeHeaderXml, smevDateTime, withHeaderBlock } from '../envelope/build';
 import { revisionOf, ACTOR } from '../envelope/ns';
 import type { Envelope } from '../envelope/model';
-import { signEnvelope, signEnvelopeAsync, type Signer } from './sign';
+import { signEnvelope, signEnvelopeAsync, signAsNodeParsed, type Signer } from './sign';
+import type { XmlElement } from '../xml/libxml';
 
 export interface Marked {
   bytes: Buffer;
@@ -24,20 +25,24 @@ export function markAsNode(bytes: Buffer, env: Pick<Envelope, 'smevNamespace' | 
  * (signEnvelopeAsync), so the JS thread, which is what limits the gateway, goes on with other
  * exchanges meanwhile.
  */
-export async function markAsNodeAsync(bytes: Buffer, env: Pick<Envelope, 'smevNamespace' | 'headerBlocks'>, messageClass: 'REQUEST' | 'RESPONSE', node?: Signer, messageId = newMessageId()): Promise<Marked> {
-  const { stamped, timeStamp } = withNodeHeader(bytes, env, messageClass, messageId);
-  return { bytes: node ? await signEnvelopeAsync(stamped, ACTOR.recipient, node, { header: true }) : stamped, messageId, timeStamp };
+export async function markAsNodeAsync(bytes: Buffer, env: Pick<Envelope, 'smevNamespace' | 'headerBlocks'>, messageClass: 'REQUEST' | 'RESPONSE', node?: Signer, messageId = newMessageId(), body?: XmlElement): Promise<Marked> {
+  const { stamped, timeStamp, headerXml } = withNodeHeader(bytes, env, messageClass, messageId);
+  if (!node) return { bytes: stamped, messageId, timeStamp };
+  // `body`: the Body of the document already parsed from `bytes`: signed without parsing them again
+  const signed = (body && await signAsNodeParsed(stamped, headerXml, body, node)) ?? await signEnvelopeAsync(stamped, ACTOR.recipient, node, { header: true });
+  return { bytes: signed, messageId, timeStamp };
 }
 
-function withNodeHeader(bytes: Buffer, env: Pick<Envelope, 'smevNamespace' | 'headerBlocks'>, messageClass: 'REQUEST' | 'RESPONSE', messageId: string): { stamped: Buffer; timeStamp: string } {
+function withNodeHeader(bytes: Buffer, env: Pick<Envelope, 'smevNamespace' | 'headerBlocks'>, messageClass: 'REQUEST' | 'RESPONSE', messageId: string): { stamped: Buffer; timeStamp: string; headerXml: string } {
   const timeStamp = smevDateTime();
+  const headerXml = nodeHeaderXml({ smevNamespace: env.smevNamespace!, messageId, messageClass, timeStamp });
   const stamped = withHeaderBlock(
     bytes,
-    nodeHeaderXml({ smevNamespace: env.smevNamespace!, messageId, messageClass, timeStamp }),
+    headerXml,
     (i) => {
       const b = env.headerBlocks[i];
       return !!b && b.local === 'Header' && !!revisionOf(b.ns);
     },
   );
-  return { stamped, timeStamp };
+  return { stamped, timeStamp, headerXml };
 }

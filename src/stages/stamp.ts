@@ -14,7 +14,7 @@ const XML = 'text/xml; charset=utf-8';
 export function stampRequest(node?: Signer): Stage<Exchange> {
   return async (ex, next) => {
     const { request, message } = routeOf(ex);
-    const forward = await markAsNodeAsync(ex.raw, request.envelope, 'REQUEST', node);
+    const forward = await markAsNodeAsync(ex.raw, request.envelope, 'REQUEST', node, undefined, request.body);
     ex.messageId = forward.messageId;
     ex.chainId = (message.originRequestIdRef ?? ex.messageId).toUpperCase();
     ex.forward = forward.bytes;
@@ -37,7 +37,7 @@ export function stampAnswer(node?: Signer): Stage<Exchange> {
       ex.responseSignature = 'not signed: the provider\'s fault passed on as it came';
       return;
     }
-    const back = await markAsNodeAsync(a.bytes, a.envelope, 'RESPONSE', node);
+    const back = await markAsNodeAsync(a.bytes, a.envelope, 'RESPONSE', node, undefined, a.parsed.body);
     ex.answer = {
       ...a, bytes: back.bytes, contentType: XML, marked: true,
       envelope: { ...a.envelope, raw: back.bytes, header: { nodeId: '00', messageId: back.messageId, messageClass: 'RESPONSE', timeStamp: back.timeStamp } },
