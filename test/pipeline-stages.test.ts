@@ -34,6 +34,8 @@ import { stampRequest, stampAnswer } from '../src/stages/stamp';
 import { poll } from '../src/stages/poll';
 import { queue } from '../src/stages/queue';
 import { GatewayFault } from '../src/faults/catalogue';
+import { parseEnvelope } from '../src/envelope/parse';
+import { verifyEnvelopeSignatures } from '../src/signature/verify';
 
 const log = pino({ level: 'silent' });
 const FOUND = readFileSync(join(ROOT, 'fixtures', 'SID0003623', 'found', 'request.xml'));
@@ -140,6 +142,32 @@ describe('the stages on real exchanges', () => {
     await run(u, stages());
     expect(u.legs[0]!.signature).toMatchObject({ outcome: 'failed', passed: true, text: 'absent', faults: [{ check: 'signature', faultstring: expect.stringMatching(/^SMEV-100008: /) }] });
     expect(u.signedContent).toBeUndefined();
+  });
+
+  test('stamp signs from the parsed document: the node’s block verifies, and one it replaces is found under any prefix', async () => {
+    const signed = signEnvelope(FOUND, ACTOR.smev, keys.signer('MINZ01001')!, { header: false });
+    // a message that already carries a recipient block (a replayed capture), its actor under another prefix
+    const foreign = signEnvelope(signed, ACTOR.recipient, keys.signer('PFRF01001')!, { header: false }).toString()
+      .replace(/<wsse:Security xmlns:wsse="([^"]+)" xmlns:wsu="([^"]+)" xmlns:soapenv="([^"]+)" soapenv:actor="http:\/\/smev\.gosuslugi\.ru\/actors\/recipient">/,
+        '<wsse:Security xmlns:wsse="$1" xmlns:wsu="$2" xmlns:S11="$3" S11:actor="http://smev.gosuslugi.ru/actors/recipient">');
+    expect(foreign).toContain('S11:actor="http://smev.gosuslugi.ru/actors/recipient"');
+    for (const raw of [signed, Buffer.from(foreign)]) {
+      const ex = exchange('SID0003623', raw);
+      await compose<Exchange>([parse(), route(registry), stampRequest(keys.signer('node')), async () => undefined])(ex);
+      const out = ex.forward!.toString();
+      expect(out.match(/actors\/recipient/g)).toHaveLength(1);
+      expect(out).toContain('<smev:MessageClass>REQUEST</smev:MessageClass>');
+      const p = parseEnvelope(ex.forward!);
+      try {
+        const blocks = verifyEnvelopeSignatures(p).map((b) => [b.actor, b.ok, b.reason, b.references.map((r) => r.target)]);
+        expect(blocks).toEqual([
+          ['http://smev.gosuslugi.ru/actors/recipient', true, undefined, ['smev:Header', 'Body']],
+          ['http://smev.gosuslugi.ru/actors/smev', true, undefined, ['Body']],
+        ]);
+      } finally {
+        p.doc.dispose();
+      }
+    }
   });
 
   test('stamp: the request marked for the provider, the answer marked on the way back; poll and queue answer a guaranteed SID from the store', async () => {
