@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { ROOT } from './support/paths';
-import { runCli } from './support/gateway';
+import { runCli, runBash } from './support/gateway';
 
 /**
  * What a new user meets first on the command line (issue 14): a port in use, a store URL the
@@ -37,16 +36,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-function bash(script: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('bash', ['-c', script], { cwd: ROOT, env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const bash = runBash;
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

@@ -1,10 +1,9 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import { parse as parseYaml } from 'yaml';
 import { CORPUS, ROOT, corpusAvailable } from './support/paths';
-import { post, runCli, startGateway, type GatewayProcess } from './support/gateway';
+import { post, runCli, startGateway, type GatewayProcess, runBash } from './support/gateway';
 
 /**
  * Registering a SID as a new user does (issue 14): the README's own commands against the corpus
@@ -21,16 +20,7 @@ const DEMO_SIDS = readdirSync(join(ROOT, 'wsdl')).filter((d) => /^SID\d{7}$/.tes
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function bash(script: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('bash', ['-c', script], { cwd: ROOT, env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const bash = runBash;
 
 /** A fenced block of the README section `heading`: the n-th of its language. */
 function readmeBlock(heading: string, lang: string, n = 0): string {
