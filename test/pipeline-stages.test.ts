@@ -26,14 +26,21 @@ import { DEFAULT_LIMITS } from '../src/control/limits';
 import { respond } from '../src/stages/respond';
 import { parse } from '../src/stages/parse';
 import { route } from '../src/stages/route';
-import { controlRequest } from '../src/stages/control';
-import { verifyRequest } from '../src/stages/verify';
+import { controlRequest, controlAnswer } from '../src/stages/control';
+import { verifyRequest, verifyAnswer } from '../src/stages/verify';
 import { replay } from '../src/stages/replay';
 import { authorize } from '../src/stages/authorize';
 import { stampRequest, stampAnswer } from '../src/stages/stamp';
 import { poll } from '../src/stages/poll';
 import { queue } from '../src/stages/queue';
 import { GatewayFault } from '../src/faults/catalogue';
+import { Journal } from '../src/journal/journal';
+import { exchangeLegs } from '../src/journal/search';
+import { Metrics } from '../src/metrics/metrics';
+import { metrics as metricsStage } from '../src/stages/metrics';
+import { alerts } from '../src/stages/alerts';
+import { journal as journalStage } from '../src/stages/journal';
+import { deliver } from '../src/stages/deliver';
 import { parseEnvelope } from '../src/envelope/parse';
 import { verifyEnvelopeSignatures } from '../src/signature/verify';
 
@@ -197,5 +204,37 @@ describe('the stages on real exchanges', () => {
     await compose<Exchange>([respond(), parse(), route(registry), guaranteed, stampAnswer(node), poll(outbox), stampRequest(node), queue(outbox, events)])(p);
     expect(p.response!.bytes.toString()).toMatch(/<smev:Status>PROCESS<\/smev:Status>/);
     expect(p.forward).toBeUndefined();
+  });
+
+  test('deliver, verifyAnswer, controlAnswer, journal, metrics, alerts: the provider’s legs with their verdicts, journaled, counted, announced', async () => {
+    const journal = new Journal(store);
+    const outbox = new Outbox(store);
+    const announced: string[] = [];
+    const events = new Events(outbox, () => [], log);
+    const emit = events.emit.bind(events);
+    events.emit = async (type, data, occasion) => { announced.push(type); return emit(type, data, occasion); };
+    const metrics = new Metrics({ outbox, availability: () => [], knownSid: (sid) => registry.get(sid) !== undefined });
+    const node = keys.signer('node');
+    const signed = signEnvelope(FOUND, ACTOR.smev, keys.signer('MINZ01001')!, { header: false });
+    const ex = exchange('SID0003623', signed);
+    ex.legs = [];
+    await compose<Exchange>([
+      metricsStage(metrics), alerts(events), journalStage(journal), respond(), parse(), route(registry), stampAnswer(node), stampRequest(node),
+      controlAnswer(c()), verifyAnswer(trust, clock), deliver(registry),
+    ])(ex);
+    expect(ex.fault).toBeUndefined();
+    expect(ex.legs.map((l) => l.direction)).toEqual(['consumer->gateway', 'gateway->provider', 'provider->gateway', 'gateway->consumer']);
+    const back = ex.legs[2]!;
+    expect(back.signature).toEqual({ outcome: 'ok', text: expect.stringMatching(/^smev:ok PFRF01001 /) });
+    expect(back.control?.outcome).toMatch(/^(ok|failed)$/);
+    expect(ex.response!.bytes.toString()).toContain('<smev:MessageClass>RESPONSE</smev:MessageClass>');
+    await journal.drain();
+    const rows = await exchangeLegs(store, ex.id);
+    expect(rows.map((r) => r.row.direction)).toEqual(['consumer->gateway', 'gateway->provider', 'provider->gateway', 'gateway->consumer']);
+    expect((await metrics.scrape()).body).toMatch(/smev2_requests_total\{sid="SID0003623",operation="Process",status="RESULT",fault="none"\} 1/);
+    // a failure passed under report is announced: the same SID with an unsigned request
+    const unsigned = exchange('SID0003623', FOUND);
+    await compose<Exchange>([alerts(events), respond(), parse(), route(registry), verifyRequest(trust, clock), async (e) => { e.answer = { status: 200, bytes: e.raw, envelope: e.request!.envelope, parsed: e.request! }; }])(unsigned);
+    expect(announced).toEqual(['signature-failure']);
   });
 });

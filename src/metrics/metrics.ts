@@ -19,7 +19,7 @@ export interface MetricsSources {
 
 /**
  * The gateway's Prometheus metrics. Exchanges are counted in one place (`observe`, called by
- * the journal stage); the outbox and provider availability are read when scraped.
+ * the metrics stage, src/stages/metrics.ts); the outbox and provider availability are read when scraped.
  * Labels are bounded: a SID or operation the registry does not know is `unknown`.
  * Under `start --workers` a scrape reaches one worker, which answers for them all: the primary
  * adds up every worker's counters and histograms (prom-client's cluster aggregation); what is
