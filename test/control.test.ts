@@ -44,7 +44,7 @@ describe('format-logical control, access rights and hostile input', () => {
     gw = await startGateway({
       services: registry,
       args: ['--systems', systems, '--max-request-bytes', '3000000'],
-      env: { SMEV2_MAX_ELEMENTS: '2000', SMEV2_MAX_DEPTH: '40', SMEV2_MAX_ATTRIBUTES: '20', SMEV2_MAX_HEADER_BYTES: '20000', SMEV2_REQUEST_TIMEOUT_MS: '700', SMEV2_MAX_IN_FLIGHT: '3', SMEV2_MAX_DATE_SKEW_S: '600' },
+      env: { SMEV2_MAX_ELEMENTS: '2000', SMEV2_MAX_DEPTH: '40', SMEV2_MAX_ATTRIBUTES: '20', SMEV2_MAX_HEADER_BYTES: '20000', SMEV2_REQUEST_TIMEOUT_MS: '3000', SMEV2_MAX_IN_FLIGHT: '3', SMEV2_MAX_DATE_SKEW_S: '600' },
     });
   }, 60000);
 
@@ -185,7 +185,7 @@ describe('format-logical control, access rights and hostile input', () => {
       sock.on('error', () => resolve(got));
     });
     expect(reply).toMatch(/^HTTP\/1\.1 408/);
-    expect(reply).toMatch(/GW-1016: The request body did not arrive within 700 ms/);
+    expect(reply).toMatch(/GW-1016: The request body did not arrive within 3000 ms/);
     expect((await lastExchange('SID0700001')).at(-1)!.fault_code).toBe('GW-1016');
   });
 
