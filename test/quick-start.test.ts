@@ -48,7 +48,7 @@ beforeAll(() => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   expect(readme).toContain('npm install && npm start');
   expect(readme).toContain('Open http://localhost:7777/');
-  const cloned = spawnSync('git', ['clone', '-q', ROOT, clone], { encoding: 'utf8' });
+  const cloned = spawnSync('git', ['-c', 'advice.detachedHead=false', 'clone', '-q', ROOT, clone], { encoding: 'utf8' });
   expect({ code: cloned.status, stderr: cloned.stderr }).toEqual({ code: 0, stderr: '' });
   symlinkSync(join(ROOT, 'node_modules'), join(clone, 'node_modules')); // `npm install`, already done
   const zeep = spawnSync(PYTHON, ['-c', 'import zeep'], { encoding: 'utf8' });
