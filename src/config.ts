@@ -126,7 +126,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     clock: parseClock(flags.clock ?? env.SMEV2_CLOCK),
     requestTimeoutMs: num('SMEV2_REQUEST_TIMEOUT_MS', env.SMEV2_REQUEST_TIMEOUT_MS, 30_000),
     maxInFlight: num('--max-in-flight / SMEV2_MAX_IN_FLIGHT', flags['max-in-flight'] ?? env.SMEV2_MAX_IN_FLIGHT, 512),
-    maxBytesInFlight: num('--max-bytes-in-flight / SMEV2_MAX_BYTES_IN_FLIGHT', flags['max-bytes-in-flight'] ?? env.SMEV2_MAX_BYTES_IN_FLIGHT, 128 * 1024 * 1024),
+    maxBytesInFlight: num('--max-bytes-in-flight / SMEV2_MAX_BYTES_IN_FLIGHT', flags['max-bytes-in-flight'] ?? env.SMEV2_MAX_BYTES_IN_FLIGHT, 96 * 1024 * 1024),
     largeBodyBytes: num('SMEV2_LARGE_BODY_BYTES', env.SMEV2_LARGE_BODY_BYTES, 1024 * 1024),
     largeWorkerIdleMs: num('SMEV2_LARGE_WORKER_IDLE_MS', env.SMEV2_LARGE_WORKER_IDLE_MS, 5000),
     limits: {
