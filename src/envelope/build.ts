@@ -50,38 +50,41 @@ export function nodeHeaderXml(f: NodeHeaderFields): string {
 
 /**
  * Put a header block into the envelope's soap:Header, byte-exact everywhere else.
- * `replace(qname-local)` picks existing header children to drop (e.g. an older smev:Header).
+ * `replace(index)` picks existing header children to drop (e.g. an older smev:Header).
  */
 export function withHeaderBlock(raw: Buffer, block: string, replace?: (index: number) => boolean, atStart = false): Buffer {
+  return withHeaderBlocks(raw, atStart ? { first: block } : { last: block }, replace);
+}
+
+/**
+ * Header blocks in one splice: `first` right after `<soap:Header …>`, `last` before
+ * `</soap:Header>`, the children `remove` picks dropped, every other byte as it was. The message
+ * is copied once, whatever its size (a 60 MB AppDocument is not copied per block).
+ */
+export function withHeaderBlocks(raw: Buffer, blocks: { first?: string; last?: string }, remove?: (index: number) => boolean): Buffer {
   const layout = scanEnvelope(raw);
-  const blockBuf = Buffer.from(block, 'utf8');
+  const first = Buffer.from(blocks.first ?? '', 'utf8');
+  const last = Buffer.from(blocks.last ?? '', 'utf8');
   const env = layout.envelope;
   const prefix = env.qname.includes(':') ? env.qname.slice(0, env.qname.indexOf(':') + 1) : '';
   if (!layout.header) {
     const open = Buffer.from(`<${prefix}Header>`), close = Buffer.from(`</${prefix}Header>`);
-    return Buffer.concat([raw.subarray(0, env.startTagEnd), open, blockBuf, close, raw.subarray(env.startTagEnd)]);
+    return Buffer.concat([raw.subarray(0, env.startTagEnd), open, first, last, close, raw.subarray(env.startTagEnd)]);
   }
   const h = layout.header;
   if (h.selfClosing) {
     const tag = raw.toString('utf8', h.start, h.endTagStart).replace(/\s*$/, '');
-    return Buffer.concat([
-      raw.subarray(0, h.start), Buffer.from(`${tag}>`), blockBuf, Buffer.from(`</${h.qname}>`), raw.subarray(h.end),
-    ]);
+    return Buffer.concat([raw.subarray(0, h.start), Buffer.from(`${tag}>`), first, last, Buffer.from(`</${h.qname}>`), raw.subarray(h.end)]);
   }
-  const parts: Buffer[] = [];
-  let at = 0;
+  const parts: Buffer[] = [raw.subarray(0, h.startTagEnd), first];
+  let at = h.startTagEnd;
   layout.headerChildren.forEach((child, i) => {
-    if (replace?.(i)) {
+    if (remove?.(i)) {
       parts.push(raw.subarray(at, child.start));
       at = child.end;
     }
   });
-  if (atStart) {
-    // the block goes first, right after <soap:Header ...>
-    const rest = Buffer.concat([...parts, raw.subarray(at)]);
-    return Buffer.concat([rest.subarray(0, h.startTagEnd), blockBuf, rest.subarray(h.startTagEnd)]);
-  }
-  parts.push(raw.subarray(at, h.endTagStart), blockBuf, raw.subarray(h.endTagStart));
+  parts.push(raw.subarray(at, h.endTagStart), last, raw.subarray(h.endTagStart));
   return Buffer.concat(parts);
 }
 

@@ -9,6 +9,8 @@ import * as gost from '../crypto/gost';
 export interface DigestAlgorithm {
   name: string;
   digest(data: Uint8Array): Buffer;
+  /** the same digest fed in pieces: a canonical form hashed as it is written, never held whole */
+  hasher(): { update(data: Uint8Array): unknown; digest(): Uint8Array };
 }
 
 export interface SignatureAlgorithm {
@@ -43,7 +45,7 @@ export const URI = {
   rsaSha256: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
 } as const;
 
-const nodeDigest = (name: string): DigestAlgorithm => ({ name, digest: (d) => createHash(name).update(d).digest() });
+const nodeDigest = (name: string): DigestAlgorithm => ({ name, digest: (d) => createHash(name).update(d).digest(), hasher: () => createHash(name) });
 registerDigest([URI.sha1], nodeDigest('sha1'));
 registerDigest([URI.sha256], nodeDigest('sha256'));
 
@@ -68,7 +70,7 @@ registerSignature([URI.rsaSha1], rsa('sha1', URI.sha1));
 
 // GOST R 34.10 / 34.11, one entry per URI of PROTOCOL.md §3 (the URIs live in crypto/gost).
 for (const [uri, name] of Object.entries(gost.DIGEST_URIS)) {
-  registerDigest([uri], { name, digest: (d) => Buffer.from(gost.digest(name, d)) });
+  registerDigest([uri], { name, digest: (d) => Buffer.from(gost.digest(name, d)), hasher: () => gost.hasher(name) });
 }
 for (const [uri, a] of Object.entries(gost.SIGNATURE_URIS)) {
   registerSignature([uri], {

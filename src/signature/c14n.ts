@@ -43,3 +43,13 @@ export function canonicalBytes(el: XmlElement, spec: C14nSpec): Buffer {
   canonicalize(el, spec, (c) => chunks.push(Buffer.from(c)));
   return Buffer.concat(chunks);
 }
+
+/**
+ * The digest of an element's canonical form, hashed as libxml2 writes it: a large Body's
+ * canonical bytes are never held whole (they were, once as chunks and once concatenated).
+ */
+export function canonicalDigest(el: XmlElement, spec: C14nSpec, digest: { hasher(): { update(d: Uint8Array): unknown; digest(): Uint8Array } }): Buffer {
+  const h = digest.hasher();
+  canonicalize(el, spec, (c) => h.update(c));
+  return Buffer.from(h.digest());
+}

@@ -26,23 +26,31 @@ export function markAsNode(bytes: Buffer, env: Pick<Envelope, 'smevNamespace' | 
  * exchanges meanwhile.
  */
 export async function markAsNodeAsync(bytes: Buffer, env: Pick<Envelope, 'smevNamespace' | 'headerBlocks'>, messageClass: 'REQUEST' | 'RESPONSE', node?: Signer, messageId = newMessageId(), body?: XmlElement): Promise<Marked> {
-  const { stamped, timeStamp, headerXml } = withNodeHeader(bytes, env, messageClass, messageId);
-  if (!node) return { bytes: stamped, messageId, timeStamp };
-  // `body`: the Body of the document already parsed from `bytes`: signed without parsing them again
-  const signed = (body && await signAsNodeParsed(stamped, headerXml, body, node)) ?? await signEnvelopeAsync(stamped, ACTOR.recipient, node, { header: true });
-  return { bytes: signed, messageId, timeStamp };
+  if (node && body) {
+    // `body`: the Body of the document already parsed from `bytes`: marked and signed in one
+    // splice, without parsing them again
+    const timeStamp = smevDateTime();
+    const headerXml = nodeHeaderXml({ smevNamespace: env.smevNamespace!, messageId, messageClass, timeStamp });
+    const signed = await signAsNodeParsed(bytes, (i) => isSmevHeader(env, i), headerXml, body, node);
+    if (signed) return { bytes: signed, messageId, timeStamp };
+  }
+  const { stamped, timeStamp } = withNodeHeader(bytes, env, messageClass, messageId);
+  return { bytes: node ? await signEnvelopeAsync(stamped, ACTOR.recipient, node, { header: true }) : stamped, messageId, timeStamp };
 }
 
-function withNodeHeader(bytes: Buffer, env: Pick<Envelope, 'smevNamespace' | 'headerBlocks'>, messageClass: 'REQUEST' | 'RESPONSE', messageId: string): { stamped: Buffer; timeStamp: string; headerXml: string } {
+function withNodeHeader(bytes: Buffer, env: Pick<Envelope, 'smevNamespace' | 'headerBlocks'>, messageClass: 'REQUEST' | 'RESPONSE', messageId: string): { stamped: Buffer; timeStamp: string } {
   const timeStamp = smevDateTime();
   const headerXml = nodeHeaderXml({ smevNamespace: env.smevNamespace!, messageId, messageClass, timeStamp });
   const stamped = withHeaderBlock(
     bytes,
     headerXml,
-    (i) => {
-      const b = env.headerBlocks[i];
-      return !!b && b.local === 'Header' && !!revisionOf(b.ns);
-    },
+    (i) => isSmevHeader(env, i),
   );
-  return { stamped, timeStamp, headerXml };
+  return { stamped, timeStamp };
+}
+
+/** Is header child `i` a smev:Header (the node's, replaced by a new one)? */
+function isSmevHeader(env: Pick<Envelope, 'headerBlocks'>, i: number): boolean {
+  const b = env.headerBlocks[i];
+  return !!b && b.local === 'Header' && !!revisionOf(b.ns);
 }

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { NotSoapError } from '../envelope/parse';
-import { withHeaderBlock, withBodyId, escapeXml } from '../envelope/build';
+import { withHeaderBlocks, withBodyId, escapeXml } from '../envelope/build';
 import { scanEnvelope } from '../envelope/scan';
 import { NS, ACTOR, revisionOf } from '../envelope/ns';
 import { attrValue, childElements, firstChildElement, parseUntrusted } from '../xml/dom';
 import type { XmlDocument, XmlElement } from '../xml/libxml';
-import { canonicalBytes, C14N } from './c14n';
+import { canonicalDigest, C14N } from './c14n';
 import { DIGESTS, SIGNATURES, type SignatureAlgorithm } from './algorithms';
 import type { PrivateKey } from './keys';
 
@@ -78,9 +78,9 @@ function prepareSignature(input: Buffer, actor: string, signer: Signer, opts: { 
       const smevHeader = blocks.find((b) => b.name === 'Header' && revisionOf(b.namespaceUri));
       const headerId = smevHeader && attrValue(smevHeader, 'Id', NS.wsu);
       if (!smevHeader || !headerId) throw new Error('no smev:Header with a wsu:Id to sign');
-      refs.push({ id: headerId, value: digest.digest(canonicalBytes(smevHeader, spec)).toString('base64') });
+      refs.push({ id: headerId, value: canonicalDigest(smevHeader, spec, digest).toString('base64') });
     }
-    refs.push({ id: bodyId, value: digest.digest(canonicalBytes(p.body, spec)).toString('base64') });
+    refs.push({ id: bodyId, value: canonicalDigest(p.body, spec, digest).toString('base64') });
   } finally {
     p.doc.dispose();
   }
@@ -89,7 +89,7 @@ function prepareSignature(input: Buffer, actor: string, signer: Signer, opts: { 
 }
 
 /** SignedInfo over `refs`, and how to put the finished block into `raw` (replacing `replace`d header blocks). */
-function assemble(raw: Buffer, actor: string, signer: Signer, alg: SignatureAlgorithm, digestUri: string, refs: { id: string; value: string }[], replace: (i: number) => boolean): Prepared {
+function assemble(raw: Buffer, actor: string, signer: Signer, alg: SignatureAlgorithm, digestUri: string, refs: { id: string; value: string }[], replace: (i: number) => boolean, last?: string): Prepared {
   const signedInfo =
     `<ds:SignedInfo xmlns:ds="${NS.ds}">` +
     `<ds:CanonicalizationMethod Algorithm="${C14N.exclusive}"></ds:CanonicalizationMethod>` +
@@ -110,21 +110,22 @@ function assemble(raw: Buffer, actor: string, signer: Signer, alg: SignatureAlgo
       `<ds:SignatureValue>${signatureValue}</ds:SignatureValue>` +
       `<ds:KeyInfo><wsse:SecurityTokenReference><wsse:Reference URI="#${tokenId}" ValueType="${TOKEN_TYPE}"/></wsse:SecurityTokenReference></ds:KeyInfo>` +
       `</ds:Signature></wsse:Security>`;
-    return withHeaderBlock(raw, block, replace, true);
+    return withHeaderBlocks(raw, { first: block, last }, replace);
   };
   return { alg, signedInfo: Buffer.from(signedInfo, 'utf8'), finish };
 }
 
 /**
- * The node's signature (actor recipient, over its smev:Header and the Body) on `stamped`, the
- * message's bytes with the node's header already in, without parsing them again: the Body's
- * digest is taken from `body`, the element of the document already parsed from the same bytes
- * before the header went in (its subtree and the namespaces in scope are unchanged by a header
- * block), the header's from `headerXml` alone (exclusive c14n renders only the namespaces it
- * declares itself). For a large document that saves a parse (the time and the memory of a second
- * DOM). Undefined when the Body has no id: then signEnvelope's path applies.
+ * The node's marks on `original` in one splice, without parsing it again: its smev:Header
+ * (`headerXml`, in place of the header blocks `oldHeader` picks) and its signature (actor
+ * recipient, over that header and the Body, in place of any recipient block). The Body's digest
+ * is taken from `body`, the element of the document already parsed from `original` (its subtree
+ * and the namespaces in scope are unchanged by header blocks), the header's from `headerXml` alone
+ * (exclusive c14n renders only the namespaces it declares itself). For a large document that
+ * saves a parse (a second DOM) and two copies of the message. Undefined when the Body has no id:
+ * then signEnvelope's path applies.
  */
-export async function signAsNodeParsed(stamped: Buffer, headerXml: string, body: XmlElement, signer: Signer): Promise<Buffer | undefined> {
+export async function signAsNodeParsed(original: Buffer, oldHeader: (i: number) => boolean, headerXml: string, body: XmlElement, signer: Signer): Promise<Buffer | undefined> {
   const bodyId = attrValue(body, 'Id', NS.wsu) ?? attrValue(body, 'Id');
   const headerId = /\bwsu:Id="([^"]+)"/.exec(headerXml)?.[1];
   if (!bodyId || !headerId) return undefined;
@@ -137,12 +138,13 @@ export async function signAsNodeParsed(stamped: Buffer, headerXml: string, body:
   const header = parseUntrusted(Buffer.from(headerXml, 'utf8'));
   let headerDigest: string;
   try {
-    headerDigest = digest.digest(canonicalBytes(header.root, spec)).toString('base64');
+    headerDigest = canonicalDigest(header.root, spec, digest).toString('base64');
   } finally {
     header.dispose();
   }
-  const refs = [{ id: headerId, value: headerDigest }, { id: bodyId, value: digest.digest(canonicalBytes(body, spec)).toString('base64') }];
-  const p = assemble(stamped, ACTOR.recipient, signer, alg, digestUri, refs, recipientBlocks(stamped));
+  const refs = [{ id: headerId, value: headerDigest }, { id: bodyId, value: canonicalDigest(body, spec, digest).toString('base64') }];
+  const recipient = recipientBlocks(original);
+  const p = assemble(original, ACTOR.recipient, signer, alg, digestUri, refs, (i) => recipient(i) || oldHeader(i), headerXml);
   return p.finish(p.alg.signAsync ? await p.alg.signAsync(signer.key, p.signedInfo) : p.alg.sign(signer.key, p.signedInfo));
 }
 

@@ -233,14 +233,15 @@ function verifyReference(ref: XmlElement, ctx: Structure, p: ParsedEnvelope, sig
   } catch (e) {
     return { ...r, reason: (e as Error).message };
   }
-  const chunks: Buffer[] = [];
+  // the octets hashed as they are written: a large Body's canonical form is never held whole
+  const h = digest.hasher();
   try {
-    referenceOctets(target, firstChildElement(ref, NS.ds, 'Transforms'), signature, (c) => chunks.push(Buffer.from(c)));
+    referenceOctets(target, firstChildElement(ref, NS.ds, 'Transforms'), signature, (c) => h.update(c));
   } catch (e) {
     if (e instanceof UnsupportedTransformError) return { ...r, reason: e.message };
     throw e;
   }
-  const actual = digest.digest(Buffer.concat(chunks));
+  const actual = Buffer.from(h.digest());
   if (!actual.equals(expected)) return { ...r, reason: `the DigestValue does not match the ${r.target} (it was altered after signing)` };
   return { ...r, ok: true };
 }

@@ -11,11 +11,25 @@
  * s || r, each big-endian (XMLDSig SignatureValue); public keys are x || y, each little-endian
  * (the certificate's octets); the digest enters the signature as a little-endian integer.
  */
-import { gost94 } from './gost94';
-import { streebog256, streebog512 } from './streebog';
+import { Gost94, gost94 } from './gost94';
+import { Streebog, streebog256, streebog512 } from './streebog';
 import type { KeyFamily } from './keys';
 
 export type DigestAlgorithm = 'gost94' | 'streebog256' | 'streebog512';
+
+/** An incremental digest: bytes fed in pieces (a canonical form streamed as it is written). */
+export function hasher(alg: DigestAlgorithm): { update(data: Uint8Array): unknown; digest(): Uint8Array } {
+  switch (alg) {
+    case 'gost94':
+      return new Gost94();
+    case 'streebog256':
+      return new Streebog(256);
+    case 'streebog512':
+      return new Streebog(512);
+    default:
+      throw new Error(`unknown GOST digest ${String(alg)}`);
+  }
+}
 
 /** The digest of `data`. gost94 is GOST R 34.11-94 with the CryptoPro S-box (what SMEV uses). */
 export function digest(alg: DigestAlgorithm, data: Uint8Array | string): Uint8Array {
