@@ -32,12 +32,6 @@ export class Journal {
     await this.write(ex.legs.map((leg) => toEntry(ex, leg, refused(ex, leg) ? cap : undefined)));
   }
 
-  /** Legs that belong to no HTTP exchange (the delivery worker's attempts). */
-  async writeLegs(meta: { exchangeId: string; sid: string; operation: string | null; chainId: string }, legs: Leg[]): Promise<void> {
-    const ex = { id: meta.exchangeId, sid: meta.sid, chainId: meta.chainId, operation: meta.operation ? { name: meta.operation } : undefined } as unknown as Exchange;
-    await this.write(legs.map((leg) => toEntry(ex, leg)));
-  }
-
   write(entries: JournalEntry[]): Promise<void> {
     return entries.length ? this.batches.add(entries) : Promise.resolve();
   }

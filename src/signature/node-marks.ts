@@ -1,7 +1,7 @@
 import { newMessageId, nodeHeaderXml, smevDateTime, withHeaderBlock } from '../envelope/build';
 import { revisionOf, ACTOR } from '../envelope/ns';
 import type { Envelope } from '../envelope/model';
-import { signEnvelope, signEnvelopeAsync, signAsNodeParsed, type Signer } from './sign';
+import { signEnvelopeAsync, signAsNodeParsed, type Signer } from './sign';
 import type { XmlElement } from '../xml/libxml';
 
 export interface Marked {
@@ -12,18 +12,10 @@ export interface Marked {
 
 /**
  * The node's marks on a message it sends: its smev:Header (a fresh upper-case MessageId) and,
- * when it has a key, its signature (actor recipient) over that header and the Body. Any
- * smev:Header or recipient block already there is replaced; every other byte is kept.
- */
-export function markAsNode(bytes: Buffer, env: Pick<Envelope, 'smevNamespace' | 'headerBlocks'>, messageClass: 'REQUEST' | 'RESPONSE', node?: Signer, messageId = newMessageId()): Marked {
-  const { stamped, timeStamp } = withNodeHeader(bytes, env, messageClass, messageId);
-  return { bytes: node ? signEnvelope(stamped, ACTOR.recipient, node, { header: true }) : stamped, messageId, timeStamp };
-}
-
-/**
- * markAsNode for the request path: the node's RSA signature is computed on node's libuv pool
- * (signEnvelopeAsync), so the JS thread, which is what limits the gateway, goes on with other
- * exchanges meanwhile.
+ * when it has a key, its signature (actor recipient) over that header and the Body; any
+ * smev:Header or recipient block already there is replaced, every other byte kept. An RSA
+ * signature is computed on node's libuv pool (signEnvelopeAsync), so the JS thread, which is what
+ * limits the gateway, goes on with other exchanges meanwhile.
  */
 export async function markAsNodeAsync(bytes: Buffer, env: Pick<Envelope, 'smevNamespace' | 'headerBlocks'>, messageClass: 'REQUEST' | 'RESPONSE', node?: Signer, messageId = newMessageId(), body?: XmlElement): Promise<Marked> {
   if (node && body) {
