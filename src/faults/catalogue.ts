@@ -209,6 +209,56 @@ export const FAULTS = {
     text: 'Cannot perform client request: no connection to the provider within {timeoutMs} ms',
     when: 'the TCP connection to the provider is not established within connectTimeoutMs',
   },
+  badMultipart: {
+    code: 'GW-5001', faultcode: 'Client', http: 400,
+    text: 'The multipart/related message cannot be read: {reason}',
+    when: 'an MTOM/XOP body (Content-Type multipart/related) has no boundary, no root part, a part without an end, or headers that do not parse',
+  },
+  attachmentMissing: {
+    code: 'GW-5002', faultcode: 'Client', http: 500,
+    text: 'AppDocument references the part "{cid}", which the message does not carry (its parts: {parts})',
+    when: "AppDocument/Reference's xop:Include names a Content-Id that no MIME part of the message has (or the message is not MTOM at all)",
+  },
+  attachmentDigestMismatch: {
+    code: 'GW-5003', faultcode: 'Client', http: 500,
+    text: 'AppDocument/DigestValue is {declared}, but GOST R 34.11-94 of the base64 text of part "{cid}" is {actual}',
+    when: 'the MTOM part an AppDocument references is not the one its DigestValue was computed over (PROTOCOL.md §7: the hash of the base64 text of the part)',
+  },
+  attachmentTooLarge: {
+    code: 'GW-5004', faultcode: 'Client', http: 413,
+    text: 'Attachment {what} is larger than the limit of {limit} bytes ({setting})',
+    when: 'an MTOM part, all parts together, or an inline AppDocument goes past its configured size (SMEV2_MAX_PART_BYTES, SMEV2_MAX_INLINE_DOCUMENT_BYTES)',
+  },
+  attachmentZipBroken: {
+    code: 'GW-5005', faultcode: 'Client', http: 500,
+    text: 'The AppDocument of {where} is not a readable ZIP: {reason}',
+    when: 'the attachment (inline BinaryData or MTOM part) does not open as a ZIP, or one of its entries does not inflate to what its header says',
+  },
+  attachmentZipBomb: {
+    code: 'GW-5006', faultcode: 'Client', http: 500,
+    text: 'The AppDocument of {where} goes past a limit on ZIPs: {reason}',
+    when: 'the ZIP has more entries, a higher compression ratio or more uncompressed bytes than configured (SMEV2_ZIP_MAX_ENTRIES, SMEV2_ZIP_MAX_RATIO, SMEV2_ZIP_MAX_BYTES), or nests paths outside itself',
+  },
+  attachmentSignatureInvalid: {
+    code: 'GW-5007', faultcode: 'Client', http: 500,
+    text: 'The signature {sig} over {file} in the AppDocument does not verify: {reason}',
+    when: "a detached PKCS#7 (CMS SignedData) `<file>.sig` in the ZIP is not a CMS structure, does not verify over its file, or its signer's certificate is not trusted at the message's time",
+  },
+  attachmentUnsigned: {
+    code: 'GW-5008', faultcode: 'Client', http: 500,
+    text: 'The file {file} in the AppDocument has no signature ({file}.sig), and this service requires every file signed',
+    when: 'the SID sets attachments.requireSignatures and a file of the ZIP has no .sig beside it',
+  },
+  attachmentManifestInvalid: {
+    code: 'GW-5009', faultcode: 'Client', http: 500,
+    text: 'The request document {file} in the AppDocument is not valid against the schema of {namespace}: {reason}',
+    when: 'a req_<RequestCode>.xml in the namespace http://smev.gosuslugi.ru/request/rev111111 does not validate against the official schema',
+  },
+  tooManyParts: {
+    code: 'GW-5010', faultcode: 'Client', http: 413,
+    text: 'The message has more than {limit} MIME parts (SMEV2_MAX_PARTS)',
+    when: 'a multipart/related body carries more parts than configured',
+  },
   internal: {
     code: 'GW-9000', faultcode: 'Server', http: 500,
     text: 'Internal gateway error ({ref}); the message was journaled',
