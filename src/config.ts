@@ -1,6 +1,6 @@
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { resolveLogFormat, type LogFormat } from './log';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseTrustProxy } from './http/proxy';
 import { checkStoreUrl, type StoreUrlSource } from './store-url';
 
@@ -58,6 +58,18 @@ export interface Config {
   callbackTimeoutMs: number;
   /** raw bodies in the journal older than this are purged (metadata and hashes kept) */
   retentionDays: number;
+  /**
+   * Attachments (PROTOCOL.md §7): MTOM parts past `partMemoryBytes` are spooled to `spoolDir` while
+   * their exchange is in work; limits on one part, all parts, their number, and on ZIPs opened
+   */
+  attachments: {
+    spoolDir: string;
+    partMemoryBytes: number;
+    maxPartBytes: number;
+    maxPartsBytes: number;
+    maxParts: number;
+    zip: { maxEntries: number; maxRatio: number; maxBytes: number };
+  };
   /** `start --workers N`: N processes sharing the port (src/cluster.ts); undefined: one process */
   workers?: number;
   /** admin users and their password hashes (YAML); absent or empty: /admin and the console refuse everyone */
@@ -97,12 +109,6 @@ export interface Flags {
 }
 
 export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): Config {
-  const num = (name: string, v: string | undefined, dflt: number) => {
-    if (v === undefined || v === '') return dflt;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, got "${v}"`);
-    return n;
-  };
   const baseUrl = flags['base-url'] ?? env.SMEV2_BASE_URL;
   if (baseUrl && !/^https?:\/\/[^/]+(\/.*)?$/.test(baseUrl)) throw new Error(`--base-url must be an http(s) URL, got "${baseUrl}"`);
   const envDb = env.DATABASE_URL || undefined; // DATABASE_URL= (empty, as .env files leave it): not set
@@ -151,11 +157,39 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     sessionHours: num('SMEV2_SESSION_HOURS', env.SMEV2_SESSION_HOURS, 8) || 8,
     secureCookie: env.SMEV2_SECURE_COOKIE === 'true',
     journalRefusedBytes: num('--journal-refused-bytes / SMEV2_JOURNAL_REFUSED_BYTES', flags['journal-refused-bytes'] ?? env.SMEV2_JOURNAL_REFUSED_BYTES, 1024 * 1024),
+    attachments: attachmentsConfig(env),
     diskWarn: {
       freePercent: percent('SMEV2_DISK_WARN_FREE_PERCENT', env.SMEV2_DISK_WARN_FREE_PERCENT, 5),
       freeBytes: num('SMEV2_DISK_WARN_FREE_BYTES', env.SMEV2_DISK_WARN_FREE_BYTES, 1024 * 1024 * 1024),
     },
   };
+}
+
+/** Where MTOM parts are spooled and the limits on parts and ZIPs (SMEV2_SPOOL_DIR, SMEV2_MAX_PART…, SMEV2_ZIP_…). */
+export function attachmentsConfig(env: NodeJS.ProcessEnv): Config['attachments'] {
+  return {
+    spoolDir: resolve(env.SMEV2_SPOOL_DIR || join(tmpdir(), 'smev2-gateway-spool')),
+    partMemoryBytes: num('SMEV2_PART_MEMORY_BYTES', env.SMEV2_PART_MEMORY_BYTES, 256 * 1024),
+    maxPartBytes: num('SMEV2_MAX_PART_BYTES', env.SMEV2_MAX_PART_BYTES, 2 * 1024 ** 3),
+    maxPartsBytes: num('SMEV2_MAX_PARTS_BYTES', env.SMEV2_MAX_PARTS_BYTES, 4 * 1024 ** 3),
+    maxParts: num('SMEV2_MAX_PARTS', env.SMEV2_MAX_PARTS, 100),
+    zip: {
+      maxEntries: num('SMEV2_ZIP_MAX_ENTRIES', env.SMEV2_ZIP_MAX_ENTRIES, 1000),
+      maxRatio: num('SMEV2_ZIP_MAX_RATIO', env.SMEV2_ZIP_MAX_RATIO, 200),
+      maxBytes: num('SMEV2_ZIP_MAX_BYTES', env.SMEV2_ZIP_MAX_BYTES, 1024 ** 3),
+    },
+  };
+}
+
+/** The defaults, for tests and tools that run stages without a configuration. */
+export const DEFAULT_ATTACHMENTS = attachmentsConfig({});
+
+/** A whole number from a flag or variable, or the default when unset; says which setting is wrong. */
+function num(name: string, v: string | undefined, dflt: number): number {
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, got "${v}"`);
+  return n;
 }
 
 function percent(name: string, v: string | undefined, dflt: number): number {

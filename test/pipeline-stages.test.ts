@@ -41,6 +41,7 @@ import { metrics as metricsStage } from '../src/stages/metrics';
 import { alerts } from '../src/stages/alerts';
 import { journal as journalStage } from '../src/stages/journal';
 import { deliver } from '../src/stages/deliver';
+import { DEFAULT_ATTACHMENTS } from '../src/config';
 import { parseEnvelope } from '../src/envelope/parse';
 import { verifyEnvelopeSignatures } from '../src/signature/verify';
 
@@ -220,7 +221,7 @@ describe('the stages on real exchanges', () => {
     ex.legs = [];
     await compose<Exchange>([
       metricsStage(metrics), alerts(events), journalStage(journal), respond(), parse(), route(registry), stampAnswer(node), stampRequest(node),
-      controlAnswer(c()), verifyAnswer(trust, clock), deliver(registry),
+      controlAnswer(c()), verifyAnswer(trust, clock), deliver(registry, DEFAULT_ATTACHMENTS),
     ])(ex);
     expect(ex.fault).toBeUndefined();
     expect(ex.legs.map((l) => l.direction)).toEqual(['consumer->gateway', 'gateway->provider', 'provider->gateway', 'gateway->consumer']);

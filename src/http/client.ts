@@ -1,6 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import { isMultipart, readMultipart, MultipartError, type MimeParts, type MultipartLimits, type Spool } from './multipart';
 
 /**
  * The gateway's one outbound HTTP client: what it sends to providers (http adapters, the delivery
@@ -15,18 +17,30 @@ export interface PostOptions {
   /** from the request's start to the answer's last byte */
   readTimeoutMs: number;
   maxAnswerBytes: number;
+  /** an MTOM answer is read with these limits, its large parts spooled; without, it is refused as too large past maxAnswerBytes */
+  parts?: { spool: Spool; limits: Omit<MultipartLimits, 'maxRootBytes' | 'idleTimeoutMs'> };
+}
+
+/** A body sent as a stream (an MTOM message whose parts are spooled files), its length known. */
+export interface StreamBody {
+  length: number;
+  stream: () => Readable;
 }
 
 export interface PostAnswer {
   status: number;
+  /** the body (MTOM: the root part) */
   bytes: Buffer;
+  /** the Content-Type (MTOM: the root part's) */
   contentType?: string;
+  /** MTOM: the other parts of the answer */
+  parts?: MimeParts;
 }
 
 /** Why a POST failed, for the caller to turn into its own fault or retry reason. */
 export class PostError extends Error {
   constructor(
-    readonly kind: 'unreachable' | 'connectTimeout' | 'timeout' | 'tooLarge' | 'interrupted',
+    readonly kind: 'unreachable' | 'connectTimeout' | 'timeout' | 'tooLarge' | 'interrupted' | 'badMultipart',
     message: string,
     readonly detail?: string,
   ) {
@@ -47,7 +61,7 @@ function agentFor(url: URL): http.Agent {
   return a;
 }
 
-export function post(target: string | URL, body: Buffer, o: PostOptions): Promise<PostAnswer> {
+export function post(target: string | URL, body: Buffer | StreamBody, o: PostOptions): Promise<PostAnswer> {
   const url = typeof target === 'string' ? new URL(target) : target;
   const transport = url.protocol === 'https:' ? https : http;
   return new Promise<PostAnswer>((resolve, reject) => {
@@ -74,6 +88,20 @@ export function post(target: string | URL, body: Buffer, o: PostOptions): Promis
       fail(new PostError('unreachable', `${url.host}: ${e.message}`, e.code && CONNECT_ERRORS.has(e.code) ? `${e.code} ${url.host}` : e.message));
     });
     req.on('response', (res) => {
+      if (o.parts && isMultipart(res.headers['content-type'])) {
+        readMultipart(res, String(res.headers['content-type']), { ...o.parts.limits, maxRootBytes: o.maxAnswerBytes, idleTimeoutMs: o.readTimeoutMs }, o.parts.spool).then((m) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(readTimer);
+          resolve({ status: res.statusCode ?? 502, bytes: m.root.bytes, contentType: m.root.contentType, parts: { parts: m.parts, framing: m.framing } });
+        }, (e: unknown) => {
+          if (!(e instanceof MultipartError)) return fail(new PostError('interrupted', `answer interrupted: ${(e as Error).message}`));
+          fail(e.kind === 'rootTooLarge' ? new PostError('tooLarge', `${url.host} answered more than ${o.maxAnswerBytes} bytes`)
+            : e.kind === 'slow' ? new PostError('timeout', `no answer from ${url.host} within ${o.readTimeoutMs} ms`)
+              : new PostError('badMultipart', `${url.host} answered a multipart/related body that cannot be read: ${e.message}`, e.message));
+        });
+        return;
+      }
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {
@@ -90,7 +118,8 @@ export function post(target: string | URL, body: Buffer, o: PostOptions): Promis
         resolve({ status: res.statusCode ?? 502, bytes: Buffer.concat(chunks), contentType: res.headers['content-type'] });
       });
     });
-    req.end(body);
+    if (Buffer.isBuffer(body)) req.end(body);
+    else body.stream().on('error', (e) => fail(new PostError('interrupted', `the body could not be read: ${e.message}`))).pipe(req);
   });
 }
 

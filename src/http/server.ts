@@ -8,6 +8,7 @@ import type { Registry } from '../registry/registry';
 import type { Exchange, HttpRequestInfo } from '../pipeline/exchange';
 import { publishFile, serviceUrl } from '../registry/publish';
 import { readBody, type ReadBody } from './body';
+import { isMultipart, readMultipart, writeMultipart, MultipartError, Spool, type MimeParts } from './multipart';
 import { ByteBudget, BUDGET_RETRY_AFTER_S, declaredLength, discardBody } from './budget';
 import { clientAddress, fromTrustedProxy } from './proxy';
 import { GatewayFault } from '../faults/catalogue';
@@ -115,7 +116,9 @@ export function createApp(d: ServerDeps): express.Express {
     // a bound on request bytes in hand (--max-bytes-in-flight): the declared length before reading,
     // a chunked body's bytes as they come; given back once the reply has gone
     let held = 0;
-    const declared = declaredLength(req);
+    // MTOM: only the root part is held in memory, so its bytes are taken from the budget as they come
+    const mtom = isMultipart(req.headers['content-type']);
+    const declared = mtom ? undefined : declaredLength(req);
     let overBudget: { size: number; held: number } | undefined;
     if (!overloaded && declared !== undefined && declared <= d.config.maxRequestBytes) {
       if (budget.take(declared)) held = declared;
@@ -123,9 +126,18 @@ export function createApp(d: ServerDeps): express.Express {
     }
     const reserve = declared === undefined ? (n: number) => budget.take(n) && (held += n) > 0 : undefined;
     let body: ReadBody;
+    let mime: { parts: MimeParts; rootType: string; spool: Spool } | undefined;
+    let mimeRefused: HttpRequestInfo['refused'];
     try {
       if (overBudget) await discardBody(req, d.config.requestTimeoutMs);
-      body = overloaded || overBudget ? { bytes: Buffer.alloc(0) } : await readBody(req, d.config.maxRequestBytes, d.config.requestTimeoutMs, reserve);
+      if (mtom && !overloaded && !overBudget) {
+        const r = await readMtom(req, d.config, reserve);
+        body = { bytes: r.bytes };
+        mime = r.mime;
+        mimeRefused = r.refused;
+      } else {
+        body = overloaded || overBudget ? { bytes: Buffer.alloc(0) } : await readBody(req, d.config.maxRequestBytes, d.config.requestTimeoutMs, reserve);
+      }
     } catch (e) {
       // the body broke off mid-way (a bad chunk, the client gone): node's parser refused it
       body = { bytes: Buffer.alloc(0), broken: `${(e as NodeJS.ErrnoException).code ?? 'error'}: ${(e as Error).message}` } as ReadBody;
@@ -137,23 +149,36 @@ export function createApp(d: ServerDeps): express.Express {
       path: req.path,
       soapAction: soapActionOf(req),
       remoteAddress: clientAddress(req),
-      contentType: req.headers['content-type'],
+      // MTOM: the root part's type (its charset is the envelope's)
+      contentType: mime ? mime.rootType : req.headers['content-type'],
       tooLarge: body.tooLarge,
       slow: body.slow,
       overloaded,
       refused: overBudget ? { fault: 'memoryBudget', params: { ...overBudget, limit: budget.limit, retryAfter: BUDGET_RETRY_AFTER_S } }
-        : broken ? { fault: 'badHttpRequest', params: { reason: broken } } : undefined,
+        : broken ? { fault: 'badHttpRequest', params: { reason: broken } } : mimeRefused,
     }, sid, version, body.bytes, id);
+    // every exchange spools the large parts of its messages (the consumer's, the provider's answer's)
+    ex.spool = mime?.spool ?? new Spool(d.config.attachments.spoolDir);
+    if (mime) ex.requestParts = mime.parts;
+    res.on('close', () => void ex.spool!.release());
     try {
-      await (d.lane?.takes(ex) ? d.lane.run(ex) : d.pipeline(ex));
+      // the large-body lane runs in a worker thread: parts stay with the thread that spooled them
+      await (d.lane?.takes(ex) && !ex.requestParts ? d.lane.run(ex) : d.pipeline(ex));
     } finally {
       inFlight--;
       budget.give(held);
     }
     const r = ex.response!;
-    if (body.tooLarge || body.slow || overloaded || overBudget) res.setHeader('connection', 'close');
+    if (body.tooLarge || body.slow || overloaded || overBudget || mimeRefused) res.setHeader('connection', 'close');
     if (r.status === 503) res.setHeader('retry-after', String(BUDGET_RETRY_AFTER_S));
-    res.status(r.status).type(r.contentType).send(r.bytes);
+    if (r.parts) {
+      const out = writeMultipart({ bytes: r.bytes, contentType: r.contentType }, r.parts.parts, r.parts.framing);
+      res.status(r.status).setHeader('content-type', out.contentType);
+      res.setHeader('content-length', String(out.length));
+      out.stream().on('error', (e) => { ex.log.error({ err: e }, 'an attachment could not be sent'); res.destroy(e); }).pipe(res);
+    } else {
+      res.status(r.status).type(r.contentType).send(r.bytes);
+    }
     ex.log.info({ op: ex.operation?.name, status: r.status, fault: ex.fault?.spec.code || ex.fault?.kind, ms: Number(process.hrtime.bigint() - ex.started) / 1e6 }, 'exchange');
   };
   // real client code posts SOAP to the WSDL's own address (PROTOCOL.md §6): a call to the service
@@ -179,6 +204,39 @@ export function createApp(d: ServerDeps): express.Express {
     }
   });
   return app;
+}
+
+/** The faults of a multipart body that cannot be read, by what went wrong. */
+function mtomRefusal(e: MultipartError): NonNullable<HttpRequestInfo['refused']> {
+  switch (e.kind) {
+    case 'rootTooLarge': return { fault: 'tooLarge', params: { size: Number(e.params.size ?? 0), limit: Number(e.params.limit ?? 0) } };
+    case 'partTooLarge':
+    case 'totalTooLarge': return { fault: 'attachmentTooLarge', params: e.params };
+    case 'tooManyParts': return { fault: 'tooManyParts', params: e.params };
+    case 'slow': return { fault: 'slowRequest', params: e.params };
+    default: return { fault: 'badMultipart', params: { reason: e.message } };
+  }
+}
+
+/**
+ * An MTOM request (multipart/related): the root part in memory as the body, the other parts
+ * spooled (src/http/multipart.ts). A body that cannot be read is refused with its fault.
+ */
+async function readMtom(req: Request, config: Config, reserve?: (n: number) => boolean): Promise<{ bytes: Buffer; mime?: { parts: MimeParts; rootType: string; spool: Spool }; refused?: HttpRequestInfo['refused'] }> {
+  const a = config.attachments;
+  const spool = new Spool(a.spoolDir);
+  try {
+    const m = await readMultipart(req, String(req.headers['content-type']), {
+      maxRootBytes: config.maxRequestBytes, maxPartBytes: a.maxPartBytes, maxTotalBytes: a.maxPartsBytes, maxParts: a.maxParts,
+      memoryThreshold: a.partMemoryBytes, idleTimeoutMs: config.requestTimeoutMs,
+    }, spool, reserve);
+    return { bytes: m.root.bytes, mime: { parts: { parts: m.parts, framing: m.framing }, rootType: m.root.contentType, spool } };
+  } catch (e) {
+    await spool.release();
+    if (!(e instanceof MultipartError)) throw e;
+    req.pause();
+    return { bytes: Buffer.alloc(0), refused: mtomRefusal(e) };
+  }
 }
 
 /**

@@ -62,6 +62,7 @@ export async function assemble(config: Config, log: Logger, o: { migrate: boolea
     replay: new ReplayGuard(store, config.replayWindowSeconds * 1000),
     limits: config.limits,
     maxDateSkewSeconds: config.maxDateSkewSeconds,
+    attachments: config.attachments,
   };
   return { keys, trust, registry, store, deps };
 }

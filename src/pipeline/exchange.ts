@@ -3,6 +3,8 @@ import type { Envelope, SmevMessage } from '../envelope/model';
 import { parseEnvelope, type ParsedEnvelope } from '../envelope/parse';
 import type { Service, Operation } from '../registry/load';
 import type { GatewayFault, FaultName } from '../faults/catalogue';
+import type { MimePart, MimeParts, Spool } from '../http/multipart';
+import type { ZipReport } from '../attachments/model';
 
 /** The four legs of one synchronous exchange, as the journal records them. */
 export type LegDirection = 'consumer->gateway' | 'gateway->provider' | 'provider->gateway' | 'gateway->consumer';
@@ -22,6 +24,26 @@ export interface Leg {
   signature?: Verdict;
   /** the format-logical control verdict of this leg (with access rights and the replay guard) */
   control?: Verdict;
+  /** the MTOM parts that travelled with `bytes` (the root part): stored by hash beside the journal */
+  parts?: MimePart[];
+  /** what the attachments stage found in the leg's AppDocument */
+  attachments?: LegAttachments;
+}
+
+/** The AppDocument of one leg, judged (src/stages/attachments.ts). */
+export interface LegAttachments {
+  verdict: Verdict;
+  documents: AppDocumentReport[];
+}
+
+/** One AppDocument: inline (`BinaryData`) or an MTOM part (`cid:…`), its DigestValue, its ZIP opened. */
+export interface AppDocumentReport {
+  source: string;
+  size?: number;
+  sha256?: string;
+  /** MTOM: AppDocument/DigestValue against GOST R 34.11-94 of the part's base64 text */
+  digest?: { declared: string; actual?: string; ok: boolean };
+  zip?: ZipReport;
 }
 
 /**
@@ -36,7 +58,7 @@ export type Verdict =
 
 /** One failed check behind a verdict, as the fault the gateway answers for it (`check` lists them). */
 export interface Finding {
-  check: 'signature' | 'control' | 'access' | 'replay';
+  check: 'signature' | 'control' | 'access' | 'replay' | 'attachments';
   faultstring: string;
 }
 
@@ -77,6 +99,8 @@ export interface Answer {
   fromNode?: boolean;
   /** the node's header and signature are on `bytes` (stamp) */
   marked?: boolean;
+  /** MTOM: the parts that came with the answer's envelope (`bytes` is the root part) */
+  parts?: MimeParts;
 }
 
 /**
@@ -94,8 +118,12 @@ export interface Exchange {
   sid: string;
   version?: string;
   log: Logger;
-  /** the consumer's bytes, never altered */
+  /** the consumer's bytes, never altered (MTOM: the root part) */
   raw: Buffer;
+  /** MTOM: the consumer's other parts, and how the message was framed */
+  requestParts?: MimeParts;
+  /** where this exchange's large parts are spooled (released when the exchange ends) */
+  spool?: Spool;
   service?: Service;
   operation?: Operation;
   request?: ParsedEnvelope;
@@ -116,8 +144,8 @@ export interface Exchange {
   forward?: Buffer;
   /** the provider's answer, or the node's own; after stamp, with the node's marks */
   answer?: Answer;
-  /** what goes back to the consumer */
-  response?: { status: number; bytes: Buffer; contentType: string };
+  /** what goes back to the consumer (MTOM: `bytes` is the root part, sent with `parts`) */
+  response?: { status: number; bytes: Buffer; contentType: string; parts?: MimeParts };
   /** the typed view of the response, for the journal */
   responseEnvelope?: Envelope;
   fault?: GatewayFault;
@@ -147,10 +175,10 @@ export function addControlFailure(ex: Exchange, direction: LegDirection, failure
  * The one place an answer's document is made: parse `bytes` (throws on what is not a SOAP
  * envelope) and hold it on the exchange, disposing any answer held before.
  */
-export function setAnswer(ex: Exchange, bytes: Buffer, o: { status: number; contentType?: string; fromNode?: boolean }): Answer {
+export function setAnswer(ex: Exchange, bytes: Buffer, o: { status: number; contentType?: string; fromNode?: boolean; parts?: MimeParts }): Answer {
   const parsed = parseEnvelope(bytes);
   ex.answer?.parsed.doc.dispose();
-  ex.answer = { status: o.status, bytes, envelope: parsed.envelope, contentType: o.contentType, parsed, fromNode: o.fromNode };
+  ex.answer = { status: o.status, bytes, envelope: parsed.envelope, contentType: o.contentType, parsed, fromNode: o.fromNode, parts: o.parts };
   return ex.answer;
 }
 

@@ -24,6 +24,7 @@ import type { Signer } from '../signature/sign';
 import type { Outbox } from '../queue/outbox';
 import type { Events } from '../queue/events';
 import type { Metrics } from '../metrics/metrics';
+import type { Config } from '../config';
 
 export interface PipelineDeps {
   journal: Journal;
@@ -41,6 +42,8 @@ export interface PipelineDeps {
   events: Events;
   /** Prometheus metrics, counted per finished exchange */
   metrics?: Metrics;
+  /** limits on MTOM parts and ZIPs, and where parts are spooled (config.attachments) */
+  attachments: Config['attachments'];
 }
 
 function controlDeps(d: PipelineDeps): ControlDeps {
@@ -70,7 +73,7 @@ export function buildPipeline(d: PipelineDeps): (ex: Exchange) => Promise<void> 
     queue(d.outbox, d.events), // guaranteed delivery: store, answer ACCEPT
     controlAnswer(c), //     on the way out: format-logical control of the provider's answer
     verifyAnswer(d.trust, d.clock), // on the way out: the provider's signature
-    deliver(d.registry), //  the SID's provider adapter (http or emulator)
+    deliver(d.registry, d.attachments), // the SID's provider adapter (http or emulator)
   ]);
 }
 
@@ -88,6 +91,6 @@ export function buildDeliveryPipeline(d: PipelineDeps): (ex: Exchange) => Promis
     stampAnswer(d.node),
     controlAnswer(c),
     verifyAnswer(d.trust, d.clock),
-    deliver(d.registry),
+    deliver(d.registry, d.attachments),
   ]);
 }

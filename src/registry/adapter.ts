@@ -1,4 +1,5 @@
 import type { Envelope } from '../envelope/model';
+import type { MimeParts, MultipartLimits, Spool } from '../http/multipart';
 import type { Service, Operation } from './load';
 
 /** What the route stage hands to a provider adapter. */
@@ -12,12 +13,19 @@ export interface ProviderCall {
   messageId: string;
   /** typed view of the consumer's message */
   request: Envelope;
+  /** MTOM: the parts that go with `bytes` (the root part) */
+  parts?: MimeParts;
+  /** where an MTOM answer's large parts are spooled, and its limits */
+  answerParts?: { spool: Spool; limits: Omit<MultipartLimits, 'maxRootBytes' | 'idleTimeoutMs'> };
 }
 
 export interface ProviderAnswer {
   status: number;
+  /** the answer's envelope (MTOM: the root part) */
   bytes: Buffer;
   contentType?: string;
+  /** MTOM: the answer's other parts */
+  parts?: MimeParts;
 }
 
 /** A provider: a real upstream service (http) or an emulated one (emulator). Failures throw GatewayFault. */

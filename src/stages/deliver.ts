@@ -1,6 +1,8 @@
 import type { Stage } from '../pipeline/compose';
 import { forwardOf, routeOf, setAnswer, type Exchange, type Leg } from '../pipeline/exchange';
 import type { Registry } from '../registry/registry';
+import type { Config } from '../config';
+import { Spool } from '../http/multipart';
 import { GatewayFault } from '../faults/catalogue';
 import { NotSoapError } from '../envelope/parse';
 import { XmlSyntaxError } from '../xml/dom';
@@ -11,7 +13,8 @@ import { foreignEncoding } from '../envelope/encoding';
  * both provider legs, whatever the outcome. The answer is parsed once, here, for the stages on
  * the way back.
  */
-export function deliver(registry: Registry): Stage<Exchange> {
+export function deliver(registry: Registry, attachments: Config['attachments']): Stage<Exchange> {
+  const limits = { maxPartBytes: attachments.maxPartBytes, maxTotalBytes: attachments.maxPartsBytes, maxParts: attachments.maxParts, memoryThreshold: attachments.partMemoryBytes };
   return async (ex) => {
     const { service, operation, request } = routeOf(ex);
     const { messageId, forward } = forwardOf(ex);
@@ -19,24 +22,28 @@ export function deliver(registry: Registry): Stage<Exchange> {
     if (!adapter) throw new GatewayFault('unknownService', { sid: ex.sid });
     const t0 = process.hrtime.bigint();
     ex.legs.push({
-      direction: 'gateway->provider', at: new Date(), bytes: forward, envelope: { ...request.envelope, raw: forward }, messageId,
+      direction: 'gateway->provider', at: new Date(), bytes: forward, envelope: { ...request.envelope, raw: forward }, messageId, parts: ex.requestParts?.parts,
       signature: ex.nodeSignature ? { outcome: ex.nodeSignature.startsWith('recipient:') ? 'ok' : 'not-checked', text: ex.nodeSignature } : undefined,
     });
     let answer;
     try {
-      answer = await adapter.call({ service, operation, bytes: forward, soapAction: ex.http?.soapAction, messageId, request: request.envelope });
+      ex.spool ??= new Spool(attachments.spoolDir);
+      answer = await adapter.call({
+        service, operation, bytes: forward, soapAction: ex.http?.soapAction, messageId, request: request.envelope,
+        parts: ex.requestParts, answerParts: { spool: ex.spool, limits },
+      });
     } catch (e) {
       if (e instanceof GatewayFault) {
         ex.legs.push({ direction: 'provider->gateway', at: new Date(), bytes: Buffer.alloc(0), durationMs: ms(t0), faultCode: e.spec.code || e.kind });
       }
       throw e;
     }
-    const leg: Leg = { direction: 'provider->gateway', at: new Date(), bytes: answer.bytes, httpStatus: answer.status, durationMs: ms(t0) };
+    const leg: Leg = { direction: 'provider->gateway', at: new Date(), bytes: answer.bytes, httpStatus: answer.status, durationMs: ms(t0), parts: answer.parts?.parts };
     ex.legs.push(leg);
     const foreign = foreignEncoding(answer.bytes, answer.contentType);
     if (foreign) throw new GatewayFault('providerAnswerInvalid', { status: answer.status, reason: `the answer is in ${foreign.encoding} (${foreign.where}), not UTF-8` });
     try {
-      leg.envelope = setAnswer(ex, answer.bytes, { status: answer.status, contentType: answer.contentType }).envelope;
+      leg.envelope = setAnswer(ex, answer.bytes, { status: answer.status, contentType: answer.contentType, parts: answer.parts }).envelope;
     } catch (e) {
       if (e instanceof XmlSyntaxError || e instanceof NotSoapError) {
         throw new GatewayFault('providerAnswerInvalid', { status: answer.status, reason: e.message.slice(0, 300) });

@@ -9,7 +9,7 @@ import type { Journal } from '../journal/journal';
  */
 export function journal(store: Journal): Stage<Exchange> {
   return async (ex, next) => {
-    const inbound = ex.origin === 'consumer' ? { direction: 'consumer->gateway' as const, at: ex.receivedAt, bytes: ex.raw } : undefined;
+    const inbound = ex.origin === 'consumer' ? { direction: 'consumer->gateway' as const, at: ex.receivedAt, bytes: ex.raw, parts: ex.requestParts?.parts } : undefined;
     if (inbound) ex.legs.unshift(inbound);
     try {
       await next();
@@ -20,6 +20,7 @@ export function journal(store: Journal): Stage<Exchange> {
           direction: 'gateway->consumer',
           at: new Date(),
           bytes: ex.response.bytes,
+          parts: ex.response.parts?.parts,
           envelope: ex.responseEnvelope,
           httpStatus: ex.response.status,
           faultCode: ex.fault ? ex.fault.spec.code || ex.fault.kind : undefined,

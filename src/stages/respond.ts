@@ -32,7 +32,7 @@ export function respond(): Stage<Exchange> {
       await next();
       const a = ex.answer;
       if (!a) throw new Error('the pipeline finished without an answer');
-      ex.response = { status: a.status, bytes: a.bytes, contentType: a.contentType ?? XML };
+      ex.response = { status: a.status, bytes: a.bytes, contentType: a.contentType ?? XML, parts: a.parts };
       ex.responseEnvelope = a.envelope;
     } catch (e) {
       let fault: GatewayFault;
