@@ -77,10 +77,12 @@ async function streamEntry(zip: yauzl.ZipFile, entry: ZipEntry, onChunk: (chunk:
       onChunk(chunk);
     }
   } catch (e) {
-    if (e instanceof ZipReadError || !(e instanceof Error)) throw e;
+    if (e instanceof ZipReadError) throw e;
+    // zlib's errors may come from another realm (a vm context): read the message, not the class
+    const message = String((e as { message?: unknown })?.message ?? e);
     // yauzl's byte count against the central directory: more bytes than declared is a lying header
-    const kind = /too many bytes in the stream/.test(e.message) ? 'bomb' : 'broken';
-    throw new ZipReadError(`entry ${entry.name}: ${e.message}`, kind);
+    const kind = /too many bytes in the stream/.test(message) ? 'bomb' : 'broken';
+    throw new ZipReadError(`entry ${entry.name}: ${message}`, kind);
   }
   if (crc >>> 0 !== entry.crc32 >>> 0) {
     throw new ZipReadError(`entry ${entry.name}: CRC-32 of its data is ${hex32(crc)}, its header says ${hex32(entry.crc32)}`, 'broken');
