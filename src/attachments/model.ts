@@ -65,3 +65,14 @@ export interface ZipReport {
   /** every failed check, in the order met; empty when all passed */
   problems: AttachmentProblem[];
 }
+
+/** One AppDocument: inline (`BinaryData`) or an MTOM part (`cid:…`), its DigestValue, its ZIP opened. */
+export interface AppDocumentReport {
+  /** `BinaryData`, or the `cid:` its Reference names */
+  source: string;
+  size?: number;
+  sha256?: string;
+  /** MTOM: AppDocument/DigestValue against GOST R 34.11-94 of the part's base64 text */
+  digest?: { declared?: string; actual: string; ok: boolean };
+  zip?: ZipReport;
+}

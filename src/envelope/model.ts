@@ -44,6 +44,10 @@ export interface AppDocumentInfo {
   /** length of the base64 text of BinaryData, when inline */
   binaryLength?: number;
   reference?: string;
+  /** MTOM: the href of Reference/xop:Include (`cid:…`) */
+  include?: string;
+  /** MTOM: AppDocument/DigestValue, base64 of GOST R 34.11-94 of the part's base64 text */
+  digestValue?: string;
 }
 
 export interface SoapFaultInfo {

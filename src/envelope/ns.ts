@@ -7,6 +7,7 @@ export const NS = {
   wsdl: 'http://schemas.xmlsoap.org/wsdl/',
   wsdlSoap: 'http://schemas.xmlsoap.org/wsdl/soap/',
   xsd: 'http://www.w3.org/2001/XMLSchema',
+  xop: 'http://www.w3.org/2004/08/xop/include',
 } as const;
 
 export const REVISIONS = {

@@ -164,11 +164,21 @@ function readSecurity(s: XmlElement): SecurityBlock {
 
 function readAppDocument(d: XmlElement): AppDocumentInfo {
   const bin = childByLocal(d, 'BinaryData');
+  const ref = childByLocal(d, 'Reference');
+  const include = ref ? firstChildElement(ref, NS.xop, 'Include') : undefined;
   return {
     requestCode: text(childByLocal(d, 'RequestCode')),
     binaryLength: bin ? bin.content.replace(/\s+/g, '').length : undefined,
-    reference: text(childByLocal(d, 'Reference')),
+    reference: ref ? text(ref) : undefined,
+    include: include ? attrValue(include, 'href') : undefined,
+    digestValue: text(childByLocal(d, 'DigestValue'))?.replace(/\s+/g, ''),
   };
+}
+
+/** The AppDocument element of a parsed message (for the attachments stage, which reads BinaryData). */
+export function appDocumentElement(p: ParsedEnvelope): XmlElement | undefined {
+  const data = p.messageElement?.parent ? findSmevChild(p.messageElement.parent, 'MessageData') : undefined;
+  return data ? childByLocal(data, 'AppDocument') : undefined;
 }
 
 function readFault(f: XmlElement): SoapFaultInfo {

@@ -17,13 +17,16 @@ export function canonical(e: ChainedFields, prevHash: string): string {
   // v2: a refused message journaled up to the cap (journal.ts): the kept bytes' length and hash
   // are chained too, beside the whole body's size and sha256. An entry kept whole stays v1.
   const kept = e.rawKept === null || e.rawKept === undefined ? undefined : [e.rawKept, n(e.rawKeptSha256)];
+  // v3: the leg's attachments (MTOM parts by hash, and their verdicts) are chained after the body's
+  // sha256; an entry without attachments keeps its v1 or v2 form
+  const attachments = e.attachments === null || e.attachments === undefined ? undefined : e.attachments;
   return JSON.stringify([
-    kept ? 'smev2-journal-v2' : 'smev2-journal-v1',
+    attachments !== undefined ? 'smev2-journal-v3' : kept ? 'smev2-journal-v2' : 'smev2-journal-v1',
     e.exchangeId, e.at.toISOString(), e.sid, n(e.operation), e.direction, n(e.revision),
     n(e.sender), n(e.recipient), n(e.originator), n(e.status), n(e.messageId), n(e.requestIdRef),
     n(e.originRequestIdRef), n(e.caseNumber), n(e.httpStatus), n(e.faultCode), n(e.durationMs), e.size,
     n(e.signature), n(e.control), n(e.chainId),
-    e.sha256, ...(kept ? [kept] : []), prevHash,
+    e.sha256, ...(kept ? [kept] : []), ...(attachments !== undefined ? [attachments] : []), prevHash,
   ]);
 }
 
@@ -38,8 +41,8 @@ export function entryHash(e: ChainedFields, prevHash: string): string {
 export const CHAINED_COLUMNS = 'id, exchange_id, at, sid, operation, direction, revision, sender, recipient, originator, status, message_id, ' +
   'request_id_ref, origin_request_id_ref, case_number, http_status, fault_code, duration_ms, size, sha256, signature, control, chain_id';
 
-/** How much of a refused message's body the entry keeps (migration 0009). */
-export const KEPT_COLUMNS = 'raw_kept, raw_kept_sha256';
+/** How much of a refused message's body the entry keeps (migration 0009), and its attachments (0012). */
+export const KEPT_COLUMNS = 'raw_kept, raw_kept_sha256, attachments';
 
 /** A row as either store returns it (SQLite: times as 'YYYY-MM-DD HH:MM:SS.SSS' UTC strings; PostgreSQL: Dates). */
 export function fromRow(r: Record<string, unknown>): ChainedFields {
@@ -52,6 +55,7 @@ export function fromRow(r: Record<string, unknown>): ChainedFields {
     caseNumber: s(r.case_number), httpStatus: num(r.http_status), faultCode: s(r.fault_code), durationMs: num(r.duration_ms),
     size: Number(r.size), sha256: String(r.sha256), signature: s(r.signature), control: s(r.control), chainId: s(r.chain_id),
     ...(r.raw_kept === null || r.raw_kept === undefined ? {} : { rawKept: Number(r.raw_kept), rawKeptSha256: s(r.raw_kept_sha256) }),
+    ...(r.attachments === null || r.attachments === undefined ? {} : { attachments: String(r.attachments) }),
   };
 }
 

@@ -4,6 +4,7 @@ import { GENESIS, entryHash } from './chain';
 import { Batcher, JOURNAL_ENTITY, LOCK_JOURNAL, dialectOf, type JournalEntry } from '../store';
 import { verdictText, type Exchange, type Leg } from '../pipeline/exchange';
 import { appDataText } from './search-text';
+import { AttachmentStore, entryAttachments } from './attachments';
 
 /**
  * Writes legs durably. Entries queued while a commit is under way go in the next commit, so
@@ -25,10 +26,23 @@ export class Journal {
    * default 1 MiB), so that a flood of large refused requests grows the store by at most that
    * much each; accepted messages are kept whole.
    */
-  constructor(private readonly ds: DataSource, private readonly o: { refusedBytes?: number } = {}) {}
+  readonly attachments: AttachmentStore;
+
+  constructor(private readonly ds: DataSource, private readonly o: { refusedBytes?: number } = {}) {
+    this.attachments = new AttachmentStore(ds);
+  }
 
   async recordExchange(ex: Exchange): Promise<void> {
     const cap = this.o.refusedBytes ?? DEFAULT_REFUSED_BYTES;
+    // the parts' bytes first, by hash: an entry never names a part the store does not hold
+    const seen = new Set<string>();
+    for (const leg of ex.legs) {
+      for (const p of leg.parts ?? []) {
+        if (seen.has(p.sha256)) continue;
+        seen.add(p.sha256);
+        await this.attachments.put(p);
+      }
+    }
     await this.write(ex.legs.map((leg) => toEntry(ex, leg, refused(ex, leg) ? cap : undefined)));
   }
 
@@ -113,6 +127,7 @@ function toEntry(ex: Exchange, leg: Leg, cap?: number): JournalEntry {
     signature: leg.signature ? verdictText(leg.signature).slice(0, 400) : null,
     control: leg.control ? verdictText(leg.control).slice(0, 1000) : null,
     chainId: ex.chainId ?? null,
+    attachments: entryAttachments(leg),
     searchText: appDataText(raw),
   };
 }

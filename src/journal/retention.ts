@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import { query, storeTime } from '../store';
+import { AttachmentStore } from './attachments';
 
 const DAY_MS = 24 * 3600 * 1000;
 const BATCH = 1000;
@@ -28,7 +29,8 @@ export function scheduleRetention(ds: DataSource, days: number, log: Logger, eve
   const run = async () => {
     try {
       const n = await purgeRaw(ds, days);
-      log.info({ purged: n, retentionDays: days }, 'journal retention: raw bodies purged');
+      const parts = await new AttachmentStore(ds).purgeUnusedSince(Date.now() - days * DAY_MS);
+      log.info({ purged: n, attachmentsPurged: parts, retentionDays: days }, 'journal retention: raw bodies purged');
     } catch (e) {
       log.error({ err: e }, 'journal retention failed');
     }

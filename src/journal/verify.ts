@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { AttachmentStore, type EntryAttachments } from './attachments';
 import { CHAINED_COLUMNS, GENESIS, KEPT_COLUMNS, entryHash, fromRow } from './chain';
 import { query } from '../store';
 
@@ -77,6 +78,7 @@ export async function verifyJournal(ds: DataSource, limit = 20, anchors: Anchor[
         } else if (createHash('sha256').update(raw).digest('hex') !== fields.sha256) {
           problem({ id, kind: 'raw-altered', detail: `entry ${id} altered: its raw bytes do not give its sha256` });
         }
+        if (fields.attachments) for (const p of await attachmentProblems(ds, id, fields.attachments)) problem(p);
         if (stored.prevHash !== prev.hash) problem(await linkProblem(ds, id, prev, stored.prevHash));
       }
       const want = anchored.get(id);
@@ -95,6 +97,44 @@ export async function verifyJournal(ds: DataSource, limit = 20, anchors: Anchor[
       : { id, kind: 'deleted', detail: `entry ${id}, noted with hash ${hash.slice(0, 16)}…, is gone` });
   }
   return report;
+}
+
+/**
+ * The parts an entry names (chained in its `attachments`) against the bytes the store keeps of
+ * them by hash: each must give its SHA-256 and size, unless retention purged it.
+ */
+async function attachmentProblems(ds: DataSource, id: number, attachments: string): Promise<ChainProblem[]> {
+  let parts: EntryAttachments['parts'];
+  try {
+    parts = (JSON.parse(attachments) as EntryAttachments).parts;
+  } catch {
+    return [{ id, kind: 'altered', detail: `entry ${id}: its attachments are not the JSON the gateway writes` }];
+  }
+  const store = new AttachmentStore(ds);
+  const out: ChainProblem[] = [];
+  for (const p of parts ?? []) {
+    const info = await store.info(p.sha256);
+    if (!info) {
+      out.push({ id, kind: 'raw-altered', detail: `entry ${id}: attachment ${p.contentId ?? p.sha256.slice(0, 16)} (sha256 ${p.sha256.slice(0, 16)}…) is not in the store: deleted outside the gateway` });
+      continue;
+    }
+    if (info.purgedAt !== null) continue;
+    const h = createHash('sha256');
+    let size = 0;
+    try {
+      for await (const c of (await store.open(p.sha256))!) {
+        h.update(c as Buffer);
+        size += (c as Buffer).length;
+      }
+    } catch (e) {
+      out.push({ id, kind: 'raw-altered', detail: `entry ${id}: attachment ${p.contentId ?? ''} cannot be read back: ${(e as Error).message}` });
+      continue;
+    }
+    if (size !== p.size || h.digest('hex') !== p.sha256) {
+      out.push({ id, kind: 'raw-altered', detail: `entry ${id} altered: the stored bytes of attachment ${p.contentId ?? ''} do not give the sha256 ${p.sha256.slice(0, 16)}… its entry names` });
+    }
+  }
+  return out;
 }
 
 /** Why entry `id` does not follow `prev`: the entry it names as its predecessor tells. */

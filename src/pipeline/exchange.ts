@@ -4,7 +4,7 @@ import { parseEnvelope, type ParsedEnvelope } from '../envelope/parse';
 import type { Service, Operation } from '../registry/load';
 import type { GatewayFault, FaultName } from '../faults/catalogue';
 import type { MimePart, MimeParts, Spool } from '../http/multipart';
-import type { ZipReport } from '../attachments/model';
+import type { AppDocumentReport } from '../attachments/model';
 
 /** The four legs of one synchronous exchange, as the journal records them. */
 export type LegDirection = 'consumer->gateway' | 'gateway->provider' | 'provider->gateway' | 'gateway->consumer';
@@ -34,16 +34,6 @@ export interface Leg {
 export interface LegAttachments {
   verdict: Verdict;
   documents: AppDocumentReport[];
-}
-
-/** One AppDocument: inline (`BinaryData`) or an MTOM part (`cid:…`), its DigestValue, its ZIP opened. */
-export interface AppDocumentReport {
-  source: string;
-  size?: number;
-  sha256?: string;
-  /** MTOM: AppDocument/DigestValue against GOST R 34.11-94 of the part's base64 text */
-  digest?: { declared: string; actual?: string; ok: boolean };
-  zip?: ZipReport;
 }
 
 /**

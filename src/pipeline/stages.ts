@@ -16,6 +16,7 @@ import { replay } from '../stages/replay';
 import { poll } from '../stages/poll';
 import { queue } from '../stages/queue';
 import { deliver } from '../stages/deliver';
+import { attachmentsRequest, attachmentsAnswer } from '../stages/attachments';
 import type { EnvelopeSchemas } from '../control/envelope-schemas';
 import type { ReplayGuard } from '../control/replay';
 import type { Limits } from '../control/limits';
@@ -50,12 +51,17 @@ function controlDeps(d: PipelineDeps): ControlDeps {
   return { envelopeSchemas: d.envelopeSchemas, payloadSchema: (sid) => d.registry.payloadSchema(sid), trust: d.trust, clock: d.clock, maxDateSkewSeconds: d.maxDateSkewSeconds };
 }
 
+function attachmentDeps(d: PipelineDeps) {
+  return { trust: d.trust, clock: d.clock, limits: d.attachments.zip };
+}
+
 /**
  * The whole flow of a consumer's SOAP call, in order. Each stage acts on the request on the way
  * in and on the answer on the way out (in reverse order): docs/architecture.md draws it.
  */
 export function buildPipeline(d: PipelineDeps): (ex: Exchange) => Promise<void> {
   const c = controlDeps(d);
+  const a = attachmentDeps(d);
   return compose<Exchange>([
     ...(d.metrics ? [metrics(d.metrics)] : []), // counts the finished exchange
     alerts(d.events), //     signature and control failures to the subscribers
@@ -67,11 +73,13 @@ export function buildPipeline(d: PipelineDeps): (ex: Exchange) => Promise<void> 
     verifyRequest(d.trust, d.clock), // the consumer's signature
     replay(d.replay, d.clock), // the same signed message twice; remembered only once verified
     authorize(d.trust), //   access rights of the (now authenticated) Sender
+    attachmentsRequest(a), // the AppDocument: MTOM part and DigestValue, the ZIP's files and signatures
     stampAnswer(d.node), //  on the way out: the node's marks on whatever answer comes back
     poll(d.outbox), //       guaranteed delivery: polls answered from the store
     stampRequest(d.node), // the node's header and signature on the request it sends on
     queue(d.outbox, d.events), // guaranteed delivery: store, answer ACCEPT
     controlAnswer(c), //     on the way out: format-logical control of the provider's answer
+    attachmentsAnswer(a), // on the way out: the provider's AppDocument
     verifyAnswer(d.trust, d.clock), // on the way out: the provider's signature
     deliver(d.registry, d.attachments), // the SID's provider adapter (http or emulator)
   ]);
@@ -85,11 +93,13 @@ export function buildPipeline(d: PipelineDeps): (ex: Exchange) => Promise<void> 
  */
 export function buildDeliveryPipeline(d: PipelineDeps): (ex: Exchange) => Promise<void> {
   const c = controlDeps(d);
+  const a = attachmentDeps(d);
   return compose<Exchange>([
     alerts(d.events),
     journal(d.journal),
     stampAnswer(d.node),
     controlAnswer(c),
+    attachmentsAnswer(a),
     verifyAnswer(d.trust, d.clock),
     deliver(d.registry, d.attachments),
   ]);

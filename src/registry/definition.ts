@@ -31,6 +31,19 @@ export const deliverySchema = z.strictObject({
 });
 export type DeliverySettings = z.infer<typeof deliverySchema>;
 
+/** AppDocuments (PROTOCOL.md §7, docs/attachments.md): MTOM digests, the ZIP's files and their signatures. */
+export const attachmentsSchema = z.strictObject({
+  /** enforce: refuse what fails; report: judge, journal and pass; off: neither open nor judge */
+  policy: z.enum(['enforce', 'report', 'off']).default('report'),
+  /** every file of the ZIP must have its `<file>.sig` */
+  requireSignatures: z.boolean().default(false),
+  /** the form the provider is sent (as the consumer sent it, or always inline / always MTOM) */
+  toProvider: z.enum(['as-sent', 'inline', 'mtom']).default('as-sent'),
+  /** the form the consumer is answered in */
+  toConsumer: z.enum(['as-sent', 'inline', 'mtom']).default('as-sent'),
+});
+export type AttachmentSettings = z.infer<typeof attachmentsSchema>;
+
 export const definitionSchema = z.strictObject({
   sid: z.string().regex(/^SID\d{7}$/, 'must be SID followed by 7 digits, e.g. SID0003623'),
   title: z.string().optional(),
@@ -53,6 +66,7 @@ export const definitionSchema = z.strictObject({
   /** format-logical control and access rights: enforce refuses, report journals and passes, off skips */
   control: z.enum(['enforce', 'report', 'off']).default('enforce'),
   delivery: deliverySchema.default({ mode: 'direct', maxAttempts: 10, maxAgeSeconds: 86400, initialBackoffMs: 1000, maxBackoffMs: 300000, pollIntervalMs: 5000 }),
+  attachments: attachmentsSchema.default({ policy: 'report', requireSignatures: false, toProvider: 'as-sent', toConsumer: 'as-sent' }),
   /** how far smev:Date may be from the node's clock (seconds; 0: not checked); default: the gateway's */
   dateSkewSeconds: z.number().int().min(0).optional(),
   wsdl: z.string().min(1).optional(),

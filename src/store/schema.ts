@@ -39,6 +39,11 @@ export interface JournalEntry {
   rawKept?: number | null;
   /** SHA-256 of the bytes kept when `rawKept` is set */
   rawKeptSha256?: string | null;
+  /**
+   * the leg's MTOM parts and what the attachments stage found in its AppDocument (JSON, see
+   * src/journal/attachments.ts); the parts' bytes are stored by hash (attachment_blobs). Chained (form v3).
+   */
+  attachments?: string | null;
   /** the words of the leg's AppData, for the journal search (emptied with `raw` by retention; not chained: derived from `raw`) */
   searchText?: string | null;
 }
@@ -100,5 +105,6 @@ const columns = (types: ColumnTypes) => ({
     searchText: { type: 'text' as never, name: 'search_text', nullable: true },
     rawKept: { type: Number, name: 'raw_kept', nullable: true },
     rawKeptSha256: { type: String, name: 'raw_kept_sha256', nullable: true, length: 64 },
+    attachments: { type: 'text' as never, name: 'attachments', nullable: true },
     raw: { type: types.bytes as never },
 });

@@ -1,0 +1,111 @@
+import { Readable } from 'node:stream';
+import type { DataSource } from 'typeorm';
+import { query } from '../store';
+import { partStream, type MimePart } from '../http/multipart';
+import { verdictText, type Leg } from '../pipeline/exchange';
+
+/** The bytes of one chunk row: a 1 GiB part is 1024 rows, written and read one at a time. */
+const CHUNK = 1024 * 1024;
+
+/**
+ * Attachment bytes stored by hash beside the journal (migration 0012): each MTOM part once per
+ * content, whatever the number of legs, exchanges or instances that carried it. The journal's
+ * entries list their parts' hashes in their chained `attachments` column, so `journal verify`
+ * proves each stored part is the one that travelled.
+ */
+export class AttachmentStore {
+  constructor(private readonly ds: DataSource) {}
+
+  /**
+   * Keep a part's bytes (streamed from memory or its spool file), or note that it was used again.
+   * Safe when several processes store the same content at once: rows of one hash hold the same bytes.
+   */
+  async put(part: MimePart, now = Date.now()): Promise<void> {
+    const [known] = await query<{ purged_at: number | null }>(this.ds, 'SELECT purged_at FROM attachment_blobs WHERE sha256 = ?', [part.sha256]);
+    if (known && known.purged_at === null) {
+      await query(this.ds, 'UPDATE attachment_blobs SET last_used_at = ? WHERE sha256 = ?', [now, part.sha256]);
+      return;
+    }
+    let seq = 0;
+    for await (const chunk of rechunk(partStream(part), CHUNK)) {
+      await query(this.ds, 'INSERT INTO attachment_chunks (sha256, seq, bytes) VALUES (?, ?, ?) ON CONFLICT (sha256, seq) DO NOTHING', [part.sha256, seq++, chunk]);
+    }
+    // the blob's row last: a part whose chunks are not all written is not there
+    await query(this.ds, `INSERT INTO attachment_blobs (sha256, size, chunks, created_at, last_used_at, purged_at) VALUES (?, ?, ?, ?, ?, NULL)
+      ON CONFLICT (sha256) DO UPDATE SET last_used_at = excluded.last_used_at, purged_at = NULL, chunks = excluded.chunks`, [part.sha256, part.size, seq, now, now]);
+  }
+
+  /** What is kept of a hash: its size, or why it is not there. */
+  async info(sha256: string): Promise<{ size: number; chunks: number; purgedAt: number | null } | undefined> {
+    const [r] = await query<{ size: number | string; chunks: number | string; purged_at: number | string | null }>(this.ds, 'SELECT size, chunks, purged_at FROM attachment_blobs WHERE sha256 = ?', [sha256]);
+    return r ? { size: Number(r.size), chunks: Number(r.chunks), purgedAt: r.purged_at === null ? null : Number(r.purged_at) } : undefined;
+  }
+
+  /** The bytes of a kept part, read a chunk at a time; undefined when unknown or purged. */
+  async open(sha256: string): Promise<Readable | undefined> {
+    const info = await this.info(sha256);
+    if (!info || info.purgedAt !== null) return undefined;
+    const ds = this.ds;
+    return Readable.from((async function* () {
+      for (let seq = 0; seq < info.chunks; seq++) {
+        const [row] = await query<{ bytes: Buffer }>(ds, 'SELECT bytes FROM attachment_chunks WHERE sha256 = ? AND seq = ?', [sha256, seq]);
+        if (!row) throw new Error(`attachment ${sha256}: chunk ${seq} of ${info.chunks} is missing from the store`);
+        yield Buffer.from(row.bytes);
+      }
+    })());
+  }
+
+  /**
+   * Retention: the bytes of parts no entry has referred to since `cutoff` are deleted; their rows
+   * stay, marked purged, so that the journal still says what travelled. Returns how many.
+   */
+  async purgeUnusedSince(cutoffMs: number, now = Date.now()): Promise<number> {
+    const rows = await query<{ sha256: string }>(this.ds, 'SELECT sha256 FROM attachment_blobs WHERE last_used_at < ? AND purged_at IS NULL', [cutoffMs]);
+    for (const { sha256 } of rows) {
+      await query(this.ds, 'DELETE FROM attachment_chunks WHERE sha256 = ?', [sha256]);
+      await query(this.ds, 'UPDATE attachment_blobs SET purged_at = ? WHERE sha256 = ? AND last_used_at < ?', [now, sha256, cutoffMs]);
+    }
+    return rows.length;
+  }
+}
+
+/** Re-cut a stream into pieces of `size` bytes (the last one shorter). */
+async function* rechunk(source: AsyncIterable<Buffer | string>, size: number): AsyncGenerator<Buffer> {
+  let pending: Buffer[] = [];
+  let held = 0;
+  for await (const c of source) {
+    let b = Buffer.isBuffer(c) ? c : Buffer.from(c);
+    while (held + b.length >= size) {
+      const take = size - held;
+      pending.push(b.subarray(0, take));
+      yield Buffer.concat(pending);
+      pending = [];
+      held = 0;
+      b = b.subarray(take);
+    }
+    if (b.length) {
+      pending.push(b);
+      held += b.length;
+    }
+  }
+  if (held) yield Buffer.concat(pending);
+}
+
+/** What a journal entry says of its leg's attachments (the `attachments` column, chained). */
+export interface EntryAttachments {
+  parts?: { contentId?: string; contentType: string; size: number; sha256: string }[];
+  verdict?: string;
+  documents?: NonNullable<Leg['attachments']>['documents'];
+}
+
+/** The `attachments` column of a leg's entry: its parts by hash and the attachments verdict; null when it has neither. */
+export function entryAttachments(leg: Leg): string | null {
+  if (!leg.parts?.length && !leg.attachments) return null;
+  const out: EntryAttachments = {};
+  if (leg.parts?.length) out.parts = leg.parts.map((p) => ({ contentId: p.contentId, contentType: p.contentType, size: p.size, sha256: p.sha256 }));
+  if (leg.attachments) {
+    out.verdict = verdictText(leg.attachments.verdict);
+    out.documents = leg.attachments.documents;
+  }
+  return JSON.stringify(out);
+}

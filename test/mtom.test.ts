@@ -1,0 +1,233 @@
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startGateway, type GatewayProcess } from './support/gateway';
+import { makeRegistry, ECHO_BUNDLE, echoDefinition } from './support/registry';
+import { readJournal } from './support/journal';
+import { sql } from './support/store';
+import { ROOT, CORPUS, corpusAvailable } from './support/paths';
+import { REQUEST, codeOf } from './support/signing';
+import { loadXml } from '../src/xml/libxml';
+import { KeyStore } from '../src/signature/identity';
+import { signEnvelope } from '../src/signature/sign';
+import { ACTOR } from '../src/envelope/ns';
+import { readMultipart, writeMultipart, Spool, DEFAULT_MULTIPART_LIMITS, type MimePart, type Framing } from '../src/http/multipart';
+import { bytesDigestValue } from '../src/attachments/digest';
+import { buildZip } from '../src/attachments/zip';
+
+/**
+ * MTOM/XOP through the real gateway process over HTTP (issue 16 item 1): a consumer's
+ * multipart/related request verified over its root part, its AppDocument's DigestValue checked
+ * against the part, sent on to the provider as MTOM with the part byte for byte; the provider's
+ * MTOM answer (the corpus's Rosreestr framing among them) read and sent back as MTOM.
+ */
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+interface Received { contentType: string; body: Buffer }
+
+/** A provider on loopback: records what it is sent and answers what the test set. */
+class Provider {
+  received: Received[] = [];
+  answer: (r: Received) => { contentType: string; body: Buffer } = () => ({ contentType: 'text/xml', body: Buffer.from(ANSWER) });
+  private server?: Server;
+  url = '';
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const r = { contentType: String(req.headers['content-type']), body: Buffer.concat(chunks) };
+        this.received.push(r);
+        const a = this.answer(r);
+        res.writeHead(200, { 'content-type': a.contentType, 'content-length': a.body.length }).end(a.body);
+      });
+    });
+    await new Promise<void>((ok) => this.server!.listen(0, '127.0.0.1', ok));
+    this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}/provider`;
+  }
+  stop(): Promise<void> {
+    return new Promise((ok) => this.server ? this.server.close(() => ok()) : ok());
+  }
+}
+
+const ANSWER = readFileSync(join(ECHO_BUNDLE, 'answer.xml'), 'utf8');
+
+let gw: GatewayProcess;
+let keys: KeyStore;
+const provider = new Provider();
+const spoolDir = mkdtempSync(join(tmpdir(), 'smev2-mtom-test-'));
+
+beforeAll(async () => {
+  await loadXml();
+  await provider.start();
+  const work = mkdtempSync(join(tmpdir(), 'smev2-mtom-'));
+  const systems = join(work, 'systems');
+  mkdirSync(systems);
+  cpSync(join(ROOT, 'systems', 'MINZ01001.yaml'), join(systems, 'MINZ01001.yaml'));
+  // signature report: the provider's answers here are unsigned (and the corpus's fail); the
+  // consumer's verdict is read from the journal
+  const sid = (n: string, extra: Record<string, unknown>) => ({
+    bundle: ECHO_BUNDLE,
+    def: { ...echoDefinition(n, { type: 'http', url: provider.url }), signature: 'report', ...extra },
+  });
+  const registry = makeRegistry([
+    sid('SID0616001', { attachments: { policy: 'enforce' } }),
+    sid('SID0616002', { attachments: { policy: 'report' } }),
+    // provider answers of the corpus: their own signatures fail (edited or expired), judged but passed
+    sid('SID0616003', { attachments: { policy: 'report' } }),
+  ]);
+  gw = await startGateway({ services: registry, args: ['--systems', systems], env: { SMEV2_SPOOL_DIR: spoolDir, SMEV2_PART_MEMORY_BYTES: '4096' } });
+  keys = new KeyStore(gw.keys);
+}, 120_000);
+
+afterAll(async () => {
+  await gw?.stop();
+  await provider.stop();
+});
+
+/** The echo request with an AppDocument that references `cid`, signed by MINZ01001. */
+function mtomRequest(cid: string, digestValue: string): string {
+  const xml = REQUEST
+    .replace(/<smev:Date>[^<]*<\/smev:Date>/, `<smev:Date>${new Date().toISOString()}</smev:Date>`)
+    .replace(/<e:Text>[^<]*<\/e:Text>/, `<e:Text>${randomUUID()}</e:Text>`)
+    .replace('</smev:AppData>', `</smev:AppData><smev:AppDocument><smev:RequestCode>req_${randomUUID()}</smev:RequestCode>` +
+      `<smev:Reference><xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="cid:${encodeURIComponent(cid)}"/></smev:Reference>` +
+      `<smev:DigestValue>${digestValue}</smev:DigestValue></smev:AppDocument>`);
+  return signEnvelope(Buffer.from(xml), ACTOR.smev, keys.signer('MINZ01001')!, { header: false }).toString('utf8');
+}
+
+function part(contentId: string, bytes: Buffer): MimePart {
+  return { contentId, contentType: 'application/zip', headers: {}, size: bytes.length, sha256: sha(bytes), bytes };
+}
+
+async function body(w: ReturnType<typeof writeMultipart>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of w.stream()) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** POST and read the answer whole, with its Content-Type. */
+function call(sid: string, contentType: string, payload: Buffer): Promise<{ status: number; contentType: string; body: Buffer }> {
+  return new Promise((ok, fail) => {
+    const req = httpRequest(`${gw.url}/gateway/services/${sid}`, { method: 'POST', headers: { 'content-type': contentType, 'content-length': payload.length } }, (res: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => ok({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type']), body: Buffer.concat(chunks) }));
+    });
+    req.on('error', fail);
+    req.end(payload);
+  });
+}
+
+/** The newest journal row of a SID in a direction. */
+async function lastLeg(sid: string, direction: string): Promise<Awaited<ReturnType<typeof readJournal>>[number] & { attachments: string | null }> {
+  const rows = await readJournal(gw.db, 'sid = ? AND direction = ?', [sid, direction]);
+  return rows[rows.length - 1] as never;
+}
+
+async function readBack(contentType: string, b: Buffer) {
+  return readMultipart((async function* () { yield b; })(), contentType, DEFAULT_MULTIPART_LIMITS, new Spool(spoolDir));
+}
+
+async function mtomCall(sid: string, framing: Framing, o: { cid?: string; zip?: Buffer; digest?: string; sendCid?: string } = {}) {
+  const zip = o.zip ?? await buildZip([{ name: 'doc.xml', bytes: Buffer.from(`<doc>${randomBytes(15_000).toString('hex')}</doc>`) }]);
+  const cid = o.cid ?? `doc-${randomUUID()}@test`;
+  const envelope = mtomRequest(cid, o.digest ?? await bytesDigestValue(zip));
+  const w = writeMultipart({ bytes: Buffer.from(envelope) }, [part(o.sendCid ?? cid, zip)], framing);
+  const r = await call(sid, w.contentType, await body(w));
+  return { ...r, zip, cid, envelope };
+}
+
+describe('a consumer\'s MTOM request', () => {
+  test.each<[string, Framing]>([
+    ['standard MTOM (CRLF, application/xop+xml, start)', { type: 'application/xop+xml', startInfo: 'text/xml', lineEnd: '\r\n' }],
+    ['SMEV 2 test servers\' framing (LF, type text/xml)', { type: 'text/xml', lineEnd: '\n' }],
+  ])('%s: verified over its root part, its DigestValue checked, sent on as MTOM with the part byte for byte', async (_name, framing) => {
+    provider.received = [];
+    const r = await mtomCall('SID0616001', framing, { cid: `doc ${randomUUID()}@test` }); // a space: the href is URL-escaped
+    expect(codeOf(r.body.toString('utf8'))).toBe('ok');
+    expect(provider.received).toHaveLength(1);
+    const got = provider.received[0]!;
+    expect(got.contentType).toMatch(/^multipart\/related;/);
+    const m = await readBack(got.contentType, got.body);
+    expect(m.parts).toHaveLength(1);
+    expect(m.parts[0]!.contentId).toBe(r.cid);
+    expect(m.parts[0]!.sha256).toBe(sha(r.zip));
+    // the node's header and signature are on the root part
+    const root = m.root.bytes.toString('utf8');
+    expect(root).toContain('http://smev.gosuslugi.ru/actors/smev');
+    expect(root).toContain(`cid:${encodeURIComponent(r.cid)}`);
+    const inbound = await lastLeg('SID0616001', 'consumer->gateway');
+    expect(inbound.signature).toMatch(/^smev:ok/);
+    const att = JSON.parse(String(inbound.attachments));
+    expect(att.parts).toEqual([{ contentId: r.cid, contentType: 'application/zip', size: r.zip.length, sha256: sha(r.zip) }]);
+    expect(att.documents[0].digest).toMatchObject({ ok: true });
+    // the part's bytes are stored by hash beside the journal, once
+    const blobs = await sql<{ size: number | string }>(gw.db, 'SELECT size FROM attachment_blobs WHERE sha256 = ?', [sha(r.zip)]);
+    expect(blobs.map((b) => Number(b.size))).toEqual([r.zip.length]);
+  });
+
+  test('a part edited on the way: GW-5003 under enforce, naming both digests; passed and journaled under report', async () => {
+    const zip = await buildZip([{ name: 'doc.xml', bytes: randomBytes(9000) }]);
+    const edited = Buffer.from(zip);
+    edited[zip.length >> 1] ^= 1;
+    const declared = await bytesDigestValue(zip);
+    provider.received = [];
+    const enforce = await mtomCall('SID0616001', { type: 'application/xop+xml', lineEnd: '\r\n' }, { zip: edited, digest: declared });
+    const text = enforce.body.toString('utf8');
+    expect(codeOf(text)).toBe('GW-5003');
+    expect(text).toContain(declared);
+    expect(text).toContain(await bytesDigestValue(edited));
+    expect(provider.received).toHaveLength(0);
+    const report = await mtomCall('SID0616002', { type: 'application/xop+xml', lineEnd: '\r\n' }, { zip: edited, digest: declared });
+    expect(codeOf(report.body.toString('utf8'))).toBe('ok');
+    const row = await lastLeg('SID0616002', 'consumer->gateway');
+    expect(JSON.parse(String(row.attachments)).verdict).toMatch(/^report: GW-5003/);
+  });
+
+  test('a reference to a part the message does not carry: GW-5002 naming the parts it has', async () => {
+    const r = await mtomCall('SID0616001', { type: 'application/xop+xml', lineEnd: '\r\n' }, { sendCid: 'other@test' });
+    const text = r.body.toString('utf8');
+    expect(codeOf(text)).toBe('GW-5002');
+    expect(text).toContain('other@test');
+  });
+
+  test('unreadable multipart bodies are refused with GW-5001 and journaled', async () => {
+    const r = await call('SID0616001', 'multipart/related; type="application/xop+xml"; boundary="b1"', Buffer.from('--b1\r\nContent-Type: text/xml\r\n\r\n<a/>'));
+    expect(codeOf(r.body.toString('utf8'))).toBe('GW-5001');
+    const row = await lastLeg('SID0616001', 'gateway->consumer');
+    expect(row.fault_code).toBe('GW-5001');
+  });
+});
+
+const available = corpusAvailable();
+const mtomDir = join(CORPUS, 'attachments', 'rosreestr-mtom');
+
+(available ? describe : describe.skip)(`the provider's MTOM answer (${mtomDir})`, () => {
+  test('the corpus\'s Rosreestr answer, as its test server framed it: read, its DigestValue checked, sent back as MTOM with the ZIP unchanged', async () => {
+    const answer = readFileSync(join(mtomDir, 'message.body'));
+    const ct = readFileSync(join(mtomDir, 'content-type.txt'), 'utf8').trim();
+    const zip = readFileSync(join(mtomDir, 'CHANGES_EGRUL_2011-06-09.ZIP'));
+    provider.answer = () => ({ contentType: ct, body: answer });
+    try {
+      const envelope = signEnvelope(Buffer.from(REQUEST.replace(/<smev:Date>[^<]*<\/smev:Date>/, `<smev:Date>${new Date().toISOString()}</smev:Date>`)), ACTOR.smev, keys.signer('MINZ01001')!, { header: false });
+      const r = await call('SID0616003', 'text/xml; charset=utf-8', envelope);
+      expect(r.status).toBe(200);
+      expect(r.contentType).toMatch(/^multipart\/related;/);
+      const m = await readBack(r.contentType, r.body);
+      expect(m.parts.map((p) => [p.contentId, p.sha256])).toEqual([['CHANGES_EGRUL_2011-06-09.ZIP', sha(zip)]]);
+      expect(m.root.bytes.toString('utf8')).toContain('getStatusResponse');
+      const leg = await lastLeg('SID0616003', 'provider->gateway');
+      const att = JSON.parse(String(leg.attachments));
+      // EXPECTED.tsv: rosreestr-mtom/message.body cid:CHANGES_EGRUL_2011-06-09.ZIP AppDocument/DigestValue ok
+      expect(att.documents[0]).toMatchObject({ source: 'cid:CHANGES_EGRUL_2011-06-09.ZIP', digest: { ok: true, actual: 'qV9FKT+mNKS15wbsg0i0N6PzB5zfR3rpCiuaH+6Q0Dk=' } });
+      expect(att.documents[0].zip.files.map((f: { name: string }) => f.name)).toEqual(['doc197264.xml']);
+    } finally {
+      provider.answer = () => ({ contentType: 'text/xml', body: Buffer.from(ANSWER) });
+    }
+  });
+});
