@@ -74,7 +74,7 @@ export async function main(argv: string[]): Promise<number> {
         out: { type: 'string' }, alg: { type: 'string' }, ca: { type: 'string' }, name: { type: 'string' }, as: { type: 'string' },
         key: { type: 'string' }, cert: { type: 'string' }, actor: { type: 'string' }, at: { type: 'string' },
         status: { type: 'string' }, events: { type: 'string' }, subscriptions: { type: 'string' }, 'max-in-flight': { type: 'string' }, 'max-bytes-in-flight': { type: 'string' },
-        sid: { type: 'string' }, wsdl: { type: 'string' }, mnemonic: { type: 'string' }, version: { type: 'string' },
+        sid: { type: 'string' }, 'content-type': { type: 'string' }, wsdl: { type: 'string' }, mnemonic: { type: 'string' }, version: { type: 'string' },
         provider: { type: 'string' }, 'provider-name': { type: 'string' }, upstream: { type: 'string' }, title: { type: 'string' },
         'older-than': { type: 'string' }, 'admin-users': { type: 'string' }, 'journal-refused-bytes': { type: 'string' }, 'trust-proxy': { type: 'string' }, anchor: { type: 'string', multiple: true },
       },

@@ -8,13 +8,18 @@ import { readPrivateKey } from '../signature/keys';
 import { parseCertificate, nameToString } from '../signature/x509';
 import { KeyStore, KEY_ALGORITHMS, signatureUriFor, type KeyAlgorithm } from '../signature/identity';
 import { TrustStore } from '../signature/trust';
-import { judgeMessage, type Judgement } from '../signature/judge';
+import { judgeMessage } from '../signature/judge';
 import type { SuiteName } from '../signature/algorithms';
 import { loadRegistry } from '../registry/load';
 import { foreignEncoding } from '../envelope/encoding';
 import { NotSoapError } from '../envelope/parse';
 import { XmlSyntaxError } from '../xml/dom';
-import { GatewayFault } from '../faults/catalogue';
+import { GatewayFault, type FaultName } from '../faults/catalogue';
+import { judgeAttachments } from '../attachments/judge';
+import type { AppDocumentReport } from '../attachments/model';
+import { isMultipart, readMultipart, MultipartError, Spool, DEFAULT_MULTIPART_LIMITS, type MimePart } from '../http/multipart';
+import { attachmentsConfig } from '../config';
+import type { AttachmentSettings } from '../registry/definition';
 import { SIGNATURES, DIGESTS } from '../signature/algorithms';
 
 export interface SignatureFlags {
@@ -31,6 +36,8 @@ export interface SignatureFlags {
   at?: string;
   sid?: string;
   services?: string;
+  /** the HTTP Content-Type of the file (an MTOM body: multipart/related with its boundary) */
+  'content-type'?: string;
 }
 
 const write = (s: string) => process.stdout.write(s);
@@ -102,18 +109,52 @@ export async function verifyCommand(file: string | undefined, f: SignatureFlags)
   const systemsDir = resolve(f.systems ?? 'systems');
   const keysDir = resolve(f.keys ?? 'data/keys');
   let algorithms: readonly SuiteName[] | undefined;
+  let attachmentSettings: AttachmentSettings = { policy: 'enforce', requireSignatures: false, toProvider: 'as-sent', toConsumer: 'as-sent' };
   if (f.sid) {
     const servicesDir = resolve(f.services ?? 'wsdl');
     const def = loadRegistry(servicesDir).services.get(f.sid)?.def;
     if (!def) throw new Error(`--sid ${f.sid}: no such SID in ${servicesDir} (--services DIR names the registry)`);
     algorithms = def.signatureAlgorithms;
+    attachmentSettings = def.attachments;
   }
   const trust = TrustStore.load(systemsDir, keysDir, { skipUnreadable: (p) => write(`trust: skipped ${p}\n`) });
-  const raw = readFileSync(file);
+  const spool = new Spool(attachmentsConfig(process.env).spoolDir);
+  try {
+    return await verifyFile(file, f, { at, algorithms, trust, attachmentSettings, spool });
+  } finally {
+    await spool.release();
+  }
+}
+
+interface VerifyContext {
+  at: Date;
+  algorithms?: readonly SuiteName[];
+  trust: TrustStore;
+  attachmentSettings: AttachmentSettings;
+  spool: Spool;
+}
+
+async function verifyFile(file: string, f: SignatureFlags, c: VerifyContext): Promise<number> {
+  const { at, algorithms, trust } = c;
   const refuse = (fault: GatewayFault) => {
     write(`fault: ${fault.faultstring}\nmessage: FAIL\n`);
     return 1;
   };
+  let raw: Buffer = readFileSync(file);
+  // an MTOM body (multipart/related): the envelope is its root part, the other parts its attachments
+  const contentType = f['content-type'] ?? mimeContentType(raw);
+  let parts: MimePart[] | undefined;
+  if (contentType && isMultipart(contentType)) {
+    try {
+      const m = await readMultipart((async function* () { yield raw; })(), contentType, { ...DEFAULT_MULTIPART_LIMITS, memoryThreshold: 1024 * 1024 }, c.spool);
+      raw = m.root.bytes;
+      parts = m.parts;
+      write(`MTOM: root part ${raw.length} bytes, ${parts.length} other part(s): ${parts.map((p) => `${p.contentId ?? '(no Content-ID)'} ${p.size} bytes`).join(', ') || 'none'}\n`);
+    } catch (e) {
+      if (e instanceof MultipartError) return refuse(new GatewayFault('badMultipart', { reason: e.message }));
+      throw e;
+    }
+  }
   const foreign = foreignEncoding(raw);
   if (foreign) return refuse(new GatewayFault('unsupportedEncoding', { encoding: foreign.encoding, where: foreign.where }));
   let p;
@@ -124,7 +165,7 @@ export async function verifyCommand(file: string | undefined, f: SignatureFlags)
     if (e instanceof NotSoapError) return refuse(new GatewayFault('notSoap', { reason: e.message }));
     throw e;
   }
-  let failure: Judgement['failure'];
+  let failure: { fault: FaultName; params: Record<string, string | number> } | undefined;
   try {
     const j = judgeMessage(p, trust, { at, algorithms });
     if (!j.blocks.length) write('no wsse:Security blocks: the message is not signed\n');
@@ -144,6 +185,14 @@ export async function verifyCommand(file: string | undefined, f: SignatureFlags)
     }
     write(`sender: ${j.summary}\n`);
     failure = j.failure;
+    // reported whatever the signature's verdict (the gateway stops at the first failure; a person wants both)
+    if (c.attachmentSettings.policy !== 'off') {
+      const a = await judgeAttachments(p, parts, { settings: c.attachmentSettings, limits: attachmentsConfig(process.env).zip, trust, at, where: 'the message' });
+      for (const line of attachmentLines(a.documents)) write(`${line}\n`);
+      if (a.documents.length) write(`attachments: ${a.problems.length ? `FAIL (${a.problems.length} problem${a.problems.length > 1 ? 's' : ''})` : 'ok'}\n`);
+      const first = a.problems[0];
+      if (first && c.attachmentSettings.policy === 'enforce') failure ??= first;
+    }
   } finally {
     p.doc.dispose();
   }
@@ -152,8 +201,35 @@ export async function verifyCommand(file: string | undefined, f: SignatureFlags)
   return failure ? 1 : 0;
 }
 
+/** A file saved from the wire without its headers: an MTOM body opens with its boundary line. */
+function mimeContentType(raw: Buffer): string | undefined {
+  const m = /^\s*--([^\r\n]{1,200})\r?\n/.exec(raw.subarray(0, 512).toString('latin1'));
+  return m ? `multipart/related; boundary="${m[1]!.trim()}"` : undefined;
+}
+
+/** What `verify` prints of each AppDocument: the part and its DigestValue, the ZIP's files and their signatures. */
+function attachmentLines(docs: AppDocumentReport[]): string[] {
+  const out: string[] = [];
+  for (const d of docs) {
+    out.push(`AppDocument ${d.source}${d.size !== undefined ? `: ${d.size} bytes, sha256 ${d.sha256}` : ''}`);
+    if (d.digest) out.push(`  DigestValue ${d.digest.declared ?? '(none)'}: ${d.digest.ok ? 'ok' : `FAIL (the part gives ${d.digest.actual})`}`);
+    for (const z of d.zip?.files ?? []) {
+      if (z.kind === 'signature') continue;
+      const sig = z.signature;
+      const sigText = !sig ? 'no signature'
+        : `signature ${z.name}.sig ${sig.algorithm ?? ''} ${sig.outcome === 'ok' ? 'ok' : `FAIL: ${sig.reason ?? ''}`}${sig.signer ? `; signer ${sig.signer}` : ''}${sig.certificate ? `; certificate ${sig.certificate.trusted ? 'trusted' : `not trusted: ${sig.certificate.reason ?? ''}`}` : ''}`;
+      out.push(`  file ${z.name} (${z.size} bytes): ${sigText}${z.schema ? `; schema ${z.schema.namespace} ${z.schema.outcome === 'ok' ? 'ok' : `FAIL: ${z.schema.reason ?? ''}`}` : ''}`);
+    }
+    for (const z of d.zip?.files ?? []) {
+      if (z.kind === 'signature' && !d.zip?.files.some((x) => `${x.name}.sig` === z.name)) out.push(`  signature ${z.name}: its file ${z.name.replace(/\.sig$/, '')} is not in the ZIP`);
+    }
+    for (const p of d.zip?.problems ?? []) out.push(`  problem: ${new GatewayFault(p.fault, p.params).faultstring}`);
+  }
+  return out;
+}
+
 export const SIGNATURE_USAGE = `  smev2-gateway keys ca [NAME] --out DIR [--alg gost2012-256|gost2012-512|gost2001|rsa]
   smev2-gateway keys system MNEMONIC --out DIR [--ca DIR] [--alg ...]
   smev2-gateway sign ENVELOPE (--as MNEMONIC [--keys DIR] | --key K.pem --cert C.pem) [--actor smev|recipient] [--out F]
-  smev2-gateway verify ENVELOPE [--systems DIR] [--keys DIR] [--at ISO-TIME] [--sid SID [--services DIR]]
+  smev2-gateway verify ENVELOPE|MTOM-BODY [--content-type CT] [--systems DIR] [--keys DIR] [--at ISO-TIME] [--sid SID [--services DIR]]
 `;
