@@ -49,7 +49,7 @@ function ratioOf(uncompressed: number, compressed: number): number {
   return compressed === 0 ? Infinity : uncompressed / compressed;
 }
 
-const ratioText = (r: number): string => (Number.isFinite(r) ? n(Math.round(r)) : 'infinity (nothing compressed)');
+const ratioText = (r: number): string => (Number.isFinite(r) ? r.toLocaleString('en-US', { maximumFractionDigits: 1 }) : 'infinity (nothing compressed)');
 
 /**
  * Counts the bytes entries actually inflate to, against their declared sizes, the ratio and the
