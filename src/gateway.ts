@@ -47,6 +47,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   const worker = new DeliveryWorker(outbox, registry, buildDeliveryPipeline(pipelineDeps), trust, events, log, keys.signer(NODE_KEY), {
     concurrency: config.deliveryConcurrency, leaseMs: config.deliveryLeaseMs, tickMs: 50,
     connectTimeoutMs: config.callbackConnectTimeoutMs, readTimeoutMs: config.callbackTimeoutMs,
+    attachments: { store: pipelineDeps.journal.attachments, spoolDir: config.attachments.spoolDir, memoryThreshold: config.attachments.partMemoryBytes },
   });
   const auth = new Auth({ usersFile: config.adminUsersFile, secret: sessionSecret(join(config.keysDir, 'session.secret'), config.sessionSecret), sessionMs: config.sessionHours * 3600_000, sessions: new SessionStore(store) });
   // sessions begun under another users file (a password or role changed since) end here and everywhere

@@ -1,6 +1,6 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +27,7 @@ import { buildZip } from '../src/attachments/zip';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-interface Received { contentType: string; body: Buffer }
+interface Received { url: string; contentType: string; body: Buffer }
 
 /** A provider on loopback: records what it is sent and answers what the test set. */
 class Provider {
@@ -40,7 +40,7 @@ class Provider {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        const r = { contentType: String(req.headers['content-type']), body: Buffer.concat(chunks) };
+        const r = { url: String(req.url), contentType: String(req.headers['content-type']), body: Buffer.concat(chunks) };
         this.received.push(r);
         const a = this.answer(r);
         res.writeHead(200, { 'content-type': a.contentType, 'content-length': a.body.length }).end(a.body);
@@ -67,7 +67,8 @@ beforeAll(async () => {
   const work = mkdtempSync(join(tmpdir(), 'smev2-mtom-'));
   const systems = join(work, 'systems');
   mkdirSync(systems);
-  cpSync(join(ROOT, 'systems', 'MINZ01001.yaml'), join(systems, 'MINZ01001.yaml'));
+  // the consumer's callback (guaranteed delivery) comes to the same loopback server
+  writeFileSync(join(systems, 'MINZ01001.yaml'), readFileSync(join(ROOT, 'systems', 'MINZ01001.yaml'), 'utf8').replace(/^callback:.*$/m, '') + `\ncallback: ${provider.url}/callback\n`);
   // signature report: the provider's answers here are unsigned (and the corpus's fail); the
   // consumer's verdict is read from the journal
   const sid = (n: string, extra: Record<string, unknown>) => ({
@@ -79,6 +80,7 @@ beforeAll(async () => {
     sid('SID0616002', { attachments: { policy: 'report' } }),
     // provider answers of the corpus: their own signatures fail (edited or expired), judged but passed
     sid('SID0616003', { attachments: { policy: 'report' } }),
+    sid('SID0616004', { attachments: { policy: 'enforce' }, delivery: { mode: 'guaranteed', initialBackoffMs: 50, maxBackoffMs: 200, pollIntervalMs: 100 } }),
   ]);
   gw = await startGateway({ services: registry, args: ['--systems', systems], env: { SMEV2_SPOOL_DIR: spoolDir, SMEV2_PART_MEMORY_BYTES: '4096' } });
   keys = new KeyStore(gw.keys);
@@ -226,6 +228,67 @@ const mtomDir = join(CORPUS, 'attachments', 'rosreestr-mtom');
       // EXPECTED.tsv: rosreestr-mtom/message.body cid:CHANGES_EGRUL_2011-06-09.ZIP AppDocument/DigestValue ok
       expect(att.documents[0]).toMatchObject({ source: 'cid:CHANGES_EGRUL_2011-06-09.ZIP', digest: { ok: true, actual: 'qV9FKT+mNKS15wbsg0i0N6PzB5zfR3rpCiuaH+6Q0Dk=' } });
       expect(att.documents[0].zip.files.map((f: { name: string }) => f.name)).toEqual(['doc197264.xml']);
+    } finally {
+      provider.answer = () => ({ contentType: 'text/xml', body: Buffer.from(ANSWER) });
+    }
+  });
+});
+
+/** The echo answer with an MTOM AppDocument of `zip` under `cid`. */
+async function mtomAnswer(zip: Buffer, cid: string): Promise<{ contentType: string; body: Buffer }> {
+  const xml = ANSWER.replace('</smev:AppData>', `</smev:AppData><smev:AppDocument><smev:RequestCode>answer</smev:RequestCode>` +
+    `<smev:Reference><xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="cid:${cid}"/></smev:Reference>` +
+    `<smev:DigestValue>${await bytesDigestValue(zip)}</smev:DigestValue></smev:AppDocument>`);
+  if (!xml.includes('AppDocument')) throw new Error('the echo answer has no AppData to put an AppDocument after');
+  const w = writeMultipart({ bytes: Buffer.from(xml) }, [part(cid, zip)]);
+  return { contentType: w.contentType, body: await body(w) };
+}
+
+const field = (xml: string, name: string) => new RegExp(`<smev:${name}>([^<]*)</smev:${name}>`).exec(xml)?.[1];
+
+/** Wait for a condition the gateway brings about on its own (the delivery worker), up to a generous bound. */
+async function until<T>(what: string, f: () => T | undefined | Promise<T | undefined>, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`waited ${ms} ms for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('MTOM under guaranteed delivery (every leg from the store)', () => {
+  test('stored with its parts and ACCEPTed; delivered as MTOM; the MTOM answer comes back to a PING and to the callback, parts byte for byte', async () => {
+    const answerZip = await buildZip([{ name: 'result.xml', bytes: Buffer.from(`<result>${randomUUID()}</result>`) }]);
+    const answerCid = `answer-${randomUUID()}@test`;
+    const a = await mtomAnswer(answerZip, answerCid);
+    provider.received = [];
+    provider.answer = (r) => (r.url.endsWith('/callback') ? { contentType: 'text/plain', body: Buffer.from('ok') } : a);
+    try {
+      const sent = await mtomCall('SID0616004', { type: 'application/xop+xml', lineEnd: '\r\n' });
+      const accept = sent.body.toString('utf8');
+      expect(field(accept, 'Status')).toBe('ACCEPT');
+      const ticket = field(accept, 'RequestIdRef')!;
+      // the worker sends it on as MTOM, the part brought back from the store
+      const delivered = await until('the delivery to the provider', () => provider.received.find((r) => r.url.endsWith('/provider')));
+      const m = await readBack(delivered.contentType, delivered.body);
+      expect(m.parts.map((p) => [p.contentId, p.sha256])).toEqual([[sent.cid, sha(sent.zip)]]);
+      // a PING gets the stored answer, as MTOM with the provider's part
+      const pingXml = REQUEST.replace('>REQUEST<', '>PING<').replace('<smev:CaseNumber>', `<smev:OriginRequestIdRef>${ticket}</smev:OriginRequestIdRef><smev:CaseNumber>`)
+        .replace(/<smev:Date>[^<]*<\/smev:Date>/, `<smev:Date>${new Date().toISOString()}</smev:Date>`);
+      const signedPing = signEnvelope(Buffer.from(pingXml), ACTOR.smev, keys.signer('MINZ01001')!, { header: false });
+      const answered = await until('the stored answer', async () => {
+        const r = await call('SID0616004', 'text/xml; charset=utf-8', signedPing);
+        return r.contentType.startsWith('multipart/related') ? r : undefined;
+      });
+      const back = await readBack(answered.contentType, answered.body);
+      expect(back.parts.map((p) => [p.contentId, p.sha256])).toEqual([[answerCid, sha(answerZip)]]);
+      expect(back.root.bytes.toString('utf8')).toContain(`cid:${answerCid}`);
+      // and the consumer's callback carries it too
+      const callback = await until('the callback', () => provider.received.find((r) => r.url.endsWith('/callback')));
+      expect(callback.contentType).toMatch(/^multipart\/related;/);
+      const cb = await readBack(callback.contentType, callback.body);
+      expect(cb.parts.map((p) => p.sha256)).toEqual([sha(answerZip)]);
     } finally {
       provider.answer = () => ({ contentType: 'text/xml', body: Buffer.from(ANSWER) });
     }

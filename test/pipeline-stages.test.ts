@@ -42,6 +42,7 @@ import { alerts } from '../src/stages/alerts';
 import { journal as journalStage } from '../src/stages/journal';
 import { deliver } from '../src/stages/deliver';
 import { DEFAULT_ATTACHMENTS } from '../src/config';
+import { AttachmentStore } from '../src/journal/attachments';
 import { parseEnvelope } from '../src/envelope/parse';
 import { verifyEnvelopeSignatures } from '../src/signature/verify';
 
@@ -180,6 +181,7 @@ describe('the stages on real exchanges', () => {
 
   test('stamp: the request marked for the provider, the answer marked on the way back; poll and queue answer a guaranteed SID from the store', async () => {
     const outbox = new Outbox(store);
+    const attachments = new AttachmentStore(store);
     const events = new Events(outbox, () => [], log);
     const node = keys.signer('node');
     const def = registry.get('SID0003456')!;
@@ -189,7 +191,7 @@ describe('the stages on real exchanges', () => {
       await next();
     };
     const ex = exchange('SID0003456', SEND);
-    await compose<Exchange>([respond(), parse(), route(registry), guaranteed, stampAnswer(node), poll(outbox), stampRequest(node), queue(outbox, events)])(ex);
+    await compose<Exchange>([respond(), parse(), route(registry), guaranteed, stampAnswer(node), poll(outbox, attachments, { spoolDir: DEFAULT_ATTACHMENTS.spoolDir, memoryThreshold: DEFAULT_ATTACHMENTS.partMemoryBytes }), stampRequest(node), queue(outbox, events, attachments)])(ex);
     expect(ex.response?.status).toBe(200);
     expect(ex.forward?.toString()).toContain('<smev:MessageClass>REQUEST</smev:MessageClass>');
     const body = ex.response!.bytes.toString();
@@ -202,7 +204,7 @@ describe('the stages on real exchanges', () => {
     const ping = SEND.toString().replace(/<smev:Status>REQUEST<\/smev:Status>/, '<smev:Status>PING</smev:Status>')
       .replace('</smev:Date>', `</smev:Date><smev:OriginRequestIdRef>${ticket}</smev:OriginRequestIdRef>`);
     const p = exchange('SID0003456', Buffer.from(ping));
-    await compose<Exchange>([respond(), parse(), route(registry), guaranteed, stampAnswer(node), poll(outbox), stampRequest(node), queue(outbox, events)])(p);
+    await compose<Exchange>([respond(), parse(), route(registry), guaranteed, stampAnswer(node), poll(outbox, attachments, { spoolDir: DEFAULT_ATTACHMENTS.spoolDir, memoryThreshold: DEFAULT_ATTACHMENTS.partMemoryBytes }), stampRequest(node), queue(outbox, events, attachments)])(p);
     expect(p.response!.bytes.toString()).toMatch(/<smev:Status>PROCESS<\/smev:Status>/);
     expect(p.forward).toBeUndefined();
   });

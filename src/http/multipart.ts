@@ -438,6 +438,12 @@ function canonicalHeaderName(n: string): string {
   return n.replace(/(^|-)([a-z])/g, (_, d: string, c: string) => d + c.toUpperCase()).replace(/^Content-Id$/, 'Content-ID');
 }
 
+/** The root part's Content-Type that goes with a framing (standard MTOM: application/xop+xml naming the envelope's type). */
+export function rootContentType(framing: Framing): string {
+  const type = framing.type ?? 'application/xop+xml';
+  return type === 'application/xop+xml' ? `application/xop+xml; charset=UTF-8; type="${framing.startInfo ?? 'text/xml'}"` : `${type}; charset=UTF-8`;
+}
+
 /** What the writer needs of the root part: the envelope and its Content-ID and type. */
 export interface RootPart {
   bytes: Buffer;
@@ -455,7 +461,7 @@ export function writeMultipart(root: RootPart, parts: MimePart[], framing: Frami
   const eol = framing.lineEnd;
   const rootId = root.contentId ?? `root.message@${randomUUID()}`;
   const type = framing.type ?? 'application/xop+xml';
-  const rootType = root.contentType ?? (type === 'application/xop+xml' ? `application/xop+xml; charset=UTF-8; type="${framing.startInfo ?? 'text/xml'}"` : `${type}; charset=UTF-8`);
+  const rootType = root.contentType ?? rootContentType(framing);
   // under the LF framing of SMEV 2's test servers an empty line ends each part's content (readMultipart)
   const close = eol === '\n' ? '\n\n' : eol;
   const head = (lines: string[], first: boolean) => Buffer.from(`${first ? '' : close}--${boundary}${eol}${lines.join(eol)}${eol}${eol}`, 'utf8');

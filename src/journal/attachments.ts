@@ -1,7 +1,9 @@
 import { Readable } from 'node:stream';
 import type { DataSource } from 'typeorm';
 import { query } from '../store';
-import { partStream, type MimePart } from '../http/multipart';
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { partStream, type Framing, type MimePart, type MimeParts, type Spool } from '../http/multipart';
 import { verdictText, type Leg } from '../pipeline/exchange';
 
 /** The bytes of one chunk row: a 1 GiB part is 1024 rows, written and read one at a time. */
@@ -53,6 +55,34 @@ export class AttachmentStore {
         yield Buffer.from(row.bytes);
       }
     })());
+  }
+
+  /** Keep every part of a message (before a record that names them is written). */
+  async putAll(mp: MimeParts | undefined): Promise<void> {
+    for (const p of mp?.parts ?? []) await this.put(p);
+  }
+
+  /**
+   * The parts a record names (partsRecord), brought back from the store: small ones into memory,
+   * the others into spool files of the exchange that sends them on.
+   */
+  async materialize(record: string, spool: Spool, memoryThreshold: number): Promise<MimeParts> {
+    const r = JSON.parse(record) as PartsRecord;
+    const parts: MimePart[] = [];
+    for (const p of r.parts) {
+      const source = await this.open(p.sha256);
+      if (!source) throw new Error(`attachment ${p.contentId ?? p.sha256} (sha256 ${p.sha256}) is no longer in the store (retention purged it, or it was deleted)`);
+      if (p.size <= memoryThreshold) {
+        const chunks: Buffer[] = [];
+        for await (const c of source) chunks.push(c as Buffer);
+        parts.push({ ...p, bytes: Buffer.concat(chunks) });
+      } else {
+        const path = spool.file();
+        await pipeline(source, createWriteStream(path));
+        parts.push({ ...p, path });
+      }
+    }
+    return { parts, framing: r.framing };
   }
 
   /**
@@ -108,4 +138,17 @@ export function entryAttachments(leg: Leg): string | null {
     out.documents = leg.attachments.documents;
   }
   return JSON.stringify(out);
+}
+
+/** What a stored message keeps of its parts (the outbox's payload_parts, answer_parts): enough to send them again. */
+interface PartsRecord {
+  framing: Framing;
+  parts: Omit<MimePart, 'bytes' | 'path'>[];
+}
+
+/** The record of a message's parts, or undefined when it has none. */
+export function partsRecord(mp: MimeParts | undefined): string | undefined {
+  if (!mp?.parts.length) return undefined;
+  const r: PartsRecord = { framing: mp.framing, parts: mp.parts.map(({ bytes: _b, path: _p, ...rest }) => rest) };
+  return JSON.stringify(r);
 }

@@ -75,9 +75,9 @@ export function buildPipeline(d: PipelineDeps): (ex: Exchange) => Promise<void> 
     authorize(d.trust), //   access rights of the (now authenticated) Sender
     attachmentsRequest(a), // the AppDocument: MTOM part and DigestValue, the ZIP's files and signatures
     stampAnswer(d.node), //  on the way out: the node's marks on whatever answer comes back
-    poll(d.outbox), //       guaranteed delivery: polls answered from the store
+    poll(d.outbox, d.journal.attachments, { spoolDir: d.attachments.spoolDir, memoryThreshold: d.attachments.partMemoryBytes }), //       guaranteed delivery: polls answered from the store
     stampRequest(d.node), // the node's header and signature on the request it sends on
-    queue(d.outbox, d.events), // guaranteed delivery: store, answer ACCEPT
+    queue(d.outbox, d.events, d.journal.attachments), // guaranteed delivery: store, answer ACCEPT
     controlAnswer(c), //     on the way out: format-logical control of the provider's answer
     attachmentsAnswer(a), // on the way out: the provider's AppDocument
     verifyAnswer(d.trust, d.clock), // on the way out: the provider's signature

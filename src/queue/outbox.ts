@@ -24,6 +24,9 @@ export interface OutboxRow {
   answer_status: string | null;
   polls: number;
   last_error: string | null;
+  /** MTOM: the parts of `payload` and of `answer`, by hash (journal/attachments.ts partsRecord) */
+  payload_parts: string | null;
+  answer_parts: string | null;
 }
 
 export interface NewItem {
@@ -36,6 +39,8 @@ export interface NewItem {
   maxAgeMs: number;
   target?: string;
   payload: Buffer;
+  /** MTOM: the parts that go with `payload`, stored by hash first (journal/attachments.ts partsRecord) */
+  payloadParts?: string;
 }
 
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
@@ -72,9 +77,9 @@ export class Outbox {
     if (!list.length) return;
     const now = this.clock();
     await query(on,
-      `INSERT INTO outbox (id, kind, sid, operation, consumer, status, attempts, max_attempts, created_at, expires_at, next_at, updated_at, target, payload, polls)
-       VALUES ${list.map(() => "(?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, ?, ?, 0)").join(', ')}${o.ifAbsent ? ' ON CONFLICT (id) DO NOTHING' : ''}`,
-      list.flatMap((i) => [i.id, i.kind, i.sid ?? null, i.operation ?? null, i.consumer ?? null, i.maxAttempts, now, now + i.maxAgeMs, now, now, i.target ?? null, i.payload]));
+      `INSERT INTO outbox (id, kind, sid, operation, consumer, status, attempts, max_attempts, created_at, expires_at, next_at, updated_at, target, payload, payload_parts, polls)
+       VALUES ${list.map(() => "(?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, ?, ?, ?, 0)").join(', ')}${o.ifAbsent ? ' ON CONFLICT (id) DO NOTHING' : ''}`,
+      list.flatMap((i) => [i.id, i.kind, i.sid ?? null, i.operation ?? null, i.consumer ?? null, i.maxAttempts, now, now + i.maxAgeMs, now, now, i.target ?? null, i.payload, i.payloadParts ?? null]));
   }
 
   /** Record an outcome (`update`) with the items it sets off: see the class comment. */
@@ -104,9 +109,9 @@ export class Outbox {
   }
 
   /** The provider answered finally: keep the answer; queue what that sets off (`then`). */
-  async done(id: string, answer: Buffer | null, answerStatus: string | null, then: NewItem[] = []): Promise<void> {
-    await this.settle(then, (on) => query(on, `UPDATE outbox SET status = 'done', answer = ?, answer_status = ?, lease_until = NULL, updated_at = ?, last_error = NULL WHERE id = ?`,
-      [answer, answerStatus, this.clock(), id]));
+  async done(id: string, answer: Buffer | null, answerStatus: string | null, then: NewItem[] = [], answerParts: string | null = null): Promise<void> {
+    await this.settle(then, (on) => query(on, `UPDATE outbox SET status = 'done', answer = ?, answer_parts = ?, answer_status = ?, lease_until = NULL, updated_at = ?, last_error = NULL WHERE id = ?`,
+      [answer, answerParts, answerStatus, this.clock(), id]));
   }
 
   /** The provider accepted and works on it: poll it from `nextAt`; queue what that sets off (`then`). */

@@ -13,6 +13,8 @@ import { disposeDocuments, type Exchange } from '../pipeline/exchange';
 import { post } from '../http/client';
 import { backoff, type NewItem, type Outbox, type OutboxRow } from './outbox';
 import type { Events } from './events';
+import { partsRecord, type AttachmentStore } from '../journal/attachments';
+import { Spool, writeMultipart, type MimeParts } from '../http/multipart';
 
 export interface WorkerOptions {
   concurrency: number;
@@ -21,6 +23,8 @@ export interface WorkerOptions {
   /** callbacks and events: how long to wait for a connection, and for the receiver's answer */
   connectTimeoutMs: number;
   readTimeoutMs: number;
+  /** MTOM messages: their parts by hash, spooled here while an attempt sends them */
+  attachments?: { store: AttachmentStore; spoolDir: string; memoryThreshold: number };
 }
 
 const FINAL = new Set(['RESULT', 'REJECT', 'INVALID', 'FAILURE', 'CANCEL']);
@@ -99,15 +103,25 @@ export class DeliveryWorker {
       send = poll;
     }
     const ex = this.exchangeFor(item, entry, send.op, send.bytes, send.messageId);
-    let outcome: { provider: Buffer; env: Envelope; httpStatus: number; marked: Buffer } | undefined;
+    let outcome: { provider: Buffer; env: Envelope; httpStatus: number; marked: Buffer; parts?: MimeParts } | undefined;
+    const a = this.o.attachments;
+    if (a) ex.spool = new Spool(a.spoolDir);
     try {
+      // an MTOM request goes on with its parts, brought back from the store (a poll has none)
+      if (item.payload_parts && send.bytes === item.payload) {
+        if (!a) throw new Error('an MTOM message is queued, but this worker has no attachment store');
+        ex.requestParts = await a.store.materialize(item.payload_parts, ex.spool!, a.memoryThreshold);
+      }
       await this.pipeline(ex);
       const leg = ex.legs.find((l) => l.direction === 'provider->gateway');
-      if (ex.answer && leg?.envelope) outcome = { provider: leg.bytes, env: leg.envelope, httpStatus: leg.httpStatus ?? ex.answer.status, marked: ex.answer.bytes };
+      if (ex.answer && leg?.envelope) outcome = { provider: leg.bytes, env: leg.envelope, httpStatus: leg.httpStatus ?? ex.answer.status, marked: ex.answer.bytes, parts: ex.answer.parts };
+      // the answer's parts by hash before the outcome that names them (the journal stage stored them too)
+      if (outcome?.parts) await a?.store.putAll(outcome.parts);
     } catch (e) {
       return this.retry(item, e instanceof GatewayFault ? e.faultstring : (e as Error).message, entry);
     } finally {
       disposeDocuments(ex);
+      await ex.spool?.release();
     }
     if (!outcome) return this.retry(item, 'the provider gave no answer', entry);
     const { provider, env } = outcome;
@@ -124,7 +138,8 @@ export class DeliveryWorker {
       await this.outbox.polling(item.id, Date.now() + d.pollIntervalMs, item.status === 'pending' ? provider : null, status, delivered);
       return;
     }
-    await this.outbox.done(item.id, provider, status, [...delivered, ...this.events.items('answer-ready', about), ...this.callback(item, entry, env.fault ? undefined : outcome.marked)]);
+    const answerParts = partsRecord(outcome.parts) ?? null;
+    await this.outbox.done(item.id, provider, status, [...delivered, ...this.events.items('answer-ready', about), ...this.callback(item, entry, env.fault ? undefined : outcome.marked, answerParts)], answerParts);
   }
 
   /** The exchange of one delivery attempt: the stored request, parsed once, as the stages need it. */
@@ -157,25 +172,32 @@ export class DeliveryWorker {
    * The consumer's callback, when its system has an address: the judged answer, marked by the
    * node, as an outbox item named after the ticket (one per message).
    */
-  private callback(item: OutboxRow, service: Service, marked: Buffer | undefined): NewItem[] {
+  private callback(item: OutboxRow, service: Service, marked: Buffer | undefined, parts: string | null): NewItem[] {
     const url = item.consumer ? this.trust.systems.get(item.consumer)?.callback : undefined;
     if (!url || !marked) return [];
     return [{ id: `callback-${item.id}`, kind: 'callback', sid: service.sid, operation: item.operation ?? undefined, consumer: item.consumer ?? undefined,
-      target: url, maxAttempts: service.def.delivery.maxAttempts, maxAgeMs: service.def.delivery.maxAgeSeconds * 1000, payload: marked }];
+      target: url, maxAttempts: service.def.delivery.maxAttempts, maxAgeMs: service.def.delivery.maxAgeSeconds * 1000, payload: marked, payloadParts: parts ?? undefined }];
   }
 
   /** A callback or an event, POSTed until the receiver answers 2xx. */
   private async post(item: OutboxRow): Promise<void> {
     const entry = item.sid ? this.registry.get(item.sid) : undefined;
+    const a = this.o.attachments;
+    const spool = a ? new Spool(a.spoolDir) : undefined;
     try {
-      const { status } = await post(item.target!, item.payload, {
-        contentType: item.kind === 'event' ? 'application/json' : 'text/xml; charset=utf-8',
+      // a callback of an MTOM answer is MTOM too: the marked envelope and the parts from the store
+      const mime = item.payload_parts && a && spool ? await a.store.materialize(item.payload_parts, spool, a.memoryThreshold) : undefined;
+      const mtom = mime ? writeMultipart({ bytes: item.payload }, mime.parts, mime.framing) : undefined;
+      const { status } = await post(item.target!, mtom ?? item.payload, {
+        contentType: mtom?.contentType ?? (item.kind === 'event' ? 'application/json' : 'text/xml; charset=utf-8'),
         connectTimeoutMs: this.o.connectTimeoutMs, readTimeoutMs: this.o.readTimeoutMs, maxAnswerBytes: 1024 * 1024,
       });
       if (status >= 200 && status < 300) return this.outbox.done(item.id, null, String(status));
       return this.retry(item, `${item.target} answered HTTP ${status}`, entry);
     } catch (e) {
       return this.retry(item, `${item.target}: ${(e as Error).message}`, entry);
+    } finally {
+      await spool?.release();
     }
   }
 

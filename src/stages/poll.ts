@@ -4,6 +4,8 @@ import type { Outbox } from '../queue/outbox';
 import { isPoll } from '../registry/modes';
 import { newMessageId } from '../envelope/build';
 import { answerAsNode } from './queue';
+import { Spool, rootContentType } from '../http/multipart';
+import type { AttachmentStore } from '../journal/attachments';
 
 const XML = 'text/xml; charset=utf-8';
 const UNKNOWN_CHAIN = 'Запрос с таким origRequestIdRef не найден!';
@@ -15,7 +17,7 @@ const UNKNOWN_CHAIN = 'Запрос с таким origRequestIdRef не найд
  * once the retry budget is spent; INVALID for a ticket the store does not know. It stands before
  * the request is marked, so nothing is signed for a message that goes nowhere.
  */
-export function poll(outbox: Outbox): Stage<Exchange> {
+export function poll(outbox: Outbox, attachments: AttachmentStore, o: { spoolDir: string; memoryThreshold: number }): Stage<Exchange> {
   return async (ex, next) => {
     const { service, operation, message } = routeOf(ex);
     if (service.def.delivery.mode !== 'guaranteed' || !isPoll(operation, message.status)) return next();
@@ -27,7 +29,10 @@ export function poll(outbox: Outbox): Stage<Exchange> {
     const item = ticket ? await outbox.get(ticket) : undefined;
     if (!item || item.kind !== 'deliver' || item.sid !== service.sid) return answerAsNode(ex, 'INVALID', own, ticket || own, UNKNOWN_CHAIN);
     if (item.status === 'done' && item.answer) {
-      setAnswer(ex, item.answer, { status: 200, contentType: XML });
+      // an MTOM answer goes back as MTOM: its parts from the store, spooled for this exchange
+      ex.spool ??= new Spool(o.spoolDir);
+      const parts = item.answer_parts ? await attachments.materialize(item.answer_parts, ex.spool, o.memoryThreshold) : undefined;
+      setAnswer(ex, item.answer, { status: 200, contentType: parts ? rootContentType(parts.framing) : XML, parts });
       if (ex.answer?.envelope.fault) ex.answer.status = 500;
       return;
     }

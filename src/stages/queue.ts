@@ -4,6 +4,7 @@ import type { Outbox } from '../queue/outbox';
 import { nodeAnswer, type NodeStatus } from '../queue/answers';
 import { isPoll } from '../registry/modes';
 import type { Events } from '../queue/events';
+import { partsRecord, type AttachmentStore } from '../journal/attachments';
 
 const XML = 'text/xml; charset=utf-8';
 
@@ -19,17 +20,19 @@ export function answerAsNode(ex: Exchange, status: NodeStatus, requestIdRef: str
  * delivery worker takes it from there. Polls are answered before, by the poll stage. Other SIDs
  * go straight on to the provider.
  */
-export function queue(outbox: Outbox, events: Events): Stage<Exchange> {
+export function queue(outbox: Outbox, events: Events, attachments: AttachmentStore): Stage<Exchange> {
   return async (ex, next) => {
     const { service, operation, message } = routeOf(ex);
     const d = service.def.delivery;
     if (d.mode !== 'guaranteed' || isPoll(operation, message.status)) return next();
     const { messageId, forward } = forwardOf(ex);
+    // MTOM: the parts by hash first, so the stored message never names a part the store lacks
+    await attachments.putAll(ex.requestParts);
     // the message and its `accepted` events in one statement: an instance that dies here
     // stores both or neither
     await outbox.add([{
       id: messageId, kind: 'deliver', sid: service.sid, operation: operation.name, consumer: message.sender?.code,
-      maxAttempts: d.maxAttempts, maxAgeMs: d.maxAgeSeconds * 1000, payload: forward,
+      maxAttempts: d.maxAttempts, maxAgeMs: d.maxAgeSeconds * 1000, payload: forward, payloadParts: partsRecord(ex.requestParts),
     }, ...events.items('accepted', { sid: service.sid, ticket: messageId, consumer: message.sender?.code })]);
     ex.log.info({ ticket: messageId }, 'accepted for guaranteed delivery');
     answerAsNode(ex, 'ACCEPT', messageId, messageId);

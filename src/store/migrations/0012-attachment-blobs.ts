@@ -8,6 +8,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * `attachments` (JSON: Content-ID, type, size, SHA-256, and what the attachments stage found);
  * the hash chain covers that list (chain.ts, form v3), so a part cannot be swapped for another.
  * Retention purges a blob's chunks once no entry within the retention period refers to it.
+ * Guaranteed delivery keeps an MTOM message's parts the same way: the outbox's `payload_parts`
+ * and `answer_parts` list them (JSON: their headers and hashes, and how the message was framed).
  */
 export class AttachmentBlobs1700000000012 implements MigrationInterface {
   name = 'AttachmentBlobs1700000000012';
@@ -16,6 +18,8 @@ export class AttachmentBlobs1700000000012 implements MigrationInterface {
     const pg = q.connection.options.type === 'postgres';
     const blob = pg ? 'bytea' : 'blob';
     await q.query('ALTER TABLE journal ADD COLUMN attachments text');
+    await q.query('ALTER TABLE outbox ADD COLUMN payload_parts text');
+    await q.query('ALTER TABLE outbox ADD COLUMN answer_parts text');
     await q.query(`CREATE TABLE attachment_blobs (
       sha256 char(64) NOT NULL PRIMARY KEY,
       size bigint NOT NULL,
@@ -36,6 +40,8 @@ export class AttachmentBlobs1700000000012 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query('DROP TABLE attachment_chunks');
     await q.query('DROP TABLE attachment_blobs');
+    await q.query('ALTER TABLE outbox DROP COLUMN answer_parts');
+    await q.query('ALTER TABLE outbox DROP COLUMN payload_parts');
     await q.query('ALTER TABLE journal DROP COLUMN attachments');
   }
 }
