@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startGateway, type GatewayProcess } from './support/gateway';
+import { startGateway, runCli, type GatewayProcess } from './support/gateway';
 import { makeRegistry, ECHO_BUNDLE, echoDefinition } from './support/registry';
 import { readJournal } from './support/journal';
 import { sql } from './support/store';
@@ -17,6 +17,8 @@ import { ACTOR } from '../src/envelope/ns';
 import { readMultipart, writeMultipart, Spool, DEFAULT_MULTIPART_LIMITS, type MimePart, type Framing } from '../src/http/multipart';
 import { bytesDigestValue } from '../src/attachments/digest';
 import { buildZip } from '../src/attachments/zip';
+import { parseEnvelope } from '../src/envelope/parse';
+import { verifyEnvelopeSignatures } from '../src/signature/verify';
 
 /**
  * MTOM/XOP through the real gateway process over HTTP (issue 16 item 1): a consumer's
@@ -80,6 +82,8 @@ beforeAll(async () => {
     sid('SID0616002', { attachments: { policy: 'report' } }),
     // provider answers of the corpus: their own signatures fail (edited or expired), judged but passed
     sid('SID0616003', { attachments: { policy: 'report' } }),
+    sid('SID0616005', { attachments: { policy: 'enforce', toProvider: 'inline' } }),
+    sid('SID0616006', { attachments: { policy: 'enforce', toProvider: 'mtom', toConsumer: 'inline' } }),
     sid('SID0616004', { attachments: { policy: 'enforce' }, delivery: { mode: 'guaranteed', initialBackoffMs: 50, maxBackoffMs: 200, pollIntervalMs: 100 } }),
   ]);
   gw = await startGateway({ services: registry, args: ['--systems', systems], env: { SMEV2_SPOOL_DIR: spoolDir, SMEV2_PART_MEMORY_BYTES: '4096' } });
@@ -292,5 +296,90 @@ describe('MTOM under guaranteed delivery (every leg from the store)', () => {
     } finally {
       provider.answer = () => ({ contentType: 'text/xml', body: Buffer.from(ANSWER) });
     }
+  });
+});
+
+/** The node's signature (actor recipient) on a forwarded envelope, judged. */
+function nodeSignatureOk(root: Buffer): boolean {
+  const p = parseEnvelope(root);
+  try {
+    return verifyEnvelopeSignatures(p).some((b) => b.actor === ACTOR.recipient && b.ok);
+  } finally {
+    p.doc.dispose();
+  }
+}
+
+describe('a SID whose provider or consumer speaks one form only (attachments.toProvider / toConsumer)', () => {
+  test('MTOM from the consumer, inline to the provider: the ZIP base64 in BinaryData, the node\'s signature over the converted Body', async () => {
+    provider.received = [];
+    const r = await mtomCall('SID0616005', { type: 'application/xop+xml', lineEnd: '\r\n' });
+    expect(codeOf(r.body.toString('utf8'))).toBe('ok');
+    const got = provider.received[0]!;
+    expect(got.contentType).toMatch(/^text\/xml/);
+    const xml = got.body.toString('utf8');
+    const bin = /<smev:BinaryData>([^<]*)<\/smev:BinaryData>/.exec(xml)?.[1];
+    expect(bin && Buffer.from(bin, 'base64').equals(r.zip)).toBe(true);
+    expect(xml).not.toContain('xop:Include');
+    expect(nodeSignatureOk(got.body)).toBe(true);
+    // the journal keeps both: the consumer's MTOM as it came, the inline form as it went
+    expect(JSON.parse(String((await lastLeg('SID0616005', 'consumer->gateway')).attachments)).parts).toHaveLength(1);
+    expect((await lastLeg('SID0616005', 'gateway->provider')).attachments).toBeNull();
+  });
+
+  test('inline from the consumer, MTOM to the provider; the provider\'s MTOM answer inline to the consumer', async () => {
+    const zip = await buildZip([{ name: 'a.xml', bytes: Buffer.from(`<a>${randomUUID()}</a>`) }]);
+    const answerZip = await buildZip([{ name: 'result.xml', bytes: Buffer.from(`<r>${randomUUID()}</r>`) }]);
+    provider.received = [];
+    const a = await mtomAnswer(answerZip, `answer-${randomUUID()}@test`);
+    provider.answer = () => a;
+    try {
+      const xml = REQUEST.replace(/<smev:Date>[^<]*<\/smev:Date>/, `<smev:Date>${new Date().toISOString()}</smev:Date>`)
+        .replace('</smev:AppData>', `</smev:AppData><smev:AppDocument><smev:RequestCode>req_1</smev:RequestCode><smev:BinaryData>${zip.toString('base64')}</smev:BinaryData></smev:AppDocument>`);
+      const signed = signEnvelope(Buffer.from(xml), ACTOR.smev, keys.signer('MINZ01001')!, { header: false });
+      const r = await call('SID0616006', 'text/xml; charset=utf-8', signed);
+      expect(r.contentType).toMatch(/^text\/xml/);
+      const answer = r.body.toString('utf8');
+      expect(codeOf(answer)).toBe('ok');
+      const bin = /<smev:BinaryData>([^<]*)<\/smev:BinaryData>/.exec(answer)?.[1];
+      expect(bin && Buffer.from(bin, 'base64').equals(answerZip)).toBe(true);
+      const got = provider.received[0]!;
+      expect(got.contentType).toMatch(/^multipart\/related;/);
+      const m = await readBack(got.contentType, got.body);
+      expect(m.parts.map((p) => p.sha256)).toEqual([sha(zip)]);
+      expect(m.root.bytes.toString('utf8')).toMatch(/<smev:DigestValue>[^<]+<\/smev:DigestValue>/);
+      expect(nodeSignatureOk(m.root.bytes)).toBe(true);
+      // the provider's side judged the converted message as it would a consumer's: its DigestValue holds
+      const sentLeg = JSON.parse(String((await lastLeg('SID0616006', 'gateway->provider')).attachments));
+      expect(sentLeg.parts[0].sha256).toBe(sha(zip));
+    } finally {
+      provider.answer = () => ({ contentType: 'text/xml', body: Buffer.from(ANSWER) });
+    }
+  });
+});
+
+describe('attachments under the journal\'s tamper evidence', () => {
+  test('journal verify proves every stored part; an edited chunk and a deleted part are found, by entry', async () => {
+    const clean = await runCli(['journal', 'verify', '--db', gw.dbUrl]);
+    expect(clean.stdout + clean.stderr).toMatch(/ok|intact/i);
+    expect(clean.code).toBe(0);
+    const r = await mtomCall('SID0616002', { type: 'application/xop+xml', lineEnd: '\r\n' });
+    expect(codeOf(r.body.toString('utf8'))).toBe('ok');
+    const hash = sha(r.zip);
+    const [chunk] = await sql<{ bytes: Buffer }>(gw.db, 'SELECT bytes FROM attachment_chunks WHERE sha256 = ? AND seq = 0', [hash]);
+    const edited = Buffer.from(chunk!.bytes);
+    edited[edited.length >> 1] ^= 0xff;
+    await sql(gw.db, 'UPDATE attachment_chunks SET bytes = ? WHERE sha256 = ? AND seq = 0', [edited, hash]);
+    const altered = await runCli(['journal', 'verify', '--db', gw.dbUrl]);
+    expect(altered.code).not.toBe(0);
+    expect(altered.stdout + altered.stderr).toContain(`attachment ${r.cid}`);
+    await sql(gw.db, 'DELETE FROM attachment_chunks WHERE sha256 = ?', [hash]);
+    await sql(gw.db, 'DELETE FROM attachment_blobs WHERE sha256 = ?', [hash]);
+    const gone = await runCli(['journal', 'verify', '--db', gw.dbUrl]);
+    expect(gone.code).not.toBe(0);
+    expect(gone.stdout + gone.stderr).toMatch(/is not in the store: deleted outside the gateway/);
+    // put it back as it was, for the other tests of this file
+    await sql(gw.db, 'INSERT INTO attachment_blobs (sha256, size, chunks, created_at, last_used_at, purged_at) VALUES (?, ?, 1, 0, 0, NULL)', [hash, r.zip.length]);
+    await sql(gw.db, 'INSERT INTO attachment_chunks (sha256, seq, bytes) VALUES (?, 0, ?)', [hash, r.zip]);
+    expect((await runCli(['journal', 'verify', '--db', gw.dbUrl])).code).toBe(0);
   });
 });

@@ -63,6 +63,7 @@ export async function assemble(config: Config, log: Logger, o: { migrate: boolea
     limits: config.limits,
     maxDateSkewSeconds: config.maxDateSkewSeconds,
     attachments: config.attachments,
+    maxInlineBytes: config.maxRequestBytes,
   };
   return { keys, trust, registry, store, deps };
 }

@@ -17,6 +17,7 @@ import { poll } from '../stages/poll';
 import { queue } from '../stages/queue';
 import { deliver } from '../stages/deliver';
 import { attachmentsRequest, attachmentsAnswer } from '../stages/attachments';
+import { convertRequest, convertAnswer } from '../stages/convert';
 import type { EnvelopeSchemas } from '../control/envelope-schemas';
 import type { ReplayGuard } from '../control/replay';
 import type { Limits } from '../control/limits';
@@ -43,6 +44,8 @@ export interface PipelineDeps {
   events: Events;
   /** Prometheus metrics, counted per finished exchange */
   metrics?: Metrics;
+  /** the largest AppDocument made inline by a conversion (the request size limit) */
+  maxInlineBytes: number;
   /** limits on MTOM parts and ZIPs, and where parts are spooled (config.attachments) */
   attachments: Config['attachments'];
 }
@@ -75,7 +78,9 @@ export function buildPipeline(d: PipelineDeps): (ex: Exchange) => Promise<void> 
     authorize(d.trust), //   access rights of the (now authenticated) Sender
     attachmentsRequest(a), // the AppDocument: MTOM part and DigestValue, the ZIP's files and signatures
     stampAnswer(d.node), //  on the way out: the node's marks on whatever answer comes back
+    convertAnswer(d.maxInlineBytes), // on the way out: the AppDocument in the consumer's form (inline or MTOM)
     poll(d.outbox, d.journal.attachments, { spoolDir: d.attachments.spoolDir, memoryThreshold: d.attachments.partMemoryBytes }), //       guaranteed delivery: polls answered from the store
+    convertRequest(d.maxInlineBytes), // the AppDocument in the provider's form (inline or MTOM)
     stampRequest(d.node), // the node's header and signature on the request it sends on
     queue(d.outbox, d.events, d.journal.attachments), // guaranteed delivery: store, answer ACCEPT
     controlAnswer(c), //     on the way out: format-logical control of the provider's answer
@@ -98,6 +103,7 @@ export function buildDeliveryPipeline(d: PipelineDeps): (ex: Exchange) => Promis
     alerts(d.events),
     journal(d.journal),
     stampAnswer(d.node),
+    convertAnswer(d.maxInlineBytes),
     controlAnswer(c),
     attachmentsAnswer(a),
     verifyAnswer(d.trust, d.clock),

@@ -2,6 +2,7 @@ import type { Stage } from '../pipeline/compose';
 import { routeOf, type Exchange } from '../pipeline/exchange';
 import { markAsNodeAsync } from '../signature/node-marks';
 import type { Signer } from '../signature/sign';
+import { rootContentType } from '../http/multipart';
 
 const XML = 'text/xml; charset=utf-8';
 
@@ -14,7 +15,8 @@ const XML = 'text/xml; charset=utf-8';
 export function stampRequest(node?: Signer): Stage<Exchange> {
   return async (ex, next) => {
     const { request, message } = routeOf(ex);
-    const forward = await markAsNodeAsync(ex.raw, request.envelope, 'REQUEST', node, undefined, request.body);
+    // the request's own bytes: the consumer's, or what convert made of them for the provider
+    const forward = await markAsNodeAsync(request.envelope.raw, request.envelope, 'REQUEST', node, undefined, request.body);
     ex.messageId = forward.messageId;
     ex.chainId = (message.originRequestIdRef ?? ex.messageId).toUpperCase();
     ex.forward = forward.bytes;
@@ -39,7 +41,7 @@ export function stampAnswer(node?: Signer): Stage<Exchange> {
     }
     const back = await markAsNodeAsync(a.bytes, a.envelope, 'RESPONSE', node, undefined, a.parsed.body);
     ex.answer = {
-      ...a, bytes: back.bytes, contentType: XML, marked: true,
+      ...a, bytes: back.bytes, contentType: a.parts ? rootContentType(a.parts.framing) : XML, marked: true,
       envelope: { ...a.envelope, raw: back.bytes, header: { nodeId: '00', messageId: back.messageId, messageClass: 'RESPONSE', timeStamp: back.timeStamp } },
     };
     ex.responseSignature = node ? 'recipient:signed by the node' : 'not signed (no node key)';

@@ -1,0 +1,53 @@
+import type { Stage } from '../pipeline/compose';
+import { requestOf, setAnswer, type Exchange } from '../pipeline/exchange';
+import { parseEnvelope } from '../envelope/parse';
+import { inlineToMtom, mtomToInline, ConvertError } from '../attachments/convert';
+import { GatewayFault } from '../faults/catalogue';
+import { rootContentType, type MimeParts } from '../http/multipart';
+
+/**
+ * The AppDocument in the form the other side speaks (service.yaml `attachments.toProvider`,
+ * `toConsumer`; src/attachments/convert.ts): inline ↔ MTOM. The request is converted before the
+ * node marks it, the answer before the node marks it on the way back, so the node's signature
+ * covers what is sent; the journal keeps each message as it came and as it went.
+ */
+type Form = 'as-sent' | 'inline' | 'mtom';
+
+async function convert(bytes: Buffer, parts: MimeParts | undefined, to: Form, maxInline: number): Promise<{ bytes: Buffer; parts?: MimeParts } | undefined> {
+  try {
+    if (to === 'mtom') return await inlineToMtom(bytes, { others: parts });
+    if (to === 'inline') return await mtomToInline(bytes, parts, maxInline);
+    return undefined;
+  } catch (e) {
+    if (e instanceof ConvertError) throw new GatewayFault(e.fault, e.params);
+    throw e;
+  }
+}
+
+/** The request, in the provider's form. */
+export function convertRequest(maxInline: number): Stage<Exchange> {
+  return async (ex, next) => {
+    const to = ex.service?.def.attachments.toProvider ?? 'as-sent';
+    const request = requestOf(ex);
+    const out = request.envelope.appDocument ? await convert(request.envelope.raw, ex.requestParts, to, maxInline) : undefined;
+    if (out) {
+      const parsed = parseEnvelope(out.bytes);
+      request.doc.dispose();
+      ex.request = parsed;
+      ex.requestParts = out.parts;
+    }
+    await next();
+  };
+}
+
+/** The answer, in the consumer's form. */
+export function convertAnswer(maxInline: number): Stage<Exchange> {
+  return async (ex, next) => {
+    await next();
+    const a = ex.answer;
+    const to = ex.service?.def.attachments.toConsumer ?? 'as-sent';
+    if (!a || a.fromNode || to === 'as-sent' || !a.envelope.appDocument) return;
+    const out = await convert(a.bytes, a.parts, to, maxInline);
+    if (out) setAnswer(ex, out.bytes, { status: a.status, contentType: out.parts ? rootContentType(out.parts.framing) : 'text/xml; charset=utf-8', parts: out.parts });
+  };
+}
