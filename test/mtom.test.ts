@@ -202,6 +202,32 @@ describe('a consumer\'s MTOM request', () => {
     expect(text).toContain('other@test');
   });
 
+  test('BinaryData/xop:Include, as JAX-WS with MTOMFeature writes it: the part judged (no DigestValue) and sent on byte for byte; a missing part is GW-5002', async () => {
+    const zip = await buildZip([{ name: 'doc.xml', bytes: Buffer.from(`<doc>${randomBytes(12_000).toString('hex')}</doc>`) }]);
+    const envelope = (cid: string) => signEnvelope(Buffer.from(REQUEST
+      .replace(/<smev:Date>[^<]*<\/smev:Date>/, `<smev:Date>${new Date().toISOString()}</smev:Date>`)
+      .replace(/<e:Text>[^<]*<\/e:Text>/, `<e:Text>${randomUUID()}</e:Text>`)
+      .replace('</smev:AppData>', `</smev:AppData><smev:AppDocument><smev:RequestCode>req_${randomUUID()}</smev:RequestCode>` +
+        `<smev:BinaryData><xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="cid:${cid}"/></smev:BinaryData></smev:AppDocument>`)),
+    ACTOR.smev, keys.signer('MINZ01001')!, { header: false }).toString('utf8');
+    const cid = `${randomUUID()}@example.jaxws.sun.com`;
+    provider.received = [];
+    const w = writeMultipart({ bytes: Buffer.from(envelope(cid)) }, [part(cid, zip)]);
+    const r = await call('SID0616001', w.contentType, await body(w));
+    expect(codeOf(r.body.toString('utf8'))).toBe('ok');
+    expect(provider.received).toHaveLength(1);
+    const m = await readBack(provider.received[0]!.contentType, provider.received[0]!.body);
+    expect(m.parts.map((p) => [p.contentId, p.sha256])).toEqual([[cid, sha(zip)]]);
+    const inbound = await lastLeg('SID0616001', 'consumer->gateway');
+    const att = JSON.parse(String(inbound.attachments));
+    expect(att.documents).toEqual([expect.objectContaining({ source: `cid:${cid}`, sha256: sha(zip) })]);
+    expect(att.documents[0].digest).toBeUndefined();
+    const missing = writeMultipart({ bytes: Buffer.from(envelope('gone@test')) }, [part(cid, zip)]);
+    const refused = (await call('SID0616001', missing.contentType, await body(missing))).body.toString('utf8');
+    expect(codeOf(refused)).toBe('GW-5002');
+    expect(refused).toContain('gone@test');
+  });
+
   test('unreadable multipart bodies are refused with GW-5001 and journaled', async () => {
     const r = await call('SID0616001', 'multipart/related; type="application/xop+xml"; boundary="b1"', Buffer.from('--b1\r\nContent-Type: text/xml\r\n\r\n<a/>'));
     expect(codeOf(r.body.toString('utf8'))).toBe('GW-5001');

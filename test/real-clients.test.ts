@@ -1,103 +1,19 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { DOMParser, XMLSerializer, type Element } from '@xmldom/xmldom';
-import { CORPUS, ROOT, corpusAvailable } from './support/paths';
+import { CORPUS, corpusAvailable } from './support/paths';
 import { runCli, startGateway, type GatewayProcess } from './support/gateway';
 import { demoServices, pollOperation, type DemoCase, type DemoService } from './support/demo';
+import { CLIENTS, JAXWS_CLASSPATH, PYTHON, UTF8_ENV, WSIMPORT, describeWith, detectJaxws, detectPhp, detectZeep, javaHome, listFiles, requireTool, run } from './support/clients';
 
 /**
  * Real SOAP clients from Debian import the gateway's published WSDLs and call it over HTTP:
  * python3-zeep and PHP's SoapClient for every demo SID and fixture case, JAX-WS wsimport for
  * SID0003623, and zeep again for every corpus bundle registered unchanged. The client programs
- * are in test/clients/; zeep and PHP each run once per block over a JSON list of jobs.
- *
- * A client that is not installed fails its block under CI=true (naming the Debian package) and
- * is skipped elsewhere, with one line on stderr.
+ * are in test/clients/; zeep and PHP each run once per block over a JSON list of jobs. Finding
+ * and running the clients: test/support/clients.ts.
  */
-
-const CI = process.env.CI === 'true';
-const CLIENTS = join(ROOT, 'test', 'clients');
-const PYTHON = '/usr/bin/python3'; // Debian's: the python3 on PATH may be a pyenv build without python3-zeep
-const WSIMPORT = '/usr/share/jaxws/bin/wsimport.sh';
-const JAVA_LIB = '/usr/share/java';
-// jaxws-rt.jar's manifest Class-Path brings jaxb-api, jaxws-api, javax.xml.soap-api, FastInfoset,
-// gmbal and jaxb-impl (whose own manifest brings jaxb-core, stax-ex, javax.activation); saaj-impl
-// is the SAAJ implementation the runtime looks up at run time.
-const JAXWS_CLASSPATH = ['jaxws-rt.jar', 'saaj-impl.jar'].map((j) => join(JAVA_LIB, j)).join(':');
-const UTF8_ENV = { LC_ALL: 'C.UTF-8', LANG: 'C.UTF-8' }; // the generated classes have Cyrillic names
-
-interface Tool {
-  ok: boolean;
-  /** the Debian package(s) to install, and why */
-  missing: string;
-}
-
-function probe(cmd: string, args: string[], env: Record<string, string> = {}): { ok: boolean; out: string } {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 30000 });
-  return { ok: !r.error && r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
-}
-
-function detectZeep(): Tool {
-  const r = probe(PYTHON, ['-c', 'import zeep, lxml; print(zeep.__version__)']);
-  return { ok: r.ok, missing: `python3-zeep (${PYTHON} cannot import zeep: ${r.out.trim().split('\n').pop()})` };
-}
-
-function detectPhp(): Tool {
-  const cli = probe('php', ['-v']);
-  if (!cli.ok) return { ok: false, missing: 'php-cli and php-soap (no php on PATH)' };
-  const soap = probe('php', ['-r', 'exit(class_exists("SoapClient") ? 0 : 3);']);
-  return { ok: soap.ok, missing: 'php-soap (php has no SoapClient)' };
-}
-
-function javaHome(): string | undefined {
-  const jvm = '/usr/lib/jvm';
-  if (!existsSync(jvm)) return undefined;
-  const d = readdirSync(jvm).sort().find((n) => /^java-17-openjdk/.test(n) && existsSync(join(jvm, n, 'bin', 'javac')));
-  return d ? join(jvm, d) : undefined;
-}
-
-function detectJaxws(): Tool {
-  const home = javaHome();
-  if (!home) return { ok: false, missing: 'openjdk-17-jdk-headless (no /usr/lib/jvm/java-17-openjdk-*/bin/javac)' };
-  if (!existsSync(WSIMPORT) || !existsSync(join(JAVA_LIB, 'jaxws-rt.jar'))) return { ok: false, missing: `jaxws (no ${WSIMPORT} or ${JAVA_LIB}/jaxws-rt.jar)` };
-  return { ok: true, missing: '' };
-}
-
-/** describe when the tool is there or CI must have it (the block then fails, naming the package); describe.skip otherwise. */
-function describeWith(tool: Tool, what: string): jest.Describe {
-  if (tool.ok || CI) return describe;
-  process.stderr.write(`real-clients: ${what} not run: install the Debian package ${tool.missing}\n`);
-  return describe.skip;
-}
-
-function requireTool(tool: Tool, what: string): void {
-  if (!tool.ok) throw new Error(`${what}: the Debian package ${tool.missing} is not installed (CI=true must have it; .ci/run installs it)`);
-}
-
-/** Run a program to completion, with a deadline; stdout and stderr kept apart. */
-function run(cmd: string, args: string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c) => (stderr += c));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${cmd} ${args.join(' ')} did not finish in ${opts.timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
-    }, opts.timeoutMs ?? 60000);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 /** Run a jobs-in, JSON-out client program and return its parsed results. */
 async function runJobs<T>(cmd: string, script: string, jobs: unknown[]): Promise<T[]> {
@@ -197,7 +113,7 @@ function explain(r: { error?: string; trace?: string; calls?: { ok: boolean; err
 
 const zeep = detectZeep();
 
-describeWith(zeep, 'python3-zeep: every demo SID')('python3-zeep imports every demo WSDL from the gateway and plays every fixture case', () => {
+describeWith(zeep, 'real-clients: python3-zeep: every demo SID')('python3-zeep imports every demo WSDL from the gateway and plays every fixture case', () => {
   let gw: GatewayProcess;
   let results: Map<string, ZeepResult>;
   const called = new Set<string>();
@@ -319,7 +235,7 @@ interface PhpResult {
 
 const php = detectPhp();
 
-describeWith(php, 'php-cli + php-soap: every demo SID')('PHP SoapClient imports every demo WSDL from the gateway and plays every fixture case', () => {
+describeWith(php, 'real-clients: php-cli + php-soap: every demo SID')('PHP SoapClient imports every demo WSDL from the gateway and plays every fixture case', () => {
   let gw: GatewayProcess;
   let results: Map<string, PhpResult>;
   const called = new Set<string>();
@@ -382,7 +298,7 @@ describeWith(php, 'php-cli + php-soap: every demo SID')('PHP SoapClient imports 
 
 const jaxws = detectJaxws();
 
-describeWith(jaxws, 'JAX-WS wsimport: SID0003623')('JAX-WS (wsimport, OpenJDK 17) generates a client from the gateway and calls SID0003623 Process', () => {
+describeWith(jaxws, 'real-clients: JAX-WS wsimport: SID0003623')('JAX-WS (wsimport, OpenJDK 17) generates a client from the gateway and calls SID0003623 Process', () => {
   let gw: GatewayProcess;
 
   beforeAll(async () => {
@@ -430,7 +346,7 @@ describeWith(jaxws, 'JAX-WS wsimport: SID0003623')('JAX-WS (wsimport, OpenJDK 17
   }, 180000);
 });
 
-describeWith(jaxws, 'JAX-WS wsimport -p: every demo SID')('JAX-WS wsimport -p (every namespace in one Java package) on every demo SID, compiled by javac', () => {
+describeWith(jaxws, 'real-clients: JAX-WS wsimport -p: every demo SID')('JAX-WS wsimport -p (every namespace in one Java package) on every demo SID, compiled by javac', () => {
   let gw: GatewayProcess;
 
   beforeAll(async () => {
@@ -463,13 +379,6 @@ describeWith(jaxws, 'JAX-WS wsimport -p: every demo SID')('JAX-WS wsimport -p (e
     expect({ sid, code: javac.code, log: javac.code === 0 ? '' : show('javac', javac) }).toEqual({ sid, code: 0, log: '' });
   }, 240000);
 });
-
-function listFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((n) => {
-    const p = join(dir, n);
-    return statSync(p).isDirectory() ? listFiles(p) : [p];
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 // zeep loads every corpus bundle through the gateway.
@@ -526,7 +435,7 @@ const registrations = corpusOk
   : [];
 const corpusSids = registrations.map((r, i) => ({ ...r, name: `${r.bundle}/${r.wsdl}`, sid: `SID01000${String(i + 1).padStart(2, '0')}` }));
 
-(corpusOk ? describeWith(zeep, 'python3-zeep: corpus bundles') : describe.skip)(`python3-zeep loads every corpus bundle served by the gateway (${servicesRoot})`, () => {
+(corpusOk ? describeWith(zeep, 'real-clients: python3-zeep: corpus bundles') : describe.skip)(`python3-zeep loads every corpus bundle served by the gateway (${servicesRoot})`, () => {
   const registry = mkdtempSync(join(tmpdir(), 'smev2-corpus-registry-'));
   let gw: GatewayProcess;
   let check: string;

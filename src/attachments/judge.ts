@@ -24,10 +24,11 @@ export interface AttachmentsJudgement {
 
 /**
  * Everything the gateway checks of a message's AppDocument (PROTOCOL.md §7), in one place for the
- * attachments stage and `verify`: an MTOM Reference's part found and its DigestValue recomputed
- * (GOST R 34.11-94 of the part's base64 text); the ZIP, inline or in the part, opened and every
- * file's detached signature verified (inspect.ts). A message without an AppDocument has nothing
- * to judge.
+ * attachments stage and `verify`: the MTOM part an xop:Include names found (in Reference, SMEV 2's
+ * form, or in BinaryData, a standard MTOM sender's) and, for a Reference, its DigestValue
+ * recomputed (GOST R 34.11-94 of the part's base64 text); the ZIP, inline or in the part, opened
+ * and every file's detached signature verified (inspect.ts). A message without an AppDocument has
+ * nothing to judge.
  */
 export async function judgeAttachments(parsed: ParsedEnvelope, parts: MimePart[] | undefined, o: JudgeOptions): Promise<AttachmentsJudgement> {
   const info = parsed.envelope.appDocument;
@@ -48,9 +49,13 @@ export async function judgeAttachments(parsed: ParsedEnvelope, parts: MimePart[]
     }
     doc.size = part.size;
     doc.sha256 = part.sha256;
-    const actual = await partDigestValue(part);
-    doc.digest = { declared: info.digestValue, actual, ok: info.digestValue === actual };
-    if (!doc.digest.ok) out.problems.push({ fault: 'attachmentDigestMismatch', params: { cid, declared: info.digestValue ?? '(none)', actual } });
+    // BinaryData/xop:Include has no DigestValue: the part is the BinaryData itself (XOP), which
+    // the envelope's signature covers as it covers inline BinaryData
+    if (info.includeIn === 'Reference') {
+      const actual = await partDigestValue(part);
+      doc.digest = { declared: info.digestValue, actual, ok: info.digestValue === actual };
+      if (!doc.digest.ok) out.problems.push({ fault: 'attachmentDigestMismatch', params: { cid, declared: info.digestValue ?? '(none)', actual } });
+    }
     const zip = await inspect(part.path ? { path: part.path } : { bytes: part.bytes ?? Buffer.alloc(0) });
     doc.zip = zip;
     out.problems.push(...zip.problems);

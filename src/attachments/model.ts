@@ -68,11 +68,11 @@ export interface ZipReport {
 
 /** One AppDocument: inline (`BinaryData`) or an MTOM part (`cid:…`), its DigestValue, its ZIP opened. */
 export interface AppDocumentReport {
-  /** `BinaryData`, or the `cid:` its Reference names */
+  /** `BinaryData`, or the `cid:` its xop:Include names (in Reference or in BinaryData) */
   source: string;
   size?: number;
   sha256?: string;
-  /** MTOM: AppDocument/DigestValue against GOST R 34.11-94 of the part's base64 text */
+  /** MTOM Reference: AppDocument/DigestValue against GOST R 34.11-94 of the part's base64 text (BinaryData/xop:Include has none) */
   digest?: { declared?: string; actual: string; ok: boolean };
   zip?: ZipReport;
 }

@@ -1,4 +1,5 @@
-import type { ParsedEnvelope } from '../envelope/parse';
+import { parseEnvelope, type ParsedEnvelope } from '../envelope/parse';
+import { NS } from '../envelope/ns';
 import type { Service, Operation } from '../registry/load';
 import { formatSchemaErrors, type CompiledSchema } from './schemas';
 import type { EnvelopeSchemas } from './envelope-schemas';
@@ -12,8 +13,28 @@ export interface CheckDeps {
   now: Date;
 }
 
-/** Schema violations of a message: its envelope blocks, and its operation element against the SID's bundle. */
+/**
+ * Schema violations of a message: its envelope blocks, and its operation element against the
+ * SID's bundle. An MTOM message is valid when its XOP infoset is (XOP 1.0 §3.2): a standard MTOM
+ * sender (JAX-WS with MTOMFeature, CXF, WCF) puts `xop:Include` in place of the text of any
+ * base64Binary element, e.g. AppDocument/BinaryData, which the schema alone refuses ("Element
+ * content is not allowed"). Such a message is judged again on a copy whose xop:Include elements
+ * are taken out, leaving the base64Binary empty (the part itself is judged by the attachments
+ * stage); a message without xop:Include is parsed once.
+ */
 export function schemaViolations(p: ParsedEnvelope, d: Pick<CheckDeps, 'envelopeSchemas' | 'payload'>, sid: string, fault: 'schemaInvalid' | 'providerAnswerSchemaInvalid'): Violation[] {
+  const found = violationsOf(p, d, sid, fault);
+  if (!found.length || !p.doc.root.get('//xop:Include', { xop: NS.xop })) return found;
+  const copy = parseEnvelope(p.envelope.raw);
+  try {
+    for (const include of copy.doc.root.find('//xop:Include', { xop: NS.xop })) include.remove();
+    return violationsOf(copy, d, sid, fault);
+  } finally {
+    copy.doc.dispose();
+  }
+}
+
+function violationsOf(p: ParsedEnvelope, d: Pick<CheckDeps, 'envelopeSchemas' | 'payload'>, sid: string, fault: 'schemaInvalid' | 'providerAnswerSchemaInvalid'): Violation[] {
   const out: Violation[] = [];
   const envelopeErrors = d.envelopeSchemas.validate(p, { withMessageData: !d.payload });
   if (envelopeErrors.length) out.push({ fault, params: { schema: `envelope ${p.envelope.revision ?? ''}`.trim(), errors: formatSchemaErrors(envelopeErrors) } });

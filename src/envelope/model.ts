@@ -44,8 +44,14 @@ export interface AppDocumentInfo {
   /** length of the base64 text of BinaryData, when inline */
   binaryLength?: number;
   reference?: string;
-  /** MTOM: the href of Reference/xop:Include (`cid:…`) */
+  /**
+   * MTOM: the href (`cid:…`) of the xop:Include that stands for the document, in one of its two
+   * places: Reference/xop:Include (SMEV 2's form, with a DigestValue) or BinaryData/xop:Include
+   * (what a standard MTOM sender, e.g. JAX-WS with MTOMFeature, makes of base64Binary BinaryData)
+   */
   include?: string;
+  /** where `include` stood */
+  includeIn?: 'Reference' | 'BinaryData';
   /** MTOM: AppDocument/DigestValue, base64 of GOST R 34.11-94 of the part's base64 text */
   digestValue?: string;
 }

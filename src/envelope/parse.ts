@@ -165,12 +165,17 @@ function readSecurity(s: XmlElement): SecurityBlock {
 function readAppDocument(d: XmlElement): AppDocumentInfo {
   const bin = childByLocal(d, 'BinaryData');
   const ref = childByLocal(d, 'Reference');
-  const include = ref ? firstChildElement(ref, NS.xop, 'Include') : undefined;
+  // XOP may replace BinaryData's base64 text by an xop:Include as well (XOP 1.0 §3: any
+  // base64Binary element); either Include names the MTOM part that holds the ZIP
+  const refInclude = ref ? firstChildElement(ref, NS.xop, 'Include') : undefined;
+  const binInclude = bin ? firstChildElement(bin, NS.xop, 'Include') : undefined;
+  const include = refInclude ?? binInclude;
   return {
     requestCode: text(childByLocal(d, 'RequestCode')),
-    binaryLength: bin ? bin.content.replace(/\s+/g, '').length : undefined,
+    binaryLength: bin && !binInclude ? bin.content.replace(/\s+/g, '').length : undefined,
     reference: ref ? text(ref) : undefined,
     include: include ? attrValue(include, 'href') : undefined,
+    includeIn: refInclude ? 'Reference' : binInclude ? 'BinaryData' : undefined,
     digestValue: text(childByLocal(d, 'DigestValue'))?.replace(/\s+/g, ''),
   };
 }

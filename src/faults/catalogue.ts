@@ -217,7 +217,7 @@ export const FAULTS = {
   attachmentMissing: {
     code: 'GW-5002', faultcode: 'Client', http: 500,
     text: 'AppDocument references the part "{cid}", which the message does not carry (its parts: {parts})',
-    when: "AppDocument/Reference's xop:Include names a Content-Id that no MIME part of the message has (or the message is not MTOM at all)",
+    when: "AppDocument's xop:Include (in Reference, or in BinaryData as JAX-WS and other MTOM senders write it) names a Content-Id that no MIME part of the message has (or the message is not MTOM at all)",
   },
   attachmentDigestMismatch: {
     code: 'GW-5003', faultcode: 'Client', http: 500,
