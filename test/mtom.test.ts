@@ -9,7 +9,7 @@ import { makeRegistry, ECHO_BUNDLE, echoDefinition } from './support/registry';
 import { readJournal } from './support/journal';
 import { sql } from './support/store';
 import { ROOT, CORPUS, corpusAvailable } from './support/paths';
-import { REQUEST, codeOf } from './support/signing';
+import { REQUEST, codeOf, faultstring } from './support/signing';
 import { loadXml } from '../src/xml/libxml';
 import { KeyStore } from '../src/signature/identity';
 import { signEnvelope } from '../src/signature/sign';
@@ -17,6 +17,7 @@ import { ACTOR } from '../src/envelope/ns';
 import { readMultipart, writeMultipart, Spool, DEFAULT_MULTIPART_LIMITS, type MimePart, type Framing } from '../src/http/multipart';
 import { bytesDigestValue } from '../src/attachments/digest';
 import { buildZip } from '../src/attachments/zip';
+import { signFile } from '../src/attachments/cms-sign';
 import { parseEnvelope } from '../src/envelope/parse';
 import { verifyEnvelopeSignatures } from '../src/signature/verify';
 
@@ -82,6 +83,7 @@ beforeAll(async () => {
     sid('SID0616002', { attachments: { policy: 'report' } }),
     // provider answers of the corpus: their own signatures fail (edited or expired), judged but passed
     sid('SID0616003', { attachments: { policy: 'report' } }),
+    sid('SID0616007', { attachments: { policy: 'enforce', requireSignatures: true } }),
     sid('SID0616005', { attachments: { policy: 'enforce', toProvider: 'inline' } }),
     sid('SID0616006', { attachments: { policy: 'enforce', toProvider: 'mtom', toConsumer: 'inline' } }),
     sid('SID0616004', { attachments: { policy: 'enforce' }, delivery: { mode: 'guaranteed', initialBackoffMs: 50, maxBackoffMs: 200, pollIntervalMs: 100 } }),
@@ -185,7 +187,7 @@ describe('a consumer\'s MTOM request', () => {
     provider.received = [];
     const enforce = await mtomCall('SID0616001', { type: 'application/xop+xml', lineEnd: '\r\n' }, { zip: edited, digest: declared });
     const text = enforce.body.toString('utf8');
-    expect(codeOf(text)).toBe('GW-5003');
+    expect(faultstring(text)).toMatch(/^GW-5003: /);
     expect(text).toContain(declared);
     expect(text).toContain(await bytesDigestValue(edited));
     expect(provider.received).toHaveLength(0);
@@ -198,7 +200,7 @@ describe('a consumer\'s MTOM request', () => {
   test('a reference to a part the message does not carry: GW-5002 naming the parts it has', async () => {
     const r = await mtomCall('SID0616001', { type: 'application/xop+xml', lineEnd: '\r\n' }, { sendCid: 'other@test' });
     const text = r.body.toString('utf8');
-    expect(codeOf(text)).toBe('GW-5002');
+    expect(faultstring(text)).toMatch(/^GW-5002: /);
     expect(text).toContain('other@test');
   });
 
@@ -230,7 +232,7 @@ describe('a consumer\'s MTOM request', () => {
 
   test('unreadable multipart bodies are refused with GW-5001 and journaled', async () => {
     const r = await call('SID0616001', 'multipart/related; type="application/xop+xml"; boundary="b1"', Buffer.from('--b1\r\nContent-Type: text/xml\r\n\r\n<a/>'));
-    expect(codeOf(r.body.toString('utf8'))).toBe('GW-5001');
+    expect(faultstring(r.body.toString('utf8'))).toMatch(/^GW-5001: The multipart\/related message cannot be read: /);
     const row = await lastLeg('SID0616001', 'gateway->consumer');
     expect(row.fault_code).toBe('GW-5001');
   });
@@ -407,5 +409,42 @@ describe('attachments under the journal\'s tamper evidence', () => {
     await sql(gw.db, 'INSERT INTO attachment_blobs (sha256, size, chunks, created_at, last_used_at, purged_at) VALUES (?, ?, 1, 0, 0, NULL)', [hash, r.zip.length]);
     await sql(gw.db, 'INSERT INTO attachment_chunks (sha256, seq, bytes) VALUES (?, 0, ?)', [hash, r.zip]);
     expect((await runCli(['journal', 'verify', '--db', gw.dbUrl])).code).toBe(0);
+  });
+});
+
+/** The echo request with an inline AppDocument of `zip`, signed by MINZ01001. */
+function inlineRequest(zip: Buffer): Buffer {
+  const xml = REQUEST.replace(/<smev:Date>[^<]*<\/smev:Date>/, `<smev:Date>${new Date().toISOString()}</smev:Date>`)
+    .replace(/<e:Text>[^<]*<\/e:Text>/, `<e:Text>${randomUUID()}</e:Text>`)
+    .replace('</smev:AppData>', `</smev:AppData><smev:AppDocument><smev:RequestCode>req_1</smev:RequestCode><smev:BinaryData>${zip.toString('base64')}</smev:BinaryData></smev:AppDocument>`);
+  return signEnvelope(Buffer.from(xml), ACTOR.smev, keys.signer('MINZ01001')!, { header: false });
+}
+
+describe('the ZIP of an AppDocument judged over HTTP (attachments: enforce), a fault for each way it fails', () => {
+  const doc = () => Buffer.from(`<doc>${randomUUID()}</doc>`);
+  const cases: [string, string, () => Promise<Buffer>, RegExp][] = [
+    ['a signed file', 'SID0616007', async () => { const d = doc(); return buildZip([{ name: 'a.xml', bytes: d }, { name: 'a.xml.sig', bytes: signFile(d, keys.signer('MINZ01001')!) }]); }, /^ok$/],
+    ['not a ZIP', 'SID0616001', async () => randomBytes(3000), /^GW-5005: The AppDocument of the request is not a readable ZIP: /],
+    ['a zip bomb (ratio)', 'SID0616001', async () => buildZip([{ name: 'zeros.bin', bytes: Buffer.alloc(4 * 1024 * 1024) }]), /^GW-5006: The AppDocument of the request goes past a limit on ZIPs: /],
+    ['a signature over other bytes', 'SID0616001', async () => buildZip([{ name: 'a.xml', bytes: doc() }, { name: 'a.xml.sig', bytes: signFile(doc(), keys.signer('MINZ01001')!) }]), /^GW-5007: The signature a\.xml\.sig over a\.xml in the AppDocument does not verify: /],
+    ['an unsigned file where signatures are required', 'SID0616007', async () => buildZip([{ name: 'a.xml', bytes: doc() }]), /^GW-5008: The file a\.xml in the AppDocument has no signature/],
+    ['a request document against its schema', 'SID0616001', async () => buildZip([{ name: 'req_1.xml', bytes: Buffer.from('<r:AppliedDocuments xmlns:r="http://smev.gosuslugi.ru/request/rev111111"><r:Nonsense/></r:AppliedDocuments>') }]),
+      /^GW-5009: The request document req_1\.xml in the AppDocument is not valid against the schema of http:\/\/smev\.gosuslugi\.ru\/request\/rev111111: /],
+  ];
+  test.each(cases)('%s', async (_name, sid, zip, expected) => {
+    provider.received = [];
+    const r = await call(sid, 'text/xml; charset=utf-8', inlineRequest(await zip()));
+    const text = r.body.toString('utf8');
+    expect(faultstring(text) ?? codeOf(text)).toMatch(expected);
+    expect(provider.received).toHaveLength(expected.source === '^ok$' ? 1 : 0);
+    const leg = await lastLeg(sid, 'consumer->gateway');
+    expect(JSON.parse(String(leg.attachments)).verdict).toMatch(expected.source === '^ok$' ? /^ok/ : /^GW-50/);
+  });
+
+  test('more parts than SMEV2_MAX_PARTS: GW-5010', async () => {
+    const parts = Array.from({ length: 101 }, (_, i) => part(`p${i}@test`, Buffer.from(`part ${i}`)));
+    const w = writeMultipart({ bytes: Buffer.from(mtomRequest('p0@test', 'x')) }, parts);
+    const r = await call('SID0616001', w.contentType, await body(w));
+    expect(faultstring(r.body.toString('utf8'))).toMatch(/^GW-5010: The message has more than 100 MIME parts/);
   });
 });
