@@ -60,7 +60,7 @@ export function attachmentRoutes(d: AttachmentRoutesDeps, r: Router, guard: (req
     const stream = await d.parts.open(part.sha256);
     if (!stream) return void gone(res, `part ${part.contentId ?? part.sha256} of entry ${e.id}`, part.sha256);
     download(res, part.contentId ?? `${part.sha256}.bin`, /zip/i.test(part.contentType) ? 'application/zip' : 'application/octet-stream', part.size);
-    await pipeline(stream, res);
+    await send(d, stream, res, `part ${part.sha256} of entry ${e.id}`);
   }));
 
   // an AppDocument's ZIP: the part it references, or its BinaryData decoded
@@ -74,7 +74,7 @@ export function attachmentRoutes(d: AttachmentRoutesDeps, r: Router, guard: (req
       return void res.end(src.bytes);
     }
     download(res, src.name, 'application/zip', src.size);
-    await pipeline(src.stream, res);
+    await send(d, src.stream, res, `the AppDocument of entry ${e.id}`);
   }));
 
   // one file inside an AppDocument's ZIP, inflated as the client reads it
@@ -110,6 +110,7 @@ export function attachmentRoutes(d: AttachmentRoutesDeps, r: Router, guard: (req
       });
       res.end();
     } catch (err) {
+      if (res.destroyed) return; // the client went away: nothing to answer
       if (!(err instanceof ZipReadError)) throw err;
       // before the first byte: a clear refusal; after it, the download is cut (its length falls short)
       if (res.headersSent) {
@@ -171,6 +172,20 @@ async function documentSource(d: AttachmentRoutesDeps, e: Entry, req: Request, r
     return { bytes: Buffer.from(bin.content.replace(/\s+/g, ''), 'base64') };
   } finally {
     parsed.doc.dispose();
+  }
+}
+
+/**
+ * Stream a download; once its headers are out, a failure (a chunk missing from the store, the
+ * client gone) can only cut it short: the response is destroyed, its length falls short, and it is logged.
+ */
+async function send(d: AttachmentRoutesDeps, stream: NodeJS.ReadableStream, res: Response, what: string): Promise<void> {
+  try {
+    await pipeline(stream, res);
+  } catch (err) {
+    if (!res.headersSent) throw err;
+    if (!res.destroyed) d.log.warn({ err: (err as Error).message }, `attachment download of ${what} cut short`);
+    res.destroy();
   }
 }
 
