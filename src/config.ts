@@ -82,6 +82,8 @@ export interface Config {
   secureCookie: boolean;
   /** how much of a refused message's raw body the journal keeps (its full length and SHA-256 always) */
   journalRefusedBytes: number;
+  /** the files the request composer attaches to one request, together */
+  composeAttachmentBytes: number;
   /** /readyz warns when the disk holding the store or the data folder has less free than either */
   diskWarn: { freePercent: number; freeBytes: number };
 }
@@ -158,6 +160,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     secureCookie: env.SMEV2_SECURE_COOKIE === 'true',
     journalRefusedBytes: num('--journal-refused-bytes / SMEV2_JOURNAL_REFUSED_BYTES', flags['journal-refused-bytes'] ?? env.SMEV2_JOURNAL_REFUSED_BYTES, 1024 * 1024),
     attachments: attachmentsConfig(env),
+    composeAttachmentBytes: num('SMEV2_COMPOSE_ATTACHMENT_BYTES', env.SMEV2_COMPOSE_ATTACHMENT_BYTES, 8 * 1024 * 1024),
     diskWarn: {
       freePercent: percent('SMEV2_DISK_WARN_FREE_PERCENT', env.SMEV2_DISK_WARN_FREE_PERCENT, 5),
       freeBytes: num('SMEV2_DISK_WARN_FREE_BYTES', env.SMEV2_DISK_WARN_FREE_BYTES, 1024 * 1024 * 1024),

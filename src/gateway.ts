@@ -20,7 +20,7 @@ import { backgroundRoles, isClusterWorker } from './cluster';
 import { Auth, loadUsers, sessionSecret } from './admin/auth';
 import { adminRouter } from './admin/router';
 import { consoleRouter } from './console/router';
-import { composerRoutes, loopbackUrl } from './admin/compose/routes';
+import { composeBodyLimit, composerRoutes, loopbackUrl } from './admin/compose/routes';
 import { TrustStore } from './signature/trust';
 import { SessionStore } from './admin/sessions';
 import { diskStates, diskWarnings, storeBytes, storeReachable, watchedFolders } from './store';
@@ -61,8 +61,10 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
     availability: () => [...availability.latest.values()],
     baseUrl: (req) => baseUrl(req, config),
     secureCookie: config.secureCookie,
+    attachments: { parts: journal.attachments, limits: config.attachments.zip, spoolDir: config.attachments.spoolDir },
     // the request composer sends to this very process's SOAP endpoint, on loopback
-    extra: composerRoutes({ registry, trust: () => trust, keys, store, log, clock, selfUrl: () => loopbackUrl(config.host, server.address()) }),
+    extra: composerRoutes({ registry, trust: () => trust, keys, store, log, clock, selfUrl: () => loopbackUrl(config.host, server.address()), attachmentBytes: config.composeAttachmentBytes }),
+    composeBodyBytes: composeBodyLimit(config.composeAttachmentBytes),
     reload: () => {
       // all three are read before any is replaced: a broken one leaves everything as it was
       const systems = TrustStore.load(config.systemsDir, config.keysDir);

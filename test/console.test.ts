@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -523,6 +524,48 @@ if (!haveChromium) {
     expect(sent).not.toContain('Boris');
     expect(sent).not.toContain('Passport');
     await shot('20-composer-synthetic-sent');
+  });
+
+  test('the composer attaches two files as MTOM, signed as the system; the exchange lists them with their verdicts and a file downloads byte for byte', async () => {
+    const files = [
+      { name: 'справка.xml', mimeType: 'text/xml', buffer: Buffer.from('<?xml version="1.0" encoding="UTF-8"?><справка>Иванова</справка>') },
+      { name: 'scan.bin', mimeType: 'application/octet-stream', buffer: Buffer.from(Array.from({ length: 40_000 }, (_, i) => (i * 7919) % 251)) },
+    ];
+    await go(`/console/compose?sid=${SYNTHETIC_SID}&operation=submit`);
+    await page.waitForSelector('#compose-form .form-tree');
+    await page.click('#tab-xml');
+    await page.fill('#compose-xml', '<x:Note xmlns:x="urn:test:note">с файлами</x:Note>');
+    await page.selectOption('#compose-sign', 'MINZ01001');
+    await page.click('#compose-attachments > summary');
+    await page.setInputFiles('#compose-files', files);
+    expect(await page.$$eval('#compose-file-list li', (lis) => lis.map((l) => l.textContent))).toEqual([expect.stringContaining('справка.xml'), expect.stringContaining('scan.bin')]);
+    expect(await page.inputValue('#compose-attach-mode')).toBe('mtom');
+    await shot('20a-composer-attachments');
+    await page.click('#compose-send');
+    await page.waitForSelector('#compose-outcome');
+    expect(await page.textContent('#compose-attachments-sent')).toMatch(/MTOM part .*\.zip · ZIP of 4 entries/);
+    expect(await page.textContent('#compose-request .xml')).toMatch(/AppDocument/);
+    await page.click('#compose-exchange');
+    await page.waitForURL(/\/console\/exchange\//);
+    await page.waitForSelector('#leg-panel .leg[data-direction="consumer->gateway"] #attachments[data-loaded="yes"]');
+    expect(await page.getAttribute('#attachments-verdict', 'class')).toContain('v-ok');
+    expect(await page.textContent('#attachments .appdoc-head')).toMatch(/MTOM part .*\.zip/);
+    expect(await page.textContent('#attachments .digest-verdict')).toMatch(/^DigestValue ok/);
+    for (const f of files) {
+      const row = page.locator(`#attachments table.zip-files tr[data-name="${f.name}"]`);
+      expect(await row.locator('.sig-verdict').getAttribute('data-outcome')).toBe('ok');
+      expect(await row.locator('.sig-certificate').textContent()).toBe('certificate trusted');
+      expect(await row.locator('.sig-algorithm').textContent()).toMatch(/GOST R 34\.10-2012/);
+      expect(await row.textContent()).toContain(createHash('sha256').update(f.buffer).digest('hex').slice(0, 16));
+    }
+    expect(await page.locator('#attachments table.zip-files tr[data-name="scan.bin.sig"]').count()).toBe(1);
+    await page.locator('#attachments').scrollIntoViewIfNeeded();
+    await shot('20b-message-attachments');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#attachments tr[data-name="scan.bin"] a.download-file')]);
+    expect(download.suggestedFilename()).toBe('scan.bin');
+    const saved = join(ART, 'downloaded-scan.bin');
+    await download.saveAs(saved);
+    expect(readFileSync(saved).equals(files[1]!.buffer)).toBe(true);
   });
 
   test('CSV and XLSX exports from the journal carry its filters', async () => {

@@ -12,6 +12,7 @@ import { Auth, cookie, requireRole, SESSION_COOKIE } from './auth';
 import { clientAddress } from '../http/proxy';
 import { exportCsv, exportXlsx } from './export';
 import { openApiDocument } from './openapi';
+import { attachmentRoutes, type AttachmentRoutesDeps } from './attachments';
 
 export interface AdminDeps {
   registry: Registry;
@@ -30,6 +31,10 @@ export interface AdminDeps {
   extra?: (r: Router) => void;
   /** a cookie only sent over HTTPS (behind a TLS-terminating proxy) */
   secureCookie: boolean;
+  /** the attachment store and the ZIP limits: a journal entry's attachments listed and downloaded */
+  attachments?: Omit<AttachmentRoutesDeps, 'store' | 'log'>;
+  /** the largest JSON body of the composer's routes (files to attach travel in it as base64) */
+  composeBodyBytes?: number;
 }
 
 const MAX_PAGE = 500;
@@ -86,7 +91,8 @@ export function adminRouter(d: AdminDeps): Router {
   r.get('/journal/:id', anyone, handle(async (req, res) => {
     const e = await entryWithRaw(d.store, intParam(req.params.id, 0, 1, Number.MAX_SAFE_INTEGER, 'id'));
     if (!e) return void res.status(404).json({ error: `no journal entry ${req.params.id}` });
-    res.json({ ...e.row, raw: e.row.purged ? null : e.raw.toString('utf8'), ...(truncation(e.row) ? { truncated: truncation(e.row) } : {}) });
+    const { attachments: _attachments, ...row } = e.row; // listed by /journal/{id}/attachments
+    res.json({ ...row, raw: e.row.purged ? null : e.raw.toString('utf8'), ...(truncation(e.row) ? { truncated: truncation(e.row) } : {}) });
   }));
   r.get('/journal/:id/raw', anyone, handle(async (req, res) => {
     const e = await entryWithRaw(d.store, intParam(req.params.id, 0, 1, Number.MAX_SAFE_INTEGER, 'id'));
@@ -106,6 +112,8 @@ export function adminRouter(d: AdminDeps): Router {
     res.setHeader('x-content-type-options', 'nosniff');
     res.send(e.raw);
   }));
+  // attachments are message bodies: whoever may download the raw envelope may download them
+  if (d.attachments) attachmentRoutes({ ...d.attachments, store: d.store, log: d.log }, r, anyone, handle);
   r.get('/exchanges/:exchangeId', anyone, handle(async (req, res) => {
     const legs = await exchangeLegs(d.store, String(req.params.exchangeId));
     if (!legs.length) return void res.status(404).json({ error: `no exchange ${req.params.exchangeId} in the journal` });
@@ -184,8 +192,14 @@ export function adminRouter(d: AdminDeps): Router {
   }));
   if (d.extra) {
     const extra = express.Router();
-    extra.use('/compose', operator, json);
+    const limit = d.composeBodyBytes ?? 12 * 1024 * 1024;
+    extra.use('/compose', operator, express.json({ limit }));
     d.extra(extra);
+    // a body past the parser's limit: said in JSON, with the setting that moves it
+    extra.use('/compose', (err: unknown, _req: Request, res: Response, next: (e?: unknown) => void) => {
+      if ((err as { type?: string })?.type !== 'entity.too.large') return next(err);
+      res.status(413).json({ error: `the request is larger than the composer accepts (${limit.toLocaleString('en-US')} bytes of JSON; attached files count 4/3 of their size): attach fewer or smaller files, or raise SMEV2_COMPOSE_ATTACHMENT_BYTES` });
+    });
     r.use(extra);
   }
   r.use((req, res) => { res.status(404).json({ error: `no admin resource ${req.method} ${req.originalUrl}: see /admin/openapi.json` }); });

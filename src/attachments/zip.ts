@@ -34,10 +34,11 @@ export interface OpenedZip {
   /** the central directory, read through (nothing inflated) */
   list(): Promise<ZipEntry[]>;
   /**
-   * Inflate one entry, handing each chunk to `onChunk` (which may throw to stop). Rejects with
+   * Inflate one entry, handing each chunk to `onChunk` (which may throw to stop, or return a
+   * promise to hold the next chunk back until a slow reader has taken this one). Rejects with
    * ZipReadError when the data is truncated, does not inflate, or fails its CRC-32.
    */
-  stream(entry: ZipEntry, onChunk: (chunk: Buffer) => void): Promise<void>;
+  stream(entry: ZipEntry, onChunk: (chunk: Buffer) => void | Promise<void>): Promise<void>;
   close(): void;
 }
 
@@ -68,13 +69,13 @@ async function listEntries(zip: yauzl.ZipFile): Promise<ZipEntry[]> {
   return out;
 }
 
-async function streamEntry(zip: yauzl.ZipFile, entry: ZipEntry, onChunk: (chunk: Buffer) => void): Promise<void> {
+async function streamEntry(zip: yauzl.ZipFile, entry: ZipEntry, onChunk: (chunk: Buffer) => void | Promise<void>): Promise<void> {
   let crc = 0;
   try {
     const stream = await zip.openReadStreamPromise(entry.raw);
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       crc = crc32(chunk, crc);
-      onChunk(chunk);
+      await onChunk(chunk);
     }
   } catch (e) {
     if (e instanceof ZipReadError) throw e;

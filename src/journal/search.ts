@@ -139,9 +139,9 @@ export async function* eachEntry(ds: DataSource, f: JournalFilter, batch = 1000)
   }
 }
 
-/** One entry with its raw bytes. */
+/** One entry with its raw bytes (and its `attachments` column, the JSON of journal/attachments.ts EntryAttachments). */
 export async function entryWithRaw(ds: DataSource, id: number): Promise<{ row: JournalRow; raw: Buffer } | undefined> {
-  const [r] = await query(ds, `SELECT ${ROW_COLUMNS}, raw FROM journal WHERE id = ?`, [id]);
+  const [r] = await query(ds, `SELECT ${ROW_COLUMNS}, raw, attachments FROM journal WHERE id = ?`, [id]);
   return r ? { row: toRow(r), raw: Buffer.from(r.raw as Uint8Array) } : undefined;
 }
 

@@ -16,6 +16,8 @@ import { ComposerModels, ComposeError } from './model';
 import { requestEnvelope } from './envelope';
 import { exchangeOfSent } from '../../journal/search';
 import { ValuesError, renderValues } from './render';
+import { buildAppDocument, readAttachments, type BuiltAppDocument } from './attachments';
+import { writeMultipart } from '../../http/multipart';
 
 /**
  * The request composer's API (docs/composer.md; issue #7's "universal cabinet"):
@@ -36,6 +38,16 @@ export interface ComposerDeps {
   /** the gateway's own base URL on loopback (see loopbackUrl) */
   selfUrl: () => string;
   clock?: () => Date;
+  /** the files attached to one composed request, together (SMEV2_COMPOSE_ATTACHMENT_BYTES) */
+  attachmentBytes?: number;
+}
+
+/** What the composer attaches to one request unless configured: 8 MiB of files. */
+export const DEFAULT_COMPOSE_ATTACHMENT_BYTES = 8 * 1024 * 1024;
+
+/** The JSON body the send route must accept for that many bytes of files (base64) besides the envelope. */
+export function composeBodyLimit(attachmentBytes: number): number {
+  return Math.max(12 * 1024 * 1024, Math.ceil(attachmentBytes * 4 / 3) + 12 * 1024 * 1024);
 }
 
 /** The gateway's own address as its loopback sees it: the bound host, or 127.0.0.1 when it listens on every address. */
@@ -49,7 +61,7 @@ const SEND_TIMEOUT_MS = 130_000;
 
 interface SendBody {
   sid?: unknown; operation?: unknown; signAs?: unknown; sender?: unknown; status?: unknown; testMsg?: unknown; caseNumber?: unknown;
-  originRequestIdRef?: unknown; exchangeType?: unknown; appData?: unknown; values?: unknown; envelope?: unknown; element?: unknown;
+  originRequestIdRef?: unknown; exchangeType?: unknown; appData?: unknown; values?: unknown; envelope?: unknown; element?: unknown; attachments?: unknown;
 }
 
 /** The composer's routes, for AdminDeps.extra (mounted with the operator's rights and JSON bodies). */
@@ -84,6 +96,7 @@ export function composerRoutes(d: ComposerDeps): (r: Router) => void {
       const appData = str(b.appData, 'appData');
       if (b.values !== undefined && (typeof b.values !== 'object' || b.values === null || Array.isArray(b.values))) throw new ComposeError(400, 'values must be an object of path: text');
       const values = b.values as Record<string, string> | undefined;
+      const attachments = readAttachments(b.attachments, d.attachmentBytes ?? DEFAULT_COMPOSE_ATTACHMENT_BYTES);
       const s = service(sid);
       const op = opName === undefined ? undefined : s.operations.find((o) => o.name === opName);
       if (opName !== undefined && !op) throw new ComposeError(404, `${sid} has no operation ${opName} (it has: ${s.operations.map((o) => o.name).join(', ')})`);
@@ -140,6 +153,12 @@ export function composerRoutes(d: ComposerDeps): (r: Router) => void {
         }, content);
         bytes = Buffer.from(xml, 'utf8');
       }
+      // the AppDocument goes in before the envelope is signed: inline BinaryData is part of the signed Body
+      let doc: BuiltAppDocument | undefined;
+      if (attachments) {
+        doc = await buildAppDocument(attachments, signer, d.clock?.() ?? new Date());
+        bytes = doc.into(bytes);
+      }
       if (signer) {
         try {
           bytes = signEnvelope(bytes, ACTOR.smev, signer, { header: false });
@@ -154,10 +173,12 @@ export function composerRoutes(d: ComposerDeps): (r: Router) => void {
       const t0 = process.hrtime.bigint();
       let answer: globalThis.Response;
       let text: string;
+      // MTOM: the envelope as the root part, the ZIP as the part its AppDocument references
+      const mtom = doc?.part ? writeMultipart({ bytes }, [doc.part]) : undefined;
       try {
         answer = await fetch(url, {
-          method: 'POST', body: bytes,
-          headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: `"${soapAction ?? ''}"` },
+          method: 'POST', body: mtom ? await collect(mtom.stream()) : bytes,
+          headers: { 'content-type': mtom ? mtom.contentType : 'text/xml; charset=utf-8', soapaction: `"${soapAction ?? ''}"` },
           signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
         });
         text = await answer.text();
@@ -180,7 +201,10 @@ export function composerRoutes(d: ComposerDeps): (r: Router) => void {
         return { exchangeId: null, messageId };
       });
       d.log.info({ by: req.principal?.user, sid, op: op?.name, signAs, status: answer.status, fault: fault?.code, exchange: found.exchangeId }, 'composer sent a request');
-      res.json({ request: bytes.toString('utf8'), httpStatus: answer.status, response: text, ms, messageId: found.messageId, exchangeId: found.exchangeId, fault });
+      res.json({
+        request: bytes.toString('utf8'), httpStatus: answer.status, response: text, ms, messageId: found.messageId, exchangeId: found.exchangeId, fault,
+        ...(doc ? { attachments: { mode: attachments!.mode, requestCode: attachments!.requestCode, contentId: doc.part?.contentId ?? null, zipSize: doc.zip.length, files: doc.names } } : {}),
+      });
     }));
 
     r.get('/compose/:sid/:operation', handle(async (req, res) => {
@@ -193,6 +217,13 @@ export function composerRoutes(d: ComposerDeps): (r: Router) => void {
       });
     }));
   };
+}
+
+/** A multipart body in one buffer: bounded by the composer's attachment limit. */
+async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c));
+  return Buffer.concat(chunks);
 }
 
 function algorithmOf(keys: KeyStore, mnemonic: string): string {
@@ -263,15 +294,23 @@ export const COMPOSE_OPENAPI_PATHS = {
       appData: { type: 'string', description: 'the XML of AppData\'s content' },
       values: { type: 'object', additionalProperties: { type: 'string' }, description: 'form values by path (Request/Child[2]/Name, Request/@id); empty optional ones are left out' },
       envelope: { type: 'string', description: 'a whole envelope, sent as it is (signed first when signAs is given)' },
+      attachments: { type: 'object', required: ['files'], description: 'files for an AppDocument: zipped, each signed as signAs (<file>.sig, detached CMS), put into smev:MessageData before the envelope is signed', properties: {
+        mode: { type: 'string', enum: ['inline', 'mtom'], default: 'inline', description: 'inline: AppDocument/BinaryData; mtom: a multipart/related part the AppDocument references (xop:Include) with its DigestValue' },
+        requestCode: { type: 'string', description: 'AppDocument/RequestCode (default: a random UUID)' },
+        files: { type: 'array', items: { type: 'object', required: ['name', 'content'], properties: { name: { type: 'string' }, content: { type: 'string', description: 'base64' } } } },
+        requestDocument: { type: 'string', description: 'base64 of the request document, written as req_<RequestCode>.xml (only when given)' },
+      } },
     } } } } },
     responses: { 200: { description: 'the gateway answered (a SOAP fault included)', content: { 'application/json': { schema: { type: 'object', properties: {
       request: { type: 'string', description: 'the envelope as sent' }, httpStatus: { type: 'integer' }, response: { type: 'string' }, ms: { type: 'number' },
       messageId: { type: ['string', 'null'], description: 'the MessageId the node gave the request (the answer\'s RequestIdRef)' },
       exchangeId: { type: ['string', 'null'], description: 'the exchange in the journal (GET /exchanges/{exchangeId})' },
       fault: { oneOf: [{ type: 'null' }, { type: 'object', properties: { code: { type: 'string' }, string: { type: 'string' } } }] },
+      attachments: { type: 'object', description: 'with attachments: what was sent', properties: { mode: { type: 'string' }, requestCode: { type: 'string' }, contentId: { type: ['string', 'null'] }, zipSize: { type: 'integer' }, files: { type: 'array', items: { type: 'string' } } } },
     } } } } },
     400: { description: 'bad XML, unknown form paths, no key for signAs: the error says which', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-    404: { description: 'no such SID or operation' }, 401: { description: 'not logged in' }, 403: { description: 'the role may not do this' }, 502: { description: 'the gateway\'s own endpoint did not answer' } } } },
+    404: { description: 'no such SID or operation' }, 401: { description: 'not logged in' }, 403: { description: 'the role may not do this' },
+    413: { description: 'the attached files pass the composer\'s limit (SMEV2_COMPOSE_ATTACHMENT_BYTES)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }, 502: { description: 'the gateway\'s own endpoint did not answer' } } } },
 } as const;
 
 /** Schemas the composer's paths refer to, for the document's components. */

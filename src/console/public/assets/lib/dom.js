@@ -137,7 +137,7 @@ export function verdictKind(v) {
   if (v === null || v === undefined || v === '') return 'none';
   const s = String(v);
   if (/^report:/i.test(s)) return /absent/.test(s) ? 'none' : 'warn';
-  if (/^(ok$|smev:ok|recipient:ok|recipient:signed|signed)/i.test(s)) return 'ok';
+  if (/^(ok$|ok:|smev:ok|recipient:ok|recipient:signed|signed)/i.test(s)) return 'ok';
   if (/^(absent|not checked)/i.test(s)) return 'none';
   return 'bad';
 }

@@ -1,5 +1,5 @@
 // @ts-check
-import { h, replace, seg, qs, fmtMs, pageHead, errorBox, status, toast } from '../lib/dom.js';
+import { h, replace, seg, qs, fmtMs, fmtBytes, pageHead, errorBox, status, toast } from '../lib/dom.js';
 import { get, post } from '../lib/api.js';
 import { xmlPanel } from '../lib/xml.js';
 
@@ -8,6 +8,8 @@ import { xmlPanel } from '../lib/xml.js';
  * bundle's XSD (GET /admin/compose/:sid/:operation) or paste the XML, choose the system to sign as
  * (GET /admin/compose/identities), send (POST /admin/compose/send), and read the request and the
  * answer, with a link to the exchange's message view. An ACCEPT offers the PING that follows it.
+ * Files may be attached: the server zips them, signs each as the chosen system and sends them as
+ * an AppDocument, inline or as an MTOM part (docs/composer.md, "Attachments").
  */
 
 /**
@@ -54,6 +56,7 @@ export async function render(ctx) {
   const origin = /** @type {HTMLInputElement} */ (h('input', { id: 'compose-origin', name: 'originRequestIdRef', placeholder: 'the chain’s ticket, for PING', autocomplete: 'off', spellcheck: 'false' }));
   const caseNo = /** @type {HTMLInputElement} */ (h('input', { id: 'compose-case', name: 'caseNumber', autocomplete: 'off' }));
   const testMsg = /** @type {HTMLInputElement} */ (h('input', { id: 'compose-test', name: 'testMsg', type: 'checkbox' }));
+  const attach = attachmentsFields();
 
   const formBox = h('div', { class: 'compose-form', id: 'compose-form' });
   const xmlBox = /** @type {HTMLTextAreaElement} */ (h('textarea', { id: 'compose-xml', class: 'code-input', spellcheck: 'false', rows: '22', wrap: 'off' }));
@@ -92,6 +95,7 @@ export async function render(ctx) {
       h('label', { class: 'field' }, h('span', null, 'OriginRequestIdRef'), origin),
       h('label', { class: 'field' }, h('span', null, 'CaseNumber'), caseNo),
       h('label', { class: 'check' }, testMsg, ' TestMsg (a test message)'),
+      attach.box,
       send),
     h('section', { class: 'panel compose-main' },
       h('div', { class: 'tabs', role: 'tablist' }, tabForm, tabXml, h('span', { class: 'spacer' }), elementBox),
@@ -156,6 +160,8 @@ export async function render(ctx) {
     send.textContent = 'Sending…';
     replace(result, h('p', { class: 'loading' }, 'Sending through the gateway…'));
     try {
+      const attachments = await attach.value();
+      if (attachments) req.attachments = attachments;
       const out = await post('/compose/send', req);
       replace(result, answerView(out, (ticket) => {
         const svc = services.find((x) => x.sid === sidSel.value);
@@ -211,11 +217,65 @@ function answerView(out, ping) {
       h('div', { class: 'card' }, h('div', { class: 'card-label' }, 'HTTP'), h('div', { class: `card-value ${out.httpStatus >= 400 ? 'bad' : ''}` }, String(out.httpStatus))),
       h('div', { class: 'card' }, h('div', { class: 'card-label' }, 'Status'), h('div', { class: 'card-value' }, out.fault ? h('span', { class: 'fault' }, out.fault.code || 'SOAP fault') : status(answerStatus ?? null))),
       h('div', { class: 'card' }, h('div', { class: 'card-label' }, 'Took'), h('div', { class: 'card-value' }, fmtMs(out.ms))),
-      h('div', { class: 'card wide' }, h('div', { class: 'card-label' }, 'MessageId'), h('div', { class: 'card-value mono small' }, out.messageId ?? '—'))),
+      h('div', { class: 'card wide' }, h('div', { class: 'card-label' }, 'MessageId'), h('div', { class: 'card-value mono small' }, out.messageId ?? '—')),
+      out.attachments ? h('div', { class: 'card wide', id: 'compose-attachments-sent' }, h('div', { class: 'card-label' }, 'AppDocument'),
+        h('div', { class: 'card-value small' }, out.attachments.mode === 'mtom' ? `MTOM part ${out.attachments.contentId}` : 'inline BinaryData', ` · ZIP of ${out.attachments.files.length} entries`)) : null),
     out.fault ? h('div', { class: 'notice bad', role: 'alert' }, h('b', null, out.fault.code ? `${out.fault.code}: ` : 'Fault: '), out.fault.string) : null,
     h('div', { class: 'side-by-side' },
       h('section', { class: 'panel', id: 'compose-request' }, h('h3', null, 'Request sent'), xmlPanel(out.request ?? '')),
       h('section', { class: 'panel', id: 'compose-response' }, h('h3', null, 'Answer received'), xmlPanel(out.response ?? ''))));
+}
+
+// --- attached files ---------------------------------------------------------------------------
+
+/**
+ * Files to attach, how (inline or MTOM), the RequestCode and an optional request document; their
+ * bytes go to the server as base64 (its limit, SMEV2_COMPOSE_ATTACHMENT_BYTES, is said in its refusal).
+ */
+function attachmentsFields() {
+  const files = /** @type {HTMLInputElement} */ (h('input', { id: 'compose-files', type: 'file', multiple: true }));
+  const request = /** @type {HTMLInputElement} */ (h('input', { id: 'compose-request-doc', type: 'file', accept: '.xml,text/xml,application/xml' }));
+  const mode = /** @type {HTMLSelectElement} */ (h('select', { id: 'compose-attach-mode' },
+    h('option', { value: 'mtom' }, 'MTOM: a multipart/related part'), h('option', { value: 'inline' }, 'Inline: AppDocument/BinaryData')));
+  const code = /** @type {HTMLInputElement} */ (h('input', { id: 'compose-request-code', placeholder: 'a random UUID', autocomplete: 'off', spellcheck: 'false' }));
+  const list = h('ul', { id: 'compose-file-list' });
+  const clear = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'small link', id: 'compose-files-clear' }, 'Remove all'));
+  const chosen = () => [...(files.files ?? [])];
+  const draw = () => {
+    replace(list, chosen().map((f) => h('li', null, h('span', { class: 'mono' }, f.name), h('span', { class: 'muted' }, ' ', fmtBytes(f.size)))));
+    clear.hidden = !chosen().length && !request.files?.length;
+  };
+  files.addEventListener('change', draw);
+  request.addEventListener('change', draw);
+  clear.addEventListener('click', () => { files.value = ''; request.value = ''; draw(); });
+  draw();
+  const box = h('details', { class: 'compose-files', id: 'compose-attachments' },
+    h('summary', null, 'Attached files'),
+    h('p', { class: 'muted small' }, 'Zipped, each signed as the system above (<file>.sig), sent as an AppDocument.'),
+    h('label', { class: 'field' }, h('span', null, 'Files'), files), list,
+    h('label', { class: 'field' }, h('span', null, 'Carried'), mode),
+    h('label', { class: 'field' }, h('span', null, 'RequestCode'), code),
+    h('label', { class: 'field' }, h('span', null, 'Request document (req_<RequestCode>.xml)'), request),
+    clear);
+  /** @returns {Promise<Record<string, any> | undefined>} */
+  const value = async () => {
+    const doc = request.files?.[0];
+    if (!chosen().length && !doc) return undefined;
+    return {
+      mode: mode.value, requestCode: code.value.trim() || undefined,
+      files: await Promise.all(chosen().map(async (f) => ({ name: f.name, content: await base64Of(f) }))),
+      requestDocument: doc ? await base64Of(doc) : undefined,
+    };
+  };
+  return { box, value };
+}
+
+/** A file's bytes as base64, converted a slice at a time (String.fromCharCode takes a bounded argument list). @param {Blob} f */
+async function base64Of(f) {
+  const bytes = new Uint8Array(await f.arrayBuffer());
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
 }
 
 // --- the form ---------------------------------------------------------------------------------

@@ -2,11 +2,12 @@
 import { h, replace, seg, qs, time, fmtMs, fmtBytes, direction, status, verdict, verdictKind, pageHead, errorBox, kv } from '../lib/dom.js';
 import { get } from '../lib/api.js';
 import { xmlPanel } from '../lib/xml.js';
+import { attachmentsPanel } from '../lib/attachments.js';
 
 /**
  * One exchange (GET /admin/exchanges/:id): its legs as a flow, consumer → gateway → provider and
- * back, and the chosen leg with its metadata, its signature and control verdicts, its hashes and
- * its envelope pretty-printed (GET /admin/journal/:id for one entry alone).
+ * back, and the chosen leg with its metadata, its signature and control verdicts, its hashes, its
+ * attachments (lib/attachments.js) and its envelope pretty-printed (GET /admin/journal/:id for one entry alone).
  */
 
 const ORDER = ['consumer->gateway', 'gateway->provider', 'provider->gateway', 'gateway->consumer'];
@@ -114,6 +115,7 @@ function legView(l) {
         ...(l.rawKept != null ? [/** @type {[string, any]} */ (['SHA-256 of the bytes kept', h('span', { class: 'mono hash', title: l.rawKeptSha256 }, l.rawKeptSha256)])] : []),
         ['Journal hash', l.hash ? h('span', { class: 'mono hash', title: l.hash }, l.hash) : null],
       ])),
+    attachmentsPanel(l.id),
     'raw' in l ? xmlPanel(l.raw) : h('p', { class: 'muted' }, 'The envelope is not part of this answer.'));
 }
 
