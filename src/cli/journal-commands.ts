@@ -2,14 +2,14 @@ import { loadConfig, type Flags } from '../config';
 import { openStore } from '../store';
 import { chainEntries } from '../journal/search';
 import { parseAnchor, verifyJournal, type Anchor } from '../journal/verify';
-import { purgeRaw } from '../journal/retention';
+import { purgeOlderThan } from '../journal/retention';
 
 const write = (s: string) => process.stdout.write(s);
 
 export const JOURNAL_USAGE = `  smev2-gateway journal chain ID             every leg of an asynchronous chain
   smev2-gateway journal verify [--db URL] [--anchor ID:HASH]   check the hash chain: altered, deleted, reordered
                                              entries; with an anchor noted earlier, also a cut-off tail
-  smev2-gateway journal purge [--older-than DAYS]   empty raw bodies older than DAYS (default SMEV2_RETENTION_DAYS)
+  smev2-gateway journal purge [--older-than DAYS]   empty raw bodies older than DAYS, and attachments unused since (default SMEV2_RETENTION_DAYS)
 `;
 
 /** journal chain ID | journal verify | journal purge [--older-than DAYS] */
@@ -38,8 +38,8 @@ export async function journalCommand(sub: string | undefined, arg: string | unde
   try {
     if (sub === 'chain') return await chain(ds, arg!);
     if (sub === 'purge') {
-      const n = await purgeRaw(ds, days);
-      write(`purged the raw bodies of ${n} entr${n === 1 ? 'y' : 'ies'} older than ${days} day(s); metadata and hashes kept\n`);
+      const { bodies: n, parts } = await purgeOlderThan(ds, days);
+      write(`purged the raw bodies of ${n} entr${n === 1 ? 'y' : 'ies'} older than ${days} day(s), and the bytes of ${parts} attachment${parts === 1 ? '' : 's'} unused since; metadata and hashes kept\n`);
       return 0;
     }
     const r = await verifyJournal(ds, 20, anchors);

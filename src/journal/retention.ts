@@ -24,13 +24,22 @@ export async function purgeRaw(ds: DataSource, days: number, now = new Date()): 
   }
 }
 
+/**
+ * Retention's one pass, for the schedule and `journal purge` alike: raw bodies older than `days`,
+ * and the stored parts no entry has used since then.
+ */
+export async function purgeOlderThan(ds: DataSource, days: number, now = new Date()): Promise<{ bodies: number; parts: number }> {
+  const bodies = await purgeRaw(ds, days, now);
+  const parts = await new AttachmentStore(ds).purgeUnusedSince(now.getTime() - days * DAY_MS, now.getTime());
+  return { bodies, parts };
+}
+
 /** The gateway's retention: a purge at start, then daily. */
 export function scheduleRetention(ds: DataSource, days: number, log: Logger, everyMs = DAY_MS): { stop(): void } {
   const run = async () => {
     try {
-      const n = await purgeRaw(ds, days);
-      const parts = await new AttachmentStore(ds).purgeUnusedSince(Date.now() - days * DAY_MS);
-      log.info({ purged: n, attachmentsPurged: parts, retentionDays: days }, 'journal retention: raw bodies purged');
+      const { bodies, parts } = await purgeOlderThan(ds, days);
+      log.info({ purged: bodies, attachmentsPurged: parts, retentionDays: days }, 'journal retention: raw bodies purged');
     } catch (e) {
       log.error({ err: e }, 'journal retention failed');
     }
