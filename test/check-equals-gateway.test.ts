@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { runCli } from './support/gateway';
 import { startSigningBench, codeOf, type SigningBench } from './support/signing';
 import { URI } from '../src/signature/algorithms';
+import { buildZip } from '../src/attachments/zip';
+import { signFile } from '../src/attachments/cms-sign';
 
 const CORPUS = join(__dirname, '..', '..', 'shared', 'smev2', 'corpus', 'envelopes');
 const haveCorpus = existsSync(CORPUS);
@@ -45,6 +47,12 @@ describe('check gives the gateway’s verdict', () => {
 
   test('a message for each class of fault the inbound stages raise, and a good one', async () => {
     const req = () => b.request();
+    // an inline AppDocument of `zip`, signed with the envelope
+    const withDocument = (zip: Buffer) => b.sign(req().replace('</smev:AppData>', `</smev:AppData><smev:AppDocument><smev:RequestCode>req_1</smev:RequestCode><smev:BinaryData>${zip.toString('base64')}</smev:BinaryData></smev:AppDocument>`));
+    const file = Buffer.from(`<doc>${randomUUID()}</doc>`);
+    const signed = await buildZip([{ name: 'a.xml', bytes: file }, { name: 'a.xml.sig', bytes: signFile(file, b.signer('MINZ01001')) }]);
+    const forged = await buildZip([{ name: 'a.xml', bytes: Buffer.from('<doc>other</doc>') }, { name: 'a.xml.sig', bytes: signFile(file, b.signer('MINZ01001')) }]);
+    const unsigned = await buildZip([{ name: 'a.xml', bytes: file }]);
     const cases: [string, string, () => string | Buffer, string][] = [
       ['signed and valid', 'SID0610003', () => b.sign(req()), 'ok'],
       ['unsigned', 'SID0610003', () => req(), 'SMEV-100008'],
@@ -62,6 +70,10 @@ describe('check gives the gateway’s verdict', () => {
       ['nested too deep', 'SID0610003', () => req().replace('<e:Text>', `<e:Text>${'<e:N>'.repeat(150)}${'</e:N>'.repeat(150)}`), 'GW-1012'],
       ['an unknown SID', 'SID0619999', () => b.sign(req()), 'No policies found for service "SID0619999". Make sure the service is registered correctly and the gateway policies are up to date.'],
       ['policy report passes what enforce refuses', 'SID0610004', () => req(), 'ok'],
+      ['an AppDocument with its file signed', 'SID0610005', () => withDocument(signed), 'ok'],
+      ['an AppDocument whose .sig is over other bytes', 'SID0610005', () => withDocument(forged), 'GW-5007'],
+      ['an AppDocument with an unsigned file', 'SID0610005', () => withDocument(unsigned), 'GW-5008'],
+      ['an AppDocument that is no ZIP', 'SID0610005', () => withDocument(Buffer.from('not a zip at all')), 'GW-5005'],
     ];
     for (const sid of [...new Set(cases.map((c) => c[1]))]) {
       const mine = cases.filter((c) => c[1] === sid);

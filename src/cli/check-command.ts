@@ -15,6 +15,8 @@ import { route } from '../stages/route';
 import { controlRequest } from '../stages/control';
 import { verifyRequest } from '../stages/verify';
 import { authorize } from '../stages/authorize';
+import { attachmentsRequest } from '../stages/attachments';
+import { readMultipart, Spool, DEFAULT_MULTIPART_LIMITS, isMultipart, sniffMultipartContentType, type MimeParts } from '../http/multipart';
 import { answerAsNode } from '../stages/queue';
 import type { FaultName } from '../faults/catalogue';
 
@@ -55,11 +57,13 @@ export async function checkCommand(files: string[], flags: Flags & { sid?: strin
   const stages = (asReport: boolean): Stage<Exchange>[] => [
     respond(), parse(config.limits), route(registry),
     ...(asReport ? [reportPolicies] : []),
-    controlRequest(c), verifyRequest(trust, () => at), authorize(trust), dryDeliver,
+    controlRequest(c), verifyRequest(trust, () => at), authorize(trust),
+    attachmentsRequest({ trust, clock: () => at, limits: config.attachments.zip }), dryDeliver,
   ];
-  const run = async (raw: Buffer, asReport: boolean): Promise<Exchange> => {
+  const spool = new Spool(config.attachments.spoolDir);
+  const run = async (raw: Buffer, asReport: boolean, parts?: MimeParts): Promise<Exchange> => {
     const ex: Exchange = {
-      id: 'check', origin: 'consumer', started: process.hrtime.bigint(), receivedAt: at, sid, log, raw,
+      id: 'check', origin: 'consumer', started: process.hrtime.bigint(), receivedAt: at, sid, log, raw, requestParts: parts,
       http: { method: 'POST', path: `/gateway/services/${sid}`, tooLarge: raw.length > config.maxRequestBytes ? { size: raw.length, limit: config.maxRequestBytes } : undefined },
       legs: [{ direction: 'consumer->gateway', at, bytes: raw }],
     };
@@ -68,9 +72,18 @@ export async function checkCommand(files: string[], flags: Flags & { sid?: strin
   };
 
   /** One envelope: the listing, then the gateway's verdict; true when it has violations. */
-  const checkOne = async (raw: Buffer): Promise<boolean> => {
-    const verdict = await run(raw, false);
-    const listed = await run(raw, true);
+  const checkOne = async (body: Buffer): Promise<boolean> => {
+    // an MTOM body saved from the wire: the envelope is its root part, judged with its parts
+    const ct = sniffMultipartContentType(body);
+    let raw = body;
+    let parts: MimeParts | undefined;
+    if (ct && isMultipart(ct)) {
+      const m = await readMultipart((async function* () { yield body; })(), ct, { ...DEFAULT_MULTIPART_LIMITS, memoryThreshold: 1024 * 1024 }, spool);
+      raw = m.root.bytes;
+      parts = { parts: m.parts, framing: m.framing };
+    }
+    const verdict = await run(raw, false, parts);
+    const listed = await run(raw, true, parts);
     const found: string[] = [];
     const say = (step: string, faults: string[]) => {
       for (const f of faults) process.stdout.write(`FAIL  ${step.padEnd(10)} ${f}\n`);
@@ -87,10 +100,10 @@ export async function checkCommand(files: string[], flags: Flags & { sid?: strin
     }
     if (!early) {
       const leg = listed.legs[0]!;
-      const findings: Finding[] = [leg.control, leg.signature].flatMap((v) => (v?.outcome === 'failed' ? v.faults ?? [] : []));
-      for (const step of ['control', 'signature', 'access'] as const) say(step, findings.filter((f) => f.check === step).map((f) => f.faultstring));
+      const findings: Finding[] = [leg.control, leg.signature, leg.attachments?.verdict].flatMap((v) => (v?.outcome === 'failed' ? v.faults ?? [] : []));
+      for (const step of ['control', 'signature', 'access', 'attachments'] as const) say(step, findings.filter((f) => f.check === step).map((f) => f.faultstring));
       const service = registry.get(sid);
-      if (service) process.stdout.write(`\npolicies of ${service.sid}: signature ${service.def.signature}, control ${service.def.control}\n`);
+      if (service) process.stdout.write(`\npolicies of ${service.sid}: signature ${service.def.signature}, control ${service.def.control}, attachments ${service.def.attachments.policy}\n`);
     }
     process.stdout.write(`gateway: ${verdict.fault ? `refuses with ${verdict.fault.faultstring}` : 'passes it on to the provider'}\n`);
     process.stdout.write(`${found.length ? `${found.length} violation(s)` : 'no violations'}\n`);
@@ -104,12 +117,13 @@ export async function checkCommand(files: string[], flags: Flags & { sid?: strin
     if (files.length > 1) process.stdout.write('\n');
   }
   await registry.close();
+  await spool.release();
   if (files.length > 1) process.stdout.write(`${failed} of ${files.length} envelope(s) with violations\n`);
   return failed ? 1 : 0;
 }
 
 /** Every check runs and is journaled, none refuses: the listing's pass. */
 const reportPolicies: Stage<Exchange> = async (ex, next) => {
-  if (ex.service) ex.service = { ...ex.service, def: { ...ex.service.def, signature: 'report', control: 'report' } };
+  if (ex.service) ex.service = { ...ex.service, def: { ...ex.service.def, signature: 'report', control: 'report', attachments: { ...ex.service.def.attachments, policy: 'report' } } };
   await next();
 };

@@ -17,7 +17,7 @@ import { XmlSyntaxError } from '../xml/dom';
 import { GatewayFault, type FaultName } from '../faults/catalogue';
 import { judgeAttachments } from '../attachments/judge';
 import type { AppDocumentReport } from '../attachments/model';
-import { isMultipart, readMultipart, MultipartError, Spool, DEFAULT_MULTIPART_LIMITS, type MimePart } from '../http/multipart';
+import { isMultipart, readMultipart, MultipartError, Spool, DEFAULT_MULTIPART_LIMITS, sniffMultipartContentType, type MimePart } from '../http/multipart';
 import { attachmentsConfig } from '../config';
 import type { AttachmentSettings } from '../registry/definition';
 import { SIGNATURES, DIGESTS } from '../signature/algorithms';
@@ -142,7 +142,7 @@ async function verifyFile(file: string, f: SignatureFlags, c: VerifyContext): Pr
   };
   let raw: Buffer = readFileSync(file);
   // an MTOM body (multipart/related): the envelope is its root part, the other parts its attachments
-  const contentType = f['content-type'] ?? mimeContentType(raw);
+  const contentType = f['content-type'] ?? sniffMultipartContentType(raw);
   let parts: MimePart[] | undefined;
   if (contentType && isMultipart(contentType)) {
     try {
@@ -199,12 +199,6 @@ async function verifyFile(file: string, f: SignatureFlags, c: VerifyContext): Pr
   if (failure) write(`fault: ${new GatewayFault(failure.fault, failure.params).faultstring}\n`);
   write(`message: ${failure ? 'FAIL' : 'ok'}\n`);
   return failure ? 1 : 0;
-}
-
-/** A file saved from the wire without its headers: an MTOM body opens with its boundary line. */
-function mimeContentType(raw: Buffer): string | undefined {
-  const m = /^\s*--([^\r\n]{1,200})\r?\n/.exec(raw.subarray(0, 512).toString('latin1'));
-  return m ? `multipart/related; boundary="${m[1]!.trim()}"` : undefined;
 }
 
 /** What `verify` prints of each AppDocument: the part and its DigestValue, the ZIP's files and their signatures. */

@@ -96,6 +96,15 @@ export function isMultipart(contentType: string | undefined): boolean {
   return parseContentType(contentType).type === 'multipart/related';
 }
 
+/**
+ * The Content-Type of a multipart body saved from the wire without its HTTP headers (a file given
+ * to `verify` or `check`): such a body opens with its boundary line. Undefined for anything else.
+ */
+export function sniffMultipartContentType(raw: Buffer): string | undefined {
+  const m = /^\s*--([^\r\n]{1,200})\r?\n/.exec(raw.subarray(0, 512).toString('latin1'));
+  return m ? `multipart/related; boundary="${m[1]!.trim()}"` : undefined;
+}
+
 /** A Content-ID or a `cid:` reference, as compared: no angle brackets, URL escapes decoded (RFC 2392). */
 export function normalizeContentId(id: string): string {
   let s = id.trim();

@@ -26,7 +26,8 @@ export const codeOf = (xml: string) => {
  * - SID0610001: signature enforce, default algorithms, control off (signature alone is judged);
  * - SID0610002: signature enforce, signatureAlgorithms rsa-sha1, rsa-sha256, gost2012-256;
  * - SID0610003: signature enforce and control enforce (the replay guard runs under control);
- * - SID0610004: signature report, control enforce.
+ * - SID0610004: signature report, control enforce;
+ * - SID0610005: signature enforce, attachments enforce with every file signed.
  * Every SID answers from an emulated case, signed by ECHO01001.
  */
 export interface SigningBench {
@@ -63,8 +64,9 @@ export async function startSigningBench(extraArgs: string[] = []): Promise<Signi
     sid('SID0610002', { signatureAlgorithms: ['rsa-sha1', 'rsa-sha256', 'gost2012-256'] }),
     sid('SID0610003', { control: 'enforce' }),
     sid('SID0610004', { control: 'enforce', signature: 'report' }),
+    sid('SID0610005', { attachments: { policy: 'enforce', requireSignatures: true } }),
   ]);
-  for (const n of ['SID0610001', 'SID0610002', 'SID0610003', 'SID0610004']) {
+  for (const n of ['SID0610001', 'SID0610002', 'SID0610003', 'SID0610004', 'SID0610005']) {
     mkdirSync(join(registry, n, 'cases', 'any'), { recursive: true });
     writeFileSync(join(registry, n, 'cases', 'any', 'case.yaml'), 'match: {}\n');
     writeFileSync(join(registry, n, 'cases', 'any', 'answer.xml'), ANSWER);
