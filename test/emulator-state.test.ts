@@ -246,7 +246,7 @@ describe(`emulated asynchronous chains and script counters in the store, on ${ST
   let services: string;
   let cases: string;
   beforeAll(() => {
-    expect(CASES.map((c) => `${c.sid}/${c.name}`)).toEqual(['SID0003456/business-error', 'SID0003456/found', 'SID0003456/not-found', 'SID0003564/business-error', 'SID0003564/found', 'SID0003564/not-found']);
+    expect(CASES.map((c) => `${c.sid}/${c.name}`)).toEqual(['SID0003456/business-error', 'SID0003456/found', 'SID0003456/not-found', 'SID0003564/business-error', 'SID0003564/found', 'SID0003564/found-transfer', 'SID0003564/not-found']);
     services = registry();
     cases = copies();
   });

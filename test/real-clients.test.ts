@@ -257,6 +257,12 @@ describeWith(php, 'real-clients: php-cli + php-soap: every demo SID')('PHP SoapC
 
   test.each(DEMO_ROWS)('%s %s', (sid, _name, e) => {
     const r = results.get(jobId(e));
+    if (e.c.mtom) {
+      // PHP's ext/soap has no MTOM: an answer whose AppDocument is a multipart/related part is not read
+      expect({ ok: r?.ok, error: r?.calls.at(-1)?.error ?? r?.error }).toEqual({ ok: false, error: expect.stringMatching(/^SoapFault Client: looks like we got no XML document/) });
+      for (const c of r!.calls.slice(0, -1)) called.add(`${sid}.${c.operation}`);
+      return;
+    }
     expect({ ok: r?.ok, error: explain(r) }).toEqual({ ok: true, error: '' });
     // PHP knows the WSDL's operations
     for (const op of Object.keys(e.service.operations)) expect(r!.functions!.join('\n')).toMatch(new RegExp(`\\b${op}\\(`));

@@ -1,7 +1,6 @@
 // `smev2-gateway record` as a tester runs it: the real CLI as a proxy in front of a real
 // upstream (our gateway serving the demo SIDs, or a bare provider), then the recorded cases
 // loaded into emulated SIDs and replayed against them: the round trip of the fixture format.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,37 +11,7 @@ import { readJournal } from './support/journal';
 import { startUpstream, type Upstream } from './support/upstream';
 import { ROOT, } from './support/paths';
 import { ECHO_BUNDLE } from './support/registry';
-
-interface Proxy {
-  url: string;
-  output: () => string;
-  stop: () => Promise<{ code: number | null; output: string }>;
-}
-
-/** Start `smev2-gateway record` on a free port and wait for its "recording:" line. */
-async function startRecord(args: string[]): Promise<Proxy> {
-  const child: ChildProcess = spawn(process.execPath, ['bin/smev2-gateway.js', 'record', '--port', '0', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (c) => (out += c));
-  child.stderr!.on('data', (c) => (out += c));
-  const exited = new Promise<number | null>((r) => child.once('exit', r));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`record did not start:\n${out}`)), 15000);
-    child.stdout!.on('data', () => {
-      const m = /^recording: (http:\/\/\S+) →/m.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    });
-    void exited.then((code) => { clearTimeout(timer); reject(new Error(`record exited with ${code}:\n${out}`)); });
-  });
-  return {
-    url,
-    output: () => out,
-    async stop() {
-      child.kill('SIGINT');
-      return { code: await exited, output: out };
-    },
-  };
-}
+import { startRecord, type Proxy } from './support/record';
 
 const filesUnder = (dir: string): string[] =>
   readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));

@@ -2,7 +2,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { yamlErrorText } from '../yaml-error';
-import { caseSchema } from '../providers/emulator/cases';
+import { caseSchema, ATTACHMENTS_DIR } from '../providers/emulator/cases';
+import type { ExpectedAttachments } from './attachments';
 import { describeIssues } from '../registry/definition';
 import { parsePattern } from './paths';
 
@@ -28,6 +29,8 @@ export interface FixtureCase {
   expect?: string[];
   soapAction?: string;
   pingSoapAction?: string;
+  /** the answer's AppDocument, when the case has an attachments/ folder: compared file by file */
+  attachments?: ExpectedAttachments;
   /** why the case cannot be run (a broken case.yaml, a missing file) */
   problem?: string;
   /** why the case is not run (no request.xml: an emulator-only case) */
@@ -102,6 +105,12 @@ export function readCase(dir: string, sidOverride?: string): FixtureCase {
     if (!c.accept) return { ...c, problem: `${rel(join(dir, c.acceptFile))} does not exist` };
   }
   c.ping = read('ping.xml');
+  const attachments = join(dir, ATTACHMENTS_DIR);
+  if (existsSync(attachments) && statSync(attachments).isDirectory()) {
+    c.attachments = { dir: attachments, form: def?.attachments?.form ?? 'inline', requestCode: def?.attachments?.requestCode, sign: def?.attachments?.sign ?? true };
+  } else if (def?.attachments) {
+    return { ...c, problem: `${rel(file)}: attachments: is set, but ${rel(attachments)} is not a folder` };
+  }
   return c;
 }
 

@@ -1,9 +1,25 @@
+import { DEFAULT_MULTIPART_LIMITS, isMultipart, readMultipart, type MimePart } from '../http/multipart';
+
 /** One SOAP 1.1 POST, as a consumer sends it. */
 export interface HttpAnswer {
   status: number;
   contentType: string;
+  /** the envelope (of an MTOM answer: its root part) */
   bytes: Buffer;
+  /** an MTOM answer's other parts, held in memory */
+  parts?: MimePart[];
   ms: number;
+}
+
+/**
+ * A body as its envelope and parts: an MTOM (multipart/related) body split with the gateway's
+ * own reader, its parts held in memory (the testkit holds whole bodies); any other body as it is.
+ */
+export async function splitBody(bytes: Buffer, contentType: string | undefined): Promise<{ bytes: Buffer; parts?: MimePart[] }> {
+  if (!isMultipart(contentType)) return { bytes };
+  const limits = { ...DEFAULT_MULTIPART_LIMITS, maxRootBytes: Math.max(bytes.length, 1), maxPartBytes: Math.max(bytes.length, 1), maxTotalBytes: Math.max(bytes.length, 1), memoryThreshold: Number.MAX_SAFE_INTEGER };
+  const m = await readMultipart((async function* () { yield bytes; })(), contentType!, limits, undefined);
+  return { bytes: m.root.bytes, parts: m.parts };
 }
 
 export async function postSoap(url: string, body: Buffer, soapAction: string | undefined, timeoutMs: number): Promise<HttpAnswer> {
@@ -21,8 +37,15 @@ export async function postSoap(url: string, body: Buffer, soapAction: string | u
     if (err.name === 'TimeoutError') throw new Error(`no answer from ${url} within ${Math.round(timeoutMs / 100) / 10} s`);
     throw new Error(`cannot reach ${url}: ${err.cause?.code ?? err.cause?.message ?? err.message}`);
   }
-  const bytes = Buffer.from(await res.arrayBuffer());
-  return { status: res.status, contentType: res.headers.get('content-type') ?? '', bytes, ms: performance.now() - t0 };
+  const raw = Buffer.from(await res.arrayBuffer());
+  const contentType = res.headers.get('content-type') ?? '';
+  let split: Awaited<ReturnType<typeof splitBody>>;
+  try {
+    split = await splitBody(raw, contentType);
+  } catch (e) {
+    throw new Error(`the answer from ${url} is ${contentType} but does not read as MTOM: ${(e as Error).message}`);
+  }
+  return { status: res.status, contentType, ...split, ms: performance.now() - t0 };
 }
 
 /**

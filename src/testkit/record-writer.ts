@@ -1,16 +1,22 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { readTree, findRoot, leafValues, type EnvelopeTree } from './tree';
 import { looksLikeTicket } from './edit';
 import { FINAL_STATUSES } from './run';
 import { DEFAULT_VOLATILE } from './paths';
+import type { RecordedAttachments } from './record-attachments';
+import { escapingName } from '../attachments/guard';
+import { ATTACHMENTS_DIR } from '../providers/emulator/cases';
 
 /** One exchange the proxy saw: what the consumer sent and what the upstream answered. */
 export interface Exchange {
   sid: string;
   request: Buffer;
+  /** the answer's envelope (of an MTOM answer, its root part) */
   answer: Buffer;
+  /** the answer's AppDocument, unpacked: written to the case's attachments/ */
+  attachments?: RecordedAttachments;
   httpStatus: number;
   soapAction?: string;
   upstream: string;
@@ -31,6 +37,7 @@ interface OpenChain {
   pingSoapAction?: string;
   pingWritten: boolean;
   upstream: string;
+  attachments?: RecordedAttachments;
 }
 
 const MAX_MATCH = 12;
@@ -99,8 +106,9 @@ export class CaseWriter {
     const dir = this.caseDir(x.sid, number, answerStatus.toLowerCase());
     writeFileSync(join(dir, 'request.xml'), x.request);
     writeFileSync(join(dir, 'answer.xml'), x.answer);
+    writeAttachments(dir, x.attachments);
     writeFileSync(join(dir, 'case.yaml'), caseYaml({
-      number, upstream: x.upstream, statuses: [answerStatus], match, volatile: [], soapAction: x.soapAction,
+      number, upstream: x.upstream, statuses: [answerStatus], match, volatile: [], soapAction: x.soapAction, attachments: x.attachments,
     }));
     this.written++;
     this.log(`recorded ${x.sid}/${name(number, answerStatus.toLowerCase())}: ${req.status ?? '?'} → ${answerStatus} (HTTP ${x.httpStatus}, ${Math.round(x.ms)} ms)`);
@@ -134,6 +142,8 @@ export class CaseWriter {
       return;
     }
     writeFileSync(join(c.dir, 'answer.xml'), x.answer);
+    writeAttachments(c.dir, x.attachments);
+    c.attachments = x.attachments;
     const final = join(this.outDir, c.sid, name(c.number, status.toLowerCase()));
     renameSync(c.dir, final);
     c.dir = final;
@@ -147,7 +157,7 @@ export class CaseWriter {
   private writeYaml(c: OpenChain, answer: string): void {
     writeFileSync(join(c.dir, 'case.yaml'), caseYaml({
       number: c.number, upstream: c.upstream, statuses: c.statuses, match: c.match, volatile: c.volatile,
-      soapAction: c.soapAction, pingSoapAction: c.pingSoapAction, answer, async: { processPolls: c.polls, accept: 'accept.xml' },
+      soapAction: c.soapAction, pingSoapAction: c.pingSoapAction, answer, async: { processPolls: c.polls, accept: 'accept.xml' }, attachments: c.attachments,
     }));
   }
 
@@ -211,6 +221,21 @@ interface YamlInfo {
   pingSoapAction?: string;
   answer?: string;
   async?: { processPolls: number; accept: string };
+  attachments?: RecordedAttachments;
+}
+
+/**
+ * The answer's AppDocument as the case's attachments/ files, its `.sig` files among them: the
+ * emulator sends them back as they are (case.yaml `sign: false`), signatures the upstream made.
+ */
+function writeAttachments(dir: string, a: RecordedAttachments | undefined): void {
+  if (!a) return;
+  for (const f of a.files) {
+    if (escapingName(f.name)) throw new Error(`the AppDocument's file "${f.name}" ${escapingName(f.name)}`);
+    const path = join(dir, ATTACHMENTS_DIR, ...f.name.split('/'));
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, f.bytes);
+  }
 }
 
 function caseYaml(i: YamlInfo): string {
@@ -221,6 +246,10 @@ function caseYaml(i: YamlInfo): string {
   if (i.answer && i.answer !== 'answer.xml') doc.answer = i.answer;
   if (i.async) doc.async = i.async;
   doc.volatile = [...DEFAULT_VOLATILE.filter((p) => p.startsWith('Message/')), ...i.volatile];
+  if (i.attachments) {
+    const a = i.attachments;
+    doc.attachments = { form: a.form, ...(a.requestCode ? { requestCode: a.requestCode } : {}), ...(a.contentId ? { contentId: a.contentId } : {}), sign: false };
+  }
   if (i.soapAction) doc.soapAction = i.soapAction;
   if (i.pingSoapAction) doc.pingSoapAction = i.pingSoapAction;
   return `# Recorded by smev2-gateway record on ${new Date().toISOString()} from ${i.upstream}.\n` +

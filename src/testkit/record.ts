@@ -2,6 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { faultEnvelope } from '../envelope/build';
 import { CaseWriter } from './record-writer';
+import { splitBody } from './http';
+import { answerAttachments, type RecordedAttachments } from './record-attachments';
 
 export interface RecorderOptions {
   /** a gateway's base URL (the request's path is kept) or a provider's endpoint (taken as it is) */
@@ -101,8 +103,16 @@ export async function startRecorder(o: RecorderOptions): Promise<Recorder> {
     }
     const action = req.headers.soapaction;
     try {
+      // an MTOM answer: its root part is the answer, its AppDocument the case's attachments/
+      const split = await splitBody(bytes, answer.headers.get('content-type') ?? undefined);
+      let attachments: RecordedAttachments | undefined;
+      try {
+        attachments = await answerAttachments(split.bytes, split.parts);
+      } catch (e) {
+        o.log(`${sid}: the answer's attachments are not recorded: ${(e as Error).message}`);
+      }
       writer.record({
-        sid, request: body, answer: bytes, httpStatus: answer.status, upstream: target, ms,
+        sid, request: body, answer: split.bytes, attachments, httpStatus: answer.status, upstream: target, ms,
         soapAction: typeof action === 'string' ? action.replace(/^"(.*)"$/, '$1') || undefined : undefined,
       });
     } catch (e) {

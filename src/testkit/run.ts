@@ -5,6 +5,7 @@ import { withEnvelope, readTree, findRoot, type EnvelopeTree } from './tree';
 import { compareTrees } from './compare';
 import { checkSignatures, type TrustJudge } from './signatures';
 import { setMessageField, carryTickets } from './edit';
+import { compareAttachments, withoutAppDocument } from './attachments';
 
 export interface RunOptions {
   /** a gateway's base URL, a URL with {SID}, or an endpoint (docs/fixtures.md) */
@@ -101,6 +102,9 @@ export async function runCase(c: FixtureCase, o: RunOptions): Promise<CaseResult
       }
     }
     result.findings.push({ file: c.answerFile, lines: judge(expectedFinal, last, c, o) });
+    if (c.attachments && last.tree && !last.tree.fault) {
+      result.findings.push({ file: 'attachments/', lines: await compareAttachments(c.attachments, findRoot(expectedFinal, 'AppDocument'), last.http) });
+    }
     if (c.ping || c.expect) {
       const pattern = c.expect ?? ['ACCEPT', 'PROCESS*', expectedFinal.fault ? 'FAULT' : expectedFinal.status ?? 'RESULT'];
       if (!chainMatches(pattern, result.chain)) {
@@ -132,7 +136,9 @@ function judge(expected: EnvelopeTree, answer: Answer, c: FixtureCase, o: RunOpt
   const actual = answer.tree;
   if (actual.fault && !expected.fault) lines.push(`the answer is a SOAP fault: ${actual.fault.faultcode ?? ''} ${actual.fault.faultstring ?? ''}`.replace(/\s+/g, ' '));
   else if (!expected.fault && http.status !== 200) lines.push(`HTTP status: expected 200, got ${http.status}`);
-  lines.push(...compareTrees(expected.root, actual.root, { volatile: c.volatile, maxDifferences: o.maxDifferences }));
+  // a case with attachments/ compares its AppDocument file by file (./attachments.ts), not as text
+  const [e, a] = c.attachments ? [withoutAppDocument(expected.root), withoutAppDocument(actual.root)] : [expected.root, actual.root];
+  lines.push(...compareTrees(e, a, { volatile: c.volatile, maxDifferences: o.maxDifferences }));
   lines.push(...withEnvelope(http.bytes, (p) => checkSignatures(p, expected.securityActors, o.trust)));
   return lines;
 }

@@ -12,6 +12,8 @@ export interface DemoCase {
   /** the Status of the final answer */
   finalStatus: string;
   processPolls: number;
+  /** the final answer's AppDocument comes as an MTOM part (case.yaml attachments.form) */
+  mtom: boolean;
 }
 
 export interface DemoService {
@@ -38,6 +40,7 @@ export function demoServices(): DemoService[] {
         ping: existsSync(join(dir, 'ping.xml')) ? readFileSync(join(dir, 'ping.xml'), 'utf8') : undefined,
         finalStatus: /<(?:\w+:)?Status>([A-Z]+)</.exec(answer)![1],
         processPolls: c.async?.processPolls ?? 0,
+        mtom: c.attachments?.form === 'mtom',
       };
     });
     return { sid, operations, cases };

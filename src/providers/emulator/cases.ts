@@ -1,9 +1,14 @@
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { yamlErrorText } from '../../yaml-error';
 import { describeIssues } from '../../registry/definition';
+import { parseEnvelope } from '../../envelope/parse';
+import { attachmentFiles, type CaseAttachments } from './attachments';
+
+/** The folder of a case whose files make the answer's AppDocument. */
+export const ATTACHMENTS_DIR = 'attachments';
 
 /** The schema of a case folder's case.yaml (docs/emulator.md; the testers' keys: docs/fixtures.md). */
 export const caseSchema = z.strictObject({
@@ -23,6 +28,13 @@ export const caseSchema = z.strictObject({
   soapAction: z.string().optional(),
   pingSoapAction: z.string().optional(),
   /** scripted provider behaviour: slow answers, and failures for a number of calls or seconds */
+  /** the AppDocument of the answer, from the case's attachments/ folder (docs/emulator.md, "Attachments") */
+  attachments: z.strictObject({
+    form: z.enum(['inline', 'mtom']).default('inline'),
+    requestCode: z.string().min(1).optional(),
+    contentId: z.string().regex(/^[^<>\s]+$/, 'a Content-ID without angle brackets or spaces').optional(),
+    sign: z.boolean().default(true),
+  }).optional(),
   behaviour: z.strictObject({
     delayMs: z.number().int().min(0).default(0),
     failure: z.enum(['refuse', 'hang', 'http500', 'garbage']).optional(),
@@ -53,6 +65,8 @@ export interface EmulatorCase {
   processPolls: number;
   processSeconds: number;
   behaviour?: Behaviour;
+  /** the final answer's AppDocument, when the case has an attachments/ folder */
+  attachments?: CaseAttachments;
 }
 
 export class CaseError extends Error {}
@@ -90,6 +104,7 @@ export function loadCases(dir: string): EmulatorCase[] {
     const answer = read(c.answer);
     const accept = c.async.accept ? read(c.async.accept) : undefined;
     if (!answer) continue;
+    const attachments = attachmentsOf(caseDir, c.attachments, answer, (p) => problems.push(`${file}: ${p}`));
     cases.push({
       name: entry.name,
       dir: caseDir,
@@ -101,10 +116,44 @@ export function loadCases(dir: string): EmulatorCase[] {
       processPolls: c.async.processPolls,
       processSeconds: c.async.processSeconds,
       behaviour: c.behaviour,
+      attachments,
     });
   }
   if (problems.length) throw new CaseError(problems.join('\n'));
   return cases;
+}
+
+/**
+ * A case's attachments: its attachments/ folder and how case.yaml says to send them. The
+ * RequestCode is case.yaml's, or the one the answer file's AppDocument already carries.
+ */
+function attachmentsOf(caseDir: string, o: z.infer<typeof caseSchema>['attachments'], answer: Buffer, problem: (p: string) => void): CaseAttachments | undefined {
+  const dir = join(caseDir, ATTACHMENTS_DIR);
+  const present = existsSync(dir) && statSync(dir).isDirectory();
+  if (!present) {
+    if (o) problem(`attachments: is set, but ${dir} is not a folder (put the files of the AppDocument there)`);
+    return undefined;
+  }
+  if (!attachmentFiles(dir).length) {
+    problem(`${dir} holds no files: an AppDocument needs at least one (or remove the folder)`);
+    return undefined;
+  }
+  let requestCode = o?.requestCode;
+  if (!requestCode) {
+    try {
+      const p = parseEnvelope(answer);
+      requestCode = p.envelope.appDocument?.requestCode;
+      p.doc.dispose();
+    } catch {
+      // the answer is not XML: the emulator reports that when it answers
+    }
+  }
+  if (!requestCode) {
+    problem('attachments.requestCode is missing and the answer file has no AppDocument/RequestCode: give one of them');
+    return undefined;
+  }
+  const form = o?.form ?? 'inline';
+  return { dir, form, requestCode, contentId: o?.contentId ?? `${requestCode}.zip`, sign: o?.sign ?? true };
 }
 
 function condition(path: string, expected: string): Condition {

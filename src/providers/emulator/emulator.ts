@@ -11,8 +11,13 @@ import { ACTOR } from '../../envelope/ns';
 import { GatewayFault } from '../../faults/catalogue';
 import type { EmulatorState } from './state';
 import { isPoll } from '../../registry/modes';
+import { setAppDocument } from '../../envelope/app-document';
+import type { MimeParts } from '../../http/multipart';
+import { emulatedDocument, type EmulatedDocument } from './attachments';
 
 const XML = 'text/xml; charset=utf-8';
+/** the root part of an MTOM answer (the envelope), as JAX-WS and CXF type it */
+const XOP_ROOT = 'application/xop+xml; charset=UTF-8; type="text/xml"';
 /** The text real providers answer a PING for an unknown chain with (PROTOCOL.md §4). */
 export const UNKNOWN_CHAIN = 'Запрос с таким origRequestIdRef не найден!';
 /**
@@ -25,6 +30,8 @@ export class EmulatorAdapter implements ProviderAdapter {
   readonly cases: EmulatorCase[];
   /** tickets written in a case's accept.xml: a PING quoting one finds the latest chain of that case */
   private readonly acceptTickets = new Map<EmulatorCase, string[]>();
+  /** the AppDocument of each case with attachments, made once */
+  private readonly documents = new Map<EmulatorCase, Promise<EmulatedDocument>>();
 
   constructor(private readonly service: Service, casesDir: string, private readonly signer?: Signer, private readonly stateOf?: () => EmulatorState | undefined) {
     this.cases = loadCases(service.casesDir ?? resolve(service.dir, casesDir)); // casesDir: registry/load.ts resolveCasesDir
@@ -65,7 +72,7 @@ export class EmulatorAdapter implements ProviderAdapter {
       }
       const outcome = await this.state().poll(sid, chain.origin, chosen.processPolls, chosen.processSeconds, Date.now());
       if (outcome === 'process') return this.generated(c, req, 'PROCESS', ticketAppData(chain.origin), chain.origin);
-      return this.answer(chosen.answer, c, req, { originRequestIdRef: chain.origin });
+      return this.answer(chosen.answer, c, req, { originRequestIdRef: chain.origin, documentOf: chosen });
     }
     const scripted = m!.case && (await this.script(m!.case));
     if (scripted) return scripted;
@@ -82,7 +89,7 @@ export class EmulatorAdapter implements ProviderAdapter {
       if (found.accept) return this.answer(found.accept, c, req, {});
       return this.generated(c, req, 'ACCEPT', ticketAppData(c.messageId));
     }
-    return this.answer(found.answer, c, req, {});
+    return this.answer(found.answer, c, req, { documentOf: found });
   }
 
   /** The store that keeps this emulator's chains and counters (the gateway's, opened at start). */
@@ -134,13 +141,35 @@ export class EmulatorAdapter implements ProviderAdapter {
     };
   }
 
-  private answer(template: Buffer, c: ProviderCall, req: SmevMessage, o: { originRequestIdRef?: string }): ProviderAnswer {
-    return this.reply(fillAnswer(template, this.fill(c, req, o.originRequestIdRef)));
+  /** A case's answer file, filled; a final answer carries the case's AppDocument when it has attachments. */
+  private async answer(template: Buffer, c: ProviderCall, req: SmevMessage, o: { originRequestIdRef?: string; documentOf?: EmulatorCase }): Promise<ProviderAnswer> {
+    const filled = fillAnswer(template, this.fill(c, req, o.originRequestIdRef));
+    const doc = o.documentOf?.attachments && (await this.document(o.documentOf));
+    if (!doc) return this.reply(filled);
+    // the AppDocument goes in before the envelope is signed: the signature covers it
+    return this.reply(setAppDocument(filled, doc.content), doc.parts);
   }
 
-  /** An answer as the provider sends it: signed with the provider system's key when it has one. */
-  private reply(bytes: Buffer): ProviderAnswer {
-    return { status: 200, bytes: this.signer ? signEnvelope(bytes, ACTOR.smev, this.signer, { header: false }) : bytes, contentType: XML };
+  /**
+   * A case's AppDocument, made at its first answer and kept: its files signed once, as a provider
+   * signs a document once and sends it as often as it is asked for.
+   */
+  private document(found: EmulatorCase): Promise<EmulatedDocument> {
+    let d = this.documents.get(found);
+    if (!d) {
+      d = emulatedDocument(found.attachments!, this.signer).catch((e: Error) => {
+        this.documents.delete(found);
+        throw new Error(`emulator of ${this.service.sid}, case ${found.name}: the AppDocument of ${found.attachments!.dir} cannot be made: ${e.message}`);
+      });
+      this.documents.set(found, d);
+    }
+    return d;
+  }
+
+  /** An answer as the provider sends it: signed with the provider system's key when it has one; MTOM when it has parts. */
+  private reply(bytes: Buffer, parts?: MimeParts): ProviderAnswer {
+    const signed = this.signer ? signEnvelope(bytes, ACTOR.smev, this.signer, { header: false }) : bytes;
+    return parts ? { status: 200, bytes: signed, contentType: XOP_ROOT, parts } : { status: 200, bytes: signed, contentType: XML };
   }
 
   private generated(c: ProviderCall, req: SmevMessage, status: string, appData: string, origin?: string): ProviderAnswer {
