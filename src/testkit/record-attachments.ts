@@ -57,7 +57,7 @@ async function unzip(bytes: Buffer): Promise<RecordedAttachments['files']> {
     const files: RecordedAttachments['files'] = [];
     for (const e of entries) {
       const chunks: Buffer[] = [];
-      await zip.stream(e, (c) => chunks.push(c));
+      await zip.stream(e, (c) => { chunks.push(c); });
       files.push({ name: e.name.replace(/\\/g, '/'), bytes: Buffer.concat(chunks) });
     }
     return files;
