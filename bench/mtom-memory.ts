@@ -13,7 +13,7 @@
 import http from 'node:http';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createCipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
-import { appendFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, rmSync, statSync, writeSync, writeFileSync, cpSync } from 'node:fs';
+import { appendFileSync, readFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, rmSync, statSync, writeSync, writeFileSync, cpSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -85,6 +85,8 @@ const SAMPLE_MS = 50;
 const ENTRY = 'document.bin';
 
 const mib = (b: number) => (b / MiB).toFixed(1);
+const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0]!;
+const LOAD_AT_START = loadAverage();
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const children = new Set<ChildProcess>();
@@ -560,7 +562,8 @@ function report(r: Run, described: string, started: Date): string {
     `the echo SID with \`signature: enforce\` (RSA), \`attachments: { policy: enforce }\` and an http adapter ` +
     `(readTimeoutMs ${READ_TIMEOUT_MS ?? 'default'}${Object.keys(EXTRA_ENV).length ? `; ${Object.entries(EXTRA_ENV).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''}) to a loopback provider that hashes the parts as they stream; ` +
     `warmed up with two 1.2 MB MTOM exchanges, then one signed request with a ${r.zip.size.toLocaleString('en')}-byte ZIP part (one stored entry), streamed from a file. ` +
-    `RSS of the gateway from /proc/PID/status every ${SAMPLE_MS} ms (VmRSS, and VmHWM reset before the send). Target: RSS grows by less than 64 MiB.`,
+    `RSS of the gateway from /proc/PID/status every ${SAMPLE_MS} ms (VmRSS, and VmHWM reset before the send). Target: RSS grows by less than 64 MiB. ` +
+    `Load average (1 min) at the start ${LOAD_AT_START}, at the end ${loadAverage()}: others' builds and tests share the cores, and every time below stretches with them.`,
     '',
     '| RSS before MiB | peak RSS MiB (Δ) | peak in phase | RSS at the answer MiB | RSS after MiB | answer | provider got the part intact | spool at most MiB | spool files after | target: growth < 64 MiB |',
     '|---:|---:|---|---:|---:|---|---|---:|---:|---|',
