@@ -14,7 +14,12 @@ export interface PostOptions {
   contentType: string;
   soapAction?: string;
   connectTimeoutMs: number;
-  /** from the request's start to the answer's last byte */
+  /**
+   * From the request's start to the answer's last byte; but a body sent as a stream (MTOM, of any
+   * size) and an MTOM answer are bounded by it as an idle timeout while their bytes flow, and the
+   * whole-answer bound starts once the body is sent, so that a 1 GiB part over a slow link is not
+   * cut off by a bound meant for the provider's thinking time
+   */
   readTimeoutMs: number;
   maxAnswerBytes: number;
   /** an MTOM answer is read with these limits, its large parts spooled; without, it is refused as too large past maxAnswerBytes */
@@ -74,11 +79,30 @@ export function post(target: string | URL, body: Buffer | StreamBody, o: PostOpt
       req.destroy();
       reject(e);
     };
+    const timedOut = () => fail(new PostError('timeout', `no answer from ${url.host} within ${o.readTimeoutMs} ms`));
+    // the whole-answer bound; while a streamed body is sent, the same span without progress
+    let readTimer: NodeJS.Timeout | undefined;
+    let answerTimed = false;
+    const idle = () => {
+      if (answerTimed || settled) return;
+      clearTimeout(readTimer);
+      readTimer = setTimeout(timedOut, o.readTimeoutMs);
+    };
+    const answerTimer = () => {
+      if (answerTimed || settled) return;
+      answerTimed = true;
+      clearTimeout(readTimer);
+      readTimer = setTimeout(timedOut, o.readTimeoutMs);
+    };
     const headers: http.OutgoingHttpHeaders = { 'content-type': o.contentType, 'content-length': body.length };
     if (o.soapAction !== undefined) headers.soapaction = `"${o.soapAction}"`;
     const req = transport.request(url, { method: 'POST', agent: agentFor(url), headers });
     let connectTimer: NodeJS.Timeout | undefined;
-    const readTimer = setTimeout(() => fail(new PostError('timeout', `no answer from ${url.host} within ${o.readTimeoutMs} ms`)), o.readTimeoutMs);
+    if (Buffer.isBuffer(body)) answerTimer();
+    else {
+      idle();
+      req.once('finish', answerTimer);
+    }
     req.on('socket', (sock: Socket) => {
       if (!sock.connecting) return;
       connectTimer = setTimeout(() => fail(new PostError('connectTimeout', `could not connect to ${url.host} within ${o.connectTimeoutMs} ms`)), o.connectTimeoutMs);
@@ -88,7 +112,10 @@ export function post(target: string | URL, body: Buffer | StreamBody, o: PostOpt
       fail(new PostError('unreachable', `${url.host}: ${e.message}`, e.code && CONNECT_ERRORS.has(e.code) ? `${e.code} ${url.host}` : e.message));
     });
     req.on('response', (res) => {
+      answerTimer(); // an answer before the whole body went (a refusal): its own bound
       if (o.parts && isMultipart(res.headers['content-type'])) {
+        // an MTOM answer's parts may be of any size: readMultipart's idle timeout bounds it from here
+        clearTimeout(readTimer);
         readMultipart(res, String(res.headers['content-type']), { ...o.parts.limits, maxRootBytes: o.maxAnswerBytes, idleTimeoutMs: o.readTimeoutMs }, o.parts.spool).then((m) => {
           if (settled) return;
           settled = true;
@@ -119,7 +146,18 @@ export function post(target: string | URL, body: Buffer | StreamBody, o: PostOpt
       });
     });
     if (Buffer.isBuffer(body)) req.end(body);
-    else body.stream().on('error', (e) => fail(new PostError('interrupted', `the body could not be read: ${e.message}`))).pipe(req);
+    else {
+      // written by hand rather than piped: each chunk's write callback (the socket took it, i.e.
+      // the provider is reading) is the progress that keeps the idle bound from firing
+      const src = body.stream();
+      src.on('error', (e) => fail(new PostError('interrupted', `the body could not be read: ${e.message}`)));
+      src.on('data', (c: Buffer) => {
+        if (!req.write(c, idle)) src.pause();
+      });
+      src.on('end', () => req.end());
+      req.on('drain', () => src.resume());
+      req.on('close', () => src.destroy());
+    }
   });
 }
 
