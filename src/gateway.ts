@@ -15,6 +15,7 @@ import { assemble } from './pipeline/assemble';
 import { DeliveryWorker } from './queue/worker';
 import { AvailabilityMonitor } from './providers/availability';
 import { scheduleRetention } from './journal/retention';
+import { scheduleSpoolSweep } from './http/multipart';
 import { Metrics } from './metrics/metrics';
 import { backgroundRoles, isClusterWorker } from './cluster';
 import { Auth, loadUsers, sessionSecret } from './admin/auth';
@@ -101,6 +102,8 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   const availability = new AvailabilityMonitor(registry, store, log, config.availabilityIntervalMs);
   availability.start(roles.monitors ? 'check' : 'follow');
   const retention = roles.monitors ? scheduleRetention(store, config.retentionDays, log) : { stop() {} };
+  // MTOM parts a process that died left in the spool
+  const sweep = roles.monitors ? scheduleSpoolSweep(config.attachments.spoolDir, (n) => log.info({ removed: n, spoolDir: config.attachments.spoolDir }, 'spool: removed the parts of exchanges no process holds')) : { stop() {} };
   const port = (server.address() as AddressInfo).port;
   // a worker of --workers: the primary's "every worker listening" names the URLs
   log.info({ ...(isClusterWorker() ? {} : startUrls(config, port)), port, services: registry.list().map((e) => e.service.sid), database: config.database.replace(/\/\/[^@]*@/, '//***@') }, 'gateway listening');
@@ -115,6 +118,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
       await lane.close();
       availability.stop();
       retention.stop();
+      sweep.stop();
       await journal.drain();
       await registry.close();
       await store.destroy();

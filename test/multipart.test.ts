@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, rmSync, writeFileSync, utimesSync } from 'node:fs';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { readMultipart, writeMultipart, partBytes, Spool, MultipartError, DEFAULT_MULTIPART_LIMITS, type MultipartLimits } from '../src/http/multipart';
+import { readMultipart, writeMultipart, partBytes, Spool, MultipartError, DEFAULT_MULTIPART_LIMITS, sweepSpool, SPOOL_ORPHAN_AGE_MS, type MultipartLimits } from '../src/http/multipart';
 import { CORPUS, corpusAvailable } from './support/paths';
 
 /** Feed `body` in the given chunk sizes (cycled), as a socket would. */
@@ -121,5 +121,21 @@ describe('standard MTOM framing and its variants', () => {
     expect(await read({ maxTotalBytes: 5000 })).toBe('totalTooLarge');
     expect(await read({ maxRootBytes: 10 })).toBe('rootTooLarge');
     expect(typeof (await read({}))).toBe('object');
+  });
+});
+
+describe('the spool', () => {
+  test('files older than the orphan age are swept, files of exchanges in work are not', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'smev2-sweep-'));
+    const spool = new Spool(dir);
+    const young = spool.file();
+    const old = spool.file();
+    writeFileSync(young, 'x');
+    writeFileSync(old, 'y');
+    const t = new Date(Date.now() - SPOOL_ORPHAN_AGE_MS - 60_000);
+    utimesSync(old, t, t);
+    expect(sweepSpool(dir, SPOOL_ORPHAN_AGE_MS)).toBe(1);
+    expect(existsSync(old)).toBe(false);
+    expect(existsSync(young)).toBe(true);
   });
 });

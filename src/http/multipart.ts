@@ -161,6 +161,24 @@ export function sweepSpool(dir: string, olderThanMs: number, now = Date.now()): 
   return n;
 }
 
+/**
+ * Spool files older than this belong to no exchange in work: no exchange holds a part for hours
+ * (a 1 GiB part takes minutes), whichever process or instance on this host spooled it.
+ */
+export const SPOOL_ORPHAN_AGE_MS = 6 * 3600 * 1000;
+
+/** Sweep the spool at start and then hourly (one process per host does: the monitors' role). */
+export function scheduleSpoolSweep(dir: string, onSwept: (n: number) => void): { stop(): void } {
+  const run = () => {
+    const n = sweepSpool(dir, SPOOL_ORPHAN_AGE_MS);
+    if (n) onSwept(n);
+  };
+  run();
+  const timer = setInterval(run, 3600 * 1000);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
+
 /** Where one part's content goes: memory up to the threshold, then a spool file. */
 class PartSink {
   private chunks: Buffer[] = [];
