@@ -90,6 +90,10 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   const server = await new Promise<Server>((resolve, reject) => {
     // headers must arrive as a body must (--request-timeout): node checks every second, not every 30 s
     const s = createServer({ connectionsCheckingInterval: 1000, headersTimeout: Math.min(30_000, config.requestTimeoutMs), requestTimeout: Math.max(120_000, config.requestTimeoutMs) }, app);
+    // an idle kept-alive connection is closed after 65 s, longer than a balancer keeps one idle
+    // (nginx's upstream keepalive_timeout and cloud balancers: 60 s), so that the balancer, not the
+    // gateway, closes it, and never a request it has just sent on it (node's default: 5 s)
+    s.keepAliveTimeout = 65_000;
     s.on('clientError', clientErrorHandler(serverDeps, s));
     s.once('error', reject);
     s.listen(config.port, config.host, () => {

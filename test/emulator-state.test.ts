@@ -217,18 +217,23 @@ function alternatingBalancer(targets: string[]): Promise<{ url: string; close: (
       const origin = field(text, 'OriginRequestIdRef')?.toUpperCase();
       const to = origin && last.has(origin) ? (last.get(origin)! + 1) % targets.length : turn++ % targets.length;
       legs[to]!++;
-      const up = http.request(`${targets[to]}${req.url}`, { method: req.method, agent: agents[to], headers: { 'content-type': req.headers['content-type'] ?? 'text/xml', soapaction: req.headers.soapaction ?? '' } }, (r) => {
-        const out: Buffer[] = [];
-        r.on('data', (c) => out.push(c));
-        r.on('end', () => {
-          const answer = Buffer.concat(out);
-          const chain = (origin ?? field(answer.toString(), 'OriginRequestIdRef'))?.toUpperCase();
-          if (chain) last.set(chain, to);
-          res.writeHead(r.statusCode!, { 'content-type': r.headers['content-type'] ?? 'text/xml' }).end(answer);
+      const send = (retry: boolean) => {
+        const up = http.request(`${targets[to]}${req.url}`, { method: req.method, agent: agents[to], headers: { 'content-type': req.headers['content-type'] ?? 'text/xml', soapaction: req.headers.soapaction ?? '' } }, (r) => {
+          const out: Buffer[] = [];
+          r.on('data', (c) => out.push(c));
+          r.on('end', () => {
+            const answer = Buffer.concat(out);
+            const chain = (origin ?? field(answer.toString(), 'OriginRequestIdRef'))?.toUpperCase();
+            if (chain) last.set(chain, to);
+            res.writeHead(r.statusCode!, { 'content-type': r.headers['content-type'] ?? 'text/xml' }).end(answer);
+          });
         });
-      });
-      up.on('error', (e) => res.writeHead(502).end(String(e)));
-      up.end(body);
+        // a kept-alive connection the instance closed as it was reused: nothing was read, send it again
+        // on a new one (node's documented pattern, request.reusedSocket), as a proxy would
+        up.on('error', (e: NodeJS.ErrnoException) => (retry && up.reusedSocket && e.code === 'ECONNRESET' ? send(false) : res.writeHead(502).end(String(e))));
+        up.end(body);
+      };
+      send(true);
     });
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({

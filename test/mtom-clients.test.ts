@@ -10,7 +10,7 @@ import { makeRegistry } from './support/registry';
 import { readJournal } from './support/journal';
 import { sql } from './support/store';
 import { CLIENTS, JAXWS_CLASSPATH, PYTHON, UTF8_ENV, WSIMPORT, describeWith, detectJaxws, detectZeep, javaHome, keyValues, listFiles, requireTool, run, show } from './support/clients';
-import { readMultipart, writeMultipart, normalizeContentId, Spool, DEFAULT_MULTIPART_LIMITS, type MimePart } from '../src/http/multipart';
+import { readMultipart, writeMultipart, normalizeContentId, Spool, DEFAULT_MULTIPART_LIMITS, SMEV_FRAMING, XOP_FRAMING, type MimePart } from '../src/http/multipart';
 import { bytesDigestValue } from '../src/attachments/digest';
 import { buildZip } from '../src/attachments/zip';
 
@@ -77,7 +77,9 @@ class Provider {
           this.received.push({ contentType, body, root, parts: m?.parts ?? [] });
           const form = root.includes(BINARY_XOP_CASE) ? 'BinaryData' : 'Reference';
           const part: MimePart = { contentId: this.doc.cid, contentType: 'application/zip', headers: {}, size: this.doc.zip.length, sha256: sha(this.doc.zip), bytes: this.doc.zip };
-          const w = writeMultipart({ bytes: Buffer.from(answerEnvelope(this.doc, form)) }, [part]);
+          // SMEV 2's Reference/xop:Include travels in SMEV 2's framing (type text/xml), as the node's
+          // providers sent it; standard MTOM (BinaryData/xop:Include) in application/xop+xml
+          const w = writeMultipart({ bytes: Buffer.from(answerEnvelope(this.doc, form)) }, [part], form === 'Reference' ? SMEV_FRAMING : XOP_FRAMING);
           res.writeHead(200, { 'content-type': w.contentType, 'content-length': w.length });
           w.stream().pipe(res);
         })().catch((e: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`test provider: ${e.stack}`));

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createHash } from 'node:crypto';
-import { normalizeContentId, partBytes, type Framing, type MimePart, type MimeParts } from '../http/multipart';
+import { normalizeContentId, partBytes, SMEV_FRAMING, type Framing, type MimePart, type MimeParts } from '../http/multipart';
 import { bytesDigestValue } from './digest';
 
 /**
@@ -13,7 +13,6 @@ import { bytesDigestValue } from './digest';
  */
 
 const XOP = 'http://www.w3.org/2004/08/xop/include';
-const STANDARD: Framing = { type: 'application/xop+xml', startInfo: 'text/xml', lineEnd: '\r\n' };
 
 /** `<p:AppDocument>…</p:AppDocument>` in the envelope's text, with its prefix. */
 function appDocument(text: string): { start: number; end: number; prefix: string; inner: string } | undefined {
@@ -45,7 +44,7 @@ export async function inlineToMtom(raw: Buffer, o: { framing?: Framing; others?:
   const at = doc.start + bin.index;
   const bytes = Buffer.from(text.slice(0, at) + replacement + text.slice(at + bin[0].length), 'utf8');
   const part: MimePart = { contentId, contentType: 'application/zip', headers: {}, size: zip.length, sha256: createHash('sha256').update(zip).digest('hex'), bytes: zip };
-  return { bytes, parts: { parts: [...o.others?.parts ?? [], part], framing: o.others?.framing ?? o.framing ?? STANDARD } };
+  return { bytes, parts: { parts: [...o.others?.parts ?? [], part], framing: o.others?.framing ?? o.framing ?? SMEV_FRAMING } };
 }
 
 /**

@@ -465,6 +465,17 @@ function canonicalHeaderName(n: string): string {
   return n.replace(/(^|-)([a-z])/g, (_, d: string, c: string) => d + c.toUpperCase()).replace(/^Content-Id$/, 'Content-ID');
 }
 
+/**
+ * The framings a message the gateway makes is sent in. SMEV 2's own form, an AppDocument's
+ * `Reference/xop:Include` with its DigestValue, travels as SMEV 2's nodes and test servers sent it:
+ * `type="text/xml"` with a `text/xml` root part, so that a standard XOP receiver (JAX-WS, CXF)
+ * leaves the Reference's xop:Include in place for the client to follow, instead of decoding it
+ * into base64 text as it does under `application/xop+xml` (XOP 1.0 §3.2). Standard MTOM
+ * (`BinaryData/xop:Include`) uses `application/xop+xml`.
+ */
+export const SMEV_FRAMING: Framing = { type: 'text/xml', lineEnd: '\r\n' };
+export const XOP_FRAMING: Framing = { type: 'application/xop+xml', startInfo: 'text/xml', lineEnd: '\r\n' };
+
 /** The root part's Content-Type that goes with a framing (standard MTOM: application/xop+xml naming the envelope's type). */
 export function rootContentType(framing: Framing): string {
   const type = framing.type ?? 'application/xop+xml';

@@ -41,7 +41,8 @@ export function stampAnswer(node?: Signer): Stage<Exchange> {
     }
     const back = await markAsNodeAsync(a.bytes, a.envelope, 'RESPONSE', node, undefined, a.parsed.body);
     ex.answer = {
-      ...a, bytes: back.bytes, contentType: a.parts ? rootContentType(a.parts.framing) : XML, marked: true,
+      // MTOM: the root part keeps the type its sender gave it (the framing goes on unchanged)
+      ...a, bytes: back.bytes, contentType: a.parts ? a.contentType ?? rootContentType(a.parts.framing) : XML, marked: true,
       envelope: { ...a.envelope, raw: back.bytes, header: { nodeId: '00', messageId: back.messageId, messageClass: 'RESPONSE', timeStamp: back.timeStamp } },
     };
     ex.responseSignature = node ? 'recipient:signed by the node' : 'not signed (no node key)';

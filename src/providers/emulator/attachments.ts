@@ -11,7 +11,7 @@ import { buildZip } from '../../attachments/zip';
 import { signFile, type FileSigner } from '../../attachments/cms-sign';
 import { bytesDigestValue } from '../../attachments/digest';
 import type { AppDocumentContent } from '../../envelope/app-document';
-import type { MimeParts } from '../../http/multipart';
+import { SMEV_FRAMING, type MimeParts } from '../../http/multipart';
 
 export interface CaseAttachments {
   /** the folder whose files are zipped */
@@ -66,7 +66,7 @@ export async function emulatedDocument(a: CaseAttachments, signer: FileSigner | 
     content: { requestCode: a.requestCode, contentId: a.contentId, digestValue: await bytesDigestValue(zip) },
     parts: {
       parts: [{ contentId: a.contentId, contentType: 'application/zip', headers: {}, size: zip.length, sha256: createHash('sha256').update(zip).digest('hex'), bytes: zip }],
-      framing: { type: 'application/xop+xml', startInfo: 'text/xml', lineEnd: '\r\n' },
+      framing: SMEV_FRAMING, // a Reference/xop:Include: SMEV 2's framing (http/multipart.ts)
     },
   };
 }

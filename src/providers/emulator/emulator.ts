@@ -12,12 +12,10 @@ import { GatewayFault } from '../../faults/catalogue';
 import type { EmulatorState } from './state';
 import { isPoll } from '../../registry/modes';
 import { setAppDocument } from '../../envelope/app-document';
-import type { MimeParts } from '../../http/multipart';
+import { rootContentType, type MimeParts } from '../../http/multipart';
 import { emulatedDocument, type EmulatedDocument } from './attachments';
 
 const XML = 'text/xml; charset=utf-8';
-/** the root part of an MTOM answer (the envelope), as JAX-WS and CXF type it */
-const XOP_ROOT = 'application/xop+xml; charset=UTF-8; type="text/xml"';
 /** The text real providers answer a PING for an unknown chain with (PROTOCOL.md §4). */
 export const UNKNOWN_CHAIN = 'Запрос с таким origRequestIdRef не найден!';
 /**
@@ -169,7 +167,7 @@ export class EmulatorAdapter implements ProviderAdapter {
   /** An answer as the provider sends it: signed with the provider system's key when it has one; MTOM when it has parts. */
   private reply(bytes: Buffer, parts?: MimeParts): ProviderAnswer {
     const signed = this.signer ? signEnvelope(bytes, ACTOR.smev, this.signer, { header: false }) : bytes;
-    return parts ? { status: 200, bytes: signed, contentType: XOP_ROOT, parts } : { status: 200, bytes: signed, contentType: XML };
+    return parts ? { status: 200, bytes: signed, contentType: rootContentType(parts.framing), parts } : { status: 200, bytes: signed, contentType: XML };
   }
 
   private generated(c: ProviderCall, req: SmevMessage, status: string, appData: string, origin?: string): ProviderAnswer {
