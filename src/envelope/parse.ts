@@ -1,5 +1,6 @@
 import { parseUntrusted, childElements, childByLocal, text, attrValue, firstChildElement } from '../xml/dom';
 import type { XmlDocument, XmlElement } from '../xml/libxml';
+import { parseWithoutLargeText, elidedTextOf } from '../xml/elide';
 import { NS, revisionOf } from './ns';
 import type { Envelope, Party, SmevMessage, NodeHeader, SecurityBlock, AppDocumentInfo, SoapFaultInfo } from './model';
 
@@ -16,11 +17,13 @@ export interface ParsedEnvelope {
 }
 
 /**
- * Parse SOAP 1.1 bytes into a typed view. Throws XmlSyntaxError for malformed XML and
+ * Parse SOAP 1.1 bytes into a typed view (`elide: false`: with a large BinaryData's text in the
+ * DOM too, for readers of that text; the pipeline reads it from `raw`, envelope.appDocument.binaryRange). Throws XmlSyntaxError for malformed XML and
  * NotSoapError for well-formed XML that is not a SOAP 1.1 envelope with a Body.
  */
-export function parseEnvelope(raw: Buffer): ParsedEnvelope {
-  const doc = parseUntrusted(raw);
+export function parseEnvelope(raw: Buffer, o: { elide?: boolean } = {}): ParsedEnvelope {
+  // a large inline AppDocument's base64 stays out of the DOM (xml/elide.ts): c14n writes it from `raw`
+  const doc = o.elide === false ? parseUntrusted(raw) : parseWithoutLargeText(raw);
   try {
     return readEnvelope(raw, doc);
   } catch (e) {
@@ -164,9 +167,11 @@ function readSecurity(s: XmlElement): SecurityBlock {
 
 function readAppDocument(d: XmlElement): AppDocumentInfo {
   const bin = childByLocal(d, 'BinaryData');
+  const elided = bin && elidedTextOf(bin);
   return {
     requestCode: text(childByLocal(d, 'RequestCode')),
-    binaryLength: bin ? bin.content.replace(/\s+/g, '').length : undefined,
+    binaryLength: elided ? elided.chars : bin ? bin.content.replace(/\s+/g, '').length : undefined,
+    binaryRange: elided ? { start: elided.start, end: elided.end } : undefined,
     reference: text(childByLocal(d, 'Reference')),
   };
 }
