@@ -23,7 +23,7 @@ export interface ElidedText {
   /** offsets of the text in the original bytes */
   start: number;
   end: number;
-  /** base64 characters in it (white space not counted), and the bytes it decodes to */
+  /** base64 characters in it, padding included (white space not counted), and the bytes it decodes to */
   chars: number;
   decoded: number;
   /** it holds a CR (written as LF in its canonical form) */
@@ -94,7 +94,7 @@ export function elidableTexts(raw: Buffer, minBytes = ELIDE_MIN_BYTES): ElidedTe
   for (let k = t.next(); k !== Tok.None; k = t.next()) {
     if (open >= 0 && k === Tok.EndTag && t.start - open >= minBytes && t.localNameIs('BinaryData')) {
       const s = strictBase64(raw, open, t.start);
-      if (s) out.push({ start: open, end: t.start, chars: s.chars, decoded: (s.chars + s.pad) / 4 * 3 - s.pad, hasCr: s.hasCr });
+      if (s) out.push({ start: open, end: t.start, chars: s.chars + s.pad, decoded: (s.chars + s.pad) / 4 * 3 - s.pad, hasCr: s.hasCr });
     }
     open = k === Tok.StartTag && !t.selfClosing && t.localNameIs('BinaryData') ? t.end : -1;
   }
