@@ -38,7 +38,8 @@ export interface Config {
   largeBodyBytes: number;
   /** how long the large-body worker thread waits idle before it is ended and its memory given back */
   largeWorkerIdleMs: number;
-  limits: { maxDepth: number; maxElements: number; maxAttributes: number; maxHeaderBytes: number };
+  /** structural limits on a request's bytes, judged before it is parsed (control/limits.ts) */
+  limits: { maxDepth: number; maxElements: number; maxAttributes: number; maxHeaderBytes: number; maxInlineDocumentBytes: number };
   /** how far smev:Date may be from the node's clock */
   maxDateSkewSeconds: number;
   /** how long a MessageId or a signed request is remembered to refuse it twice */
@@ -96,6 +97,7 @@ export interface Flags {
   db?: string;
   'skip-broken'?: boolean;
   'max-request-bytes'?: string;
+  'max-inline-document-bytes'?: string;
   'log-level'?: string;
   'log-format'?: string;
   keys?: string;
@@ -142,6 +144,9 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
       maxElements: num('SMEV2_MAX_ELEMENTS', env.SMEV2_MAX_ELEMENTS, 200_000),
       maxAttributes: num('SMEV2_MAX_ATTRIBUTES', env.SMEV2_MAX_ATTRIBUTES, 64),
       maxHeaderBytes: num('SMEV2_MAX_HEADER_BYTES', env.SMEV2_MAX_HEADER_BYTES, 256 * 1024),
+      // 48 MiB: what base64 in a request of the default --max-request-bytes (64 MiB) can carry; 0: no limit
+      maxInlineDocumentBytes: num('--max-inline-document-bytes / SMEV2_MAX_INLINE_DOCUMENT_BYTES',
+        flags['max-inline-document-bytes'] ?? env.SMEV2_MAX_INLINE_DOCUMENT_BYTES, 48 * 1024 * 1024),
     },
     maxDateSkewSeconds: num('SMEV2_MAX_DATE_SKEW_S', env.SMEV2_MAX_DATE_SKEW_S, 24 * 3600),
     replayWindowSeconds: num('SMEV2_REPLAY_WINDOW_S', env.SMEV2_REPLAY_WINDOW_S, 3600),

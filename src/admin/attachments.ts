@@ -8,8 +8,7 @@ import type { AttachmentStore, EntryAttachments } from '../journal/attachments';
 import { openZip, ZipReadError, type OpenedZip } from '../attachments/zip';
 import { checkDeclared, checkEntryCount, InflateMeter } from '../attachments/guard';
 import type { ZipLimits } from '../attachments/model';
-import { appDocumentElement, parseEnvelope } from '../envelope/parse';
-import { childByLocal } from '../xml/dom';
+import { inlineDocumentBase64, parseEnvelope } from '../envelope/parse';
 import { normalizeContentId, Spool } from '../http/multipart';
 
 /**
@@ -167,9 +166,9 @@ async function documentSource(d: AttachmentRoutesDeps, e: Entry, req: Request, r
   if (e.purged) return void gone(res, `the envelope of entry ${e.id} (its AppDocument is inline BinaryData)`, undefined);
   const parsed = parseEnvelope(e.raw);
   try {
-    const bin = childByLocal(appDocumentElement(parsed), 'BinaryData');
-    if (!bin) return void res.status(404).json({ error: `entry ${e.id}'s envelope has no AppDocument/BinaryData` });
-    return { bytes: Buffer.from(bin.content.replace(/\s+/g, ''), 'base64') };
+    const base64 = inlineDocumentBase64(parsed);
+    if (base64 === undefined) return void res.status(404).json({ error: `entry ${e.id}'s envelope has no AppDocument/BinaryData` });
+    return { bytes: Buffer.from(base64.replace(/\s+/g, ''), 'base64') };
   } finally {
     parsed.doc.dispose();
   }

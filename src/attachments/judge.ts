@@ -1,5 +1,4 @@
-import { childByLocal } from '../xml/dom';
-import { appDocumentElement, type ParsedEnvelope } from '../envelope/parse';
+import { inlineDocumentBase64, type ParsedEnvelope } from '../envelope/parse';
 import type { AttachmentSettings } from '../registry/definition';
 import type { TrustStore } from '../signature/trust';
 import { normalizeContentId, type MimePart } from '../http/multipart';
@@ -61,10 +60,9 @@ export async function judgeAttachments(parsed: ParsedEnvelope, parts: MimePart[]
     out.problems.push(...zip.problems);
     return out;
   }
-  const el = appDocumentElement(parsed);
-  const bin = el ? childByLocal(el, 'BinaryData') : undefined;
-  if (bin) {
-    const bytes = Buffer.from(bin.content.replace(/\s+/g, ''), 'base64');
+  const base64 = inlineDocumentBase64(parsed);
+  if (base64 !== undefined) {
+    const bytes = Buffer.from(base64.replace(/\s+/g, ''), 'base64');
     const doc: AppDocumentReport = { source: 'BinaryData' };
     out.documents.push(doc);
     const zip = await inspect({ bytes });
@@ -73,3 +71,4 @@ export async function judgeAttachments(parsed: ParsedEnvelope, parts: MimePart[]
   }
   return out;
 }
+

@@ -22,7 +22,7 @@ import type { FaultName } from '../faults/catalogue';
 
 /** Which step of the listing a fault raised before control belongs to. */
 const STEP: Partial<Record<FaultName, string>> = {
-  tooLarge: 'size', unsupportedEncoding: 'encoding', tooDeep: 'limits', tooManyElements: 'limits', tooManyAttributes: 'limits', headerTooLarge: 'limits',
+  tooLarge: 'size', unsupportedEncoding: 'encoding', tooDeep: 'limits', tooManyElements: 'limits', tooManyAttributes: 'limits', headerTooLarge: 'limits', attachmentTooLarge: 'limits',
   malformedXml: 'parse', notSoap: 'parse',
   unknownService: 'route', noOperation: 'route', unknownOperation: 'route', soapActionMismatch: 'route', notSmev: 'route',
 };

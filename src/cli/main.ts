@@ -42,6 +42,8 @@ Options:
   --db URL            sqlite:<file> or postgres://... (env DATABASE_URL; default sqlite:data/gateway.sqlite)
   --skip-broken       serve the good SIDs when some definitions are broken (env SMEV2_SKIP_BROKEN=true)
   --max-request-bytes N  largest accepted request (env SMEV2_MAX_REQUEST_BYTES; default 64 MiB)
+  --max-inline-document-bytes N  largest inline AppDocument (BinaryData, decoded); past it GW-5004
+                      (env SMEV2_MAX_INLINE_DOCUMENT_BYTES; default 48 MiB; 0: no limit)
   --log-level L       trace|debug|info|warn|error (env LOG_LEVEL; default info)
   --log-format F      pretty|json|auto (env SMEV2_LOG_FORMAT; default auto: pretty on a terminal, JSON otherwise)
   --keys DIR          keys and certificates: the node's, the demo CA's (env SMEV2_KEYS; default data/keys)
@@ -69,7 +71,7 @@ export async function main(argv: string[]): Promise<number> {
       options: {
         port: { type: 'string' }, host: { type: 'string' }, 'base-url': { type: 'string' },
         services: { type: 'string' }, db: { type: 'string' }, 'skip-broken': { type: 'boolean' },
-        'max-request-bytes': { type: 'string' }, 'log-level': { type: 'string' }, 'log-format': { type: 'string' }, help: { type: 'boolean', short: 'h' }, workers: { type: 'string' },
+        'max-request-bytes': { type: 'string' }, 'max-inline-document-bytes': { type: 'string' }, 'log-level': { type: 'string' }, 'log-format': { type: 'string' }, help: { type: 'boolean', short: 'h' }, workers: { type: 'string' },
         keys: { type: 'string' }, systems: { type: 'string' }, clock: { type: 'string' },
         out: { type: 'string' }, alg: { type: 'string' }, ca: { type: 'string' }, name: { type: 'string' }, as: { type: 'string' },
         key: { type: 'string' }, cert: { type: 'string' }, actor: { type: 'string' }, at: { type: 'string' },

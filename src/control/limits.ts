@@ -1,4 +1,5 @@
 import { Tok, XmlTokenizer } from '../xml/tokens';
+import { base64DecodedLength } from '../xml/elide';
 
 /**
  * Structural limits on untrusted XML, checked on the bytes before the parser builds anything:
@@ -11,6 +12,11 @@ export interface Limits {
   maxElements: number;
   maxAttributes: number;
   maxHeaderBytes: number;
+  /**
+   * bytes the base64 text of one BinaryData (an inline AppDocument) may decode to
+   * (--max-inline-document-bytes); absent or 0: no limit but the request's size
+   */
+  maxInlineDocumentBytes?: number;
 }
 
 export const DEFAULT_LIMITS: Limits = { maxDepth: 64, maxElements: 200_000, maxAttributes: 64, maxHeaderBytes: 256 * 1024 };
@@ -19,7 +25,8 @@ export type LimitBreach =
   | { kind: 'depth'; value: number; limit: number }
   | { kind: 'elements'; value: number; limit: number }
   | { kind: 'attributes'; value: number; limit: number }
-  | { kind: 'header'; value: number; limit: number };
+  | { kind: 'header'; value: number; limit: number }
+  | { kind: 'inlineDocument'; value: number; limit: number };
 
 /**
  * The first limit the bytes break, or undefined. Depth counts the elements open at once (a
@@ -31,9 +38,20 @@ export function checkLimits(raw: Buffer, l: Limits): LimitBreach | undefined {
   let depth = 0;
   let elements = 0;
   let headerStart = -1;
+  const maxDocument = l.maxInlineDocumentBytes || Infinity;
+  let binaryText = -1; // where the text of a BinaryData starts, while its end tag is awaited
   // Comments, CDATA, PIs and a DOCTYPE are single tokens: nothing inside them counts. A document
   // the input ends inside of has no breach here: the parser says what is wrong with it.
   for (let k = t.next(); k !== Tok.None; k = t.next()) {
+    if (binaryText >= 0 && k === Tok.EndTag && t.localNameIs('BinaryData')) {
+      // an inline document measured from its length, read byte by byte only when that is past the limit
+      const length = t.start - binaryText;
+      if (Math.floor(length / 4) * 3 > maxDocument) {
+        const decoded = base64DecodedLength(raw, binaryText, t.start);
+        if (decoded > maxDocument) return { kind: 'inlineDocument', value: decoded, limit: maxDocument };
+      }
+    }
+    binaryText = k === Tok.StartTag && !t.selfClosing && maxDocument < Infinity && t.localNameIs('BinaryData') ? t.end : -1;
     if (k === Tok.EndTag) {
       depth--;
       if (depth === 1 && headerStart >= 0) {

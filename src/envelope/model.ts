@@ -43,6 +43,11 @@ export interface AppDocumentInfo {
   requestCode?: string;
   /** length of the base64 text of BinaryData, when inline */
   binaryLength?: number;
+  /**
+   * where the base64 text of BinaryData is in the envelope's `raw`, when it was kept out of the DOM
+   * (xml/elide.ts: a large inline document); its element then holds a placeholder. Read it from `raw`.
+   */
+  binaryRange?: { start: number; end: number };
   reference?: string;
   /**
    * MTOM: the href (`cid:…`) of the xop:Include that stands for the document, in one of its two

@@ -1,5 +1,6 @@
 import { parseUntrusted, childElements, childByLocal, text, attrValue, firstChildElement } from '../xml/dom';
 import type { XmlDocument, XmlElement } from '../xml/libxml';
+import { parseWithoutLargeText, elidedTextOf } from '../xml/elide';
 import { NS, revisionOf } from './ns';
 import type { Envelope, Party, SmevMessage, NodeHeader, SecurityBlock, AppDocumentInfo, SoapFaultInfo } from './model';
 
@@ -16,11 +17,13 @@ export interface ParsedEnvelope {
 }
 
 /**
- * Parse SOAP 1.1 bytes into a typed view. Throws XmlSyntaxError for malformed XML and
+ * Parse SOAP 1.1 bytes into a typed view (`elide: false`: with a large BinaryData's text in the
+ * DOM too, for readers of that text; the pipeline reads it from `raw`, envelope.appDocument.binaryRange). Throws XmlSyntaxError for malformed XML and
  * NotSoapError for well-formed XML that is not a SOAP 1.1 envelope with a Body.
  */
-export function parseEnvelope(raw: Buffer): ParsedEnvelope {
-  const doc = parseUntrusted(raw);
+export function parseEnvelope(raw: Buffer, o: { elide?: boolean } = {}): ParsedEnvelope {
+  // a large inline AppDocument's base64 stays out of the DOM (xml/elide.ts): c14n writes it from `raw`
+  const doc = o.elide === false ? parseUntrusted(raw) : parseWithoutLargeText(raw);
   try {
     return readEnvelope(raw, doc);
   } catch (e) {
@@ -170,14 +173,29 @@ function readAppDocument(d: XmlElement): AppDocumentInfo {
   const refInclude = ref ? firstChildElement(ref, NS.xop, 'Include') : undefined;
   const binInclude = bin ? firstChildElement(bin, NS.xop, 'Include') : undefined;
   const include = refInclude ?? binInclude;
+  // a large inline document's base64 is not in the DOM (xml/elide.ts): its place in `raw` is
+  const elided = bin && elidedTextOf(bin);
   return {
     requestCode: text(childByLocal(d, 'RequestCode')),
-    binaryLength: bin && !binInclude ? bin.content.replace(/\s+/g, '').length : undefined,
+    binaryLength: elided ? elided.chars : bin && !binInclude ? bin.content.replace(/\s+/g, '').length : undefined,
+    binaryRange: elided ? { start: elided.start, end: elided.end } : undefined,
     reference: ref ? text(ref) : undefined,
     include: include ? attrValue(include, 'href') : undefined,
     includeIn: refInclude ? 'Reference' : binInclude ? 'BinaryData' : undefined,
     digestValue: text(childByLocal(d, 'DigestValue'))?.replace(/\s+/g, ''),
   };
+}
+
+/**
+ * The base64 text of a message's inline BinaryData, or undefined when it has none. A large one is
+ * not in the DOM (xml/elide.ts): it is read from the envelope's bytes where the parser found it.
+ */
+export function inlineDocumentBase64(p: ParsedEnvelope): string | undefined {
+  const range = p.envelope.appDocument?.binaryRange;
+  if (range) return p.envelope.raw.subarray(range.start, range.end).toString('latin1');
+  const el = appDocumentElement(p);
+  const bin = el ? childByLocal(el, 'BinaryData') : undefined;
+  return bin && !firstChildElement(bin, NS.xop, 'Include') ? bin.content : undefined;
 }
 
 /** The AppDocument element of a parsed message (for the attachments stage, which reads BinaryData). */

@@ -8,6 +8,7 @@ import type { Exchange, HttpRequestInfo } from './exchange';
 import { GatewayFault, type FaultName } from '../faults/catalogue';
 import type { Envelope } from '../envelope/model';
 import type { Service, Operation } from '../registry/load';
+import { elidableBytes } from '../xml/elide';
 
 export interface LaneJob {
   id: string;
@@ -49,15 +50,36 @@ export class LargeBodyLane {
   private ready?: Promise<void>;
   private readonly pending = new Map<string, { ex: Exchange; resolve: () => void; reject: (e: Error) => void }>();
   private idleTimer?: NodeJS.Timeout;
+  private collectTimer?: NodeJS.Timeout;
   /** threads started so far (a fresh one after each idle period) */
   started = 0;
 
   constructor(private readonly config: Config, private readonly log: Logger, private readonly onDone?: (ex: Exchange) => void) {}
 
-  /** Whether this exchange goes through the lane. */
+  /**
+   * Whether this exchange goes through the lane: its body is large once the base64 text that the
+   * parse keeps out of the DOM (xml/elide.ts, an inline AppDocument) is left aside. That text never
+   * reaches WebAssembly memory, so a message that is mostly one inline document stays on the main
+   * thread and costs no thread start (its own isolate, libxml2-wasm instance, registry and store).
+   */
   takes(ex: Exchange): boolean {
     const h = ex.http;
-    return h !== undefined && this.config.largeBodyBytes > 0 && ex.raw.length >= this.config.largeBodyBytes && !h.refused && !h.tooLarge && !h.slow && !h.overloaded;
+    const min = this.config.largeBodyBytes;
+    if (h === undefined || min <= 0 || ex.raw.length < min || h.refused || h.tooLarge || h.slow || h.overloaded) return false;
+    if (ex.raw.length - elidableBytes(ex.raw) >= min) return true;
+    this.collectWhenIdle();
+    return false;
+  }
+
+  /**
+   * A large body kept on the main thread leaves its copies (the socket's chunks, the body, the
+   * forwarded message) as external memory, which V8 collects late when its heap is small: one
+   * collection once no large body has come for SMEV2_LARGE_WORKER_IDLE_MS gives it back, as the
+   * lane's thread ending does for what it held.
+   */
+  private collectWhenIdle(): void {
+    clearTimeout(this.collectTimer);
+    this.collectTimer = setTimeout(collectGarbage, this.config.largeWorkerIdleMs).unref();
   }
 
   /** Run the exchange in the lane: fills ex.response, ex.fault, ex.operation as the pipeline would. */
@@ -137,6 +159,7 @@ export class LargeBodyLane {
 
   async close(): Promise<void> {
     clearTimeout(this.idleTimer);
+    clearTimeout(this.collectTimer);
     const worker = this.worker;
     this.worker = undefined;
     if (worker) await worker.terminate();

@@ -1,4 +1,5 @@
-import { xml, type XmlElement } from '../xml/libxml';
+import { xml, type XmlDocument, type XmlElement } from '../xml/libxml';
+import { elisionOf } from '../xml/elide';
 
 export const C14N = {
   exclusive: 'http://www.w3.org/2001/10/xml-exc-c14n#',
@@ -30,12 +31,26 @@ export function canonicalize(el: XmlElement, spec: C14nSpec, sink: Sink): void {
   const exclusive = spec.algorithm === C14N.exclusive || spec.algorithm === C14N.exclusiveWithComments;
   const withComments = spec.algorithm.endsWith('#WithComments');
   const mode = exclusive ? XmlC14NMode.XML_C14N_EXCLUSIVE_1_0 : XmlC14NMode.XML_C14N_1_0;
-  const handler = { write: (b: Uint8Array) => { sink(b); return b.length; }, close: () => true };
   const inclusiveNamespacePrefixes = exclusive && spec.inclusivePrefixes?.length ? spec.inclusivePrefixes : undefined;
   // The document's nodeSet mode selects the same nodes as el.canonicalize() (the element and what
   // lies below it) by comparing pointers, where el.canonicalize() builds two JS node objects for
   // every node of the whole document: 2-3x slower (bench/README.md, "where the time goes").
-  el.doc.canonicalize(handler, { mode, withComments, inclusiveNamespacePrefixes, nodeSet: new Set([el]) });
+  withOriginalText(el.doc, sink, (handler) => el.doc.canonicalize(handler, { mode, withComments, inclusiveNamespacePrefixes, nodeSet: new Set([el]) }));
+}
+
+/**
+ * Run a canonicalization of `doc` into `sink`, with the text kept out of its DOM (xml/elide.ts)
+ * written back where its placeholders are: the bytes the whole document would give.
+ */
+export function withOriginalText(doc: XmlDocument, sink: Sink, run: (handler: { write(b: Uint8Array): number; close(): boolean }) => void): void {
+  const elision = elisionOf(doc);
+  if (!elision) {
+    run({ write: (b: Uint8Array) => { sink(b); return b.length; }, close: () => true });
+    return;
+  }
+  const out = elision.restoring(sink);
+  run({ write: (b: Uint8Array) => { out.write(b); return b.length; }, close: () => true });
+  out.end();
 }
 
 export function canonicalBytes(el: XmlElement, spec: C14nSpec): Buffer {

@@ -5,6 +5,7 @@ import { scanEnvelope } from '../envelope/scan';
 import { NS, ACTOR, revisionOf } from '../envelope/ns';
 import { attrValue, childElements, firstChildElement, parseUntrusted } from '../xml/dom';
 import type { XmlDocument, XmlElement } from '../xml/libxml';
+import { parseWithoutLargeText } from '../xml/elide';
 import { canonicalDigest, C14N } from './c14n';
 import { DIGESTS, SIGNATURES, type SignatureAlgorithm } from './algorithms';
 import type { PrivateKey } from './keys';
@@ -175,7 +176,7 @@ function recipientBlocks(raw: Buffer): (i: number) => boolean {
  * neither, and reading it through libxml2-wasm's node objects cost about a fifth of a signature.
  */
 function parseForSigning(raw: Buffer): { doc: XmlDocument; body: XmlElement } {
-  const doc = parseUntrusted(raw);
+  const doc = parseWithoutLargeText(raw);
   const root = doc.root;
   const body = root.namespaceUri === NS.soap && root.name === 'Envelope' ? firstChildElement(root, NS.soap, 'Body') : undefined;
   if (!body) {

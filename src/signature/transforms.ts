@@ -1,7 +1,7 @@
 import { childElements, attrValue, parseUntrusted } from '../xml/dom';
 import { xml, type XmlElement, type XmlNode } from '../xml/libxml';
 import { NS } from '../envelope/ns';
-import { C14N, canonicalize, isC14nAlgorithm, type Sink } from './c14n';
+import { C14N, canonicalize, isC14nAlgorithm, withOriginalText, type Sink } from './c14n';
 
 /** A Reference names a transform this verifier does not apply: the signature is refused, naming it. */
 export class UnsupportedTransformError extends Error {
@@ -86,15 +86,15 @@ function write(data: Extract<Data, { kind: 'nodes' }>, spec: { algorithm: string
     for (let p = parent; p; p = p.parent) if (p.isSameNode(top)) return true;
     return false;
   };
-  root.doc.canonicalize(
-    { write: (b: Uint8Array) => { sink(b); return b.length; }, close: () => true },
+  withOriginalText(root.doc, sink, (handler) => root.doc.canonicalize(
+    handler,
     {
       mode: exclusive ? XmlC14NMode.XML_C14N_EXCLUSIVE_1_0 : XmlC14NMode.XML_C14N_1_0,
       withComments: algorithm.endsWith('#WithComments'),
       inclusiveNamespacePrefixes: exclusive && spec.inclusivePrefixes?.length ? spec.inclusivePrefixes : undefined,
       isVisible: (n, parent) => inSubtree(n, parent, root) && !inSubtree(n, parent, without),
     },
-  );
+  ));
 }
 
 function isInside(node: XmlElement, ancestor: XmlElement): boolean {

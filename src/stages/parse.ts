@@ -12,6 +12,8 @@ import { foreignEncoding } from '../envelope/encoding';
  */
 const BREACH_FAULT = { depth: 'tooDeep', elements: 'tooManyElements', attributes: 'tooManyAttributes', header: 'headerTooLarge' } as const;
 
+const INLINE_DOCUMENT_SETTING = '--max-inline-document-bytes / SMEV2_MAX_INLINE_DOCUMENT_BYTES';
+
 export function parse(limits: Limits = DEFAULT_LIMITS): Stage<Exchange> {
   return async (ex, next) => {
     const http = ex.http;
@@ -23,6 +25,9 @@ export function parse(limits: Limits = DEFAULT_LIMITS): Stage<Exchange> {
     const foreign = foreignEncoding(ex.raw, http.contentType);
     if (foreign) throw new GatewayFault('unsupportedEncoding', { encoding: foreign.encoding, where: foreign.where });
     const breach = checkLimits(ex.raw, limits);
+    if (breach?.kind === 'inlineDocument') {
+      throw new GatewayFault('attachmentTooLarge', { what: `smev:AppDocument/BinaryData (${breach.value} bytes decoded)`, limit: breach.limit, setting: INLINE_DOCUMENT_SETTING });
+    }
     if (breach) throw new GatewayFault(BREACH_FAULT[breach.kind], { value: breach.value, limit: breach.limit });
     try {
       ex.request = parseEnvelope(ex.raw);

@@ -5,8 +5,7 @@
  * the same ZIP back and replay compares against it. Names that would leave the folder and zip
  * bombs are refused, as the gateway refuses them.
  */
-import { parseEnvelope, appDocumentElement } from '../envelope/parse';
-import { childByLocal } from '../xml/dom';
+import { parseEnvelope, inlineDocumentBase64 } from '../envelope/parse';
 import { normalizeContentId, partBytes, type MimePart } from '../http/multipart';
 import { openZip } from '../attachments/zip';
 import { checkDeclared, checkEntryCount } from '../attachments/guard';
@@ -35,9 +34,9 @@ export async function answerAttachments(root: Buffer, parts: MimePart[] | undefi
       zip = await partBytes(part);
       out = { form: 'mtom', requestCode: info.requestCode, contentId: cid };
     } else {
-      const bin = childByLocal(appDocumentElement(p), 'BinaryData');
-      if (!bin) throw new Error('its AppDocument has neither BinaryData nor a Reference');
-      zip = Buffer.from(bin.content.replace(/\s+/g, ''), 'base64');
+      const base64 = inlineDocumentBase64(p);
+      if (base64 === undefined) throw new Error('its AppDocument has neither BinaryData nor a Reference');
+      zip = Buffer.from(base64.replace(/\s+/g, ''), 'base64');
       out = { form: 'inline', requestCode: info.requestCode };
     }
   } finally {
