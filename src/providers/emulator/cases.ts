@@ -17,6 +17,23 @@ export const caseSchema = z.strictObject({
   match: z.record(z.string().regex(/^(Message|AppData)(\/[^/]+)*$/, 'a path starts with Message/ or AppData/'), z.union([z.string(), z.number(), z.boolean()])).default({}),
   priority: z.number().default(0),
   answer: z.string().default('answer.xml'),
+  /** the answer files are Handlebars templates filled from the request (docs/emulator.md, "Answers from the request"); false: sent as written */
+  template: z.boolean().default(true),
+  /** answer with a SOAP fault instead of answer.xml: the provider's own fault, or the node's (a SMEV-nnnnnn code) */
+  fault: z.strictObject({
+    faultcode: z.enum(['Client', 'Server']).default('Server'),
+    faultstring: z.string().min(1),
+    detail: z.string().optional(),
+    httpStatus: z.number().int().min(200).max(599).default(500),
+  }).optional(),
+  /** random dispatch (dispatch.yaml): this case's weight among the candidates */
+  weight: z.number().min(0).default(1),
+  /** a scenario (as WireMock's): this case answers only in `requiredState` and moves the scenario to `newState` */
+  scenario: z.strictObject({
+    name: z.string().min(1),
+    requiredState: z.string().min(1).optional(),
+    newState: z.string().min(1).optional(),
+  }).optional(),
   async: z.strictObject({
     processPolls: z.number().int().min(0).default(0),
     processSeconds: z.number().min(0).default(0),
