@@ -12,7 +12,7 @@
 // was: V8's heap, external memory (Buffers, WebAssembly memory) of the main thread or of the
 // large-body lane's thread. Printed, and appended to bench/RESULTS.md.
 import http from 'node:http';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
@@ -20,7 +20,8 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT } from './support/fixtures';
-import { cpuModel, memory, resetPeak } from './support/proc';
+import { launchGateway, killAll } from './support/launch';
+import { cpuModel, idleRss, resetPeak, RssSampler, SAMPLE_MS, wholeOption } from './support/proc';
 import { loadXml } from '../src/xml/libxml';
 import { KeyStore } from '../src/signature/identity';
 import { signEnvelope, type Signer } from '../src/signature/sign';
@@ -56,14 +57,7 @@ if (opt.help) {
   process.stdout.write(HELP);
   process.exit(0);
 }
-const whole = (name: string, v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) {
-    process.stderr.write(`--${name} must be a whole number, got "${v}"\n\n${HELP}`);
-    process.exit(2);
-  }
-  return n;
-};
+const whole = wholeOption(HELP);
 const MiB = 1024 * 1024;
 const DOC_BYTES = whole('mib', opt.mib) * MiB;
 const SEQUENTIAL = whole('sequential', opt.sequential);
@@ -75,7 +69,6 @@ const SID = 'SID0003623';
 const SENDER = 'MINZ01001';
 const GROWTH_TARGET = 3; // × the document's size
 const BACK_WITHIN_MS = 30_000;
-const SAMPLE_MS = 100;
 
 const mib = (b: number) => (b / MiB).toFixed(0);
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -108,41 +101,13 @@ function build(work: string, name: string, rev: string): Build {
 }
 
 interface Gateway { pid: number; port: number; keys: string; probe: string; logs: () => string; alive: () => boolean; stop: () => Promise<void> }
-const children = new Set<ChildProcess>();
 
 function startGateway(root: string, dir: string): Promise<Gateway> {
   const keys = join(dir, 'keys');
   const probe = join(dir, 'probe.jsonl');
   const args = ['-r', join(ROOT, 'bench', 'support', 'memory-probe.js'), 'bin/smev2-gateway.js', 'start', '--port', '0', '--host', '127.0.0.1',
     '--db', `sqlite:${join(dir, 'journal.sqlite')}`, '--keys', keys, '--services', join(root, 'wsdl'), '--systems', join(root, 'systems')];
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, LOG_LEVEL: 'info', SMEV2_LOG_FORMAT: 'json', MEMORY_PROBE_FILE: probe, ...GATEWAY_ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let out = '';
-  let exited = false;
-  const exit = new Promise<void>((r) => child.once('exit', () => { exited = true; children.delete(child); r(); }));
-  child.stdout!.on('data', (c) => (out += c));
-  child.stderr!.on('data', (c) => (out += c));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`the gateway did not start in 120 s:\n${out.slice(-4000)}`)); }, 120_000);
-    const onData = () => {
-      const m = /"port":(\d+).*"msg":"gateway listening"/.exec(out);
-      if (!m) return;
-      clearTimeout(timer);
-      child.stdout!.off('data', onData);
-      resolve({
-        pid: child.pid!, port: Number(m[1]), keys, probe, logs: () => out, alive: () => !exited,
-        async stop() {
-          if (exited) return;
-          child.kill('SIGTERM');
-          const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-          await exit;
-          clearTimeout(killer);
-        },
-      });
-    };
-    child.stdout!.on('data', onData);
-    void exit.then(() => { clearTimeout(timer); reject(new Error(`the gateway exited before it listened:\n${out.slice(-4000)}`)); });
-  });
+  return launchGateway({ cwd: root, args, env: { MEMORY_PROBE_FILE: probe, ...GATEWAY_ENV } }).then((g) => ({ ...g, keys, probe }));
 }
 
 /** A ZIP of one stored entry of `size` random bytes (random data does not deflate). */
@@ -195,41 +160,7 @@ function send(port: number, body: Buffer): Promise<Outcome> {
   });
 }
 
-class Sampler {
-  readonly samples: { t: number; rss: number; hwm: number }[] = [];
-  private readonly timer: NodeJS.Timeout;
-  constructor(private readonly pid: number) {
-    this.sample();
-    this.timer = setInterval(() => this.sample(), SAMPLE_MS);
-  }
-  sample(): void {
-    const m = memory(this.pid);
-    if (m) this.samples.push({ t: performance.now(), rss: m.rss, hwm: m.hwm });
-  }
-  stop(): void {
-    clearInterval(this.timer);
-    this.sample();
-  }
-  get peak(): number {
-    return Math.max(0, ...this.samples.map((s) => Math.max(s.rss, s.hwm)));
-  }
-  at(t: number): number {
-    let v = this.samples[0]?.rss ?? 0;
-    for (const s of this.samples) if (s.t <= t) v = s.rss;
-    return v;
-  }
-}
 
-async function idleRss(pid: number, limitMs: number): Promise<number> {
-  const end = Date.now() + limitMs;
-  let last = memory(pid)!.rss;
-  for (;;) {
-    await sleep(1000);
-    const now = memory(pid)!.rss;
-    if (Math.abs(now - last) < 2 * MiB || Date.now() > end) return now;
-    last = now;
-  }
-}
 
 interface ProbeLine { t: number; thread: number; rss: number; heapUsed: number; external: number; arrayBuffers: number }
 /** The highest heapUsed and external of the main thread and of any other (the lane's) between two wall-clock times. */
@@ -272,7 +203,7 @@ async function runBuild(b: Build, work: string): Promise<PhaseRow[]> {
       const idle = attribution(gw.probe, Date.now() - 1000, Date.now());
       const lanes0 = (gw.logs().match(/thread ended, its memory given back/g) ?? []).length;
       resetPeak(gw.pid);
-      const sampler = new Sampler(gw.pid);
+      const sampler = new RssSampler(gw.pid);
       const wall0 = Date.now();
       log(`  ${phase}: ${count} × ${bodies[0]!.length.toLocaleString('en')} bytes${together ? ' at once' : ' in turn'}; RSS before ${mib(before)} MiB`);
       const outcomes: Outcome[] = [];
@@ -338,7 +269,7 @@ async function main(): Promise<void> {
   const started = new Date();
   await loadXml();
   const work = mkdtempSync(join(tmpdir(), 'smev2-bench-inline-'));
-  const stopAll = () => { for (const c of children) c.kill('SIGKILL'); };
+  const stopAll = killAll;
   process.once('SIGINT', () => { stopAll(); process.exit(130); });
   process.once('SIGTERM', () => { stopAll(); process.exit(143); });
   try {

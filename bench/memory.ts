@@ -11,7 +11,7 @@
 // 60 MB requests in turn to a fresh gateway, and how much they grew its SQLite store against the
 // journal's cap for refused bodies. Printed, and appended to bench/RESULTS.md.
 import http from 'node:http';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -19,7 +19,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { ROOT } from './support/fixtures';
-import { CpuMeter, cpuModel, memory, resetPeak } from './support/proc';
+import { launchGateway, killAll } from './support/launch';
+import { CpuMeter, cpuModel, idleRss, resetPeak, RssSampler, SAMPLE_MS, wholeOption } from './support/proc';
 
 const HELP = `npm run bench:memory -- [options]
 
@@ -54,14 +55,7 @@ if (opt.help) {
   process.stdout.write(HELP);
   process.exit(0);
 }
-const whole = (name: string, v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) {
-    process.stderr.write(`--${name} must be a whole number, got "${v}"\n\n${HELP}`);
-    process.exit(2);
-  }
-  return n;
-};
+const whole = wholeOption(HELP);
 const REQUESTS = whole('requests', opt.requests);
 const SIZE = whole('size', opt.size);
 const SETTLE_MS = whole('settle', opt.settle) * 1000;
@@ -74,7 +68,6 @@ const SID = 'SID0003623';
 const PEAK_TARGET = 1_000_000_000; // issue 13, item 5: peak RSS ≤ 1 GB
 const BACK_TARGET = 100_000_000; // RSS back within 100 MB of its level before
 const BACK_WITHIN_MS = 30_000; // … within 30 s after
-const SAMPLE_MS = 100;
 // a refused row's own metadata and index entries beside its kept bytes (test/disk-bounds.test.ts allows the same)
 const ROW_ALLOWANCE = 64 * 1024;
 
@@ -116,41 +109,13 @@ function effective(root: string, flags: Record<string, string>, env: Record<stri
 }
 
 interface Gateway { pid: number; port: number; db: string; logs: () => string; alive: () => boolean; stop: () => Promise<void> }
-const children = new Set<ChildProcess>();
 
 /** The real gateway on a free loopback port, with a fresh SQLite store and keys folder in `dir`. */
 function startGateway(root: string, dir: string, flags: Record<string, string>, env: Record<string, string>): Promise<Gateway> {
   const db = join(dir, 'journal.sqlite');
   const args = ['bin/smev2-gateway.js', 'start', '--port', '0', '--host', '127.0.0.1', '--db', `sqlite:${db}`, '--keys', join(dir, 'keys'),
     '--services', join(root, 'wsdl'), ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, v])];
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, LOG_LEVEL: 'info', SMEV2_LOG_FORMAT: 'json', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let out = '';
-  let exited = false;
-  const exit = new Promise<void>((r) => child.once('exit', () => { exited = true; children.delete(child); r(); }));
-  child.stdout!.on('data', (c) => (out += c));
-  child.stderr!.on('data', (c) => (out += c));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`the gateway did not start in 120 s:\n${out.slice(-4000)}`)); }, 120_000);
-    const onData = () => {
-      const m = /"port":(\d+).*"msg":"gateway listening"/.exec(out);
-      if (!m) return;
-      clearTimeout(timer);
-      child.stdout!.off('data', onData);
-      resolve({
-        pid: child.pid!, port: Number(m[1]), db, logs: () => out, alive: () => !exited,
-        async stop() {
-          if (exited) return;
-          child.kill('SIGTERM');
-          const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-          await exit;
-          clearTimeout(killer);
-        },
-      });
-    };
-    child.stdout!.on('data', onData);
-    void exit.then(() => { clearTimeout(timer); reject(new Error(`the gateway exited before it listened:\n${out.slice(-4000)}`)); });
-  });
+  return launchGateway({ cwd: root, args, env }).then((g) => ({ ...g, db }));
 }
 
 // The demo request (fixtures/SID0003623/found/request.xml) with an AppDocument after its AppData:
@@ -213,44 +178,7 @@ function send(port: number, body: Body, timeoutMs: number): Promise<Outcome> {
   });
 }
 
-/** VmRSS every 100 ms, with times; VmHWM read at each sample. */
-class Sampler {
-  readonly samples: { t: number; rss: number; hwm: number }[] = [];
-  private readonly timer: NodeJS.Timeout;
-  constructor(private readonly pid: number) {
-    this.sample();
-    this.timer = setInterval(() => this.sample(), SAMPLE_MS);
-  }
-  sample(): void {
-    const m = memory(this.pid);
-    if (m) this.samples.push({ t: performance.now(), rss: m.rss, hwm: m.hwm });
-  }
-  stop(): void {
-    clearInterval(this.timer);
-    this.sample();
-  }
-  get peak(): number {
-    return Math.max(0, ...this.samples.map((s) => Math.max(s.rss, s.hwm)));
-  }
-  /** RSS of the last sample at or before time t. */
-  at(t: number): number {
-    let v = this.samples[0]?.rss ?? 0;
-    for (const s of this.samples) if (s.t <= t) v = s.rss;
-    return v;
-  }
-}
 
-/** RSS once it has stopped moving (less than 2 MiB over a second), at most `limitMs`. */
-async function idleRss(pid: number, limitMs: number): Promise<number> {
-  const end = Date.now() + limitMs;
-  let last = memory(pid)!.rss;
-  for (;;) {
-    await sleep(1000);
-    const now = memory(pid)!.rss;
-    if (Math.abs(now - last) < 2 * MiB || Date.now() > end) return now;
-    last = now;
-  }
-}
 
 const SMALL = readFileSync(join(ROOT, 'fixtures', SID, 'found', 'request.xml'));
 
@@ -281,7 +209,7 @@ async function flood(root: string, work: string, budgetMiB: number | undefined):
     const body = bodies(SIZE);
     const endedBefore = (gw.logs().match(/thread ended, its memory given back/g) ?? []).length;
     resetPeak(gw.pid);
-    const sampler = new Sampler(gw.pid);
+    const sampler = new RssSampler(gw.pid);
     const cpu = new CpuMeter([gw.pid, process.pid]);
     log(`  RSS before ${mib(baseline)} MiB; sending ${REQUESTS} × ${body.length.toLocaleString('en')} bytes at once …`);
     const t0 = performance.now();
@@ -342,7 +270,7 @@ async function disk(root: string, work: string): Promise<DiskRow> {
     const before = storeSize(gw.db);
     const body = bodies(SIZE, true);
     resetPeak(gw.pid);
-    const sampler = new Sampler(gw.pid);
+    const sampler = new RssSampler(gw.pid);
     const counts = new Map<string, number>();
     const t0 = performance.now();
     for (let i = 0; i < DISK; i++) {
@@ -412,7 +340,7 @@ function report(described: string, rows: FloodRow[], d: DiskRow | undefined, sta
 async function main(): Promise<void> {
   const started = new Date();
   const work = mkdtempSync(join(tmpdir(), 'smev2-bench-memory-'));
-  const stopAll = () => { for (const c of children) c.kill('SIGKILL'); };
+  const stopAll = killAll;
   process.once('SIGINT', () => { stopAll(); process.exit(130); });
   process.once('SIGTERM', () => { stopAll(); process.exit(143); });
   try {

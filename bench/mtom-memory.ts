@@ -11,7 +11,7 @@
 // send), per phase of the exchange; then for --settle seconds after. Printed, and appended to
 // bench/RESULTS.md.
 import http from 'node:http';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createCipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
 import { appendFileSync, readFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, rmSync, statSync, writeSync, writeFileSync, cpSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -23,7 +23,8 @@ import { crc32 } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
 import { ROOT, ECHO_BUNDLE, SID, PROVIDER, makeKeySet, makeSystems, requestXml, answerXml, type KeySet } from './support/fixtures';
-import { cpuModel, memory, resetPeak } from './support/proc';
+import { launchGateway, killAll } from './support/launch';
+import { cpuModel, memory, resetPeak, SAMPLE_MS, wholeOption } from './support/proc';
 import { signEnvelope } from '../src/signature/sign';
 import { ACTOR } from '../src/envelope/ns';
 import { partDigestValue, bytesDigestValue } from '../src/attachments/digest';
@@ -60,14 +61,7 @@ if (opt.help) {
   process.stdout.write(HELP);
   process.exit(0);
 }
-const whole = (name: string, v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) {
-    process.stderr.write(`--${name} must be a positive whole number, got "${v}"\n\n${HELP}`);
-    process.exit(2);
-  }
-  return n;
-};
+const whole = wholeOption(HELP, 1);
 const MiB = 1024 * 1024;
 const PART_BYTES = whole('mib', opt.mib) * MiB;
 const READ_TIMEOUT_MS = opt['read-timeout-ms'] === undefined ? undefined : whole('read-timeout-ms', opt['read-timeout-ms']);
@@ -81,7 +75,6 @@ const EXTRA_ENV = Object.fromEntries(opt.env.split(',').filter(Boolean).map((kv)
   return [kv.slice(0, at), kv.slice(at + 1)];
 }));
 const GROWTH_TARGET = 64 * MiB; // issue 16, item 7
-const SAMPLE_MS = 50;
 const ENTRY = 'document.bin';
 
 const mib = (b: number) => (b / MiB).toFixed(1);
@@ -89,7 +82,6 @@ const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0]!;
 const LOAD_AT_START = loadAverage();
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const children = new Set<ChildProcess>();
 
 // ---------------------------------------------------------------------------------------------
 // The ZIP: one stored entry, written once; CRC-32, SHA-256 and the AppDocument's DigestValue of it
@@ -268,39 +260,7 @@ interface Gateway { pid: number; port: number; output: () => string; alive: () =
 
 function startGateway(dir: string, services: string, systems: string, keys: string, db: string, env: Record<string, string>): Promise<Gateway> {
   const args = ['bin/smev2-gateway.js', 'start', '--port', '0', '--host', '127.0.0.1', '--db', db, '--keys', keys, '--services', services, '--systems', systems];
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '32768', LOG_LEVEL: 'info', SMEV2_LOG_FORMAT: 'json', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  let out = '';
-  let exited = false;
-  const exit = new Promise<void>((r) => child.once('exit', () => { exited = true; children.delete(child); r(); }));
-  const logFile = join(dir, 'gateway.log');
-  child.stdout!.on('data', (c) => { out = (out + c).slice(-200_000); appendFileSync(logFile, c); });
-  child.stderr!.on('data', (c) => { out = (out + c).slice(-200_000); appendFileSync(logFile, c); });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`the gateway did not start in 120 s:\n${out.slice(-4000)}`)); }, 120_000);
-    const onData = () => {
-      const m = /"port":(\d+).*"msg":"gateway listening"/.exec(out);
-      if (!m) return;
-      clearTimeout(timer);
-      child.stdout!.off('data', onData);
-      resolve({
-        pid: child.pid!, port: Number(m[1]), output: () => out, alive: () => !exited,
-        async stop() {
-          if (exited) return;
-          child.kill('SIGTERM');
-          const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-          await exit;
-          clearTimeout(killer);
-        },
-      });
-    };
-    child.stdout!.on('data', onData);
-    void exit.then(() => { clearTimeout(timer); reject(new Error(`the gateway exited before it listened:\n${out.slice(-4000)}`)); });
-  });
+  return launchGateway({ cwd: ROOT, args, env: { MALLOC_MMAP_THRESHOLD_: '32768', ...env }, logFile: join(dir, 'gateway.log'), stopMs: 30_000 }).then((g) => ({ ...g, output: g.logs }));
 }
 
 function makeRegistry(dir: string, providerUrl: string): string {
@@ -596,7 +556,7 @@ function git(args: string[]): string | undefined {
 async function main(): Promise<void> {
   const started = new Date();
   const work = mkdtempSync(join(tmpdir(), 'smev2-bench-mtom-'));
-  const stopAll = () => { for (const c of children) c.kill('SIGKILL'); };
+  const stopAll = killAll;
   process.once('SIGINT', () => { stopAll(); if (!opt.keep) rmSync(work, { recursive: true, force: true }); process.exit(130); });
   process.once('SIGTERM', () => { stopAll(); if (!opt.keep) rmSync(work, { recursive: true, force: true }); process.exit(143); });
   try {

@@ -113,3 +113,57 @@ export function cpuModel(): string {
     return 'unknown';
   }
 }
+
+/** How often a RssSampler reads /proc. */
+export const SAMPLE_MS = 100;
+
+/** VmRSS every SAMPLE_MS, with times; VmHWM read at each sample. */
+export class RssSampler {
+  readonly samples: { t: number; rss: number; hwm: number }[] = [];
+  private readonly timer: NodeJS.Timeout;
+  constructor(private readonly pid: number) {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), SAMPLE_MS);
+  }
+  sample(): void {
+    const m = memory(this.pid);
+    if (m) this.samples.push({ t: performance.now(), rss: m.rss, hwm: m.hwm });
+  }
+  stop(): void {
+    clearInterval(this.timer);
+    this.sample();
+  }
+  get peak(): number {
+    return Math.max(0, ...this.samples.map((s) => Math.max(s.rss, s.hwm)));
+  }
+  /** RSS of the last sample at or before time t. */
+  at(t: number): number {
+    let v = this.samples[0]?.rss ?? 0;
+    for (const s of this.samples) if (s.t <= t) v = s.rss;
+    return v;
+  }
+}
+
+/** RSS once it has stopped moving (less than 2 MiB over a second), at most `limitMs`. */
+export async function idleRss(pid: number, limitMs: number): Promise<number> {
+  const end = Date.now() + limitMs;
+  let last = memory(pid)!.rss;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = memory(pid)!.rss;
+    if (Math.abs(now - last) < 2 * 1024 * 1024 || Date.now() > end) return now;
+    last = now;
+  }
+}
+
+/** A whole-number option (`--name`), or exit 2 with the usage: `min` 0 or 1. */
+export function wholeOption(help: string, min: 0 | 1 = 0): (name: string, v: string) => number {
+  return (name, v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) {
+      process.stderr.write(`--${name} must be a ${min ? 'positive ' : ''}whole number, got "${v}"\n\n${help}`);
+      process.exit(2);
+    }
+    return n;
+  };
+}
