@@ -5,7 +5,7 @@
 // store; counted in the metrics and marked on the journal's provider leg.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startGateway, post, type GatewayProcess } from './support/gateway';
+import { startGateway, post, runCli, type GatewayProcess } from './support/gateway';
 import { readJournal, type Row } from './support/journal';
 import { makeRegistry, ECHO_BUNDLE, echoDefinition } from './support/registry';
 import { startUpstream, type Upstream } from './support/upstream';
@@ -258,6 +258,31 @@ describe('fault injection: emulated and http providers alike, switched at runtim
     expect((await api('/services/SID0999999/faults', { method: 'PUT', body: JSON.stringify({ share: 0 }) })).status).toBe(404);
     expect((await api(`/services/${EMULATED}/faults`, { headers: AUDITOR })).status).toBe(403);
   });
+
+  test('the command line sets and switches off faults on the store a running gateway follows', async () => {
+    const cli = (...args: string[]) => runCli(['faults', ...args, '--db', gw.dbUrl, '--services', registry]);
+    const until = async (status: number) => {
+      const end = Date.now() + 10_000;
+      while ((await call(HTTP)).status !== status) {
+        if (Date.now() > end) throw new Error(`the gateway did not answer ${status} within 10 s`);
+        await sleep(100);
+      }
+    };
+    let r = await cli('set', HTTP, '--share', '1', '--kind', 'http500', '--latency-ms', '5');
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toMatch(new RegExp(`^${HTTP}  on   store \\(cli:[^,]+, [^)]+\\)  \\{"share":1,"kinds":\\[\\{"kind":"http500"`));
+    await until(500);
+    expect((await api(`/services/${HTTP}/faults`)).body.updatedBy).toMatch(/^cli:/);
+    r = await cli('list');
+    expect(r.stdout).toMatch(new RegExp(`^${HTTP}  on `, 'm'));
+    expect(r.stdout).toMatch(new RegExp(`^${DEFAULTED}  (on   service\\.yaml|off  store)`, 'm')); // off once the test of service.yaml ran
+    r = await cli('off', HTTP);
+    expect(r.stdout).toMatch(new RegExp(`^${HTTP}  off  store`));
+    await until(200);
+    r = await cli('set', HTTP, '--share', '0.5');
+    expect([r.code, r.stderr]).toEqual([2, expect.stringMatching(/kinds: share is above 0 but kinds is empty/)]);
+    expect((await cli('set', 'SID0999999', '--share', '0')).code).toBe(1);
+  }, 30_000);
 
   test('a second gateway process on the same store follows the switch within its cache time', async () => {
     const second = await startGateway({ services: registry, db: gw.db, keys: gw.keys, args: ['--admin-users', USERS] });
