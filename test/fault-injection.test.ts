@@ -211,6 +211,7 @@ describe('fault injection: emulated and http providers alike, switched at runtim
     expect(gw.logs()).toMatch(/"by":"operator","sid":"SID0970101","enabled":true.*"msg":"fault injection switched on"/);
 
     const list = (await api('/faults')).body as unknown as { sid: string; enabled: boolean; source: string }[];
+    expect(list.map((x) => x.sid)).toEqual([EMULATED, HTTP, DEFAULTED]);
     expect(list.find((x) => x.sid === EMULATED)).toMatchObject({ enabled: true, source: 'store' });
 
     // switched off: the spec kept, shown off; the next call is clean

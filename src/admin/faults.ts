@@ -28,7 +28,12 @@ export function faultRoutes(d: FaultRoutesDeps, r: Router, operator: RequestHand
     return s;
   };
 
-  r.get('/faults', operator, handle(async (_req, res) => { res.json((await d.faults.list(defaults())).map((x) => view(x.sid, x))); }));
+  r.get('/faults', operator, handle(async (_req, res) => {
+    // every SID of the registry (source none: no faults), and any other SID the store has a switch for
+    const set = new Map((await d.faults.list(defaults())).map((x) => [x.sid, x]));
+    const sids = [...new Set([...d.registry.list().map((e) => e.service.sid), ...set.keys()])].sort();
+    res.json(sids.map((sid) => view(sid, set.get(sid))));
+  }));
   r.get('/services/:sid/faults', operator, handle(async (req, res) => {
     const s = known(req, res);
     if (!s) return;

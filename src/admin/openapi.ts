@@ -79,7 +79,7 @@ export function openApiDocument(base: string): object {
         responses: { ...ok(ref('Service')), 404: { description: 'no such SID' } } } },
       '/services/reload': { post: { summary: 'Read the registry, the systems and the users again; a broken registry is refused and the one in force kept', ...operatorOnly,
         responses: { ...ok({ type: 'object', properties: { services: { type: 'array', items: { type: 'string' } }, warnings: { type: 'array', items: { type: 'string' } }, skipped: { type: 'array', items: { type: 'string' } } } }), 422: { description: 'the registry on disk is broken: the reasons' } } } },
-      '/faults': { get: { summary: 'Fault injection of every SID that has any: set through this API (source store) or by its service.yaml (source service.yaml)', ...operatorOnly,
+      '/faults': { get: { summary: 'Fault injection of every SID: set through this API (source store), by its service.yaml (source service.yaml), or none', ...operatorOnly,
         responses: { ...ok({ type: 'array', items: ref('FaultSetting') }), ...errors } } },
       '/services/{sid}/faults': {
         get: { summary: 'The faults injected into this SID\'s provider calls (docs/fault-injection.md)', ...operatorOnly, parameters: [idParam('sid', 'e.g. SID0003623')],
