@@ -46,6 +46,10 @@ export interface Config {
   replayWindowSeconds: number;
   /** how long an emulated provider's asynchronous chain (and an idle script counter) is kept in the store */
   emulatorChainTtlSeconds: number;
+  /** how long a process trusts its copy of the runtime fault-injection switches (src/providers/faults.ts) */
+  faultsCacheMs: number;
+  /** a seed for injected faults' draws, for reproducible tests (unset: Math.random) */
+  faultsSeed?: string;
   /** operators' subscriptions to events (YAML list) */
   subscriptionsFile: string;
   /** outbox items worked at once by this process */
@@ -151,6 +155,8 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     maxDateSkewSeconds: num('SMEV2_MAX_DATE_SKEW_S', env.SMEV2_MAX_DATE_SKEW_S, 24 * 3600),
     replayWindowSeconds: num('SMEV2_REPLAY_WINDOW_S', env.SMEV2_REPLAY_WINDOW_S, 3600),
     emulatorChainTtlSeconds: num('SMEV2_EMULATOR_CHAIN_TTL_S', env.SMEV2_EMULATOR_CHAIN_TTL_S, 24 * 3600) || 24 * 3600,
+    faultsCacheMs: num('SMEV2_FAULTS_CACHE_MS', env.SMEV2_FAULTS_CACHE_MS, 1000),
+    faultsSeed: env.SMEV2_FAULTS_SEED || undefined,
     subscriptionsFile: resolve(flags.subscriptions ?? env.SMEV2_SUBSCRIPTIONS ?? 'subscriptions.yaml'),
     deliveryConcurrency: num('SMEV2_DELIVERY_CONCURRENCY', env.SMEV2_DELIVERY_CONCURRENCY, 16),
     availabilityIntervalMs: num('SMEV2_AVAILABILITY_INTERVAL_MS', env.SMEV2_AVAILABILITY_INTERVAL_MS, 60_000),

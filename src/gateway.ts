@@ -38,11 +38,12 @@ export interface RunningGateway {
 /** Load the registry, open the store, listen. Throws RegistryError on a broken registry. */
 export async function startGateway(config: Config, log: Logger): Promise<RunningGateway> {
   await loadXml();
-  const { keys, trust, registry, store, deps } = await assemble(config, log, { migrate: true, skipBroken: config.skipBroken });
+  const { keys, trust, registry, store, faults, deps } = await assemble(config, log, { migrate: true, skipBroken: config.skipBroken });
   for (const w of registry.warnings) log.warn({ file: w.file, reason: w.reason }, 'registry warning');
   for (const s of registry.skipped) log.error({ file: s.file, field: s.field, reason: s.reason }, 'broken service skipped');
   const { journal, outbox, events, clock } = deps;
   const metrics = new Metrics({ outbox, availability: () => availability.latest.values(), knownSid: (sid) => registry.get(sid) !== undefined, storeBytes: () => storeBytes(store) });
+  faults.onInjected((sid, kind) => metrics.injected(sid, kind));
   const pipelineDeps: PipelineDeps = { ...deps, metrics };
   const pipeline = buildPipeline(pipelineDeps);
   const worker = new DeliveryWorker(outbox, registry, buildDeliveryPipeline(pipelineDeps), trust, events, log, keys.signer(NODE_KEY), {
@@ -58,7 +59,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
     if (users.length) log.warn({ users, file: config.adminUsersFile }, 'admin users with the demo passwords: replace their hashes (smev2-gateway admin hash-password) before anyone else can reach the gateway');
   });
   const admin = adminRouter({
-    registry, trust: () => trust, store, outbox, auth, log,
+    registry, trust: () => trust, store, outbox, auth, log, faults,
     availability: () => [...availability.latest.values()],
     baseUrl: (req) => baseUrl(req, config),
     secureCookie: config.secureCookie,

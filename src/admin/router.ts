@@ -13,6 +13,8 @@ import { clientAddress } from '../http/proxy';
 import { exportCsv, exportXlsx } from './export';
 import { openApiDocument } from './openapi';
 import { attachmentRoutes, type AttachmentRoutesDeps } from './attachments';
+import { faultRoutes } from './faults';
+import type { FaultSwitch } from '../providers/faults';
 
 export interface AdminDeps {
   registry: Registry;
@@ -33,6 +35,8 @@ export interface AdminDeps {
   secureCookie: boolean;
   /** the attachment store and the ZIP limits: a journal entry's attachments listed and downloaded */
   attachments?: Omit<AttachmentRoutesDeps, 'store' | 'log'>;
+  /** the runtime fault-injection switches (GET /faults, GET|PUT|DELETE /services/{sid}/faults) */
+  faults?: FaultSwitch;
   /** the largest JSON body of the composer's routes (files to attach travel in it as base64) */
   composeBodyBytes?: number;
 }
@@ -163,6 +167,7 @@ export function adminRouter(d: AdminDeps): Router {
     d.log.info({ by: req.principal!.user, ...out, sessionsEnded }, 'registry reloaded');
     res.json(out);
   }));
+  if (d.faults) faultRoutes({ registry: d.registry, faults: d.faults, log: d.log }, r, operator, handle);
   r.get('/systems', operator, (_req, res) => {
     res.json([...d.trust().systems.values()].map((s) => ({
       mnemonic: s.mnemonic, name: s.name, grants: s.grants, callback: s.callback ?? null, subscriptions: s.subscriptions,

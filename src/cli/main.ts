@@ -19,6 +19,7 @@ import { journalCommand, JOURNAL_USAGE } from './journal-commands';
 import { keysCommand, signCommand, verifyCommand, SIGNATURE_USAGE, type SignatureFlags } from './signature-commands';
 import { testkitCommand, TESTKIT_USAGE } from './testkit-commands';
 import { adminCommand, ADMIN_USAGE } from './admin-commands';
+import { faultsCommand, FAULTS_USAGE, type FaultFlags } from './faults-command';
 
 const USAGE = `smev2-gateway: a SOAP gateway that emulates the SMEV 2 bus
 
@@ -33,7 +34,7 @@ Usage:
   smev2-gateway check ENVELOPE... --sid SID  every control, offline, each violation with its fault code, and the gateway's verdict
   smev2-gateway queue list [--status dead] | queue show ID | queue redrive ID   the outbox and its dead letters
   smev2-gateway subscriptions list | subscriptions add URL --events a,b [--sid SID]
-${JOURNAL_USAGE}${ADMIN_USAGE}${SIGNATURE_USAGE}${TESTKIT_USAGE}
+${FAULTS_USAGE}${JOURNAL_USAGE}${ADMIN_USAGE}${SIGNATURE_USAGE}${TESTKIT_USAGE}
 Options:
   --port N            port to listen on (env SMEV2_PORT; default 7777)
   --host H            address to bind (env SMEV2_HOST; default 0.0.0.0)
@@ -79,6 +80,7 @@ export async function main(argv: string[]): Promise<number> {
         sid: { type: 'string' }, 'content-type': { type: 'string' }, wsdl: { type: 'string' }, mnemonic: { type: 'string' }, version: { type: 'string' },
         provider: { type: 'string' }, 'provider-name': { type: 'string' }, upstream: { type: 'string' }, title: { type: 'string' },
         'older-than': { type: 'string' }, 'admin-users': { type: 'string' }, 'journal-refused-bytes': { type: 'string' }, 'trust-proxy': { type: 'string' }, anchor: { type: 'string', multiple: true },
+        spec: { type: 'string' }, share: { type: 'string' }, kind: { type: 'string' }, 'latency-ms': { type: 'string' },
       },
     });
   } catch (e) {
@@ -86,7 +88,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const [cmd, sub, arg] = parsed.positionals;
-  const flags = parsed.values as Flags & AddFlags & SignatureFlags & { help?: boolean; status?: string; events?: string; 'older-than'?: string };
+  const flags = parsed.values as Flags & AddFlags & SignatureFlags & FaultFlags & { help?: boolean; status?: string; events?: string; 'older-than'?: string };
   if (flags.help || !cmd) {
     process.stdout.write(USAGE);
     return cmd || flags.help ? 0 : 2;
@@ -97,6 +99,7 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === 'services' && sub === 'list') return await servicesList(flags);
     if (cmd === 'check') return await checkCommand(parsed.positionals.slice(1), flags);
     if (cmd === 'queue') return await queueCommand(sub, arg, flags);
+    if (cmd === 'faults') return await faultsCommand(sub, arg, flags);
     if (cmd === 'subscriptions') return await subscriptionsCommand(sub, arg, flags);
     if (cmd === 'journal') return await journalCommand(sub, arg, flags);
     if (cmd === 'admin') return await adminCommand(sub, flags);

@@ -30,6 +30,7 @@ export class Metrics {
   private readonly requests: Counter<'sid' | 'operation' | 'status' | 'fault'>;
   private readonly latency: Histogram<'sid'>;
   private readonly refusals: Counter<'reason'>;
+  private readonly injections: Counter<'sid' | 'kind'>;
 
   constructor(private readonly sources: MetricsSources) {
     const registers = [this.registry];
@@ -45,6 +46,10 @@ export class Metrics {
     this.refusals = new Counter({
       name: 'smev2_http_refused_total', help: "Requests node's HTTP parser refused before any route (bad framing, headers too large or too slow, the client gone), by error code",
       labelNames: ['reason'], registers,
+    });
+    this.injections = new Counter({
+      name: 'smev2_injected_faults_total', help: "Faults injected into providers' answers (admin API /admin/services/{sid}/faults), by SID and kind (latency: a delay alone)",
+      labelNames: ['sid', 'kind'], registers,
     });
     this.latency = new Histogram({
       name: 'smev2_request_duration_seconds', help: 'Time from the first byte of a request to its journaled answer, by SID',
@@ -84,6 +89,11 @@ export class Metrics {
   /** A request node's HTTP parser refused (clientError), by its error code. */
   refused(reason: string): void {
     this.refusals.inc({ reason: /^[A-Z0-9_]{1,40}$/.test(reason) ? reason : 'other' });
+  }
+
+  /** A fault injected into a provider call of this process (src/providers/inject.ts). */
+  injected(sid: string, kind: string): void {
+    this.injections.inc({ sid: this.sources.knownSid(sid) ? sid : 'unknown', kind: /^[A-Za-z0-9]{1,32}$/.test(kind) ? kind : 'other' });
   }
 
   /** One finished exchange (its answer or fault is known). */

@@ -8,6 +8,8 @@ import type { TrustStore } from '../signature/trust';
 import { Registry } from '../registry/registry';
 import { createAdapter } from '../providers';
 import { EmulatorState } from '../providers/emulator/state';
+import { FaultSwitch } from '../providers/faults';
+import { randomSource } from '../providers/inject';
 import { openStore, runMigrations } from '../store';
 import { Journal } from '../journal/journal';
 import { Outbox } from '../queue/outbox';
@@ -23,6 +25,8 @@ export interface Parts {
   trust: TrustStore;
   registry: Registry;
   store: DataSource;
+  /** the runtime fault-injection switches every SID's adapter reads (the admin API writes them) */
+  faults: FaultSwitch;
   /** what buildPipeline and buildDeliveryPipeline take (metrics added by who counts) */
   deps: PipelineDeps;
 }
@@ -35,7 +39,9 @@ export interface Parts {
 export async function assemble(config: Config, log: Logger, o: { migrate: boolean; skipBroken: boolean }): Promise<Parts> {
   const { keys, trust } = bootstrapTrust(config.keysDir, config.systemsDir, log);
   let emulatorState: EmulatorState | undefined; // set once the store is open, before the first request
-  const registry = new Registry(config.servicesDir, (s) => createAdapter(s, { signerFor: (m) => keys.signer(m), emulatorState: () => emulatorState }));
+  let faults: FaultSwitch | undefined; // likewise
+  const random = randomSource(config.faultsSeed);
+  const registry = new Registry(config.servicesDir, (s) => createAdapter(s, { signerFor: (m) => keys.signer(m), emulatorState: () => emulatorState, faults: () => faults, random }));
   registry.load({ skipBroken: o.skipBroken });
   const store = await openStore(config.database, { migrate: false });
   if (o.migrate) {
@@ -48,6 +54,7 @@ export async function assemble(config: Config, log: Logger, o: { migrate: boolea
     }
   }
   emulatorState = new EmulatorState(store, config.emulatorChainTtlSeconds * 1000);
+  faults = new FaultSwitch(store, log, config.faultsCacheMs);
   const outbox = new Outbox(store);
   const subscriptions = () => [
     ...readSubscriptions(config.subscriptionsFile),
@@ -65,5 +72,5 @@ export async function assemble(config: Config, log: Logger, o: { migrate: boolea
     attachments: config.attachments,
     maxInlineBytes: config.maxRequestBytes,
   };
-  return { keys, trust, registry, store, deps };
+  return { keys, trust, registry, store, faults, deps };
 }

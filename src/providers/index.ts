@@ -4,16 +4,29 @@ import { HttpAdapter } from './http';
 import { EmulatorAdapter } from './emulator/emulator';
 import type { Signer } from '../signature/sign';
 import type { EmulatorState } from './emulator/state';
+import type { FaultSwitch } from './faults';
+import { FaultInjectingAdapter } from './inject';
 
 export interface AdapterContext {
   /** the key an emulated provider signs its answers with (the provider system's), if any */
   signerFor(mnemonic: string): Signer | undefined;
   /** where emulated providers keep their asynchronous chains and script counters: the store, once open */
   emulatorState?(): EmulatorState | undefined;
+  /** the runtime fault-injection switches (the store's), once open */
+  faults?(): FaultSwitch | undefined;
+  /** the draws of fault injection (providers/inject.ts randomSource) */
+  random?: () => number;
 }
 
-/** The adapter a SID's definition asks for. Throws (at load) when its settings do not work. */
+/**
+ * The adapter a SID's definition asks for, wrapped in fault injection (./inject.ts: the same for
+ * every kind of provider). Throws (at load) when its settings do not work.
+ */
 export function createAdapter(service: Service, ctx: AdapterContext): ProviderAdapter {
+  return new FaultInjectingAdapter(providerAdapter(service, ctx), service, () => ctx.faults?.(), ctx.random ?? Math.random);
+}
+
+function providerAdapter(service: Service, ctx: AdapterContext): ProviderAdapter {
   const a = service.def.adapter;
   switch (a.type) {
     case 'http':

@@ -26,6 +26,8 @@ export interface ProviderAnswer {
   contentType?: string;
   /** MTOM: the answer's other parts */
   parts?: MimeParts;
+  /** the kind of fault injected into this answer (providers/inject.ts): journaled on the provider leg */
+  injected?: string;
 }
 
 /** A provider: a real upstream service (http) or an emulated one (emulator). Failures throw GatewayFault. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SUITE_NAMES, DEFAULT_SUITES } from '../signature/algorithms';
+import { faultSpecSchema } from './fault-spec';
 
 /** The schema of a SID's service.yaml (docs/registry.md). */
 const operationSchema = z.strictObject({
@@ -73,6 +74,8 @@ export const definitionSchema = z.strictObject({
   operations: z.record(z.string(), operationSchema).default({}),
   locations: z.record(z.string(), z.string()).default({}),
   adapter: z.discriminatedUnion('type', [httpAdapter, emulatorAdapter]),
+  /** faults injected into this SID's provider calls from the start, until an operator changes them (docs/fault-injection.md) */
+  faults: faultSpecSchema.optional(),
 });
 
 export type ServiceDefinition = z.infer<typeof definitionSchema>;

@@ -7,6 +7,7 @@ import { GatewayFault } from '../faults/catalogue';
 import { NotSoapError } from '../envelope/parse';
 import { XmlSyntaxError } from '../xml/dom';
 import { foreignEncoding } from '../envelope/encoding';
+import { InjectedFault } from '../providers/inject';
 
 /**
  * The innermost stage: hands the forwarded envelope to the SID's provider adapter and records
@@ -34,11 +35,16 @@ export function deliver(registry: Registry, attachments: Config['attachments']):
       });
     } catch (e) {
       if (e instanceof GatewayFault) {
-        ex.legs.push({ direction: 'provider->gateway', at: new Date(), bytes: Buffer.alloc(0), durationMs: ms(t0), faultCode: e.spec.code || e.kind });
+        // an injected fault says so on the provider leg (the consumer's leg carries the fault it got)
+        const faultCode = e instanceof InjectedFault ? `injected:${e.injected}` : e.spec.code || e.kind;
+        ex.legs.push({ direction: 'provider->gateway', at: new Date(), bytes: Buffer.alloc(0), durationMs: ms(t0), faultCode });
       }
       throw e;
     }
-    const leg: Leg = { direction: 'provider->gateway', at: new Date(), bytes: answer.bytes, httpStatus: answer.status, durationMs: ms(t0), parts: answer.parts?.parts };
+    const leg: Leg = {
+      direction: 'provider->gateway', at: new Date(), bytes: answer.bytes, httpStatus: answer.status, durationMs: ms(t0), parts: answer.parts?.parts,
+      faultCode: answer.injected ? `injected:${answer.injected}` : undefined,
+    };
     ex.legs.push(leg);
     const foreign = foreignEncoding(answer.bytes, answer.contentType);
     if (foreign) throw new GatewayFault('providerAnswerInvalid', { status: answer.status, reason: `the answer is in ${foreign.encoding} (${foreign.where}), not UTF-8` });
