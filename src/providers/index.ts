@@ -35,3 +35,9 @@ function providerAdapter(service: Service, ctx: AdapterContext): ProviderAdapter
       return new EmulatorAdapter(service, a.cases, ctx.signerFor(service.def.provider.mnemonic), () => ctx.emulatorState?.());
   }
 }
+
+/** The emulated provider behind a SID's adapter (under its fault injection), or undefined for any other. */
+export function emulatorOf(adapter: ProviderAdapter | undefined): EmulatorAdapter | undefined {
+  const inner = adapter instanceof FaultInjectingAdapter ? adapter.inner : adapter;
+  return inner instanceof EmulatorAdapter ? inner : undefined;
+}
