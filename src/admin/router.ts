@@ -13,6 +13,8 @@ import { clientAddress } from '../http/proxy';
 import { exportCsv, exportXlsx } from './export';
 import { openApiDocument } from './openapi';
 import { attachmentRoutes, type AttachmentRoutesDeps } from './attachments';
+import { emulatorRoutes } from './emulator';
+import type { EmulatorState } from '../providers/emulator/state';
 
 export interface AdminDeps {
   registry: Registry;
@@ -35,6 +37,8 @@ export interface AdminDeps {
   attachments?: Omit<AttachmentRoutesDeps, 'store' | 'log'>;
   /** the largest JSON body of the composer's routes (files to attach travel in it as base64) */
   composeBodyBytes?: number;
+  /** the emulated providers' counters, scenarios and chains: read and reset under /emulator */
+  emulatorState?: EmulatorState;
 }
 
 const MAX_PAGE = 500;
@@ -190,6 +194,7 @@ export function adminRouter(d: AdminDeps): Router {
     d.log.info({ by: req.principal!.user, item: x.id, sid: x.sid }, 'dead letter re-driven');
     res.json({ id: x.id, status: 'pending' });
   }));
+  if (d.emulatorState) emulatorRoutes({ registry: d.registry, state: d.emulatorState, log: d.log }, r, { anyone, operator }, handle);
   if (d.extra) {
     const extra = express.Router();
     const limit = d.composeBodyBytes ?? 12 * 1024 * 1024;

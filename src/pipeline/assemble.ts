@@ -25,6 +25,8 @@ export interface Parts {
   store: DataSource;
   /** what buildPipeline and buildDeliveryPipeline take (metrics added by who counts) */
   deps: PipelineDeps;
+  /** the emulated providers' state in the store (the admin API reads and resets it) */
+  emulatorState: EmulatorState;
 }
 
 /**
@@ -35,7 +37,7 @@ export interface Parts {
 export async function assemble(config: Config, log: Logger, o: { migrate: boolean; skipBroken: boolean }): Promise<Parts> {
   const { keys, trust } = bootstrapTrust(config.keysDir, config.systemsDir, log);
   let emulatorState: EmulatorState | undefined; // set once the store is open, before the first request
-  const registry = new Registry(config.servicesDir, (s) => createAdapter(s, { signerFor: (m) => keys.signer(m), emulatorState: () => emulatorState }));
+  const registry = new Registry(config.servicesDir, (s) => createAdapter(s, { signerFor: (m) => keys.signer(m), emulatorState: () => emulatorState, log }));
   registry.load({ skipBroken: o.skipBroken });
   const store = await openStore(config.database, { migrate: false });
   if (o.migrate) {
@@ -65,5 +67,5 @@ export async function assemble(config: Config, log: Logger, o: { migrate: boolea
     attachments: config.attachments,
     maxInlineBytes: config.maxRequestBytes,
   };
-  return { keys, trust, registry, store, deps };
+  return { keys, trust, registry, store, deps, emulatorState };
 }
