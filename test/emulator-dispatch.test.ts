@@ -24,8 +24,8 @@ const NEAR = 'SID0971006';
 
 /** A request whose AppData/Text is `text` (XML-escaped as the echo request's is). */
 const withText = (text: string) => REQUEST.replace('Привет &amp; hello', text.replace(/&/g, '&amp;').replace(/</g, '&lt;'));
-/** The answer's AppData/Text: the name of the case that answered (each case's answer says it). */
-const answered = (xml: string) => /<e:Text>([^<]*)<\/e:Text>/.exec(xml)?.[1];
+/** The answer's AppData/Text: the name of the case that answered (each case's answer says it); else what came instead. */
+const answered = (xml: string) => /<e:Text>([^<]*)<\/e:Text>/.exec(xml)?.[1] ?? `not a case's answer: ${xml.slice(0, 2000)}`;
 const status = (xml: string) => /<smev:Status>([^<]*)</.exec(xml)?.[1];
 const emuError = (xml: string) => /<emu:Error[^>]*>([^<]*)</.exec(xml)?.[1]?.replace(/&quot;/g, '"').replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>');
 

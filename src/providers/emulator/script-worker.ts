@@ -1,10 +1,10 @@
-// The thread that runs dispatch scripts (./script.ts). Each call runs in a fresh node:vm context
+// The process that runs dispatch scripts (./script.ts), a child of the gateway's. Each call runs in a fresh node:vm context
 // holding only the language's builtins and the request's plain values: no require, process,
 // import, fetch, timers or file system, and no code generation from strings (eval, Function),
 // so no way back to this thread's Node. Each step runs under the time limit, the promises it
-// makes included (microtaskMode afterEvaluate). The thread is not the gateway's: a script that
-// leaves a rejected promise, or runs out of this thread's small heap, ends at most this thread.
-import { parentPort } from 'node:worker_threads';
+// makes included (microtaskMode afterEvaluate). The process is not the gateway's: a script that
+// leaves a rejected promise, or runs out of this process's small heap, ends at most this process
+// (a worker thread's heap limit did not: a large allocation in one aborted the whole gateway).
 import { createHash } from 'node:crypto';
 import vm from 'node:vm';
 
@@ -18,9 +18,9 @@ export interface ScriptJob {
 }
 
 /** What the script returned, checked in its own context: a case name, or JSON of { case, state }. */
-export type ScriptReply = { id: number; result: string } | { id: number; error: string };
+export type ScriptReply = { id: number; result: string } | { id: number; error: string; timedOut?: boolean };
 
-// a rejected promise nobody handled: in this thread only, and the call already answered
+// a rejected promise nobody handled: in this process only, and the call already answered
 process.on('unhandledRejection', () => undefined);
 
 /** Builds `request` and `context` inside the context from the input's JSON (a string crosses in, nothing else). */
@@ -88,7 +88,10 @@ function run(job: ScriptJob): string {
   return CALL.runInContext(ctx, { timeout: left() }) as string;
 }
 
-parentPort!.on('message', (job: ScriptJob) => {
+// the gateway gone (its IPC channel closed): nothing more to do
+process.on('disconnect', () => process.exit(0));
+
+process.on('message', (job: ScriptJob) => {
   let reply: ScriptReply;
   try {
     reply = { id: job.id, result: run(job) };
@@ -98,7 +101,7 @@ parentPort!.on('message', (job: ScriptJob) => {
     const text = err.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT'
       ? `ran past its time limit of ${job.timeoutMs} ms`
       : `threw ${String(err.message ?? e)}${where ? ` (at ${where[1] ?? where[2]})` : ''}`;
-    reply = { id: job.id, error: text };
+    reply = { id: job.id, error: text, timedOut: err.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT' };
   }
-  parentPort!.postMessage(reply);
+  process.send!(reply);
 });

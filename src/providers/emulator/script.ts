@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { childElements } from '../../xml/dom';
 import type { XmlElement } from '../../xml/libxml';
@@ -7,8 +7,8 @@ import type { ScriptJob, ScriptReply } from './script-worker';
 
 /** How long a dispatch script may run per call (its top level and its dispatch() together). */
 export const SCRIPT_TIMEOUT_MS = 50;
-/** When the script's thread has not answered this long past the limit, it is ended and started afresh. */
-const STUCK_MS = 2000;
+/** When the script's process has not answered this long past the limit, it is ended and started afresh. */
+const STUCK_MS = 5000;
 /** The most elements of a request a script sees (a larger AppData is cut, said in `truncated`). */
 const MAX_NODES = 5000;
 
@@ -71,13 +71,14 @@ interface Pending {
 }
 
 /**
- * Runs dispatch scripts in a thread of their own (./script-worker.ts), one call at a time: a
- * script that loops is stopped by its time limit there, one that escapes the limit (a getter on
- * a thrown object, say) gets the thread ended and started afresh, and a script's promises and
- * memory never reach the gateway's thread. One runner per process, started at the first script.
+ * Runs dispatch scripts in a child process of their own (./script-worker.ts), one call at a
+ * time: a script that loops is stopped by its time limit there, one that escapes the limit (a
+ * getter on a thrown object, say) or exhausts its 64 MB heap gets the process ended and a fresh
+ * one started for the next call, and a script's promises and memory never reach the gateway.
+ * One runner per gateway process, its child started at the first script.
  */
 class ScriptRunner {
-  private worker?: Worker;
+  private worker?: ChildProcess;
   private queue: Pending[] = [];
   private current?: Pending;
   private timer?: NodeJS.Timeout;
@@ -94,7 +95,7 @@ class ScriptRunner {
     if (this.current || !this.queue.length) return;
     const p = this.queue.shift()!;
     this.current = p;
-    this.thread().postMessage(p.job);
+    this.thread().send(p.job);
     this.timer = setTimeout(() => this.stuck(), p.job.timeoutMs + STUCK_MS);
   }
 
@@ -112,26 +113,39 @@ class ScriptRunner {
     this.pump();
   }
 
-  private stuck(): void {
-    const w = this.worker;
-    this.worker = undefined;
-    void w?.terminate();
-    this.settle({ error: `did not finish, and its thread stopped answering for ${STUCK_MS} ms past the time limit: the thread was ended` });
+  /** End a script process; the next script starts a fresh one. */
+  private retire(w: ChildProcess | undefined): void {
+    if (this.worker === w) this.worker = undefined;
+    w?.kill('SIGKILL');
   }
 
-  private thread(): Worker {
+  private stuck(): void {
+    this.retire(this.worker);
+    this.settle({ error: `did not finish, and its process stopped answering for ${STUCK_MS} ms past the time limit: the process was ended` });
+  }
+
+  private thread(): ChildProcess {
     if (this.worker) return this.worker;
-    const w = new Worker(join(__dirname, 'script-worker.js'), { resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 } });
-    w.unref(); // never what keeps the gateway running
-    w.on('message', (m: ScriptReply) => { if (this.current?.job.id === m.id) this.settle(m); });
-    w.on('error', (e) => {
-      if (this.worker === w) this.worker = undefined;
-      this.settle({ error: `ended its thread: ${e.message}` });
+    const w = fork(join(__dirname, 'script-worker.js'), [], { execArgv: ['--max-old-space-size=64'], serialization: 'json', stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+    // never what keeps the gateway running; it ends with the gateway (its IPC channel closes)
+    w.unref();
+    w.channel?.unref();
+    w.on('message', (m: ScriptReply) => {
+      if (this.current?.job.id !== m.id) return;
+      // a process whose script was stopped by its time limit is not used again: V8 stops a
+      // script from a watchdog, and a late stop must not land in the next request's script
+      if ('timedOut' in m && m.timedOut) this.retire(w);
+      this.settle(m);
     });
-    w.on('exit', () => {
+    w.on('error', (e) => {
+      if (this.worker !== w) return; // a retired process's end is nobody's answer
+      this.worker = undefined;
+      this.settle({ error: `ended its process: ${e.message}` });
+    });
+    w.on('exit', (code, signal) => {
       if (this.worker !== w) return;
       this.worker = undefined;
-      this.settle({ error: 'ended its thread' });
+      this.settle({ error: `ended its process (${signal ?? `exit code ${code}`}; out of memory, if it built something large: it has 64 MB)` });
     });
     this.worker = w;
     return w;
