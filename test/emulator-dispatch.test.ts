@@ -5,7 +5,7 @@
 // (this pass's: one SQLite file, or one PostgreSQL database) and kept across a restart.
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startGateway, post, type GatewayProcess } from './support/gateway';
+import { startGateway, post, runCli, type GatewayProcess } from './support/gateway';
 import { makeRegistry, ECHO_BUNDLE, echoDefinition } from './support/registry';
 import { ROOT } from './support/paths';
 import { STORE_NAME } from './support/store';
@@ -206,7 +206,7 @@ describe(`emulator dispatch, scenarios and their state in the store, on ${STORE_
     expect(((await admin(a, `/emulator/${SCENARIO}/misses`)).body.misses as unknown[]).length).toBe(2);
   }, 60_000);
 
-  test('resets through the admin API: one scenario, one SID, every SID; an auditor may read but not reset', async () => {
+  test('resets through the admin API (and the CLI): one scenario, one SID, every SID; an auditor may read but not reset', async () => {
     await admin(a, `/emulator/${SCENARIO}/reset`, 'POST');
     expect(await calls(a, SCENARIO, 2, 'step')).toEqual(['one', 'two']);
     expect(await calls(a, SCENARIO, 1, 'flag')).toEqual(['down']);
@@ -240,6 +240,15 @@ describe(`emulator dispatch, scenarios and their state in the store, on ${STORE_
     expect((await fetch(`${a.url}/admin/emulator/${SEQ}/state`, { headers: auditor })).status).toBe(200);
     expect((await fetch(`${a.url}/admin/emulator/reset`, { method: 'POST', headers: auditor })).status).toBe(403);
     expect((await admin(a, '/emulator/SID9999999/reset', 'POST')).status).toBe(404);
+
+    // the same from the command line, on the store
+    expect(await calls(a, SEQ, 1)).toEqual(['second']);
+    const cli = await runCli(['emulator', 'reset', '--sid', SEQ, '--db', a.dbUrl]);
+    expect([cli.code, cli.stdout]).toEqual([0, `${SEQ}: deleted 1 counter(s), 0 scenario state(s), 0 chain row(s), 0 behaviour counter(s)\n`]);
+    expect(await calls(a, SEQ, 1)).toEqual(['first']);
+    const scenario = await runCli(['emulator', 'reset', '--sid', SCENARIO, '--scenario', 'flow', '--db', a.dbUrl]);
+    expect([scenario.code, scenario.stdout]).toEqual([0, `${SCENARIO} scenario flow: Started\n`]);
+    expect(await calls(a, SCENARIO, 1, 'step')).toEqual(['one']);
   }, 60_000);
 
   test(`two instances on one store (${STORE_NAME}): one sequence and one scenario for both, kept across a restart`, async () => {
