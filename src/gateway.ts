@@ -38,7 +38,7 @@ export interface RunningGateway {
 /** Load the registry, open the store, listen. Throws RegistryError on a broken registry. */
 export async function startGateway(config: Config, log: Logger): Promise<RunningGateway> {
   await loadXml();
-  const { keys, trust, registry, store, faults, deps } = await assemble(config, log, { migrate: true, skipBroken: config.skipBroken });
+  const { keys, trust, registry, store, faults, deps, emulatorState } = await assemble(config, log, { migrate: true, skipBroken: config.skipBroken });
   for (const w of registry.warnings) log.warn({ file: w.file, reason: w.reason }, 'registry warning');
   for (const s of registry.skipped) log.error({ file: s.file, field: s.field, reason: s.reason }, 'broken service skipped');
   const { journal, outbox, events, clock } = deps;
@@ -59,7 +59,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
     if (users.length) log.warn({ users, file: config.adminUsersFile }, 'admin users with the demo passwords: replace their hashes (smev2-gateway admin hash-password) before anyone else can reach the gateway');
   });
   const admin = adminRouter({
-    registry, trust: () => trust, store, outbox, auth, log, faults,
+    registry, trust: () => trust, store, outbox, auth, log, faults, emulatorState,
     availability: () => [...availability.latest.values()],
     baseUrl: (req) => baseUrl(req, config),
     secureCookie: config.secureCookie,

@@ -15,6 +15,8 @@ import { openApiDocument } from './openapi';
 import { attachmentRoutes, type AttachmentRoutesDeps } from './attachments';
 import { faultRoutes } from './faults';
 import type { FaultSwitch } from '../providers/faults';
+import { emulatorRoutes } from './emulator';
+import type { EmulatorState } from '../providers/emulator/state';
 
 export interface AdminDeps {
   registry: Registry;
@@ -39,6 +41,8 @@ export interface AdminDeps {
   faults?: FaultSwitch;
   /** the largest JSON body of the composer's routes (files to attach travel in it as base64) */
   composeBodyBytes?: number;
+  /** the emulated providers' counters, scenarios and chains: read and reset under /emulator */
+  emulatorState?: EmulatorState;
 }
 
 const MAX_PAGE = 500;
@@ -195,6 +199,7 @@ export function adminRouter(d: AdminDeps): Router {
     d.log.info({ by: req.principal!.user, item: x.id, sid: x.sid }, 'dead letter re-driven');
     res.json({ id: x.id, status: 'pending' });
   }));
+  if (d.emulatorState) emulatorRoutes({ registry: d.registry, state: d.emulatorState, log: d.log }, r, { anyone, operator }, handle);
   if (d.extra) {
     const extra = express.Router();
     const limit = d.composeBodyBytes ?? 12 * 1024 * 1024;

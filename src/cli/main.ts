@@ -20,6 +20,7 @@ import { keysCommand, signCommand, verifyCommand, SIGNATURE_USAGE, type Signatur
 import { testkitCommand, TESTKIT_USAGE } from './testkit-commands';
 import { adminCommand, ADMIN_USAGE } from './admin-commands';
 import { faultsCommand, FAULTS_USAGE, type FaultFlags } from './faults-command';
+import { emulatorCommand, EMULATOR_USAGE } from './emulator-command';
 
 const USAGE = `smev2-gateway: a SOAP gateway that emulates the SMEV 2 bus
 
@@ -34,7 +35,7 @@ Usage:
   smev2-gateway check ENVELOPE... --sid SID  every control, offline, each violation with its fault code, and the gateway's verdict
   smev2-gateway queue list [--status dead] | queue show ID | queue redrive ID   the outbox and its dead letters
   smev2-gateway subscriptions list | subscriptions add URL --events a,b [--sid SID]
-${FAULTS_USAGE}${JOURNAL_USAGE}${ADMIN_USAGE}${SIGNATURE_USAGE}${TESTKIT_USAGE}
+${FAULTS_USAGE}${JOURNAL_USAGE}${ADMIN_USAGE}${EMULATOR_USAGE}${SIGNATURE_USAGE}${TESTKIT_USAGE}
 Options:
   --port N            port to listen on (env SMEV2_PORT; default 7777)
   --host H            address to bind (env SMEV2_HOST; default 0.0.0.0)
@@ -79,7 +80,7 @@ export async function main(argv: string[]): Promise<number> {
         status: { type: 'string' }, events: { type: 'string' }, subscriptions: { type: 'string' }, 'max-in-flight': { type: 'string' }, 'max-bytes-in-flight': { type: 'string' },
         sid: { type: 'string' }, 'content-type': { type: 'string' }, wsdl: { type: 'string' }, mnemonic: { type: 'string' }, version: { type: 'string' },
         provider: { type: 'string' }, 'provider-name': { type: 'string' }, upstream: { type: 'string' }, title: { type: 'string' },
-        'older-than': { type: 'string' }, 'admin-users': { type: 'string' }, 'journal-refused-bytes': { type: 'string' }, 'trust-proxy': { type: 'string' }, anchor: { type: 'string', multiple: true },
+        'older-than': { type: 'string' }, 'admin-users': { type: 'string' }, 'journal-refused-bytes': { type: 'string' }, 'trust-proxy': { type: 'string' }, scenario: { type: 'string' }, anchor: { type: 'string', multiple: true },
         spec: { type: 'string' }, share: { type: 'string' }, kind: { type: 'string' }, 'latency-ms': { type: 'string' },
       },
     });
@@ -103,6 +104,7 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === 'subscriptions') return await subscriptionsCommand(sub, arg, flags);
     if (cmd === 'journal') return await journalCommand(sub, arg, flags);
     if (cmd === 'admin') return await adminCommand(sub, flags);
+    if (cmd === 'emulator') return await emulatorCommand(sub, flags);
     if (cmd === 'keys') return await keysCommand(sub, arg, flags);
     if (cmd === 'sign') return await signCommand(sub, flags);
     if (cmd === 'verify') return await verifyCommand(sub, flags);

@@ -29,6 +29,8 @@ export interface Parts {
   faults: FaultSwitch;
   /** what buildPipeline and buildDeliveryPipeline take (metrics added by who counts) */
   deps: PipelineDeps;
+  /** the emulated providers' state in the store (the admin API reads and resets it) */
+  emulatorState: EmulatorState;
 }
 
 /**
@@ -41,7 +43,7 @@ export async function assemble(config: Config, log: Logger, o: { migrate: boolea
   let emulatorState: EmulatorState | undefined; // set once the store is open, before the first request
   let faults: FaultSwitch | undefined; // likewise
   const random = randomSource(config.faultsSeed);
-  const registry = new Registry(config.servicesDir, (s) => createAdapter(s, { signerFor: (m) => keys.signer(m), emulatorState: () => emulatorState, faults: () => faults, random }));
+  const registry = new Registry(config.servicesDir, (s) => createAdapter(s, { signerFor: (m) => keys.signer(m), emulatorState: () => emulatorState, faults: () => faults, random, log }));
   registry.load({ skipBroken: o.skipBroken });
   const store = await openStore(config.database, { migrate: false });
   if (o.migrate) {
@@ -72,5 +74,5 @@ export async function assemble(config: Config, log: Logger, o: { migrate: boolea
     attachments: config.attachments,
     maxInlineBytes: config.maxRequestBytes,
   };
-  return { keys, trust, registry, store, faults, deps };
+  return { keys, trust, registry, store, faults, deps, emulatorState };
 }

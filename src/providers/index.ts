@@ -6,6 +6,7 @@ import type { Signer } from '../signature/sign';
 import type { EmulatorState } from './emulator/state';
 import type { FaultSwitch } from './faults';
 import { FaultInjectingAdapter } from './inject';
+import type { Logger } from 'pino';
 
 export interface AdapterContext {
   /** the key an emulated provider signs its answers with (the provider system's), if any */
@@ -16,6 +17,8 @@ export interface AdapterContext {
   faults?(): FaultSwitch | undefined;
   /** the draws of fault injection (providers/inject.ts randomSource) */
   random?: () => number;
+  /** where an emulated provider logs what a tester should see (a dispatch script that failed) */
+  log?: Logger;
 }
 
 /**
@@ -32,7 +35,7 @@ function providerAdapter(service: Service, ctx: AdapterContext): ProviderAdapter
     case 'http':
       return new HttpAdapter(a);
     case 'emulator':
-      return new EmulatorAdapter(service, a.cases, ctx.signerFor(service.def.provider.mnemonic), () => ctx.emulatorState?.());
+      return new EmulatorAdapter(service, a.cases, ctx.signerFor(service.def.provider.mnemonic), () => ctx.emulatorState?.(), ctx.log);
   }
 }
 

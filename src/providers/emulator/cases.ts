@@ -84,6 +84,10 @@ export interface EmulatorCase {
   behaviour?: Behaviour;
   /** the final answer's AppDocument, when the case has an attachments/ folder */
   attachments?: CaseAttachments;
+  /** random dispatch: its weight among the candidates (dispatch.ts) */
+  weight: number;
+  /** the scenario it requires a state of, or moves (dispatch.ts) */
+  scenario?: { name: string; requiredState?: string; newState?: string };
 }
 
 export class CaseError extends Error {}
@@ -134,6 +138,8 @@ export function loadCases(dir: string): EmulatorCase[] {
       processSeconds: c.async.processSeconds,
       behaviour: c.behaviour,
       attachments,
+      weight: c.weight,
+      scenario: c.scenario,
     });
   }
   if (problems.length) throw new CaseError(problems.join('\n'));

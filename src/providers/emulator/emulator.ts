@@ -4,7 +4,10 @@ import type { SmevMessage } from '../../envelope/model';
 import type { Service } from '../../registry/load';
 import type { ProviderAdapter, ProviderAnswer, ProviderCall } from '../../registry/adapter';
 import { loadCases, type EmulatorCase } from './cases';
-import { matchCase, type Roots } from './match';
+import type { Roots } from './match';
+import { Dispatcher, loadDispatch, type Prepared } from './dispatch';
+import { Misses, missText } from './misses';
+import type { Logger } from 'pino';
 import { fillAnswer, skeleton, ticketAppData, errorAppData, type Fill } from '../../envelope/answer';
 import { signEnvelope, type Signer } from '../../signature/sign';
 import { ACTOR } from '../../envelope/ns';
@@ -30,9 +33,15 @@ export class EmulatorAdapter implements ProviderAdapter {
   private readonly acceptTickets = new Map<EmulatorCase, string[]>();
   /** the AppDocument of each case with attachments, made once */
   private readonly documents = new Map<EmulatorCase, Promise<EmulatedDocument>>();
+  /** how each operation chooses its case (dispatch.yaml) */
+  private readonly dispatcher: Dispatcher;
+  /** the requests no case matched, for GET /admin/emulator/{sid}/misses */
+  readonly misses = new Misses();
 
-  constructor(private readonly service: Service, casesDir: string, private readonly signer?: Signer, private readonly stateOf?: () => EmulatorState | undefined) {
-    this.cases = loadCases(service.casesDir ?? resolve(service.dir, casesDir)); // casesDir: registry/load.ts resolveCasesDir
+  constructor(private readonly service: Service, casesDir: string, private readonly signer?: Signer, private readonly stateOf?: () => EmulatorState | undefined, private readonly log?: Logger) {
+    const dir = service.casesDir ?? resolve(service.dir, casesDir); // casesDir: registry/load.ts resolveCasesDir
+    this.cases = loadCases(dir);
+    this.dispatcher = new Dispatcher(service.sid, this.cases, loadDispatch(dir, this.cases, service.operations.map((o) => o.name)), () => this.state());
     for (const c of this.cases) {
       if (!c.accept) continue;
       const p = parseEnvelope(c.accept);
@@ -49,12 +58,12 @@ export class EmulatorAdapter implements ProviderAdapter {
     const p = parseEnvelope(c.bytes);
     let req: SmevMessage;
     let pollKeys: string[] | undefined;
-    let m: ReturnType<typeof matchCase> | undefined;
+    let prepared: Prepared | undefined;
     try {
       const roots: Roots = { Message: p.messageElement, AppData: p.appDataElement };
       req = p.envelope.message ?? {};
       if (isPoll(c.operation, req.status)) pollKeys = [req.originRequestIdRef, req.requestIdRef, ...appDataTexts(roots)].filter((k): k is string => !!k);
-      else m = matchCase(this.cases, c.operation.name, roots);
+      else prepared = this.dispatcher.prepare(c.operation.name, roots);
     } finally {
       p.doc.dispose();
     }
@@ -72,16 +81,20 @@ export class EmulatorAdapter implements ProviderAdapter {
       if (outcome === 'process') return this.generated(c, req, 'PROCESS', ticketAppData(chain.origin), chain.origin);
       return this.answer(chosen.answer, c, req, { originRequestIdRef: chain.origin, documentOf: chosen });
     }
-    const scripted = m!.case && (await this.script(m!.case));
-    if (scripted) return scripted;
-    if (!m!.case) {
-      const near = m!.nearMiss;
-      const text = near
-        ? `no emulated answer matches; closest case "${near.case.name}" differs at ${near.path}: expected "${near.expected}", got ${near.actual === undefined ? 'nothing' : `"${near.actual}"`}`
-        : `no emulated answer is defined for operation ${c.operation.name}`;
+    const choice = await this.dispatcher.choose(prepared!);
+    if ('error' in choice) {
+      // the emulated provider's own program failed: answered as a miss is (INVALID, the reason in AppData), and logged
+      this.log?.warn({ sid, operation: c.operation.name, messageId: c.messageId, reason: choice.error }, 'emulator: dispatch failed');
+      return this.generated(c, req, 'INVALID', errorAppData(choice.error));
+    }
+    if ('miss' in choice) {
+      const text = missText(c.operation.name, choice.miss);
+      this.misses.add(c.operation.name, c.messageId, text, choice.miss);
       return this.generated(c, req, 'INVALID', errorAppData(text));
     }
-    const found = m!.case;
+    const found = choice.case;
+    const scripted = await this.script(found);
+    if (scripted) return scripted;
     if (c.operation.mode === 'async-send' || c.operation.mode === 'async') {
       await this.state().open(sid, c.messageId, found.name, this.acceptTickets.get(found) ?? [], Date.now());
       if (found.accept) return this.answer(found.accept, c, req, {});

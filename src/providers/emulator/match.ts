@@ -7,6 +7,9 @@ export interface Roots {
   AppData?: XmlElement;
 }
 
+/** The state a scenario is in before any case moved it (WireMock's). */
+export const STARTED = 'Started';
+
 /** Value at a namespace-agnostic path (`AppData/Request/@kind`), or undefined when absent. */
 export function valueAt(roots: Roots, steps: string[]): string | undefined {
   let el = roots[steps[0] as keyof Roots];
@@ -20,32 +23,78 @@ export function valueAt(roots: Roots, steps: string[]): string | undefined {
   return el ? el.content.trim() : undefined;
 }
 
-export interface MatchResult {
-  case?: EmulatorCase;
-  /** when nothing matched: the closest case and its first differing condition */
-  nearMiss?: { case: EmulatorCase; path: string; expected: string; actual?: string };
+/** Where a case's condition failed: the path (or `scenario <name>`), what it wanted, what the request had. */
+export interface Difference {
+  path: string;
+  expected: string;
+  actual?: string;
 }
 
-/** The matching case with the highest priority (then the most conditions), or the nearest miss. */
-export function matchCase(cases: EmulatorCase[], operation: string, roots: Roots): MatchResult {
-  let best: EmulatorCase | undefined;
-  let near: { c: EmulatorCase; score: number; path: string; expected: string; actual?: string } | undefined;
+/** A case's `match:` judged against one request, before scenario states are known. */
+export interface Evaluation {
+  case: EmulatorCase;
+  met: number;
+  /** the first condition that failed, if any */
+  miss?: Difference;
+}
+
+/** A case that did not match, with how close it came: conditions met of all (its scenario's required state counts as one). */
+export interface NearMiss extends Difference {
+  case: EmulatorCase;
+  met: number;
+  of: number;
+}
+
+export interface MatchResult {
+  case?: EmulatorCase;
+  /** when nothing matched: the cases of the operation, closest first */
+  nearMisses: NearMiss[];
+}
+
+/**
+ * The conditions of every case of the operation, judged while the request's document is open
+ * (the store is asked for scenario states only afterwards, and only when a case needs one).
+ */
+export function evaluate(cases: EmulatorCase[], operation: string, roots: Roots): Evaluation[] {
+  const out: Evaluation[] = [];
   for (const c of cases) {
     if (c.operation && c.operation !== operation) continue;
-    let ok = 0;
-    let miss: { path: string; expected: string; actual?: string } | undefined;
+    let met = 0;
+    let miss: Difference | undefined;
     for (const cond of c.conditions) {
       const actual = valueAt(roots, cond.steps);
-      if (cond.test(actual)) ok++;
+      if (cond.test(actual)) met++;
       else miss ??= { path: cond.path, expected: cond.expected, actual };
     }
-    if (!miss) {
-      if (!best || c.priority > best.priority || (c.priority === best.priority && c.conditions.length > best.conditions.length)) best = c;
-    } else {
-      const score = ok / c.conditions.length;
-      if (!near || score > near.score) near = { c, score, ...miss };
-    }
+    out.push({ case: c, met, miss });
   }
-  if (best) return { case: best };
-  return near ? { nearMiss: { case: near.c, path: near.path, expected: near.expected, actual: near.actual } } : {};
+  return out;
+}
+
+/**
+ * The matching case with the highest priority (then the most conditions); a case whose scenario
+ * requires a state matches only in it. When none matches: every evaluated case as a near miss,
+ * ranked by the share of conditions met, then by priority (WireMock ranks its near misses too).
+ */
+export function rank(evaluated: Evaluation[], stateOf: (scenario: string) => string): MatchResult {
+  let best: EmulatorCase | undefined;
+  const near: NearMiss[] = [];
+  for (const e of evaluated) {
+    const c = e.case;
+    const required = c.scenario?.requiredState;
+    const current = c.scenario && required !== undefined ? stateOf(c.scenario.name) : undefined;
+    const inState = required === undefined || current === required;
+    const of = c.conditions.length + (required === undefined ? 0 : 1);
+    const met = e.met + (required !== undefined && inState ? 1 : 0);
+    if (!e.miss && inState) {
+      if (!best || c.priority > best.priority || (c.priority === best.priority && c.conditions.length > best.conditions.length)) best = c;
+      continue;
+    }
+    const diff = e.miss ?? { path: `scenario ${c.scenario!.name}`, expected: required!, actual: current };
+    near.push({ case: c, met, of, ...diff });
+  }
+  if (best) return { case: best, nearMisses: [] };
+  const share = (n: NearMiss) => (n.of ? n.met / n.of : 0);
+  near.sort((a, b) => share(b) - share(a) || b.case.priority - a.case.priority || a.case.name.localeCompare(b.case.name));
+  return { nearMisses: near };
 }

@@ -99,6 +99,65 @@ export class EmulatorState {
     return { calls: Number(r!.calls), since: Number(r!.since) };
   }
 
+  /**
+   * The next value of a SID's named counter (1 at its first call), in one statement the store
+   * settles, so processes and instances sharing the store count one sequence together (a
+   * `sequence` dispatch's position, `dispatch:<operation>`).
+   */
+  async nextCount(sid: string, name: string, now: number): Promise<number> {
+    const [r] = await query<{ value: number | string }>(this.ds,
+      `INSERT INTO emulator_counters (sid, name, value, updated_at) VALUES (?, ?, 1, ?)
+       ON CONFLICT (sid, name) DO UPDATE SET value = emulator_counters.value + 1, updated_at = excluded.updated_at
+       RETURNING value`,
+      [sid, name, now]);
+    return Number(r!.value);
+  }
+
+  /** The states of a SID's scenarios that have moved (one not listed is in its initial state, Started). */
+  async scenarioStates(sid: string): Promise<Map<string, string>> {
+    const rows = await query<{ scenario: string; state: string }>(this.ds, 'SELECT scenario, state FROM emulator_scenarios WHERE sid = ?', [sid]);
+    return new Map(rows.map((r) => [r.scenario, r.state]));
+  }
+
+  /** Move a scenario to a state (the last case to answer decides, as in WireMock). */
+  async setScenario(sid: string, scenario: string, state: string, now: number): Promise<void> {
+    await query(this.ds,
+      `INSERT INTO emulator_scenarios (sid, scenario, state, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (sid, scenario) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
+      [sid, scenario, state, now]);
+  }
+
+  /** What a SID's emulator remembers beyond its chains: its counters and the scenarios that moved. */
+  async snapshot(sid: string): Promise<{ counters: { name: string; value: number; updatedAt: number }[]; scenarios: { name: string; state: string; updatedAt: number }[] }> {
+    const counters = await query<{ name: string; value: number | string; updated_at: number | string }>(this.ds,
+      'SELECT name, value, updated_at FROM emulator_counters WHERE sid = ? ORDER BY name', [sid]);
+    const scenarios = await query<{ scenario: string; state: string; updated_at: number | string }>(this.ds,
+      'SELECT scenario, state, updated_at FROM emulator_scenarios WHERE sid = ? ORDER BY scenario', [sid]);
+    return {
+      counters: counters.map((r) => ({ name: r.name, value: Number(r.value), updatedAt: Number(r.updated_at) })),
+      scenarios: scenarios.map((r) => ({ name: r.scenario, state: r.state, updatedAt: Number(r.updated_at) })),
+    };
+  }
+
+  /**
+   * Start a SID's emulator over (every SID's: none given): its counters, scenario states,
+   * asynchronous chains and scripted behaviours' counters are deleted. Returns how many rows of each.
+   */
+  async reset(sid?: string): Promise<Record<'counters' | 'scenarios' | 'chains' | 'scripts', number>> {
+    const out = { counters: 0, scenarios: 0, chains: 0, scripts: 0 };
+    const where = sid === undefined ? '' : ' WHERE sid = ?';
+    const params = sid === undefined ? [] : [sid];
+    for (const [key, table] of [['counters', 'emulator_counters'], ['scenarios', 'emulator_scenarios'], ['chains', 'emulator_chains'], ['scripts', 'emulator_scripts']] as const) {
+      out[key] = (await query(this.ds, `DELETE FROM ${table}${where} RETURNING sid`, params)).length;
+    }
+    return out;
+  }
+
+  /** Put one scenario back in its initial state (Started); true when it had moved. */
+  async resetScenario(sid: string, scenario: string): Promise<boolean> {
+    return (await query(this.ds, 'DELETE FROM emulator_scenarios WHERE sid = ? AND scenario = ? RETURNING sid', [sid, scenario])).length > 0;
+  }
+
   /** Delete the chains and script counters past their time. */
   async purge(now: number): Promise<void> {
     await query(this.ds, 'DELETE FROM emulator_chains WHERE expires_at < ?', [now]);
