@@ -99,6 +99,21 @@ export class EmulatorState {
     return { calls: Number(r!.calls), since: Number(r!.since) };
   }
 
+  /**
+   * The next number of a SID's named counter (`{{seq "name"}}` in an answer template): 1 first,
+   * then one more at each call, in the table `emulator_counters` (migration 0013). One
+   * `INSERT … ON CONFLICT DO UPDATE … RETURNING` statement: the store settles two processes or
+   * instances counting at once, so no number is handed out twice. Counters are kept until reset.
+   */
+  async nextCounter(sid: string, name: string, now: number): Promise<number> {
+    const [r] = await query<{ value: number | string }>(this.ds,
+      `INSERT INTO emulator_counters (sid, name, value, updated_at) VALUES (?, ?, 1, ?)
+       ON CONFLICT (sid, name) DO UPDATE SET value = emulator_counters.value + 1, updated_at = excluded.updated_at
+       RETURNING value`,
+      [sid, name, now]);
+    return Number(r!.value);
+  }
+
   /** Delete the chains and script counters past their time. */
   async purge(now: number): Promise<void> {
     await query(this.ds, 'DELETE FROM emulator_chains WHERE expires_at < ?', [now]);
