@@ -86,8 +86,10 @@ export class EmulatorAdapter implements ProviderAdapter {
       return this.generated(c, req, 'INVALID', errorAppData(text));
     }
     const found = m!.case;
-    if (found.fault) return this.fault(found, c);
-    if (c.operation.mode === 'async-send' || c.operation.mode === 'async') {
+    const isAsync = c.operation.mode === 'async-send' || c.operation.mode === 'async';
+    // a fault case faults the REQUEST; one with an ACCEPT of its own faults its chain's final answer instead
+    if (found.fault && !(isAsync && found.accept)) return this.fault(found, c);
+    if (isAsync) {
       // a templated accept.xml is rendered first: the tickets it hands out name the chain
       const accept = found.acceptTemplate && (await this.render(found.acceptTemplate, c));
       await this.state().open(sid, c.messageId, found.name, accept && found.acceptTemplate!.fn ? ticketsOf(accept) : this.acceptTickets.get(found) ?? [], Date.now());
