@@ -7,7 +7,7 @@
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DOMParser } from '@xmldom/xmldom';
-import { startGateway, post, type GatewayProcess } from './support/gateway';
+import { startGateway, post, runCli, type GatewayProcess } from './support/gateway';
 import { makeRegistry, ECHO_BUNDLE, echoDefinition } from './support/registry';
 import { STORE_NAME } from './support/store';
 import { buildZip } from '../src/attachments/zip';
@@ -24,6 +24,7 @@ const answerWith = (appData: string) => ANSWER.replace('<e:Text>echo</e:Text>', 
 const requestWith = (appData: string, afterAppData = '') =>
   REQUEST.replace('<smev:AppData><e:Text>Привет &amp; hello</e:Text></smev:AppData>', `<smev:AppData>${appData}</smev:AppData>${afterAppData}`);
 
+// with the Originator the emulator fills in (replay compares the whole answer)
 const VALUES = answerWith([
   '<e:Family>{{xpath "AppData/Query/FamilyName"}}</e:Family>',
   '<e:FamilyAgain>{{request.AppData.Query.FamilyName}}</e:FamilyAgain>',
@@ -39,7 +40,7 @@ const VALUES = answerWith([
   '<e:Dice>{{randomInt 1 6}}</e:Dice>',
   '<e:Seq>{{seq}}</e:Seq><e:SeqAgain>{{seq}}</e:SeqAgain><e:Reg>REG-{{seq "reg"}}</e:Reg>',
   '{{{xpath "AppData/Query/Fragment"}}}',
-].join(''));
+].join('')).replace('<smev:TypeCode>', '<smev:Originator><smev:Code>MINZ01001</smev:Code><smev:Name>Минздрав России</smev:Name></smev:Originator><smev:TypeCode>');
 
 const FILES = answerWith('<e:RequestCode>{{request.RequestCode}}</e:RequestCode>{{#each request.attachments}}<e:File>{{this}}</e:File>{{/each}}');
 
@@ -174,6 +175,24 @@ describe(`answers from the request, on ${STORE_NAME}`, () => {
     expect(text(res.text, 'faultstring')).toBe("Гражданин О'Коннор & сын не найден");
     expect(text(res.text, 'Code')).toBe('404');
     expect(text(res.text, 'Who')).toBe("О'Коннор & сын");
+  });
+
+  test('replay renders a templated answer with the request it sent (generated values match any text) and expects a case\'s fault with its status', async () => {
+    const cases = join(dir, SID, 'cases');
+    writeFileSync(join(cases, 'values', 'request.xml'), QUERY);
+    writeFileSync(join(cases, 'node-fault', 'request.xml'), requestWith('<e:Query kind="node-fault"/>'));
+    writeFileSync(join(cases, 'own-fault', 'request.xml'), requestWith('<e:Query kind="own-fault"><e:FamilyName>Петров</e:FamilyName></e:Query>'));
+    const ok = await runCli(['replay', cases, '--sid', SID, '--target', gw.url]);
+    expect(ok.stdout).toContain('5 cases: 3 passed, 0 failed, 2 skipped');
+    expect(ok.code).toBe(0);
+    // an echoed value is compared exactly: the same request with another name fails where the name stands
+    writeFileSync(join(cases, 'values', 'answer.xml'), VALUES.replace('<e:Family>{{xpath "AppData/Query/FamilyName"}}</e:Family>', '<e:Family>{{xpath "AppData/Query/FamilyName"}}!</e:Family>'));
+    writeFileSync(join(cases, 'node-fault', 'case.yaml'), readFileSync(join(cases, 'node-fault', 'case.yaml'), 'utf8').replace('httpStatus: 503', 'httpStatus: 502'));
+    const bad = await runCli(['replay', cases, '--sid', SID, '--target', gw.url]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain('AppData/Family: expected "Иванова-Петрова!", got "Иванова-Петрова"');
+    expect(bad.stdout).toContain('HTTP status: expected 502 (fault.httpStatus), got 503');
+    writeFileSync(join(cases, 'values', 'answer.xml'), VALUES);
   });
 
   test('seq counts per SID, once for two gateway processes on one store, and survives a restart', async () => {
