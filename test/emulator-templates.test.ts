@@ -4,12 +4,14 @@
 // the store, the same for two gateway processes on one store and across a restart; a case's
 // `fault:` answers a SOAP fault with its HTTP status; a broken template stops the load, naming
 // its file and line. All over HTTP on the real gateway process, on this pass's store.
-import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DOMParser } from '@xmldom/xmldom';
 import { startGateway, post, runCli, type GatewayProcess } from './support/gateway';
 import { makeRegistry, ECHO_BUNDLE, echoDefinition } from './support/registry';
 import { STORE_NAME } from './support/store';
+import { ROOT } from './support/paths';
+import { parse as parseYaml, stringify } from 'yaml';
 import { buildZip } from '../src/attachments/zip';
 
 const REQUEST = readFileSync(join(ECHO_BUNDLE, 'request.xml'), 'utf8');
@@ -17,6 +19,7 @@ const ANSWER = readFileSync(join(ECHO_BUNDLE, 'answer.xml'), 'utf8');
 const SID = 'SID0970101';
 const COUNTED = 'SID0970102';
 const OTHER = 'SID0970103';
+const DEMO = 'SID0003623';
 
 /** The echo answer with this AppData (a template). */
 const answerWith = (appData: string) => ANSWER.replace('<e:Text>echo</e:Text>', appData);
@@ -73,6 +76,11 @@ function registry(): string {
     '  detail: \'<e:Error xmlns:e="urn:test:echo"><e:Code>404</e:Code><e:Who>{{request.AppData.Query.FamilyName}}</e:Who></e:Error>\'',
   ].join('\n'));
   for (const sid of [COUNTED, OTHER]) writeCase(dir, sid, 'counter', 'match: {}\n', answerWith('<e:N>{{seq}}</e:N>'));
+  // the demo SNILS service as bundled, answering from fixtures/
+  cpSync(join(ROOT, 'wsdl', DEMO), join(dir, DEMO), { recursive: true });
+  const def = parseYaml(readFileSync(join(dir, DEMO, 'service.yaml'), 'utf8'));
+  def.adapter.cases = join(ROOT, 'fixtures', DEMO);
+  writeFileSync(join(dir, DEMO, 'service.yaml'), stringify(def));
   return dir;
 }
 
@@ -153,6 +161,19 @@ describe(`answers from the request, on ${STORE_NAME}`, () => {
     expect(res.status).toBe(200);
     expect(text(res.text, 'RequestCode')).toBe('req-77');
     expect(texts(res.text, 'File')).toEqual(['заявление.xml', 'docs/scan <1>.pdf']);
+  });
+
+  test('the demo SNILS service answers with the person asked for', async () => {
+    const asked = readFileSync(join(ROOT, 'fixtures', DEMO, 'found', 'request.xml'), 'utf8')
+      .replace('<pfr:Имя>МАРИЯ</pfr:Имя>', '<pfr:Имя>Анна-Мария</pfr:Имя>').replace('<pfr:Отчество>ПЕТРОВНА</pfr:Отчество>', '<pfr:Отчество>Д&apos;Артаньян</pfr:Отчество>');
+    const res = await call(asked, DEMO);
+    expect(res.status).toBe(200);
+    expect(text(res.text, 'Status')).toBe('RESULT');
+    expect(text(res.text, 'Фамилия')).toBe('ИВАНОВА');
+    expect(text(res.text, 'Имя')).toBe('Анна-Мария');
+    expect(text(res.text, 'Отчество')).toBe("Д'Артаньян");
+    expect(text(res.text, 'ДатаРождения')).toBe('14.07.1985');
+    expect(text(res.text, 'ДатаФормирования')).toMatch(/^\d\d\.\d\d\.\d{4}$/);
   });
 
   test('template: false sends the file as written', async () => {
