@@ -1,5 +1,6 @@
 import { NS, revisionOf } from '../envelope/ns';
 import type { XNode } from './tree';
+import { ANY_VALUE } from '../providers/emulator/template';
 import { parsePattern, childAnchors, elementIsVolatile, attributeIsVolatile, DEFAULT_VOLATILE, type Anchor, type PathPattern } from './paths';
 
 export interface CompareOptions {
@@ -42,7 +43,7 @@ function compareNode(e: XNode, a: XNode, path: string, anchors: Anchor[], patter
   if (elementIsVolatile(patterns, anchors)) return;
   const at = path || e.local;
   compareAttributes(e, a, at, anchors, patterns, report);
-  if (e.text !== a.text) report(`${at}: ${describeTexts(e.text, a.text)}`);
+  if (!sameText(e.text, a.text)) report(`${at}: ${describeTexts(e.text, a.text)}`);
   const ec = visibleChildren(e);
   const ac = visibleChildren(a);
   const stepOf = (list: XNode[], i: number) => {
@@ -89,12 +90,22 @@ function compareAttributes(e: XNode, a: XNode, at: string, anchors: Anchor[], pa
     if (attributeIsVolatile(patterns, anchors, x.local)) continue;
     const got = actual.get(key(x));
     if (!got) report(`${at}/@${x.local}: missing (expected "${clip(x.value)}")`);
-    else if (got.value !== x.value) report(`${at}/@${x.local}: ${describeTexts(x.value, got.value)}`);
+    else if (!sameText(x.value, got.value)) report(`${at}/@${x.local}: ${describeTexts(x.value, got.value)}`);
   }
   for (const x of a.attrs) {
     if (expectedKeys.has(key(x)) || attributeIsVolatile(patterns, anchors, x.local)) continue;
     report(`${at}/@${x.local}: unexpected attribute ("${clip(x.value)}")`);
   }
+}
+
+/**
+ * Equal texts; an expected text rendered from a template (./expected.ts) holds ANY_VALUE where a
+ * generated value (uuid, now, seq, pick, randomInt) stood: any text matches there.
+ */
+function sameText(expected: string, actual: string): boolean {
+  if (!expected.includes(ANY_VALUE)) return expected === actual;
+  const rx = expected.split(ANY_VALUE).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[\\s\\S]*');
+  return new RegExp(`^${rx}$`).test(actual);
 }
 
 /** Children compared: under soap:Header, not the node's smev:Header nor wsse:Security blocks. */
@@ -154,7 +165,7 @@ function hint(n: XNode, lead = ''): string {
 const LIMIT = 80;
 
 function show(s: string): string {
-  return s.replace(/\r?\n/g, '\\n').replace(/\t/g, '\\t');
+  return s.replace(/\r?\n/g, '\\n').replace(/\t/g, '\\t').replaceAll(ANY_VALUE, '{{any}}');
 }
 
 function clip(s: string): string {

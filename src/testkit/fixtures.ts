@@ -29,6 +29,10 @@ export interface FixtureCase {
   expect?: string[];
   soapAction?: string;
   pingSoapAction?: string;
+  /** the answer files are templates (case.yaml `template`, default true): rendered with the request sent before comparing (./expected.ts) */
+  template: boolean;
+  /** case.yaml's `fault:`: the SOAP fault expected, when there is no answer file */
+  fault?: NonNullable<ReturnType<typeof caseSchema.parse>['fault']>;
   /** the answer's AppDocument, when the case has an attachments/ folder: compared file by file */
   attachments?: ExpectedAttachments;
   /** why the case cannot be run (a broken case.yaml, a missing file) */
@@ -69,7 +73,7 @@ export function readCase(dir: string, sidOverride?: string): FixtureCase {
   const name = basename(dir);
   const parent = basename(dirname(dir));
   const sid = sidOverride ?? (SID.test(parent) ? parent : undefined);
-  const c: FixtureCase = { sid, name, dir, id: `${sid ?? parent}/${name}`, answerFile: 'answer.xml', volatile: [] };
+  const c: FixtureCase = { sid, name, dir, id: `${sid ?? parent}/${name}`, answerFile: 'answer.xml', volatile: [], template: true };
   const file = join(dir, 'case.yaml');
   let def: ReturnType<typeof caseSchema.parse> | undefined;
   if (existsSync(file)) {
@@ -89,6 +93,8 @@ export function readCase(dir: string, sidOverride?: string): FixtureCase {
   c.expect = def?.expect;
   c.soapAction = def?.soapAction;
   c.pingSoapAction = def?.pingSoapAction;
+  c.template = def?.template ?? true;
+  c.fault = def?.fault;
   try {
     c.volatile.forEach(parsePattern);
   } catch (e) {
@@ -98,7 +104,7 @@ export function readCase(dir: string, sidOverride?: string): FixtureCase {
   c.request = read('request.xml');
   if (!c.request) return { ...c, skip: 'no request.xml (a case only the emulator uses)' };
   c.answer = read(c.answerFile);
-  if (!c.answer) return { ...c, problem: `${rel(join(dir, c.answerFile))} does not exist: nothing to compare the answer with` };
+  if (!c.answer && !c.fault) return { ...c, problem: `${rel(join(dir, c.answerFile))} does not exist: nothing to compare the answer with` };
   c.acceptFile = def?.async.accept ?? (existsSync(join(dir, 'accept.xml')) ? 'accept.xml' : undefined);
   if (c.acceptFile) {
     c.accept = read(c.acceptFile);

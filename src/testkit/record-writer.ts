@@ -38,6 +38,8 @@ interface OpenChain {
   pingWritten: boolean;
   upstream: string;
   attachments?: RecordedAttachments;
+  fault?: RecordedFault;
+  asWritten?: boolean;
 }
 
 const MAX_MATCH = 12;
@@ -94,6 +96,7 @@ export class CaseWriter {
         soapAction: x.soapAction, pingWritten: false, upstream: x.upstream,
       };
       c.dir = this.caseDir(x.sid, number, 'accept', true);
+      c.asWritten = hasMustache(x.answer);
       writeFileSync(join(c.dir, 'request.xml'), x.request);
       writeFileSync(join(c.dir, 'accept.xml'), x.answer);
       this.writeYaml(c, 'accept.xml');
@@ -109,6 +112,7 @@ export class CaseWriter {
     writeAttachments(dir, x.attachments);
     writeFileSync(join(dir, 'case.yaml'), caseYaml({
       number, upstream: x.upstream, statuses: [answerStatus], match, volatile: [], soapAction: x.soapAction, attachments: x.attachments,
+      fault: faultOf(ans, x.httpStatus), asWritten: hasMustache(x.answer),
     }));
     this.written++;
     this.log(`recorded ${x.sid}/${name(number, answerStatus.toLowerCase())}: ${req.status ?? '?'} → ${answerStatus} (HTTP ${x.httpStatus}, ${Math.round(x.ms)} ms)`);
@@ -144,6 +148,8 @@ export class CaseWriter {
     writeFileSync(join(c.dir, 'answer.xml'), x.answer);
     writeAttachments(c.dir, x.attachments);
     c.attachments = x.attachments;
+    if (status === 'FAULT') c.fault = faultOf(readTree(x.answer), x.httpStatus);
+    if (hasMustache(x.answer)) c.asWritten = true;
     const final = join(this.outDir, c.sid, name(c.number, status.toLowerCase()));
     renameSync(c.dir, final);
     c.dir = final;
@@ -158,6 +164,7 @@ export class CaseWriter {
     writeFileSync(join(c.dir, 'case.yaml'), caseYaml({
       number: c.number, upstream: c.upstream, statuses: c.statuses, match: c.match, volatile: c.volatile,
       soapAction: c.soapAction, pingSoapAction: c.pingSoapAction, answer, async: { processPolls: c.polls, accept: 'accept.xml' }, attachments: c.attachments,
+      fault: c.fault, asWritten: c.asWritten,
     }));
   }
 
@@ -222,7 +229,29 @@ interface YamlInfo {
   answer?: string;
   async?: { processPolls: number; accept: string };
   attachments?: RecordedAttachments;
+  /** the recorded SOAP fault: the emulator answers it (case.yaml `fault:`), replay compares answer.xml */
+  fault?: RecordedFault;
+  /** an envelope holds `{{`: case.yaml says `template: false`, so the emulator sends it as it came */
+  asWritten?: boolean;
 }
+
+interface RecordedFault {
+  faultcode: 'Client' | 'Server';
+  faultstring: string;
+  httpStatus: number;
+}
+
+/**
+ * A recorded fault as case.yaml's `fault:`. Its detail stays in answer.xml only: it may lean on
+ * namespace prefixes declared outside it, and replay compares answer.xml whole anyway.
+ */
+function faultOf(ans: EnvelopeTree, httpStatus: number): RecordedFault | undefined {
+  if (!ans.fault) return undefined;
+  const code = (ans.fault.faultcode ?? '').replace(/^.*:/, '');
+  return { faultcode: /^client/i.test(code) ? 'Client' : 'Server', faultstring: ans.fault.faultstring || '(no faultstring)', httpStatus: httpStatus >= 200 && httpStatus <= 599 ? httpStatus : 500 };
+}
+
+const hasMustache = (b: Buffer) => b.includes('{{');
 
 /**
  * The answer's AppDocument as the case's attachments/ files, its `.sig` files among them: the
@@ -245,6 +274,8 @@ function caseYaml(i: YamlInfo): string {
   };
   if (i.answer && i.answer !== 'answer.xml') doc.answer = i.answer;
   if (i.async) doc.async = i.async;
+  if (i.fault) doc.fault = i.fault;
+  if (i.asWritten) doc.template = false;
   doc.volatile = [...DEFAULT_VOLATILE.filter((p) => p.startsWith('Message/')), ...i.volatile];
   if (i.attachments) {
     const a = i.attachments;

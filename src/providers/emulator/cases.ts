@@ -6,6 +6,8 @@ import { yamlErrorText } from '../../yaml-error';
 import { describeIssues } from '../../registry/definition';
 import { parseEnvelope } from '../../envelope/parse';
 import { attachmentFiles, type CaseAttachments } from './attachments';
+import { compileTemplate, TemplateError, type AnswerTemplate } from './template';
+import { compileFault, type CaseFault } from './fault-answer';
 
 /** The folder of a case whose files make the answer's AppDocument. */
 export const ATTACHMENTS_DIR = 'attachments';
@@ -79,6 +81,11 @@ export interface EmulatorCase {
   conditions: Condition[];
   answer: Buffer;
   accept?: Buffer;
+  /** answer and accept as templates (./template.ts): compiled at load, sent as written when not templated */
+  answerTemplate: AnswerTemplate;
+  acceptTemplate?: AnswerTemplate;
+  /** answer with this SOAP fault instead (./fault-answer.ts) */
+  fault?: CaseFault;
   processPolls: number;
   processSeconds: number;
   behaviour?: Behaviour;
@@ -122,9 +129,22 @@ export function loadCases(dir: string): EmulatorCase[] {
       }
       return readFileSync(p);
     };
-    const answer = read(c.answer);
+    // a fault case needs no answer file; one it has is only replay's (docs/fixtures.md)
+    const answer = c.fault && !existsSync(join(caseDir, c.answer)) ? Buffer.alloc(0) : read(c.answer);
     const accept = c.async.accept ? read(c.async.accept) : undefined;
     if (!answer) continue;
+    let templates;
+    try {
+      templates = {
+        answerTemplate: compileTemplate(join(caseDir, c.answer), answer, c.template),
+        acceptTemplate: accept && compileTemplate(join(caseDir, c.async.accept!), accept, c.template),
+        fault: c.fault && compileFault(file, c.fault, c.template),
+      };
+    } catch (e) {
+      if (!(e instanceof TemplateError)) throw e;
+      problems.push(e.message);
+      continue;
+    }
     const attachments = attachmentsOf(caseDir, c.attachments, answer, (p) => problems.push(`${file}: ${p}`));
     cases.push({
       name: entry.name,
@@ -134,6 +154,7 @@ export function loadCases(dir: string): EmulatorCase[] {
       conditions: Object.entries(c.match).map(([path, v]) => condition(path, String(v))),
       answer,
       accept,
+      ...templates,
       processPolls: c.async.processPolls,
       processSeconds: c.async.processSeconds,
       behaviour: c.behaviour,

@@ -17,6 +17,9 @@ import { isPoll } from '../../registry/modes';
 import { setAppDocument } from '../../envelope/app-document';
 import { rootContentType, type MimeParts } from '../../http/multipart';
 import { emulatedDocument, type EmulatedDocument } from './attachments';
+import { renderTemplate, type AnswerTemplate, type RenderInput } from './template';
+import { requestDocument } from './request-document';
+import { faultAnswerBytes, faultNeeds } from './fault-answer';
 
 const XML = 'text/xml; charset=utf-8';
 /** The text real providers answer a PING for an unknown chain with (PROTOCOL.md §4). */
@@ -43,7 +46,7 @@ export class EmulatorAdapter implements ProviderAdapter {
     this.cases = loadCases(dir);
     this.dispatcher = new Dispatcher(service.sid, this.cases, loadDispatch(dir, this.cases, service.operations.map((o) => o.name)), () => this.state());
     for (const c of this.cases) {
-      if (!c.accept) continue;
+      if (!c.accept || c.acceptTemplate?.fn) continue; // a templated accept.xml: its tickets are read as rendered
       const p = parseEnvelope(c.accept);
       try {
         this.acceptTickets.set(c, appDataTexts({ AppData: p.appDataElement }).filter(looksLikeTicket));
@@ -79,7 +82,8 @@ export class EmulatorAdapter implements ProviderAdapter {
       }
       const outcome = await this.state().poll(sid, chain.origin, chosen.processPolls, chosen.processSeconds, Date.now());
       if (outcome === 'process') return this.generated(c, req, 'PROCESS', ticketAppData(chain.origin), chain.origin);
-      return this.answer(chosen.answer, c, req, { originRequestIdRef: chain.origin, documentOf: chosen });
+      if (chosen.fault) return this.fault(chosen, c);
+      return this.answer(await this.render(chosen.answerTemplate, c), c, req, { originRequestIdRef: chain.origin, documentOf: chosen });
     }
     const choice = await this.dispatcher.choose(prepared!);
     if ('error' in choice) {
@@ -95,12 +99,17 @@ export class EmulatorAdapter implements ProviderAdapter {
     const found = choice.case;
     const scripted = await this.script(found);
     if (scripted) return scripted;
-    if (c.operation.mode === 'async-send' || c.operation.mode === 'async') {
-      await this.state().open(sid, c.messageId, found.name, this.acceptTickets.get(found) ?? [], Date.now());
-      if (found.accept) return this.answer(found.accept, c, req, {});
+    const isAsync = c.operation.mode === 'async-send' || c.operation.mode === 'async';
+    // a fault case faults the REQUEST; one with an ACCEPT of its own faults its chain's final answer instead
+    if (found.fault && !(isAsync && found.accept)) return this.fault(found, c);
+    if (isAsync) {
+      // a templated accept.xml is rendered first: the tickets it hands out name the chain
+      const accept = found.acceptTemplate && (await this.render(found.acceptTemplate, c));
+      await this.state().open(sid, c.messageId, found.name, accept && found.acceptTemplate!.fn ? ticketsOf(accept) : this.acceptTickets.get(found) ?? [], Date.now());
+      if (accept) return this.answer(accept, c, req, {});
       return this.generated(c, req, 'ACCEPT', ticketAppData(c.messageId));
     }
-    return this.answer(found.answer, c, req, { documentOf: found });
+    return this.answer(await this.render(found.answerTemplate, c), c, req, { documentOf: found });
   }
 
   /** The store that keeps this emulator's chains and counters (the gateway's, opened at start). */
@@ -152,7 +161,29 @@ export class EmulatorAdapter implements ProviderAdapter {
     };
   }
 
-  /** A case's answer file, filled; a final answer carries the case's AppDocument when it has attachments. */
+  /**
+   * An answer file rendered from this request (./template.ts), before it is filled and signed:
+   * its `seq` numbers counted in the store, the request's ZIP opened only when the file reads it.
+   */
+  private async render(t: AnswerTemplate, c: ProviderCall, needs: { seqNames: string[]; usesDocument: boolean } = t): Promise<Buffer> {
+    if (!t.fn && !needs.seqNames.length) return t.bytes;
+    return renderTemplate(t, await this.renderInput(c, needs));
+  }
+
+  private async renderInput(c: ProviderCall, needs: { seqNames: string[]; usesDocument: boolean }): Promise<RenderInput> {
+    const seq = new Map<string, number>();
+    for (const name of needs.seqNames) seq.set(name, await this.state().nextCount(this.service.sid, `seq:${name}`, Date.now()));
+    const document = needs.usesDocument ? await requestDocument(c.bytes, c.parts?.parts) : undefined;
+    return { request: c.bytes, seq, document };
+  }
+
+  /** A case's `fault:`: a SOAP fault with its HTTP status, neither filled nor signed (providers' faults are not). */
+  private async fault(found: EmulatorCase, c: ProviderCall): Promise<ProviderAnswer> {
+    const f = found.fault!;
+    return { status: f.httpStatus, bytes: faultAnswerBytes(f, await this.renderInput(c, faultNeeds(f))), contentType: XML };
+  }
+
+  /** A case's answer file (rendered), filled; a final answer carries the case's AppDocument when it has attachments. */
   private async answer(template: Buffer, c: ProviderCall, req: SmevMessage, o: { originRequestIdRef?: string; documentOf?: EmulatorCase }): Promise<ProviderAnswer> {
     const filled = fillAnswer(template, this.fill(c, req, o.originRequestIdRef));
     const doc = o.documentOf?.attachments && (await this.document(o.documentOf));
@@ -194,6 +225,16 @@ export class EmulatorAdapter implements ProviderAdapter {
       appData,
     });
     return this.reply(fillAnswer(bytes, this.fill(c, req, origin)));
+  }
+}
+
+/** The id-like texts of an ACCEPT's AppData: the tickets a PING may quote. */
+function ticketsOf(accept: Buffer): string[] {
+  const p = parseEnvelope(accept);
+  try {
+    return appDataTexts({ AppData: p.appDataElement }).filter(looksLikeTicket);
+  } finally {
+    p.doc.dispose();
   }
 }
 

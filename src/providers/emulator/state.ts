@@ -100,9 +100,11 @@ export class EmulatorState {
   }
 
   /**
-   * The next value of a SID's named counter (1 at its first call), in one statement the store
-   * settles, so processes and instances sharing the store count one sequence together (a
-   * `sequence` dispatch's position, `dispatch:<operation>`).
+   * The next value of a SID's named counter (1 at its first call), in one
+   * `INSERT … ON CONFLICT DO UPDATE … RETURNING` statement the store settles, so processes and
+   * instances sharing the store count one sequence together and no number is handed out twice:
+   * a `sequence` dispatch's position (`dispatch:<operation>`), a template's `{{seq "name"}}`
+   * (`seq:<name>`). Counters are kept until reset.
    */
   async nextCount(sid: string, name: string, now: number): Promise<number> {
     const [r] = await query<{ value: number | string }>(this.ds,
