@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnvelope } from '../../envelope/parse';
 import type { SmevMessage } from '../../envelope/model';
@@ -14,10 +15,13 @@ import { isPoll } from '../../registry/modes';
 import { setAppDocument } from '../../envelope/app-document';
 import { rootContentType, type MimeParts } from '../../http/multipart';
 import { emulatedDocument, type EmulatedDocument } from './attachments';
+import { SampleAnswers } from './sample-answer';
 
 const XML = 'text/xml; charset=utf-8';
 /** The text real providers answer a PING for an unknown chain with (PROTOCOL.md §4). */
 export const UNKNOWN_CHAIN = 'Запрос с таким origRequestIdRef не найден!';
+/** The case name an asynchronous chain is opened under when no case answered it, but the XSD's sample. */
+const SAMPLE_CASE = '(sample from the XSD)';
 /**
  * An emulated provider answering from case folders. Asynchronous chains, their PROCESS counters
  * and the counters of scripted failures are kept in the store (./state.ts), keyed by the
@@ -30,9 +34,13 @@ export class EmulatorAdapter implements ProviderAdapter {
   private readonly acceptTickets = new Map<EmulatorCase, string[]>();
   /** the AppDocument of each case with attachments, made once */
   private readonly documents = new Map<EmulatorCase, Promise<EmulatedDocument>>();
+  /** answers of operations no case is written for, generated from the XSD */
+  private readonly samples = new SampleAnswers();
 
   constructor(private readonly service: Service, casesDir: string, private readonly signer?: Signer, private readonly stateOf?: () => EmulatorState | undefined) {
-    this.cases = loadCases(service.casesDir ?? resolve(service.dir, casesDir)); // casesDir: registry/load.ts resolveCasesDir
+    // no cases folder: every operation answers the XSD's sample (registry/load.ts warns of it)
+    const dir = service.casesDir ?? resolve(service.dir, casesDir); // casesDir: registry/load.ts resolveCasesDir
+    this.cases = existsSync(dir) ? loadCases(dir) : [];
     for (const c of this.cases) {
       if (!c.accept) continue;
       const p = parseEnvelope(c.accept);
@@ -65,6 +73,7 @@ export class EmulatorAdapter implements ProviderAdapter {
       const scripted = chosen && (await this.script(chosen));
       if (scripted) return scripted;
       if (!chain) return this.generated(c, req, 'INVALID', errorAppData(UNKNOWN_CHAIN));
+      if (!chosen && chain.caseName === SAMPLE_CASE) return this.sample(c, req, chain.origin);
       if (!chosen) {
         return this.generated(c, req, 'INVALID', errorAppData(`the chain ${chain.origin} was accepted by case "${chain.caseName}", which ${sid}'s cases no longer have; send the REQUEST again`), chain.origin);
       }
@@ -76,10 +85,16 @@ export class EmulatorAdapter implements ProviderAdapter {
     if (scripted) return scripted;
     if (!m!.case) {
       const near = m!.nearMiss;
-      const text = near
-        ? `no emulated answer matches; closest case "${near.case.name}" differs at ${near.path}: expected "${near.expected}", got ${near.actual === undefined ? 'nothing' : `"${near.actual}"`}`
-        : `no emulated answer is defined for operation ${c.operation.name}`;
-      return this.generated(c, req, 'INVALID', errorAppData(text));
+      // a case of the operation exists but none matches: the tester wrote cases, say which came closest
+      if (near) {
+        return this.generated(c, req, 'INVALID', errorAppData(`no emulated answer matches; closest case "${near.case.name}" differs at ${near.path}: expected "${near.expected}", got ${near.actual === undefined ? 'nothing' : `"${near.actual}"`}`));
+      }
+      // no case is written for the operation at all: answer the XSD's sample
+      if (c.operation.mode === 'async-send' || c.operation.mode === 'async') {
+        await this.state().open(sid, c.messageId, SAMPLE_CASE, [], Date.now());
+        return this.generated(c, req, 'ACCEPT', ticketAppData(c.messageId));
+      }
+      return this.sample(c, req);
     }
     const found = m!.case;
     if (c.operation.mode === 'async-send' || c.operation.mode === 'async') {
@@ -168,6 +183,18 @@ export class EmulatorAdapter implements ProviderAdapter {
   private reply(bytes: Buffer, parts?: MimeParts): ProviderAnswer {
     const signed = this.signer ? signEnvelope(bytes, ACTOR.smev, this.signer, { header: false }) : bytes;
     return parts ? { status: 200, bytes: signed, contentType: rootContentType(parts.framing), parts } : { status: 200, bytes: signed, contentType: XML };
+  }
+
+  /** The operation's answer generated from the XSD (./sample-answer.ts), filled and signed as any emulated answer. */
+  private sample(c: ProviderCall, req: SmevMessage, origin?: string): ProviderAnswer {
+    let s;
+    try {
+      s = this.samples.of(this.service, c.operation.name);
+    } catch (e) {
+      return this.generated(c, req, 'INVALID', errorAppData(`no emulated answer is defined for operation ${c.operation.name}, and none can be generated from the XSD: ${(e as Error).message}`), origin);
+    }
+    if (s.kind === 'envelope') return this.reply(s.bytes);
+    return this.generated(c, req, 'RESULT', s.appData, origin);
   }
 
   private generated(c: ProviderCall, req: SmevMessage, status: string, appData: string, origin?: string): ProviderAnswer {
