@@ -19,6 +19,7 @@ import { journalCommand, JOURNAL_USAGE } from './journal-commands';
 import { keysCommand, signCommand, verifyCommand, SIGNATURE_USAGE, type SignatureFlags } from './signature-commands';
 import { testkitCommand, TESTKIT_USAGE } from './testkit-commands';
 import { adminCommand, ADMIN_USAGE } from './admin-commands';
+import { importCommand, IMPORT_USAGE } from './import-commands';
 
 const USAGE = `smev2-gateway: a SOAP gateway that emulates the SMEV 2 bus
 
@@ -35,7 +36,7 @@ Usage:
   smev2-gateway check ENVELOPE... --sid SID  every control, offline, each violation with its fault code, and the gateway's verdict
   smev2-gateway queue list [--status dead] | queue show ID | queue redrive ID   the outbox and its dead letters
   smev2-gateway subscriptions list | subscriptions add URL --events a,b [--sid SID]
-${JOURNAL_USAGE}${ADMIN_USAGE}${SIGNATURE_USAGE}${TESTKIT_USAGE}
+${JOURNAL_USAGE}${ADMIN_USAGE}${SIGNATURE_USAGE}${TESTKIT_USAGE}${IMPORT_USAGE}
 Options:
   --port N            port to listen on (env SMEV2_PORT; default 7777)
   --host H            address to bind (env SMEV2_HOST; default 0.0.0.0)
@@ -65,6 +66,7 @@ Options:
 
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'replay' || argv[0] === 'record') return testkitCommand(argv); // own options: testkit-commands.ts
+  if (argv[0] === 'import') return importCommand(argv); // own options (several --sid): import-commands.ts
   let parsed;
   try {
     parsed = parseArgs({
