@@ -10,11 +10,11 @@ import { readWsdlModel, qkey } from '../src/registry/wsdl-model';
 import { compileBundleSchemas, formatSchemaErrors, type CompiledSchema } from '../src/control/schemas';
 import { parseEnvelope } from '../src/envelope/parse';
 import { firstChildElement } from '../src/xml/dom';
-import { ComposerModels, type OperationModel } from '../src/admin/compose/model';
-import { walkForm, fieldId, type FormNode } from '../src/admin/compose/form';
-import { renderValues, sampleXml, ValuesError } from '../src/admin/compose/render';
+import { ComposerModels, type OperationModel } from '../src/xsd/model';
+import { walkForm, fieldId, type FormNode } from '../src/xsd/form';
+import { renderValues, sampleXml, ValuesError } from '../src/xsd/render';
 import { requestEnvelope, type MessageFields } from '../src/admin/compose/envelope';
-import { fromPattern } from '../src/admin/compose/sample';
+import { fromPattern } from '../src/xsd/sample';
 import { CORPUS, ROOT, corpusAvailable, wsdlFiles } from './support/paths';
 
 const FIELDS: MessageFields = {

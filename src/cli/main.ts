@@ -21,6 +21,7 @@ import { testkitCommand, TESTKIT_USAGE } from './testkit-commands';
 import { adminCommand, ADMIN_USAGE } from './admin-commands';
 import { faultsCommand, FAULTS_USAGE, type FaultFlags } from './faults-command';
 import { emulatorCommand, EMULATOR_USAGE } from './emulator-command';
+import { importCommand, IMPORT_USAGE } from './import-commands';
 
 const USAGE = `smev2-gateway: a SOAP gateway that emulates the SMEV 2 bus
 
@@ -31,11 +32,13 @@ Usage:
   smev2-gateway services list [--services DIR]
   smev2-gateway services check [DIR]
   smev2-gateway services add BUNDLE_DIR --sid SID [--wsdl FILE] [--services DIR] [--mnemonic M]
-                [--version V] [--provider MNEMONIC] [--provider-name NAME] [--upstream URL] [--title T]
+                [--version V] [--provider MNEMONIC] [--provider-name NAME] [--upstream URL | --emulate] [--title T]
+                --emulate (the default without --upstream): an emulated provider with an empty cases folder,
+                answering every operation with a sample generated from the XSD until cases are added
   smev2-gateway check ENVELOPE... --sid SID  every control, offline, each violation with its fault code, and the gateway's verdict
   smev2-gateway queue list [--status dead] | queue show ID | queue redrive ID   the outbox and its dead letters
   smev2-gateway subscriptions list | subscriptions add URL --events a,b [--sid SID]
-${FAULTS_USAGE}${JOURNAL_USAGE}${ADMIN_USAGE}${EMULATOR_USAGE}${SIGNATURE_USAGE}${TESTKIT_USAGE}
+${FAULTS_USAGE}${JOURNAL_USAGE}${ADMIN_USAGE}${EMULATOR_USAGE}${SIGNATURE_USAGE}${TESTKIT_USAGE}${IMPORT_USAGE}
 Options:
   --port N            port to listen on (env SMEV2_PORT; default 7777)
   --host H            address to bind (env SMEV2_HOST; default 0.0.0.0)
@@ -65,6 +68,7 @@ Options:
 
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'replay' || argv[0] === 'record') return testkitCommand(argv); // own options: testkit-commands.ts
+  if (argv[0] === 'import') return importCommand(argv); // own options (several --sid): import-commands.ts
   let parsed;
   try {
     parsed = parseArgs({
@@ -79,7 +83,7 @@ export async function main(argv: string[]): Promise<number> {
         key: { type: 'string' }, cert: { type: 'string' }, actor: { type: 'string' }, at: { type: 'string' },
         status: { type: 'string' }, events: { type: 'string' }, subscriptions: { type: 'string' }, 'max-in-flight': { type: 'string' }, 'max-bytes-in-flight': { type: 'string' },
         sid: { type: 'string' }, 'content-type': { type: 'string' }, wsdl: { type: 'string' }, mnemonic: { type: 'string' }, version: { type: 'string' },
-        provider: { type: 'string' }, 'provider-name': { type: 'string' }, upstream: { type: 'string' }, title: { type: 'string' },
+        provider: { type: 'string' }, 'provider-name': { type: 'string' }, upstream: { type: 'string' }, emulate: { type: 'boolean' }, title: { type: 'string' },
         'older-than': { type: 'string' }, 'admin-users': { type: 'string' }, 'journal-refused-bytes': { type: 'string' }, 'trust-proxy': { type: 'string' }, scenario: { type: 'string' }, anchor: { type: 'string', multiple: true },
         spec: { type: 'string' }, share: { type: 'string' }, kind: { type: 'string' }, 'latency-ms': { type: 'string' },
       },
@@ -242,7 +246,7 @@ async function servicesCheck(dir: string): Promise<number> {
 
 interface AddFlags {
   sid?: string; wsdl?: string; mnemonic?: string; version?: string; provider?: string;
-  'provider-name'?: string; upstream?: string; title?: string;
+  'provider-name'?: string; upstream?: string; emulate?: boolean; title?: string;
 }
 
 async function servicesAdd(bundle: string | undefined, flags: Flags & AddFlags): Promise<number> {
@@ -254,7 +258,7 @@ async function servicesAdd(bundle: string | undefined, flags: Flags & AddFlags):
   const config = loadConfig(flags);
   const added = addService({
     bundle, servicesDir: config.servicesDir, sid: flags.sid, wsdl: flags.wsdl, mnemonic: flags.mnemonic, version: flags.version,
-    provider: flags.provider, providerName: flags['provider-name'], upstream: flags.upstream, title: flags.title, systemsDir: config.systemsDir,
+    provider: flags.provider, providerName: flags['provider-name'], upstream: flags.upstream, emulate: flags.emulate, title: flags.title, systemsDir: config.systemsDir,
   });
   const dir = added.dir;
   const out = (s: string) => process.stdout.write(`${s}\n`);
@@ -290,6 +294,9 @@ async function servicesAdd(bundle: string | undefined, flags: Flags & AddFlags):
     return 1;
   }
   out(`\n${flags.sid} ok: ${service.operations.length} operation(s), ${service.bundle.files.size} file(s). Check the modes and the provider in ${join(dir, 'service.yaml')}, then: smev2-gateway services check ${config.servicesDir}`);
+  if (service.def.adapter.type === 'emulator') {
+    out(`It is emulated and callable now: each operation answers a sample generated from the XSD until ${service.casesDir ?? join(dir, service.def.adapter.cases)} holds cases (docs/emulator.md; smev2-gateway import soapui PROJECT.xml --sid ${flags.sid})`);
+  }
   return 0;
 }
 

@@ -16,6 +16,8 @@ export interface AddOptions {
   provider?: string;
   providerName?: string;
   upstream?: string;
+  /** an emulated provider (the default without `upstream`): an empty cases folder, every operation answering the XSD's sample until cases are added */
+  emulate?: boolean;
   title?: string;
   /** the registry of information systems: a provider not in it is warned about */
   systemsDir?: string;
@@ -49,6 +51,7 @@ const DEFAULT_PROVIDER = 'PROV01001';
 export function addService(o: AddOptions): AddResult {
   if (!/^SID\d{7}$/.test(o.sid)) throw new Error(`--sid must be SID followed by 7 digits, got "${o.sid}"`);
   if (!existsSync(o.bundle) || !statSync(o.bundle).isDirectory()) throw new Error(`${o.bundle} is not a folder`);
+  if (o.emulate && o.upstream) throw new Error(`--emulate and --upstream ${o.upstream} contradict each other: an emulated provider answers in the gateway, an upstream one at its URL; pass one of them`);
   const target = join(o.servicesDir, o.sid);
   if (existsSync(target)) throw new Error(`${target} exists already: remove it or choose another --sid`);
   const wsdl = o.wsdl ?? findMainWsdl(o.bundle);

@@ -111,7 +111,8 @@ export function loadService(sidDir: string, errors: Problem[], warnings: Problem
   let casesDir: string | undefined;
   if (def.adapter.type === 'emulator') {
     const found = resolveCasesDir(sidDir, def.adapter.cases);
-    if (!found) errors.push({ file: DEFINITION_FILE, field: 'adapter.cases', reason: `folder ${def.adapter.cases} does not exist` });
+    // without cases the emulated provider still answers: samples generated from the XSD (docs/emulator.md, "Without cases")
+    if (!found) warnings.push({ file: join(sidDir, DEFINITION_FILE), reason: `adapter.cases: folder ${resolve(sidDir, def.adapter.cases)} does not exist: every operation answers a sample generated from the XSD; create the folder and add cases (docs/emulator.md), or fix adapter.cases if it is misspelt` });
     else {
       casesDir = found.dir;
       if (found.bundled) {
@@ -119,7 +120,7 @@ export function loadService(sidDir: string, errors: Problem[], warnings: Problem
       }
       const n = countCases(found.dir);
       if (n === 0) {
-        warnings.push({ file: join(sidDir, DEFINITION_FILE), reason: `adapter.cases: ${found.dir} holds no case (a folder with case.yaml): the emulated provider cannot answer and shows as down; add cases (docs/emulator.md) or record them (smev2-gateway record)` });
+        warnings.push({ file: join(sidDir, DEFINITION_FILE), reason: `adapter.cases: ${found.dir} holds no case (a folder with case.yaml): every operation answers a sample generated from the XSD; add cases (docs/emulator.md), import them (smev2-gateway import soapui) or record them (smev2-gateway record)` });
       }
     }
   }

@@ -5,7 +5,7 @@ import { bytesDigestValue } from '../../attachments/digest';
 import { escapeText } from '../../envelope/build';
 import { NS } from '../../envelope/ns';
 import type { MimePart } from '../../http/multipart';
-import { ComposeError } from './model';
+import { ComposeError } from '../../xsd/model';
 
 /**
  * Files attached to a composed request (PROTOCOL.md §7, issue 16): zipped, each signed with the

@@ -1,8 +1,8 @@
 import { NS } from '../../envelope/ns';
 import { escapeText } from '../../envelope/build';
-import { walkForm, type FormNode } from './form';
-import { renderValues } from './render';
-import type { OperationModel } from './model';
+import { walkForm, type FormNode } from '../../xsd/form';
+import { renderValues } from '../../xsd/render';
+import type { OperationModel } from '../../xsd/model';
 
 /** The smev:Message of a composed request (PROTOCOL.md §2). */
 export interface MessageFields {

@@ -12,10 +12,10 @@ import { smevDateTime } from '../../envelope/build';
 import { NotSoapError, readEnvelopeView } from '../../envelope/parse';
 import { qkey } from '../../registry/wsdl-model';
 import { parseUntrusted, XmlSyntaxError } from '../../xml/dom';
-import { ComposerModels, ComposeError } from './model';
+import { ComposerModels, ComposeError } from '../../xsd/model';
 import { requestEnvelope } from './envelope';
 import { exchangeOfSent } from '../../journal/search';
-import { ValuesError, renderValues } from './render';
+import { ValuesError, renderValues } from '../../xsd/render';
 import { buildAppDocument, readAttachments, type BuiltAppDocument } from './attachments';
 import { writeMultipart } from '../../http/multipart';
 

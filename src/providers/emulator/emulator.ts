@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnvelope } from '../../envelope/parse';
 import type { SmevMessage } from '../../envelope/model';
@@ -20,10 +21,13 @@ import { emulatedDocument, type EmulatedDocument } from './attachments';
 import { renderTemplate, type AnswerTemplate, type RenderInput } from './template';
 import { requestDocument } from './request-document';
 import { faultAnswerBytes, faultNeeds } from './fault-answer';
+import { SampleAnswers } from './sample-answer';
 
 const XML = 'text/xml; charset=utf-8';
 /** The text real providers answer a PING for an unknown chain with (PROTOCOL.md §4). */
 export const UNKNOWN_CHAIN = 'Запрос с таким origRequestIdRef не найден!';
+/** The case name an asynchronous chain is opened under when no case answered it, but the XSD's sample. */
+const SAMPLE_CASE = '(sample from the XSD)';
 /**
  * An emulated provider answering from case folders. Asynchronous chains, their PROCESS counters
  * and the counters of scripted failures are kept in the store (./state.ts), keyed by the
@@ -40,11 +44,14 @@ export class EmulatorAdapter implements ProviderAdapter {
   private readonly dispatcher: Dispatcher;
   /** the requests no case matched, for GET /admin/emulator/{sid}/misses */
   readonly misses = new Misses();
+  /** answers of operations no case is written for, generated from the XSD */
+  private readonly samples = new SampleAnswers();
 
   constructor(private readonly service: Service, casesDir: string, private readonly signer?: Signer, private readonly stateOf?: () => EmulatorState | undefined, private readonly log?: Logger) {
+    // no cases folder: every operation answers the XSD's sample (registry/load.ts warns of it)
     const dir = service.casesDir ?? resolve(service.dir, casesDir); // casesDir: registry/load.ts resolveCasesDir
-    this.cases = loadCases(dir);
-    this.dispatcher = new Dispatcher(service.sid, this.cases, loadDispatch(dir, this.cases, service.operations.map((o) => o.name)), () => this.state());
+    this.cases = existsSync(dir) ? loadCases(dir) : [];
+    this.dispatcher = new Dispatcher(service.sid, this.cases, existsSync(dir) ? loadDispatch(dir, this.cases, service.operations.map((o) => o.name)) : new Map(), () => this.state());
     for (const c of this.cases) {
       if (!c.accept || c.acceptTemplate?.fn) continue; // a templated accept.xml: its tickets are read as rendered
       const p = parseEnvelope(c.accept);
@@ -77,6 +84,7 @@ export class EmulatorAdapter implements ProviderAdapter {
       const scripted = chosen && (await this.script(chosen));
       if (scripted) return scripted;
       if (!chain) return this.generated(c, req, 'INVALID', errorAppData(UNKNOWN_CHAIN));
+      if (!chosen && chain.caseName === SAMPLE_CASE) return this.sample(c, req, chain.origin);
       if (!chosen) {
         return this.generated(c, req, 'INVALID', errorAppData(`the chain ${chain.origin} was accepted by case "${chain.caseName}", which ${sid}'s cases no longer have; send the REQUEST again`), chain.origin);
       }
@@ -91,7 +99,16 @@ export class EmulatorAdapter implements ProviderAdapter {
       this.log?.warn({ sid, operation: c.operation.name, messageId: c.messageId, reason: choice.error }, 'emulator: dispatch failed');
       return this.generated(c, req, 'INVALID', errorAppData(choice.error));
     }
+    if ('miss' in choice && !choice.miss.length) {
+      // no case is written for the operation at all: answer the XSD's sample
+      if (c.operation.mode === 'async-send' || c.operation.mode === 'async') {
+        await this.state().open(sid, c.messageId, SAMPLE_CASE, [], Date.now());
+        return this.generated(c, req, 'ACCEPT', ticketAppData(c.messageId));
+      }
+      return this.sample(c, req);
+    }
     if ('miss' in choice) {
+      // cases of the operation exist but none matches: the tester wrote cases, say which came closest
       const text = missText(c.operation.name, choice.miss);
       this.misses.add(c.operation.name, c.messageId, text, choice.miss);
       return this.generated(c, req, 'INVALID', errorAppData(text));
@@ -212,6 +229,18 @@ export class EmulatorAdapter implements ProviderAdapter {
   private reply(bytes: Buffer, parts?: MimeParts): ProviderAnswer {
     const signed = this.signer ? signEnvelope(bytes, ACTOR.smev, this.signer, { header: false }) : bytes;
     return parts ? { status: 200, bytes: signed, contentType: rootContentType(parts.framing), parts } : { status: 200, bytes: signed, contentType: XML };
+  }
+
+  /** The operation's answer generated from the XSD (./sample-answer.ts), filled and signed as any emulated answer. */
+  private sample(c: ProviderCall, req: SmevMessage, origin?: string): ProviderAnswer {
+    let s;
+    try {
+      s = this.samples.of(this.service, c.operation.name);
+    } catch (e) {
+      return this.generated(c, req, 'INVALID', errorAppData(`no emulated answer is defined for operation ${c.operation.name}, and none can be generated from the XSD: ${(e as Error).message}`), origin);
+    }
+    if (s.kind === 'envelope') return this.reply(s.bytes);
+    return this.generated(c, req, 'RESULT', s.appData, origin);
   }
 
   private generated(c: ProviderCall, req: SmevMessage, status: string, appData: string, origin?: string): ProviderAnswer {

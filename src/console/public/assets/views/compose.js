@@ -295,7 +295,7 @@ function collect(root) {
 
 const join = (parent, name) => (parent ? `${parent}/${name}` : name);
 /**
- * An input's id from its value's path, as the server makes a form node's `id` (src/admin/compose/form.ts):
+ * An input's id from its value's path, as the server makes a form node's `id` (src/xsd/form.ts):
  * every character but ASCII letters, digits and `-` as `_<hex>_`, so Cyrillic names never collide.
  * @param {string} path
  */

@@ -1,9 +1,9 @@
 import { basename } from 'node:path';
-import { parseLocal, isElement } from '../../xml/dom';
-import type { XmlElement } from '../../xml/libxml';
-import { NS } from '../../envelope/ns';
-import type { Bundle } from '../../registry/bundle';
-import type { QName } from '../../registry/wsdl-model';
+import { parseLocal, isElement } from '../xml/dom';
+import type { XmlElement } from '../xml/libxml';
+import { NS } from '../envelope/ns';
+import type { Bundle } from '../registry/bundle';
+import type { QName } from '../registry/wsdl-model';
 
 /**
  * The XML Schema components of a SID's WSDL/XSD bundle, read once into plain objects: every

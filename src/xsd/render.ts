@@ -1,4 +1,4 @@
-import { escapeText, escapeXml } from '../../envelope/build';
+import { escapeText, escapeXml } from '../envelope/build';
 import type { FormNode } from './form';
 import { walkForm } from './form';
 import { sampleValue } from './sample';

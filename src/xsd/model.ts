@@ -1,16 +1,16 @@
 import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Service, Operation } from '../../registry/load';
-import { qkey, type QName } from '../../registry/wsdl-model';
-import { parseEnvelope } from '../../envelope/parse';
-import { NS, revisionOf, type Revision } from '../../envelope/ns';
-import { firstChildElement, isElement } from '../../xml/dom';
+import type { Service, Operation } from '../registry/load';
+import { qkey, type QName } from '../registry/wsdl-model';
+import { parseEnvelope } from '../envelope/parse';
+import { NS, revisionOf, type Revision } from '../envelope/ns';
+import { firstChildElement, isElement } from '../xml/dom';
 import { SchemaSet, SMEV_NS, qk } from './xsd';
 import { FormBuilder, rebase, walkForm, type FormNode } from './form';
 import { sampleXml } from './render';
 
 /**
- * What the composer knows of one operation of a SID: the form of its AppData content, a sample
+ * What the composer (and the emulator's sample answers) know of one operation of a SID: the form of its AppData content, a sample
  * of it, and the operation element's own tree (smev:Message, smev:MessageData, in the bundle's
  * order and namespaces) that the request envelope is written from.
  *
@@ -34,6 +34,7 @@ export interface OperationModel {
   revision: Revision;
   smevNamespace: string;
   soapAction?: string;
+  /** the operation element the model is of: the input (a request), or the output (`answer`) */
   input: QName;
   /** the AppData content's form: one element, or AppData itself (path `AppData`) when its content is several */
   form: FormNode;
@@ -82,17 +83,33 @@ export class ComposerModels {
     const op = service.operations.find((o) => o.name === operation);
     if (!op) throw new ComposeError(404, `${service.sid} has no operation ${operation} (it has: ${service.operations.map((o) => o.name).join(', ')})`);
     if (!op.input) throw new ComposeError(404, `operation ${operation} of ${service.sid} has no input element: it cannot be called`);
+    return this.cached(service, op, op.input, 'request', element);
+  }
+
+  /**
+   * The model of `operation`'s answer (its WSDL output message; the input when it has none): what
+   * an emulated provider without a case answers with (providers/emulator/sample-answer.ts).
+   */
+  answer(service: Service, operation: string): OperationModel {
+    const op = service.operations.find((o) => o.name === operation);
+    if (!op) throw new ComposeError(404, `${service.sid} has no operation ${operation} (it has: ${service.operations.map((o) => o.name).join(', ')})`);
+    const output = op.output ?? op.input;
+    if (!output) throw new ComposeError(404, `operation ${operation} of ${service.sid} has neither an output nor an input element: nothing to answer with`);
+    return this.cached(service, op, output, 'answer');
+  }
+
+  private cached(service: Service, op: Operation, el: QName, role: Role, element?: string): OperationModel {
     const sm = this.service(service);
-    const key = `${operation} ${element ?? ''}`;
+    const key = `${role} ${op.name} ${element ?? ''}`;
     let m = sm.ops.get(key);
     if (!m) {
-      m = this.build(service, sm, op, op.input, element);
+      m = this.build(service, sm, op, el, role, element);
       sm.ops.set(key, m);
     }
     return m;
   }
 
-  private build(service: Service, sm: ServiceModel, op: Operation, input: QName, element?: string): OperationModel {
+  private build(service: Service, sm: ServiceModel, op: Operation, input: QName, role: Role, element?: string): OperationModel {
     const set = sm.set;
     const envelopeForm = new FormBuilder(set, { stopAtAppData: true }).element(input);
     const nodes = envelopeForm ? [...walkForm(envelopeForm)] : [];
@@ -122,7 +139,8 @@ export class ComposerModels {
     if (!form) {
       const candidates = this.candidates(service, set);
       const chosen = element !== undefined ? pickAsked(set, candidates, element)
-        : this.fromFixtures(service, sm, op.name, set) ?? fromDocumentation(set, candidates, envelopeForm?.documentation) ?? byNames(set, candidates);
+        // the fixtures hold requests: they say nothing of an answer's element
+        : (role === 'request' ? this.fromFixtures(service, sm, op.name, set) : undefined) ?? fromDocumentation(set, candidates, envelopeForm?.documentation) ?? byNames(set, candidates, role);
       appData = { element: chosen?.q ?? null, source: chosen?.source ?? 'none', candidates };
       const f = chosen && new FormBuilder(set).element(chosen.q);
       form = f ?? { name: 'AppData', ns: smevNamespace, path: 'AppData', kind: 'group', minOccurs: 0, maxOccurs: 1, appData: true,
@@ -131,7 +149,7 @@ export class ComposerModels {
     const prefixes = new Map(set.prefixes);
     return {
       sid: service.sid, operation: op.name, mode: op.mode, revision, smevNamespace, soapAction: op.soapAction, input,
-      form, sample: sampleXml(form, prefixes), appData, body, envelopeForm, prefixes,
+      form, sample: sampleXml(role === 'answer' ? answerSampleForm(form) : form, prefixes), appData, body, envelopeForm, prefixes,
     };
   }
 
@@ -186,6 +204,25 @@ export class ComposerModels {
   }
 }
 
+/**
+ * An AppData whose content is several optional elements (one type for the request and the answer,
+ * as FSS's `запрос`, `ответ`, `примечание`): its sample would be empty. An answer's sample holds
+ * the answer-like ones (by their names), so that a provider without cases answers something.
+ */
+function answerSampleForm(form: FormNode): FormNode {
+  if (!form.appData) return form;
+  const kids = form.children ?? [];
+  const seq = kids.length === 1 && kids[0]!.compositor === 'sequence' ? kids[0]!.children ?? [] : kids;
+  if (seq.some((k) => k.minOccurs > 0 && !k.any)) return form;
+  const wanted = seq.filter((k) => !k.compositor && !k.any && ANSWERISH.test(k.name) && !/error|ошибк|refus|отказ/i.test(k.name));
+  if (!wanted.length) return form;
+  const required = seq.map((k) => (wanted.includes(k) ? { ...k, minOccurs: 1 } : k));
+  return { ...form, children: kids.length === 1 && kids[0]!.compositor === 'sequence' ? [{ ...kids[0]!, children: required }] : required };
+}
+
+/** A request a consumer sends, or the answer a provider gives. */
+type Role = 'request' | 'answer';
+
 interface Chosen {
   q: QName;
   source: AppDataChoice['source'];
@@ -231,13 +268,14 @@ function fromDocumentation(set: SchemaSet, candidates: QName[], doc: string | un
 const REQUESTISH = /request|запрос|query|\breq|Rq$/i;
 const ANSWERISH = /response|ответ|result|answer|\bresp|Rs$|ticket|квит|error|ошибк|refus|отказ/i;
 
-/** Requests before answers, roots before parts, then the bundle's order. */
-function byNames(set: SchemaSet, candidates: QName[]): Chosen | undefined {
+/** Requests before answers (answers before requests for an answer), roots before parts, then the bundle's order. */
+function byNames(set: SchemaSet, candidates: QName[], role: Role): Chosen | undefined {
   let best: { q: QName; score: number } | undefined;
+  const sign = role === 'request' ? 1 : -1;
   for (const q of candidates) {
     const k = qk(q.ns, q.local);
     const text = `${q.local} ${set.fileOf(k)}`;
-    const score = (REQUESTISH.test(text) ? 2 : 0) - (ANSWERISH.test(text) ? 2 : 0) + (set.referenced.has(k) ? 0 : 1);
+    const score = sign * ((REQUESTISH.test(text) ? 2 : 0) - (ANSWERISH.test(text) ? 2 : 0)) + (set.referenced.has(k) ? 0 : 1);
     if (!best || score > best.score) best = { q, score };
   }
   return best && { q: best.q, source: 'names' };

@@ -1,5 +1,5 @@
-import { NS } from '../../envelope/ns';
-import type { QName } from '../../registry/wsdl-model';
+import { NS } from '../envelope/ns';
+import type { QName } from '../registry/wsdl-model';
 import { SchemaSet, qk, type Component, type XNode } from './xsd';
 
 /**
