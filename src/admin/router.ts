@@ -27,6 +27,8 @@ export interface AdminDeps {
   baseUrl: (req: Request) => string;
   /** read the registry, the systems and the users again; throws with the reasons when broken */
   reload: () => { services: string[]; warnings: string[]; skipped: string[] };
+  /** the emulator's runtime API (admin/emulator.ts emulatorRoutes), given the two role checks */
+  emulator?: (r: Router, anyone: express.RequestHandler, operator: express.RequestHandler) => void;
   /** extra routes (the request composer, under /compose) mounted with the operator's rights */
   extra?: (r: Router) => void;
   /** a cookie only sent over HTTPS (behind a TLS-terminating proxy) */
@@ -190,6 +192,7 @@ export function adminRouter(d: AdminDeps): Router {
     d.log.info({ by: req.principal!.user, item: x.id, sid: x.sid }, 'dead letter re-driven');
     res.json({ id: x.id, status: 'pending' });
   }));
+  d.emulator?.(r, anyone, operator);
   if (d.extra) {
     const extra = express.Router();
     const limit = d.composeBodyBytes ?? 12 * 1024 * 1024;
