@@ -80,6 +80,8 @@ export function adminRouter(d: AdminDeps): Router {
 
   r.get('/me', anyone, (req, res) => { res.json({ user: req.principal!.user, role: req.principal!.role }); });
   r.get('/openapi.json', anyone, (req, res) => { res.json(openApiDocument(d.baseUrl(req))); });
+  // before /services/:sid, which would take /services/reload-status
+  d.emulator?.(r, anyone, operator);
 
   // --- the journal: auditor and operator ---
   r.get('/journal', anyone, handle(async (req, res) => {
@@ -192,7 +194,6 @@ export function adminRouter(d: AdminDeps): Router {
     d.log.info({ by: req.principal!.user, item: x.id, sid: x.sid }, 'dead letter re-driven');
     res.json({ id: x.id, status: 'pending' });
   }));
-  d.emulator?.(r, anyone, operator);
   if (d.extra) {
     const extra = express.Router();
     const limit = d.composeBodyBytes ?? 12 * 1024 * 1024;

@@ -1,17 +1,23 @@
-import { watch, existsSync, type FSWatcher } from 'node:fs';
-import { resolve, sep } from 'node:path';
+import { watch, existsSync, readdirSync, type FSWatcher } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 
 /**
- * The registry reloads by itself when its files change (issue 17 item 5): node's fs.watch,
- * recursive (on Linux since Node 19.1, inotify per folder, new sub-folders followed; measured
- * here on Node 20.20: a case folder created, renamed, removed and made again is seen), on the
- * services folder, the systems folder and every emulated SID's cases folder outside the services
- * folder (the bundled registry keeps its cases in fixtures/). Changes are gathered until
- * `debounceMs` pass without one, then one reload runs; changes during it bring one more after it.
- * A reload that throws is refused: the registry in force is kept, the reasons logged at warn and
- * kept for GET /admin/services/reload-status. Each process watches for itself (every worker of
- * --workers, every instance), so each reloads its own registry from its own files.
+ * The registry reloads by itself when its files change (issue 17 item 5): the services folder, the
+ * systems folder and every emulated SID's cases folder outside the services folder (the bundled
+ * registry keeps its cases in fixtures/). Changes are gathered until `debounceMs` pass without
+ * one, then one reload runs; changes during it bring one more after it. A reload that throws is
+ * refused: the registry in force is kept, the reasons logged at warn and kept for
+ * GET /admin/services/reload-status. Each process watches for itself (every worker of --workers,
+ * every instance), so each reloads its own registry from its own files.
+ *
+ * Why a watcher per folder, made again after each reload, and not fs.watch's `recursive`: on
+ * Linux, Node 20's recursive watch (a JS layer over one inotify watch per path) went deaf for the
+ * whole tree after a case folder was renamed aside and removed (the admin API's delete, an
+ * editor's save-by-rename), measured here on Node 20.20. inotify follows a folder's inode, not its
+ * name, so the watches are made again from the names after every change; a change in between is
+ * read by the reload it triggered. chokidar does the same on Linux (fs.watch per folder) with more
+ * than we need.
  */
 export interface ReloadOutcome {
   at: string;
@@ -27,6 +33,8 @@ export interface ReloadOutcome {
 export interface ReloadStatus {
   watching: boolean;
   roots: string[];
+  /** how many folders are watched under them */
+  folders?: number;
   last: ReloadOutcome | null;
   lastRefusal: ReloadOutcome | null;
 }
@@ -44,6 +52,7 @@ export class ReloadLog {
 
 export class RegistryWatcher {
   private watchers = new Map<string, FSWatcher>();
+  private roots: string[] = [];
   private timer?: NodeJS.Timeout;
   private changed = new Set<string>();
   private running = false;
@@ -51,7 +60,7 @@ export class RegistryWatcher {
 
   constructor(
     /** the folders to watch, asked again after each reload (the cases folders can change) */
-    private readonly roots: () => string[],
+    private readonly rootsOf: () => string[],
     private readonly reload: () => { services: string[] },
     private readonly history: ReloadLog,
     private readonly log: Logger,
@@ -63,7 +72,7 @@ export class RegistryWatcher {
   }
 
   status(): ReloadStatus {
-    return { watching: !this.stopped && this.watchers.size > 0, roots: [...this.watchers.keys()], last: this.history.last, lastRefusal: this.history.lastRefusal };
+    return { watching: !this.stopped && this.watchers.size > 0, roots: this.roots, folders: this.watchers.size, last: this.history.last, lastRefusal: this.history.lastRefusal };
   }
 
   stop(): void {
@@ -73,32 +82,32 @@ export class RegistryWatcher {
     this.watchers.clear();
   }
 
-  /** Watch the roots in force: a folder inside another watched one is covered by it. */
+  /** Watch every folder under the roots in force (dot-named ones left out: staging, .git), anew. */
   private rewatch(): void {
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
     if (this.stopped) return;
-    const wanted = [...new Set(this.roots().map((r) => resolve(r)))].filter((r) => existsSync(r)).sort();
-    const roots = wanted.filter((r) => !wanted.some((o) => o !== r && r.startsWith(o + sep)));
-    for (const [root, w] of this.watchers) if (!roots.includes(root)) { w.close(); this.watchers.delete(root); }
-    for (const root of roots) {
-      if (this.watchers.has(root)) continue;
+    this.roots = [...new Set(this.rootsOf().map((r) => resolve(r)))].filter((r) => existsSync(r)).sort();
+    const seen = new Set<string>();
+    const add = (dir: string) => {
+      if (seen.has(dir)) return;
+      seen.add(dir);
       try {
-        const w = watch(root, { recursive: true }, (_event, file) => this.onChange(root, file ? String(file) : ''));
-        w.on('error', (err) => {
-          this.log.warn({ root, err: err.message }, 'registry watcher: the folder cannot be watched any more; changes there need POST /admin/services/reload');
-          w.close();
-          this.watchers.delete(root);
-        });
-        this.watchers.set(root, w);
+        const w = watch(dir, (_event, file) => this.onChange(dir, file ? String(file) : ''));
+        w.on('error', () => { w.close(); this.watchers.delete(dir); }); // the folder went away: the next rewatch sees what is there
+        this.watchers.set(dir, w);
+        for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory() && !e.name.startsWith('.')) add(join(dir, e.name));
       } catch (e) {
-        this.log.warn({ root, err: (e as Error).message }, 'registry watcher: cannot watch the folder; changes there need POST /admin/services/reload');
+        if (this.roots.includes(dir)) this.log.warn({ root: dir, err: (e as Error).message }, 'registry watcher: cannot watch the folder; changes there need POST /admin/services/reload');
       }
-    }
+    };
+    for (const root of this.roots) add(root);
   }
 
-  private onChange(root: string, file: string): void {
+  private onChange(dir: string, file: string): void {
     // the admin API's staging and temporary files (dot-named), editors' swap files: not a change yet
-    if (file.split(sep).some((p) => p.startsWith('.')) || /~$|\.swp$/.test(file)) return;
-    this.changed.add(resolve(root, file));
+    if (file.startsWith('.') || /~$|\.swp$/.test(file)) return; // dot-named folders are never watched (rewatch)
+    this.changed.add(join(dir, file));
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.run(), this.debounceMs);
   }
