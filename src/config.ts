@@ -89,6 +89,8 @@ export interface Config {
   journalRefusedBytes: number;
   /** the files the request composer attaches to one request, together */
   composeAttachmentBytes: number;
+  /** reload the registry by itself when its files change (registry/watch.ts); SMEV2_WATCH_REGISTRY=false turns it off */
+  watchRegistry: boolean;
   /** /readyz warns when the disk holding the store or the data folder has less free than either */
   diskWarn: { freePercent: number; freeBytes: number };
 }
@@ -172,6 +174,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     journalRefusedBytes: num('--journal-refused-bytes / SMEV2_JOURNAL_REFUSED_BYTES', flags['journal-refused-bytes'] ?? env.SMEV2_JOURNAL_REFUSED_BYTES, 1024 * 1024),
     attachments: attachmentsConfig(env),
     composeAttachmentBytes: num('SMEV2_COMPOSE_ATTACHMENT_BYTES', env.SMEV2_COMPOSE_ATTACHMENT_BYTES, 8 * 1024 * 1024),
+    watchRegistry: env.SMEV2_WATCH_REGISTRY !== 'false',
     diskWarn: {
       freePercent: percent('SMEV2_DISK_WARN_FREE_PERCENT', env.SMEV2_DISK_WARN_FREE_PERCENT, 5),
       freeBytes: num('SMEV2_DISK_WARN_FREE_BYTES', env.SMEV2_DISK_WARN_FREE_BYTES, 1024 * 1024 * 1024),

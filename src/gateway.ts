@@ -21,7 +21,9 @@ import { backgroundRoles, isClusterWorker } from './cluster';
 import { Auth, loadUsers, sessionSecret } from './admin/auth';
 import { adminRouter } from './admin/router';
 import { consoleRouter } from './console/router';
-import { composeBodyLimit, composerRoutes, loopbackUrl } from './admin/compose/routes';
+import { composeAndSend, composeBodyLimit, composerRoutes, loopbackUrl, type ComposerDeps } from './admin/compose/routes';
+import { emulatorRoutes } from './admin/emulator';
+import { RegistryWatcher, ReloadLog } from './registry/watch';
 import { TrustStore } from './signature/trust';
 import { SessionStore } from './admin/sessions';
 import { diskStates, diskWarnings, storeBytes, storeReachable, watchedFolders } from './store';
@@ -58,24 +60,47 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   void auth.demoPasswordUsers().then((users) => {
     if (users.length) log.warn({ users, file: config.adminUsersFile }, 'admin users with the demo passwords: replace their hashes (smev2-gateway admin hash-password) before anyone else can reach the gateway');
   });
+  // the registry, the systems and the users read again; all three are read before any is replaced:
+  // a broken one leaves everything as it was (the admin API's reload, its emulator edits, the watcher)
+  const reload = () => {
+    const systems = TrustStore.load(config.systemsDir, config.keysDir);
+    loadUsers(config.adminUsersFile);
+    registry.load({ skipBroken: config.skipBroken });
+    auth.reload();
+    trust.replaceWith(systems);
+    const where = (p: { file: string; field?: string; reason: string }) => `${p.file}${p.field ? ` ${p.field}` : ''}: ${p.reason}`;
+    return { services: registry.list().map((e) => e.service.sid), warnings: registry.warnings.map(where), skipped: registry.skipped.map(where) };
+  };
+  const reloads = new ReloadLog();
+  // every process watches its own files (each worker of --workers, each instance): each reloads its own registry
+  const watcher = config.watchRegistry
+    ? new RegistryWatcher(() => [config.servicesDir, config.systemsDir, ...registry.list().flatMap((e) => (e.service.casesDir ? [e.service.casesDir] : []))], reload, reloads, log)
+    : undefined;
+  // the request composer sends to this very process's SOAP endpoint, on loopback
+  const composer: ComposerDeps = { registry, trust: () => trust, keys, store, log, clock, selfUrl: () => loopbackUrl(config.host, server.address()), attachmentBytes: config.composeAttachmentBytes };
   const admin = adminRouter({
     registry, trust: () => trust, store, outbox, auth, log, faults, emulatorState,
     availability: () => [...availability.latest.values()],
     baseUrl: (req) => baseUrl(req, config),
     secureCookie: config.secureCookie,
     attachments: { parts: journal.attachments, limits: config.attachments.zip, spoolDir: config.attachments.spoolDir },
-    // the request composer sends to this very process's SOAP endpoint, on loopback
-    extra: composerRoutes({ registry, trust: () => trust, keys, store, log, clock, selfUrl: () => loopbackUrl(config.host, server.address()), attachmentBytes: config.composeAttachmentBytes }),
+    extra: composerRoutes(composer),
     composeBodyBytes: composeBodyLimit(config.composeAttachmentBytes),
+    emulator: (r, anyone, operator) => emulatorRoutes({
+      registry, servicesDir: config.servicesDir, systemsDir: config.systemsDir, reload, reloads, log,
+      watcher: watcher && (() => watcher.status()),
+      send: (body, by) => composeAndSend(composer, body, by),
+    }, r, anyone, operator),
     reload: () => {
-      // all three are read before any is replaced: a broken one leaves everything as it was
-      const systems = TrustStore.load(config.systemsDir, config.keysDir);
-      loadUsers(config.adminUsersFile);
-      registry.load({ skipBroken: config.skipBroken });
-      auth.reload();
-      trust.replaceWith(systems);
-      const where = (p: { file: string; field?: string; reason: string }) => `${p.file}${p.field ? ` ${p.field}` : ''}: ${p.reason}`;
-      return { services: registry.list().map((e) => e.service.sid), warnings: registry.warnings.map(where), skipped: registry.skipped.map(where) };
+      const at = new Date().toISOString();
+      try {
+        const out = reload();
+        reloads.note({ at, by: 'POST /admin/services/reload', ok: true, services: out.services });
+        return out;
+      } catch (e) {
+        reloads.note({ at, by: 'POST /admin/services/reload', ok: false, error: (e as Error).message });
+        throw e;
+      }
     },
   });
   // large bodies go through the pipeline in a thread of their own, ended when idle (memory given back)
@@ -109,6 +134,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   const retention = roles.monitors ? scheduleRetention(store, config.retentionDays, log) : { stop() {} };
   // MTOM parts a process that died left in the spool
   const sweep = roles.monitors ? scheduleSpoolSweep(config.attachments.spoolDir, (n) => log.info({ removed: n, spoolDir: config.attachments.spoolDir }, 'spool: removed the parts of exchanges no process holds')) : { stop() {} };
+  watcher?.start();
   const port = (server.address() as AddressInfo).port;
   // a worker of --workers: the primary's "every worker listening" names the URLs
   log.info({ ...(isClusterWorker() ? {} : startUrls(config, port)), port, services: registry.list().map((e) => e.service.sid), database: config.database.replace(/\/\/[^@]*@/, '//***@') }, 'gateway listening');
@@ -116,6 +142,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   return {
     server, port, registry, store,
     async close() {
+      watcher?.stop();
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
       await worker.stop();

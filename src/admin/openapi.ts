@@ -20,6 +20,7 @@ const ok = (schema: object, description = 'OK') => ({ 200: { description, conten
 const errors = { 400: { description: 'a parameter is wrong: the error says which', content: { 'application/json': { schema: ref('Error') } } }, 401: { description: 'not logged in' }, 403: { description: 'the role may not do this' } };
 const auditor = { 'x-roles': ['operator', 'auditor'] };
 const operatorOnly = { 'x-roles': ['operator'] };
+const CHANGE_REFUSED = { description: 'refused, nothing written: the reasons', content: { 'application/json': { schema: { type: 'object', properties: { error: { type: 'string' }, reasons: { type: 'array', items: { type: 'string' } } } } } } };
 const idParam = (name: string, description: string, type = 'string') => ({ name, in: 'path', required: true, description, schema: { type } });
 
 export function openApiDocument(base: string): object {
@@ -118,6 +119,43 @@ export function openApiDocument(base: string): object {
           misses: { type: 'array', items: { type: 'object', properties: { at: { type: 'string', format: 'date-time' }, operation: { type: 'string' }, messageId: { type: 'string' }, text: { type: 'string', description: 'the INVALID answer\'s text' },
             nearMisses: { type: 'array', items: { type: 'object', properties: { case: { type: 'string' }, met: { type: 'integer' }, of: { type: 'integer' }, priority: { type: 'number' }, path: { type: 'string', description: 'a condition\'s path, or scenario <name>' }, expected: { type: 'string' }, actual: { type: ['string', 'null'] } } } } } } } } }),
           404: { description: 'no such SID, or it is not emulated' }, ...errors } } },
+      '/services/reload-status': { get: { summary: 'The last reload (the watcher\'s, an emulator change\'s, or POST /services/reload) and the last refused one with its reasons; whether the registry\'s files are watched (SMEV2_WATCH_REGISTRY)', ...auditor,
+        responses: ok({ type: 'object', properties: { watching: { type: 'boolean' }, roots: { type: 'array', items: { type: 'string' } }, folders: { type: 'integer' }, last: { oneOf: [{ type: 'null' }, ref('ReloadOutcome')] }, lastRefusal: { oneOf: [{ type: 'null' }, ref('ReloadOutcome')] } } }) } },
+      '/emulator': {
+        get: { summary: 'The emulated SIDs: operations, dispatch.yaml, and their cases (case.yaml\'s main keys, and whether the registry in force holds each)', ...auditor, responses: { ...ok({ type: 'array', items: ref('EmulatedSid') }), ...errors } },
+        post: { summary: 'Make an emulated SID from a WSDL bundle: a folder of the registry folder (it becomes the SID folder) or uploaded files; service.yaml written as `services add` writes it, an empty cases folder `emulator`', ...operatorOnly,
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['sid'], properties: {
+            sid: { type: 'string', pattern: '^SID\\d{7}$' }, bundle: { type: 'string', description: 'a folder of the registry folder holding the WSDL and its XSDs (no service.yaml)' },
+            files: { type: 'object', additionalProperties: { type: 'string' }, description: 'or the bundle uploaded: relative path → base64' },
+            wsdl: { type: 'string' }, title: { type: 'string' }, provider: { type: 'string' }, providerName: { type: 'string' }, mnemonic: { type: 'string' }, version: { type: 'string' } } } } } },
+          responses: { 201: { description: 'made and in force', content: { 'application/json': { schema: ref('EmulatedSid') } } }, 409: { description: 'the SID exists' }, 422: CHANGE_REFUSED, ...errors } },
+      },
+      '/emulator/{sid}': {
+        get: { summary: 'One emulated SID and its cases', ...auditor, parameters: [idParam('sid', 'e.g. SID0003623')], responses: { ...ok(ref('EmulatedSid')), 404: { description: 'no such emulated SID' }, ...errors } },
+        delete: { summary: 'Remove an emulated SID\'s folder from the registry folder (a cases folder outside it is left)', ...operatorOnly, parameters: [idParam('sid', 'e.g. SID0003623')],
+          responses: { ...ok({ type: 'object', properties: { deleted: { type: 'string' }, folder: { type: 'string' } } }), 404: { description: 'no such emulated SID' }, 409: { description: 'its folder is not in the registry folder' }, 422: CHANGE_REFUSED, ...errors } },
+      },
+      '/emulator/{sid}/cases/{name}': {
+        get: { summary: 'One case: case.yaml as written (JSON) and the text of its files', ...auditor, parameters: [idParam('sid', 'e.g. SID0003623'), idParam('name', 'the case folder\'s name')],
+          responses: { ...ok(ref('Case')), 404: { description: 'no such SID or case' }, ...errors } },
+        put: { summary: 'Create or change a case: checked on a copy with the emulator\'s loader first (a broken one is refused, 422, nothing written), written atomically as case.yaml and its files, in force at once', ...operatorOnly,
+          parameters: [idParam('sid', 'e.g. SID0003623'), idParam('name', 'letters, digits, _ . - (not starting with a dot)')],
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['case'], properties: {
+            case: { type: 'object', description: 'case.yaml\'s keys (docs/emulator.md): operation, description, match, priority, answer, template, fault, weight, scenario, async, behaviour, attachments; keys left out are removed, the file\'s comments kept' },
+            files: { type: 'object', additionalProperties: { type: ['string', 'null'] }, description: 'files beside case.yaml by name (answer.xml, accept.xml, …): text, or null to remove; those not named are kept' } } } } } },
+          responses: { ...ok(ref('Case'), 'changed'), 201: { description: 'created', content: { 'application/json': { schema: ref('Case') } } }, 404: { description: 'no such emulated SID' }, 422: CHANGE_REFUSED, ...errors } },
+        delete: { summary: 'Remove a case (refused while dispatch.yaml names it)', ...operatorOnly, parameters: [idParam('sid', 'e.g. SID0003623'), idParam('name', 'the case')],
+          responses: { ...ok({ type: 'object', properties: { deleted: { type: 'string' } } }), 404: { description: 'no such SID or case' }, 422: CHANGE_REFUSED, ...errors } },
+      },
+      '/emulator/{sid}/dispatch': { put: { summary: 'Write the SID\'s dispatch.yaml (per operation or *: style match | sequence | random | script, cases, loop, script); {} removes it', ...operatorOnly, parameters: [idParam('sid', 'e.g. SID0003623')],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', additionalProperties: { type: 'object', properties: { style: { type: 'string', enum: ['match', 'sequence', 'random', 'script'] }, cases: { type: 'array', items: { type: 'string' } }, loop: { type: 'boolean' }, script: { type: 'string' } } } } } } },
+        responses: { ...ok({ type: 'object', properties: { dispatch: { type: ['object', 'null'] } } }), 404: { description: 'no such emulated SID' }, 422: CHANGE_REFUSED, ...errors } } },
+      '/emulator/{sid}/try': { post: { summary: 'Try it: send a request (a whole envelope, or AppData\'s content wrapped in a request built from the WSDL) through the gateway\'s real pipeline, signed as a system the gateway holds a key for (unsigned for a SID whose signature policy is off); the answer, and which case answers and why, or the near misses', ...operatorOnly,
+        parameters: [idParam('sid', 'e.g. SID0003623')],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', properties: {
+          envelope: { type: 'string' }, appData: { type: 'string' }, operation: { type: 'string', description: 'with appData' }, signAs: { type: ['string', 'null'] }, sender: { type: 'string' } } } } } },
+        responses: { ...ok({ type: 'object', description: 'POST /compose/send\'s answer, and the explanation', properties: { request: { type: 'string' }, httpStatus: { type: 'integer' }, response: { type: 'string' }, exchangeId: { type: ['string', 'null'] }, explanation: ref('Explanation') } }),
+          404: { description: 'no such emulated SID' }, 502: { description: 'the gateway\'s own endpoint did not answer' }, ...errors } } },
       ...COMPOSE_OPENAPI_PATHS,
     },
     components: {
@@ -185,6 +223,15 @@ export function openApiDocument(base: string): object {
           endpoint: { type: 'string' }, wsdl: { type: 'string' }, availability: { type: ['object', 'null'] } } },
         EmulatorReset: { type: 'object', properties: { reset: { type: 'string', description: 'all, or the SID' },
           deleted: { type: 'object', description: 'rows deleted from the store', properties: { counters: { type: 'integer' }, scenarios: { type: 'integer' }, chains: { type: 'integer' }, scripts: { type: 'integer' } } } } },
+        ReloadOutcome: { type: 'object', properties: { at: { type: 'string' }, by: { type: 'string', description: 'watcher, or the admin user' }, ok: { type: 'boolean' }, files: { type: 'array', items: { type: 'string' } }, services: { type: 'array', items: { type: 'string' } }, error: { type: 'string' } } },
+        EmulatedSid: { type: 'object', properties: { sid: { type: 'string' }, title: { type: ['string', 'null'] }, folder: { type: 'string' }, casesDir: { type: 'string' },
+          operations: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, mode: { type: 'string' } } } }, dispatch: { type: ['object', 'null'] },
+          cases: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, inForce: { type: 'boolean' }, operation: { type: ['string', 'null'] }, description: { type: ['string', 'null'] }, priority: { type: 'number' }, match: { type: 'object' }, fault: { type: ['object', 'null'] }, scenario: { type: ['object', 'null'] }, weight: { type: 'number' } } } } } },
+        Case: { type: 'object', properties: { name: { type: 'string' }, case: { type: 'object' }, files: { type: 'object', additionalProperties: { type: 'string' } }, attachments: { type: 'array', items: { type: 'string' } }, inForce: { type: 'boolean' }, folder: { type: 'string' } } },
+        Explanation: { type: 'object', properties: { operation: { type: ['string', 'null'] }, style: { type: ['string', 'null'] }, case: { type: ['string', 'null'] }, why: { type: 'string' },
+          nearMisses: { type: 'array', items: ref('CaseCheck') }, checked: { type: 'array', items: ref('CaseCheck') } } },
+        CaseCheck: { type: 'object', properties: { case: { type: 'string' }, priority: { type: 'number' }, operation: { type: 'string' }, score: { type: 'number' },
+          conditions: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, expected: { type: 'string' }, actual: { type: ['string', 'null'] }, ok: { type: 'boolean' } } } } } },
         ...COMPOSE_OPENAPI_SCHEMAS,
       },
     },

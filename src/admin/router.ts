@@ -15,7 +15,7 @@ import { openApiDocument } from './openapi';
 import { attachmentRoutes, type AttachmentRoutesDeps } from './attachments';
 import { faultRoutes } from './faults';
 import type { FaultSwitch } from '../providers/faults';
-import { emulatorRoutes } from './emulator';
+import { emulatorStateRoutes } from './emulator-state';
 import type { EmulatorState } from '../providers/emulator/state';
 
 export interface AdminDeps {
@@ -31,6 +31,8 @@ export interface AdminDeps {
   baseUrl: (req: Request) => string;
   /** read the registry, the systems and the users again; throws with the reasons when broken */
   reload: () => { services: string[]; warnings: string[]; skipped: string[] };
+  /** the emulator's runtime API (admin/emulator.ts emulatorRoutes), given the two role checks */
+  emulator?: (r: Router, anyone: express.RequestHandler, operator: express.RequestHandler) => void;
   /** extra routes (the request composer, under /compose) mounted with the operator's rights */
   extra?: (r: Router) => void;
   /** a cookie only sent over HTTPS (behind a TLS-terminating proxy) */
@@ -86,6 +88,8 @@ export function adminRouter(d: AdminDeps): Router {
 
   r.get('/me', anyone, (req, res) => { res.json({ user: req.principal!.user, role: req.principal!.role }); });
   r.get('/openapi.json', anyone, (req, res) => { res.json(openApiDocument(d.baseUrl(req))); });
+  // before /services/:sid, which would take /services/reload-status
+  d.emulator?.(r, anyone, operator);
 
   // --- the journal: auditor and operator ---
   r.get('/journal', anyone, handle(async (req, res) => {
@@ -199,7 +203,7 @@ export function adminRouter(d: AdminDeps): Router {
     d.log.info({ by: req.principal!.user, item: x.id, sid: x.sid }, 'dead letter re-driven');
     res.json({ id: x.id, status: 'pending' });
   }));
-  if (d.emulatorState) emulatorRoutes({ registry: d.registry, state: d.emulatorState, log: d.log }, r, { anyone, operator }, handle);
+  if (d.emulatorState) emulatorStateRoutes({ registry: d.registry, state: d.emulatorState, log: d.log }, r, { anyone, operator }, handle);
   if (d.extra) {
     const extra = express.Router();
     const limit = d.composeBodyBytes ?? 12 * 1024 * 1024;

@@ -21,7 +21,7 @@ export function consolePublicDir(): string {
 const OPERATOR_PAGES = /^\/(registry|systems|queue|compose)(\/|$)/;
 const OPERATOR_ASSETS = /^\/assets\/views\/(registry|systems|queue|compose)\.js$/;
 /** The console's pages: each is the same shell, whose script draws the view the path names. */
-const PAGES = /^\/(journal|stats|exchange\/[^/]+|entry\/\d+|chain\/[^/]+|registry|registry\/[^/]+|systems|queue|compose)\/?$/;
+const PAGES = /^\/(journal|stats|exchange\/[^/]+|entry\/\d+|chain\/[^/]+|registry|registry\/[^/]+|systems|queue|compose|emulator|emulator\/[^/]+)\/?$/;
 /** What the login page needs before anyone has logged in. */
 const PUBLIC_ASSETS = new Set(['/assets/login.js', '/assets/console.css', '/assets/favicon.svg']);
 

@@ -46,7 +46,8 @@ export function loadRegistry(dir: string): RegistryLoad {
     result.errors.push({ file: dir, reason: 'the services folder does not exist' });
     return result;
   }
-  const folders = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  // dot-named folders are no SIDs: the admin API's staging and removed folders, .git
+  const folders = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name).sort();
   for (const folder of folders) {
     const sidDir = join(dir, folder);
     if (!existsSync(join(sidDir, DEFINITION_FILE))) continue;
@@ -158,7 +159,7 @@ export function resolveCasesDir(sidDir: string, cases: string): { dir: string; b
 /** How many cases (sub-folders holding a case.yaml) a cases folder holds. */
 export function countCases(dir: string): number {
   try {
-    return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && existsSync(join(dir, d.name, 'case.yaml'))).length;
+    return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('.') && existsSync(join(dir, d.name, 'case.yaml'))).length;
   } catch {
     return 0;
   }

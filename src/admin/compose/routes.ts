@@ -64,148 +64,51 @@ interface SendBody {
   originRequestIdRef?: unknown; exchangeType?: unknown; appData?: unknown; values?: unknown; envelope?: unknown; element?: unknown; attachments?: unknown;
 }
 
-/** The composer's routes, for AdminDeps.extra (mounted with the operator's rights and JSON bodies). */
-export function composerRoutes(d: ComposerDeps): (r: Router) => void {
-  const models = new ComposerModels();
-  const handle = handler(d.log);
+/** The composer's AppData models, one cache per composer (a SID's model is built at its first use). */
+const MODELS = new WeakMap<ComposerDeps, ComposerModels>();
+function modelsOf(d: ComposerDeps): ComposerModels {
+  let m = MODELS.get(d);
+  if (!m) MODELS.set(d, (m = new ComposerModels()));
+  return m;
+}
 
-  const identities = () => [...d.trust().systems.values()]
+/** The systems the gateway can sign as: registered, with a key in the keys folder. */
+function identitiesOf(d: ComposerDeps) {
+  return [...d.trust().systems.values()]
     .filter((s) => d.keys.has(s.mnemonic))
     .sort((a, b) => a.mnemonic.localeCompare(b.mnemonic))
     .map((s) => ({ mnemonic: s.mnemonic, name: s.name, algorithm: algorithmOf(d.keys, s.mnemonic) }));
+}
 
-  const service = (sid: string) => {
-    const s = d.registry.get(sid);
-    if (!s) throw new ComposeError(404, `no service ${sid}: GET /admin/services lists them`);
-    return s;
-  };
+function serviceOf(d: ComposerDeps, sid: string) {
+  const s = d.registry.get(sid);
+  if (!s) throw new ComposeError(404, `no service ${sid}: GET /admin/services lists them`);
+  return s;
+}
+
+/** What a composed request and its answer were (POST /compose/send's answer). */
+export interface ComposeSent {
+  request: string;
+  httpStatus: number;
+  response: string;
+  ms: number;
+  messageId: string | null;
+  exchangeId: string | null;
+  fault: { code: string; string: string } | null;
+  attachments?: { mode: string; requestCode: string; contentId: string | null; zipSize: number; files: string[] };
+}
+
+/** The composer's routes, for AdminDeps.extra (mounted with the operator's rights and JSON bodies). */
+export function composerRoutes(d: ComposerDeps): (r: Router) => void {
+  const models = modelsOf(d);
+  const handle = handler(d.log);
+  const identities = () => identitiesOf(d);
+  const service = (sid: string) => serviceOf(d, sid);
 
   return (r: Router) => {
     r.get('/compose/identities', (_req, res) => { res.json(identities()); });
 
-    r.post('/compose/send', handle(async (req, res) => {
-      const b = (req.body ?? {}) as SendBody;
-      if (typeof b !== 'object' || Array.isArray(b)) throw new ComposeError(400, 'send a JSON object: {"sid": …, "operation": …, "signAs": …, "values" | "appData" | "envelope": …}');
-      const sid = str(b.sid, 'sid', true)!;
-      const opName = str(b.operation, 'operation');
-      const signAs = b.signAs === null || b.signAs === undefined ? null : str(b.signAs, 'signAs')!;
-      const status = str(b.status, 'status') ?? 'REQUEST';
-      if (!(STATUSES as readonly string[]).includes(status)) throw new ComposeError(400, `status must be one of ${STATUSES.join(', ')}`);
-      if (b.testMsg !== undefined && typeof b.testMsg !== 'boolean') throw new ComposeError(400, 'testMsg must be true or false');
-      const envelope = str(b.envelope, 'envelope');
-      const appData = str(b.appData, 'appData');
-      if (b.values !== undefined && (typeof b.values !== 'object' || b.values === null || Array.isArray(b.values))) throw new ComposeError(400, 'values must be an object of path: text');
-      const values = b.values as Record<string, string> | undefined;
-      const attachments = readAttachments(b.attachments, d.attachmentBytes ?? DEFAULT_COMPOSE_ATTACHMENT_BYTES);
-      const s = service(sid);
-      const op = opName === undefined ? undefined : s.operations.find((o) => o.name === opName);
-      if (opName !== undefined && !op) throw new ComposeError(404, `${sid} has no operation ${opName} (it has: ${s.operations.map((o) => o.name).join(', ')})`);
-
-      const signer = signAs === null ? undefined : d.keys.has(signAs) && d.trust().systems.has(signAs) ? d.keys.signer(signAs) : undefined;
-      if (signAs !== null && !signer) {
-        const have = identities().map((i) => i.mnemonic);
-        throw new ComposeError(400, `cannot sign as ${signAs}: the gateway holds no key for it${d.trust().systems.has(signAs) ? '' : ' (and it is no registered system)'}; systems with keys: ${have.join(', ') || '(none)'}`);
-      }
-
-      let bytes: Buffer;
-      let soapAction = op?.soapAction;
-      if (envelope !== undefined) {
-        if (appData !== undefined || values !== undefined) throw new ComposeError(400, 'give a whole envelope, or appData or values, not both');
-        bytes = Buffer.from(envelope, 'utf8');
-        wellFormed(bytes, 'envelope');
-        if (!op) {
-          try {
-            const operation = readEnvelopeView(bytes).operation;
-            soapAction = operation && s.byInput.get(qkey(operation))?.soapAction;
-          } catch {
-            // not SOAP: sent as it is, the gateway says what is wrong with it
-          }
-        }
-      } else {
-        if (!op) throw new ComposeError(400, 'operation is required (or send a whole envelope)');
-        if (appData !== undefined && values !== undefined) throw new ComposeError(400, 'give appData or values, not both');
-        const model = models.operation(s, op.name, str(b.element, 'element'));
-        let content = '';
-        if (appData !== undefined) {
-          content = appData.trim();
-          if (content) wellFormed(Buffer.from(`<AppData>${content}</AppData>`, 'utf8'), 'appData');
-        } else if (values) {
-          content = renderValues(model.form, values, model.prefixes);
-          // an #any field carries XML of its own
-          if (content) wellFormed(Buffer.from(`<AppData>${content}</AppData>`, 'utf8'), 'the XML of the values (an #any field)');
-        }
-        const sender = signAs ?? str(b.sender, 'sender') ?? identities()[0]?.mnemonic;
-        if (!sender) throw new ComposeError(400, 'say who sends: signAs, or sender for an unsigned request');
-        const senderName = d.trust().systems.get(sender)?.name ?? sender;
-        const xml = requestEnvelope(model, {
-          sender: { code: sender, name: senderName },
-          recipient: { code: s.def.provider.mnemonic, name: s.def.provider.name },
-          originator: { code: sender, name: senderName },
-          serviceMnemonic: s.def.service.mnemonic,
-          serviceVersion: s.def.service.version,
-          typeCode: 'GSRV',
-          status,
-          date: smevDateTime(d.clock?.() ?? new Date()),
-          exchangeType: str(b.exchangeType, 'exchangeType') ?? '2',
-          caseNumber: str(b.caseNumber, 'caseNumber'),
-          originRequestIdRef: str(b.originRequestIdRef, 'originRequestIdRef'),
-          testMsg: b.testMsg === true,
-        }, content);
-        bytes = Buffer.from(xml, 'utf8');
-      }
-      // the AppDocument goes in before the envelope is signed: inline BinaryData is part of the signed Body
-      let doc: BuiltAppDocument | undefined;
-      if (attachments) {
-        doc = await buildAppDocument(attachments, signer, d.clock?.() ?? new Date());
-        bytes = doc.into(bytes);
-      }
-      if (signer) {
-        try {
-          bytes = signEnvelope(bytes, ACTOR.smev, signer, { header: false });
-        } catch (e) {
-          if (e instanceof NotSoapError || e instanceof XmlSyntaxError) throw new ComposeError(400, `cannot sign the envelope: ${e.message}`);
-          throw e;
-        }
-      }
-
-      const url = `${d.selfUrl()}/gateway/services/${encodeURIComponent(sid)}`;
-      const sentAt = new Date();
-      const t0 = process.hrtime.bigint();
-      let answer: globalThis.Response;
-      let text: string;
-      // MTOM: the envelope as the root part, the ZIP as the part its AppDocument references
-      const mtom = doc?.part ? writeMultipart({ bytes }, [doc.part]) : undefined;
-      try {
-        answer = await fetch(url, {
-          method: 'POST', body: mtom ? await collect(mtom.stream()) : bytes,
-          headers: { 'content-type': mtom ? mtom.contentType : 'text/xml; charset=utf-8', soapaction: `"${soapAction ?? ''}"` },
-          signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
-        });
-        text = await answer.text();
-      } catch (e) {
-        d.log.warn({ by: req.principal?.user, sid, url, err: (e as Error).message }, 'composer: the gateway\'s own endpoint did not answer');
-        return void res.status(502).json({ error: `the gateway's own endpoint ${url} did not answer: ${(e as Error).message}` });
-      }
-      const ms = Math.round(Number(process.hrtime.bigint() - t0) / 1e4) / 100;
-      let fault: { code: string; string: string } | null = null;
-      let messageId: string | null = null;
-      try {
-        const env = readEnvelopeView(Buffer.from(text, 'utf8'));
-        if (env.fault) fault = { code: /^([A-Z]+-\d+)\b/.exec(env.fault.faultstring ?? '')?.[1] ?? env.fault.faultcode ?? '', string: env.fault.faultstring ?? '' };
-        messageId = env.message?.requestIdRef ?? null;
-      } catch {
-        // an answer that is not SOAP is shown as it came
-      }
-      const found = await exchangeOfSent(d.store, messageId, bytes, sentAt).catch((e: Error) => {
-        d.log.warn({ err: e.message }, 'composer: journal lookup failed');
-        return { exchangeId: null, messageId };
-      });
-      d.log.info({ by: req.principal?.user, sid, op: op?.name, signAs, status: answer.status, fault: fault?.code, exchange: found.exchangeId }, 'composer sent a request');
-      res.json({
-        request: bytes.toString('utf8'), httpStatus: answer.status, response: text, ms, messageId: found.messageId, exchangeId: found.exchangeId, fault,
-        ...(doc ? { attachments: { mode: attachments!.mode, requestCode: attachments!.requestCode, contentId: doc.part?.contentId ?? null, zipSize: doc.zip.length, files: doc.names } } : {}),
-      });
-    }));
+    r.post('/compose/send', handle(async (req, res) => { res.json(await composeAndSend(d, req.body, req.principal?.user)); }));
 
     r.get('/compose/:sid/:operation', handle(async (req, res) => {
       const s = service(String(req.params.sid));
@@ -217,6 +120,137 @@ export function composerRoutes(d: ComposerDeps): (r: Router) => void {
       });
     }));
   };
+}
+
+/**
+ * Build (or take), sign and send one request to the gateway's own SOAP endpoint, and read the
+ * answer: the composer's send, and the emulator's "try it" (admin/emulator.ts).
+ */
+export async function composeAndSend(d: ComposerDeps, body: unknown, by?: string): Promise<ComposeSent> {
+  const models = modelsOf(d);
+  const identities = () => identitiesOf(d);
+  const service = (sid: string) => serviceOf(d, sid);
+    const b = (body ?? {}) as SendBody;
+    if (typeof b !== 'object' || Array.isArray(b)) throw new ComposeError(400, 'send a JSON object: {"sid": …, "operation": …, "signAs": …, "values" | "appData" | "envelope": …}');
+    const sid = str(b.sid, 'sid', true)!;
+    const opName = str(b.operation, 'operation');
+    const signAs = b.signAs === null || b.signAs === undefined ? null : str(b.signAs, 'signAs')!;
+    const status = str(b.status, 'status') ?? 'REQUEST';
+    if (!(STATUSES as readonly string[]).includes(status)) throw new ComposeError(400, `status must be one of ${STATUSES.join(', ')}`);
+    if (b.testMsg !== undefined && typeof b.testMsg !== 'boolean') throw new ComposeError(400, 'testMsg must be true or false');
+    const envelope = str(b.envelope, 'envelope');
+    const appData = str(b.appData, 'appData');
+    if (b.values !== undefined && (typeof b.values !== 'object' || b.values === null || Array.isArray(b.values))) throw new ComposeError(400, 'values must be an object of path: text');
+    const values = b.values as Record<string, string> | undefined;
+    const attachments = readAttachments(b.attachments, d.attachmentBytes ?? DEFAULT_COMPOSE_ATTACHMENT_BYTES);
+    const s = service(sid);
+    const op = opName === undefined ? undefined : s.operations.find((o) => o.name === opName);
+    if (opName !== undefined && !op) throw new ComposeError(404, `${sid} has no operation ${opName} (it has: ${s.operations.map((o) => o.name).join(', ')})`);
+
+    const signer = signAs === null ? undefined : d.keys.has(signAs) && d.trust().systems.has(signAs) ? d.keys.signer(signAs) : undefined;
+    if (signAs !== null && !signer) {
+      const have = identities().map((i) => i.mnemonic);
+      throw new ComposeError(400, `cannot sign as ${signAs}: the gateway holds no key for it${d.trust().systems.has(signAs) ? '' : ' (and it is no registered system)'}; systems with keys: ${have.join(', ') || '(none)'}`);
+    }
+
+    let bytes: Buffer;
+    let soapAction = op?.soapAction;
+    if (envelope !== undefined) {
+      if (appData !== undefined || values !== undefined) throw new ComposeError(400, 'give a whole envelope, or appData or values, not both');
+      bytes = Buffer.from(envelope, 'utf8');
+      wellFormed(bytes, 'envelope');
+      if (!op) {
+        try {
+          const operation = readEnvelopeView(bytes).operation;
+          soapAction = operation && s.byInput.get(qkey(operation))?.soapAction;
+        } catch {
+          // not SOAP: sent as it is, the gateway says what is wrong with it
+        }
+      }
+    } else {
+      if (!op) throw new ComposeError(400, 'operation is required (or send a whole envelope)');
+      if (appData !== undefined && values !== undefined) throw new ComposeError(400, 'give appData or values, not both');
+      const model = models.operation(s, op.name, str(b.element, 'element'));
+      let content = '';
+      if (appData !== undefined) {
+        content = appData.trim();
+        if (content) wellFormed(Buffer.from(`<AppData>${content}</AppData>`, 'utf8'), 'appData');
+      } else if (values) {
+        content = renderValues(model.form, values, model.prefixes);
+        // an #any field carries XML of its own
+        if (content) wellFormed(Buffer.from(`<AppData>${content}</AppData>`, 'utf8'), 'the XML of the values (an #any field)');
+      }
+      const sender = signAs ?? str(b.sender, 'sender') ?? identities()[0]?.mnemonic;
+      if (!sender) throw new ComposeError(400, 'say who sends: signAs, or sender for an unsigned request');
+      const senderName = d.trust().systems.get(sender)?.name ?? sender;
+      const xml = requestEnvelope(model, {
+        sender: { code: sender, name: senderName },
+        recipient: { code: s.def.provider.mnemonic, name: s.def.provider.name },
+        originator: { code: sender, name: senderName },
+        serviceMnemonic: s.def.service.mnemonic,
+        serviceVersion: s.def.service.version,
+        typeCode: 'GSRV',
+        status,
+        date: smevDateTime(d.clock?.() ?? new Date()),
+        exchangeType: str(b.exchangeType, 'exchangeType') ?? '2',
+        caseNumber: str(b.caseNumber, 'caseNumber'),
+        originRequestIdRef: str(b.originRequestIdRef, 'originRequestIdRef'),
+        testMsg: b.testMsg === true,
+      }, content);
+      bytes = Buffer.from(xml, 'utf8');
+    }
+    // the AppDocument goes in before the envelope is signed: inline BinaryData is part of the signed Body
+    let doc: BuiltAppDocument | undefined;
+    if (attachments) {
+      doc = await buildAppDocument(attachments, signer, d.clock?.() ?? new Date());
+      bytes = doc.into(bytes);
+    }
+    if (signer) {
+      try {
+        bytes = signEnvelope(bytes, ACTOR.smev, signer, { header: false });
+      } catch (e) {
+        if (e instanceof NotSoapError || e instanceof XmlSyntaxError) throw new ComposeError(400, `cannot sign the envelope: ${e.message}`);
+        throw e;
+      }
+    }
+
+    const url = `${d.selfUrl()}/gateway/services/${encodeURIComponent(sid)}`;
+    const sentAt = new Date();
+    const t0 = process.hrtime.bigint();
+    let answer: globalThis.Response;
+    let text: string;
+    // MTOM: the envelope as the root part, the ZIP as the part its AppDocument references
+    const mtom = doc?.part ? writeMultipart({ bytes }, [doc.part]) : undefined;
+    try {
+      answer = await fetch(url, {
+        method: 'POST', body: mtom ? await collect(mtom.stream()) : bytes,
+        headers: { 'content-type': mtom ? mtom.contentType : 'text/xml; charset=utf-8', soapaction: `"${soapAction ?? ''}"` },
+        signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
+      });
+      text = await answer.text();
+    } catch (e) {
+      d.log.warn({ by: by, sid, url, err: (e as Error).message }, 'composer: the gateway\'s own endpoint did not answer');
+      throw new ComposeError(502, `the gateway's own endpoint ${url} did not answer: ${(e as Error).message}`);
+    }
+    const ms = Math.round(Number(process.hrtime.bigint() - t0) / 1e4) / 100;
+    let fault: { code: string; string: string } | null = null;
+    let messageId: string | null = null;
+    try {
+      const env = readEnvelopeView(Buffer.from(text, 'utf8'));
+      if (env.fault) fault = { code: /^([A-Z]+-\d+)\b/.exec(env.fault.faultstring ?? '')?.[1] ?? env.fault.faultcode ?? '', string: env.fault.faultstring ?? '' };
+      messageId = env.message?.requestIdRef ?? null;
+    } catch {
+      // an answer that is not SOAP is shown as it came
+    }
+    const found = await exchangeOfSent(d.store, messageId, bytes, sentAt).catch((e: Error) => {
+      d.log.warn({ err: e.message }, 'composer: journal lookup failed');
+      return { exchangeId: null, messageId };
+    });
+    d.log.info({ by: by, sid, op: op?.name, signAs, status: answer.status, fault: fault?.code, exchange: found.exchangeId }, 'composer sent a request');
+    return {
+      request: bytes.toString('utf8'), httpStatus: answer.status, response: text, ms, messageId: found.messageId, exchangeId: found.exchangeId, fault,
+      ...(doc ? { attachments: { mode: attachments!.mode, requestCode: attachments!.requestCode, contentId: doc.part?.contentId ?? null, zipSize: doc.zip.length, files: doc.names } } : {}),
+    };
 }
 
 /** A multipart body in one buffer: bounded by the composer's attachment limit. */

@@ -103,7 +103,8 @@ export class CaseError extends Error {}
 export function loadCases(dir: string): EmulatorCase[] {
   const problems: string[] = [];
   const cases: EmulatorCase[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
+  // dot-named folders are not cases: editors' and the admin API's staging folders (edit.ts), .git
+  for (const entry of readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && !d.name.startsWith('.')).sort((a, b) => a.name.localeCompare(b.name))) {
     const caseDir = join(dir, entry.name);
     const file = join(caseDir, 'case.yaml');
     if (!existsSync(file)) continue;

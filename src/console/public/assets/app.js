@@ -22,6 +22,7 @@ const NAV = [
   { href: '/console/systems', label: 'Systems', match: /^\/console\/systems/, operator: true },
   { href: '/console/queue', label: 'Dead letters', match: /^\/console\/queue/, operator: true },
   { href: '/console/compose', label: 'Composer', match: /^\/console\/compose/, operator: true },
+  { href: '/console/emulator', label: 'Emulator', match: /^\/console\/emulator/ },
 ];
 
 const ROUTES = [
@@ -35,6 +36,8 @@ const ROUTES = [
   { re: /^\/console\/systems\/?$/, view: 'systems', title: 'Systems', operator: true },
   { re: /^\/console\/queue\/?$/, view: 'queue', title: 'Dead letters', operator: true },
   { re: /^\/console\/compose\/?$/, view: 'compose', title: 'Composer', operator: true },
+  { re: /^\/console\/emulator\/?$/, view: 'emulator', title: 'Emulator' },
+  { re: /^\/console\/emulator\/([^/]+)\/?$/, view: 'emulator', title: 'Emulator' },
 ];
 
 /** @type {Me} */

@@ -1,0 +1,101 @@
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { startGateway, type GatewayProcess } from './support/gateway';
+import { ROOT } from './support/paths';
+
+/**
+ * The console's emulator editor in Debian's headless Chromium (as test/console.test.ts drives the
+ * console): an operator creates a case on a demo SID, tries it, and sees the case that answered,
+ * and the answer; the case is the files a person would commit. On a copy of the demo registry
+ * and its fixtures (the cases folder `../../fixtures/SID0003623` resolves inside the copy).
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const SID = 'SID0003623';
+
+(existsSync(CHROMIUM) ? describe : describe.skip)('the emulator editor in the console', () => {
+  let gw: GatewayProcess;
+  let ctx: BrowserContext;
+  let page: Page;
+  let root: string;
+  let profile: string;
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'smev2-emu-console-'));
+    cpSync(join(ROOT, 'wsdl', SID), join(root, 'wsdl', SID), { recursive: true });
+    cpSync(join(ROOT, 'fixtures', SID), join(root, 'fixtures', SID), { recursive: true });
+    gw = await startGateway({ services: join(root, 'wsdl'), args: ['--admin-users', join(ROOT, 'test', 'data', 'admin-users.yaml')] });
+    profile = mkdtempSync(join(tmpdir(), 'smev2-chromium-'));
+    ctx = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM, headless: true, viewport: { width: 1440, height: 900 },
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = ctx.pages()[0] ?? (await ctx.newPage());
+    page.setDefaultTimeout(15000);
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('console', (m) => { if (m.type() === 'error' && !/status of (40[13]|422)/.test(m.text())) problems.push(`console: ${m.text()}`); });
+  }, 120000);
+  afterAll(async () => {
+    await ctx?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+    await gw?.stop();
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+  afterEach(() => {
+    expect(problems.splice(0)).toEqual([]);
+  });
+
+  test('an operator creates a case, a broken one is refused with its reasons, tries it and sees which case answered', async () => {
+    await page.goto(`${gw.url}/console/emulator/${SID}`);
+    await page.fill('#user', 'operator');
+    await page.fill('#password', 'operator-test');
+    await page.click('#login button[type=submit]');
+    await page.waitForSelector('main[data-loaded^="emulator#"] #emu-cases tr[data-case="found"]');
+    expect(await page.inputValue('#emu-sid')).toBe(SID);
+
+    await page.click('#emu-new');
+    await page.waitForSelector('#emu-editor');
+    await page.fill('#emu-name', 'petrov');
+    await page.selectOption('#emu-operation', 'Process');
+    await page.fill('#emu-description', 'made in the console');
+    await page.fill('#emu-match', 'AppData/ЗапросСНИЛС/Фамилия: Петров\nAppData/ЗапросСНИЛС/Bad: x');
+    await page.fill('#emu-priority', '5');
+    const answer = readFileSync(join(root, 'fixtures', SID, 'found', 'answer.xml'), 'utf8').replace(/<([\w:]*)СтраховойНомер>[^<]*</, '<$1СтраховойНомер>999-999-999 99<');
+    await page.fill('#emu-answer', answer);
+    // a condition on a path the template says nothing against is fine; a broken case is refused: a bad fault
+    await page.check('#emu-fault-on');
+    await page.fill('#emu-fault-status', '99');
+    await page.click('#emu-save');
+    await page.waitForSelector('#emu-result .notice.bad');
+    expect(await page.textContent('#emu-result')).toMatch(/fault\.httpStatus/);
+    expect(existsSync(join(root, 'fixtures', SID, 'petrov'))).toBe(false);
+
+    await page.uncheck('#emu-fault-on');
+    await page.fill('#emu-match', 'AppData/ЗапросСНИЛС/Фамилия: Петров');
+    await page.click('#emu-save');
+    await page.waitForSelector('#emu-result .notice.ok');
+    await page.waitForSelector('#emu-cases tr[data-case="petrov"]');
+    expect(parse(readFileSync(join(root, 'fixtures', SID, 'petrov', 'case.yaml'), 'utf8'))).toEqual({
+      operation: 'Process', description: 'made in the console', match: { 'AppData/ЗапросСНИЛС/Фамилия': 'Петров' }, priority: 5,
+    });
+
+    // try it: AppData only, wrapped into a request built from the WSDL and signed by the gateway
+    const request = readFileSync(join(root, 'fixtures', SID, 'found', 'request.xml'), 'utf8');
+    const appData = /<(\w+:)?AppData[^>]*>([\s\S]*)<\/(\w+:)?AppData>/.exec(request)![2]!.replace(/(<([\w:]*)Фамилия>)[^<]*/, '$1Петров');
+    await page.fill('#emu-try-input', appData);
+    await page.click('#emu-try-send');
+    await page.waitForSelector('#emu-try-why');
+    expect(await page.textContent('#emu-try-why')).toMatch(/Case petrov answered \(match dispatch, HTTP 200\): case "petrov" answers: its conditions all hold/);
+    expect(await page.textContent('#emu-try-answer')).toContain('999-999-999 99');
+
+    // one that matches nothing: the near misses, closest first
+    await page.fill('#emu-try-input', appData.replace('Петров', 'Сидоров').replace(/(<([\w:]*)ДатаРождения>)[^<]*/, '$101.01.1901'));
+    await page.click('#emu-try-send');
+    await page.waitForSelector('#emu-try-why.notice.warn');
+    expect(await page.textContent('#emu-try-why')).toMatch(/No case answered.*closest case/);
+    expect(await page.locator('#emu-near-misses tbody tr').count()).toBeGreaterThan(1);
+  });
+});
