@@ -48,6 +48,7 @@ describe('the emulator edited at runtime: admin API, files, and the registry rel
   const api = async (method: string, path: string, body?: unknown, who = OPERATOR) => {
     const res = await fetch(`${gw.url}/admin${path}`, { method, headers: { ...who, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await res.text();
+    if (text.startsWith('<')) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}\n${gw.logs().slice(-3000)}`);
     return { status: res.status, body: text ? JSON.parse(text) : null };
   };
   const call = async (text: string) => (await post(`${gw.url}/gateway/services/${SID}`, saying(text))).text;
@@ -131,7 +132,7 @@ describe('the emulator edited at runtime: admin API, files, and the registry rel
     expect(parse(readFileSync(join(cases, 'dispatch.yaml'), 'utf8'))).toEqual({ Echo: { style: 'sequence', cases: ['api-made', 'hello'] } });
     const refused = await api('DELETE', `/emulator/${SID}/cases/hello`);
     expect(refused.status).toBe(422);
-    expect(refused.body.error).toMatch(/dispatch\.yaml: Echo\.cases: no case "hello"/);
+    expect(refused.body.error).toMatch(/dispatch\.yaml: Echo\.cases\.1: no case "hello" in the cases folder \(it has: api-made\)/);
     expect((await api('PUT', `/emulator/${SID}/dispatch`, {})).status).toBe(200);
     expect(existsSync(join(cases, 'dispatch.yaml'))).toBe(false);
   });

@@ -149,7 +149,8 @@ export function dispatchProblems(casesDir: string, _caseNames: string[], operati
     loadDispatch(casesDir, loadCases(casesDir), operations);
     return [];
   } catch (e) {
-    if (e instanceof CaseError) return e.message.split('\n').map((l) => l.replace(`${casesDir}/`, ''));
+    // the loader names the staging copy's paths: say them as the folder the person edits
+    if (e instanceof CaseError) return e.message.split('\n').map((l) => l.split(`${casesDir}/`).join('').split(casesDir).join('the cases folder'));
     throw e;
   }
 }
