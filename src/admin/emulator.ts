@@ -100,8 +100,11 @@ export function emulatorRoutes(d: EmulatorRoutesDeps, r: Router, anyone: Request
   };
 
   r.get('/emulator', anyone, wrap(async (_req, res) => {
-    res.json(d.registry.list().filter((e) => emulatorOf(e.adapter) && e.service.casesDir)
-      .map((e) => summary(e.service, e.adapter as EmulatorAdapter, e.service.casesDir!)));
+    // the adapter in force is the fault-injecting wrapper: the emulator is found under it
+    res.json(d.registry.list().flatMap((e) => {
+      const adapter = emulatorOf(e.adapter);
+      return adapter && e.service.casesDir ? [summary(e.service, adapter, e.service.casesDir)] : [];
+    }));
   }));
   r.get('/services/reload-status', anyone, (_req, res) => {
     res.json(d.watcher?.() ?? { watching: false, roots: [], last: d.reloads.last, lastRefusal: d.reloads.lastRefusal });
