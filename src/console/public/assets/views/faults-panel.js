@@ -70,8 +70,8 @@ export function faultsPanel(sid, operator, loaded) {
       h('p', { class: 'muted small' }, 'A share of this SID\'s provider calls is delayed or spoiled (reset, timeout, slow dribble, cut-off body, wrong content type, an error page, a SOAP fault): see docs/fault-injection.md.'),
       state,
       x.source !== 'none' ? kv([
-        ['Spec', h('pre', { class: 'code small', id: 'faults-spec' }, JSON.stringify(x.spec, null, 2))],
-        ['Set by', x.updatedBy ? `${x.updatedBy}, ${time(x.updatedAt)}` : (x.source === 'service.yaml' ? 'the SID\'s service.yaml' : null)],
+        ['Spec', h('code', { class: 'mono small', id: 'faults-spec' }, JSON.stringify(x.spec))],
+        ['Set by', x.updatedBy ? [x.updatedBy, ', ', time(x.updatedAt)] : (x.source === 'service.yaml' ? 'the SID\'s service.yaml' : null)],
       ]) : null,
       h('form', { id: 'faults-form', onsubmit: (ev) => { ev.preventDefault(); void send('PUT'); } },
         h('div', { class: 'filter-grid' }, field('Share of calls faulted (%)', share)),
