@@ -3,13 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { startGateway, type GatewayProcess } from './support/gateway';
+import { startGateway, post, type GatewayProcess } from './support/gateway';
 import { ROOT } from './support/paths';
 
 /**
  * The console's emulator editor in Debian's headless Chromium (as test/console.test.ts drives the
  * console): an operator creates a case on a demo SID, tries it, and sees the case that answered,
- * and the answer; the case is the files a person would commit. On a copy of the demo registry
+ * and the answer; the case is the files a person would commit. And switches fault injection on
+ * and off for the SID, which a consumer's call over HTTP then meets. On a copy of the demo registry
  * and its fixtures (the cases folder `../../fixtures/SID0003623` resolves inside the copy).
  */
 const CHROMIUM = '/usr/bin/chromium';
@@ -97,5 +98,34 @@ const SID = 'SID0003623';
     await page.waitForSelector('#emu-try-why.notice.warn');
     expect(await page.textContent('#emu-try-why')).toMatch(/No case answered.*closest case/);
     expect(await page.locator('#emu-near-misses tbody tr').count()).toBeGreaterThan(1);
+  });
+
+  test('an operator switches fault injection on for the SID, a call gets the injected fault; switched off, the normal answer', async () => {
+    const request = readFileSync(join(root, 'fixtures', SID, 'found', 'request.xml'), 'utf8');
+    const call = () => post(`${gw.url}/gateway/services/${SID}`, request);
+    await page.goto(`${gw.url}/console/emulator/${SID}`);
+    if (await page.isVisible('#user')) {
+      await page.fill('#user', 'operator');
+      await page.fill('#password', 'operator-test');
+      await page.click('#login button[type=submit]');
+    }
+    await page.waitForSelector('#faults-state[data-enabled="false"][data-source="none"]');
+    await page.fill('#faults-share', '100');
+    await page.check('#faults-kind-soapFault');
+    await page.fill('#faults-weight-soapFault', '2');
+    await page.click('#faults-on');
+    await page.waitForSelector('#faults-state[data-enabled="true"][data-source="store"]');
+    expect(await page.textContent('#faults-state')).toContain('100% of calls: soapFault ×2');
+    expect(JSON.parse((await page.textContent('#faults-spec'))!)).toMatchObject({ share: 1, kinds: [{ kind: 'soapFault', weight: 2 }] });
+
+    let r = await call();
+    expect(r.status).toBe(500);
+    expect(r.text).toMatch(/<faultstring>Injected fault<\/faultstring>/);
+
+    await page.click('#faults-off');
+    await page.waitForSelector('#faults-state[data-enabled="false"][data-source="store"]');
+    r = await call();
+    expect(r.status).toBe(200);
+    expect(r.text).toMatch(/<(\w+:)?Status>RESULT</);
   });
 });

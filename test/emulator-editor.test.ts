@@ -183,4 +183,16 @@ describe('the emulator edited at runtime: admin API, files, and the registry rel
     expect((await fetch(`${gw.url}/gateway/services/SID0500702?wsdl`)).status).toBe(404);
     expect((await api('GET', '/emulator/SID0500702')).status).toBe(404);
   });
+
+  test('a case named in Cyrillic, as import soapui names them, answers, is listed, read and deleted', async () => {
+    const name = 'echo-ответ-найден';
+    const made = await api('PUT', `/emulator/${SID}/cases/${encodeURIComponent(name)}`, { case: { match: { 'AppData/Text': 'кириллица' } }, files: { 'answer.xml': answering('cyrillic-name') } });
+    expect([made.status, made.body.error]).toEqual([201, undefined]);
+    expect(await call('кириллица')).toContain('>cyrillic-name<');
+    const list = await api('GET', '/emulator', undefined, AUDITOR);
+    expect(list.status).toBe(200);
+    expect(list.body.find((s: { sid: string }) => s.sid === SID).cases.map((c: { name: string }) => c.name)).toContain(name);
+    expect((await api('GET', `/emulator/${SID}/cases/${encodeURIComponent(name)}`, undefined, AUDITOR)).body.case).toEqual({ match: { 'AppData/Text': 'кириллица' } });
+    expect((await api('DELETE', `/emulator/${SID}/cases/${encodeURIComponent(name)}`)).status).toBe(200);
+  });
 });

@@ -247,7 +247,7 @@ describe('fault injection: emulated and http providers alike, switched at runtim
     expect((await call(DEFAULTED)).status).toBe(200);
   });
 
-  test('a spec that is not valid is refused with what is wrong; an unknown SID is 404; the auditor may not', async () => {
+  test('a spec that is not valid is refused with what is wrong; an unknown SID is 404; the auditor reads and may not change', async () => {
     let r = await api(`/services/${EMULATED}/faults`, { method: 'PUT', body: JSON.stringify({ share: 2, kinds: [{ kind: 'explode' }] }) });
     expect(r.status).toBe(400);
     expect(r.body.error).toMatch(/share: .*1/);
@@ -257,7 +257,10 @@ describe('fault injection: emulated and http providers alike, switched at runtim
     r = await api(`/services/${EMULATED}/faults`, { method: 'PUT', body: JSON.stringify({ latency: { dist: 'lognormal', sigma: 1 } }) });
     expect([r.status, r.body.error]).toEqual([400, expect.stringMatching(/latency: give either median \(ms\) or mu/)]);
     expect((await api('/services/SID0999999/faults', { method: 'PUT', body: JSON.stringify({ share: 0 }) })).status).toBe(404);
-    expect((await api(`/services/${EMULATED}/faults`, { headers: AUDITOR })).status).toBe(403);
+    // the auditor sees what is injected (the console shows it) and changes nothing
+    expect((await api(`/services/${EMULATED}/faults`, { headers: AUDITOR })).status).toBe(200);
+    expect((await api(`/services/${EMULATED}/faults`, { method: 'PUT', headers: AUDITOR, body: JSON.stringify({ share: 0 }) })).status).toBe(403);
+    expect((await api(`/services/${EMULATED}/faults`, { method: 'DELETE', headers: AUDITOR })).status).toBe(403);
   });
 
   test('the command line sets and switches off faults on the store a running gateway follows', async () => {

@@ -100,6 +100,7 @@ export function emulatorRoutes(d: EmulatorRoutesDeps, r: Router, anyone: Request
   };
 
   r.get('/emulator', anyone, wrap(async (_req, res) => {
+    // the adapter in force is the fault-injecting wrapper: the emulator is found under it
     res.json(d.registry.list().flatMap((e) => {
       const adapter = emulatorOf(e.adapter);
       return adapter && e.service.casesDir ? [summary(e.service, adapter, e.service.casesDir)] : [];

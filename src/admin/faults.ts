@@ -13,12 +13,15 @@ export interface FaultRoutesDeps {
 type Handle = (fn: (req: Request, res: Response) => Promise<void>) => RequestHandler;
 
 /**
- * Fault injection switched at runtime (docs/fault-injection.md), operator only: the switches are
+ * Fault injection switched at runtime (docs/fault-injection.md): read by any logged-in user (the
+ * console shows an auditor what is injected, as it shows the emulator's cases), changed by an
+ * operator only. The switches are
  * in the store, so a change made here is in force on every process and instance within a second
  * (SMEV2_FAULTS_CACHE_MS). Every change is logged with who made it, and the store keeps the last
  * one's author (updatedBy).
  */
-export function faultRoutes(d: FaultRoutesDeps, r: Router, operator: RequestHandler, handle: Handle): void {
+export function faultRoutes(d: FaultRoutesDeps, r: Router, roles: { anyone: RequestHandler; operator: RequestHandler }, handle: Handle): void {
+  const { anyone, operator } = roles;
   const json = express.json({ limit: '64kb' });
   /** service.yaml's `faults:` of every SID that has one: in force until an operator changes them */
   const defaults = () => new Map(d.registry.list().flatMap((e) => (e.service.def.faults ? [[e.service.sid, e.service.def.faults] as [string, FaultSpec]] : [])));
@@ -28,13 +31,13 @@ export function faultRoutes(d: FaultRoutesDeps, r: Router, operator: RequestHand
     return s;
   };
 
-  r.get('/faults', operator, handle(async (_req, res) => {
+  r.get('/faults', anyone, handle(async (_req, res) => {
     // every SID of the registry (source none: no faults), and any other SID the store has a switch for
     const set = new Map((await d.faults.list(defaults())).map((x) => [x.sid, x]));
     const sids = [...new Set([...d.registry.list().map((e) => e.service.sid), ...set.keys()])].sort();
     res.json(sids.map((sid) => view(sid, set.get(sid))));
   }));
-  r.get('/services/:sid/faults', operator, handle(async (req, res) => {
+  r.get('/services/:sid/faults', anyone, handle(async (req, res) => {
     const s = known(req, res);
     if (!s) return;
     res.json(view(s.sid, await d.faults.get(s.sid, s.def.faults)));

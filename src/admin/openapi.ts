@@ -80,10 +80,10 @@ export function openApiDocument(base: string): object {
         responses: { ...ok(ref('Service')), 404: { description: 'no such SID' } } } },
       '/services/reload': { post: { summary: 'Read the registry, the systems and the users again; a broken registry is refused and the one in force kept', ...operatorOnly,
         responses: { ...ok({ type: 'object', properties: { services: { type: 'array', items: { type: 'string' } }, warnings: { type: 'array', items: { type: 'string' } }, skipped: { type: 'array', items: { type: 'string' } } } }), 422: { description: 'the registry on disk is broken: the reasons' } } } },
-      '/faults': { get: { summary: 'Fault injection of every SID: set through this API (source store), by its service.yaml (source service.yaml), or none', ...operatorOnly,
+      '/faults': { get: { summary: 'Fault injection of every SID: set through this API (source store), by its service.yaml (source service.yaml), or none', ...auditor,
         responses: { ...ok({ type: 'array', items: ref('FaultSetting') }), ...errors } } },
       '/services/{sid}/faults': {
-        get: { summary: 'The faults injected into this SID\'s provider calls (docs/fault-injection.md)', ...operatorOnly, parameters: [idParam('sid', 'e.g. SID0003623')],
+        get: { summary: 'The faults injected into this SID\'s provider calls (docs/fault-injection.md)', ...auditor, parameters: [idParam('sid', 'e.g. SID0003623')],
           responses: { ...ok(ref('FaultSetting')), 404: { description: 'no such SID' }, ...errors } },
         put: { summary: 'Set the faults to inject and switch them on (enabled, default true) or off; in force on every process and instance on the store within SMEV2_FAULTS_CACHE_MS (1 s)', ...operatorOnly,
           parameters: [idParam('sid', 'e.g. SID0003623')],

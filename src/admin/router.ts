@@ -175,7 +175,7 @@ export function adminRouter(d: AdminDeps): Router {
     d.log.info({ by: req.principal!.user, ...out, sessionsEnded }, 'registry reloaded');
     res.json(out);
   }));
-  if (d.faults) faultRoutes({ registry: d.registry, faults: d.faults, log: d.log }, r, operator, handle);
+  if (d.faults) faultRoutes({ registry: d.registry, faults: d.faults, log: d.log }, r, { anyone, operator }, handle);
   r.get('/systems', operator, (_req, res) => {
     res.json([...d.trust().systems.values()].map((s) => ({
       mnemonic: s.mnemonic, name: s.name, grants: s.grants, callback: s.callback ?? null, subscriptions: s.subscriptions,

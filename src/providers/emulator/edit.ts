@@ -17,8 +17,12 @@ import { dispatchSchema, loadDispatch, DISPATCH_FILE } from './dispatch';
  * temporary file renamed over it), so a reload, the watcher's or anyone's, never sees half of it.
  */
 
-/** A case's or a file's name: no path separators, no leading dot (staging folders are dot-named), no `..`. */
-export const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
+/**
+ * A case's or a file's name: letters of any script (`import soapui` names cases after their
+ * responses, often in Russian), digits, `_ . -`; no path separators, no leading dot (staging
+ * folders are dot-named), no `..`.
+ */
+export const NAME = /^[\p{L}\p{N}_][\p{L}\p{N}_.-]{0,99}$/u;
 export { DISPATCH_FILE };
 const CASE_FILE = 'case.yaml';
 /** Staging and trash folders of this module in a cases folder: dot-named, so loadCases skips them. */

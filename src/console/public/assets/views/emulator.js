@@ -1,14 +1,15 @@
 // @ts-check
 import { h, replace, seg, pageHead, errorBox, table, toast } from '../lib/dom.js';
 import { api, get, post } from '../lib/api.js';
+import { faultsPanel } from './faults-panel.js';
 
 /**
  * The emulator editor (issue 17 item 5): the emulated SIDs and their cases (GET /admin/emulator),
  * a case's case.yaml fields and answer template edited and saved (PUT …/cases/:name: checked by
  * the gateway first, written as files, in force at once), cases created and deleted, the SID's
  * dispatch.yaml, and "try it" (POST …/try): the answer, the case that answered and why, or the
- * near misses. An auditor sees everything and changes nothing; the last refused reload (a broken
- * hand edit the watcher refused) is shown on top.
+ * near misses, and the SID's fault injection (./faults-panel.js). An auditor sees everything and
+ * changes nothing; the last refused reload (a broken hand edit the watcher refused) is shown on top.
  */
 
 /** @param {import('../app.js').Ctx} ctx */
@@ -34,7 +35,7 @@ export async function render(ctx) {
   const editorBox = h('section', { class: 'panel', id: 'emu-editor-panel' });
   const dispatchBox = h('section', { class: 'panel' });
   const tryBox = h('section', { class: 'panel', id: 'emu-try-panel' });
-  replace(body, h('div', { class: 'filters' }, h('label', { class: 'field' }, h('span', null, 'Emulated SID'), sidSel)), casesBox, editorBox, dispatchBox, tryBox);
+  replace(body, h('div', { class: 'filters' }, h('label', { class: 'field' }, h('span', null, 'Emulated SID'), sidSel)), casesBox, editorBox, dispatchBox, faultsPanel(sid, operator, () => ctx.loaded()), tryBox);
 
   /** the SID as the gateway has it now */
   let s = list.find((x) => x.sid === sid);

@@ -1,11 +1,13 @@
 // @ts-check
 import { h, replace, seg, qs, time, fmtMs, pageHead, errorBox, table, kv, toast } from '../lib/dom.js';
 import { get, post } from '../lib/api.js';
+import { faultsPanel } from './faults-panel.js';
 
 /**
  * The service registry (operators): every SID in force with its provider, operations, policies,
  * WSDL and the provider's availability (GET /admin/services), one SID in detail
- * (GET /admin/services/:sid), and Reload (POST /admin/services/reload).
+ * (GET /admin/services/:sid) with its fault injection (./faults-panel.js, for `http` SIDs too), and
+ * Reload (POST /admin/services/reload).
  */
 
 /** @param {import('../app.js').Ctx} ctx */
@@ -96,6 +98,7 @@ async function detail(ctx, sid) {
         ['Availability', availability(x.availability)],
         ['Checked', x.availability ? time(x.availability.at) : null],
       ]))),
+    faultsPanel(x.sid, ctx.me.role === 'operator', () => ctx.loaded()),
     x.warnings?.length ? h('section', { class: 'notice warn' }, h('b', null, 'Warnings'), h('ul', null, x.warnings.map((w) => h('li', null, w)))) : null,
     h('section', { class: 'panel' }, h('h2', null, 'Operations'), table([
       { title: 'Operation', cell: (o) => h('span', { class: 'mono' }, o.name) },
