@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { loadXml } from '../src/xml/libxml';
-import { parseEnvelope } from '../src/envelope/parse';
+import { parseEnvelope, decodeBase64Range } from '../src/envelope/parse';
 import { elidableTexts, elisionOf, parseWithoutLargeText, ELIDE_MIN_BYTES } from '../src/xml/elide';
 import { canonicalBytes, C14N } from '../src/signature/c14n';
 import { verifyEnvelopeSignatures } from '../src/signature/verify';
@@ -127,4 +127,15 @@ test('the inline document limit is judged on the bytes: decoded size, white spac
   expect(checkLimits(envelope(base64(3001)), { ...DEFAULT_LIMITS, maxInlineDocumentBytes: 3000 })).toEqual({ kind: 'inlineDocument', value: 3001, limit: 3000 });
   expect(checkLimits(raw, { ...DEFAULT_LIMITS, maxInlineDocumentBytes: 0 })).toBeUndefined();
   expect(checkLimits(raw, DEFAULT_LIMITS)).toBeUndefined();
+});
+
+describe('an inline document decoded from the envelope\'s bytes', () => {
+  test('piece by piece, with XML white space anywhere, equals Buffer.from of the whole text', () => {
+    for (const size of [0, 1, 2, 3, 4, 1000, 64 * 1024, 64 * 1024 + 1, 300_000]) {
+      const bytes = randomBytes(size);
+      const text = bytes.toString('base64').replace(/(.{76})/g, '$1\r\n').replace(/(.{1000})/g, '$1 \t');
+      const raw = Buffer.from(`<a>${text}</a>`, 'latin1');
+      expect(decodeBase64Range(raw, 3, 3 + text.length).equals(bytes)).toBe(true);
+    }
+  });
 });

@@ -8,7 +8,7 @@ import type { AttachmentStore, EntryAttachments } from '../journal/attachments';
 import { openZip, ZipReadError, type OpenedZip } from '../attachments/zip';
 import { checkDeclared, checkEntryCount, InflateMeter } from '../attachments/guard';
 import type { ZipLimits } from '../attachments/model';
-import { inlineDocumentBase64, parseEnvelope } from '../envelope/parse';
+import { inlineDocumentBytes, parseEnvelope } from '../envelope/parse';
 import { normalizeContentId, Spool } from '../http/multipart';
 
 /**
@@ -166,9 +166,9 @@ async function documentSource(d: AttachmentRoutesDeps, e: Entry, req: Request, r
   if (e.purged) return void gone(res, `the envelope of entry ${e.id} (its AppDocument is inline BinaryData)`, undefined);
   const parsed = parseEnvelope(e.raw);
   try {
-    const base64 = inlineDocumentBase64(parsed);
-    if (base64 === undefined) return void res.status(404).json({ error: `entry ${e.id}'s envelope has no AppDocument/BinaryData` });
-    return { bytes: Buffer.from(base64.replace(/\s+/g, ''), 'base64') };
+    const bytes = inlineDocumentBytes(parsed);
+    if (bytes === undefined) return void res.status(404).json({ error: `entry ${e.id}'s envelope has no AppDocument/BinaryData` });
+    return { bytes };
   } finally {
     parsed.doc.dispose();
   }

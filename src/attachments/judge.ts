@@ -1,4 +1,4 @@
-import { inlineDocumentBase64, type ParsedEnvelope } from '../envelope/parse';
+import { inlineDocumentBytes, type ParsedEnvelope } from '../envelope/parse';
 import type { AttachmentSettings } from '../registry/definition';
 import type { TrustStore } from '../signature/trust';
 import { normalizeContentId, type MimePart } from '../http/multipart';
@@ -60,9 +60,8 @@ export async function judgeAttachments(parsed: ParsedEnvelope, parts: MimePart[]
     out.problems.push(...zip.problems);
     return out;
   }
-  const base64 = inlineDocumentBase64(parsed);
-  if (base64 !== undefined) {
-    const bytes = Buffer.from(base64.replace(/\s+/g, ''), 'base64');
+  const bytes = inlineDocumentBytes(parsed);
+  if (bytes !== undefined) {
     const doc: AppDocumentReport = { source: 'BinaryData' };
     out.documents.push(doc);
     const zip = await inspect({ bytes });

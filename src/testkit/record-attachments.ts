@@ -5,7 +5,7 @@
  * the same ZIP back and replay compares against it. Names that would leave the folder and zip
  * bombs are refused, as the gateway refuses them.
  */
-import { parseEnvelope, inlineDocumentBase64 } from '../envelope/parse';
+import { parseEnvelope, inlineDocumentBytes } from '../envelope/parse';
 import { normalizeContentId, partBytes, type MimePart } from '../http/multipart';
 import { openZip } from '../attachments/zip';
 import { checkDeclared, checkEntryCount } from '../attachments/guard';
@@ -34,9 +34,9 @@ export async function answerAttachments(root: Buffer, parts: MimePart[] | undefi
       zip = await partBytes(part);
       out = { form: 'mtom', requestCode: info.requestCode, contentId: cid };
     } else {
-      const base64 = inlineDocumentBase64(p);
-      if (base64 === undefined) throw new Error('its AppDocument has neither BinaryData nor a Reference');
-      zip = Buffer.from(base64.replace(/\s+/g, ''), 'base64');
+      const bytes = inlineDocumentBytes(p);
+      if (bytes === undefined) throw new Error('its AppDocument has neither BinaryData nor a Reference');
+      zip = bytes;
       out = { form: 'inline', requestCode: info.requestCode };
     }
   } finally {
