@@ -85,6 +85,12 @@ describe('the emulator edited at runtime: admin API, files, and the registry rel
     expect(readFileSync(join(cases, 'hello', 'case.yaml'), 'utf8')).toBe('# the greeting\nmatch:\n  AppData/Text: /^Привет/\npriority: 1\n');
   });
 
+  test('a body that is not JSON is refused (400) in JSON, as every admin API error is', async () => {
+    const res = await fetch(`${gw.url}/admin/emulator/${SID}/cases/bad-json`, { method: 'PUT', headers: { ...OPERATOR, 'content-type': 'application/json' }, body: '{"case": ' });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toMatch(/^the request body cannot be read: /);
+  });
+
   test('a broken change is refused (422) with its reasons, nothing is written, and the case in force still answers', async () => {
     const before = readFileSync(join(cases, 'hello', 'case.yaml'), 'utf8');
     const bad = await api('PUT', `/emulator/${SID}/cases/hello`, { case: { match: { 'Body/Text': 'x' }, priority: 'high', answer: 'missing.xml' } });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
@@ -217,6 +218,19 @@ export function adminRouter(d: AdminDeps): Router {
     r.use(extra);
   }
   r.use((req, res) => { res.status(404).json({ error: `no admin resource ${req.method} ${req.originalUrl}: see /admin/openapi.json` }); });
+  // anything a route let escape: JSON with a reference to the log line, as the API's clients read it
+  // (not the SOAP fault the gateway's own error handler writes for the service endpoints)
+  r.use((err: unknown, req: Request, res: Response, _next: (e?: unknown) => void) => {
+    // a body the JSON parser refused (malformed, too large): the client's to fix, said as such
+    const status = (err as { status?: number }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500 && !res.headersSent) {
+      return void res.status(status).json({ error: `the request body cannot be read: ${(err as Error).message}` });
+    }
+    const ref = randomUUID();
+    d.log.error({ err, ref, path: req.originalUrl }, 'admin API: unhandled error');
+    if (!res.headersSent) res.status(500).json({ error: `internal error (${ref}): the gateway's log has it` });
+    else res.destroy();
+  });
   return r;
 }
 
