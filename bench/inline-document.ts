@@ -13,14 +13,14 @@
 // large-body lane's thread. Printed, and appended to bench/RESULTS.md.
 import http from 'node:http';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT } from './support/fixtures';
-import { launchGateway, killAll } from './support/launch';
+import { launchGateway, killAll, publish, cleanUp, runBench } from './support/launch';
 import { cpuModel, idleRss, resetPeak, RssSampler, SAMPLE_MS, wholeOption } from './support/proc';
 import { loadXml } from '../src/xml/libxml';
 import { KeyStore } from '../src/signature/identity';
@@ -269,24 +269,17 @@ async function main(): Promise<void> {
   const started = new Date();
   await loadXml();
   const work = mkdtempSync(join(tmpdir(), 'smev2-bench-inline-'));
-  const stopAll = killAll;
-  process.once('SIGINT', () => { stopAll(); process.exit(130); });
-  process.once('SIGTERM', () => { stopAll(); process.exit(143); });
+  process.once('SIGINT', () => { killAll(); process.exit(130); });
+  process.once('SIGTERM', () => { killAll(); process.exit(143); });
   try {
     const builds = opt.commits.split(',').map((x) => x.split('=') as [string, string]).map(([name, rev]) => build(work, name, rev));
     const rows: PhaseRow[] = [];
     for (const b of builds) rows.push(...await runBuild(b, work));
     const text = report(builds, rows, started);
-    process.stdout.write(`\n${text}\n`);
-    if (!opt['no-append']) appendFileSync(join(ROOT, 'bench', 'RESULTS.md'), `\n${text}\n`);
+    publish(text, join(ROOT, 'bench', 'RESULTS.md'), !opt['no-append']);
   } finally {
-    stopAll();
-    if (!opt.keep) rmSync(work, { recursive: true, force: true });
-    else log(`kept ${work}`);
+    cleanUp(work, opt.keep);
   }
 }
 
-main().catch((e) => {
-  process.stderr.write(`\nbench:inline failed: ${(e as Error).stack ?? e}\n`);
-  process.exit(1);
-});
+runBench('bench:inline', main);

@@ -12,14 +12,14 @@
 // journal's cap for refused bodies. Printed, and appended to bench/RESULTS.md.
 import http from 'node:http';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { ROOT } from './support/fixtures';
-import { launchGateway, killAll } from './support/launch';
+import { launchGateway, killAll, publish, cleanUp, runBench } from './support/launch';
 import { CpuMeter, cpuModel, idleRss, resetPeak, RssSampler, SAMPLE_MS, wholeOption } from './support/proc';
 
 const HELP = `npm run bench:memory -- [options]
@@ -340,9 +340,8 @@ function report(described: string, rows: FloodRow[], d: DiskRow | undefined, sta
 async function main(): Promise<void> {
   const started = new Date();
   const work = mkdtempSync(join(tmpdir(), 'smev2-bench-memory-'));
-  const stopAll = killAll;
-  process.once('SIGINT', () => { stopAll(); process.exit(130); });
-  process.once('SIGTERM', () => { stopAll(); process.exit(143); });
+  process.once('SIGINT', () => { killAll(); process.exit(130); });
+  process.once('SIGTERM', () => { killAll(); process.exit(143); });
   try {
     const { root, described } = gatewayRoot(work);
     const max = effective(root, {}, {}).maxRequestBytes;
@@ -351,16 +350,10 @@ async function main(): Promise<void> {
     for (const b of BUDGETS) rows.push(await flood(root, work, b));
     const d = DISK > 0 ? await disk(root, work) : undefined;
     const text = report(described, rows, d, started);
-    process.stdout.write(`\n${text}\n`);
-    if (!opt['no-append']) appendFileSync(join(ROOT, 'bench', 'RESULTS.md'), `\n${text}\n`);
+    publish(text, join(ROOT, 'bench', 'RESULTS.md'), !opt['no-append']);
   } finally {
-    stopAll();
-    if (!opt.keep) rmSync(work, { recursive: true, force: true });
-    else log(`kept ${work}`);
+    cleanUp(work, opt.keep);
   }
 }
 
-main().catch((e) => {
-  process.stderr.write(`\nbench:memory failed: ${(e as Error).stack ?? e}\n`);
-  process.exit(1);
-});
+runBench('bench:memory', main);

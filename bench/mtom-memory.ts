@@ -13,7 +13,7 @@
 import http from 'node:http';
 import { spawnSync } from 'node:child_process';
 import { createCipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
-import { appendFileSync, readFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, rmSync, statSync, writeSync, writeFileSync, cpSync } from 'node:fs';
+import { readFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, rmSync, statSync, writeSync, writeFileSync, cpSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +23,7 @@ import { crc32 } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
 import { ROOT, ECHO_BUNDLE, SID, PROVIDER, makeKeySet, makeSystems, requestXml, answerXml, type KeySet } from './support/fixtures';
-import { launchGateway, killAll } from './support/launch';
+import { launchGateway, killAll, publish, cleanUp, runBench } from './support/launch';
 import { cpuModel, memory, resetPeak, SAMPLE_MS, wholeOption } from './support/proc';
 import { signEnvelope } from '../src/signature/sign';
 import { ACTOR } from '../src/envelope/ns';
@@ -556,9 +556,8 @@ function git(args: string[]): string | undefined {
 async function main(): Promise<void> {
   const started = new Date();
   const work = mkdtempSync(join(tmpdir(), 'smev2-bench-mtom-'));
-  const stopAll = killAll;
-  process.once('SIGINT', () => { stopAll(); if (!opt.keep) rmSync(work, { recursive: true, force: true }); process.exit(130); });
-  process.once('SIGTERM', () => { stopAll(); if (!opt.keep) rmSync(work, { recursive: true, force: true }); process.exit(143); });
+  process.once('SIGINT', () => { killAll(); if (!opt.keep) rmSync(work, { recursive: true, force: true }); process.exit(130); });
+  process.once('SIGTERM', () => { killAll(); if (!opt.keep) rmSync(work, { recursive: true, force: true }); process.exit(143); });
   try {
     const b = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-if-needed.js')], { cwd: ROOT, stdio: 'inherit' });
     if (b.status !== 0) throw new Error('the build failed: fix the TypeScript errors above');
@@ -583,17 +582,11 @@ async function main(): Promise<void> {
     const zip: Zip = { ...made, digestValue, digestS, inspectS, inspect };
     const run = await measure(work, zip, keys);
     const text = report(run, described, started);
-    process.stdout.write(`\n${text}\n`);
     if (!run.outcome || run.outcome.answerOk !== 'ok') log(`the gateway's log ends:\n${run.gatewayLog.slice(-4000)}`);
-    if (!opt['no-append']) appendFileSync(join(ROOT, 'bench', 'RESULTS.md'), `\n${text}\n`);
+    publish(text, join(ROOT, 'bench', 'RESULTS.md'), !opt['no-append']);
   } finally {
-    stopAll();
-    if (!opt.keep) rmSync(work, { recursive: true, force: true });
-    else log(`kept ${work}`);
+    cleanUp(work, opt.keep);
   }
 }
 
-main().catch((e) => {
-  process.stderr.write(`\nbench:mtom failed: ${(e as Error).stack ?? e}\n`);
-  process.exit(1);
-});
+runBench('bench:mtom', main);

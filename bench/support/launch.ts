@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, rmSync } from 'node:fs';
 
 /** A gateway process a bench started, once it listens. */
 export interface Launched {
@@ -57,5 +57,26 @@ export function launchGateway(o: { cwd: string; args: string[]; env?: Record<str
     };
     child.stdout!.on('data', onData);
     void exit.then(() => { clearTimeout(timer); reject(new Error(`the gateway exited before it listened:\n${out.slice(-4000)}`)); });
+  });
+}
+
+/** A bench's report: printed, and appended to bench/RESULTS.md unless --no-append. */
+export function publish(text: string, results: string, append: boolean): void {
+  process.stdout.write(`\n${text}\n`);
+  if (append) appendFileSync(results, `\n${text}\n`);
+}
+
+/** The end of a bench's run, however it ends: every gateway it started killed, its work folder removed unless --keep. */
+export function cleanUp(work: string, keep: boolean): void {
+  killAll();
+  if (!keep) rmSync(work, { recursive: true, force: true });
+  else process.stderr.write(`kept ${work}\n`);
+}
+
+/** Run a bench's main, saying what failed and exiting 1 when it throws. */
+export function runBench(name: string, main: () => Promise<void>): void {
+  main().catch((e) => {
+    process.stderr.write(`\n${name} failed: ${(e as Error).stack ?? e}\n`);
+    process.exit(1);
   });
 }
