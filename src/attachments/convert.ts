@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { normalizeContentId, partBytes, SMEV_FRAMING, type Framing, type MimePart, type MimeParts } from '../http/multipart';
 import { bytesDigestValue } from './digest';
+import { GatewayFault } from '../faults/catalogue';
 
 /**
  * An AppDocument moved between its two forms (PROTOCOL.md §7), for a provider or a consumer that
@@ -50,7 +50,7 @@ export async function inlineToMtom(raw: Buffer, o: { framing?: Framing; others?:
 /**
  * MTOM → inline: the part the Reference names becomes the BinaryData's base64; it leaves the
  * message's parts. Undefined when the AppDocument references no part. Throws when the part is
- * larger than `maxBytes` (an inline document is held in memory) or missing.
+ * larger than `maxBytes` (an inline document is held in memory) or missing: the catalogue's fault.
  */
 export async function mtomToInline(raw: Buffer, mime: MimeParts | undefined, maxBytes: number): Promise<{ bytes: Buffer; parts?: MimeParts } | undefined> {
   const text = raw.toString('utf8');
@@ -60,19 +60,12 @@ export async function mtomToInline(raw: Buffer, mime: MimeParts | undefined, max
   if (!ref) return undefined;
   const cid = normalizeContentId(ref[3]!);
   const part = mime?.parts.find((x) => x.contentId === cid);
-  if (!part) throw new ConvertError('attachmentMissing', { cid, parts: mime?.parts.map((x) => x.contentId ?? '(no Content-ID)').join(', ') || 'none' });
-  if (part.size > maxBytes) throw new ConvertError('attachmentTooLarge', { what: `part "${cid}" (${part.size} bytes) made inline`, limit: maxBytes, setting: 'SMEV2_MAX_REQUEST_BYTES' });
+  if (!part) throw new GatewayFault('attachmentMissing', { cid, parts: mime?.parts.map((x) => x.contentId ?? '(no Content-ID)').join(', ') || 'none' });
+  if (part.size > maxBytes) throw new GatewayFault('attachmentTooLarge', { what: `part "${cid}" (${part.size} bytes) made inline`, limit: maxBytes, setting: 'SMEV2_MAX_REQUEST_BYTES' });
   const p = ref[1] ?? '';
   const at = doc.start + ref.index;
   const base64 = (await partBytes(part)).toString('base64');
   const bytes = Buffer.from(`${text.slice(0, at)}<${p}BinaryData>${base64}</${p}BinaryData>${text.slice(at + ref[0].length)}`, 'utf8');
   const rest = mime!.parts.filter((x) => x !== part);
   return { bytes, parts: rest.length ? { parts: rest, framing: mime!.framing } : undefined };
-}
-
-/** A conversion that cannot be made, as the catalogue's fault. */
-export class ConvertError extends Error {
-  constructor(readonly fault: 'attachmentMissing' | 'attachmentTooLarge', readonly params: Record<string, string | number>) {
-    super(`${fault}: ${JSON.stringify(params)}`);
-  }
 }

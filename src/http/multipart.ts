@@ -1,8 +1,6 @@
-import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { createReadStream, mkdirSync, readdirSync, statSync, rmSync } from 'node:fs';
-import { open, rm, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { createHash, type Hash } from 'node:crypto';
+import { open, type FileHandle } from 'node:fs/promises';
+import type { Spool } from './spool';
 
 /**
  * MTOM/XOP bodies (PROTOCOL.md §7): a `multipart/related` message read as a stream, its root part
@@ -116,67 +114,6 @@ export function normalizeContentId(id: string): string {
   }
   if (s.startsWith('<') && s.endsWith('>')) s = s.slice(1, -1);
   return s;
-}
-
-/**
- * Temporary files of the exchanges in work: each message's spooled parts live in the spool
- * directory until its exchange ends (release). Files left by a process that died are removed
- * at the next start (sweep).
- */
-export class Spool {
-  private readonly files = new Set<string>();
-
-  constructor(readonly dir: string) {}
-
-  file(): string {
-    mkdirSync(this.dir, { recursive: true });
-    const p = join(this.dir, `${randomUUID()}.part`);
-    this.files.add(p);
-    return p;
-  }
-
-  /** Let go of every file made here (the exchange is over). */
-  async release(): Promise<void> {
-    const files = [...this.files];
-    this.files.clear();
-    await Promise.all(files.map((f) => rm(f, { force: true })));
-  }
-}
-
-/** Remove spool files older than `olderThanMs` (a process that died left them). */
-export function sweepSpool(dir: string, olderThanMs: number, now = Date.now()): number {
-  let n = 0;
-  try {
-    for (const f of readdirSync(dir)) {
-      if (!f.endsWith('.part')) continue;
-      const p = join(dir, f);
-      try {
-        if (now - statSync(p).mtimeMs > olderThanMs) {
-          rmSync(p, { force: true });
-          n++;
-        }
-      } catch { /* gone meanwhile */ }
-    }
-  } catch { /* no spool yet */ }
-  return n;
-}
-
-/**
- * Spool files older than this belong to no exchange in work: no exchange holds a part for hours
- * (a 1 GiB part takes minutes), whichever process or instance on this host spooled it.
- */
-export const SPOOL_ORPHAN_AGE_MS = 6 * 3600 * 1000;
-
-/** Sweep the spool at start and then hourly (one process per host does: the monitors' role). */
-export function scheduleSpoolSweep(dir: string, onSwept: (n: number) => void): { stop(): void } {
-  const run = () => {
-    const n = sweepSpool(dir, SPOOL_ORPHAN_AGE_MS);
-    if (n) onSwept(n);
-  };
-  run();
-  const timer = setInterval(run, 3600 * 1000);
-  timer.unref();
-  return { stop: () => clearInterval(timer) };
 }
 
 /** Where one part's content goes: memory up to the threshold, then a spool file. */
@@ -435,90 +372,6 @@ async function* withIdleTimeout(source: AsyncIterable<Buffer>, ms: number): Asyn
   }
 }
 
-/** A part's content as a stream, wherever it is held. */
-export function partStream(p: MimePart): Readable {
-  if (p.bytes) return Readable.from([p.bytes]);
-  if (p.path) return createReadStream(p.path, { highWaterMark: 256 * 1024 });
-  throw new Error(`part ${p.contentId ?? '?'} has neither bytes nor a spool file`);
-}
-
-/** A part's content in memory (for parts known to be small). */
-export async function partBytes(p: MimePart): Promise<Buffer> {
-  if (p.bytes) return p.bytes;
-  const chunks: Buffer[] = [];
-  for await (const c of partStream(p)) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
-/** The headers of a part on the wire: kept as sent, but for the transfer encoding (always binary on the way on). */
-function partHeaderLines(p: MimePart): string[] {
-  const names = Object.keys(p.headers).length ? Object.keys(p.headers) : ['content-type', 'content-transfer-encoding', 'content-id'];
-  const headers: Record<string, string> = { 'content-type': p.contentType, 'content-transfer-encoding': 'binary', ...(p.contentId ? { 'content-id': `<${p.contentId}>` } : {}), ...p.headers };
-  headers['content-transfer-encoding'] = 'binary';
-  if (p.contentId) headers['content-id'] = `<${p.contentId}>`;
-  const seen = new Set(names);
-  const order = [...names, ...Object.keys(headers).filter((n) => !seen.has(n))];
-  return order.map((n) => `${canonicalHeaderName(n)}: ${headers[n]}`);
-}
-
-function canonicalHeaderName(n: string): string {
-  return n.replace(/(^|-)([a-z])/g, (_, d: string, c: string) => d + c.toUpperCase()).replace(/^Content-Id$/, 'Content-ID');
-}
-
-/**
- * The framings a message the gateway makes is sent in. SMEV 2's own form, an AppDocument's
- * `Reference/xop:Include` with its DigestValue, travels as SMEV 2's nodes and test servers sent it:
- * `type="text/xml"` with a `text/xml` root part, so that a standard XOP receiver (JAX-WS, CXF)
- * leaves the Reference's xop:Include in place for the client to follow, instead of decoding it
- * into base64 text as it does under `application/xop+xml` (XOP 1.0 §3.2). Standard MTOM
- * (`BinaryData/xop:Include`) uses `application/xop+xml`.
- */
-export const SMEV_FRAMING: Framing = { type: 'text/xml', lineEnd: '\r\n' };
-export const XOP_FRAMING: Framing = { type: 'application/xop+xml', startInfo: 'text/xml', lineEnd: '\r\n' };
-
-/** The root part's Content-Type that goes with a framing (standard MTOM: application/xop+xml naming the envelope's type). */
-export function rootContentType(framing: Framing): string {
-  const type = framing.type ?? 'application/xop+xml';
-  return type === 'application/xop+xml' ? `application/xop+xml; charset=UTF-8; type="${framing.startInfo ?? 'text/xml'}"` : `${type}; charset=UTF-8`;
-}
-
-/** What the writer needs of the root part: the envelope and its Content-ID and type. */
-export interface RootPart {
-  bytes: Buffer;
-  contentId?: string;
-  contentType?: string;
-}
-
-/**
- * A `multipart/related` message of a root envelope and its parts, framed as `framing` says
- * (standard MTOM: CRLF, type application/xop+xml), with its length known before it is sent.
- * Parts' content goes on byte for byte.
- */
-export function writeMultipart(root: RootPart, parts: MimePart[], framing: Framing = { type: 'application/xop+xml', startInfo: 'text/xml', lineEnd: '\r\n' }): { contentType: string; length: number; stream: () => Readable } {
-  const boundary = `uuid:${randomUUID()}`;
-  const eol = framing.lineEnd;
-  const rootId = root.contentId ?? `root.message@${randomUUID()}`;
-  const type = framing.type ?? 'application/xop+xml';
-  const rootType = root.contentType ?? rootContentType(framing);
-  // under the LF framing of SMEV 2's test servers an empty line ends each part's content (readMultipart)
-  const close = eol === '\n' ? '\n\n' : eol;
-  const head = (lines: string[], first: boolean) => Buffer.from(`${first ? '' : close}--${boundary}${eol}${lines.join(eol)}${eol}${eol}`, 'utf8');
-  const pieces: (Buffer | MimePart)[] = [
-    head([`Content-Type: ${rootType}`, 'Content-Transfer-Encoding: binary', `Content-ID: <${rootId}>`], true), root.bytes,
-  ];
-  for (const p of parts) pieces.push(head(partHeaderLines(p), false), p);
-  pieces.push(Buffer.from(`${close}--${boundary}--${eol}`));
-  const length = pieces.reduce((n, x) => n + (Buffer.isBuffer(x) ? x.length : x.size), 0);
-  const ctParams = [`type="${type}"`, `boundary="${boundary}"`, `start="<${rootId}>"`];
-  if (framing.startInfo || type === 'application/xop+xml') ctParams.push(`start-info="${framing.startInfo ?? 'text/xml'}"`);
-  return {
-    contentType: `multipart/related; ${ctParams.join('; ')}`,
-    length,
-    stream: () => Readable.from((async function* () {
-      for (const x of pieces) {
-        if (Buffer.isBuffer(x)) yield x;
-        else for await (const c of partStream(x)) yield c as Buffer;
-      }
-    })()),
-  };
-}
+// one import for the MTOM pieces: the spool (./spool.ts) and the writer (./multipart-write.ts)
+export * from './spool';
+export * from './multipart-write';

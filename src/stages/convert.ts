@@ -1,8 +1,7 @@
 import type { Stage } from '../pipeline/compose';
 import { requestOf, setAnswer, type Exchange } from '../pipeline/exchange';
 import { parseEnvelope } from '../envelope/parse';
-import { inlineToMtom, mtomToInline, ConvertError } from '../attachments/convert';
-import { GatewayFault } from '../faults/catalogue';
+import { inlineToMtom, mtomToInline } from '../attachments/convert';
 import { rootContentType, type MimeParts } from '../http/multipart';
 
 /**
@@ -14,14 +13,9 @@ import { rootContentType, type MimeParts } from '../http/multipart';
 type Form = 'as-sent' | 'inline' | 'mtom';
 
 async function convert(bytes: Buffer, parts: MimeParts | undefined, to: Form, maxInline: number): Promise<{ bytes: Buffer; parts?: MimeParts } | undefined> {
-  try {
-    if (to === 'mtom') return await inlineToMtom(bytes, { others: parts });
-    if (to === 'inline') return await mtomToInline(bytes, parts, maxInline);
-    return undefined;
-  } catch (e) {
-    if (e instanceof ConvertError) throw new GatewayFault(e.fault, e.params);
-    throw e;
-  }
+  if (to === 'mtom') return inlineToMtom(bytes, { others: parts });
+  if (to === 'inline') return mtomToInline(bytes, parts, maxInline);
+  return undefined;
 }
 
 /** The request, in the provider's form. */
