@@ -8,20 +8,46 @@ import type { SessionStore } from './sessions';
 import { clientAddress } from '../http/proxy';
 
 /**
- * Who may use /admin and the console. Two roles: `operator` (everything: the journal, the
- * registry, reloads, re-drives, the composer) and `auditor` (reads the journal and its
- * statistics, nothing else). Users and their scrypt password hashes live in a YAML file
+ * Who may use /admin and the console. Four roles: `operator` (everything: the journal, the
+ * registry, reloads, re-drives, the composer), `auditor` (reads the journal and its statistics,
+ * nothing else), `clerk` (answers the incoming requests of their department's manual providers,
+ * docs/cabinet.md) and `requester` (sends requests as their department's systems and reads the
+ * answers). Users, their scrypt password hashes and the departments live in a YAML file
  * (`admin-users.yaml`); `smev2-gateway admin hash-password` makes a hash. No file, or no users
  * in it: nothing under /admin answers but 401.
  */
-export type Role = 'operator' | 'auditor';
-export const ROLES: Role[] = ['operator', 'auditor'];
+export type Role = 'operator' | 'auditor' | 'clerk' | 'requester';
+export const ROLES: Role[] = ['operator', 'auditor', 'clerk', 'requester'];
+/** Roles that act for a department: a user of one of them must name it. */
+export const DEPARTMENT_ROLES: Role[] = ['clerk', 'requester'];
 
 export interface AdminUser {
   name: string;
   role: Role;
   /** scrypt$N$r$p$salt$hash, salt and hash in base64 */
   password: string;
+  /** the department a clerk or requester works for (an id from `departments`) */
+  department?: string;
+  /** where mail for this user goes (docs/cabinet.md, "E-mail") */
+  email?: string;
+}
+
+/**
+ * A department: who answers a manual provider's requests (`adapter: {type: manual, department}`)
+ * and on whose behalf requesters send. `systems` are the mnemonics (systems registry) its
+ * requesters may sign as; `email` is the department's shared mailbox, written to beside its
+ * users' own addresses.
+ */
+export interface Department {
+  id: string;
+  name: string;
+  email?: string;
+  systems: string[];
+}
+
+export interface UsersFile {
+  users: Map<string, AdminUser>;
+  departments: Map<string, Department>;
 }
 
 export class UsersFileError extends Error {}
@@ -52,14 +78,33 @@ export async function verifyPassword(password: string, stored: string): Promise<
 
 /** Read the users file; a missing file is no users. Errors name the file and the entry. */
 export function loadUsers(file: string): Map<string, AdminUser> {
+  return loadUsersFile(file).users;
+}
+
+const EMAIL = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+$/;
+
+/** The users file whole: its users and its departments. Errors name the file and the entry. */
+export function loadUsersFile(file: string): UsersFile {
   const users = new Map<string, AdminUser>();
-  if (!existsSync(file)) return users;
+  const departments = new Map<string, Department>();
+  if (!existsSync(file)) return { users, departments };
   let doc: unknown;
   try {
     doc = parseYaml(readFileSync(file, 'utf8'));
   } catch (e) {
     throw new UsersFileError(`${file}: not YAML: ${(e as Error).message}`);
   }
+  const deps = (doc as { departments?: unknown } | null)?.departments ?? [];
+  if (!Array.isArray(deps)) throw new UsersFileError(`${file}: "departments" must be a list of {id, name, email, systems}`);
+  deps.forEach((d: Partial<Department>, i) => {
+    const where = `${file}: departments[${i}]`;
+    if (!d || typeof d.id !== 'string' || !/^[\w.-]{1,64}$/.test(d.id)) throw new UsersFileError(`${where}: id must be 1-64 letters, digits or . _ -`);
+    if (typeof d.name !== 'string' || !d.name.trim()) throw new UsersFileError(`${where} (${d.id}): name must be the department's name`);
+    if (d.email !== undefined && (typeof d.email !== 'string' || !EMAIL.test(d.email))) throw new UsersFileError(`${where} (${d.id}): email ${JSON.stringify(d.email)} is not an address`);
+    if (d.systems !== undefined && (!Array.isArray(d.systems) || d.systems.some((m) => typeof m !== 'string' || !m))) throw new UsersFileError(`${where} (${d.id}): systems must be a list of system mnemonics`);
+    if (departments.has(d.id)) throw new UsersFileError(`${where}: ${d.id} is listed twice`);
+    departments.set(d.id, { id: d.id, name: d.name.trim(), ...(d.email ? { email: d.email } : {}), systems: (d.systems as string[] | undefined) ?? [] });
+  });
   const list = (doc as { users?: unknown } | null)?.users ?? [];
   if (!Array.isArray(list)) throw new UsersFileError(`${file}: "users" must be a list of {name, role, password}`);
   list.forEach((u: Partial<AdminUser>, i) => {
@@ -69,10 +114,18 @@ export function loadUsers(file: string): Map<string, AdminUser> {
     if (typeof u.password !== 'string' || !HASH.test(u.password)) {
       throw new UsersFileError(`${where} (${u.name}): password must be a hash from "smev2-gateway admin hash-password", never the password itself`);
     }
+    if (u.email !== undefined && (typeof u.email !== 'string' || !EMAIL.test(u.email))) throw new UsersFileError(`${where} (${u.name}): email ${JSON.stringify(u.email)} is not an address`);
+    if (DEPARTMENT_ROLES.includes(u.role as Role)) {
+      if (typeof u.department !== 'string' || !departments.has(u.department)) {
+        throw new UsersFileError(`${where} (${u.name}): a ${u.role} must name their department, one of: ${[...departments.keys()].join(', ') || '(none: add "departments" to the file)'}`);
+      }
+    } else if (u.department !== undefined) {
+      throw new UsersFileError(`${where} (${u.name}): only a ${DEPARTMENT_ROLES.join(' or ')} has a department`);
+    }
     if (users.has(u.name)) throw new UsersFileError(`${where}: ${u.name} is listed twice`);
-    users.set(u.name, { name: u.name, role: u.role as Role, password: u.password });
+    users.set(u.name, { name: u.name, role: u.role as Role, password: u.password, ...(u.department ? { department: u.department } : {}), ...(u.email ? { email: u.email } : {}) });
   });
-  return users;
+  return { users, departments };
 }
 
 /**
@@ -95,6 +148,8 @@ export function sessionSecret(file: string, fromEnv?: string): Buffer {
 export interface Principal {
   user: string;
   role: Role;
+  /** a clerk's or requester's department */
+  department?: string;
   /** how this request proved it: a session cookie (the console) or Basic credentials (scripts) */
   via: 'session' | 'basic';
 }
@@ -112,11 +167,26 @@ export const SESSION_COOKIE = 'smev2_session';
  */
 export class Auth {
   private users: Map<string, AdminUser>;
+  private depts: Map<string, Department>;
   private readonly basicOk = new Map<string, number>();
   private readonly failures = new Map<string, { n: number; since: number }>();
 
   constructor(private readonly o: { usersFile: string; secret: Buffer; sessionMs: number; clock?: () => number; sessions?: SessionStore }) {
-    this.users = loadUsers(o.usersFile);
+    ({ users: this.users, departments: this.depts } = loadUsersFile(o.usersFile));
+  }
+
+  /** The departments of the users file in force. */
+  departments(): Department[] {
+    return [...this.depts.values()];
+  }
+
+  department(id: string): Department | undefined {
+    return this.depts.get(id);
+  }
+
+  /** The users (without their hashes) of a role, of one department if given: whom to write to. */
+  usersOf(role: Role, department?: string): Omit<AdminUser, 'password'>[] {
+    return [...this.users.values()].filter((u) => u.role === role && (department === undefined || u.department === department)).map(({ password: _p, ...u }) => u);
   }
 
   /**
@@ -139,7 +209,7 @@ export class Auth {
 
   /** Read the users file again (with the registry's reload). */
   reload(): void {
-    this.users = loadUsers(this.o.usersFile);
+    ({ users: this.users, departments: this.depts } = loadUsersFile(this.o.usersFile));
     this.basicOk.clear();
   }
 
@@ -196,7 +266,7 @@ export class Auth {
     const u = this.users.get(s.u);
     if (!u || u.role !== s.r || fingerprint(u) !== s.f || !(s.exp > this.now())) return undefined;
     if (this.o.sessions && (typeof s.i !== 'string' || !(await this.o.sessions.live(s.i, u.name, s.f)))) return undefined;
-    return { user: u.name, role: u.role, via: 'session' };
+    return principalOf(u, 'session');
   }
 
   /** Basic credentials: scrypt once, then remembered for five minutes (by a hash of the header). */
@@ -209,7 +279,7 @@ export class Auth {
     const key = createHash('sha256').update(header).digest('hex');
     const until = this.basicOk.get(key);
     const u = this.users.get(name);
-    if (u && until && until > this.now()) return { user: u.name, role: u.role, via: 'basic' };
+    if (u && until && until > this.now()) return principalOf(u, 'basic');
     const ok = await this.login(name, decoded.slice(colon + 1));
     if (!ok) {
       this.failed(addr, name);
@@ -218,7 +288,7 @@ export class Auth {
     this.succeeded(addr, name);
     if (this.basicOk.size > 1000) this.basicOk.clear();
     this.basicOk.set(key, this.now() + 5 * 60_000);
-    return { user: ok.name, role: ok.role, via: 'basic' };
+    return principalOf(ok, 'basic');
   }
 
   /** Is this user locked out from this address by failed logins? */
@@ -256,8 +326,13 @@ export class Auth {
 
 const DUMMY_HASH = 'scrypt$16384$8$1$c2FsdHNhbHRzYWx0c2FsdA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
 
+function principalOf(u: AdminUser, via: Principal['via']): Principal {
+  return { user: u.name, role: u.role, ...(u.department ? { department: u.department } : {}), via };
+}
+
+/** What a session stands on: the user's role, department and password hash (a change to any ends it). */
 function fingerprint(u: AdminUser): string {
-  return createHash('sha256').update(`${u.role}\n${u.password}`).digest('base64url').slice(0, 16);
+  return createHash('sha256').update(u.department ? `${u.role}\n${u.department}\n${u.password}` : `${u.role}\n${u.password}`).digest('base64url').slice(0, 16);
 }
 
 export function cookie(header: string | undefined, name: string): string | undefined {
