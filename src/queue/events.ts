@@ -6,7 +6,18 @@ import { yamlErrorText } from '../yaml-error';
 import type { Logger } from 'pino';
 import type { NewItem, Outbox } from './outbox';
 
-export const EVENT_TYPES = ['accepted', 'delivered', 'answer-ready', 'delivery-failed', 'signature-failure', 'control-failure'] as const;
+/**
+ * What the gateway tells subscribers (webhooks) and, through the mail routes, people
+ * (docs/cabinet.md): the first six follow messages and tickets; `request-arrived`,
+ * `request-due-soon` and `request-overdue` follow a manual provider's inbox (data: the SID, the
+ * ticket, the `department`, the `due` time); `answer-arrived` tells a requester (data: `requester`,
+ * the user who sent it) that the answer to their request is in; `violation` tells operators of a
+ * rate of failures, a dead letter or a provider down (data: `what`, `detail`).
+ */
+export const EVENT_TYPES = [
+  'accepted', 'delivered', 'answer-ready', 'delivery-failed', 'signature-failure', 'control-failure',
+  'request-arrived', 'request-due-soon', 'request-overdue', 'answer-arrived', 'violation',
+] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export const subscriptionSchema = z.strictObject({
