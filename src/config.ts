@@ -36,6 +36,8 @@ export interface Config {
   maxBytesInFlight: number;
   /** bodies of at least this many bytes go through the pipeline in a worker thread recycled when idle (0: never) */
   largeBodyBytes: number;
+  /** a large exchange's garbage is collected between stages once resident memory grew by this much (pipeline/memory.ts); 0: never */
+  largeGarbageBytes: number;
   /** how long the large-body worker thread waits idle before it is ended and its memory given back */
   largeWorkerIdleMs: number;
   /** structural limits on a request's bytes, judged before it is parsed (control/limits.ts) */
@@ -87,6 +89,8 @@ export interface Config {
   secureCookie: boolean;
   /** how much of a refused message's raw body the journal keeps (its full length and SHA-256 always) */
   journalRefusedBytes: number;
+  /** bodies of at least this size are journaled by hash in 1 MiB chunks (attachment_blobs), never bound whole into one row */
+  journalBodyBlobBytes: number;
   /** the files the request composer attaches to one request, together */
   composeAttachmentBytes: number;
   /** reload the registry by itself when its files change (registry/watch.ts); SMEV2_WATCH_REGISTRY=false turns it off */
@@ -144,6 +148,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     maxInFlight: num('--max-in-flight / SMEV2_MAX_IN_FLIGHT', flags['max-in-flight'] ?? env.SMEV2_MAX_IN_FLIGHT, 512),
     maxBytesInFlight: num('--max-bytes-in-flight / SMEV2_MAX_BYTES_IN_FLIGHT', flags['max-bytes-in-flight'] ?? env.SMEV2_MAX_BYTES_IN_FLIGHT, 96 * 1024 * 1024),
     largeBodyBytes: num('SMEV2_LARGE_BODY_BYTES', env.SMEV2_LARGE_BODY_BYTES, 1024 * 1024),
+    largeGarbageBytes: num('SMEV2_LARGE_GARBAGE_BYTES', env.SMEV2_LARGE_GARBAGE_BYTES, 8 * 1024 * 1024),
     largeWorkerIdleMs: num('SMEV2_LARGE_WORKER_IDLE_MS', env.SMEV2_LARGE_WORKER_IDLE_MS, 5000),
     limits: {
       maxDepth: num('SMEV2_MAX_DEPTH', env.SMEV2_MAX_DEPTH, 64),
@@ -172,6 +177,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     sessionHours: num('SMEV2_SESSION_HOURS', env.SMEV2_SESSION_HOURS, 8) || 8,
     secureCookie: env.SMEV2_SECURE_COOKIE === 'true',
     journalRefusedBytes: num('--journal-refused-bytes / SMEV2_JOURNAL_REFUSED_BYTES', flags['journal-refused-bytes'] ?? env.SMEV2_JOURNAL_REFUSED_BYTES, 1024 * 1024),
+    journalBodyBlobBytes: num('SMEV2_JOURNAL_BODY_BLOB_BYTES', env.SMEV2_JOURNAL_BODY_BLOB_BYTES, 1024 * 1024),
     attachments: attachmentsConfig(env),
     composeAttachmentBytes: num('SMEV2_COMPOSE_ATTACHMENT_BYTES', env.SMEV2_COMPOSE_ATTACHMENT_BYTES, 8 * 1024 * 1024),
     watchRegistry: env.SMEV2_WATCH_REGISTRY !== 'false',

@@ -105,6 +105,11 @@ async function* rechunk(source: AsyncIterable<Buffer | string>, size: number): A
   let held = 0;
   for await (const c of source) {
     let b = Buffer.isBuffer(c) ? c : Buffer.from(c);
+    // a body in memory comes as one buffer: its chunks are views of it, not copies
+    while (held === 0 && b.length >= size) {
+      yield b.subarray(0, size);
+      b = b.subarray(size);
+    }
     while (held + b.length >= size) {
       const take = size - held;
       pending.push(b.subarray(0, take));

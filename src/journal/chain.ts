@@ -5,7 +5,7 @@ import type { JournalEntry } from '../store';
 export const GENESIS = '0'.repeat(64);
 
 /** The fields an entry's hash covers, in this order (the raw bytes through `sha256`). */
-export type ChainedFields = Omit<JournalEntry, 'id' | 'raw' | 'prevHash' | 'hash' | 'purgedAt'>;
+export type ChainedFields = Omit<JournalEntry, 'id' | 'raw' | 'rawByHash' | 'prevHash' | 'hash' | 'purgedAt'>;
 
 /**
  * The canonical serialisation: a JSON array of the metadata in a fixed order, times as ISO

@@ -28,7 +28,7 @@ export class Journal {
    */
   readonly attachments: AttachmentStore;
 
-  constructor(private readonly ds: DataSource, private readonly o: { refusedBytes?: number } = {}) {
+  constructor(private readonly ds: DataSource, private readonly o: { refusedBytes?: number; bodyBlobBytes?: number } = {}) {
     this.attachments = new AttachmentStore(ds);
   }
 
@@ -43,7 +43,17 @@ export class Journal {
         await this.attachments.put(p);
       }
     }
-    await this.write(ex.legs.map((leg) => toEntry(ex, leg, refused(ex, leg) ? cap : undefined)));
+    const byHashFrom = this.o.bodyBlobBytes ?? DEFAULT_BODY_BLOB_BYTES;
+    const entries = ex.legs.map((leg) => toEntry(ex, leg, refused(ex, leg) ? cap : undefined, byHashFrom));
+    // large bodies by hash, before the rows that name them (as parts): 1 MiB at a time into the
+    // store, never one whole-body bind (each driver copies a bound buffer)
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      if (!e.rawByHash || seen.has(e.sha256)) continue;
+      seen.add(e.sha256);
+      await this.attachments.put({ contentType: 'application/octet-stream', headers: {}, size: e.size, sha256: e.sha256, bytes: ex.legs[i]!.bytes });
+    }
+    await this.write(entries);
   }
 
   write(entries: JournalEntry[]): Promise<void> {
@@ -68,6 +78,8 @@ export class Journal {
   }
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /** Give each row its place in the chain after `head`; returns the new head. */
 function chainRows(rows: JournalEntry[], head: string): string {
   let prev = head;
@@ -77,6 +89,9 @@ function chainRows(rows: JournalEntry[], head: string): string {
   }
   return prev;
 }
+
+/** Bodies of at least this size are kept by hash in 1 MiB chunks (attachment_blobs) unless configured. */
+export const DEFAULT_BODY_BLOB_BYTES = 1024 * 1024;
 
 /** How much of a refused message's body the journal keeps unless configured: 1 MiB. */
 export const DEFAULT_REFUSED_BYTES = 1024 * 1024;
@@ -96,11 +111,12 @@ function refused(ex: Exchange, leg: Leg): boolean {
  * The journal entry of a leg. With `cap`, a body longer than it is kept up to it: `size` and
  * `sha256` stay the whole body's, `rawKept` and `rawKeptSha256` say what `raw` holds.
  */
-function toEntry(ex: Exchange, leg: Leg, cap?: number): JournalEntry {
+function toEntry(ex: Exchange, leg: Leg, cap: number | undefined, byHashFrom: number): JournalEntry {
   const e = leg.envelope;
   const m = e?.message;
   const cut = cap !== undefined && leg.bytes.length > cap;
   const raw = cut ? leg.bytes.subarray(0, cap) : leg.bytes;
+  const byHash = !cut && leg.bytes.length >= byHashFrom;
   return {
     exchangeId: ex.id,
     at: leg.at,
@@ -121,7 +137,9 @@ function toEntry(ex: Exchange, leg: Leg, cap?: number): JournalEntry {
     durationMs: leg.durationMs ?? null,
     size: leg.bytes.length,
     sha256: createHash('sha256').update(leg.bytes).digest('hex'),
-    raw: cut ? Buffer.from(raw) : leg.bytes, // a copy: a view would keep the whole body in memory while the row waits for its commit
+    // a copy: a view would keep the whole body in memory while the row waits for its commit
+    raw: byHash ? EMPTY : cut ? Buffer.from(raw) : leg.bytes,
+    rawByHash: byHash ? 1 : 0,
     rawKept: cut ? raw.length : null,
     rawKeptSha256: cut ? createHash('sha256').update(raw).digest('hex') : null,
     signature: leg.signature ? verdictText(leg.signature).slice(0, 400) : null,

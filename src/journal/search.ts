@@ -1,3 +1,4 @@
+import { AttachmentStore } from './attachments';
 import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { dialectOf, query, storeTime } from '../store';
@@ -141,8 +142,22 @@ export async function* eachEntry(ds: DataSource, f: JournalFilter, batch = 1000)
 
 /** One entry with its raw bytes (and its `attachments` column, the JSON of journal/attachments.ts EntryAttachments). */
 export async function entryWithRaw(ds: DataSource, id: number): Promise<{ row: JournalRow; raw: Buffer } | undefined> {
-  const [r] = await query(ds, `SELECT ${ROW_COLUMNS}, raw, attachments FROM journal WHERE id = ?`, [id]);
-  return r ? { row: toRow(r), raw: Buffer.from(r.raw as Uint8Array) } : undefined;
+  const [r] = await query(ds, `SELECT ${ROW_COLUMNS}, raw, raw_by_hash, attachments FROM journal WHERE id = ?`, [id]);
+  return r ? { row: toRow(r), raw: await rawOf(ds, r) ?? Buffer.alloc(0) } : undefined;
+}
+
+/**
+ * A row's body: its `raw`, or (raw_by_hash, migration 0018) the bytes kept by its sha256 in
+ * attachment_blobs; null when retention purged them, or when they are gone from the store.
+ */
+async function rawOf(ds: DataSource, r: Record<string, unknown>): Promise<Buffer | null> {
+  if (r.purged_at !== null && r.purged_at !== undefined) return null;
+  if (Number(r.raw_by_hash ?? 0) !== 1) return Buffer.from(r.raw as Uint8Array);
+  const source = await new AttachmentStore(ds).open(String(r.sha256));
+  if (!source) return null;
+  const chunks: Buffer[] = [];
+  for await (const c of source) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
 }
 
 /** The latest entry: its id and hash, to be kept outside the gateway (a cut-off tail then shows). */
@@ -153,8 +168,10 @@ export async function journalHead(ds: DataSource): Promise<{ id: number; hash: s
 
 /** Every leg of one exchange, in order, with its raw bytes (null when retention purged them). */
 export async function exchangeLegs(ds: DataSource, exchangeId: string): Promise<{ row: JournalRow; raw: Buffer | null }[]> {
-  const rows = await query(ds, `SELECT ${ROW_COLUMNS}, raw FROM journal WHERE exchange_id = ? ORDER BY id`, [exchangeId]);
-  return rows.map((x) => ({ row: toRow(x), raw: x.purged_at === null || x.purged_at === undefined ? Buffer.from(x.raw as Uint8Array) : null }));
+  const rows = await query(ds, `SELECT ${ROW_COLUMNS}, raw, raw_by_hash FROM journal WHERE exchange_id = ? ORDER BY id`, [exchangeId]);
+  const out: { row: JournalRow; raw: Buffer | null }[] = [];
+  for (const x of rows) out.push({ row: toRow(x), raw: await rawOf(ds, x) });
+  return out;
 }
 
 /** The legs of an asynchronous chain: those it names by its id (chain, MessageId or OriginRequestIdRef), in order, at most 5000. */

@@ -54,7 +54,7 @@ export async function verifyJournal(ds: DataSource, limit = 20, anchors: Anchor[
   };
   let prev = { id: 0, hash: GENESIS };
   for (;;) {
-    const rows = await query(ds, `SELECT ${CHAINED_COLUMNS}, ${KEPT_COLUMNS}, prev_hash, hash, purged_at, raw FROM journal WHERE id > ? ORDER BY id LIMIT ${PAGE}`, [prev.id]);
+    const rows = await query(ds, `SELECT ${CHAINED_COLUMNS}, ${KEPT_COLUMNS}, prev_hash, hash, purged_at, raw, raw_by_hash FROM journal WHERE id > ? ORDER BY id LIMIT ${PAGE}`, [prev.id]);
     if (!rows.length) break;
     for (const r of rows) {
       const id = Number(r.id);
@@ -68,8 +68,16 @@ export async function verifyJournal(ds: DataSource, limit = 20, anchors: Anchor[
           problem({ id, kind: 'altered', detail: `entry ${id} altered: its fields do not give its hash` });
         }
         const raw = r.raw as Buffer;
+        const byHash = Number(r.raw_by_hash ?? 0) === 1;
         const purged = r.purged_at !== null && r.purged_at !== undefined && raw.length === 0;
         if (purged) report.purged++;
+        else if (byHash) {
+          // a large body kept by its sha256 in attachment_blobs (migration 0018)
+          const got = await storedHash(ds, fields.sha256);
+          if (got === undefined) problem({ id, kind: 'raw-altered', detail: `entry ${id}: its body (sha256 ${fields.sha256.slice(0, 16)}…, kept by hash) is not in the store: deleted outside the gateway` });
+          else if (got === 'purged') report.purged++;
+          else if (got !== fields.sha256) problem({ id, kind: 'raw-altered', detail: `entry ${id} altered: the stored bytes of its body do not give its sha256 ${fields.sha256.slice(0, 16)}…` });
+        }
         else if (fields.rawKept !== undefined && fields.rawKept !== null) {
           // a refused message kept up to the cap: the kept bytes are checked against their own hash
           if (raw.length !== fields.rawKept || createHash('sha256').update(raw).digest('hex') !== fields.rawKeptSha256) {
@@ -146,4 +154,19 @@ async function linkProblem(ds: DataSource, id: number, prev: { id: number; hash:
   if (id - prev.id > 1) return { id, kind: 'deleted', detail: `entries deleted: ${prev.id + 1}..${id - 1} are missing before entry ${id}, whose prev_hash names no entry` };
   if (prevHash === GENESIS) return { id, kind: 'deleted', detail: `entry ${id} starts a new chain after entry ${prev.id}: entries were deleted and the chain restarted` };
   return { id, kind: 'deleted', detail: `entry ${id} does not follow entry ${prev.id} and its prev_hash names no entry: an entry between them was deleted, or entry ${prev.id} rewritten with a new hash` };
+}
+
+/** The SHA-256 of the bytes kept under `sha256` (read back a chunk at a time), 'purged' when retention took them, undefined when the store has none. */
+async function storedHash(ds: DataSource, sha256: string): Promise<string | 'purged' | undefined> {
+  const store = new AttachmentStore(ds);
+  const info = await store.info(sha256);
+  if (!info) return undefined;
+  if (info.purgedAt !== null) return 'purged';
+  const h = createHash('sha256');
+  try {
+    for await (const c of (await store.open(sha256))!) h.update(c as Buffer);
+  } catch {
+    return 'unreadable';
+  }
+  return h.digest('hex');
 }

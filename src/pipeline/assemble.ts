@@ -17,6 +17,7 @@ import { Events, readSubscriptions, type Subscription } from '../queue/events';
 import { loadEnvelopeSchemas } from '../control/envelope-schemas';
 import { ReplayGuard } from '../control/replay';
 import type { PipelineDeps } from './stages';
+import { GarbageBudget } from './memory';
 
 const ENVELOPE_SCHEMAS = join(__dirname, '..', '..', 'xsd');
 
@@ -65,7 +66,7 @@ export async function assemble(config: Config, log: Logger, o: { migrate: boolea
   subscriptions(); // a broken subscriptions file stops the start, with its reason
   const deps: PipelineDeps = {
     outbox, events: new Events(outbox, subscriptions, log),
-    journal: new Journal(store, { refusedBytes: config.journalRefusedBytes }),
+    journal: new Journal(store, { refusedBytes: config.journalRefusedBytes, bodyBlobBytes: config.journalBodyBlobBytes }),
     registry, trust, clock: config.clock ? () => new Date(config.clock!) : () => new Date(), node: keys.signer(NODE_KEY),
     envelopeSchemas: loadEnvelopeSchemas(ENVELOPE_SCHEMAS),
     replay: new ReplayGuard(store, config.replayWindowSeconds * 1000),
@@ -73,6 +74,7 @@ export async function assemble(config: Config, log: Logger, o: { migrate: boolea
     maxDateSkewSeconds: config.maxDateSkewSeconds,
     attachments: config.attachments,
     maxInlineBytes: config.maxRequestBytes,
+    garbage: new GarbageBudget({ largeBytes: config.largeBodyBytes, budgetBytes: config.largeGarbageBytes }),
   };
   return { keys, trust, registry, store, faults, deps, emulatorState };
 }

@@ -44,6 +44,8 @@ export interface JournalEntry {
    * src/journal/attachments.ts); the parts' bytes are stored by hash (attachment_blobs). Chained (form v3).
    */
   attachments?: string | null;
+  /** 1: the body's bytes are in attachment_blobs under `sha256` (migration 0018) and `raw` is empty; not chained (the chained sha256 proves the bytes) */
+  rawByHash?: number;
   /** the words of the leg's AppData, for the journal search (emptied with `raw` by retention; not chained: derived from `raw`) */
   searchText?: string | null;
 }
@@ -106,5 +108,6 @@ const columns = (types: ColumnTypes) => ({
     rawKept: { type: Number, name: 'raw_kept', nullable: true },
     rawKeptSha256: { type: String, name: 'raw_kept_sha256', nullable: true, length: 64 },
     attachments: { type: 'text' as never, name: 'attachments', nullable: true },
+    rawByHash: { type: Number, name: 'raw_by_hash', default: 0 },
     raw: { type: types.bytes as never },
 });
