@@ -1,7 +1,5 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Exchange, HttpRequestInfo } from './exchange';
@@ -9,6 +7,7 @@ import { GatewayFault, type FaultName } from '../faults/catalogue';
 import type { Envelope } from '../envelope/model';
 import type { Service, Operation } from '../registry/load';
 import { elidableBytes } from '../xml/elide';
+import { collectGarbage } from './memory';
 
 export interface LaneJob {
   id: string;
@@ -163,19 +162,5 @@ export class LargeBodyLane {
     const worker = this.worker;
     this.worker = undefined;
     if (worker) await worker.terminate();
-  }
-}
-
-let gc: (() => void) | undefined;
-/** A full garbage collection (node's --expose-gc, switched on for this call's context only). */
-function collectGarbage(): void {
-  try {
-    if (!gc) {
-      setFlagsFromString('--expose-gc');
-      gc = runInNewContext('gc') as () => void;
-    }
-    gc();
-  } catch {
-    // not available on this runtime: the memory is collected when V8 next decides to
   }
 }

@@ -27,6 +27,7 @@ import type { Outbox } from '../queue/outbox';
 import type { Events } from '../queue/events';
 import type { Metrics } from '../metrics/metrics';
 import type { Config } from '../config';
+import type { GarbageBudget } from './memory';
 
 export interface PipelineDeps {
   journal: Journal;
@@ -48,6 +49,14 @@ export interface PipelineDeps {
   maxInlineBytes: number;
   /** limits on MTOM parts and ZIPs, and where parts are spooled (config.attachments) */
   attachments: Config['attachments'];
+  /** a large exchange's garbage given back between stages (pipeline/memory.ts) */
+  garbage?: GarbageBudget;
+}
+
+/** compose's options for a pipeline: the garbage budget's check between stages, by the size of the message. */
+function composeOptions(d: PipelineDeps): { between?: (ex: Exchange) => void } {
+  const g = d.garbage;
+  return g ? { between: (ex) => g.between(Math.max(ex.raw.length, ex.request?.envelope.raw.length ?? 0)) } : {};
 }
 
 function controlDeps(d: PipelineDeps): ControlDeps {
@@ -87,7 +96,7 @@ export function buildPipeline(d: PipelineDeps): (ex: Exchange) => Promise<void> 
     attachmentsAnswer(a), // on the way out: the provider's AppDocument
     verifyAnswer(d.trust, d.clock), // on the way out: the provider's signature
     deliver(d.registry, d.attachments), // the SID's provider adapter (http or emulator)
-  ]);
+  ], composeOptions(d));
 }
 
 /**
@@ -108,5 +117,5 @@ export function buildDeliveryPipeline(d: PipelineDeps): (ex: Exchange) => Promis
     attachmentsAnswer(a),
     verifyAnswer(d.trust, d.clock),
     deliver(d.registry, d.attachments),
-  ]);
+  ], composeOptions(d));
 }
