@@ -106,7 +106,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   // large bodies go through the pipeline in a thread of their own, ended when idle (memory given back)
   const lane = new LargeBodyLane(config, log, (ex) => metrics.observe(ex));
   const serverDeps: ServerDeps = {
-    config, registry, pipeline, lane, log, availability: () => [...availability.latest.values()], admin, console: consoleRouter(auth),
+    config, registry, pipeline, lane, garbage: deps.garbage, log, availability: () => [...availability.latest.values()], admin, console: consoleRouter(auth),
     metrics: () => metrics.scrape(),
     ready: async () => registry.list().length > 0 && (await storeReachable(store)),
     warnings: async () => diskWarnings(await diskStates(watchedFolders(store, config.keysDir)), config.diskWarn),

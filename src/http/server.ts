@@ -33,6 +33,8 @@ export interface ServerDeps {
   console?: express.Router;
   /** counts what node's HTTP parser refused, by reason (clientErrors) */
   countRefusal?: (reason: string) => void;
+  /** told when an exchange's answer has gone, with the size of its body (pipeline/memory.ts) */
+  garbage?: { settled(bodyBytes: number): void };
 }
 
 const XML = 'text/xml; charset=utf-8';
@@ -180,6 +182,9 @@ export function createApp(d: ServerDeps): express.Express {
       res.status(r.status).type(r.contentType).send(r.bytes);
     }
     ex.log.info({ op: ex.operation?.name, status: r.status, fault: ex.fault?.spec.code || ex.fault?.kind, ms: Number(process.hrtime.bigint() - ex.started) / 1e6 }, 'exchange');
+    // a large exchange's copies are garbage once its answer has gone: given back before the next comes
+    const size = body.bytes.length;
+    if (d.garbage) res.once('finish', () => d.garbage!.settled(size));
   };
   // real client code posts SOAP to the WSDL's own address (PROTOCOL.md §6): a call to the service
   app.all(['/gateway/services/:sid/wsdl', '/gateway/services/:sid/:version/wsdl'], soap);

@@ -38,6 +38,16 @@ export class GarbageBudget {
 
   constructor(private readonly o: { largeBytes: number; budgetBytes: number }) {}
 
+  /**
+   * An exchange's answer has gone: its body, forwarded copy and answer are garbage once the
+   * handler's frame is left, so the same check runs on the next turn of the event loop, before a
+   * next large message is read on top of them.
+   */
+  settled(bodyBytes: number): void {
+    if (this.o.budgetBytes <= 0 || bodyBytes < this.o.largeBytes) return;
+    setImmediate(() => this.between(bodyBytes));
+  }
+
   /** Between two stages of an exchange whose body is `bodyBytes` long. */
   between(bodyBytes: number): void {
     if (this.o.budgetBytes <= 0 || bodyBytes < this.o.largeBytes) return;
