@@ -23,6 +23,7 @@ import { adminRouter } from './admin/router';
 import { consoleRouter } from './console/router';
 import { composeAndSend, composeBodyLimit, composerRoutes, loopbackUrl, type ComposerDeps } from './admin/compose/routes';
 import { emulatorRoutes } from './admin/emulator';
+import { ComposedRequests } from './admin/compose/requests';
 import { RegistryWatcher, ReloadLog } from './registry/watch';
 import { TrustStore } from './signature/trust';
 import { SessionStore } from './admin/sessions';
@@ -77,7 +78,12 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
     ? new RegistryWatcher(() => [config.servicesDir, config.systemsDir, ...registry.list().flatMap((e) => (e.service.casesDir ? [e.service.casesDir] : []))], reload, reloads, log)
     : undefined;
   // the request composer sends to this very process's SOAP endpoint, on loopback
-  const composer: ComposerDeps = { registry, trust: () => trust, keys, store, log, clock, selfUrl: () => loopbackUrl(config.host, server.address()), attachmentBytes: config.composeAttachmentBytes };
+  // each composed request recorded for its user ("my requests"), its answer announced once (answer-arrived)
+  const requests = new ComposedRequests(store, outbox, events, log);
+  const composer: ComposerDeps = {
+    registry, trust: () => trust, keys, store, log, clock, selfUrl: () => loopbackUrl(config.host, server.address()), attachmentBytes: config.composeAttachmentBytes,
+    department: (id) => auth.department(id), requests,
+  };
   const admin = adminRouter({
     registry, trust: () => trust, store, outbox, auth, log, faults, emulatorState,
     availability: () => [...availability.latest.values()],
@@ -86,11 +92,11 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
     attachments: { parts: journal.attachments, limits: config.attachments.zip, spoolDir: config.attachments.spoolDir },
     extra: composerRoutes(composer),
     composeBodyBytes: composeBodyLimit(config.composeAttachmentBytes),
-    emulator: (r, anyone, operator) => emulatorRoutes({
+    emulator: (r, gate) => emulatorRoutes({
       registry, servicesDir: config.servicesDir, systemsDir: config.systemsDir, reload, reloads, log,
       watcher: watcher && (() => watcher.status()),
       send: (body, by) => composeAndSend(composer, body, by),
-    }, r, anyone, operator),
+    }, r, gate),
     reload: () => {
       const at = new Date().toISOString();
       try {
@@ -128,7 +134,10 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
     });
   });
   const roles = backgroundRoles(config.database); // one process, or a worker of `start --workers` (cluster.ts)
-  if (roles.delivery) worker.start();
+  if (roles.delivery) {
+    worker.start();
+    requests.start(); // the answers the worker stores for composed requests' tickets, announced
+  }
   const availability = new AvailabilityMonitor(registry, store, log, config.availabilityIntervalMs);
   availability.start(roles.monitors ? 'check' : 'follow');
   const retention = roles.monitors ? scheduleRetention(store, config.retentionDays, log) : { stop() {} };
@@ -146,6 +155,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
       await worker.stop();
+      requests.stop();
       closeAgents();
       await lane.close();
       availability.stop();

@@ -401,6 +401,8 @@ describe('admin users: hashes made by the CLI, the demo passwords warned about',
     const demo = await runCli(['admin', 'users', '--admin-users', join(ROOT, 'admin-users.yaml')]);
     expect(demo.stdout).toMatch(/^operator +operator +DEMO PASSWORD/m);
     expect(demo.stdout).toMatch(/^auditor +auditor +DEMO PASSWORD/m);
+    expect(demo.stdout).toMatch(/^clerk +clerk +DEMO PASSWORD/m);
+    expect(demo.stdout).toMatch(/^requester +requester +DEMO PASSWORD/m);
 
     // a password in the file instead of a hash stops the start, naming the entry
     const plain = join(dir, 'plain.yaml');
@@ -417,7 +419,7 @@ describe('admin users: hashes made by the CLI, the demo passwords warned about',
     const withDemo = await startGateway({ args: ['--admin-users', join(ROOT, 'admin-users.yaml')] });
     try {
       for (let i = 0; i < 50 && !/demo passwords/.test(withDemo.logs()); i++) await new Promise((r) => setTimeout(r, 100));
-      expect(withDemo.logs()).toMatch(/"users":\["operator","auditor"\].*admin users with the demo passwords/);
+      expect(withDemo.logs()).toMatch(/"users":\["operator","auditor","clerk","requester"\].*admin users with the demo passwords/);
     } finally {
       await withDemo.stop();
     }
