@@ -49,10 +49,14 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   faults.onInjected((sid, kind) => metrics.injected(sid, kind));
   const pipelineDeps: PipelineDeps = { ...deps, metrics };
   const pipeline = buildPipeline(pipelineDeps);
+  // each composed request recorded for its user ("my requests"), a requester's answer announced once (answer-arrived)
+  const requests = new ComposedRequests(store, outbox, events, log);
   const worker = new DeliveryWorker(outbox, registry, buildDeliveryPipeline(pipelineDeps), trust, events, log, keys.signer(NODE_KEY), {
     concurrency: config.deliveryConcurrency, leaseMs: config.deliveryLeaseMs, tickMs: 50,
     connectTimeoutMs: config.callbackConnectTimeoutMs, readTimeoutMs: config.callbackTimeoutMs,
     attachments: { store: pipelineDeps.journal.attachments, spoolDir: config.attachments.spoolDir, memoryThreshold: config.attachments.partMemoryBytes },
+    // a requester's answer-arrived goes out with the answer stored for their ticket
+    answered: (ticket, status) => requests.arrival(ticket, status),
   });
   const auth = new Auth({ usersFile: config.adminUsersFile, secret: sessionSecret(join(config.keysDir, 'session.secret'), config.sessionSecret), sessionMs: config.sessionHours * 3600_000, sessions: new SessionStore(store) });
   // sessions begun under another users file (a password or role changed since) end here and everywhere
@@ -78,8 +82,6 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
     ? new RegistryWatcher(() => [config.servicesDir, config.systemsDir, ...registry.list().flatMap((e) => (e.service.casesDir ? [e.service.casesDir] : []))], reload, reloads, log)
     : undefined;
   // the request composer sends to this very process's SOAP endpoint, on loopback
-  // each composed request recorded for its user ("my requests"), its answer announced once (answer-arrived)
-  const requests = new ComposedRequests(store, outbox, events, log);
   const composer: ComposerDeps = {
     registry, trust: () => trust, keys, store, log, clock, selfUrl: () => loopbackUrl(config.host, server.address()), attachmentBytes: config.composeAttachmentBytes,
     department: (id) => auth.department(id), requests,

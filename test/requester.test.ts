@@ -160,6 +160,9 @@ describe('a requester: the composer as their department\'s systems, my requests,
     await until('the poll', async () => held.length, (n) => n === 1);
     answerHeld('RESULT', 'delivered-later');
     const done = await until('RESULT', get, (x) => x.state === 'answered');
+    // the event was queued with the stored answer, not after it: it is in the outbox already
+    const queue = (await api('/queue?limit=1000', OPERATOR)).body as { items: { kind: string; sid: string; target: string }[] };
+    expect(queue.items.filter((x) => x.kind === 'event' && x.sid === GD_SID && x.target === hooks.url).length).toBe(1);
     expect(done).toMatchObject({ status: 'RESULT', steps: ['ACCEPT', 'PROCESS', 'RESULT'], fault: null });
     expect(done.answer).toContain('delivered-later');
     const hook = await until('answer-arrived for the ticket', async () => events().filter((e) => e.request === id), (x) => x.length > 0);

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import { query } from '../../store';
-import type { Outbox, OutboxRow } from '../../queue/outbox';
-import type { Events } from '../../queue/events';
+import type { NewItem, Outbox, OutboxRow } from '../../queue/outbox';
+import type { EventData, Events } from '../../queue/events';
 import { readEnvelopeView } from '../../envelope/parse';
 
 /** Where a composed request stands, in words a requester reads. */
@@ -41,6 +41,8 @@ export interface ComposedRequest {
 
 export interface NewComposedRequest {
   user: string;
+  /** the user's role: `answer-arrived` is for a requester's requests */
+  role: string;
   department?: string;
   sid: string;
   operation?: string;
@@ -58,12 +60,12 @@ export interface NewComposedRequest {
 }
 
 interface Row {
-  id: string; user_name: string; department: string | null; sid: string; operation: string | null; system: string | null; sent_status: string; delivery: string;
+  id: string; user_name: string; role: string; department: string | null; sid: string; operation: string | null; system: string | null; sent_status: string; delivery: string;
   exchange_id: string | null; message_id: string | null; ticket: string | null; http_status: number; answer_status: string | null; fault_code: string | null;
   answer?: string | null; created_at: number; notified_at: number | null;
 }
 
-const COLUMNS = 'id, user_name, department, sid, operation, system, sent_status, delivery, exchange_id, message_id, ticket, http_status, answer_status, fault_code, created_at, notified_at';
+const COLUMNS = 'id, user_name, role, department, sid, operation, system, sent_status, delivery, exchange_id, message_id, ticket, http_status, answer_status, fault_code, created_at, notified_at';
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 const FAULT_CODE = /^([A-Z]+-\d+)\b/;
 
@@ -75,10 +77,11 @@ const FAULT_CODE = /^([A-Z]+-\d+)\b/;
  * item's id); a direct SID's answer is kept here as it came back.
  *
  * `answer-arrived` (data: sid, requester, department, ticket or exchange, request, status) is
- * queued once per request, under an event id named after the request: for a direct SID when it
- * is recorded, for a ticket when the delivery worker has stored its answer (`sweep`, every
- * second on the process that delivers; a repeat, from another instance or after a crash, is the
- * same event id and queued once by the outbox).
+ * queued once per request of a requester, under an event id named after the request: for a
+ * direct SID when it is recorded; for a ticket with the answer the delivery worker stores
+ * (`arrival`), and by `sweep` (every second on the process that delivers) for a request recorded
+ * after its answer was stored. A repeat, from another instance or after a crash, is the same
+ * event id and queued once by the outbox.
  */
 export class ComposedRequests {
   private timer: NodeJS.Timeout | undefined;
@@ -89,9 +92,9 @@ export class ComposedRequests {
   async record(r: NewComposedRequest): Promise<ComposedRequest> {
     const id = randomUUID();
     const now = this.clock();
-    await query(this.ds, `INSERT INTO composed_requests (id, user_name, department, sid, operation, system, sent_status, delivery, exchange_id, message_id, ticket, http_status, answer_status, fault_code, answer, created_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    [id, r.user, r.department ?? null, r.sid, r.operation ?? null, r.system, r.sentStatus, r.ticket ? 'guaranteed' : 'direct', r.exchangeId, r.messageId, r.ticket, r.httpStatus, r.answerStatus, r.faultCode, r.answer, now]);
+    await query(this.ds, `INSERT INTO composed_requests (id, user_name, role, department, sid, operation, system, sent_status, delivery, exchange_id, message_id, ticket, http_status, answer_status, fault_code, answer, created_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [id, r.user, r.role, r.department ?? null, r.sid, r.operation ?? null, r.system, r.sentStatus, r.ticket ? 'guaranteed' : 'direct', r.exchangeId, r.messageId, r.ticket, r.httpStatus, r.answerStatus, r.faultCode, r.answer, now]);
     const row = (await this.row(id))!;
     const view = await this.view(row);
     await this.announce(row, view);
@@ -135,18 +138,27 @@ export class ComposedRequests {
 
   /** Queue `answer-arrived` for a request whose answer is in, once (its id names the request). */
   private async announce(r: Row, v: { request: ComposedRequest; final: boolean }): Promise<void> {
-    if (!v.final || num(r.notified_at) !== null) return;
-    const q = v.request;
-    await this.events.emit('answer-arrived', {
-      sid: q.sid, requester: q.user, department: q.department ?? undefined, consumer: q.system ?? undefined, request: q.id, status: q.status ?? undefined,
-      ...(q.ticket ? { ticket: q.ticket } : {}), ...(q.exchangeId ? { exchange: q.exchangeId } : {}),
-    }, `request/${q.id}`);
-    await query(this.ds, 'UPDATE composed_requests SET notified_at = ? WHERE id = ? AND notified_at IS NULL', [this.clock(), q.id]);
+    if (!v.final || num(r.notified_at) !== null || r.role !== 'requester') return;
+    await this.events.emit('answer-arrived', arrivalData(v.request), `request/${v.request.id}`);
+    await query(this.ds, 'UPDATE composed_requests SET notified_at = ? WHERE id = ? AND notified_at IS NULL', [this.clock(), v.request.id]);
   }
 
-  /** Announce the answers the delivery worker has stored for tickets of composed requests since the last look. */
+  /**
+   * The `answer-arrived` event of the composed request a ticket belongs to, if a requester sent it:
+   * for the delivery worker to queue with the answer it stores (queue/worker.ts `answered`), so
+   * that it goes out with the outcome. The sweep queues the same event (the same id) for a
+   * request recorded only after its answer was stored.
+   */
+  async arrival(ticket: string, status: string): Promise<NewItem[]> {
+    const [r] = await query<Row>(this.ds, `SELECT ${COLUMNS} FROM composed_requests WHERE ticket = ? AND role = 'requester' AND notified_at IS NULL`, [ticket]);
+    if (!r) return [];
+    const base = (await this.view(r)).request;
+    return this.events.items('answer-arrived', arrivalData({ ...base, status }), `request/${base.id}`);
+  }
+
+  /** Announce the answers the delivery worker has stored for tickets of requesters' requests since the last look. */
   async sweep(): Promise<number> {
-    const rows = await query<Row>(this.ds, `SELECT ${COLUMNS} FROM composed_requests WHERE notified_at IS NULL AND delivery = 'guaranteed' AND created_at > ? ORDER BY created_at LIMIT 200`,
+    const rows = await query<Row>(this.ds, `SELECT ${COLUMNS} FROM composed_requests WHERE notified_at IS NULL AND delivery = 'guaranteed' AND role = 'requester' AND created_at > ? ORDER BY created_at LIMIT 200`,
       [this.clock() - 7 * 24 * 3600_000]);
     let n = 0;
     for (const r of rows) {
@@ -172,6 +184,14 @@ export class ComposedRequests {
   stop(): void {
     clearInterval(this.timer);
   }
+}
+
+/** What `answer-arrived` tells (docs/cabinet.md): the SID, who asked, which request, ticket or exchange, the answer's status. */
+function arrivalData(q: ComposedRequest): EventData {
+  return {
+    sid: q.sid, requester: q.user, department: q.department ?? undefined, consumer: q.system ?? undefined, request: q.id, status: q.status ?? undefined,
+    ...(q.ticket ? { ticket: q.ticket } : {}), ...(q.exchangeId ? { exchange: q.exchangeId } : {}),
+  };
 }
 
 /** A guaranteed delivery's progress, as the outbox item of its ticket says. */

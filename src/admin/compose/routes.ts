@@ -215,7 +215,7 @@ async function recordSent(d: ComposerDeps, requests: ComposedRequests, p: Princi
     // a pasted envelope that is not SOAP: the form's values stand
   }
   return requests.record({
-    user: p.user, department: p.department, sid, operation, system: typeof b.signAs === 'string' ? b.signAs : null, sentStatus, ticket,
+    user: p.user, role: p.role, department: p.department, sid, operation, system: typeof b.signAs === 'string' ? b.signAs : null, sentStatus, ticket,
     exchangeId: sent.exchangeId, messageId: sent.messageId, httpStatus: sent.httpStatus, answerStatus, faultCode: sent.fault?.code || null, answer: sent.response,
   });
 }

@@ -6,7 +6,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * what (SID, operation, the system it was signed as, its smev:Status), when, and where to find it
  * (the journal's exchange, the node's MessageId, the guaranteed-delivery ticket); for a direct
  * SID the answer as it came back (its smev:Status or fault code, its text). `notified_at`: when
- * `answer-arrived` was queued for it (once). Times are epoch milliseconds.
+ * `answer-arrived` was queued for it (once; a requester's requests only, `role`). Times are epoch milliseconds.
  */
 export class ComposedRequests1700000000016 implements MigrationInterface {
   name = 'ComposedRequests1700000000016';
@@ -15,6 +15,7 @@ export class ComposedRequests1700000000016 implements MigrationInterface {
     await q.query(`CREATE TABLE composed_requests (
       id varchar(36) PRIMARY KEY,
       user_name varchar(64) NOT NULL,
+      role varchar(16) NOT NULL,
       department varchar(64),
       sid varchar(64) NOT NULL,
       operation varchar(255),
@@ -33,6 +34,7 @@ export class ComposedRequests1700000000016 implements MigrationInterface {
     )`);
     await q.query('CREATE INDEX composed_requests_user ON composed_requests (user_name, created_at)');
     await q.query('CREATE INDEX composed_requests_waiting ON composed_requests (notified_at, delivery)');
+    await q.query('CREATE INDEX composed_requests_ticket ON composed_requests (ticket)');
   }
 
   async down(q: QueryRunner): Promise<void> {
