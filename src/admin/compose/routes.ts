@@ -152,7 +152,11 @@ export function composerRoutes(d: ComposerDeps): (r: Router, gate: RequestHandle
       const p = req.principal;
       checkRequester(d, p, req.body);
       const sent = await composeAndSend(d, req.body, p?.user);
-      const recorded = d.requests && p ? await recordSent(d, d.requests, p, req.body as SendBody, sent) : undefined;
+      // sent is sent: a store that cannot record it leaves the answer with the sender, and the log says so
+      const recorded = d.requests && p ? await recordSent(d, d.requests, p, req.body as SendBody, sent).catch((e: Error) => {
+        d.log.error({ err: e, by: p.user, exchange: sent.exchangeId }, 'composer: the request was sent but could not be recorded for "my requests"');
+        return undefined;
+      }) : undefined;
       res.json({ ...sent, ...(recorded ? { requestId: recorded.id, state: recorded.state } : {}) });
     }));
 
