@@ -23,6 +23,7 @@ import { adminRouter } from './admin/router';
 import { consoleRouter } from './console/router';
 import { composeAndSend, composeBodyLimit, composerRoutes, loopbackUrl, type ComposerDeps } from './admin/compose/routes';
 import { emulatorRoutes } from './admin/emulator';
+import { ComposedRequests } from './admin/compose/requests';
 import { RegistryWatcher, ReloadLog } from './registry/watch';
 import { TrustStore } from './signature/trust';
 import { SessionStore } from './admin/sessions';
@@ -48,10 +49,14 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   faults.onInjected((sid, kind) => metrics.injected(sid, kind));
   const pipelineDeps: PipelineDeps = { ...deps, metrics };
   const pipeline = buildPipeline(pipelineDeps);
+  // each composed request recorded for its user ("my requests"), a requester's answer announced once (answer-arrived)
+  const requests = new ComposedRequests(store, outbox, events, log);
   const worker = new DeliveryWorker(outbox, registry, buildDeliveryPipeline(pipelineDeps), trust, events, log, keys.signer(NODE_KEY), {
     concurrency: config.deliveryConcurrency, leaseMs: config.deliveryLeaseMs, tickMs: 50,
     connectTimeoutMs: config.callbackConnectTimeoutMs, readTimeoutMs: config.callbackTimeoutMs,
     attachments: { store: pipelineDeps.journal.attachments, spoolDir: config.attachments.spoolDir, memoryThreshold: config.attachments.partMemoryBytes },
+    // a requester's answer-arrived goes out with the answer stored for their ticket
+    answered: (ticket, status) => requests.arrival(ticket, status),
   });
   const auth = new Auth({ usersFile: config.adminUsersFile, secret: sessionSecret(join(config.keysDir, 'session.secret'), config.sessionSecret), sessionMs: config.sessionHours * 3600_000, sessions: new SessionStore(store) });
   // sessions begun under another users file (a password or role changed since) end here and everywhere
@@ -77,7 +82,10 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
     ? new RegistryWatcher(() => [config.servicesDir, config.systemsDir, ...registry.list().flatMap((e) => (e.service.casesDir ? [e.service.casesDir] : []))], reload, reloads, log)
     : undefined;
   // the request composer sends to this very process's SOAP endpoint, on loopback
-  const composer: ComposerDeps = { registry, trust: () => trust, keys, store, log, clock, selfUrl: () => loopbackUrl(config.host, server.address()), attachmentBytes: config.composeAttachmentBytes };
+  const composer: ComposerDeps = {
+    registry, trust: () => trust, keys, store, log, clock, selfUrl: () => loopbackUrl(config.host, server.address()), attachmentBytes: config.composeAttachmentBytes,
+    department: (id) => auth.department(id), requests,
+  };
   const admin = adminRouter({
     registry, trust: () => trust, store, outbox, auth, log, faults, emulatorState,
     availability: () => [...availability.latest.values()],
@@ -86,11 +94,11 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
     attachments: { parts: journal.attachments, limits: config.attachments.zip, spoolDir: config.attachments.spoolDir },
     extra: composerRoutes(composer),
     composeBodyBytes: composeBodyLimit(config.composeAttachmentBytes),
-    emulator: (r, anyone, operator) => emulatorRoutes({
+    emulator: (r, gate) => emulatorRoutes({
       registry, servicesDir: config.servicesDir, systemsDir: config.systemsDir, reload, reloads, log,
       watcher: watcher && (() => watcher.status()),
       send: (body, by) => composeAndSend(composer, body, by),
-    }, r, anyone, operator),
+    }, r, gate),
     reload: () => {
       const at = new Date().toISOString();
       try {
@@ -128,7 +136,10 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
     });
   });
   const roles = backgroundRoles(config.database); // one process, or a worker of `start --workers` (cluster.ts)
-  if (roles.delivery) worker.start();
+  if (roles.delivery) {
+    worker.start();
+    requests.start(); // the answers the worker stores for composed requests' tickets, announced
+  }
   const availability = new AvailabilityMonitor(registry, store, log, config.availabilityIntervalMs);
   availability.start(roles.monitors ? 'check' : 'follow');
   const retention = roles.monitors ? scheduleRetention(store, config.retentionDays, log) : { stop() {} };
@@ -146,6 +157,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
       await worker.stop();
+      requests.stop();
       closeAgents();
       await lane.close();
       availability.stop();

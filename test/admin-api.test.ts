@@ -107,7 +107,7 @@ describe('admin API: /admin, behind a login, on the real gateway', () => {
   });
 
   test('roles: the auditor reads the journal and statistics only; the operator everything', async () => {
-    expect((await api('/me', AUDITOR)).body).toEqual({ user: 'auditor2', role: 'auditor' });
+    expect((await api('/me', AUDITOR)).body).toEqual({ user: 'auditor2', role: 'auditor', department: null, views: ['journal', 'message', 'chain', 'stats', 'emulator'] });
     for (const p of ['/journal', '/journal/head', '/stats', '/journal/export.csv', '/openapi.json']) expect([p, (await api(p, AUDITOR)).status]).toEqual([p, 200]);
     for (const p of ['/services', '/services/SID0003623', '/systems', '/queue', '/queue/x', '/availability']) {
       const r = await api(p, AUDITOR);
@@ -128,7 +128,7 @@ describe('admin API: /admin, behind a login, on the real gateway', () => {
     const setCookie = ok.headers.get('set-cookie')!;
     expect(setCookie).toMatch(/^smev2_session=[^;]+; Path=\/; Expires=.*; HttpOnly; SameSite=Strict$/);
     const cookie = { cookie: setCookie.split(';')[0]! };
-    expect((await api('/me', cookie)).body).toEqual({ user: 'operator', role: 'operator' });
+    expect((await api('/me', cookie)).body).toMatchObject({ user: 'operator', role: 'operator', department: null });
     expect((await api('/services/reload', cookie, { method: 'POST' })).status).toBe(403);
     expect((await api('/services/reload', { ...cookie, 'x-requested-with': 'test' }, { method: 'POST' })).status).toBe(200);
     // a forged or altered cookie is nobody
@@ -401,6 +401,8 @@ describe('admin users: hashes made by the CLI, the demo passwords warned about',
     const demo = await runCli(['admin', 'users', '--admin-users', join(ROOT, 'admin-users.yaml')]);
     expect(demo.stdout).toMatch(/^operator +operator +DEMO PASSWORD/m);
     expect(demo.stdout).toMatch(/^auditor +auditor +DEMO PASSWORD/m);
+    expect(demo.stdout).toMatch(/^clerk +clerk +DEMO PASSWORD/m);
+    expect(demo.stdout).toMatch(/^requester +requester +DEMO PASSWORD/m);
 
     // a password in the file instead of a hash stops the start, naming the entry
     const plain = join(dir, 'plain.yaml');
@@ -417,7 +419,7 @@ describe('admin users: hashes made by the CLI, the demo passwords warned about',
     const withDemo = await startGateway({ args: ['--admin-users', join(ROOT, 'admin-users.yaml')] });
     try {
       for (let i = 0; i < 50 && !/demo passwords/.test(withDemo.logs()); i++) await new Promise((r) => setTimeout(r, 100));
-      expect(withDemo.logs()).toMatch(/"users":\["operator","auditor"\].*admin users with the demo passwords/);
+      expect(withDemo.logs()).toMatch(/"users":\["operator","auditor","clerk","requester"\].*admin users with the demo passwords/);
     } finally {
       await withDemo.stop();
     }

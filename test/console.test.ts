@@ -176,7 +176,7 @@ if (!haveChromium) {
     expect(sids.length).toBeGreaterThan(5);
     expect(new Set(sids)).toEqual(new Set(['SID0003623']));
     // every operator-only view is offered
-    expect(await page.$$eval('#nav a', (as) => as.map((a) => a.textContent))).toEqual(['Journal', 'Statistics', 'Registry', 'Systems', 'Dead letters', 'Composer', 'Emulator']);
+    expect(await page.$$eval('#nav a', (as) => as.map((a) => a.textContent))).toEqual(['Journal', 'Statistics', 'Registry', 'Systems', 'Dead letters', 'Composer', 'My requests', 'Emulator']);
 
     // status and direction from the form, then the text in AppData
     await page.selectOption('#journal-filters select[name=status]', 'RESULT');

@@ -19,7 +19,7 @@ type Handle = (fn: (req: Request, res: Response) => Promise<void>) => RequestHan
  * anyone logged in, reset by an operator. Counters, scenario states and chains are in the store,
  * so a reset on one instance is seen by all; the misses are this process's.
  */
-export function emulatorStateRoutes(d: EmulatorStateRoutesDeps, r: Router, roles: { anyone: RequestHandler; operator: RequestHandler }, handle: Handle): void {
+export function emulatorStateRoutes(d: EmulatorStateRoutesDeps, r: Router, gate: RequestHandler, handle: Handle): void {
   /** The SID's emulated provider, or a 404 said (undefined). */
   const emulated = (req: Request, res: Response): EmulatorAdapter | undefined => {
     const sid = String(req.params.sid);
@@ -32,12 +32,12 @@ export function emulatorStateRoutes(d: EmulatorStateRoutesDeps, r: Router, roles
   /** The scenarios the SID's cases name. */
   const scenariosOf = (a: EmulatorAdapter) => [...new Set(a.cases.flatMap((c) => (c.scenario ? [c.scenario.name] : [])))].sort();
 
-  r.post('/emulator/reset', roles.operator, handle(async (req, res) => {
+  r.post('/emulator/reset', gate, handle(async (req, res) => {
     const deleted = await d.state.reset();
     d.log.info({ by: req.principal!.user, deleted }, 'emulator: every SID reset');
     res.json({ reset: 'all', deleted });
   }));
-  r.post('/emulator/:sid/reset', roles.operator, handle(async (req, res) => {
+  r.post('/emulator/:sid/reset', gate, handle(async (req, res) => {
     const a = emulated(req, res);
     if (!a) return;
     const sid = String(req.params.sid);
@@ -45,7 +45,7 @@ export function emulatorStateRoutes(d: EmulatorStateRoutesDeps, r: Router, roles
     d.log.info({ by: req.principal!.user, sid, deleted }, 'emulator: SID reset');
     res.json({ reset: sid, deleted });
   }));
-  r.post('/emulator/:sid/scenarios/:name/reset', roles.operator, handle(async (req, res) => {
+  r.post('/emulator/:sid/scenarios/:name/reset', gate, handle(async (req, res) => {
     const a = emulated(req, res);
     if (!a) return;
     const sid = String(req.params.sid);
@@ -56,7 +56,7 @@ export function emulatorStateRoutes(d: EmulatorStateRoutesDeps, r: Router, roles
     d.log.info({ by: req.principal!.user, sid, scenario: name, moved }, 'emulator: scenario reset');
     res.json({ sid, scenario: name, state: STARTED, wasMoved: moved });
   }));
-  r.get('/emulator/:sid/state', roles.anyone, handle(async (req, res) => {
+  r.get('/emulator/:sid/state', gate, handle(async (req, res) => {
     const a = emulated(req, res);
     if (!a) return;
     const sid = String(req.params.sid);
@@ -70,7 +70,7 @@ export function emulatorStateRoutes(d: EmulatorStateRoutesDeps, r: Router, roles
       scenarios: names.map((n) => ({ name: n, state: moved.get(n)?.state ?? STARTED, updatedAt: moved.has(n) ? new Date(moved.get(n)!.updatedAt).toISOString() : null })),
     });
   }));
-  r.get('/emulator/:sid/misses', roles.anyone, (req, res) => {
+  r.get('/emulator/:sid/misses', gate, (req, res) => {
     const a = emulated(req, res);
     if (!a) return;
     res.json({ sid: String(req.params.sid), pid: process.pid, misses: a.misses.list() });

@@ -44,7 +44,7 @@ export interface EmulatorRoutesDeps {
 class NotFound extends Error {}
 class Conflict extends Error {}
 
-export function emulatorRoutes(d: EmulatorRoutesDeps, r: Router, anyone: RequestHandler, operator: RequestHandler): void {
+export function emulatorRoutes(d: EmulatorRoutesDeps, r: Router, gate: RequestHandler): void {
   const json = express.json({ limit: '32mb' });
   // changes one at a time: each is checked against the folder as the previous one left it
   let queue: Promise<unknown> = Promise.resolve();
@@ -99,27 +99,27 @@ export function emulatorRoutes(d: EmulatorRoutesDeps, r: Router, anyone: Request
     };
   };
 
-  r.get('/emulator', anyone, wrap(async (_req, res) => {
+  r.get('/emulator', gate, wrap(async (_req, res) => {
     // the adapter in force is the fault-injecting wrapper: the emulator is found under it
     res.json(d.registry.list().flatMap((e) => {
       const adapter = emulatorOf(e.adapter);
       return adapter && e.service.casesDir ? [summary(e.service, adapter, e.service.casesDir)] : [];
     }));
   }));
-  r.get('/services/reload-status', anyone, (_req, res) => {
+  r.get('/services/reload-status', gate, (_req, res) => {
     res.json(d.watcher?.() ?? { watching: false, roots: [], last: d.reloads.last, lastRefusal: d.reloads.lastRefusal });
   });
-  r.get('/emulator/:sid', anyone, wrap(async (req, res) => {
+  r.get('/emulator/:sid', gate, wrap(async (req, res) => {
     const e = emulated(String(req.params.sid));
     res.json(summary(e.service, e.adapter, e.casesDir));
   }));
-  r.get('/emulator/:sid/cases/:name', anyone, wrap(async (req, res) => {
+  r.get('/emulator/:sid/cases/:name', gate, wrap(async (req, res) => {
     const e = emulated(String(req.params.sid));
     const c = readCase(e.casesDir, String(req.params.name));
     if (!c) throw new NotFound(`${e.service.sid} has no case ${req.params.name} (in ${e.casesDir})`);
     res.json({ ...c, inForce: e.adapter.cases.some((x) => x.name === c.name), folder: join(e.casesDir, c.name) });
   }));
-  r.put('/emulator/:sid/cases/:name', operator, json, wrap(async (req, res) => {
+  r.put('/emulator/:sid/cases/:name', gate, json, wrap(async (req, res) => {
     const e = emulated(String(req.params.sid));
     const name = String(req.params.name);
     const b = (req.body ?? {}) as { case?: Record<string, unknown>; files?: Record<string, string | null> };
@@ -134,7 +134,7 @@ export function emulatorRoutes(d: EmulatorRoutesDeps, r: Router, anyone: Request
     });
     res.status(created ? 201 : 200).json(readCase(e.casesDir, name));
   }));
-  r.delete('/emulator/:sid/cases/:name', operator, wrap(async (req, res) => {
+  r.delete('/emulator/:sid/cases/:name', gate, wrap(async (req, res) => {
     const e = emulated(String(req.params.sid));
     const name = String(req.params.name);
     checkName(name, 'case');
@@ -145,13 +145,13 @@ export function emulatorRoutes(d: EmulatorRoutesDeps, r: Router, anyone: Request
     });
     res.json({ deleted: name });
   }));
-  r.put('/emulator/:sid/dispatch', operator, json, wrap(async (req, res) => {
+  r.put('/emulator/:sid/dispatch', gate, json, wrap(async (req, res) => {
     const e = emulated(String(req.params.sid));
     await change(req, { sid: e.service.sid, change: 'dispatch' }, () => putDispatch(e.casesDir, req.body as Record<string, unknown>, opsOf(e.service)));
     res.json({ dispatch: readDispatch(e.casesDir) ?? null });
   }));
 
-  r.post('/emulator', operator, json, wrap(async (req, res) => {
+  r.post('/emulator', gate, json, wrap(async (req, res) => {
     const b = (req.body ?? {}) as { sid?: unknown; bundle?: unknown; files?: unknown; wsdl?: unknown; title?: unknown; provider?: unknown; providerName?: unknown; mnemonic?: unknown; version?: unknown };
     const sid = typeof b.sid === 'string' ? b.sid : '';
     if (!/^SID\d{7}$/.test(sid)) throw new CaseChangeError([`sid must be SID followed by 7 digits, e.g. SID0009001 (got "${String(b.sid ?? '')}")`]);
@@ -195,7 +195,7 @@ export function emulatorRoutes(d: EmulatorRoutesDeps, r: Router, anyone: Request
     const e = emulated(sid);
     res.status(201).json(summary(e.service, e.adapter, e.casesDir));
   }));
-  r.delete('/emulator/:sid', operator, wrap(async (req, res) => {
+  r.delete('/emulator/:sid', gate, wrap(async (req, res) => {
     const e = emulated(String(req.params.sid));
     const inside = relative(resolve(d.servicesDir), resolve(e.service.dir));
     if (!inside || inside.startsWith('..') || inside.includes(sep)) throw new Conflict(`${e.service.dir} is not a folder of the services folder ${d.servicesDir}: remove it by hand`);
@@ -203,7 +203,7 @@ export function emulatorRoutes(d: EmulatorRoutesDeps, r: Router, anyone: Request
     res.json({ deleted: e.service.sid, folder: e.service.dir });
   }));
 
-  r.post('/emulator/:sid/try', operator, json, wrap(async (req, res) => {
+  r.post('/emulator/:sid/try', gate, json, wrap(async (req, res) => {
     const e = emulated(String(req.params.sid));
     const b = (req.body ?? {}) as Record<string, unknown>;
     if (b.envelope === undefined && b.appData === undefined) throw new ComposeError(400, 'give envelope (a whole request) or appData (AppData\'s content; operation then too)');

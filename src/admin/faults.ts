@@ -20,8 +20,7 @@ type Handle = (fn: (req: Request, res: Response) => Promise<void>) => RequestHan
  * (SMEV2_FAULTS_CACHE_MS). Every change is logged with who made it, and the store keeps the last
  * one's author (updatedBy).
  */
-export function faultRoutes(d: FaultRoutesDeps, r: Router, roles: { anyone: RequestHandler; operator: RequestHandler }, handle: Handle): void {
-  const { anyone, operator } = roles;
+export function faultRoutes(d: FaultRoutesDeps, r: Router, gate: RequestHandler, handle: Handle): void {
   const json = express.json({ limit: '64kb' });
   /** service.yaml's `faults:` of every SID that has one: in force until an operator changes them */
   const defaults = () => new Map(d.registry.list().flatMap((e) => (e.service.def.faults ? [[e.service.sid, e.service.def.faults] as [string, FaultSpec]] : [])));
@@ -31,18 +30,18 @@ export function faultRoutes(d: FaultRoutesDeps, r: Router, roles: { anyone: Requ
     return s;
   };
 
-  r.get('/faults', anyone, handle(async (_req, res) => {
+  r.get('/faults', gate, handle(async (_req, res) => {
     // every SID of the registry (source none: no faults), and any other SID the store has a switch for
     const set = new Map((await d.faults.list(defaults())).map((x) => [x.sid, x]));
     const sids = [...new Set([...d.registry.list().map((e) => e.service.sid), ...set.keys()])].sort();
     res.json(sids.map((sid) => view(sid, set.get(sid))));
   }));
-  r.get('/services/:sid/faults', anyone, handle(async (req, res) => {
+  r.get('/services/:sid/faults', gate, handle(async (req, res) => {
     const s = known(req, res);
     if (!s) return;
     res.json(view(s.sid, await d.faults.get(s.sid, s.def.faults)));
   }));
-  r.put('/services/:sid/faults', operator, json, handle(async (req, res) => {
+  r.put('/services/:sid/faults', gate, json, handle(async (req, res) => {
     const s = known(req, res);
     if (!s) return;
     const { enabled = true, ...rest } = (req.body ?? {}) as { enabled?: unknown } & Record<string, unknown>;
@@ -54,7 +53,7 @@ export function faultRoutes(d: FaultRoutesDeps, r: Router, roles: { anyone: Requ
     d.log.info({ by, sid: s.sid, enabled, spec: parsed.data }, enabled ? 'fault injection switched on' : 'fault injection set, switched off');
     res.json(view(s.sid, await d.faults.get(s.sid, s.def.faults)));
   }));
-  r.delete('/services/:sid/faults', operator, handle(async (req, res) => {
+  r.delete('/services/:sid/faults', gate, handle(async (req, res) => {
     const s = known(req, res);
     if (!s) return;
     const by = req.principal!.user;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import type { Registry } from '../registry/registry';
@@ -10,6 +10,7 @@ import { nameToString } from '../signature/x509';
 import { searchJournal, entryWithRaw, journalHead, exchangeLegs, chainLegs, FilterError, type JournalFilter, type JournalRow } from '../journal/search';
 import { journalStats, type Bucket } from '../journal/stats';
 import { Auth, cookie, requireRole, SESSION_COOKIE } from './auth';
+import { gate as permissionGate, rolesOf, viewsOf } from './permissions';
 import { clientAddress } from '../http/proxy';
 import { exportCsv, exportXlsx } from './export';
 import { openApiDocument } from './openapi';
@@ -32,10 +33,10 @@ export interface AdminDeps {
   baseUrl: (req: Request) => string;
   /** read the registry, the systems and the users again; throws with the reasons when broken */
   reload: () => { services: string[]; warnings: string[]; skipped: string[] };
-  /** the emulator's runtime API (admin/emulator.ts emulatorRoutes), given the two role checks */
-  emulator?: (r: Router, anyone: express.RequestHandler, operator: express.RequestHandler) => void;
-  /** extra routes (the request composer, under /compose) mounted with the operator's rights */
-  extra?: (r: Router) => void;
+  /** the emulator's runtime API (admin/emulator.ts emulatorRoutes), given the permission table's gate */
+  emulator?: (r: Router, gate: RequestHandler) => void;
+  /** extra routes (the request composer under /compose, "my requests" under /requests), each behind the gate */
+  extra?: (r: Router, gate: RequestHandler) => void;
   /** a cookie only sent over HTTPS (behind a TLS-terminating proxy) */
   secureCookie: boolean;
   /** the attachment store and the ZIP limits: a journal entry's attachments listed and downloaded */
@@ -53,13 +54,13 @@ const DAY = 24 * 3600 * 1000;
 
 /**
  * The admin HTTP API under /admin (README, "Operations"; the contract is /admin/openapi.json).
- * Everything needs a login; `auditor` reads the journal (search, messages, chains, statistics,
- * exports, the head hash), `operator` everything. Nothing here writes to the journal.
+ * Everything but logging in needs a login; who may call what is written once, in the permission
+ * table (admin/permissions.ts), and every route is behind its `gate`. Nothing here writes to the
+ * journal.
  */
 export function adminRouter(d: AdminDeps): Router {
   const r = express.Router();
-  const anyone = requireRole(d.auth, ['operator', 'auditor']);
-  const operator = requireRole(d.auth, ['operator']);
+  const gate = permissionGate(d.auth);
   const json = express.json({ limit: '12mb' });
 
   r.post('/login', json, async (req, res) => {
@@ -87,27 +88,31 @@ export function adminRouter(d: AdminDeps): Router {
     res.json({ ok: true });
   }));
 
-  r.get('/me', anyone, (req, res) => { res.json({ user: req.principal!.user, role: req.principal!.role }); });
-  r.get('/openapi.json', anyone, (req, res) => { res.json(openApiDocument(d.baseUrl(req))); });
+  r.get('/me', gate, (req, res) => {
+    const p = req.principal!;
+    const dept = p.department ? d.auth.department(p.department) : undefined;
+    res.json({ user: p.user, role: p.role, department: dept ? { id: dept.id, name: dept.name, systems: dept.systems } : null, views: viewsOf(p.role) });
+  });
+  r.get('/openapi.json', gate, (req, res) => { res.json(openApiDocument(d.baseUrl(req))); });
   // before /services/:sid, which would take /services/reload-status
-  d.emulator?.(r, anyone, operator);
+  d.emulator?.(r, gate);
 
   // --- the journal: auditor and operator ---
-  r.get('/journal', anyone, handle(async (req, res) => {
+  r.get('/journal', gate, handle(async (req, res) => {
     const limit = intParam(req.query.limit, 50, 1, MAX_PAGE, 'limit');
     const before = req.query.before === undefined ? undefined : intParam(req.query.before, 0, 1, Number.MAX_SAFE_INTEGER, 'before');
     res.json(await searchJournal(d.store, filterOf(req), { limit, before }));
   }));
-  r.get('/journal/head', anyone, handle(async (_req, res) => { res.json((await journalHead(d.store)) ?? null); }));
-  r.get('/journal/export.csv', anyone, handle(async (req, res) => exportCsv(d.store, filterOf(req), res)));
-  r.get('/journal/export.xlsx', anyone, handle(async (req, res) => exportXlsx(d.store, filterOf(req), res)));
-  r.get('/journal/:id', anyone, handle(async (req, res) => {
+  r.get('/journal/head', gate, handle(async (_req, res) => { res.json((await journalHead(d.store)) ?? null); }));
+  r.get('/journal/export.csv', gate, handle(async (req, res) => exportCsv(d.store, filterOf(req), res)));
+  r.get('/journal/export.xlsx', gate, handle(async (req, res) => exportXlsx(d.store, filterOf(req), res)));
+  r.get('/journal/:id', gate, handle(async (req, res) => {
     const e = await entryWithRaw(d.store, intParam(req.params.id, 0, 1, Number.MAX_SAFE_INTEGER, 'id'));
     if (!e) return void res.status(404).json({ error: `no journal entry ${req.params.id}` });
     const { attachments: _attachments, ...row } = e.row; // listed by /journal/{id}/attachments
     res.json({ ...row, raw: e.row.purged ? null : e.raw.toString('utf8'), ...(truncation(e.row) ? { truncated: truncation(e.row) } : {}) });
   }));
-  r.get('/journal/:id/raw', anyone, handle(async (req, res) => {
+  r.get('/journal/:id/raw', gate, handle(async (req, res) => {
     const e = await entryWithRaw(d.store, intParam(req.params.id, 0, 1, Number.MAX_SAFE_INTEGER, 'id'));
     if (!e) return void res.status(404).json({ error: `no journal entry ${req.params.id}` });
     if (e.row.purged) return void res.status(410).json({ error: `entry ${e.row.id}'s body was purged by retention; its metadata and hashes are kept` });
@@ -126,20 +131,20 @@ export function adminRouter(d: AdminDeps): Router {
     res.send(e.raw);
   }));
   // attachments are message bodies: whoever may download the raw envelope may download them
-  if (d.attachments) attachmentRoutes({ ...d.attachments, store: d.store, log: d.log }, r, anyone, handle);
-  r.get('/exchanges/:exchangeId', anyone, handle(async (req, res) => {
+  if (d.attachments) attachmentRoutes({ ...d.attachments, store: d.store, log: d.log }, r, gate, handle);
+  r.get('/exchanges/:exchangeId', gate, handle(async (req, res) => {
     const legs = await exchangeLegs(d.store, String(req.params.exchangeId));
     if (!legs.length) return void res.status(404).json({ error: `no exchange ${req.params.exchangeId} in the journal` });
     res.json({ exchangeId: req.params.exchangeId, legs: legs.map((x) => ({ ...x.row, raw: x.raw === null ? null : x.raw.toString('utf8') })) });
   }));
-  r.get('/chains/:chainId', anyone, handle(async (req, res) => {
+  r.get('/chains/:chainId', gate, handle(async (req, res) => {
     const chain = String(req.params.chainId);
     const legs = await chainLegs(d.store, chain);
     if (!legs.length) return void res.status(404).json({ error: `no chain ${chain} in the journal` });
     const delivery = await d.outbox.deliveryOf(chain).catch(() => []);
     res.json({ chainId: chain, steps: chainSteps(legs), legs, delivery });
   }));
-  r.get('/stats', anyone, handle(async (req, res) => {
+  r.get('/stats', gate, handle(async (req, res) => {
     const to = dateParam(req.query.to, 'to') ?? new Date();
     const from = dateParam(req.query.from, 'from') ?? new Date(to.getTime() - 7 * DAY);
     const bucket = (req.query.bucket ?? 'hour') as Bucket;
@@ -149,8 +154,8 @@ export function adminRouter(d: AdminDeps): Router {
   }));
 
   // --- the registry, the queue, availability: operator only ---
-  r.get('/services', operator, (req, res) => { res.json(d.registry.list().map((e) => serviceSummary(e.service, d.baseUrl(req), d.availability()))); });
-  r.get('/services/:sid', operator, (req, res) => {
+  r.get('/services', gate, (req, res) => { res.json(d.registry.list().map((e) => serviceSummary(e.service, d.baseUrl(req), d.availability()))); });
+  r.get('/services/:sid', gate, (req, res) => {
     const e = d.registry.list().find((x) => x.service.sid === req.params.sid);
     if (!e) return void res.status(404).json({ error: `no service ${req.params.sid}: GET /admin/services lists them` });
     const s = e.service;
@@ -163,7 +168,7 @@ export function adminRouter(d: AdminDeps): Router {
       warnings: d.registry.warnings.filter((w) => w.file.startsWith(s.dir)).map((w) => `${w.field ? `${w.field}: ` : ''}${w.reason}`),
     });
   });
-  r.post('/services/reload', operator, handle(async (req, res) => {
+  r.post('/services/reload', gate, handle(async (req, res) => {
     let out: ReturnType<AdminDeps['reload']>;
     try {
       out = d.reload();
@@ -176,8 +181,8 @@ export function adminRouter(d: AdminDeps): Router {
     d.log.info({ by: req.principal!.user, ...out, sessionsEnded }, 'registry reloaded');
     res.json(out);
   }));
-  if (d.faults) faultRoutes({ registry: d.registry, faults: d.faults, log: d.log }, r, { anyone, operator }, handle);
-  r.get('/systems', operator, (_req, res) => {
+  if (d.faults) faultRoutes({ registry: d.registry, faults: d.faults, log: d.log }, r, gate, handle);
+  r.get('/systems', gate, (_req, res) => {
     res.json([...d.trust().systems.values()].map((s) => ({
       mnemonic: s.mnemonic, name: s.name, grants: s.grants, callback: s.callback ?? null, subscriptions: s.subscriptions,
       certificates: [...s.pinned.map((c) => ({ pinned: true, c })), ...s.issuers.map((c) => ({ pinned: false, c }))].map(({ pinned, c }) => ({
@@ -185,31 +190,33 @@ export function adminRouter(d: AdminDeps): Router {
       })),
     })));
   });
-  r.get('/availability', operator, (_req, res) => { res.json(d.availability()); });
-  r.get('/queue', operator, handle(async (req, res) => {
+  r.get('/availability', gate, (_req, res) => { res.json(d.availability()); });
+  r.get('/queue', gate, handle(async (req, res) => {
     const status = req.query.status as OutboxStatus | undefined;
     if (status && !['pending', 'polling', 'done', 'dead'].includes(status)) throw new FilterError('status must be pending, polling, done or dead');
     const rows = await d.outbox.list(status, undefined, intParam(req.query.limit, 200, 1, 1000, 'limit'));
     res.json({ counts: await d.outbox.counts(), items: rows.map(({ payload, answer, ...x }) => ({ ...x, size: payload.length, answerSize: answer?.length ?? null })) });
   }));
-  r.get('/queue/:id', operator, handle(async (req, res) => {
+  r.get('/queue/:id', gate, handle(async (req, res) => {
     const x = await d.outbox.get(String(req.params.id));
     if (!x) return void res.status(404).json({ error: `no outbox item ${req.params.id}` });
     res.json({ ...x, payload: x.payload.toString('utf8'), answer: x.answer?.toString('utf8') ?? null });
   }));
-  r.post('/queue/:id/redrive', operator, handle(async (req, res) => {
+  r.post('/queue/:id/redrive', gate, handle(async (req, res) => {
     const x = await d.outbox.get(String(req.params.id));
     if (!x) return void res.status(404).json({ error: `no outbox item ${req.params.id}` });
     if (!(await d.outbox.redrive(x.id, DAY))) return void res.status(409).json({ error: `${x.id} is ${x.status}, not a dead letter: only dead letters are re-driven` });
     d.log.info({ by: req.principal!.user, item: x.id, sid: x.sid }, 'dead letter re-driven');
     res.json({ id: x.id, status: 'pending' });
   }));
-  if (d.emulatorState) emulatorStateRoutes({ registry: d.registry, state: d.emulatorState, log: d.log }, r, { anyone, operator }, handle);
+  if (d.emulatorState) emulatorStateRoutes({ registry: d.registry, state: d.emulatorState, log: d.log }, r, gate, handle);
   if (d.extra) {
     const extra = express.Router();
     const limit = d.composeBodyBytes ?? 12 * 1024 * 1024;
-    extra.use('/compose', operator, express.json({ limit }));
-    d.extra(extra);
+    // a body is read only for someone who may send one (the roles of POST /compose/send)
+    const composers = rolesOf('POST /compose/send');
+    extra.use('/compose', requireRole(d.auth, composers === 'public' ? [] : [...composers]), express.json({ limit }));
+    d.extra(extra, gate);
     // a body past the parser's limit: said in JSON, with the setting that moves it
     extra.use('/compose', (err: unknown, _req: Request, res: Response, next: (e?: unknown) => void) => {
       if ((err as { type?: string })?.type !== 'entity.too.large') return next(err);

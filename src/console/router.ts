@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Auth, Principal } from '../admin/auth';
+import { HOME, pageOf, viewRoles } from '../admin/permissions';
 
 /**
  * The static files: src/console/public, found from src/console (ts-jest) and from dist/console
@@ -14,14 +15,6 @@ export function consolePublicDir(): string {
   return found;
 }
 
-/**
- * Pages and scripts only an operator gets: the registry, the systems, the delivery queue and the
- * request composer. An auditor is refused them here as the admin API refuses their data.
- */
-const OPERATOR_PAGES = /^\/(registry|systems|queue|compose)(\/|$)/;
-const OPERATOR_ASSETS = /^\/assets\/views\/(registry|systems|queue|compose)\.js$/;
-/** The console's pages: each is the same shell, whose script draws the view the path names. */
-const PAGES = /^\/(journal|stats|exchange\/[^/]+|entry\/\d+|chain\/[^/]+|registry|registry\/[^/]+|systems|queue|compose|emulator|emulator\/[^/]+)\/?$/;
 /** What the login page needs before anyone has logged in. */
 const PUBLIC_ASSETS = new Set(['/assets/login.js', '/assets/console.css', '/assets/favicon.svg']);
 
@@ -54,13 +47,13 @@ export function consoleRouter(auth: Auth): Router {
   const dir = consolePublicDir();
   const r = express.Router({ strict: false });
   const assets = express.static(join(dir, 'assets'), { index: false, etag: true, lastModified: true, dotfiles: 'deny', redirect: false });
-  const page = (name: string) => (_req: Request, res: Response) => {
+  const pagesFile = (name: string) => (_req: Request, res: Response) => {
     res.setHeader('cache-control', 'no-store');
     res.sendFile(join(dir, name));
   };
 
   r.use(secure);
-  r.get('/login', page('login.html'));
+  r.get('/login', pagesFile('login.html'));
   r.get([...PUBLIC_ASSETS], (req, res) => { res.sendFile(join(dir, req.path)); });
 
   r.use(async (req, res, next) => {
@@ -83,21 +76,26 @@ export function consoleRouter(auth: Auth): Router {
     } catch {
       return void res.status(400).type('text/plain').send('a malformed path\n');
     }
-    if (p.role !== 'operator' && (OPERATOR_PAGES.test(path) || OPERATOR_ASSETS.test(path))) {
+    // who may open what: the permission table (admin/permissions.ts), for pages and their view scripts
+    const page = path.replace(/(.)\/$/, '$1');
+    const view = path.startsWith('/assets/views/') ? (/^\/assets\/views\/([\w-]+)\.js$/.exec(path)?.[1] ?? '') : undefined;
+    const roles = view !== undefined ? viewRoles(view) : path.startsWith('/assets/') || page === '/' ? undefined : pageOf(page)?.roles;
+    if (roles && !roles.includes(p.role)) {
       res.status(403);
-      if (path.startsWith('/assets/')) return void res.type('text/plain').send('operators only\n');
-      return page('forbidden.html')(req, res);
+      if (path.startsWith('/assets/')) return void res.type('text/plain').send(`not for a ${p.role}\n`);
+      return pagesFile('forbidden.html')(req, res);
     }
     req.principal = p;
     next();
   });
 
-  r.get('/', (_req, res) => { res.redirect(302, '/console/journal'); });
+  r.get('/', (req, res) => { res.redirect(302, HOME[req.principal!.role]); });
   r.use('/assets', assets);
-  r.get(PAGES, page('index.html'));
+  // every page of the table is the same shell, whose script draws the view the path names
+  r.get(/^\/.+$/, (req, res, next) => (pageOf(req.path.replace(/(.)\/$/, '$1')) ? pagesFile('index.html')(req, res) : next()));
   r.use((_req, res) => {
     res.status(404);
-    page('not-found.html')(_req, res);
+    pagesFile('not-found.html')(_req, res);
   });
   return r;
 }

@@ -25,6 +25,8 @@ export interface WorkerOptions {
   readTimeoutMs: number;
   /** MTOM messages: their parts by hash, spooled here while an attempt sends them */
   attachments?: { store: AttachmentStore; spoolDir: string; memoryThreshold: number };
+  /** more to queue with a ticket's final answer (a requester's answer-arrived: admin/compose/requests.ts) */
+  answered?: (ticket: string, status: string) => Promise<NewItem[]>;
 }
 
 const FINAL = new Set(['RESULT', 'REJECT', 'INVALID', 'FAILURE', 'CANCEL']);
@@ -139,7 +141,11 @@ export class DeliveryWorker {
       return;
     }
     const answerParts = partsRecord(outcome.parts) ?? null;
-    await this.outbox.done(item.id, provider, status, [...delivered, ...this.events.items('answer-ready', about), ...this.callback(item, entry, env.fault ? undefined : outcome.marked, answerParts)], answerParts);
+    const more = await this.o.answered?.(item.id, status).catch((e: Error) => {
+      this.log.error({ err: e, id: item.id }, 'the answer\'s follow-ups could not be read: the sweep queues them');
+      return [];
+    }) ?? [];
+    await this.outbox.done(item.id, provider, status, [...delivered, ...this.events.items('answer-ready', about), ...this.callback(item, entry, env.fault ? undefined : outcome.marked, answerParts), ...more], answerParts);
   }
 
   /** The exchange of one delivery attempt: the stored request, parsed once, as the stages need it. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { Request, Response, Router } from 'express';
+import type { Request, RequestHandler, Response, Router } from 'express';
 import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import type { Registry } from '../../registry/registry';
@@ -18,6 +18,8 @@ import { exchangeOfSent } from '../../journal/search';
 import { ValuesError, renderValues } from '../../xsd/render';
 import { buildAppDocument, readAttachments, type BuiltAppDocument } from './attachments';
 import { writeMultipart } from '../../http/multipart';
+import type { Department, Principal } from '../auth';
+import type { ComposedRequests } from './requests';
 
 /**
  * The request composer's API (docs/composer.md; issue #7's "universal cabinet"):
@@ -40,6 +42,10 @@ export interface ComposerDeps {
   clock?: () => Date;
   /** the files attached to one composed request, together (SMEV2_COMPOSE_ATTACHMENT_BYTES) */
   attachmentBytes?: number;
+  /** a department of the users file in force: the systems its requesters may sign as */
+  department?: (id: string) => Department | undefined;
+  /** where each composed request is recorded for "my requests" (none: not recorded) */
+  requests?: ComposedRequests;
 }
 
 /** What the composer attaches to one request unless configured: 8 MiB of files. */
@@ -98,19 +104,63 @@ export interface ComposeSent {
   attachments?: { mode: string; requestCode: string; contentId: string | null; zipSize: number; files: string[] };
 }
 
-/** The composer's routes, for AdminDeps.extra (mounted with the operator's rights and JSON bodies). */
-export function composerRoutes(d: ComposerDeps): (r: Router) => void {
+/**
+ * The systems a requester may sign as: their department's (`departments[].systems` of the users
+ * file); undefined for a role that signs as any system the gateway holds a key for (an operator).
+ */
+function allowedSystems(d: ComposerDeps, p: Principal | undefined): string[] | undefined {
+  if (p?.role !== 'requester') return undefined;
+  return (p.department ? d.department?.(p.department)?.systems : undefined) ?? [];
+}
+
+/** A requester's request, refused unless signed as one of their department's systems (403, naming both). */
+function checkRequester(d: ComposerDeps, p: Principal | undefined, body: unknown): void {
+  const allowed = allowedSystems(d, p);
+  if (!allowed) return;
+  const b = (body ?? {}) as SendBody;
+  const dept = p!.department ? d.department?.(p!.department) : undefined;
+  const whose = `${p!.user} (requester of ${dept ? `${dept.name}, ${dept.id}` : `department ${p!.department ?? '(none)'}`})`;
+  const list = allowed.join(', ') || '(none: the users file gives the department no systems)';
+  if (b && typeof b === 'object' && b.envelope !== undefined) throw new ComposeError(403, `${whose} composes from the form or AppData, not a whole envelope (an envelope names its own sender); sign as one of: ${list}`);
+  const signAs = b && typeof b === 'object' ? b.signAs : undefined;
+  if (typeof signAs !== 'string' || !signAs) throw new ComposeError(403, `${whose} must sign every request as one of the department's systems: ${list}`);
+  if (!allowed.includes(signAs)) throw new ComposeError(403, `${whose} may not sign as ${signAs}: the department's systems are ${list}`);
+}
+
+/** The composer's routes and "my requests", for AdminDeps.extra (JSON bodies under /compose; each route behind the permission table's gate). */
+export function composerRoutes(d: ComposerDeps): (r: Router, gate: RequestHandler) => void {
   const models = modelsOf(d);
   const handle = handler(d.log);
   const identities = () => identitiesOf(d);
   const service = (sid: string) => serviceOf(d, sid);
 
-  return (r: Router) => {
-    r.get('/compose/identities', (_req, res) => { res.json(identities()); });
+  return (r: Router, gate: RequestHandler) => {
+    // the SIDs and operations the composer builds requests for (what GET /services tells an operator, without the registry's internals)
+    r.get('/compose/services', gate, (_req, res) => {
+      res.json(d.registry.list().map(({ service: s }) => ({
+        sid: s.sid, title: s.def.title ?? null, mnemonic: s.def.service.mnemonic, provider: s.def.provider, delivery: s.def.delivery.mode,
+        operations: s.operations.map((o) => ({ name: o.name, mode: o.mode, input: o.input ?? null })),
+      })));
+    });
 
-    r.post('/compose/send', handle(async (req, res) => { res.json(await composeAndSend(d, req.body, req.principal?.user)); }));
+    r.get('/compose/identities', gate, (req, res) => {
+      const allowed = allowedSystems(d, req.principal);
+      res.json(allowed ? identities().filter((i) => allowed.includes(i.mnemonic)) : identities());
+    });
 
-    r.get('/compose/:sid/:operation', handle(async (req, res) => {
+    r.post('/compose/send', gate, handle(async (req, res) => {
+      const p = req.principal;
+      checkRequester(d, p, req.body);
+      const sent = await composeAndSend(d, req.body, p?.user);
+      // sent is sent: a store that cannot record it leaves the answer with the sender, and the log says so
+      const recorded = d.requests && p ? await recordSent(d, d.requests, p, req.body as SendBody, sent).catch((e: Error) => {
+        d.log.error({ err: e, by: p.user, exchange: sent.exchangeId }, 'composer: the request was sent but could not be recorded for "my requests"');
+        return undefined;
+      }) : undefined;
+      res.json({ ...sent, ...(recorded ? { requestId: recorded.id, state: recorded.state } : {}) });
+    }));
+
+    r.get('/compose/:sid/:operation', gate, handle(async (req, res) => {
       const s = service(String(req.params.sid));
       const element = req.query.element === undefined ? undefined : str(req.query.element, 'element');
       const m = models.operation(s, String(req.params.operation), element);
@@ -119,7 +169,59 @@ export function composerRoutes(d: ComposerDeps): (r: Router) => void {
         form: m.form, sample: m.sample, appData: m.appData,
       });
     }));
+
+    // "my requests": a requester sees their own (another's id is 404, as one that does not exist), an operator everyone's
+    const mine = async (req: Request, id: string) => {
+      const x = d.requests ? await d.requests.get(id) : undefined;
+      if (!x || (req.principal?.role !== 'operator' && x.request.user !== req.principal?.user)) throw new ComposeError(404, `no request ${id} of yours: GET /admin/requests lists them`);
+      return x;
+    };
+    r.get('/requests', gate, handle(async (req, res) => {
+      const p = req.principal!;
+      const user = p.role === 'operator' ? (req.query.user === undefined ? undefined : str(req.query.user, 'user')) : p.user;
+      res.json(d.requests ? await d.requests.list(user) : []);
+    }));
+    r.get('/requests/:id', gate, handle(async (req, res) => {
+      const x = await mine(req, String(req.params.id));
+      res.json({ ...x.request, answer: x.answer });
+    }));
+    r.get('/requests/:id/answer', gate, handle(async (req, res) => {
+      const x = await mine(req, String(req.params.id));
+      if (x.answer === null) throw new ComposeError(404, `request ${x.request.id} has no answer yet: it is ${x.request.state}${x.request.status ? ` (${x.request.status})` : ''}`);
+      // an envelope someone else wrote: always a download, never a page of this origin
+      res.type('text/xml; charset=utf-8').setHeader('content-disposition', `attachment; filename="answer-${x.request.sid}-${x.request.id}.xml"`);
+      res.setHeader('content-security-policy', "sandbox; default-src 'none'");
+      res.setHeader('x-content-type-options', 'nosniff');
+      res.send(x.answer);
+    }));
   };
+}
+
+/** Record a composed request for "my requests": a ticket when the node accepted it for guaranteed delivery. */
+async function recordSent(d: ComposerDeps, requests: ComposedRequests, p: Principal, b: SendBody, sent: ComposeSent) {
+  let answerStatus: string | null = null;
+  try {
+    const env = readEnvelopeView(Buffer.from(sent.response, 'utf8'));
+    answerStatus = env.fault ? 'FAULT' : env.message?.status ?? null;
+  } catch {
+    // not SOAP: kept as it came, with its HTTP status
+  }
+  const sid = String(b.sid);
+  const guaranteed = d.registry.get(sid)?.def.delivery.mode === 'guaranteed';
+  const ticket = guaranteed && answerStatus === 'ACCEPT' && sent.messageId ? sent.messageId : null;
+  let sentStatus = typeof b.status === 'string' ? b.status : 'REQUEST';
+  let operation = typeof b.operation === 'string' ? b.operation : undefined;
+  try {
+    const req = readEnvelopeView(Buffer.from(sent.request, 'utf8'));
+    sentStatus = req.message?.status ?? sentStatus;
+    operation ??= req.operation?.local;
+  } catch {
+    // a pasted envelope that is not SOAP: the form's values stand
+  }
+  return requests.record({
+    user: p.user, role: p.role, department: p.department, sid, operation, system: typeof b.signAs === 'string' ? b.signAs : null, sentStatus, ticket,
+    exchangeId: sent.exchangeId, messageId: sent.messageId, httpStatus: sent.httpStatus, answerStatus, faultCode: sent.fault?.code || null, answer: sent.response,
+  });
 }
 
 /**
@@ -304,10 +406,25 @@ function handler(log: Logger) {
 
 /** The composer's paths for the admin API's OpenAPI document (merged into its `paths`). */
 export const COMPOSE_OPENAPI_PATHS = {
-  '/compose/identities': { get: { summary: 'Request composer: the information systems the gateway holds a private key for (it can sign as them)', 'x-roles': ['operator'],
+  '/compose/services': { get: { summary: 'Request composer: the SIDs and their operations it builds requests for',
+    responses: { 200: { description: 'OK', content: { 'application/json': { schema: { type: 'array', items: { type: 'object', properties: {
+      sid: { type: 'string' }, title: { type: ['string', 'null'] }, mnemonic: { type: 'string' }, provider: { type: 'object' }, delivery: { type: 'string', enum: ['direct', 'guaranteed'] },
+      operations: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, mode: { type: 'string' }, input: { oneOf: [{ type: 'null' }, { $ref: '#/components/schemas/QName' }] } } } } } } } } } }, 401: { description: 'not logged in' }, 403: { description: 'the role may not do this' } } } },
+  '/requests': { get: { summary: 'My requests: those this user composed (an operator: everyone\'s, or one user\'s with ?user=), newest first, with where each stands',
+    parameters: [{ name: 'user', in: 'query', required: false, description: 'an operator: only this user\'s', schema: { type: 'string' } }],
+    responses: { 200: { description: 'OK', content: { 'application/json': { schema: { type: 'array', items: { $ref: '#/components/schemas/ComposedRequest' } } } } }, 401: { description: 'not logged in' }, 403: { description: 'the role may not do this' } } } },
+  '/requests/{id}': { get: { summary: 'One of my requests with its answer\'s envelope (null while none has come)',
+    parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+    responses: { 200: { description: 'OK', content: { 'application/json': { schema: { allOf: [{ $ref: '#/components/schemas/ComposedRequest' }, { type: 'object', properties: { answer: { type: ['string', 'null'] } } }] } } } },
+      404: { description: 'no such request of this user', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }, 401: { description: 'not logged in' }, 403: { description: 'the role may not do this' } } } },
+  '/requests/{id}/answer': { get: { summary: 'The answer\'s envelope of one of my requests, as a download',
+    parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+    responses: { 200: { description: 'the envelope', content: { 'text/xml': { schema: { type: 'string' } } } }, 404: { description: 'no such request of this user, or no answer yet', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+      401: { description: 'not logged in' }, 403: { description: 'the role may not do this' } } } },
+  '/compose/identities': { get: { summary: 'Request composer: the information systems the gateway holds a private key for (it can sign as them)',
     responses: { 200: { description: 'OK', content: { 'application/json': { schema: { type: 'array', items: { type: 'object', properties: {
       mnemonic: { type: 'string' }, name: { type: 'string' }, algorithm: { type: 'string', description: 'gost2012-256, gost2012-512, gost2001 or rsa' } } } } } } }, 401: { description: 'not logged in' }, 403: { description: 'the role may not do this' } } } },
-  '/compose/{sid}/{operation}': { get: { summary: 'Request composer: the form of an operation\'s AppData content, generated from the SID\'s WSDL/XSD bundle, and a sample of it', 'x-roles': ['operator'],
+  '/compose/{sid}/{operation}': { get: { summary: 'Request composer: the form of an operation\'s AppData content, generated from the SID\'s WSDL/XSD bundle, and a sample of it',
     parameters: [
       { name: 'sid', in: 'path', required: true, schema: { type: 'string' } }, { name: 'operation', in: 'path', required: true, schema: { type: 'string' } },
       { name: 'element', in: 'query', required: false, description: 'when the schema leaves AppData open (xs:any): the global element to put there, {namespace}local or local (appData.candidates lists them)', schema: { type: 'string' } },
@@ -317,7 +434,7 @@ export const COMPOSE_OPENAPI_PATHS = {
       input: { $ref: '#/components/schemas/QName' }, form: { $ref: '#/components/schemas/FormNode' }, sample: { type: 'string', description: 'AppData content: the required elements with placeholder values' },
       appData: { type: 'object', properties: { element: { oneOf: [{ type: 'null' }, { $ref: '#/components/schemas/QName' }] }, source: { type: 'string', enum: ['schema', 'fixtures', 'documentation', 'names', 'asked', 'none'] }, candidates: { type: 'array', items: { $ref: '#/components/schemas/QName' } } } },
     } } } } }, 400: { description: 'a parameter is wrong' }, 404: { description: 'no such SID, operation or element', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }, 401: { description: 'not logged in' }, 403: { description: 'the role may not do this' } } } },
-  '/compose/send': { post: { summary: 'Request composer: build (from form values or AppData XML) or take (a whole envelope) a request, sign it as a chosen system, send it to the gateway\'s own SOAP endpoint, return the answer', 'x-roles': ['operator'],
+  '/compose/send': { post: { summary: 'Request composer: build (from form values or AppData XML) or take (a whole envelope) a request, sign it as a chosen system, send it to the gateway\'s own SOAP endpoint, return the answer',
     requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['sid'], properties: {
       sid: { type: 'string' }, operation: { type: 'string', description: 'required unless envelope is given' },
       signAs: { type: ['string', 'null'], description: 'a mnemonic of GET /compose/identities; null: unsigned' },
@@ -340,15 +457,25 @@ export const COMPOSE_OPENAPI_PATHS = {
       messageId: { type: ['string', 'null'], description: 'the MessageId the node gave the request (the answer\'s RequestIdRef)' },
       exchangeId: { type: ['string', 'null'], description: 'the exchange in the journal (GET /exchanges/{exchangeId})' },
       fault: { oneOf: [{ type: 'null' }, { type: 'object', properties: { code: { type: 'string' }, string: { type: 'string' } } }] },
+      requestId: { type: 'string', description: 'the request under GET /requests/{id} (my requests)' }, state: { type: 'string' },
       attachments: { type: 'object', description: 'with attachments: what was sent', properties: { mode: { type: 'string' }, requestCode: { type: 'string' }, contentId: { type: ['string', 'null'] }, zipSize: { type: 'integer' }, files: { type: 'array', items: { type: 'string' } } } },
     } } } } },
     400: { description: 'bad XML, unknown form paths, no key for signAs: the error says which', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-    404: { description: 'no such SID or operation' }, 401: { description: 'not logged in' }, 403: { description: 'the role may not do this' },
+    404: { description: 'no such SID or operation' }, 401: { description: 'not logged in' },
+    403: { description: 'the role may not do this; a requester signing as a system not of their department (the error names it and the allowed ones), or sending a whole envelope', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
     413: { description: 'the attached files pass the composer\'s limit (SMEV2_COMPOSE_ATTACHMENT_BYTES)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }, 502: { description: 'the gateway\'s own endpoint did not answer' } } } },
 } as const;
 
 /** Schemas the composer's paths refer to, for the document's components. */
 export const COMPOSE_OPENAPI_SCHEMAS = {
+  ComposedRequest: { type: 'object', properties: {
+    id: { type: 'string' }, user: { type: 'string' }, department: { type: ['string', 'null'] }, sid: { type: 'string' }, operation: { type: ['string', 'null'] },
+    system: { type: ['string', 'null'], description: 'the system it was signed as' }, sentStatus: { type: 'string' }, delivery: { type: 'string', enum: ['direct', 'guaranteed'] },
+    exchangeId: { type: ['string', 'null'] }, messageId: { type: ['string', 'null'] }, ticket: { type: ['string', 'null'] }, httpStatus: { type: 'integer' }, at: { type: 'string', format: 'date-time' },
+    state: { type: 'string', enum: ['answered', 'fault', 'accepted', 'process', 'failed', 'unknown'] }, status: { type: ['string', 'null'], description: 'the answer\'s smev:Status, or FAULT' },
+    fault: { type: ['string', 'null'] }, steps: { type: 'array', items: { type: 'string' }, description: 'guaranteed delivery: ACCEPT → PROCESS → RESULT so far' },
+    error: { type: ['string', 'null'] }, notifiedAt: { type: ['string', 'null'], format: 'date-time', description: 'when answer-arrived was queued' },
+  } },
   QName: { type: 'object', properties: { ns: { type: 'string' }, local: { type: 'string' } } },
   FormNode: { type: 'object', required: ['name', 'ns', 'path', 'kind', 'minOccurs', 'maxOccurs'], properties: {
     name: { type: 'string' }, ns: { type: 'string' }, path: { type: 'string' }, kind: { type: 'string', enum: ['group', 'field'] },

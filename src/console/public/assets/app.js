@@ -5,10 +5,11 @@ import { get, post } from './lib/api.js';
 /**
  * The console's shell: who is logged in, the navigation their role may use, and the views, one
  * per path under /console (the server serves this shell for each, so every view has its own URL
- * and reloads where it was). Operator-only views are neither offered to an auditor nor loaded.
+ * and reloads where it was). A view the role may not open (GET /admin/me's `views`, from the
+ * permission table, src/admin/permissions.ts) is neither offered nor loaded.
  */
 
-/** @typedef {{ user: string, role: 'operator' | 'auditor' }} Me */
+/** @typedef {{ user: string, role: 'operator' | 'auditor' | 'clerk' | 'requester', department: { id: string, name: string, systems: string[] } | null, views: string[] }} Me */
 /**
  * `loaded()`: the view has drawn data it fetched after its first render (a next page, a form it
  * loaded): main[data-loaded] changes again (see render).
@@ -16,13 +17,14 @@ import { get, post } from './lib/api.js';
  */
 
 const NAV = [
-  { href: '/console/journal', label: 'Journal', match: /^\/console\/(journal|exchange|entry|chain)/ },
-  { href: '/console/stats', label: 'Statistics', match: /^\/console\/stats/ },
-  { href: '/console/registry', label: 'Registry', match: /^\/console\/registry/, operator: true },
-  { href: '/console/systems', label: 'Systems', match: /^\/console\/systems/, operator: true },
-  { href: '/console/queue', label: 'Dead letters', match: /^\/console\/queue/, operator: true },
-  { href: '/console/compose', label: 'Composer', match: /^\/console\/compose/, operator: true },
-  { href: '/console/emulator', label: 'Emulator', match: /^\/console\/emulator/ },
+  { href: '/console/journal', label: 'Journal', match: /^\/console\/(journal|exchange|entry|chain)/, view: 'journal' },
+  { href: '/console/stats', label: 'Statistics', match: /^\/console\/stats/, view: 'stats' },
+  { href: '/console/registry', label: 'Registry', match: /^\/console\/registry/, view: 'registry' },
+  { href: '/console/systems', label: 'Systems', match: /^\/console\/systems/, view: 'systems' },
+  { href: '/console/queue', label: 'Dead letters', match: /^\/console\/queue/, view: 'queue' },
+  { href: '/console/compose', label: 'Composer', match: /^\/console\/compose/, view: 'compose' },
+  { href: '/console/requests', label: 'My requests', match: /^\/console\/requests/, view: 'requests' },
+  { href: '/console/emulator', label: 'Emulator', match: /^\/console\/emulator/, view: 'emulator' },
 ];
 
 const ROUTES = [
@@ -31,11 +33,13 @@ const ROUTES = [
   { re: /^\/console\/entry\/(\d+)\/?$/, view: 'message', title: 'Journal entry' },
   { re: /^\/console\/chain\/([^/]+)\/?$/, view: 'chain', title: 'Chain' },
   { re: /^\/console\/stats\/?$/, view: 'stats', title: 'Statistics' },
-  { re: /^\/console\/registry\/?$/, view: 'registry', title: 'Registry', operator: true },
-  { re: /^\/console\/registry\/([^/]+)\/?$/, view: 'registry', title: 'Service', operator: true },
-  { re: /^\/console\/systems\/?$/, view: 'systems', title: 'Systems', operator: true },
-  { re: /^\/console\/queue\/?$/, view: 'queue', title: 'Dead letters', operator: true },
-  { re: /^\/console\/compose\/?$/, view: 'compose', title: 'Composer', operator: true },
+  { re: /^\/console\/registry\/?$/, view: 'registry', title: 'Registry' },
+  { re: /^\/console\/registry\/([^/]+)\/?$/, view: 'registry', title: 'Service' },
+  { re: /^\/console\/systems\/?$/, view: 'systems', title: 'Systems' },
+  { re: /^\/console\/queue\/?$/, view: 'queue', title: 'Dead letters' },
+  { re: /^\/console\/compose\/?$/, view: 'compose', title: 'Composer' },
+  { re: /^\/console\/requests\/?$/, view: 'requests', title: 'My requests' },
+  { re: /^\/console\/requests\/([^/]+)\/?$/, view: 'requests', title: 'Request' },
   { re: /^\/console\/emulator\/?$/, view: 'emulator', title: 'Emulator' },
   { re: /^\/console\/emulator\/([^/]+)\/?$/, view: 'emulator', title: 'Emulator' },
 ];
@@ -59,7 +63,7 @@ function markLoaded(main, view) {
 
 function drawChrome() {
   const nav = /** @type {HTMLElement} */ (document.getElementById('nav'));
-  replace(nav, NAV.filter((n) => !n.operator || me.role === 'operator').map((n) => h('a', { href: n.href, dataset: { nav: n.label } }, n.label)));
+  replace(nav, NAV.filter((n) => me.views.includes(n.view)).map((n) => h('a', { href: n.href, dataset: { nav: n.label } }, n.label)));
   const who = /** @type {HTMLElement} */ (document.getElementById('who'));
   replace(who,
     h('span', { class: 'user', title: `logged in as ${me.user}` }, me.user),
@@ -99,9 +103,9 @@ async function render() {
     replace(main, errorBox('no such page'));
     return void markLoaded(main, 'not-found');
   }
-  if (route.operator && me.role !== 'operator') {
+  if (!me.views.includes(route.view)) {
     document.title = 'Not allowed · smev2-gateway';
-    replace(main, h('div', { class: 'error-box', id: 'forbidden' }, 'This page is for operators.'));
+    replace(main, h('div', { class: 'error-box', id: 'forbidden' }, `This page is not for a ${me.role}.`));
     return void markLoaded(main, 'forbidden');
   }
   document.title = `${route.title} · smev2-gateway`;
@@ -149,7 +153,7 @@ window.addEventListener('popstate', () => void render());
     }
     return;
   }
-  if (location.pathname === '/console' || location.pathname === '/console/') history.replaceState(null, '', '/console/journal');
+  if (location.pathname === '/console' || location.pathname === '/console/') history.replaceState(null, '', `/console/${me.views.includes('journal') ? 'journal' : me.views[0] ?? 'journal'}`);
   drawChrome();
   await render();
 })();

@@ -7,7 +7,7 @@ const error = /** @type {HTMLElement} */ (document.getElementById('login-error')
 /** Only a page of the console itself: never another site (an open redirect). */
 function nextPage() {
   const next = new URLSearchParams(location.search).get('next') ?? '';
-  return /^\/console\/(?!login)[^\\]*$/.test(next) && !next.startsWith('//') ? next : '/console/journal';
+  return /^\/console\/(?!login)[^\\]*$/.test(next) && !next.startsWith('//') ? next : '/console/';
 }
 
 form.addEventListener('submit', async (ev) => {

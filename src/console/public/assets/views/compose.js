@@ -28,7 +28,7 @@ export async function render(ctx) {
   replace(ctx.main, pageHead('Request composer', 'Write a request to a SID, sign it as a system, send it through the gateway'), body);
   let services, identities;
   try {
-    [services, identities] = await Promise.all([get('/services'), get('/compose/identities').catch((e) => { toast(`signing identities: ${e.message}`, 'bad'); return []; })]);
+    [services, identities] = await Promise.all([get('/compose/services'), get('/compose/identities').catch((e) => { toast(`signing identities: ${e.message}`, 'bad'); return []; })]);
   } catch (e) {
     return void replace(body, errorBox(e));
   }
@@ -37,8 +37,10 @@ export async function render(ctx) {
 
   const sidSel = /** @type {HTMLSelectElement} */ (h('select', { id: 'compose-sid', name: 'sid' }, services.map((x) => h('option', { value: x.sid }, `${x.sid} · ${x.title ?? x.mnemonic}`))));
   const opSel = /** @type {HTMLSelectElement} */ (h('select', { id: 'compose-operation', name: 'operation' }));
+  // a requester signs as their department's systems only (the server lists only those, and refuses others)
+  const requester = ctx.me.role === 'requester';
   const signSel = /** @type {HTMLSelectElement} */ (h('select', { id: 'compose-sign', name: 'signAs' },
-    h('option', { value: '' }, '— unsigned —'),
+    requester ? null : h('option', { value: '' }, '— unsigned —'),
     identities.map((x) => h('option', { value: x.mnemonic }, `${x.mnemonic} · ${x.name ?? ''}${x.algorithm ? ` (${x.algorithm})` : ''}`))));
   // the system to sign as: the last one chosen, else the first that provides no service (a consumer)
   const providers = new Set(services.map((x) => x.provider?.mnemonic));
@@ -163,7 +165,7 @@ export async function render(ctx) {
       const attachments = await attach.value();
       if (attachments) req.attachments = attachments;
       const out = await post('/compose/send', req);
-      replace(result, answerView(out, (ticket) => {
+      replace(result, answerView(out, ctx.me, (ticket) => {
         const svc = services.find((x) => x.sid === sidSel.value);
         const get = svc?.operations.find((o) => o.mode === 'async-get');
         if (get && get.name !== opSel.value) {
@@ -205,14 +207,15 @@ function appDataPicker(model, cands, pick) {
 }
 
 /** The answer: its outcome, and the request and the answer side by side. */
-function answerView(out, ping) {
+function answerView(out, me, ping) {
   const answerStatus = /<(?:[\w.-]+:)?Status>\s*([A-Z]+)\s*</.exec(out.response ?? '')?.[1];
   const ticket = /<(?:[\w.-]+:)?RequestIdRef>\s*([^<\s]+)\s*</.exec(out.response ?? '')?.[1];
   return h('div', null,
     h('div', { class: 'page-head' }, h('h2', null, 'Answer'),
       h('div', { class: 'actions' },
         answerStatus === 'ACCEPT' && ticket ? h('button', { type: 'button', id: 'compose-ping', onclick: () => ping(ticket) }, 'PING this chain') : null,
-        out.exchangeId ? h('a', { class: 'button primary', id: 'compose-exchange', href: `/console/exchange/${seg(out.exchangeId)}` }, 'Open the exchange') : null)),
+        out.requestId && me.views.includes('requests') ? h('a', { class: 'button', id: 'compose-my-request', href: `/console/requests/${seg(out.requestId)}` }, 'Open in my requests') : null,
+        out.exchangeId && me.views.includes('message') ? h('a', { class: 'button primary', id: 'compose-exchange', href: `/console/exchange/${seg(out.exchangeId)}` }, 'Open the exchange') : null)),
     h('div', { class: 'summary-cards', id: 'compose-outcome' },
       h('div', { class: 'card' }, h('div', { class: 'card-label' }, 'HTTP'), h('div', { class: `card-value ${out.httpStatus >= 400 ? 'bad' : ''}` }, String(out.httpStatus))),
       h('div', { class: 'card' }, h('div', { class: 'card-label' }, 'Status'), h('div', { class: 'card-value' }, out.fault ? h('span', { class: 'fault' }, out.fault.code || 'SOAP fault') : status(answerStatus ?? null))),
