@@ -16,6 +16,7 @@ import { DeliveryWorker } from './queue/worker';
 import { AvailabilityMonitor } from './providers/availability';
 import { scheduleRetention } from './journal/retention';
 import { scheduleSpoolSweep } from './http/multipart';
+import { scheduleInboxSweep } from './providers/manual/sweep';
 import { Metrics } from './metrics/metrics';
 import { backgroundRoles, isClusterWorker } from './cluster';
 import { Auth, loadUsers, sessionSecret } from './admin/auth';
@@ -40,7 +41,7 @@ export interface RunningGateway {
 /** Load the registry, open the store, listen. Throws RegistryError on a broken registry. */
 export async function startGateway(config: Config, log: Logger): Promise<RunningGateway> {
   await loadXml();
-  const { keys, trust, registry, store, faults, deps, emulatorState } = await assemble(config, log, { migrate: true, skipBroken: config.skipBroken });
+  const { keys, trust, registry, store, faults, deps, emulatorState, inbox } = await assemble(config, log, { migrate: true, skipBroken: config.skipBroken });
   for (const w of registry.warnings) log.warn({ file: w.file, reason: w.reason }, 'registry warning');
   for (const s of registry.skipped) log.error({ file: s.file, field: s.field, reason: s.reason }, 'broken service skipped');
   const { journal, outbox, events, clock } = deps;
@@ -79,7 +80,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   // the request composer sends to this very process's SOAP endpoint, on loopback
   const composer: ComposerDeps = { registry, trust: () => trust, keys, store, log, clock, selfUrl: () => loopbackUrl(config.host, server.address()), attachmentBytes: config.composeAttachmentBytes };
   const admin = adminRouter({
-    registry, trust: () => trust, store, outbox, auth, log, faults, emulatorState,
+    registry, trust: () => trust, store, outbox, auth, log, faults, emulatorState, inbox,
     availability: () => [...availability.latest.values()],
     baseUrl: (req) => baseUrl(req, config),
     secureCookie: config.secureCookie,
@@ -134,6 +135,8 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   const retention = roles.monitors ? scheduleRetention(store, config.retentionDays, log) : { stop() {} };
   // MTOM parts a process that died left in the spool
   const sweep = roles.monitors ? scheduleSpoolSweep(config.attachments.spoolDir, (n) => log.info({ removed: n, spoolDir: config.attachments.spoolDir }, 'spool: removed the parts of exchanges no process holds')) : { stop() {} };
+  // manual providers' requests due soon and overdue: their events (any instance may sweep; each is queued once)
+  const inboxSweep = roles.monitors ? scheduleInboxSweep(inbox, events, outbox, config.inboxSweepMs, log) : { stop() {} };
   watcher?.start();
   const port = (server.address() as AddressInfo).port;
   // a worker of --workers: the primary's "every worker listening" names the URLs
@@ -151,6 +154,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
       availability.stop();
       retention.stop();
       sweep.stop();
+      inboxSweep.stop();
       await journal.drain();
       await registry.close();
       await store.destroy();

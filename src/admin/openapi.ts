@@ -20,6 +20,8 @@ const ok = (schema: object, description = 'OK') => ({ 200: { description, conten
 const errors = { 400: { description: 'a parameter is wrong: the error says which', content: { 'application/json': { schema: ref('Error') } } }, 401: { description: 'not logged in' }, 403: { description: 'the role may not do this' } };
 const auditor = { 'x-roles': ['operator', 'auditor'] };
 const operatorOnly = { 'x-roles': ['operator'] };
+const inboxReaders = { 'x-roles': ['operator', 'auditor', 'clerk'] };
+const inboxWriters = { 'x-roles': ['operator', 'clerk'] };
 const CHANGE_REFUSED = { description: 'refused, nothing written: the reasons', content: { 'application/json': { schema: { type: 'object', properties: { error: { type: 'string' }, reasons: { type: 'array', items: { type: 'string' } } } } } } };
 const idParam = (name: string, description: string, type = 'string') => ({ name, in: 'path', required: true, description, schema: { type } });
 
@@ -38,7 +40,27 @@ export function openApiDocument(base: string): object {
       '/login': { post: { summary: 'Log in: sets the session cookie', security: [], requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['user', 'password'], properties: { user: { type: 'string' }, password: { type: 'string' } } } } } },
         responses: { ...ok({ type: 'object', properties: { user: { type: 'string' }, role: { type: 'string', enum: ['operator', 'auditor'] }, expires: { type: 'string', format: 'date-time' } } }), 401: { description: 'wrong user or password' }, 429: { description: 'too many failed logins from this address' } } } },
       '/logout': { post: { summary: 'Log out: clears the session cookie', security: [], responses: ok({ type: 'object' }) } },
-      '/me': { get: { summary: 'Who is logged in', ...auditor, responses: { ...ok({ type: 'object', properties: { user: { type: 'string' }, role: { type: 'string' } } }), ...errors } } },
+      '/me': { get: { summary: 'Who is logged in (a clerk or requester: and their department)', 'x-roles': ['operator', 'auditor', 'clerk', 'requester'], responses: { ...ok({ type: 'object', properties: { user: { type: 'string' }, role: { type: 'string' }, department: { type: 'string' }, departmentName: { type: ['string', 'null'] } } }), ...errors } } },
+      '/inbox': { get: { summary: 'The inbox of manual providers (docs/cabinet.md): open requests by deadline (or answered ones), each flagged dueSoon and overdue. A clerk sees their department\'s only', ...inboxReaders,
+        parameters: [
+          { name: 'status', in: 'query', required: false, schema: { type: 'string', enum: ['open', 'answered', 'all'], default: 'open' } },
+          { name: 'sid', in: 'query', required: false, schema: { type: 'string' } },
+          { name: 'department', in: 'query', required: false, description: 'an operator\'s or auditor\'s filter; a clerk may only name their own', schema: { type: 'string' } },
+          { name: 'assignee', in: 'query', required: false, schema: { type: 'string' } },
+          { name: 'mine', in: 'query', required: false, description: '1: only the requests assigned to the caller', schema: { type: 'string' } },
+          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 200 } }],
+        responses: { ...ok({ type: 'object', properties: { now: { type: 'string', format: 'date-time' }, departments: { type: 'array', items: { type: 'object' } }, items: { type: 'array', items: ref('InboxItem') } } }), ...errors } } },
+      '/inbox/{ticket}': { get: { summary: 'One request of the inbox: the request as the provider received it, the answer form generated from the answer element\'s XSD, the department\'s clerks', ...inboxReaders,
+        parameters: [idParam('ticket', 'the request\'s ticket (the node\'s MessageId)')],
+        responses: { ...ok({ allOf: [ref('InboxItem'), { type: 'object', properties: { request: { type: ['string', 'null'] }, form: { type: ['object', 'null'] }, formError: { type: ['string', 'null'] }, clerks: { type: 'array', items: { type: 'string' } } } }] }), 404: { description: 'no such request (or not in the clerk\'s department)' }, ...errors } } },
+      '/inbox/{ticket}/assign': { post: { summary: 'Give an open request to a clerk of its department (assignee) and/or a sub-queue; null for the common queue', ...inboxWriters,
+        parameters: [idParam('ticket', 'the request\'s ticket')],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', properties: { assignee: { type: ['string', 'null'] }, queue: { type: ['string', 'null'] } } } } } },
+        responses: { ...ok(ref('InboxItem')), 404: { description: 'no such request' }, 409: { description: 'the request is answered' }, ...errors } } },
+      '/inbox/{ticket}/answer': { post: { summary: 'Answer an open request: RESULT (values from the answer form, or appData as XML), REJECT or INVALID (with a reason). Signed as the provider system and fetched by the delivery worker at once', ...inboxWriters,
+        parameters: [idParam('ticket', 'the request\'s ticket')],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['RESULT', 'REJECT', 'INVALID'] }, values: { type: 'object', additionalProperties: { type: 'string' } }, appData: { type: 'string' }, reason: { type: 'string' } } } } } },
+        responses: { ...ok(ref('InboxItem')), 404: { description: 'no such request' }, 409: { description: 'answered already, or the SID is no longer a manual provider' }, 422: { description: 'the answer does not follow the SID\'s schema: the reasons', content: { 'application/json': { schema: { type: 'object', properties: { error: { type: 'string' }, reasons: { type: 'array', items: { type: 'string' } } } } } } }, ...errors } } },
       '/openapi.json': { get: { summary: 'This document', ...auditor, responses: ok({ type: 'object' }) } },
       '/journal': { get: { summary: 'Search the journal, newest first, a page at a time', ...auditor,
         parameters: [...FILTERS, ...TIME, { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
@@ -165,6 +187,15 @@ export function openApiDocument(base: string): object {
       },
       schemas: {
         Error: { type: 'object', properties: { error: { type: 'string' } } },
+        InboxItem: { type: 'object', properties: {
+          ticket: { type: 'string' }, sid: { type: 'string' }, title: { type: ['string', 'null'] }, operation: { type: 'string' }, department: { type: 'string' }, departmentName: { type: ['string', 'null'] },
+          assignee: { type: ['string', 'null'] }, queue: { type: ['string', 'null'] }, consumer: { type: ['string', 'null'] },
+          arrivedAt: { type: 'string', format: 'date-time' }, due: { type: 'string', format: 'date-time' }, dueSoonFrom: { type: 'string', format: 'date-time' },
+          status: { type: 'string', enum: ['open', 'answered'] }, dueSoon: { type: 'boolean' }, overdue: { type: 'boolean' },
+          answer: { oneOf: [{ type: 'null' }, { type: 'object', properties: { status: { type: 'string', enum: ['RESULT', 'REJECT', 'INVALID'] }, appData: { type: 'string' }, by: { type: 'string' }, at: { type: 'string', format: 'date-time' } } }] },
+          assignedBy: { type: ['string', 'null'] }, assignedAt: { type: ['string', 'null'] },
+          adapter: { type: ['string', 'null'], description: 'the SID\'s adapter now: a request is answered here only while it is manual' },
+          answerable: { type: 'boolean', description: 'open, the SID still manual, and the caller may answer it' } } },
         Entry: { type: 'object', properties: Object.fromEntries([
           ['id', 'integer'], ['exchangeId', 'string'], ['at', 'string'], ['sid', 'string'], ['operation', 'string'], ['direction', 'string'], ['revision', 'string'],
           ['sender', 'string'], ['recipient', 'string'], ['originator', 'string'], ['status', 'string'], ['messageId', 'string'], ['requestIdRef', 'string'],

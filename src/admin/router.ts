@@ -9,7 +9,7 @@ import { serviceUrl } from '../registry/publish';
 import { nameToString } from '../signature/x509';
 import { searchJournal, entryWithRaw, journalHead, exchangeLegs, chainLegs, FilterError, type JournalFilter, type JournalRow } from '../journal/search';
 import { journalStats, type Bucket } from '../journal/stats';
-import { Auth, cookie, requireRole, SESSION_COOKIE } from './auth';
+import { Auth, cookie, requireRole, ROLES, SESSION_COOKIE } from './auth';
 import { clientAddress } from '../http/proxy';
 import { exportCsv, exportXlsx } from './export';
 import { openApiDocument } from './openapi';
@@ -18,6 +18,8 @@ import { faultRoutes } from './faults';
 import type { FaultSwitch } from '../providers/faults';
 import { emulatorStateRoutes } from './emulator-state';
 import type { EmulatorState } from '../providers/emulator/state';
+import type { Inbox } from '../providers/manual/inbox';
+import { inboxRoutes } from './inbox';
 
 export interface AdminDeps {
   registry: Registry;
@@ -46,6 +48,8 @@ export interface AdminDeps {
   composeBodyBytes?: number;
   /** the emulated providers' counters, scenarios and chains: read and reset under /emulator */
   emulatorState?: EmulatorState;
+  /** the manual providers' inbox: read and answered under /inbox (clerks, operators; auditors read) */
+  inbox?: Inbox;
 }
 
 const MAX_PAGE = 500;
@@ -87,7 +91,11 @@ export function adminRouter(d: AdminDeps): Router {
     res.json({ ok: true });
   }));
 
-  r.get('/me', anyone, (req, res) => { res.json({ user: req.principal!.user, role: req.principal!.role }); });
+  // every role asks who it is: the console draws the pages the role may use
+  r.get('/me', requireRole(d.auth, ROLES), (req, res) => {
+    const p = req.principal!;
+    res.json({ user: p.user, role: p.role, ...(p.department ? { department: p.department, departmentName: d.auth.department(p.department)?.name ?? null } : {}) });
+  });
   r.get('/openapi.json', anyone, (req, res) => { res.json(openApiDocument(d.baseUrl(req))); });
   // before /services/:sid, which would take /services/reload-status
   d.emulator?.(r, anyone, operator);
@@ -204,6 +212,7 @@ export function adminRouter(d: AdminDeps): Router {
     d.log.info({ by: req.principal!.user, item: x.id, sid: x.sid }, 'dead letter re-driven');
     res.json({ id: x.id, status: 'pending' });
   }));
+  if (d.inbox) inboxRoutes({ inbox: d.inbox, outbox: d.outbox, registry: d.registry, auth: d.auth, log: d.log }, r);
   if (d.emulatorState) emulatorStateRoutes({ registry: d.registry, state: d.emulatorState, log: d.log }, r, { anyone, operator }, handle);
   if (d.extra) {
     const extra = express.Router();

@@ -20,8 +20,14 @@ export function consolePublicDir(): string {
  */
 const OPERATOR_PAGES = /^\/(registry|systems|queue|compose)(\/|$)/;
 const OPERATOR_ASSETS = /^\/assets\/views\/(registry|systems|queue|compose)\.js$/;
+/**
+ * A clerk (docs/cabinet.md) gets the inbox of their department and what its page needs: the
+ * shell's script, the shared libraries and the inbox's view; nothing of the journal or the rest.
+ */
+const CLERK_PAGES = /^\/(inbox|inbox\/[^/]+)\/?$/;
+const CLERK_ASSETS = /^\/assets\/(app\.js|console\.css|favicon\.svg|lib\/[\w-]+\.js|views\/inbox\.js)$/;
 /** The console's pages: each is the same shell, whose script draws the view the path names. */
-const PAGES = /^\/(journal|stats|exchange\/[^/]+|entry\/\d+|chain\/[^/]+|registry|registry\/[^/]+|systems|queue|compose|emulator|emulator\/[^/]+)\/?$/;
+const PAGES = /^\/(journal|stats|exchange\/[^/]+|entry\/\d+|chain\/[^/]+|registry|registry\/[^/]+|systems|queue|compose|emulator|emulator\/[^/]+|inbox|inbox\/[^/]+)\/?$/;
 /** What the login page needs before anyone has logged in. */
 const PUBLIC_ASSETS = new Set(['/assets/login.js', '/assets/console.css', '/assets/favicon.svg']);
 
@@ -83,6 +89,11 @@ export function consoleRouter(auth: Auth): Router {
     } catch {
       return void res.status(400).type('text/plain').send('a malformed path\n');
     }
+    if (p.role === 'clerk' && path !== '/' && !CLERK_PAGES.test(path) && !CLERK_ASSETS.test(path)) {
+      res.status(403);
+      if (path.startsWith('/assets/')) return void res.type('text/plain').send('not for clerks\n');
+      return page('forbidden.html')(req, res);
+    }
     if (p.role !== 'operator' && (OPERATOR_PAGES.test(path) || OPERATOR_ASSETS.test(path))) {
       res.status(403);
       if (path.startsWith('/assets/')) return void res.type('text/plain').send('operators only\n');
@@ -92,7 +103,7 @@ export function consoleRouter(auth: Auth): Router {
     next();
   });
 
-  r.get('/', (_req, res) => { res.redirect(302, '/console/journal'); });
+  r.get('/', (req, res) => { res.redirect(302, req.principal?.role === 'clerk' ? '/console/inbox' : '/console/journal'); });
   r.use('/assets', assets);
   r.get(PAGES, page('index.html'));
   r.use((_req, res) => {

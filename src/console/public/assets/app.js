@@ -8,7 +8,7 @@ import { get, post } from './lib/api.js';
  * and reloads where it was). Operator-only views are neither offered to an auditor nor loaded.
  */
 
-/** @typedef {{ user: string, role: 'operator' | 'auditor' }} Me */
+/** @typedef {{ user: string, role: 'operator' | 'auditor' | 'clerk' | 'requester', department?: string, departmentName?: string | null }} Me */
 /**
  * `loaded()`: the view has drawn data it fetched after its first render (a next page, a form it
  * loaded): main[data-loaded] changes again (see render).
@@ -23,6 +23,7 @@ const NAV = [
   { href: '/console/queue', label: 'Dead letters', match: /^\/console\/queue/, operator: true },
   { href: '/console/compose', label: 'Composer', match: /^\/console\/compose/, operator: true },
   { href: '/console/emulator', label: 'Emulator', match: /^\/console\/emulator/ },
+  { href: '/console/inbox', label: 'Inbox', match: /^\/console\/inbox/, clerk: true },
 ];
 
 const ROUTES = [
@@ -38,7 +39,12 @@ const ROUTES = [
   { re: /^\/console\/compose\/?$/, view: 'compose', title: 'Composer', operator: true },
   { re: /^\/console\/emulator\/?$/, view: 'emulator', title: 'Emulator' },
   { re: /^\/console\/emulator\/([^/]+)\/?$/, view: 'emulator', title: 'Emulator' },
+  { re: /^\/console\/inbox\/?$/, view: 'inbox', title: 'Inbox', clerk: true },
+  { re: /^\/console\/inbox\/([^/]+)\/?$/, view: 'inbox', title: 'Inbox', clerk: true },
 ];
+
+/** A clerk's console is their inbox alone (docs/cabinet.md); the others' pages as before. @param {{ operator?: boolean, clerk?: boolean }} n */
+const allowed = (n) => (me.role === 'clerk' ? !!n.clerk : !n.operator || me.role === 'operator');
 
 /** @type {Me} */
 let me;
@@ -59,7 +65,8 @@ function markLoaded(main, view) {
 
 function drawChrome() {
   const nav = /** @type {HTMLElement} */ (document.getElementById('nav'));
-  replace(nav, NAV.filter((n) => !n.operator || me.role === 'operator').map((n) => h('a', { href: n.href, dataset: { nav: n.label } }, n.label)));
+  replace(nav, NAV.filter(allowed).map((n) => h('a', { href: n.href, dataset: { nav: n.label } }, n.label)));
+  document.querySelector('.brand')?.setAttribute('href', me.role === 'clerk' ? '/console/inbox' : '/console/journal');
   const who = /** @type {HTMLElement} */ (document.getElementById('who'));
   replace(who,
     h('span', { class: 'user', title: `logged in as ${me.user}` }, me.user),
@@ -99,9 +106,9 @@ async function render() {
     replace(main, errorBox('no such page'));
     return void markLoaded(main, 'not-found');
   }
-  if (route.operator && me.role !== 'operator') {
+  if (!allowed(route)) {
     document.title = 'Not allowed · smev2-gateway';
-    replace(main, h('div', { class: 'error-box', id: 'forbidden' }, 'This page is for operators.'));
+    replace(main, h('div', { class: 'error-box', id: 'forbidden' }, me.role === 'clerk' ? 'A clerk’s console is the inbox.' : 'This page is for operators.'));
     return void markLoaded(main, 'forbidden');
   }
   document.title = `${route.title} · smev2-gateway`;
@@ -149,7 +156,7 @@ window.addEventListener('popstate', () => void render());
     }
     return;
   }
-  if (location.pathname === '/console' || location.pathname === '/console/') history.replaceState(null, '', '/console/journal');
+  if (location.pathname === '/console' || location.pathname === '/console/') history.replaceState(null, '', me.role === 'clerk' ? '/console/inbox' : '/console/journal');
   drawChrome();
   await render();
 })();
