@@ -8,7 +8,7 @@ import { ANSWER_STATUSES, type AnswerStatus, type Inbox, type InboxItem } from '
 import { reasonAppData } from '../providers/manual/manual';
 import { ComposerModels, ComposeError } from '../xsd/model';
 import { renderValues, ValuesError } from '../xsd/render';
-import { skeleton } from '../envelope/answer';
+import { fillAnswer, skeleton } from '../envelope/answer';
 import { parseEnvelope, readEnvelopeView } from '../envelope/parse';
 import { formatSchemaErrors } from '../control/schemas';
 import { pollOperation } from '../registry/modes';
@@ -201,9 +201,16 @@ function checkAnswer(registry: Registry, it: InboxItem, status: AnswerStatus, ap
   const service = registry.get(it.sid)!;
   const op = service.operations.find((o) => o.name === answerOperation(service, it.operation));
   const schema = registry.payloadSchema(it.sid);
-  const smevNamespace = readEnvelopeView(request).smevNamespace;
+  const req = readEnvelopeView(request);
+  const smevNamespace = req.smevNamespace;
   if (!op || !schema || !smevNamespace) return;
-  const p = parseEnvelope(skeleton({ output: op.output ?? op.input!, smevNamespace, status, appData }));
+  const m = req.message ?? {};
+  // filled as the adapter fills it (src/providers/manual/manual.ts), so that only the clerk's part is judged
+  const filled = fillAnswer(skeleton({ output: op.output ?? op.input!, smevNamespace, status, typeCode: m.typeCode, serviceName: m.serviceName, appData }), {
+    sender: m.recipient ?? { code: service.def.provider.mnemonic, name: service.def.provider.name }, recipient: m.sender, originator: m.originator,
+    exchangeType: m.exchangeType, requestIdRef: it.ticket, originRequestIdRef: it.ticket, testMsg: m.testMsg,
+  });
+  const p = parseEnvelope(filled);
   try {
     const errors = p.operationElement ? schema.validate(p.operationElement) : [];
     if (errors.length) throw new InboxError(422, `the answer does not follow ${it.sid}'s schema: ${formatSchemaErrors(errors)}`, errors.map((e) => e.message));
