@@ -278,7 +278,7 @@ describe('admin API: /admin, behind a login, on the real gateway', () => {
 
   test('the registry: list, detail with WSDL links that answer, reload; a broken registry is refused and the old one kept', async () => {
     const list = (await api('/services')).body as { sid: string; wsdl: string; operations: { name: string }[] }[];
-    expect(list.map((s) => s.sid)).toEqual(['SID0003456', 'SID0003525', 'SID0003564', 'SID0003623']);
+    expect(list.map((s) => s.sid)).toEqual(['SID0003456', 'SID0003525', 'SID0003564', 'SID0003623', 'SID0009001']);
     for (const s of list) expect((await fetch(s.wsdl)).status).toBe(200);
     const detail = (await api('/services/SID0003623')).body as { files: string[]; definition: { sid: string }; payloadControl: string };
     expect(detail.definition.sid).toBe('SID0003623');
@@ -401,6 +401,7 @@ describe('admin users: hashes made by the CLI, the demo passwords warned about',
     const demo = await runCli(['admin', 'users', '--admin-users', join(ROOT, 'admin-users.yaml')]);
     expect(demo.stdout).toMatch(/^operator +operator +DEMO PASSWORD/m);
     expect(demo.stdout).toMatch(/^auditor +auditor +DEMO PASSWORD/m);
+    expect(demo.stdout).toMatch(/^clerk +clerk +DEMO PASSWORD/m);
 
     // a password in the file instead of a hash stops the start, naming the entry
     const plain = join(dir, 'plain.yaml');
@@ -417,7 +418,7 @@ describe('admin users: hashes made by the CLI, the demo passwords warned about',
     const withDemo = await startGateway({ args: ['--admin-users', join(ROOT, 'admin-users.yaml')] });
     try {
       for (let i = 0; i < 50 && !/demo passwords/.test(withDemo.logs()); i++) await new Promise((r) => setTimeout(r, 100));
-      expect(withDemo.logs()).toMatch(/"users":\["operator","auditor"\].*admin users with the demo passwords/);
+      expect(withDemo.logs()).toMatch(/"users":\["operator","auditor","clerk"\].*admin users with the demo passwords/);
     } finally {
       await withDemo.stop();
     }

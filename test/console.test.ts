@@ -346,9 +346,9 @@ if (!haveChromium) {
     await go('/console/registry');
     await page.waitForSelector('#services-table tbody tr[data-sid]');
     const sids = await page.$$eval('#services-table tbody tr[data-sid]', (trs) => trs.map((tr) => tr.getAttribute('data-sid')));
-    expect(sids).toEqual(['SID0003456', 'SID0003525', 'SID0003564', 'SID0003623', DEAD_SID, SYNTHETIC_SID]);
+    expect(sids).toEqual(['SID0003456', 'SID0003525', 'SID0003564', 'SID0003623', 'SID0009001', DEAD_SID, SYNTHETIC_SID]);
     const links = await page.$$eval('#services-table a.wsdl-link', (as) => as.map((a) => a.getAttribute('href')));
-    expect(links).toHaveLength(6);
+    expect(links).toHaveLength(7);
     for (const l of links) {
       const r = await page.request.get(l);
       expect(r.status()).toBe(200);
