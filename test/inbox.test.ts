@@ -11,6 +11,7 @@ import { hashPassword } from '../src/admin/auth';
 import { loadXml } from '../src/xml/libxml';
 import { parseEnvelope } from '../src/envelope/parse';
 import { verifyEnvelopeSignatures } from '../src/signature/verify';
+import { buildZip } from '../src/attachments/zip';
 
 /**
  * Manual providers and their inbox (issue 18, docs/cabinet.md), over HTTP against the real
@@ -173,6 +174,34 @@ describe(`manual providers: the inbox (${STORE_NAME})`, () => {
     const broken = await api(`/inbox/${other}/answer`, 'clerk1', { method: 'POST', body: { status: 'RESULT', appData: '<e:Text xmlns:e="urn:test:echo">open' } });
     expect(broken.status).toBe(400);
     expect(broken.body.error).toMatch(/not well-formed XML/);
+  });
+
+  test('the clerk reads the request\'s attachments, as the gateway judged them; a clerk of another department may not', async () => {
+    // an inline AppDocument (PROTOCOL.md §7): the ZIP's base64 in BinaryData beside AppData
+    const zip = await buildZip([{ name: 'справка.txt', bytes: Buffer.from('привет, служащий') }]);
+    const withDocument = withText('with a file').replace('</smev:AppData></smev:MessageData>',
+      `</smev:AppData><smev:AppDocument><smev:RequestCode>req-1</smev:RequestCode><smev:BinaryData>${zip.toString('base64')}</smev:BinaryData></smev:AppDocument></smev:MessageData>`);
+    const accept = await call('SID0870001', withDocument);
+    expect(field(accept.text, 'Status')).toBe('ACCEPT');
+    const ticket = field(accept.text, 'RequestIdRef')!;
+    await until(`${ticket} in the inbox`, async () => (await api(`/inbox/${ticket}`, 'clerk1')).status === 200);
+    const one = await api(`/inbox/${ticket}`, 'clerk1');
+    expect(one.body.attachments).toBe(`/admin/inbox/${ticket}/journal/${one.body.requestEntry}/attachments`);
+    const list = await api(one.body.attachments.replace(/^\/admin/, ''), 'clerk1');
+    expect(list.status).toBe(200);
+    const file = list.body.documents[0].zip.files.find((f: { name: string }) => f.name === 'справка.txt');
+    expect(file.download).toMatch(new RegExp(`^/admin/inbox/${ticket}/journal/\\d+/attachments/documents/0/file\\?name=`));
+    const got = await fetch(`${gw.url}${file.download}`, { headers: basic('clerk1') });
+    expect(got.status).toBe(200);
+    expect(await got.text()).toBe('привет, служащий');
+    expect((await fetch(`${gw.url}${file.download}`, { headers: basic('clerk3') })).status).toBe(404);
+    // only the legs of that request: another request's leg under its ticket is refused
+    const other = await land('SID0870001', 'another request');
+    const otherLeg = (await api(`/inbox/${other}`, 'clerk1')).body.requestEntry;
+    expect(otherLeg).toEqual(expect.any(Number));
+    const refused = await api(`/inbox/${ticket}/journal/${otherLeg}/attachments`, 'clerk1');
+    expect(refused.status).toBe(404);
+    expect(refused.body.error).toBe(`journal entry ${otherLeg} is not a leg of request ${ticket}`);
   });
 
   test('assignment rules by operation and AppData values; a clerk of another department sees none of it', async () => {

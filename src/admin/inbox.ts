@@ -1,4 +1,5 @@
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
 import type { Registry } from '../registry/registry';
 import type { Outbox } from '../queue/outbox';
@@ -14,6 +15,8 @@ import { formatSchemaErrors } from '../control/schemas';
 import { pollOperation } from '../registry/modes';
 import type { Service } from '../registry/load';
 import { parseUntrusted, XmlSyntaxError } from '../xml/dom';
+import { chainLegs, FilterError } from '../journal/search';
+import { attachmentRoutes, type AttachmentRoutesDeps } from './attachments';
 
 export interface InboxRoutesDeps {
   inbox: Inbox;
@@ -21,6 +24,10 @@ export interface InboxRoutesDeps {
   registry: Registry;
   auth: Auth;
   log: Logger;
+  /** the journal: a request's attachments are those its consumer leg carried */
+  store: DataSource;
+  /** the attachment store and the ZIP limits, as the journal's attachment routes take them */
+  attachments?: Omit<AttachmentRoutesDeps, 'store' | 'log'>;
 }
 
 class InboxError extends Error {
@@ -45,7 +52,7 @@ export function inboxRoutes(d: InboxRoutesDeps, r: Router): void {
     fn(req, res).catch((e: unknown) => {
       if (e instanceof InboxError) return void res.status(e.status).json({ error: e.message, ...(e.reasons ? { reasons: e.reasons } : {}) });
       if (e instanceof ComposeError) return void res.status(e.status).json({ error: e.message });
-      if (e instanceof ValuesError) return void res.status(400).json({ error: e.message });
+      if (e instanceof ValuesError || e instanceof FilterError) return void res.status(400).json({ error: e.message });
       next(e);
     });
   };
@@ -110,11 +117,28 @@ export function inboxRoutes(d: InboxRoutesDeps, r: Router): void {
         formError = (e as Error).message;
       }
     }
+    // the consumer's leg of the request: its attachments as the gateway judged them
+    const leg = (await chainLegs(d.store, it.ticket)).find((l) => l.direction === 'consumer->gateway' && l.status === 'REQUEST');
     res.json({
       ...view(it, p, Date.now()), request: request?.toString('utf8') ?? null, form, formError,
+      requestEntry: leg?.id ?? null, attachments: leg && d.attachments ? `/admin/inbox/${encodeURIComponent(it.ticket)}/journal/${leg.id}/attachments` : null,
       clerks: d.auth.usersOf('clerk', it.department).map((u) => u.name),
     });
   }));
+
+  // the request's attachments, listed and downloaded as the journal's are, for whoever sees the request
+  if (d.attachments) {
+    const legOfRequest = (req: Request, res: Response, next: NextFunction) => void readers(req, res, () => {
+      visible(req.principal!, String(req.params.ticket))
+        .then(async (it) => {
+          const id = Number(req.params.id);
+          if ((await chainLegs(d.store, it.ticket)).some((l) => l.id === id)) return next();
+          res.status(404).json({ error: `journal entry ${req.params.id} is not a leg of request ${it.ticket}` });
+        })
+        .catch((e: unknown) => (e instanceof InboxError ? void res.status(e.status).json({ error: e.message }) : next(e)));
+    });
+    attachmentRoutes({ ...d.attachments, store: d.store, log: d.log }, r, legOfRequest, handle, '/inbox/:ticket');
+  }
 
   r.post('/inbox/:ticket/assign', writers, json, handle(async (req, res) => {
     const p = req.principal!;

@@ -212,7 +212,7 @@ export function adminRouter(d: AdminDeps): Router {
     d.log.info({ by: req.principal!.user, item: x.id, sid: x.sid }, 'dead letter re-driven');
     res.json({ id: x.id, status: 'pending' });
   }));
-  if (d.inbox) inboxRoutes({ inbox: d.inbox, outbox: d.outbox, registry: d.registry, auth: d.auth, log: d.log }, r);
+  if (d.inbox) inboxRoutes({ inbox: d.inbox, outbox: d.outbox, registry: d.registry, auth: d.auth, log: d.log, store: d.store, attachments: d.attachments }, r);
   if (d.emulatorState) emulatorStateRoutes({ registry: d.registry, state: d.emulatorState, log: d.log }, r, { anyone, operator }, handle);
   if (d.extra) {
     const extra = express.Router();

@@ -3,6 +3,7 @@ import { h, replace, seg, qs, time, pageHead, errorBox, table, toast, kv } from 
 import { get, post } from '../lib/api.js';
 import { xmlPanel } from '../lib/xml.js';
 import { formTree, collect } from '../lib/form.js';
+import { attachmentsPanel } from '../lib/attachments.js';
 
 /**
  * The inbox of manual providers (docs/cabinet.md): the requests a department's clerks answer.
@@ -89,7 +90,7 @@ async function one(ctx, ticket) {
     ].filter((r) => r !== null))));
   const assign = x.status === 'open' && (ctx.me.role === 'operator' || ctx.me.role === 'clerk') ? assignBox(x, again) : null;
   const answer = x.answerable ? answerBox(x, again) : null;
-  replace(body, facts, assign, h('section', { class: 'panel' }, h('h2', null, 'The request'), xmlPanel(x.request)),
+  replace(body, facts, assign, h('section', { class: 'panel' }, h('h2', null, 'The request'), xmlPanel(x.request), x.requestEntry ? attachmentsPanel(x.requestEntry, `/inbox/${seg(x.ticket)}`) : null),
     x.answer?.appData ? h('section', { class: 'panel' }, h('h2', null, 'The answer’s AppData'), xmlPanel(x.answer.appData)) : null, answer);
 }
 
