@@ -25,6 +25,23 @@ const inboxWriters = { 'x-roles': ['operator', 'clerk'] };
 const CHANGE_REFUSED = { description: 'refused, nothing written: the reasons', content: { 'application/json': { schema: { type: 'object', properties: { error: { type: 'string' }, reasons: { type: 'array', items: { type: 'string' } } } } } } };
 const idParam = (name: string, description: string, type = 'string') => ({ name, in: 'path', required: true, description, schema: { type } });
 
+/** The attachments of a journal entry (admin/attachments.ts): under /journal, and under /inbox/{ticket} for a request's legs. */
+const JOURNAL_ATTACHMENTS = {
+  '/journal/{id}/attachments': { get: { summary: 'One entry\'s attachments: its MTOM parts by hash (and whether the store still keeps them), the attachments verdict, each AppDocument with its ZIP\'s files, their signatures\' verdicts and the request document\'s schema verdict; download links for each', ...auditor,
+    parameters: [idParam('id', 'the entry\'s id', 'integer')],
+    responses: { ...ok(ref('Attachments')), 404: { description: 'no such entry' }, ...errors } } },
+  '/journal/{id}/attachments/parts/{ref}': { get: { summary: 'One MTOM part of an entry as it travelled, streamed from the attachment store (Content-Disposition: its Content-ID)', ...auditor,
+    parameters: [idParam('id', 'the entry\'s id', 'integer'), idParam('ref', 'the part\'s Content-ID (without angle brackets) or its SHA-256')],
+    responses: { 200: { description: 'the part\'s bytes', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } }, 404: { description: 'no such entry, or the entry names no such part' }, 410: { description: 'the part\'s bytes were purged by retention' }, ...errors } } },
+  '/journal/{id}/attachments/documents/{n}': { get: { summary: 'The ZIP of an entry\'s AppDocument: the MTOM part it references, or its inline BinaryData decoded', ...auditor,
+    parameters: [idParam('id', 'the entry\'s id', 'integer'), idParam('n', 'the AppDocument\'s place in `documents` (from 0)', 'integer')],
+    responses: { 200: { description: 'the ZIP', content: { 'application/zip': { schema: { type: 'string', format: 'binary' } } } }, 404: { description: 'no such entry or document' }, 410: { description: 'the part or the envelope was purged by retention' }, ...errors } } },
+  '/journal/{id}/attachments/documents/{n}/file': { get: { summary: 'One file inside an AppDocument\'s ZIP, inflated as it is read, under the ZIP limits (SMEV2_ZIP_MAX_ENTRIES, _RATIO, _BYTES)', ...auditor,
+    parameters: [idParam('id', 'the entry\'s id', 'integer'), idParam('n', 'the AppDocument\'s place in `documents` (from 0)', 'integer'), { name: 'name', in: 'query', required: true, description: 'the file\'s name in the ZIP', schema: { type: 'string' } }],
+    responses: { 200: { description: 'the file\'s bytes', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } }, 404: { description: 'no such entry, document or file' }, 410: { description: 'purged by retention' },
+      422: { description: 'the ZIP cannot be read or goes past a ZIP limit', content: { 'application/json': { schema: ref('Error') } } }, ...errors } } },
+};
+
 export function openApiDocument(base: string): object {
   return {
     openapi: '3.1.0',
@@ -53,6 +70,12 @@ export function openApiDocument(base: string): object {
       '/inbox/{ticket}': { get: { summary: 'One request of the inbox: the request as the provider received it, the answer form generated from the answer element\'s XSD, the department\'s clerks', ...inboxReaders,
         parameters: [idParam('ticket', 'the request\'s ticket (the node\'s MessageId)')],
         responses: { ...ok({ allOf: [ref('InboxItem'), { type: 'object', properties: { request: { type: ['string', 'null'] }, form: { type: ['object', 'null'] }, formError: { type: ['string', 'null'] }, clerks: { type: 'array', items: { type: 'string' } } } }] }), 404: { description: 'no such request (or not in the clerk\'s department)' }, ...errors } } },
+      // the journal's attachment routes again, for the legs of one request of the inbox (a clerk reads them there)
+      ...Object.fromEntries(['/journal/{id}/attachments', '/journal/{id}/attachments/parts/{ref}', '/journal/{id}/attachments/documents/{n}', '/journal/{id}/attachments/documents/{n}/file'].map((p) => {
+        const journal = (JOURNAL_ATTACHMENTS as Record<string, { get: { summary: string; parameters?: object[]; responses: object } }>)[p]!;
+        return [`/inbox/{ticket}${p}`, { get: { ...journal.get, summary: `${journal.get.summary}: for a leg of this request of the inbox only (404 for any other entry)`, ...inboxReaders,
+          parameters: [idParam('ticket', 'the request\'s ticket'), ...(journal.get.parameters ?? [])] } }];
+      })),
       '/inbox/{ticket}/assign': { post: { summary: 'Give an open request to a clerk of its department (assignee) and/or a sub-queue; null for the common queue', ...inboxWriters,
         parameters: [idParam('ticket', 'the request\'s ticket')],
         requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', properties: { assignee: { type: ['string', 'null'] }, queue: { type: ['string', 'null'] } } } } } },
@@ -76,19 +99,7 @@ export function openApiDocument(base: string): object {
         responses: { ...ok({ allOf: [ref('Entry'), { type: 'object', properties: { raw: { type: ['string', 'null'] } } }] }), 404: { description: 'no such entry' }, ...errors } } },
       '/journal/{id}/raw': { get: { summary: 'One entry\'s raw envelope, byte for byte', ...auditor, parameters: [idParam('id', 'the entry\'s id', 'integer')],
         responses: { 200: { description: 'the bytes as received or sent', content: { 'text/xml': { schema: { type: 'string' } } } }, 404: { description: 'no such entry' }, 410: { description: 'purged by retention' } } } },
-      '/journal/{id}/attachments': { get: { summary: 'One entry\'s attachments: its MTOM parts by hash (and whether the store still keeps them), the attachments verdict, each AppDocument with its ZIP\'s files, their signatures\' verdicts and the request document\'s schema verdict; download links for each', ...auditor,
-        parameters: [idParam('id', 'the entry\'s id', 'integer')],
-        responses: { ...ok(ref('Attachments')), 404: { description: 'no such entry' }, ...errors } } },
-      '/journal/{id}/attachments/parts/{ref}': { get: { summary: 'One MTOM part of an entry as it travelled, streamed from the attachment store (Content-Disposition: its Content-ID)', ...auditor,
-        parameters: [idParam('id', 'the entry\'s id', 'integer'), idParam('ref', 'the part\'s Content-ID (without angle brackets) or its SHA-256')],
-        responses: { 200: { description: 'the part\'s bytes', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } }, 404: { description: 'no such entry, or the entry names no such part' }, 410: { description: 'the part\'s bytes were purged by retention' }, ...errors } } },
-      '/journal/{id}/attachments/documents/{n}': { get: { summary: 'The ZIP of an entry\'s AppDocument: the MTOM part it references, or its inline BinaryData decoded', ...auditor,
-        parameters: [idParam('id', 'the entry\'s id', 'integer'), idParam('n', 'the AppDocument\'s place in `documents` (from 0)', 'integer')],
-        responses: { 200: { description: 'the ZIP', content: { 'application/zip': { schema: { type: 'string', format: 'binary' } } } }, 404: { description: 'no such entry or document' }, 410: { description: 'the part or the envelope was purged by retention' }, ...errors } } },
-      '/journal/{id}/attachments/documents/{n}/file': { get: { summary: 'One file inside an AppDocument\'s ZIP, inflated as it is read, under the ZIP limits (SMEV2_ZIP_MAX_ENTRIES, _RATIO, _BYTES)', ...auditor,
-        parameters: [idParam('id', 'the entry\'s id', 'integer'), idParam('n', 'the AppDocument\'s place in `documents` (from 0)', 'integer'), { name: 'name', in: 'query', required: true, description: 'the file\'s name in the ZIP', schema: { type: 'string' } }],
-        responses: { 200: { description: 'the file\'s bytes', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } }, 404: { description: 'no such entry, document or file' }, 410: { description: 'purged by retention' },
-          422: { description: 'the ZIP cannot be read or goes past a ZIP limit', content: { 'application/json': { schema: ref('Error') } } }, ...errors } } },
+      ...JOURNAL_ATTACHMENTS,
       '/exchanges/{exchangeId}': { get: { summary: 'Every leg of one exchange (consumer → gateway → provider and back) with raw envelopes', ...auditor, parameters: [idParam('exchangeId', 'the exchange id of a journal entry')],
         responses: { ...ok({ type: 'object', properties: { exchangeId: { type: 'string' }, legs: { type: 'array', items: { allOf: [ref('Entry'), { type: 'object', properties: { raw: { type: ['string', 'null'] } } }] } } } }), 404: { description: 'no such exchange' } } } },
       '/chains/{chainId}': { get: { summary: 'An asynchronous exchange: its steps in time order (REQUEST → ACCEPT → PING … → RESULT), every leg, and the delivery queue\'s item', ...auditor,
