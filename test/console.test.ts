@@ -176,7 +176,7 @@ if (!haveChromium) {
     expect(sids.length).toBeGreaterThan(5);
     expect(new Set(sids)).toEqual(new Set(['SID0003623']));
     // every operator-only view is offered
-    expect(await page.$$eval('#nav a', (as) => as.map((a) => a.textContent))).toEqual(['Journal', 'Statistics', 'Registry', 'Systems', 'Dead letters', 'Composer', 'Emulator']);
+    expect(await page.$$eval('#nav a', (as) => as.map((a) => a.textContent))).toEqual(['Journal', 'Statistics', 'Registry', 'Systems', 'Dead letters', 'Composer', 'Emulator', 'Inbox']);
 
     // status and direction from the form, then the text in AppData
     await page.selectOption('#journal-filters select[name=status]', 'RESULT');
@@ -346,9 +346,9 @@ if (!haveChromium) {
     await go('/console/registry');
     await page.waitForSelector('#services-table tbody tr[data-sid]');
     const sids = await page.$$eval('#services-table tbody tr[data-sid]', (trs) => trs.map((tr) => tr.getAttribute('data-sid')));
-    expect(sids).toEqual(['SID0003456', 'SID0003525', 'SID0003564', 'SID0003623', 'SID0009001', DEAD_SID, SYNTHETIC_SID]);
+    expect(sids).toEqual(['SID0003456', 'SID0003525', 'SID0003564', 'SID0003623', DEAD_SID, SYNTHETIC_SID]);
     const links = await page.$$eval('#services-table a.wsdl-link', (as) => as.map((a) => a.getAttribute('href')));
-    expect(links).toHaveLength(7);
+    expect(links).toHaveLength(6);
     for (const l of links) {
       const r = await page.request.get(l);
       expect(r.status()).toBe(200);
@@ -591,7 +591,7 @@ if (!haveChromium) {
     await login(AUDITOR);
     await page.waitForURL(/\/console\/journal$/);
     await page.waitForSelector('#journal-table tbody tr[data-id]');
-    expect(await page.$$eval('#nav a', (as) => as.map((a) => a.textContent))).toEqual(['Journal', 'Statistics', 'Emulator']);
+    expect(await page.$$eval('#nav a', (as) => as.map((a) => a.textContent))).toEqual(['Journal', 'Statistics', 'Emulator', 'Inbox']);
     expect(await page.textContent('#who')).toContain('auditor');
     await shot('21-auditor-journal');
     for (const path of ['/console/registry', '/console/registry/SID0003623', '/console/systems', '/console/queue', '/console/compose']) {
