@@ -55,6 +55,8 @@ function blocks(xml: string) {
 describe(`manual providers: the inbox (${STORE_NAME})`, () => {
   let gw: GatewayProcess;
   let hooks: Upstream;
+  let callbacks: Upstream;
+  let startArgs: Parameters<typeof startGateway>[0];
   let registry: string;
   const work = mkdtempSync(join(tmpdir(), 'smev2-inbox-'));
   const manual = (extra: Record<string, unknown> = {}) => ({ type: 'manual', department: 'echo', answerWithinHours: 24, ...extra });
@@ -91,9 +93,10 @@ describe(`manual providers: the inbox (${STORE_NAME})`, () => {
   beforeAll(async () => {
     await loadXml();
     hooks = await startUpstream((_b, _q, res) => void res.writeHead(204).end());
+    callbacks = await startUpstream((_b, _q, res) => void res.writeHead(200).end('ok'));
     const systems = join(work, 'systems');
     mkdirSync(systems);
-    writeFileSync(join(systems, 'MINZ01001.yaml'), 'mnemonic: MINZ01001\nname: Минздрав\ngrants: "*"\n');
+    writeFileSync(join(systems, 'MINZ01001.yaml'), `mnemonic: MINZ01001\nname: Минздрав\ngrants: "*"\ncallback: ${callbacks.url}\n`);
     // the provider system whose key the gateway holds (made from its demo CA): manual answers are signed with it
     writeFileSync(join(systems, 'ECHO01001.yaml'), 'mnemonic: ECHO01001\nname: Эхо\nissuers: ["@keys/demo-ca.pem"]\ndemo: true\n');
     writeFileSync(join(work, 'subscriptions.yaml'), `- url: ${hooks.url}\n  events: [request-arrived, request-due-soon, request-overdue, answer-ready]\n`);
@@ -109,12 +112,14 @@ describe(`manual providers: the inbox (${STORE_NAME})`, () => {
       def('SID0870002', manual({ answerWithinHours: 0.0005, dueSoonHours: 0.0004 })),
       def('SID0870003', manual()),
     ]);
-    gw = await startGateway({ services: registry, args: ['--systems', systems, '--subscriptions', join(work, 'subscriptions.yaml'), '--admin-users', join(work, 'users.yaml')], env: { SMEV2_INBOX_SWEEP_MS: '200' } });
+    startArgs = { services: registry, args: ['--systems', systems, '--subscriptions', join(work, 'subscriptions.yaml'), '--admin-users', join(work, 'users.yaml')], env: { SMEV2_INBOX_SWEEP_MS: '200' } };
+    gw = await startGateway(startArgs);
   }, 60_000);
 
   afterAll(async () => {
     await gw?.stop();
     await hooks?.close();
+    await callbacks?.close();
   });
 
   test('a request lands in the inbox with a ticket; PING is PROCESS; the clerk\'s RESULT reaches the consumer signed as the provider system', async () => {
@@ -145,6 +150,8 @@ describe(`manual providers: the inbox (${STORE_NAME})`, () => {
     const legs = (await readJournal(gw.db, 'chain_id = ?', [ticket])).map((r) => `${r.direction} ${r.status}`);
     expect(legs).toEqual(expect.arrayContaining(['gateway->provider REQUEST', 'provider->gateway ACCEPT', 'gateway->provider PING', 'provider->gateway RESULT']));
     await until('answer-ready', async () => events('answer-ready', ticket).length === 1);
+    // the consumer's callback gets it as from any provider
+    await until('the callback', async () => callbacks.requests.some((r) => r.body.toString().includes('forty-two')));
     // answered once: a second answer is refused
     const again = await api(`/inbox/${ticket}/answer`, 'clerk1', { method: 'POST', body: { status: 'REJECT', reason: 'late' } });
     expect(again.status).toBe(409);
@@ -247,7 +254,17 @@ describe(`manual providers: the inbox (${STORE_NAME})`, () => {
     expect(await answerOf('SID0870001', ticket)).toContain('reassigned');
   });
 
-  test('deadlines: flagged due soon, then overdue; each event queued once, whichever sweep runs', async () => {
+  test('deadlines: flagged due soon, then overdue; each event queued once, though two instances sweep', async () => {
+    // a second instance on the same store sweeps the same inbox
+    const otherInstance = await startGateway({ ...startArgs, db: gw.db, keys: gw.keys });
+    try {
+      await deadlines();
+    } finally {
+      await otherInstance.stop();
+    }
+  });
+
+  async function deadlines(): Promise<void> {
     const first = await land('SID0870002', 'slow clerk');
     await until('request-due-soon', async () => events('request-due-soon', first).length > 0);
     await until('request-overdue', async () => events('request-overdue', first).length > 0);
@@ -262,7 +279,7 @@ describe(`manual providers: the inbox (${STORE_NAME})`, () => {
     // an overdue request is still answered, and the answer still reaches the consumer
     expect((await api(`/inbox/${first}/answer`, 'clerk1', { method: 'POST', body: { status: 'RESULT', appData: '<e:Text xmlns:e="urn:test:echo">late but here</e:Text>' } })).status).toBe(200);
     expect(await answerOf('SID0870002', first)).toContain('late but here');
-  });
+  }
 
   test('a SID switched to an automated provider keeps its inbox, read-only; switched back, its requests are answered', async () => {
     const ticket = await land('SID0870003', 'switch me');

@@ -49,7 +49,7 @@ export function openApiDocument(base: string): object {
       title: 'smev2-gateway admin API',
       version: '1',
       description: 'The journal, statistics, the service registry, the systems, the delivery queue. Log in with POST /admin/login (a session cookie, as the console does) ' +
-        'or send HTTP Basic credentials. Roles: operator (everything) and auditor (the journal and its statistics only). Nothing here changes the journal.',
+        'or send HTTP Basic credentials. Roles: operator (everything), auditor (the journal and its statistics, and reads the inbox) and clerk (the inbox of their department: docs/cabinet.md). Nothing here changes the journal.',
     },
     servers: [{ url: `${base}/admin` }],
     security: [{ basic: [] }, { session: [] }],
