@@ -58,6 +58,14 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   // sessions begun under another users file (a password or role changed since) end here and everywhere
   void auth.endChangedSessions().catch((err: Error) => log.error({ err }, 'could not end the sessions of changed admin users'));
   if (!auth.userCount) log.warn({ file: config.adminUsersFile }, 'no admin users: /admin and the console refuse everyone (see README, "Admin users")');
+  // a manual provider's department no user works for: its requests wait where no clerk sees them
+  const orphans = () => {
+    for (const e of registry.list()) {
+      const a = e.service.def.adapter;
+      if (a.type === 'manual' && !auth.department(a.department)) log.warn({ sid: e.service.sid, department: a.department, file: config.adminUsersFile }, 'manual provider: its department is not in the users file: no clerk sees its requests (add the department and its clerks, docs/cabinet.md)');
+    }
+  };
+  orphans();
   void auth.demoPasswordUsers().then((users) => {
     if (users.length) log.warn({ users, file: config.adminUsersFile }, 'admin users with the demo passwords: replace their hashes (smev2-gateway admin hash-password) before anyone else can reach the gateway');
   });
@@ -69,6 +77,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
     registry.load({ skipBroken: config.skipBroken });
     auth.reload();
     trust.replaceWith(systems);
+    orphans();
     const where = (p: { file: string; field?: string; reason: string }) => `${p.file}${p.field ? ` ${p.field}` : ''}: ${p.reason}`;
     return { services: registry.list().map((e) => e.service.sid), warnings: registry.warnings.map(where), skipped: registry.skipped.map(where) };
   };

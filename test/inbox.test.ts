@@ -111,6 +111,10 @@ describe(`manual providers: the inbox (${STORE_NAME})`, () => {
       // due soon after 0.36 s, overdue after 1.8 s
       def('SID0870002', manual({ answerWithinHours: 0.0005, dueSoonHours: 0.0004 })),
       def('SID0870003', manual()),
+      // polled often: switched to an emulator, the emulator answers its polls and closes the chain
+      def('SID0870004', manual(), { delivery: { ...slowPolls, pollIntervalMs: 200 } }),
+      // a department the users file does not list: said at start
+      def('SID0870005', manual({ department: 'ghost' })),
     ]);
     startArgs = { services: registry, args: ['--systems', systems, '--subscriptions', join(work, 'subscriptions.yaml'), '--admin-users', join(work, 'users.yaml')], env: { SMEV2_INBOX_SWEEP_MS: '200' } };
     gw = await startGateway(startArgs);
@@ -301,7 +305,26 @@ describe(`manual providers: the inbox (${STORE_NAME})`, () => {
     expect(await answerOf('SID0870003', ticket)).toContain('after the switch');
   });
 
-  test('a manual SID configured for direct delivery is refused at load, with what to change', async () => {
+  test('a request whose chain the automated provider closed meanwhile stays readable, and is not answered into the void', async () => {
+    const ticket = await land('SID0870004', 'closed meanwhile');
+    const yaml = join(registry, 'SID0870004', 'service.yaml');
+    const manualYaml = readFileSync(yaml, 'utf8');
+    writeFileSync(yaml, manualYaml.replace(/adapter:\n(?: {2}.*\n)+/, 'adapter:\n  type: emulator\n  cases: cases\n'));
+    expect((await api('/services/reload', 'operator', { method: 'POST' })).status).toBe(200);
+    // the emulator knows no such chain: it answers the worker's PING INVALID, and the consumer gets that
+    const closed = await answerOf('SID0870004', ticket);
+    expect(field(closed, 'Status')).toBe('INVALID');
+    writeFileSync(yaml, manualYaml);
+    expect((await api('/services/reload', 'operator', { method: 'POST' })).status).toBe(200);
+    const one = await api(`/inbox/${ticket}`, 'clerk1');
+    expect(one.body).toMatchObject({ status: 'open', adapter: 'manual', answerable: false, delivery: { status: 'done', answerStatus: 'INVALID', closed: true } });
+    const refused = await api(`/inbox/${ticket}/answer`, 'clerk1', { method: 'POST', body: { status: 'REJECT', reason: 'too late' } });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatch(/the consumer's chain of .* is closed: it was answered INVALID .*an answer here would reach no one/);
+  });
+
+  test('a manual SID configured for direct delivery is refused at load, with what to change; one of an unknown department is warned about', async () => {
+    expect(gw.logs()).toMatch(/"sid":"SID0870005","department":"ghost".*"msg":"manual provider: its department is not in the users file: no clerk sees its requests/);
     const bad = makeRegistry([{ bundle: ECHO_BUNDLE, def: { ...echoDefinition('SID0870009', manual()), delivery: { mode: 'direct' } } }]);
     const r = await runCli(['services', 'check', bad]);
     expect(r.code).not.toBe(0);

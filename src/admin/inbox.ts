@@ -117,11 +117,13 @@ export function inboxRoutes(d: InboxRoutesDeps, r: Router): void {
         formError = (e as Error).message;
       }
     }
+    const delivery = await deliveryOf(d.outbox, it.ticket);
     // the consumer's leg of the request: its attachments as the gateway judged them
     const leg = (await chainLegs(d.store, it.ticket)).find((l) => l.direction === 'consumer->gateway' && l.status === 'REQUEST');
+    const v = view(it, p, Date.now());
     res.json({
-      ...view(it, p, Date.now()), request: request?.toString('utf8') ?? null, form, formError,
-      requestEntry: leg?.id ?? null, attachments: leg && d.attachments ? `/admin/inbox/${encodeURIComponent(it.ticket)}/journal/${leg.id}/attachments` : null,
+      ...v, answerable: v.answerable && !delivery?.closed, request: request?.toString('utf8') ?? null, form, formError,
+      delivery, requestEntry: leg?.id ?? null, attachments: leg && d.attachments ? `/admin/inbox/${encodeURIComponent(it.ticket)}/journal/${leg.id}/attachments` : null,
       clerks: d.auth.usersOf('clerk', it.department).map((u) => u.name),
     });
   }));
@@ -165,6 +167,10 @@ export function inboxRoutes(d: InboxRoutesDeps, r: Router): void {
     if (!service || service.def.adapter.type !== 'manual') {
       throw new InboxError(409, `${it.sid} ${service ? `is now served by its ${service.def.adapter.type} adapter` : 'is no longer registered'}: the request stays in the inbox to be read; switch the SID back to adapter: {type: manual} to answer it here`);
     }
+    const delivery = await deliveryOf(d.outbox, it.ticket);
+    if (delivery?.closed) {
+      throw new InboxError(409, `the consumer's chain of ${it.ticket} is closed: ${delivery.status === 'done' ? `it was answered ${delivery.answerStatus ?? ''} (by the provider in force when it was polled)` : 'its delivery failed for good'}; an answer here would reach no one`);
+    }
     const b = body(req);
     const status = b.status;
     if (typeof status !== 'string' || !(ANSWER_STATUSES as string[]).includes(status)) throw new InboxError(400, `status must be one of ${ANSWER_STATUSES.join(', ')}`);
@@ -202,6 +208,14 @@ export function inboxRoutes(d: InboxRoutesDeps, r: Router): void {
 function answerOperation(service: Service, operation: string): string {
   const sent = service.operations.find((o) => o.name === operation);
   return (sent && pollOperation(service, sent)?.name) ?? operation;
+}
+
+/** Where the consumer's chain of a request stands (its outbox item); closed once answered or dead. */
+async function deliveryOf(outbox: Outbox, ticket: string): Promise<{ status: string; answerStatus: string | null; closed: boolean } | null> {
+  const row = (await outbox.deliveryOf(ticket))[0];
+  if (!row) return null;
+  const status = String(row.status);
+  return { status, answerStatus: (row.answer_status as string | null) ?? null, closed: status === 'done' || status === 'dead' };
 }
 
 /** A clerk answers the requests of their department that are theirs or nobody's; an operator any. */

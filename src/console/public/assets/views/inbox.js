@@ -86,6 +86,7 @@ async function one(ctx, ticket) {
       ['Deadline', deadline(x)],
       ['Assigned to', h('span', { id: 'inbox-assigned' }, assignedText(x))],
       x.answer ? ['Answer', h('span', { id: 'inbox-answer' }, h('span', { class: `status st-${x.answer.status.toLowerCase()}` }, x.answer.status), ` by ${x.answer.by} at `, time(x.answer.at, false))] : null,
+      x.status === 'open' && x.delivery?.closed ? ['Consumer', h('span', { class: 'error-text', id: 'inbox-closed' }, x.delivery.status === 'done' ? `the consumer's chain was closed with ${x.delivery.answerStatus ?? 'an answer'} from the provider in force then: an answer here would reach no one` : 'the delivery to this provider failed for good: an answer here would reach no one')] : null,
       x.adapter !== 'manual' ? ['Provider', h('span', { class: 'error-text', id: 'inbox-switched' }, x.adapter ? `${x.sid} is now served by its ${x.adapter} adapter: this request is kept to be read, not answered here` : `${x.sid} is no longer registered`)] : null,
     ].filter((r) => r !== null))));
   const assign = x.status === 'open' && (ctx.me.role === 'operator' || ctx.me.role === 'clerk') ? assignBox(x, again) : null;
