@@ -126,7 +126,7 @@ const fid = (path: string) => `#f-${path.replace(/[^A-Za-z0-9-]/gu, (c) => `_${c
     expect(await page.textContent('.xml-panel')).toContain('КУЗНЕЦОВ');
     await page.selectOption('#assign-to', 'clerk');
     await page.click('#assign-go');
-    await page.waitForFunction("document.querySelector('#inbox-assigned')?.textContent?.includes('clerk')");
+    await page.waitForSelector('#inbox-assigned:has-text("clerk")');
     await logout();
   });
 
@@ -167,7 +167,7 @@ const fid = (path: string) => `#f-${path.replace(/[^A-Za-z0-9-]/gu, (c) => `_${c
     expect(await page.textContent('#answer-result')).toMatch(/REJECT needs its reason/);
     await page.fill('#answer-reason', 'Запрос не подписан уполномоченным лицом');
     await page.click('#answer-reject-go');
-    await page.waitForFunction("document.querySelector('#inbox-answer')?.textContent?.includes('REJECT')");
+    await page.waitForSelector('#inbox-answer:has-text("REJECT")');
     const answer = await final('SID0009001', tickets.refuse!);
     expect(field(answer, 'Status')).toBe('REJECT');
     expect(answer).toContain('Запрос не подписан уполномоченным лицом');
@@ -179,7 +179,7 @@ const fid = (path: string) => `#f-${path.replace(/[^A-Za-z0-9-]/gu, (c) => `_${c
     expect(await page.$('#inbox-answer-form')).not.toBeNull();
     await page.selectOption('#assign-to', 'clerk2');
     await page.click('#assign-go');
-    await page.waitForFunction("document.querySelector('#inbox-assigned')?.textContent?.includes('clerk2')");
+    await page.waitForSelector('#inbox-assigned:has-text("clerk2")');
     expect(await page.$('#inbox-answer-form')).toBeNull();
     await logout();
 
@@ -189,7 +189,7 @@ const fid = (path: string) => `#f-${path.replace(/[^A-Za-z0-9-]/gu, (c) => `_${c
     await openRequest(tickets.late!);
     await page.fill('#answer-reason', 'Не указан СНИЛС');
     await page.click('#answer-invalid-go');
-    await page.waitForFunction("document.querySelector('#inbox-answer')?.textContent?.includes('INVALID')");
+    await page.waitForSelector('#inbox-answer:has-text("INVALID")');
     expect(field(await final('SID0009002', tickets.late!), 'Status')).toBe('INVALID');
     // answered requests leave the open list
     await inbox();
