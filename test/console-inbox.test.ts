@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -22,6 +22,8 @@ const PING = readFileSync(join(ROOT, 'fixtures', 'SID0003456', 'found', 'ping.xm
 const field = (xml: string, name: string) => new RegExp(`<smev:${name}>([\\s\\S]*?)</smev:${name}>`).exec(xml)?.[1];
 let serial = 0;
 const fresh = (xml: string) => xml.replace(/<smev:Date>[^<]*</, `<smev:Date>${new Date().toISOString()}<`).replace(/<smev:CaseNumber>[^<]*</, `<smev:CaseNumber>INBOX-${++serial}<`);
+/** Screenshots of the inbox's views, for people (test/artifacts/console/, as test/console.test.ts keeps them). */
+const ART = join(ROOT, 'test', 'artifacts', 'console', ...(process.env.SMEV2_TEST_STORE === 'postgres' ? ['postgres'] : []));
 /** The HTML id of a form value's input (src/xsd/form.ts fieldId). */
 const fid = (path: string) => `#f-${path.replace(/[^A-Za-z0-9-]/gu, (c) => `_${c.codePointAt(0)!.toString(16)}_`)}`;
 
@@ -48,6 +50,11 @@ const fid = (path: string) => `#f-${path.replace(/[^A-Za-z0-9-]/gu, (c) => `_${c
       await new Promise((res) => setTimeout(res, 100));
     }
     throw new Error(`no answer to ${ticket}`);
+  }
+  async function shot(name: string): Promise<void> {
+    mkdirSync(ART, { recursive: true });
+    await page.evaluate(() => (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0));
+    await page.screenshot({ path: join(ART, `${name}.png`), fullPage: true });
   }
   async function login(user: string, password: string, path = '/console/inbox'): Promise<void> {
     await page.goto(`${gw.url}${path}`);
@@ -120,6 +127,7 @@ const fid = (path: string) => `#f-${path.replace(/[^A-Za-z0-9-]/gu, (c) => `_${c
     expect(await page.getAttribute(`tr[data-ticket="${tickets.answer}"]`, 'data-state')).toBe('open');
     // the demo's rule: requests from PNZR01581 go to the sub-queue penza
     expect(await page.textContent(`tr[data-ticket="${tickets.answer}"]`)).toContain('queue penza');
+    await shot('inbox');
 
     await page.click(`tr[data-ticket="${tickets.answer}"] a`);
     await page.waitForSelector('main[data-loaded^="inbox#"] #inbox-assign');
@@ -149,6 +157,7 @@ const fid = (path: string) => `#f-${path.replace(/[^A-Za-z0-9-]/gu, (c) => `_${c
     };
     for (const [path, v] of Object.entries(values)) await page.fill(fid(path), v);
     await page.selectOption(fid('CriminalRecordResponse/Found'), 'false');
+    await shot('inbox-request');
     await page.click('#answer-result-go');
     await page.waitForSelector('main[data-loaded^="inbox#"] #inbox-answer');
     expect(await page.textContent('#inbox-answer')).toMatch(/RESULT by clerk/);
