@@ -333,5 +333,11 @@ describe(`manual providers: the inbox (${STORE_NAME})`, () => {
     const r2 = await runCli(['services', 'check', noDept]);
     expect(r2.stdout).toMatch(/adapter\.department/);
     expect(r2.stdout).toMatch(/a rule says where the request goes: assignee, queue, or both/);
+    // a manual SID whose operation is sync: served, with what to change
+    const sync = makeRegistry([{ bundle: ECHO_BUNDLE, def: echoDefinition('SID0870011', manual()) }]);
+    const r3 = await runCli(['services', 'check', sync]);
+    expect(r3.code).toBe(0);
+    expect(r3.stdout).toMatch(/^ok {6}SID0870011 /m);
+    expect(r3.stdout).toMatch(/adapter\.type manual: operation\(s\) Echo are sync, so a consumer's PING for the answer is refused by format-logical control: set operations\.<name>\.mode to async/);
   });
 });

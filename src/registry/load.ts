@@ -139,6 +139,10 @@ export function loadService(sidDir: string, errors: Problem[], warnings: Problem
     }
   }
   const operations: Operation[] = wsdl.operations.map((o) => ({ ...o, mode: def.operations[o.name]?.mode ?? 'sync' }));
+  if (def.adapter.type === 'manual') {
+    const sync = operations.filter((o) => o.mode === 'sync' && o.input).map((o) => o.name);
+    if (sync.length) warnings.push({ file: join(sidDir, DEFINITION_FILE), reason: `adapter.type manual: operation(s) ${sync.join(', ')} are sync, so a consumer's PING for the answer is refused by format-logical control: set operations.<name>.mode to async (or an async-send/async-get pair), docs/cabinet.md` });
+  }
   const byInput = new Map<string, Operation>();
   for (const op of operations) {
     if (!op.input) {
