@@ -58,6 +58,8 @@ export interface Config {
   deliveryConcurrency: number;
   /** how often each provider's availability is checked */
   availabilityIntervalMs: number;
+  /** how often the manual providers' inbox is swept for requests due soon and overdue (their events) */
+  inboxSweepMs: number;
   /** how long a worker holds an outbox item; a crashed worker's items come back after it */
   deliveryLeaseMs: number;
   /** callbacks to consumers and events to subscribers: the wait for a connection, and for the answer */
@@ -167,6 +169,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     subscriptionsFile: resolve(flags.subscriptions ?? env.SMEV2_SUBSCRIPTIONS ?? 'subscriptions.yaml'),
     deliveryConcurrency: num('SMEV2_DELIVERY_CONCURRENCY', env.SMEV2_DELIVERY_CONCURRENCY, 16),
     availabilityIntervalMs: num('SMEV2_AVAILABILITY_INTERVAL_MS', env.SMEV2_AVAILABILITY_INTERVAL_MS, 60_000),
+    inboxSweepMs: num('SMEV2_INBOX_SWEEP_MS', env.SMEV2_INBOX_SWEEP_MS, 30_000),
     deliveryLeaseMs: num('SMEV2_DELIVERY_LEASE_MS', env.SMEV2_DELIVERY_LEASE_MS, 60_000),
     callbackConnectTimeoutMs: num('SMEV2_CALLBACK_CONNECT_TIMEOUT_MS', env.SMEV2_CALLBACK_CONNECT_TIMEOUT_MS, 5_000),
     callbackTimeoutMs: num('SMEV2_CALLBACK_TIMEOUT_MS', env.SMEV2_CALLBACK_TIMEOUT_MS, 15_000),

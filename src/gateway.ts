@@ -16,6 +16,7 @@ import { DeliveryWorker } from './queue/worker';
 import { AvailabilityMonitor } from './providers/availability';
 import { scheduleRetention } from './journal/retention';
 import { scheduleSpoolSweep } from './http/multipart';
+import { scheduleInboxSweep } from './providers/manual/sweep';
 import { Metrics } from './metrics/metrics';
 import { backgroundRoles, isClusterWorker } from './cluster';
 import { Auth, loadUsers, sessionSecret } from './admin/auth';
@@ -41,7 +42,7 @@ export interface RunningGateway {
 /** Load the registry, open the store, listen. Throws RegistryError on a broken registry. */
 export async function startGateway(config: Config, log: Logger): Promise<RunningGateway> {
   await loadXml();
-  const { keys, trust, registry, store, faults, deps, emulatorState } = await assemble(config, log, { migrate: true, skipBroken: config.skipBroken });
+  const { keys, trust, registry, store, faults, deps, emulatorState, inbox } = await assemble(config, log, { migrate: true, skipBroken: config.skipBroken });
   for (const w of registry.warnings) log.warn({ file: w.file, reason: w.reason }, 'registry warning');
   for (const s of registry.skipped) log.error({ file: s.file, field: s.field, reason: s.reason }, 'broken service skipped');
   const { journal, outbox, events, clock } = deps;
@@ -62,6 +63,14 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   // sessions begun under another users file (a password or role changed since) end here and everywhere
   void auth.endChangedSessions().catch((err: Error) => log.error({ err }, 'could not end the sessions of changed admin users'));
   if (!auth.userCount) log.warn({ file: config.adminUsersFile }, 'no admin users: /admin and the console refuse everyone (see README, "Admin users")');
+  // a manual provider's department no user works for: its requests wait where no clerk sees them
+  const orphans = () => {
+    for (const e of registry.list()) {
+      const a = e.service.def.adapter;
+      if (a.type === 'manual' && !auth.department(a.department)) log.warn({ sid: e.service.sid, department: a.department, file: config.adminUsersFile }, 'manual provider: its department is not in the users file: no clerk sees its requests (add the department and its clerks, docs/cabinet.md)');
+    }
+  };
+  orphans();
   void auth.demoPasswordUsers().then((users) => {
     if (users.length) log.warn({ users, file: config.adminUsersFile }, 'admin users with the demo passwords: replace their hashes (smev2-gateway admin hash-password) before anyone else can reach the gateway');
   });
@@ -73,6 +82,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
     registry.load({ skipBroken: config.skipBroken });
     auth.reload();
     trust.replaceWith(systems);
+    orphans();
     const where = (p: { file: string; field?: string; reason: string }) => `${p.file}${p.field ? ` ${p.field}` : ''}: ${p.reason}`;
     return { services: registry.list().map((e) => e.service.sid), warnings: registry.warnings.map(where), skipped: registry.skipped.map(where) };
   };
@@ -87,7 +97,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
     department: (id) => auth.department(id), requests,
   };
   const admin = adminRouter({
-    registry, trust: () => trust, store, outbox, auth, log, faults, emulatorState,
+    registry, trust: () => trust, store, outbox, auth, log, faults, emulatorState, inbox,
     availability: () => [...availability.latest.values()],
     baseUrl: (req) => baseUrl(req, config),
     secureCookie: config.secureCookie,
@@ -145,6 +155,8 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   const retention = roles.monitors ? scheduleRetention(store, config.retentionDays, log) : { stop() {} };
   // MTOM parts a process that died left in the spool
   const sweep = roles.monitors ? scheduleSpoolSweep(config.attachments.spoolDir, (n) => log.info({ removed: n, spoolDir: config.attachments.spoolDir }, 'spool: removed the parts of exchanges no process holds')) : { stop() {} };
+  // manual providers' requests due soon and overdue: their events (any instance may sweep; each is queued once)
+  const inboxSweep = roles.monitors ? scheduleInboxSweep(inbox, events, outbox, config.inboxSweepMs, log) : { stop() {} };
   watcher?.start();
   const port = (server.address() as AddressInfo).port;
   // a worker of --workers: the primary's "every worker listening" names the URLs
@@ -163,6 +175,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
       availability.stop();
       retention.stop();
       sweep.stop();
+      inboxSweep.stop();
       await journal.drain();
       await registry.close();
       await store.destroy();

@@ -278,7 +278,7 @@ describe('admin API: /admin, behind a login, on the real gateway', () => {
 
   test('the registry: list, detail with WSDL links that answer, reload; a broken registry is refused and the old one kept', async () => {
     const list = (await api('/services')).body as { sid: string; wsdl: string; operations: { name: string }[] }[];
-    expect(list.map((s) => s.sid)).toEqual(['SID0003456', 'SID0003525', 'SID0003564', 'SID0003623']);
+    expect(list.map((s) => s.sid)).toEqual(['SID0003456', 'SID0003525', 'SID0003564', 'SID0003623', 'SID0009001']);
     for (const s of list) expect((await fetch(s.wsdl)).status).toBe(200);
     const detail = (await api('/services/SID0003623')).body as { files: string[]; definition: { sid: string }; payloadControl: string };
     expect(detail.definition.sid).toBe('SID0003623');

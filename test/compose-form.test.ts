@@ -164,6 +164,9 @@ describe('demo bundles (wsdl/)', () => {
       'SID0003564 CreateRequest': 'createRequestBean',
       'SID0003564 GetStatus': 'requestNumber',
       'SID0003623 Process': 'ЗапросСНИЛС',
+      // the demo manual provider has no fixtures: its operations' documentation names the same elements
+      'SID0009001 sendConvictionRequest': 'CriminalRecordRequest',
+      'SID0009001 getConvictionResponse': 'RequestID',
     });
   });
 

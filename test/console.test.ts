@@ -176,7 +176,7 @@ if (!haveChromium) {
     expect(sids.length).toBeGreaterThan(5);
     expect(new Set(sids)).toEqual(new Set(['SID0003623']));
     // every operator-only view is offered
-    expect(await page.$$eval('#nav a', (as) => as.map((a) => a.textContent))).toEqual(['Journal', 'Statistics', 'Registry', 'Systems', 'Dead letters', 'Composer', 'My requests', 'Emulator']);
+    expect(await page.$$eval('#nav a', (as) => as.map((a) => a.textContent))).toEqual(['Journal', 'Statistics', 'Registry', 'Systems', 'Dead letters', 'Composer', 'My requests', 'Emulator', 'Inbox']);
 
     // status and direction from the form, then the text in AppData
     await page.selectOption('#journal-filters select[name=status]', 'RESULT');
@@ -591,7 +591,7 @@ if (!haveChromium) {
     await login(AUDITOR);
     await page.waitForURL(/\/console\/journal$/);
     await page.waitForSelector('#journal-table tbody tr[data-id]');
-    expect(await page.$$eval('#nav a', (as) => as.map((a) => a.textContent))).toEqual(['Journal', 'Statistics', 'Emulator']);
+    expect(await page.$$eval('#nav a', (as) => as.map((a) => a.textContent))).toEqual(['Journal', 'Statistics', 'Emulator', 'Inbox']);
     expect(await page.textContent('#who')).toContain('auditor');
     await shot('21-auditor-journal');
     for (const path of ['/console/registry', '/console/registry/SID0003623', '/console/systems', '/console/queue', '/console/compose']) {

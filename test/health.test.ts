@@ -25,12 +25,12 @@ describe('health: /healthz and /readyz', () => {
     // no disk warning levels: `warnings` is about the store only (test/disk-bounds.test.ts has the levels)
     const gw = await startGateway({ db, env: NO_DISK_LEVELS });
     gateways.push(gw);
-    expect(await get(`${gw.url}/readyz`)).toEqual({ status: 200, body: { status: 'ready', services: 4, warnings: [] } });
+    expect(await get(`${gw.url}/readyz`)).toEqual({ status: 200, body: { status: 'ready', services: 5, warnings: [] } });
     if (onPostgres) await dropDatabase(db);
     else rmSync(dirname(db), { recursive: true, force: true });
     // the SQLite store's folder is gone: its disk cannot be read either, and /readyz says so
     const warnings = onPostgres ? [] : [expect.stringMatching(/^disk not checked: the free space of the SQLite store \(.*\) could not be read: ENOENT/)];
-    expect(await get(`${gw.url}/readyz`)).toEqual({ status: 503, body: { status: 'not ready', services: 4, warnings } });
+    expect(await get(`${gw.url}/readyz`)).toEqual({ status: 503, body: { status: 'not ready', services: 5, warnings } });
     expect((await get(`${gw.url}/healthz`)).status).toBe(200);
   });
 

@@ -19,6 +19,7 @@ const basic = (role: Role) => ({ authorization: `Basic ${Buffer.from(`${role}:${
 const READERS: Role[] = ['operator', 'auditor'];
 const OPERATOR: Role[] = ['operator'];
 const COMPOSERS: Role[] = ['operator', 'requester'];
+const INBOX: Role[] = ['operator', 'auditor', 'clerk'];
 
 /** The console's pages, one address each, and who may open them. */
 const PAGES: [string, Role[]][] = [
@@ -26,11 +27,12 @@ const PAGES: [string, Role[]][] = [
   ['/console/emulator', READERS], ['/console/emulator/SID0003623', READERS],
   ['/console/registry', OPERATOR], ['/console/registry/SID0003623', OPERATOR], ['/console/systems', OPERATOR], ['/console/queue', OPERATOR],
   ['/console/compose', COMPOSERS], ['/console/requests', COMPOSERS], ['/console/requests/x', COMPOSERS],
+  ['/console/inbox', INBOX], ['/console/inbox/x', INBOX],
 ];
 /** The view scripts (src/console/public/assets/views) and who may load them. */
 const VIEWS: Record<string, Role[]> = {
   journal: READERS, message: READERS, chain: READERS, stats: READERS, emulator: READERS, 'faults-panel': READERS,
-  registry: OPERATOR, systems: OPERATOR, queue: OPERATOR, compose: COMPOSERS, requests: COMPOSERS,
+  registry: OPERATOR, systems: OPERATOR, queue: OPERATOR, compose: COMPOSERS, requests: COMPOSERS, inbox: INBOX,
 };
 const HOME: Record<Role, string> = { operator: '/console/journal', auditor: '/console/journal', clerk: '/console/inbox', requester: '/console/requests' };
 
@@ -52,9 +54,9 @@ describe('roles: every admin route and console page as each role, on the real ga
 
   test('each role\'s /admin/me: its department, and the console views it may open', async () => {
     const me = async (role: Role) => (await fetch(`${gw.url}/admin/me`, { headers: basic(role) })).json();
-    expect(await me('operator')).toEqual({ user: 'operator', role: 'operator', department: null, views: ['journal', 'message', 'chain', 'stats', 'emulator', 'registry', 'systems', 'queue', 'compose', 'requests'] });
-    expect(await me('auditor')).toEqual({ user: 'auditor', role: 'auditor', department: null, views: ['journal', 'message', 'chain', 'stats', 'emulator'] });
-    expect(await me('clerk')).toEqual({ user: 'clerk', role: 'clerk', department: { id: 'minzdrav', name: 'Минздрав, отдел запросов', systems: ['MINZ01001'] }, views: [] });
+    expect(await me('operator')).toEqual({ user: 'operator', role: 'operator', department: null, views: ['journal', 'message', 'chain', 'stats', 'emulator', 'registry', 'systems', 'queue', 'compose', 'requests', 'inbox'] });
+    expect(await me('auditor')).toEqual({ user: 'auditor', role: 'auditor', department: null, views: ['journal', 'message', 'chain', 'stats', 'emulator', 'inbox'] });
+    expect(await me('clerk')).toEqual({ user: 'clerk', role: 'clerk', department: { id: 'minzdrav', name: 'Минздрав, отдел запросов', systems: ['MINZ01001'] }, views: ['inbox'] });
     expect(await me('requester')).toEqual({ user: 'requester', role: 'requester', department: { id: 'minzdrav', name: 'Минздрав, отдел запросов', systems: ['MINZ01001'] }, views: ['compose', 'requests'] });
   });
 

@@ -30,27 +30,32 @@ export interface AttachmentRoutesDeps {
 
 type Handler = (req: Request, res: Response) => Promise<void>;
 
-export function attachmentRoutes(d: AttachmentRoutesDeps, r: Router, guard: (req: Request, res: Response, next: () => void) => void, handle: (fn: Handler) => (req: Request, res: Response, next: (e?: unknown) => void) => void): void {
-  const base = (id: number) => `/admin/journal/${id}/attachments`;
+/**
+ * `prefix`: the same routes under another path whose guard decides differently (the inbox's:
+ * `/inbox/:ticket`, a clerk reads the attachments of their department's requests); the listing's
+ * download links keep to it.
+ */
+export function attachmentRoutes(d: AttachmentRoutesDeps, r: Router, guard: (req: Request, res: Response, next: () => void) => void, handle: (fn: Handler) => (req: Request, res: Response, next: (e?: unknown) => void) => void, prefix = ''): void {
+  const base = (id: number, req: Request) => `/admin${prefix.replace(/:(\w+)/g, (_m, k: string) => encodeURIComponent(String(req.params[k])))}/journal/${id}/attachments`;
 
-  r.get('/journal/:id/attachments', guard, handle(async (req, res) => {
+  r.get(`${prefix}/journal/:id/attachments`, guard, handle(async (req, res) => {
     const e = await entry(d, req, res);
     if (!e) return;
     const a = e.attachments;
     const parts = await Promise.all((a.parts ?? []).map(async (p) => {
       const info = await d.parts.info(p.sha256);
-      return { ...p, kept: !info ? 'missing' : info.purgedAt !== null ? 'purged' : 'kept', download: `${base(e.id)}/parts/${p.sha256}` };
+      return { ...p, kept: !info ? 'missing' : info.purgedAt !== null ? 'purged' : 'kept', download: `${base(e.id, req)}/parts/${p.sha256}` };
     }));
     const documents = (a.documents ?? []).map((doc, n) => ({
       ...doc,
-      download: `${base(e.id)}/documents/${n}`,
-      ...(doc.zip ? { zip: { ...doc.zip, files: doc.zip.files.map((f) => ({ ...f, download: `${base(e.id)}/documents/${n}/file?name=${encodeURIComponent(f.name)}` })) } } : {}),
+      download: `${base(e.id, req)}/documents/${n}`,
+      ...(doc.zip ? { zip: { ...doc.zip, files: doc.zip.files.map((f) => ({ ...f, download: `${base(e.id, req)}/documents/${n}/file?name=${encodeURIComponent(f.name)}` })) } } : {}),
     }));
     res.json({ id: e.id, verdict: a.verdict ?? null, purged: e.purged, parts, documents });
   }));
 
   // a part by its Content-ID or SHA-256, as the entry names it
-  r.get('/journal/:id/attachments/parts/:ref', guard, handle(async (req, res) => {
+  r.get(`${prefix}/journal/:id/attachments/parts/:ref`, guard, handle(async (req, res) => {
     const e = await entry(d, req, res);
     if (!e) return;
     const ref = String(req.params.ref);
@@ -63,7 +68,7 @@ export function attachmentRoutes(d: AttachmentRoutesDeps, r: Router, guard: (req
   }));
 
   // an AppDocument's ZIP: the part it references, or its BinaryData decoded
-  r.get('/journal/:id/attachments/documents/:n', guard, handle(async (req, res) => {
+  r.get(`${prefix}/journal/:id/attachments/documents/:n`, guard, handle(async (req, res) => {
     const e = await entry(d, req, res);
     if (!e) return;
     const src = await documentSource(d, e, req, res);
@@ -77,7 +82,7 @@ export function attachmentRoutes(d: AttachmentRoutesDeps, r: Router, guard: (req
   }));
 
   // one file inside an AppDocument's ZIP, inflated as the client reads it
-  r.get('/journal/:id/attachments/documents/:n/file', guard, handle(async (req, res) => {
+  r.get(`${prefix}/journal/:id/attachments/documents/:n/file`, guard, handle(async (req, res) => {
     const name = req.query.name;
     if (typeof name !== 'string' || !name) throw new FilterError('name: give the file\'s name in the ZIP once, e.g. ?name=doc.xml');
     const e = await entry(d, req, res);

@@ -34,6 +34,23 @@ function withRoles(paths: Record<string, Record<string, object>>): Record<string
   }))]));
 }
 
+/** The attachments of a journal entry (admin/attachments.ts): under /journal, and under /inbox/{ticket} for a request's legs. */
+const JOURNAL_ATTACHMENTS = {
+  '/journal/{id}/attachments': { get: { summary: 'One entry\'s attachments: its MTOM parts by hash (and whether the store still keeps them), the attachments verdict, each AppDocument with its ZIP\'s files, their signatures\' verdicts and the request document\'s schema verdict; download links for each',
+    parameters: [idParam('id', 'the entry\'s id', 'integer')],
+    responses: { ...ok(ref('Attachments')), 404: { description: 'no such entry' }, ...errors } } },
+  '/journal/{id}/attachments/parts/{ref}': { get: { summary: 'One MTOM part of an entry as it travelled, streamed from the attachment store (Content-Disposition: its Content-ID)',
+    parameters: [idParam('id', 'the entry\'s id', 'integer'), idParam('ref', 'the part\'s Content-ID (without angle brackets) or its SHA-256')],
+    responses: { 200: { description: 'the part\'s bytes', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } }, 404: { description: 'no such entry, or the entry names no such part' }, 410: { description: 'the part\'s bytes were purged by retention' }, ...errors } } },
+  '/journal/{id}/attachments/documents/{n}': { get: { summary: 'The ZIP of an entry\'s AppDocument: the MTOM part it references, or its inline BinaryData decoded',
+    parameters: [idParam('id', 'the entry\'s id', 'integer'), idParam('n', 'the AppDocument\'s place in `documents` (from 0)', 'integer')],
+    responses: { 200: { description: 'the ZIP', content: { 'application/zip': { schema: { type: 'string', format: 'binary' } } } }, 404: { description: 'no such entry or document' }, 410: { description: 'the part or the envelope was purged by retention' }, ...errors } } },
+  '/journal/{id}/attachments/documents/{n}/file': { get: { summary: 'One file inside an AppDocument\'s ZIP, inflated as it is read, under the ZIP limits (SMEV2_ZIP_MAX_ENTRIES, _RATIO, _BYTES)',
+    parameters: [idParam('id', 'the entry\'s id', 'integer'), idParam('n', 'the AppDocument\'s place in `documents` (from 0)', 'integer'), { name: 'name', in: 'query', required: true, description: 'the file\'s name in the ZIP', schema: { type: 'string' } }],
+    responses: { 200: { description: 'the file\'s bytes', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } }, 404: { description: 'no such entry, document or file' }, 410: { description: 'purged by retention' },
+      422: { description: 'the ZIP cannot be read or goes past a ZIP limit', content: { 'application/json': { schema: ref('Error') } } }, ...errors } } },
+};
+
 export function openApiDocument(base: string): object {
   return {
     openapi: '3.1.0',
@@ -41,7 +58,7 @@ export function openApiDocument(base: string): object {
       title: 'smev2-gateway admin API',
       version: '1',
       description: 'The journal, statistics, the service registry, the systems, the delivery queue. Log in with POST /admin/login (a session cookie, as the console does) ' +
-        'or send HTTP Basic credentials. Roles (each operation\'s x-roles): operator (everything), auditor (the journal and its statistics), clerk (their department\'s inbox), requester (the composer as their department\'s systems, and their own requests). Nothing here changes the journal.',
+        'or send HTTP Basic credentials. Roles (each operation\'s x-roles): operator (everything), auditor (the journal and its statistics), clerk (their department\'s inbox, which auditors read), requester (the composer as their department\'s systems, and their own requests). Nothing here changes the journal.',
     },
     servers: [{ url: `${base}/admin` }],
     security: [{ basic: [] }, { session: [] }],
@@ -50,6 +67,32 @@ export function openApiDocument(base: string): object {
         responses: { ...ok({ type: 'object', properties: { user: { type: 'string' }, role: { type: 'string', enum: ['operator', 'auditor', 'clerk', 'requester'] }, expires: { type: 'string', format: 'date-time' } } }), 401: { description: 'wrong user or password' }, 429: { description: 'too many failed logins from this address' } } } },
       '/logout': { post: { summary: 'Log out: clears the session cookie', security: [], responses: ok({ type: 'object' }) } },
       '/me': { get: { summary: 'Who is logged in: the role, a clerk\'s or requester\'s department (with the systems a requester signs as) and the console views the role may open', responses: { ...ok({ type: 'object', properties: { user: { type: 'string' }, role: { type: 'string' }, department: { type: ['object', 'null'], properties: { id: { type: 'string' }, name: { type: 'string' }, systems: { type: 'array', items: { type: 'string' } } } }, views: { type: 'array', items: { type: 'string' } } } }), ...errors } } },
+      '/inbox': { get: { summary: 'The inbox of manual providers (docs/cabinet.md): open requests by deadline (or answered ones), each flagged dueSoon and overdue. A clerk sees their department\'s only',
+        parameters: [
+          { name: 'status', in: 'query', required: false, schema: { type: 'string', enum: ['open', 'answered', 'all'], default: 'open' } },
+          { name: 'sid', in: 'query', required: false, schema: { type: 'string' } },
+          { name: 'department', in: 'query', required: false, description: 'an operator\'s or auditor\'s filter; a clerk may only name their own', schema: { type: 'string' } },
+          { name: 'assignee', in: 'query', required: false, schema: { type: 'string' } },
+          { name: 'mine', in: 'query', required: false, description: '1: only the requests assigned to the caller', schema: { type: 'string' } },
+          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 200 } }],
+        responses: { ...ok({ type: 'object', properties: { now: { type: 'string', format: 'date-time' }, departments: { type: 'array', items: { type: 'object' } }, items: { type: 'array', items: ref('InboxItem') } } }), ...errors } } },
+      '/inbox/{ticket}': { get: { summary: 'One request of the inbox: the request as the provider received it, the answer form generated from the answer element\'s XSD, the department\'s clerks',
+        parameters: [idParam('ticket', 'the request\'s ticket (the node\'s MessageId)')],
+        responses: { ...ok({ allOf: [ref('InboxItem'), { type: 'object', properties: { request: { type: ['string', 'null'] }, form: { type: ['object', 'null'] }, formError: { type: ['string', 'null'] }, clerks: { type: 'array', items: { type: 'string' } } } }] }), 404: { description: 'no such request (or not in the clerk\'s department)' }, ...errors } } },
+      // the journal's attachment routes again, for the legs of one request of the inbox (a clerk reads them there)
+      ...Object.fromEntries(['/journal/{id}/attachments', '/journal/{id}/attachments/parts/{ref}', '/journal/{id}/attachments/documents/{n}', '/journal/{id}/attachments/documents/{n}/file'].map((p) => {
+        const journal = (JOURNAL_ATTACHMENTS as Record<string, { get: { summary: string; parameters?: object[]; responses: object } }>)[p]!;
+        return [`/inbox/{ticket}${p}`, { get: { ...journal.get, summary: `${journal.get.summary}: for a leg of this request of the inbox only (404 for any other entry)`,
+          parameters: [idParam('ticket', 'the request\'s ticket'), ...(journal.get.parameters ?? [])] } }];
+      })),
+      '/inbox/{ticket}/assign': { post: { summary: 'Give an open request to a clerk of its department (assignee) and/or a sub-queue; null for the common queue',
+        parameters: [idParam('ticket', 'the request\'s ticket')],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', properties: { assignee: { type: ['string', 'null'] }, queue: { type: ['string', 'null'] } } } } } },
+        responses: { ...ok(ref('InboxItem')), 404: { description: 'no such request' }, 409: { description: 'the request is answered' }, ...errors } } },
+      '/inbox/{ticket}/answer': { post: { summary: 'Answer an open request: RESULT (values from the answer form, or appData as XML), REJECT or INVALID (with a reason). Signed as the provider system and fetched by the delivery worker at once',
+        parameters: [idParam('ticket', 'the request\'s ticket')],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['RESULT', 'REJECT', 'INVALID'] }, values: { type: 'object', additionalProperties: { type: 'string' } }, appData: { type: 'string' }, reason: { type: 'string' } } } } } },
+        responses: { ...ok(ref('InboxItem')), 404: { description: 'no such request' }, 409: { description: 'answered already, or the SID is no longer a manual provider' }, 422: { description: 'the answer does not follow the SID\'s schema: the reasons', content: { 'application/json': { schema: { type: 'object', properties: { error: { type: 'string' }, reasons: { type: 'array', items: { type: 'string' } } } } } } }, ...errors } } },
       '/openapi.json': { get: { summary: 'This document', responses: ok({ type: 'object' }) } },
       '/journal': { get: { summary: 'Search the journal, newest first, a page at a time',
         parameters: [...FILTERS, ...TIME, { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
@@ -65,19 +108,7 @@ export function openApiDocument(base: string): object {
         responses: { ...ok({ allOf: [ref('Entry'), { type: 'object', properties: { raw: { type: ['string', 'null'] } } }] }), 404: { description: 'no such entry' }, ...errors } } },
       '/journal/{id}/raw': { get: { summary: 'One entry\'s raw envelope, byte for byte', parameters: [idParam('id', 'the entry\'s id', 'integer')],
         responses: { 200: { description: 'the bytes as received or sent', content: { 'text/xml': { schema: { type: 'string' } } } }, 404: { description: 'no such entry' }, 410: { description: 'purged by retention' } } } },
-      '/journal/{id}/attachments': { get: { summary: 'One entry\'s attachments: its MTOM parts by hash (and whether the store still keeps them), the attachments verdict, each AppDocument with its ZIP\'s files, their signatures\' verdicts and the request document\'s schema verdict; download links for each',
-        parameters: [idParam('id', 'the entry\'s id', 'integer')],
-        responses: { ...ok(ref('Attachments')), 404: { description: 'no such entry' }, ...errors } } },
-      '/journal/{id}/attachments/parts/{ref}': { get: { summary: 'One MTOM part of an entry as it travelled, streamed from the attachment store (Content-Disposition: its Content-ID)',
-        parameters: [idParam('id', 'the entry\'s id', 'integer'), idParam('ref', 'the part\'s Content-ID (without angle brackets) or its SHA-256')],
-        responses: { 200: { description: 'the part\'s bytes', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } }, 404: { description: 'no such entry, or the entry names no such part' }, 410: { description: 'the part\'s bytes were purged by retention' }, ...errors } } },
-      '/journal/{id}/attachments/documents/{n}': { get: { summary: 'The ZIP of an entry\'s AppDocument: the MTOM part it references, or its inline BinaryData decoded',
-        parameters: [idParam('id', 'the entry\'s id', 'integer'), idParam('n', 'the AppDocument\'s place in `documents` (from 0)', 'integer')],
-        responses: { 200: { description: 'the ZIP', content: { 'application/zip': { schema: { type: 'string', format: 'binary' } } } }, 404: { description: 'no such entry or document' }, 410: { description: 'the part or the envelope was purged by retention' }, ...errors } } },
-      '/journal/{id}/attachments/documents/{n}/file': { get: { summary: 'One file inside an AppDocument\'s ZIP, inflated as it is read, under the ZIP limits (SMEV2_ZIP_MAX_ENTRIES, _RATIO, _BYTES)',
-        parameters: [idParam('id', 'the entry\'s id', 'integer'), idParam('n', 'the AppDocument\'s place in `documents` (from 0)', 'integer'), { name: 'name', in: 'query', required: true, description: 'the file\'s name in the ZIP', schema: { type: 'string' } }],
-        responses: { 200: { description: 'the file\'s bytes', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } }, 404: { description: 'no such entry, document or file' }, 410: { description: 'purged by retention' },
-          422: { description: 'the ZIP cannot be read or goes past a ZIP limit', content: { 'application/json': { schema: ref('Error') } } }, ...errors } } },
+      ...JOURNAL_ATTACHMENTS,
       '/exchanges/{exchangeId}': { get: { summary: 'Every leg of one exchange (consumer → gateway → provider and back) with raw envelopes', parameters: [idParam('exchangeId', 'the exchange id of a journal entry')],
         responses: { ...ok({ type: 'object', properties: { exchangeId: { type: 'string' }, legs: { type: 'array', items: { allOf: [ref('Entry'), { type: 'object', properties: { raw: { type: ['string', 'null'] } } }] } } } }), 404: { description: 'no such exchange' } } } },
       '/chains/{chainId}': { get: { summary: 'An asynchronous exchange: its steps in time order (REQUEST → ACCEPT → PING … → RESULT), every leg, and the delivery queue\'s item',
@@ -176,6 +207,15 @@ export function openApiDocument(base: string): object {
       },
       schemas: {
         Error: { type: 'object', properties: { error: { type: 'string' } } },
+        InboxItem: { type: 'object', properties: {
+          ticket: { type: 'string' }, sid: { type: 'string' }, title: { type: ['string', 'null'] }, operation: { type: 'string' }, department: { type: 'string' }, departmentName: { type: ['string', 'null'] },
+          assignee: { type: ['string', 'null'] }, queue: { type: ['string', 'null'] }, consumer: { type: ['string', 'null'] },
+          arrivedAt: { type: 'string', format: 'date-time' }, due: { type: 'string', format: 'date-time' }, dueSoonFrom: { type: 'string', format: 'date-time' },
+          status: { type: 'string', enum: ['open', 'answered'] }, dueSoon: { type: 'boolean' }, overdue: { type: 'boolean' },
+          answer: { oneOf: [{ type: 'null' }, { type: 'object', properties: { status: { type: 'string', enum: ['RESULT', 'REJECT', 'INVALID'] }, appData: { type: 'string' }, by: { type: 'string' }, at: { type: 'string', format: 'date-time' } } }] },
+          assignedBy: { type: ['string', 'null'] }, assignedAt: { type: ['string', 'null'] },
+          adapter: { type: ['string', 'null'], description: 'the SID\'s adapter now: a request is answered here only while it is manual' },
+          answerable: { type: 'boolean', description: 'open, the SID still manual, and the caller may answer it' } } },
         Entry: { type: 'object', properties: Object.fromEntries([
           ['id', 'integer'], ['exchangeId', 'string'], ['at', 'string'], ['sid', 'string'], ['operation', 'string'], ['direction', 'string'], ['revision', 'string'],
           ['sender', 'string'], ['recipient', 'string'], ['originator', 'string'], ['status', 'string'], ['messageId', 'string'], ['requestIdRef', 'string'],

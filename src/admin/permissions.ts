@@ -27,6 +27,9 @@ export const EVERYONE: readonly Role[] = ['operator', 'auditor', 'clerk', 'reque
 const READERS: readonly Role[] = ['operator', 'auditor'];
 const OPERATOR: readonly Role[] = ['operator'];
 const COMPOSERS: readonly Role[] = ['operator', 'requester'];
+/** the inbox of manual providers: clerks their department's (admin/inbox.ts scopes it), operators all, auditors read */
+const INBOX_READERS: readonly Role[] = ['operator', 'auditor', 'clerk'];
+const INBOX_WRITERS: readonly Role[] = ['operator', 'clerk'];
 
 /** `public`: no login at all (logging in and out). */
 export type Permission = readonly Role[] | 'public';
@@ -90,6 +93,15 @@ export const API_PERMISSIONS: Record<string, Permission> = {
   'GET /requests': COMPOSERS,
   'GET /requests/{id}': COMPOSERS,
   'GET /requests/{id}/answer': COMPOSERS,
+  // the inbox: a clerk their department's requests (and their attachments), an operator every one
+  'GET /inbox': INBOX_READERS,
+  'GET /inbox/{ticket}': INBOX_READERS,
+  'POST /inbox/{ticket}/assign': INBOX_WRITERS,
+  'POST /inbox/{ticket}/answer': INBOX_WRITERS,
+  'GET /inbox/{ticket}/journal/{id}/attachments': INBOX_READERS,
+  'GET /inbox/{ticket}/journal/{id}/attachments/parts/{ref}': INBOX_READERS,
+  'GET /inbox/{ticket}/journal/{id}/attachments/documents/{n}': INBOX_READERS,
+  'GET /inbox/{ticket}/journal/{id}/attachments/documents/{n}/file': INBOX_READERS,
 };
 
 /** A console page: its path under /console, the view script that draws it, who may open it. */
@@ -114,6 +126,8 @@ export const CONSOLE_PAGES: PagePermission[] = [
   { path: /^\/compose$/, view: 'compose', roles: COMPOSERS },
   { path: /^\/requests$/, view: 'requests', roles: COMPOSERS },
   { path: /^\/requests\/[^/]+$/, view: 'requests', roles: COMPOSERS },
+  { path: /^\/inbox$/, view: 'inbox', roles: INBOX_READERS },
+  { path: /^\/inbox\/[^/]+$/, view: 'inbox', roles: INBOX_READERS },
 ];
 
 /** View scripts no page is named after (parts of other views): who may load them. */

@@ -19,6 +19,8 @@ import { faultRoutes } from './faults';
 import type { FaultSwitch } from '../providers/faults';
 import { emulatorStateRoutes } from './emulator-state';
 import type { EmulatorState } from '../providers/emulator/state';
+import type { Inbox } from '../providers/manual/inbox';
+import { inboxRoutes } from './inbox';
 
 export interface AdminDeps {
   registry: Registry;
@@ -47,6 +49,8 @@ export interface AdminDeps {
   composeBodyBytes?: number;
   /** the emulated providers' counters, scenarios and chains: read and reset under /emulator */
   emulatorState?: EmulatorState;
+  /** the manual providers' inbox: read and answered under /inbox (clerks, operators; auditors read) */
+  inbox?: Inbox;
 }
 
 const MAX_PAGE = 500;
@@ -209,6 +213,7 @@ export function adminRouter(d: AdminDeps): Router {
     d.log.info({ by: req.principal!.user, item: x.id, sid: x.sid }, 'dead letter re-driven');
     res.json({ id: x.id, status: 'pending' });
   }));
+  if (d.inbox) inboxRoutes({ inbox: d.inbox, outbox: d.outbox, registry: d.registry, auth: d.auth, log: d.log, store: d.store, attachments: d.attachments }, r, gate);
   if (d.emulatorState) emulatorStateRoutes({ registry: d.registry, state: d.emulatorState, log: d.log }, r, gate, handle);
   if (d.extra) {
     const extra = express.Router();

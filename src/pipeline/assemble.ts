@@ -9,6 +9,7 @@ import { Registry } from '../registry/registry';
 import { createAdapter } from '../providers';
 import { EmulatorState } from '../providers/emulator/state';
 import { FaultSwitch } from '../providers/faults';
+import { Inbox } from '../providers/manual/inbox';
 import { randomSource } from '../providers/inject';
 import { openStore, runMigrations } from '../store';
 import { Journal } from '../journal/journal';
@@ -32,6 +33,8 @@ export interface Parts {
   deps: PipelineDeps;
   /** the emulated providers' state in the store (the admin API reads and resets it) */
   emulatorState: EmulatorState;
+  /** the manual providers' inbox in the store (the admin API's /inbox, the sweep) */
+  inbox: Inbox;
 }
 
 /**
@@ -43,8 +46,10 @@ export async function assemble(config: Config, log: Logger, o: { migrate: boolea
   const { keys, trust } = bootstrapTrust(config.keysDir, config.systemsDir, log);
   let emulatorState: EmulatorState | undefined; // set once the store is open, before the first request
   let faults: FaultSwitch | undefined; // likewise
+  let inbox: Inbox | undefined; // likewise
+  let events: Events | undefined; // likewise
   const random = randomSource(config.faultsSeed);
-  const registry = new Registry(config.servicesDir, (s) => createAdapter(s, { signerFor: (m) => keys.signer(m), emulatorState: () => emulatorState, faults: () => faults, random, log }));
+  const registry = new Registry(config.servicesDir, (s) => createAdapter(s, { signerFor: (m) => keys.signer(m), emulatorState: () => emulatorState, faults: () => faults, inbox: () => inbox, events: () => events, random, log }));
   registry.load({ skipBroken: o.skipBroken });
   const store = await openStore(config.database, { migrate: false });
   if (o.migrate) {
@@ -58,6 +63,7 @@ export async function assemble(config: Config, log: Logger, o: { migrate: boolea
   }
   emulatorState = new EmulatorState(store, config.emulatorChainTtlSeconds * 1000);
   faults = new FaultSwitch(store, log, config.faultsCacheMs);
+  inbox = new Inbox(store);
   const outbox = new Outbox(store);
   const subscriptions = () => [
     ...readSubscriptions(config.subscriptionsFile),
@@ -65,7 +71,7 @@ export async function assemble(config: Config, log: Logger, o: { migrate: boolea
   ];
   subscriptions(); // a broken subscriptions file stops the start, with its reason
   const deps: PipelineDeps = {
-    outbox, events: new Events(outbox, subscriptions, log),
+    outbox, events: (events = new Events(outbox, subscriptions, log)),
     journal: new Journal(store, { refusedBytes: config.journalRefusedBytes, bodyBlobBytes: config.journalBodyBlobBytes }),
     registry, trust, clock: config.clock ? () => new Date(config.clock!) : () => new Date(), node: keys.signer(NODE_KEY),
     envelopeSchemas: loadEnvelopeSchemas(ENVELOPE_SCHEMAS),
@@ -76,5 +82,5 @@ export async function assemble(config: Config, log: Logger, o: { migrate: boolea
     maxInlineBytes: config.maxRequestBytes,
     garbage: new GarbageBudget({ largeBytes: config.largeBodyBytes, budgetBytes: config.largeGarbageBytes }),
   };
-  return { keys, trust, registry, store, faults, deps, emulatorState };
+  return { keys, trust, registry, store, faults, deps, emulatorState, inbox };
 }

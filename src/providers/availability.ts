@@ -56,7 +56,9 @@ export class AvailabilityMonitor {
   async checkAll(): Promise<void> {
     await Promise.all(this.registry.list().map(async ({ service }) => {
       const a = service.def.adapter;
-      const result = a.type === 'emulator' ? emulatorCheck(service) : await tcpCheck(new URL(a.url), a.connectTimeoutMs);
+      const result = a.type === 'emulator' ? emulatorCheck(service)
+        : a.type === 'manual' ? { up: true, latencyMs: 0, detail: `manual provider: the inbox of department ${a.department} (docs/cabinet.md)` }
+          : await tcpCheck(new URL(a.url), a.connectTimeoutMs);
       const entry: Availability = { sid: service.sid, at: new Date().toISOString(), ...result };
       const before = this.latest.get(service.sid);
       this.latest.set(service.sid, entry);

@@ -6,6 +6,9 @@ import type { Signer } from '../signature/sign';
 import type { EmulatorState } from './emulator/state';
 import type { FaultSwitch } from './faults';
 import { FaultInjectingAdapter } from './inject';
+import { ManualAdapter } from './manual/manual';
+import type { Inbox } from './manual/inbox';
+import type { Events } from '../queue/events';
 import type { Logger } from 'pino';
 
 export interface AdapterContext {
@@ -17,6 +20,10 @@ export interface AdapterContext {
   faults?(): FaultSwitch | undefined;
   /** the draws of fault injection (providers/inject.ts randomSource) */
   random?: () => number;
+  /** the manual providers' inbox (the store's), once open */
+  inbox?(): Inbox | undefined;
+  /** where a manual provider queues its inbox's events, once the store is open */
+  events?(): Events | undefined;
   /** where an emulated provider logs what a tester should see (a dispatch script that failed) */
   log?: Logger;
 }
@@ -36,6 +43,8 @@ function providerAdapter(service: Service, ctx: AdapterContext): ProviderAdapter
       return new HttpAdapter(a);
     case 'emulator':
       return new EmulatorAdapter(service, a.cases, ctx.signerFor(service.def.provider.mnemonic), () => ctx.emulatorState?.(), ctx.log);
+    case 'manual':
+      return new ManualAdapter(service, a, ctx.signerFor(service.def.provider.mnemonic), () => ctx.inbox?.(), () => ctx.events?.());
   }
 }
 

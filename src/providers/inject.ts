@@ -65,7 +65,7 @@ export class FaultInjectingAdapter implements ProviderAdapter {
     sw!.injected(this.service.sid, mark);
     const a = this.service.def.adapter;
     const timeoutMs = a.type === 'http' ? a.readTimeoutMs : spec.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
-    const where = a.type === 'http' ? new URL(a.url).host : `emulated provider of ${this.service.sid}`;
+    const where = a.type === 'http' ? new URL(a.url).host : `${a.type === 'manual' ? 'manual' : 'emulated'} provider of ${this.service.sid}`;
     const deadline = Date.now() + timeoutMs;
     const fail = (kind: FaultName, params: Record<string, string | number> = {}, detail?: string) => new InjectedFault(mark, kind, params, detail);
     /** Wait `ms`, or until the read timeout and then fail as the client does. */

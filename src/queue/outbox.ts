@@ -132,6 +132,16 @@ export class Outbox {
     return dead ? 'dead' : 'retry';
   }
 
+  /**
+   * Poll a provider that accepted sooner: the item's next poll now (a manual provider's clerk has
+   * answered, src/providers/manual/). False when the item is not being polled.
+   */
+  async pollSoon(id: string): Promise<boolean> {
+    const now = this.clock();
+    const r = await query(this.ds, `UPDATE outbox SET next_at = ?, updated_at = ? WHERE id = ? AND status = 'polling' AND next_at > ? RETURNING id`, [now, now, id, now]);
+    return r.length === 1;
+  }
+
   /** Give a dead letter a fresh budget. */
   async redrive(id: string, maxAgeMs: number): Promise<boolean> {
     const now = this.clock();

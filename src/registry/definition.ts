@@ -20,6 +20,40 @@ const emulatorAdapter = z.strictObject({
   cases: z.string().min(1).default('emulator'),
 });
 
+/**
+ * A condition of an assignment rule: a namespace-agnostic path into the request, as an emulator
+ * case's `match:` (`AppData/Request/Region`, `Message/Sender/Code`, `AppData/Request/@kind`), and
+ * the value it must have.
+ */
+const assignRule = z.strictObject({
+  /** only requests of this operation (default: any) */
+  operation: z.string().min(1).optional(),
+  /** every path must hold its value (default: none, the rule matches every request) */
+  when: z.record(z.string().regex(/^(AppData|Message)(\/[^/]+)*$/, 'a path from AppData or Message, e.g. AppData/Request/Region'), z.string()).optional(),
+  /** the clerk it goes to (a user name of the department) */
+  assignee: z.string().min(1).optional(),
+  /** or a sub-queue of the department, e.g. "moscow" */
+  queue: z.string().min(1).optional(),
+}).refine((r) => r.assignee !== undefined || r.queue !== undefined, { message: 'a rule says where the request goes: assignee, queue, or both' });
+
+/**
+ * A manual provider (docs/cabinet.md): the requests land in the console's inbox of a department,
+ * clerks answer them there. It works as guaranteed delivery: the consumer gets ACCEPT with a
+ * ticket at once, PROCESS until a clerk has answered.
+ */
+const manualAdapter = z.strictObject({
+  type: z.literal('manual'),
+  /** the department (an id of the users file's `departments`) whose clerks answer */
+  department: z.string().min(1),
+  /** the time a clerk has to answer, from the request's arrival (hours; fractions allowed) */
+  answerWithinHours: z.number().positive(),
+  /** a request is flagged "due soon" this long before its deadline (default: a quarter of answerWithinHours) */
+  dueSoonHours: z.number().positive().optional(),
+  /** who gets a request: the first rule that matches it; none: the department's common queue */
+  assign: z.array(assignRule).default([]),
+});
+export type ManualAdapterSettings = z.infer<typeof manualAdapter>;
+
 /** Store-and-forward: the gateway accepts at once and delivers with retries (README, "Guaranteed delivery"). */
 export const deliverySchema = z.strictObject({
   mode: z.enum(['direct', 'guaranteed']).default('direct'),
@@ -73,7 +107,7 @@ export const definitionSchema = z.strictObject({
   wsdl: z.string().min(1).optional(),
   operations: z.record(z.string(), operationSchema).default({}),
   locations: z.record(z.string(), z.string()).default({}),
-  adapter: z.discriminatedUnion('type', [httpAdapter, emulatorAdapter]),
+  adapter: z.discriminatedUnion('type', [httpAdapter, emulatorAdapter, manualAdapter]),
   /** faults injected into this SID's provider calls from the start, until an operator changes them (docs/fault-injection.md) */
   faults: faultSpecSchema.optional(),
 });

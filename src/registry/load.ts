@@ -82,6 +82,19 @@ export function loadService(sidDir: string, errors: Problem[], warnings: Problem
     return undefined;
   }
   const def = parsed.data;
+  if (def.adapter.type === 'manual') {
+    // a manual provider answers when a clerk does: the consumer must be given a ticket (guaranteed delivery)
+    const asked = (raw as { delivery?: { mode?: unknown } } | null)?.delivery?.mode;
+    if (asked !== undefined && asked !== 'guaranteed') {
+      errors.push({ file: DEFINITION_FILE, field: 'delivery.mode', reason: `is ${String(asked)}, but adapter.type manual needs guaranteed delivery (a clerk answers later; the consumer gets ACCEPT with a ticket): remove delivery.mode or set it to guaranteed` });
+      return undefined;
+    }
+    def.delivery.mode = 'guaranteed';
+    // polled until a clerk answers, which may take days: every 5 minutes unless said (an answer
+    // given in the console asks for the next poll at once, src/queue/outbox.ts pollSoon)
+    const d = (raw as { delivery?: { pollIntervalMs?: unknown } }).delivery;
+    if (d?.pollIntervalMs === undefined) def.delivery.pollIntervalMs = 5 * 60_000;
+  }
   const wsdlRel = def.wsdl ?? soleWsdl(sidDir);
   if (!wsdlRel) {
     errors.push({ file: DEFINITION_FILE, field: 'wsdl', reason: 'not set, and the folder does not hold exactly one .wsdl at its top level' });
@@ -126,6 +139,10 @@ export function loadService(sidDir: string, errors: Problem[], warnings: Problem
     }
   }
   const operations: Operation[] = wsdl.operations.map((o) => ({ ...o, mode: def.operations[o.name]?.mode ?? 'sync' }));
+  if (def.adapter.type === 'manual') {
+    const sync = operations.filter((o) => o.mode === 'sync' && o.input).map((o) => o.name);
+    if (sync.length) warnings.push({ file: join(sidDir, DEFINITION_FILE), reason: `adapter.type manual: operation(s) ${sync.join(', ')} are sync, so a consumer's PING for the answer is refused by format-logical control: set operations.<name>.mode to async (or an async-send/async-get pair), docs/cabinet.md` });
+  }
   const byInput = new Map<string, Operation>();
   for (const op of operations) {
     if (!op.input) {

@@ -22,10 +22,13 @@ export interface DemoService {
   cases: DemoCase[];
 }
 
-/** The bundled demo services and their fixture cases, read from the files (as a user would). */
+/**
+ * The bundled emulated demo services and their fixture cases, read from the files (as a user
+ * would). The demo manual provider (SID0009001, answered by a clerk, docs/cabinet.md) has no cases.
+ */
 export function demoServices(): DemoService[] {
-  return readdirSync(join(ROOT, 'wsdl')).sort().map((sid) => {
-    const def = parse(readFileSync(join(ROOT, 'wsdl', sid, 'service.yaml'), 'utf8'));
+  return readdirSync(join(ROOT, 'wsdl')).sort().map((sid) => ({ sid, def: parse(readFileSync(join(ROOT, 'wsdl', sid, 'service.yaml'), 'utf8')) }))
+    .filter(({ def }) => def.adapter?.type === 'emulator').map(({ sid, def }) => {
     const operations: Record<string, string> = Object.fromEntries(Object.entries(def.operations ?? {}).map(([k, v]) => [k, (v as { mode: string }).mode]));
     const casesDir = join(ROOT, 'wsdl', sid, def.adapter.cases);
     const cases = readdirSync(casesDir).sort().filter((c) => existsSync(join(casesDir, c, 'case.yaml'))).map((name) => {

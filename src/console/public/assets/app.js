@@ -25,6 +25,7 @@ const NAV = [
   { href: '/console/compose', label: 'Composer', match: /^\/console\/compose/, view: 'compose' },
   { href: '/console/requests', label: 'My requests', match: /^\/console\/requests/, view: 'requests' },
   { href: '/console/emulator', label: 'Emulator', match: /^\/console\/emulator/, view: 'emulator' },
+  { href: '/console/inbox', label: 'Inbox', match: /^\/console\/inbox/, view: 'inbox' },
 ];
 
 const ROUTES = [
@@ -42,6 +43,8 @@ const ROUTES = [
   { re: /^\/console\/requests\/([^/]+)\/?$/, view: 'requests', title: 'Request' },
   { re: /^\/console\/emulator\/?$/, view: 'emulator', title: 'Emulator' },
   { re: /^\/console\/emulator\/([^/]+)\/?$/, view: 'emulator', title: 'Emulator' },
+  { re: /^\/console\/inbox\/?$/, view: 'inbox', title: 'Inbox' },
+  { re: /^\/console\/inbox\/([^/]+)\/?$/, view: 'inbox', title: 'Inbox' },
 ];
 
 /** @type {Me} */
@@ -64,6 +67,7 @@ function markLoaded(main, view) {
 function drawChrome() {
   const nav = /** @type {HTMLElement} */ (document.getElementById('nav'));
   replace(nav, NAV.filter((n) => me.views.includes(n.view)).map((n) => h('a', { href: n.href, dataset: { nav: n.label } }, n.label)));
+  document.querySelector('.brand')?.setAttribute('href', me.views.includes('journal') ? '/console/journal' : `/console/${me.views[0] ?? 'journal'}`);
   const who = /** @type {HTMLElement} */ (document.getElementById('who'));
   replace(who,
     h('span', { class: 'user', title: `logged in as ${me.user}` }, me.user),

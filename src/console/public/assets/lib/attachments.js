@@ -10,15 +10,18 @@ import { get } from './api.js';
  * draws itself once the list arrives and stays hidden for a leg that carried nothing.
  */
 
-/** @param {number} legId */
-export function attachmentsPanel(legId) {
+/**
+ * @param {number} legId
+ * @param {string} [base] the same routes under another path: `/inbox/<ticket>` for a request of the inbox
+ */
+export function attachmentsPanel(legId, base = '') {
   const box = h('section', { class: 'attachments', id: 'attachments', hidden: true });
   // another leg chosen meanwhile: this panel is gone from the page
   const alive = () => box.isConnected;
   void (async () => {
     let a;
     try {
-      a = await get(`/journal/${legId}/attachments`);
+      a = await get(`${base}/journal/${legId}/attachments`);
     } catch (e) {
       if (!alive()) return;
       box.hidden = false;
