@@ -1,7 +1,8 @@
 import type { DataSource } from 'typeorm';
 import { dialectOf, query, type Runner } from '../store';
 
-export type OutboxKind = 'deliver' | 'callback' | 'event';
+/** deliver: a message to its provider; callback: an answer to its consumer; event: to a webhook; mail: to one recipient over SMTP (queue/mail.ts) */
+export type OutboxKind = 'deliver' | 'callback' | 'event' | 'mail';
 export type OutboxStatus = 'pending' | 'polling' | 'done' | 'dead';
 
 export interface OutboxRow {
@@ -54,7 +55,7 @@ function row(r: Record<string, unknown>): OutboxRow {
 }
 
 /**
- * The durable queue behind guaranteed delivery, callbacks and subscriptions: one table, one
+ * The durable queue behind guaranteed delivery, callbacks, subscriptions and e-mail: one table, one
  * claiming rule (a lease), on SQLite and PostgreSQL alike. A claimed item whose worker died is
  * claimed again when its lease runs out: delivery is at least once, and the item keeps its id
  * (the node's MessageId) so a duplicate is recognisable.

@@ -11,7 +11,9 @@ import { AdminSessions1700000000010 } from './0010-admin-sessions';
 import { EmulatorState1700000000011 } from './0011-emulator-state';
 import { AttachmentBlobs1700000000012 } from './0012-attachment-blobs';
 import { EmulatorPrograms1700000000013 } from './0013-emulator-programs';
+import { ViolationCounts1700000000015 } from './0015-violation-counts';
 
 /** Every schema change, in order: run at start (src/store/connection.ts) and by `smev2-gateway migrate`. One file each here. */
 export const MIGRATIONS = [Journal1700000000001, SignatureVerdicts1700000000002, ControlVerdicts1700000000003, OutboxChains1700000000004, HashChainRetention1700000000005, ExchangeIdWidth1700000000006, ReplayGuard1700000000007, JournalSearch1700000000008,
-  RefusedBodies1700000000009, AdminSessions1700000000010, EmulatorState1700000000011, AttachmentBlobs1700000000012, EmulatorPrograms1700000000013];
+  RefusedBodies1700000000009, AdminSessions1700000000010, EmulatorState1700000000011, AttachmentBlobs1700000000012, EmulatorPrograms1700000000013,
+  ViolationCounts1700000000015];
