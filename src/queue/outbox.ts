@@ -122,12 +122,12 @@ export class Outbox {
   }
 
   /**
-   * A failed attempt: retry at `nextAt`, or give up (dead letter) when the budget is spent, and
-   * then queue what `ifDead` gives with the verdict.
+   * A failed attempt: retry at `nextAt`, or give up (dead letter) when the budget is spent or the
+   * failure is `final` (no retry can help), and then queue what `ifDead` gives with the verdict.
    */
-  async failed(item: OutboxRow, error: string, nextAt: number, ifDead: () => NewItem[] = () => []): Promise<'retry' | 'dead'> {
+  async failed(item: OutboxRow, error: string, nextAt: number, ifDead: () => NewItem[] = () => [], final = false): Promise<'retry' | 'dead'> {
     const attempts = item.attempts + 1;
-    const dead = attempts >= item.max_attempts || nextAt > item.expires_at;
+    const dead = final || attempts >= item.max_attempts || nextAt > item.expires_at;
     await this.settle(dead ? ifDead() : [], (on) => query(on, `UPDATE outbox SET status = ?, attempts = ?, next_at = ?, lease_until = NULL, updated_at = ?, last_error = ? WHERE id = ?`,
       [dead ? 'dead' : item.status, attempts, nextAt, this.clock(), error.slice(0, 1000), item.id]));
     return dead ? 'dead' : 'retry';

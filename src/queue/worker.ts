@@ -226,7 +226,7 @@ export class DeliveryWorker {
   }
 
   private async fail(item: OutboxRow, reason: string, service?: Service): Promise<void> {
-    await this.outbox.failed({ ...item, attempts: item.max_attempts }, reason, Date.now(), () => this.deadEvents(item, reason, service));
+    await this.outbox.failed(item, reason, Date.now(), () => this.deadEvents(item, reason, service), true);
     this.log.error({ id: item.id, reason }, 'dead letter');
   }
 
