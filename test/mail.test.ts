@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import type { DataSource } from 'typeorm';
-import { startGateway, post, type GatewayProcess } from './support/gateway';
+import { startGateway, post, runCli, type GatewayProcess } from './support/gateway';
 import { ECHO_BUNDLE, echoDefinition, makeRegistry } from './support/registry';
 import { closedPort } from './support/upstream';
 import { count, dbUrl, sql, STORE_NAME } from './support/store';
@@ -188,6 +188,16 @@ describe(`e-mail over SMTP to a real server (${STORE_NAME})`, () => {
     expect(mails((m) => subject.test(m.subject))).toHaveLength(2);
   });
 
+  test('a wrong SMTP setting stops the start, naming the setting, the value and what is expected', async () => {
+    const bad = await runCli(['start', '--port', '0', '--services', join(ROOT, 'wsdl')], { SMEV2_SMTP_URL: 'http://127.0.0.1:25', DATABASE_URL: '' });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('SMEV2_SMTP_URL must start with smtp:// or smtps://, got "http://…"');
+    const security = await runCli(['start', '--port', '0'], { SMEV2_SMTP_HOST: '127.0.0.1', SMEV2_SMTP_SECURITY: 'ssl' });
+    expect(security.stderr).toContain('SMEV2_SMTP_SECURITY must be one of tls, starttls, auto, none, got "ssl"');
+    const file = await runCli(['start', '--port', '0'], { SMEV2_SMTP_URL: 'smtp://gw@127.0.0.1', SMEV2_SMTP_PASSWORD_FILE: join(work, 'no-such-secret') });
+    expect(file.stderr).toContain(`SMEV2_SMTP_PASSWORD_FILE ${join(work, 'no-such-secret')}: cannot be read (ENOENT)`);
+  });
+
   describe('the cabinet\'s events to mail (Events.emit in this process, on the gateway\'s store; its worker sends)', () => {
     let store: DataSource;
     let events: Events;
@@ -224,16 +234,32 @@ describe(`e-mail over SMTP to a real server (${STORE_NAME})`, () => {
     });
 
     test('request-overdue and due-soon are mails of their own; answer-arrived goes to the requester alone', async () => {
+      await events.emit('request-due-soon', { sid: 'SID0900001', ticket: 'T-0001', department: 'zags', due: '2026-12-07T10:00:00Z' });
       await events.emit('request-overdue', { sid: 'SID0900001', ticket: 'T-0001', department: 'zags', due: '2026-12-07T10:00:00Z' });
       await events.emit('answer-arrived', { sid: 'SID0900001', ticket: 'T-0002', requester: 'req1', status: 'RESULT' });
       const overdue = await until('the overdue mails', () => mails((m) => m.subject.startsWith('Просрочен ответ на запрос T-0001')), (l) => l.length >= 2);
       expect(overdue.map((m) => m.rcptTos.join()).sort()).toEqual(['clerk1@example.org', 'zags@example.org']);
+      const soon = await until('the due-soon mails', () => mails((m) => m.subject.startsWith('Скоро истекает срок ответа на запрос T-0001')), (l) => l.length >= 2);
+      expect(soon.map((m) => m.rcptTos.join()).sort()).toEqual(['clerk1@example.org', 'zags@example.org']);
+      expect(overdue[0]!.text).toContain('Срок ответа был: 07.12.2026, 13:00 (МСК)');
       const answer = await until('the answer mail', () => mails((m) => m.event === 'answer-arrived'), (l) => l.length >= 1);
       expect(answer.map((m) => m.rcptTos.join())).toEqual(['req1@example.org']);
       expect(answer[0]!.subject).toBe('Пришёл ответ на ваш запрос к SID0900001');
       expect(answer[0]!.text).toContain('Здравствуйте, req1!');
       expect(answer[0]!.text).toContain('Статус ответа: RESULT');
       expect(answer[0]!.text).toContain('Прочитать ответ можно в кабинете: https://gw.example.org/console/');
+    });
+
+    test('a template broken in the configured folder: the shipped one is used, and the reason given', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'smev2-mail-broken-'));
+      writeFileSync(join(dir, 'violation.hbs'), 'Тема без front matter {{sid}}\n');
+      writeFileSync(join(dir, 'answer-arrived.hbs'), '---\nsubject: Ответ {{#if}}\n---\nтекст\n');
+      const t = new MailTemplates(dir, join(ROOT, 'mail-templates'));
+      const v = t.render('violation', { sid: 'SID1', what: 'provider-down', detail: 'x', recipient: { name: 'op1' } });
+      expect(v.subject).toBe('Нарушение в работе шлюза: поставщик недоступен (SID1)');
+      expect(v.warning).toContain(`${join(dir, 'violation.hbs')}: a mail template begins with front matter naming its subject`);
+      expect(t.render('answer-arrived', { sid: 'SID1', recipient: { name: 'r' } }).warning).toMatch(/answer-arrived\.hbs: Parse error/);
+      expect(t.check(['violation', 'answer-arrived', 'request-arrived'])).toHaveLength(3); // the third is absent from the folder
     });
   });
 });
