@@ -55,6 +55,8 @@ export interface MailRoutesOptions {
  * can be read as it will go out. An edited template applies to the mails queued after the edit.
  */
 export class MailRoutes {
+  private readonly warned = new Set<string>();
+
   constructor(private readonly o: MailRoutesOptions) {}
 
   get templates(): MailTemplates {
@@ -98,7 +100,8 @@ export class MailRoutes {
       return [];
     }
     if (!to.length) {
-      this.o.log.info({ type, sid: data.sid, department: data.department, requester: data.requester }, 'an event to mail, but nobody with an address to write to');
+      // debug: a provider down is re-emitted at every check (queued once), and would say this each time
+      this.o.log.debug({ type, sid: data.sid, department: data.department, requester: data.requester }, 'an event to mail, but nobody with an address to write to');
       return [];
     }
     const date = new Date().toISOString();
@@ -111,7 +114,10 @@ export class MailRoutes {
         this.o.log.error({ err: e, type, to: r.address }, 'could not render the mail template: mail not queued');
         return [];
       }
-      if (mail.warning) this.o.log.error({ type, template: this.o.templates.file(type) }, mail.warning);
+      if (mail.warning && !this.warned.has(mail.warning)) {
+        this.warned.add(mail.warning); // once per problem, not at every mail
+        this.o.log.error({ type, template: this.o.templates.file(type) }, mail.warning);
+      }
       const queued: QueuedMail = { type, to: r.address, subject: mail.subject, text: mail.text, html: mail.html, messageId: `<${id}@smev2-gateway>`, date };
       return [{ id, kind: 'mail' as const, sid: data.sid || undefined, target: r.address, maxAttempts: this.o.maxAttempts, maxAgeMs: this.o.maxAgeMs, payload: Buffer.from(JSON.stringify(queued)) }];
     });
