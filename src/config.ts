@@ -1,4 +1,5 @@
-import { availableParallelism, tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { availableParallelism, hostname, tmpdir } from 'node:os';
 import { resolveLogFormat, type LogFormat } from './log';
 import { join, resolve } from 'node:path';
 import { parseTrustProxy } from './http/proxy';
@@ -99,6 +100,29 @@ export interface Config {
   watchRegistry: boolean;
   /** /readyz warns when the disk holding the store or the data folder has less free than either */
   diskWarn: { freePercent: number; freeBytes: number };
+  /** e-mail over SMTP (docs/cabinet.md, "E-mail"); undefined: no SMTP server configured, no mail queued */
+  mail?: MailConfig;
+  /** operators' violations: this many signature (or control) failures of one SID in one window of `windowMinutes` (0: none) */
+  violations: { failures: number; windowMinutes: number };
+}
+
+/** The SMTP server, its TLS and credentials, the sender, the templates, the console's address for links. */
+export interface MailConfig {
+  host: string;
+  port: number;
+  /** tls: TLS from the first byte (smtps, port 465); starttls: STARTTLS required; auto: STARTTLS when offered; none: never */
+  security: 'tls' | 'starttls' | 'auto' | 'none';
+  user?: string;
+  password?: string;
+  /** a PEM file of the CA(s) the server's certificate is checked against (default: the system's) */
+  caFile?: string;
+  from: string;
+  templatesDir: string;
+  /** the console as people reach it, for links in mails (default: --base-url + /console/) */
+  consoleUrl?: string;
+  /** per mail: attempts, and how long it may wait, before it is a dead letter */
+  maxAttempts: number;
+  maxAgeMs: number;
 }
 
 export interface Flags {
@@ -188,6 +212,75 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
       freePercent: percent('SMEV2_DISK_WARN_FREE_PERCENT', env.SMEV2_DISK_WARN_FREE_PERCENT, 5),
       freeBytes: num('SMEV2_DISK_WARN_FREE_BYTES', env.SMEV2_DISK_WARN_FREE_BYTES, 1024 * 1024 * 1024),
     },
+    mail: mailConfig(env, baseUrl?.replace(/\/+$/, '')),
+    violations: {
+      failures: num('SMEV2_VIOLATION_FAILURES', env.SMEV2_VIOLATION_FAILURES, 10),
+      windowMinutes: num('SMEV2_VIOLATION_WINDOW_MINUTES', env.SMEV2_VIOLATION_WINDOW_MINUTES, 15) || 15,
+    },
+  };
+}
+
+/** The shipped Russian mail templates, one per event (mail-templates/ at the package's root). */
+export const SHIPPED_MAIL_TEMPLATES = join(__dirname, '..', 'mail-templates');
+
+const SECURITY = ['tls', 'starttls', 'auto', 'none'] as const;
+
+/**
+ * SMTP from SMEV2_SMTP_URL (smtp://user:password@host:587, smtps://… for TLS from the first byte)
+ * or SMEV2_SMTP_HOST and SMEV2_SMTP_PORT; SMEV2_SMTP_SECURITY, SMEV2_SMTP_USER,
+ * SMEV2_SMTP_PASSWORD or SMEV2_SMTP_PASSWORD_FILE, SMEV2_SMTP_CA, SMEV2_MAIL_FROM,
+ * SMEV2_MAIL_TEMPLATES, SMEV2_CONSOLE_URL. Neither URL nor host: undefined (no mail).
+ */
+export function mailConfig(env: NodeJS.ProcessEnv, baseUrl?: string): MailConfig | undefined {
+  const url = env.SMEV2_SMTP_URL || undefined;
+  const hostVar = env.SMEV2_SMTP_HOST || undefined;
+  if (!url && !hostVar) return undefined;
+  let host = hostVar ?? '';
+  let port: number | undefined;
+  let security: MailConfig['security'] | undefined;
+  let user: string | undefined;
+  let password: string | undefined;
+  if (url) {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      throw new Error(`SMEV2_SMTP_URL must be smtp://[user:password@]host[:port] or smtps://…, got "${url.replace(/\/\/[^@/]*@/, '//***@')}"`);
+    }
+    if (u.protocol !== 'smtp:' && u.protocol !== 'smtps:') throw new Error(`SMEV2_SMTP_URL must start with smtp:// or smtps://, got "${u.protocol}//…"`);
+    host = u.hostname.replace(/^\[|\]$/g, '');
+    port = u.port ? Number(u.port) : undefined;
+    if (u.protocol === 'smtps:') security = 'tls';
+    user = u.username ? decodeURIComponent(u.username) : undefined;
+    password = u.password ? decodeURIComponent(u.password) : undefined;
+  }
+  const sec = env.SMEV2_SMTP_SECURITY || undefined;
+  if (sec !== undefined && !(SECURITY as readonly string[]).includes(sec)) throw new Error(`SMEV2_SMTP_SECURITY must be one of ${SECURITY.join(', ')}, got "${sec}"`);
+  port = env.SMEV2_SMTP_PORT ? num('SMEV2_SMTP_PORT', env.SMEV2_SMTP_PORT, 25) : port;
+  security = (sec as MailConfig['security'] | undefined) ?? security ?? (port === 465 ? 'tls' : 'auto');
+  port ??= security === 'tls' ? 465 : 587;
+  if (port < 1 || port > 65535) throw new Error(`SMEV2_SMTP_PORT must be a TCP port (1-65535), got ${port}`);
+  user = env.SMEV2_SMTP_USER || user;
+  const passwordFile = env.SMEV2_SMTP_PASSWORD_FILE || undefined;
+  if (passwordFile) {
+    try {
+      password = readFileSync(passwordFile, 'utf8').replace(/\r?\n$/, '');
+    } catch (e) {
+      throw new Error(`SMEV2_SMTP_PASSWORD_FILE ${passwordFile}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a readable file with the SMTP password, or unset it`);
+    }
+  } else if (env.SMEV2_SMTP_PASSWORD) password = env.SMEV2_SMTP_PASSWORD;
+  if (password !== undefined && !user) throw new Error('an SMTP password is set but no user: set SMEV2_SMTP_USER (or the user in SMEV2_SMTP_URL)');
+  const from = env.SMEV2_MAIL_FROM || `smev2-gateway@${hostname()}`;
+  if (!/^(?:[^<>]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/.test(from)) throw new Error(`SMEV2_MAIL_FROM must be an address (gateway@example.org, or "Шлюз СМЭВ <gateway@example.org>"), got "${from}"`);
+  const consoleUrl = env.SMEV2_CONSOLE_URL || (baseUrl ? `${baseUrl}/console/` : undefined);
+  if (consoleUrl && !/^https?:\/\/[^/]+(\/.*)?$/.test(consoleUrl)) throw new Error(`SMEV2_CONSOLE_URL must be an http(s) URL, got "${consoleUrl}"`);
+  return {
+    host, port, security, user, password, from,
+    caFile: env.SMEV2_SMTP_CA ? resolve(env.SMEV2_SMTP_CA) : undefined,
+    templatesDir: resolve(env.SMEV2_MAIL_TEMPLATES || SHIPPED_MAIL_TEMPLATES),
+    consoleUrl,
+    maxAttempts: num('SMEV2_MAIL_MAX_ATTEMPTS', env.SMEV2_MAIL_MAX_ATTEMPTS, 30) || 30,
+    maxAgeMs: (num('SMEV2_MAIL_MAX_AGE_S', env.SMEV2_MAIL_MAX_AGE_S, 24 * 3600) || 24 * 3600) * 1000,
   };
 }
 

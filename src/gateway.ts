@@ -13,6 +13,8 @@ import { createApp, baseUrl, clientErrorHandler, type ServerDeps } from './http/
 import { NODE_KEY } from './signature/bootstrap';
 import { assemble } from './pipeline/assemble';
 import { DeliveryWorker } from './queue/worker';
+import { MailSender } from './queue/mail-send';
+import { MAIL_EVENTS } from './queue/mail';
 import { AvailabilityMonitor } from './providers/availability';
 import { scheduleRetention } from './journal/retention';
 import { scheduleSpoolSweep } from './http/multipart';
@@ -52,7 +54,14 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   const pipeline = buildPipeline(pipelineDeps);
   // each composed request recorded for its user ("my requests"), a requester's answer announced once (answer-arrived)
   const requests = new ComposedRequests(store, outbox, events, log);
+  const mailer = config.mail && new MailSender(config.mail, { connectMs: config.callbackConnectTimeoutMs, socketMs: config.callbackTimeoutMs });
+  if (!config.mail) log.info('no SMTP server configured (SMEV2_SMTP_URL or SMEV2_SMTP_HOST): no e-mail is queued or sent (docs/cabinet.md, "E-mail")');
+  else {
+    log.info({ smtp: mailer!.server, from: config.mail.from, templates: config.mail.templatesDir }, 'e-mail over SMTP');
+    for (const problem of events.mail?.templates.check(MAIL_EVENTS) ?? []) log.error({ templates: config.mail.templatesDir }, `mail template: ${problem}; the shipped one is used until it is mended`);
+  }
   const worker = new DeliveryWorker(outbox, registry, buildDeliveryPipeline(pipelineDeps), trust, events, log, keys.signer(NODE_KEY), {
+    mail: mailer, violationWindowMs: config.violations.windowMinutes * 60_000,
     concurrency: config.deliveryConcurrency, leaseMs: config.deliveryLeaseMs, tickMs: 50,
     connectTimeoutMs: config.callbackConnectTimeoutMs, readTimeoutMs: config.callbackTimeoutMs,
     attachments: { store: pipelineDeps.journal.attachments, spoolDir: config.attachments.spoolDir, memoryThreshold: config.attachments.partMemoryBytes },
@@ -150,7 +159,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
     worker.start();
     requests.start(); // the answers the worker stores for composed requests' tickets, announced
   }
-  const availability = new AvailabilityMonitor(registry, store, log, config.availabilityIntervalMs);
+  const availability = new AvailabilityMonitor(registry, store, log, config.availabilityIntervalMs, events);
   availability.start(roles.monitors ? 'check' : 'follow');
   const retention = roles.monitors ? scheduleRetention(store, config.retentionDays, log) : { stop() {} };
   // MTOM parts a process that died left in the spool
@@ -170,6 +179,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
       server.closeAllConnections();
       await worker.stop();
       requests.stop();
+      mailer?.close();
       closeAgents();
       await lane.close();
       availability.stop();

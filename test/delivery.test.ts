@@ -180,14 +180,21 @@ describe('asynchronous exchange and guaranteed delivery', () => {
     expect(got).toMatch(/soapenv:actor="http:\/\/smev\.gosuslugi\.ru\/actors\/recipient"/);
   });
 
-  test('subscribers hear of every event: accepted, delivered, answer ready, delivery failed, control failure', async () => {
+  test('subscribers hear of every event: accepted, delivered, answer ready, delivery failed, control failure, violation', async () => {
     const bad = REQUEST.replace(/MINZ01001/g, 'XXXX01001');
     await call('SID0800006', bad);
     const seen = () => new Set(hooks.requests.map((r) => JSON.parse(r.body.toString()).type));
-    for (let i = 0; i < 50 && seen().size < 5; i++) await sleep(100);
-    expect([...seen()].sort()).toEqual(['accepted', 'answer-ready', 'control-failure', 'delivered', 'delivery-failed']);
-    const failure = hooks.requests.map((r) => JSON.parse(r.body.toString())).find((e) => e.type === 'control-failure');
-    expect(failure).toMatchObject({ sid: 'SID0800006', consumer: 'XXXX01001', reason: expect.stringMatching(/GW-4001/) });
+    for (let i = 0; i < 50 && seen().size < 6; i++) await sleep(100);
+    expect([...seen()].sort()).toEqual(['accepted', 'answer-ready', 'control-failure', 'delivered', 'delivery-failed', 'violation']);
+    const events = hooks.requests.map((r) => JSON.parse(r.body.toString()));
+    expect(events.find((e) => e.type === 'control-failure')).toMatchObject({ sid: 'SID0800006', consumer: 'XXXX01001', reason: expect.stringMatching(/GW-4001/) });
+    // the operators' violations: SID0800006's provider is down (one per outage), SID0800002's messages die
+    const violations = events.filter((e) => e.type === 'violation');
+    expect(violations.filter((v) => v.what === 'provider-down' && v.sid === 'SID0800006')).toHaveLength(1);
+    expect(violations.find((v) => v.what === 'provider-down')).toMatchObject({ detail: expect.stringMatching(/ECONNREFUSED/) });
+    // no SMTP server configured: said once at start, and no mail queued for all these events
+    expect(gw.logs().match(/no SMTP server configured/g)).toHaveLength(1);
+    expect(await count(gw.db, "outbox WHERE kind = 'mail'")).toBe(0);
   });
 
   test('subscriptions can be added from the command line', async () => {

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
@@ -15,6 +16,11 @@ import { openStore, runMigrations } from '../store';
 import { Journal } from '../journal/journal';
 import { Outbox } from '../queue/outbox';
 import { Events, readSubscriptions, type Subscription } from '../queue/events';
+import { MailRoutes } from '../queue/mail';
+import { MailTemplates } from '../queue/mail-templates';
+import { Violations } from '../queue/violations';
+import { SHIPPED_MAIL_TEMPLATES } from '../config';
+import { loadUsersFile } from '../admin/auth';
 import { loadEnvelopeSchemas } from '../control/envelope-schemas';
 import { ReplayGuard } from '../control/replay';
 import type { PipelineDeps } from './stages';
@@ -70,8 +76,10 @@ export async function assemble(config: Config, log: Logger, o: { migrate: boolea
     ...[...trust.systems.values()].flatMap((s) => s.subscriptions.map((x) => ({ url: x.url, events: x.events as Subscription['events'], consumer: s.mnemonic }))),
   ];
   subscriptions(); // a broken subscriptions file stops the start, with its reason
+  events = new Events(outbox, subscriptions, log, mailRoutes(config, log));
   const deps: PipelineDeps = {
-    outbox, events: (events = new Events(outbox, subscriptions, log)),
+    outbox, events,
+    violations: new Violations(store, events, { failures: config.violations.failures, windowMs: config.violations.windowMinutes * 60_000 }, log),
     journal: new Journal(store, { refusedBytes: config.journalRefusedBytes, bodyBlobBytes: config.journalBodyBlobBytes }),
     registry, trust, clock: config.clock ? () => new Date(config.clock!) : () => new Date(), node: keys.signer(NODE_KEY),
     envelopeSchemas: loadEnvelopeSchemas(ENVELOPE_SCHEMAS),
@@ -83,4 +91,34 @@ export async function assemble(config: Config, log: Logger, o: { migrate: boolea
     garbage: new GarbageBudget({ largeBytes: config.largeBodyBytes, budgetBytes: config.largeGarbageBytes }),
   };
   return { keys, trust, registry, store, faults, deps, emulatorState, inbox };
+}
+
+/**
+ * The mail routes when an SMTP server is configured (none otherwise: no mail is queued). Whom to
+ * write to is read from the users file as it is on disk (read again when it changes), in this
+ * thread as in any other that queues events.
+ */
+function mailRoutes(config: Config, log: Logger): MailRoutes | undefined {
+  const mail = config.mail;
+  if (!mail) return undefined;
+  let seen: { stamp: string; file: ReturnType<typeof loadUsersFile> } | undefined;
+  const directory = () => {
+    const stamp = fileStamp(config.adminUsersFile);
+    if (!seen || seen.stamp !== stamp) seen = { stamp, file: loadUsersFile(config.adminUsersFile) };
+    const { users, departments } = seen.file;
+    return {
+      department: (id: string) => departments.get(id),
+      usersOf: (role: string, department?: string) => [...users.values()].filter((u) => u.role === role && (department === undefined || u.department === department)),
+    };
+  };
+  return new MailRoutes({ directory, templates: new MailTemplates(mail.templatesDir, SHIPPED_MAIL_TEMPLATES), consoleUrl: mail.consoleUrl, maxAttempts: mail.maxAttempts, maxAgeMs: mail.maxAgeMs, log });
+}
+
+function fileStamp(file: string): string {
+  try {
+    const s = statSync(file);
+    return `${s.mtimeMs}/${s.size}/${s.ino}`;
+  } catch {
+    return 'absent';
+  }
 }

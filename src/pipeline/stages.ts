@@ -25,6 +25,7 @@ import type { TrustStore } from '../signature/trust';
 import type { Signer } from '../signature/sign';
 import type { Outbox } from '../queue/outbox';
 import type { Events } from '../queue/events';
+import type { Violations } from '../queue/violations';
 import type { Metrics } from '../metrics/metrics';
 import type { Config } from '../config';
 import type { GarbageBudget } from './memory';
@@ -43,6 +44,8 @@ export interface PipelineDeps {
   maxDateSkewSeconds: number;
   outbox: Outbox;
   events: Events;
+  /** signature and control failures counted for the operators' violations (queue/violations.ts) */
+  violations?: Violations;
   /** Prometheus metrics, counted per finished exchange */
   metrics?: Metrics;
   /** the largest AppDocument made inline by a conversion (the request size limit) */
@@ -76,7 +79,7 @@ export function buildPipeline(d: PipelineDeps): (ex: Exchange) => Promise<void> 
   const a = attachmentDeps(d);
   return compose<Exchange>([
     ...(d.metrics ? [metrics(d.metrics)] : []), // counts the finished exchange
-    alerts(d.events), //     signature and control failures to the subscribers
+    alerts(d.events, d.violations), //     signature and control failures to the subscribers
     journal(d.journal), //   every leg durable before the reply leaves
     respond(), //            the answer, or the catalogue's SOAP fault for any failure inside
     parse(d.limits), //      HTTP-layer refusals, encoding, limits on the bytes, then a typed view
@@ -109,7 +112,7 @@ export function buildDeliveryPipeline(d: PipelineDeps): (ex: Exchange) => Promis
   const c = controlDeps(d);
   const a = attachmentDeps(d);
   return compose<Exchange>([
-    alerts(d.events),
+    alerts(d.events, d.violations),
     journal(d.journal),
     stampAnswer(d.node),
     convertAnswer(d.maxInlineBytes),

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import type { Registry } from '../registry/registry';
 import { countCases, type Service } from '../registry/load';
 import { query } from '../store';
+import type { Events } from '../queue/events';
 
 export interface Availability {
   sid: string;
@@ -23,7 +24,8 @@ export class AvailabilityMonitor {
   private timer: NodeJS.Timeout | undefined;
   readonly latest = new Map<string, Availability>();
 
-  constructor(private readonly registry: Registry, private readonly ds: DataSource, private readonly log: Logger, private readonly intervalMs: number) {}
+  /** `events`: a provider found down is an operators' `violation` (once per outage, see providerDown) */
+  constructor(private readonly registry: Registry, private readonly ds: DataSource, private readonly log: Logger, private readonly intervalMs: number, private readonly events?: Events) {}
 
   /**
    * `check`: check every provider each interval and record it. `follow`: check nothing, read the
@@ -65,10 +67,26 @@ export class AvailabilityMonitor {
       if (before && before.up !== entry.up) this.log.warn({ sid: service.sid, up: entry.up, detail: entry.detail }, 'provider availability changed');
       try {
         await query(this.ds, 'INSERT INTO availability (sid, at, up, latency_ms, detail) VALUES (?, ?, ?, ?, ?)', [service.sid, Date.now(), entry.up, entry.latencyMs ?? null, entry.detail.slice(0, 400)]);
+        if (!entry.up) await this.providerDown(entry);
       } catch (e) {
         this.log.error({ err: e }, 'could not record provider availability');
       }
     }));
+  }
+
+  /**
+   * A provider found down: the operators' `violation`, named for the SID and its last check that
+   * found it up (in the store, whoever checked): one per outage, however many checks find it down
+   * and however many instances check.
+   */
+  private async providerDown(entry: Availability): Promise<void> {
+    if (!this.events) return;
+    const [r] = await query<{ at: number | string | null }>(this.ds, 'SELECT MAX(at) AS at FROM availability WHERE sid = ? AND up = ?', [entry.sid, true]);
+    const lastUp = r?.at === null || r?.at === undefined ? 0 : Number(r.at);
+    await this.events.emit('violation', {
+      sid: entry.sid, what: 'provider-down', lastUp: lastUp ? new Date(lastUp).toISOString() : null,
+      detail: `the provider of ${entry.sid} is down: ${entry.detail}${lastUp ? ` (last up at ${new Date(lastUp).toISOString()})` : ''}`,
+    }, `provider-down/${entry.sid}/${lastUp}`);
   }
 }
 

@@ -5,6 +5,7 @@ import { parse as parseYaml, stringify } from 'yaml';
 import { yamlErrorText } from '../yaml-error';
 import type { Logger } from 'pino';
 import type { NewItem, Outbox } from './outbox';
+import type { MailRoutes } from './mail';
 
 /**
  * What the gateway tells subscribers (webhooks) and, through the mail routes, people
@@ -81,14 +82,24 @@ export function eventId(type: EventType, occasion: string, url: string): string 
  * receiver sees a repeat only as the same id again (at least once, like every outbox item).
  */
 export class Events {
-  constructor(private readonly outbox: Outbox, private readonly subscriptions: () => Subscription[], private readonly log: Logger) {}
+  /** the mail routes (queue/mail.ts): an event to people, one `mail` item per recipient; none without SMTP */
+  mail: MailRoutes | undefined;
+
+  constructor(private readonly outbox: Outbox, private readonly subscriptions: () => Subscription[], private readonly log: Logger, mail?: MailRoutes) {
+    this.mail = mail;
+  }
 
   /**
-   * The outbox items for an event, one per matching subscription. `occasion` tells one event of a
-   * type from another (default: the ticket, else the exchange); with neither, each call is a new
-   * event. A subscriptions file that cannot be read gives none (logged), not an error.
+   * The outbox items for an event, one per matching subscription, and its mails (one per
+   * recipient, queue/mail.ts). `occasion` tells one event of a type from another (default: the
+   * ticket, else the exchange); with neither, each call is a new event. A subscriptions file that
+   * cannot be read gives no webhook items (logged), not an error.
    */
   items(type: EventType, data: EventData, occasion = data.ticket ?? (typeof data.exchange === 'string' ? data.exchange : undefined)): NewItem[] {
+    return [...this.hooks(type, data, occasion), ...(this.mail?.items(type, data, occasion) ?? [])];
+  }
+
+  private hooks(type: EventType, data: EventData, occasion: string | undefined): NewItem[] {
     let targets: Subscription[];
     try {
       targets = this.subscriptions().filter((s) =>

@@ -1,7 +1,8 @@
 import type { DataSource } from 'typeorm';
 import { dialectOf, query, type Runner } from '../store';
 
-export type OutboxKind = 'deliver' | 'callback' | 'event';
+/** deliver: a message to its provider; callback: an answer to its consumer; event: to a webhook; mail: to one recipient over SMTP (queue/mail.ts) */
+export type OutboxKind = 'deliver' | 'callback' | 'event' | 'mail';
 export type OutboxStatus = 'pending' | 'polling' | 'done' | 'dead';
 
 export interface OutboxRow {
@@ -54,7 +55,7 @@ function row(r: Record<string, unknown>): OutboxRow {
 }
 
 /**
- * The durable queue behind guaranteed delivery, callbacks and subscriptions: one table, one
+ * The durable queue behind guaranteed delivery, callbacks, subscriptions and e-mail: one table, one
  * claiming rule (a lease), on SQLite and PostgreSQL alike. A claimed item whose worker died is
  * claimed again when its lease runs out: delivery is at least once, and the item keeps its id
  * (the node's MessageId) so a duplicate is recognisable.
@@ -121,12 +122,12 @@ export class Outbox {
   }
 
   /**
-   * A failed attempt: retry at `nextAt`, or give up (dead letter) when the budget is spent, and
-   * then queue what `ifDead` gives with the verdict.
+   * A failed attempt: retry at `nextAt`, or give up (dead letter) when the budget is spent or the
+   * failure is `final` (no retry can help), and then queue what `ifDead` gives with the verdict.
    */
-  async failed(item: OutboxRow, error: string, nextAt: number, ifDead: () => NewItem[] = () => []): Promise<'retry' | 'dead'> {
+  async failed(item: OutboxRow, error: string, nextAt: number, ifDead: () => NewItem[] = () => [], final = false): Promise<'retry' | 'dead'> {
     const attempts = item.attempts + 1;
-    const dead = attempts >= item.max_attempts || nextAt > item.expires_at;
+    const dead = final || attempts >= item.max_attempts || nextAt > item.expires_at;
     await this.settle(dead ? ifDead() : [], (on) => query(on, `UPDATE outbox SET status = ?, attempts = ?, next_at = ?, lease_until = NULL, updated_at = ?, last_error = ? WHERE id = ?`,
       [dead ? 'dead' : item.status, attempts, nextAt, this.clock(), error.slice(0, 1000), item.id]));
     return dead ? 'dead' : 'retry';

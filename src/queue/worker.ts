@@ -15,6 +15,8 @@ import { backoff, type NewItem, type Outbox, type OutboxRow } from './outbox';
 import type { Events } from './events';
 import { partsRecord, type AttachmentStore } from '../journal/attachments';
 import { Spool, writeMultipart, type MimeParts } from '../http/multipart';
+import type { SendOutcome } from './mail-send';
+import { deadLetterViolation } from './violations';
 
 export interface WorkerOptions {
   concurrency: number;
@@ -27,14 +29,19 @@ export interface WorkerOptions {
   attachments?: { store: AttachmentStore; spoolDir: string; memoryThreshold: number };
   /** more to queue with a ticket's final answer (a requester's answer-arrived: admin/compose/requests.ts) */
   answered?: (ticket: string, status: string) => Promise<NewItem[]>;
+  /** mails: sent over SMTP (queue/mail-send.ts); without it this process leaves them to be retried */
+  mail?: { send(payload: Buffer): Promise<SendOutcome> };
+  /** dead letters: one operators' violation per SID in a window this long (queue/violations.ts) */
+  violationWindowMs?: number;
 }
 
 const FINAL = new Set(['RESULT', 'REJECT', 'INVALID', 'FAILURE', 'CANCEL']);
 
 /**
  * Works the outbox: delivers stored messages to their providers (following a provider's own
- * ACCEPT/PROCESS chain by polling it), and posts callbacks and events, each with exponential
- * backoff and a budget; what exhausts its budget becomes a dead letter.
+ * ACCEPT/PROCESS chain by polling it), posts callbacks and events, and sends mails, each with
+ * exponential backoff and a budget; what exhausts its budget becomes a dead letter, and the
+ * operators are told (a `violation`).
  */
 export class DeliveryWorker {
   private timer: NodeJS.Timeout | undefined;
@@ -84,7 +91,17 @@ export class DeliveryWorker {
 
   private async work(item: OutboxRow): Promise<void> {
     if (item.kind === 'deliver') return this.deliver(item);
+    if (item.kind === 'mail') return this.mail(item);
     return this.post(item);
+  }
+
+  /** A mail, sent over SMTP: retried while the server is down or answers 4xx; a 5xx is final. */
+  private async mail(item: OutboxRow): Promise<void> {
+    if (!this.o.mail) return this.retry(item, 'this process has no SMTP server configured (SMEV2_SMTP_URL or SMEV2_SMTP_HOST): left for a process that has, or for a restart with one');
+    const r = await this.o.mail.send(item.payload);
+    if (r.ok) return this.outbox.done(item.id, null, r.code);
+    if (r.permanent) return this.fail(item, r.reason);
+    return this.retry(item, r.reason);
   }
 
   /**
@@ -215,16 +232,18 @@ export class DeliveryWorker {
   }
 
   private async fail(item: OutboxRow, reason: string, service?: Service): Promise<void> {
-    await this.outbox.failed({ ...item, attempts: item.max_attempts }, reason, Date.now(), () => this.deadEvents(item, reason, service));
+    await this.outbox.failed(item, reason, Date.now(), () => this.deadEvents(item, reason, service), true);
     this.log.error({ id: item.id, reason }, 'dead letter');
   }
 
   /**
    * `delivery-failed` for a message that becomes a dead letter: once per retry budget (a re-driven
-   * message that fails again is announced again; its budget has a new end).
+   * message that fails again is announced again; its budget has a new end); and for every kind
+   * (but mails and violations themselves) the operators' `violation`, once per SID and window.
    */
   private deadEvents(item: OutboxRow, reason: string, service?: Service): NewItem[] {
-    if (item.kind !== 'deliver') return [];
-    return this.events.items('delivery-failed', { sid: item.sid ?? service?.sid ?? '', ticket: item.id, consumer: item.consumer ?? undefined, reason }, `${item.id}/${item.expires_at}`);
+    const violation = deadLetterViolation(this.events, item, reason, this.o.violationWindowMs ?? 15 * 60_000);
+    if (item.kind !== 'deliver') return violation;
+    return [...this.events.items('delivery-failed', { sid: item.sid ?? service?.sid ?? '', ticket: item.id, consumer: item.consumer ?? undefined, reason }, `${item.id}/${item.expires_at}`), ...violation];
   }
 }
