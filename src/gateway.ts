@@ -23,6 +23,7 @@ import { adminRouter } from './admin/router';
 import { consoleRouter } from './console/router';
 import { composeAndSend, composeBodyLimit, composerRoutes, loopbackUrl, type ComposerDeps } from './admin/compose/routes';
 import { emulatorRoutes } from './admin/emulator';
+import { restRouter } from './rest/router';
 import { RegistryWatcher, ReloadLog } from './registry/watch';
 import { TrustStore } from './signature/trust';
 import { SessionStore } from './admin/sessions';
@@ -107,6 +108,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   const lane = new LargeBodyLane(config, log, (ex) => metrics.observe(ex));
   const serverDeps: ServerDeps = {
     config, registry, pipeline, lane, log, availability: () => [...availability.latest.values()], admin, console: consoleRouter(auth),
+    api: restRouter({ registry, log, baseUrl: (req) => baseUrl(req, config) }),
     metrics: () => metrics.scrape(),
     ready: async () => registry.list().length > 0 && (await storeReachable(store)),
     warnings: async () => diskWarnings(await diskStates(watchedFolders(store, config.keysDir)), config.diskWarn),
