@@ -67,7 +67,7 @@ test('asynchronous operations answer 202 with a ticket; synchronous ones 200 wit
   expect(send.responses['200']).toBeUndefined();
   const get = doc.paths['/api/v1/services/SID0003456/getConvictionResponse'].post;
   expect(get.responses['200'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/SID0003456.getConvictionResponse.answer' });
-  expect(doc.components.schemas.Ticket.properties.answer.anyOf).toEqual([{ $ref: '#/components/schemas/SID0003456.sendConvictionRequest.answer' }]);
+  expect(doc.components.schemas.Ticket.properties.answer.anyOf).toEqual([{ $ref: '#/components/schemas/SID0003456.getConvictionResponse.answer' }]);
   expect(doc.paths['/api/v1/tickets/{id}'].get.responses['202']).toBeDefined();
 });
 

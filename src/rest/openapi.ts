@@ -1,4 +1,5 @@
 import type { Service } from '../registry/load';
+import { pollOperation } from '../registry/modes';
 import { ComposerModels } from '../xsd/model';
 import { rootSchema, type JsonSchema } from '../xsd/json-schema';
 
@@ -21,6 +22,7 @@ export const PROBLEM_STATUSES: Record<number, string> = {
   403: 'the key\'s system may not call this SID',
   404: 'no such SID, operation or ticket',
   406: 'Accept names neither application/json nor application/xml',
+  409: 'the gateway holds no private key for the key\'s system: it cannot sign as it',
   413: 'the body is larger than the gateway takes',
   415: 'the body is neither application/json nor application/xml',
   422: 'the request was refused by the gateway\'s control (schema, signature, format-logical control): the catalogue code says which',
@@ -51,11 +53,11 @@ export function ticketSchema(answer: JsonSchema | undefined): JsonSchema {
     type: 'object', required: ['id', 'status', 'sid', 'operation'],
     properties: {
       id: { type: 'string' }, sid: { type: 'string' }, operation: { type: 'string', description: 'the operation the request was sent to' },
-      status: { type: 'string', enum: ['pending', 'done', 'failed'], description: 'pending: poll again (Retry-After); done: `answer` holds the result; failed: `problem` says why' },
+      status: { type: 'string', enum: ['pending', 'done'], description: 'pending: poll again (Retry-After); done: `answer` holds the provider\'s final answer (its smev:Status in smevStatus: RESULT, REJECT, INVALID, FAILURE)' },
+      smevStatus: { type: ['string', 'null'], description: 'the smev:Status of the last answer: ACCEPT, PROCESS while pending' },
       href: { type: 'string', description: 'where to poll: GET this' },
       createdAt: { type: 'string', format: 'date-time' }, updatedAt: { type: 'string', format: 'date-time' },
       answer: answer ?? { description: 'the answer, as the answer schema of the operation that gave it' },
-      problem: { $ref: '#/components/schemas/Problem' },
     },
   };
 }
@@ -94,11 +96,14 @@ function buildService(s: Service, models: ComposerModels): Built {
     out.schemas[ansName] = { ...rootSchema(ans.form), 'x-xml-element': ans.form.appData ? 'the content of smev:AppData' : `{${ans.form.ns}}${ans.form.name}` };
     const ref = (n: string) => ({ $ref: `#/components/schemas/${n}` });
     const xmlBody = (what: string) => ({ schema: { type: 'string', description: what } });
+    const ticket202 = { 202: { description: 'accepted, or not ready yet (smev:Status ACCEPT or PROCESS): poll the ticket (Location)', headers: { Location: { schema: { type: 'string' }, description: 'the ticket: GET /api/v1/tickets/{id}' } },
+      content: { 'application/json': { schema: ref('Ticket') } } } };
     const responses: Record<string, unknown> = isAsync(op.mode)
       ? { 202: { description: 'accepted: the answer comes later, poll the ticket (Location)', headers: { Location: { schema: { type: 'string' }, description: 'the ticket: GET /api/v1/tickets/{id}' } },
         content: { 'application/json': { schema: ref('Ticket') } } } }
-      : { 200: { description: 'the provider\'s answer', content: { 'application/json': { schema: ref(ansName) }, 'application/xml': xmlBody('the AppData content of the answer, as XML') } } };
-    if (isAsync(op.mode)) out.asyncAnswers.push(ansName);
+      : { 200: { description: 'the provider\'s answer (its smev:Status in X-SMEV-Status)', content: { 'application/json': { schema: ref(ansName) }, 'application/xml': xmlBody('the AppData content of the answer, as XML') } }, ...ticket202 };
+    // a ticket's answer is the polled operation's (the get operation of a send/get pair)
+    if (isAsync(op.mode)) out.asyncAnswers.push(componentName(s.sid, (pollOperation(s, op) ?? op).name, 'answer'));
     for (const [status, description] of Object.entries(PROBLEM_STATUSES)) responses[status] = { description, content: { [PROBLEM]: { schema: ref('Problem') } } };
     out.paths[`/api/v1/services/${encodeURIComponent(s.sid)}/${encodeURIComponent(op.name)}`] = {
       post: {
@@ -109,6 +114,7 @@ function buildService(s: Service, models: ComposerModels): Built {
         parameters: [
           { name: 'caseNumber', in: 'query', required: false, description: 'smev:CaseNumber', schema: { type: 'string' } },
           { name: 'testMsg', in: 'query', required: false, description: 'smev:TestMsg: a test message', schema: { type: 'boolean' } },
+          { name: 'originRequestIdRef', in: 'query', required: false, description: 'smev:OriginRequestIdRef: the chain a message belongs to (a poll sent directly on a get operation)', schema: { type: 'string' } },
         ],
         requestBody: { required: true, content: { 'application/json': { schema: ref(reqName) }, 'application/xml': xmlBody('the AppData content, as XML') } },
         responses,
@@ -129,12 +135,12 @@ function document(title: string, description: string, built: Built[], base: stri
   const answer = asyncAnswers.length ? { anyOf: asyncAnswers.map((n) => ({ $ref: `#/components/schemas/${n}` })), description: 'the answer, as the answer schema of the operation that gave it' } : undefined;
   paths['/api/v1/tickets/{id}'] = {
     get: {
-      operationId: 'getTicket', summary: 'An asynchronous request\'s ticket: pending, or done with the answer, or failed with the problem', tags: ['tickets'],
+      operationId: 'getTicket', summary: 'An asynchronous request\'s ticket: pending, or done with the answer (each GET polls the provider through the gateway)', tags: ['tickets'],
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
       responses: {
-        200: { description: 'done or failed', content: { 'application/json': { schema: { $ref: '#/components/schemas/Ticket' } }, 'application/xml': { schema: { type: 'string', description: 'the answer\'s AppData content, as XML' } } } },
+        200: { description: 'done: the final answer', content: { 'application/json': { schema: { $ref: '#/components/schemas/Ticket' } }, 'application/xml': { schema: { type: 'string', description: 'the answer\'s AppData content, as XML' } } } },
         202: { description: 'pending: poll again after Retry-After seconds', headers: { 'Retry-After': { schema: { type: 'integer' } } }, content: { 'application/json': { schema: { $ref: '#/components/schemas/Ticket' } } } },
-        401: { description: PROBLEM_STATUSES[401], content: { [PROBLEM]: { schema: { $ref: '#/components/schemas/Problem' } } } },
+        ...Object.fromEntries([401, 406, 409, 422, 502, 503, 504].map((st) => [st, { description: PROBLEM_STATUSES[st] ?? 'the system holds no signing key on the gateway', content: { [PROBLEM]: { schema: { $ref: '#/components/schemas/Problem' } } } }])),
         404: { description: 'no such ticket (or another system\'s)', content: { [PROBLEM]: { schema: { $ref: '#/components/schemas/Problem' } } } },
       },
     },

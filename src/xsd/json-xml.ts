@@ -362,3 +362,8 @@ function unexpected(el: XmlElement, at: string, particles: FormNode[]): ConvertE
 }
 
 const key = (ns: string, local: string) => `{${ns}}${local}`;
+
+/** The content of an element (an answer's AppData) as standalone XML, element by element. */
+export function contentXml(el: XmlElement): string {
+  return elements(el).map(serialise).join('\n');
+}
