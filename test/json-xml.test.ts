@@ -5,12 +5,10 @@
 // the generated JSON Schema by Ajv (2020-12) and each XML by the bundle's own XSD (libxml2, as
 // the payload control compiles it).
 import { readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { loadXml, type XmlElement } from '../src/xml/libxml';
 import { loadService, type Service } from '../src/registry/load';
-import { loadBundle } from '../src/registry/bundle';
-import { readWsdlModel, qkey } from '../src/registry/wsdl-model';
 import { compileBundleSchemas, type CompiledSchema } from '../src/control/schemas';
 import { parseEnvelope } from '../src/envelope/parse';
 import { firstChildElement } from '../src/xml/dom';
@@ -20,7 +18,8 @@ import { sampleValue } from '../src/xsd/sample';
 import { jsonKind, rootSchema, toJsonScalar, ecmaPattern } from '../src/xsd/json-schema';
 import { jsonToXml, xmlToJson, ConvertError } from '../src/xsd/json-xml';
 import { requestEnvelope, type MessageFields } from '../src/admin/compose/envelope';
-import { CORPUS, ROOT, corpusAvailable, wsdlFiles } from './support/paths';
+import { CORPUS, ROOT, corpusAvailable } from './support/paths';
+import { bundleService, corpusBundles, CORPUS_LOCATIONS } from './support/corpus-service';
 
 const FIELDS: MessageFields = {
   sender: { code: 'MINZ01001', name: 'Минздрав' }, recipient: { code: 'PFRF01001', name: 'ПФР' }, originator: { code: 'MINZ01001', name: 'Минздрав' },
@@ -154,15 +153,7 @@ beforeAll(async () => {
 });
 
 function corpusService(root: string, wsdl: string, i: number, locations: Record<string, string> = {}): Service {
-  const bundle = loadBundle(root, wsdl, locations);
-  const model = readWsdlModel(bundle);
-  const operations = model.operations.map((o) => ({ ...o, mode: 'sync' as const }));
-  const sid = `SID09100${String(i).padStart(2, '0')}`;
-  return {
-    sid, dir: root, bundle, wsdl: model, operations,
-    byInput: new Map(operations.filter((o) => o.input).map((o) => [qkey(o.input!), o])),
-    def: { sid, service: { mnemonic: 'TEST', version: '1.00' }, provider: { mnemonic: 'TEST01001', name: 'Test' }, locations, operations: {}, adapter: { type: 'http', url: 'http://x.invalid/' } },
-  } as unknown as Service;
+  return bundleService(root, wsdl, `SID09100${String(i).padStart(2, '0')}`, locations);
 }
 
 /** Request and answer models of every operation of a service (the ones that build). */
@@ -313,9 +304,6 @@ describe('demo bundles (wsdl/): every operation, request and answer', () => {
 // ---- the corpus ----
 const available = corpusAvailable();
 const servicesRoot = join(CORPUS, 'services');
-const LOCATIONS: Record<string, Record<string, string>> = {
-  'fns-inn-sid0003450': { 'http://www.w3.org/2004/08/xop/include': 'smev/xop-include.xsd' },
-};
 
 (available ? describe : describe.skip)(`corpus bundles (${servicesRoot}): every operation, request and answer`, () => {
   const all: Case[] = [];
@@ -323,9 +311,8 @@ const LOCATIONS: Record<string, Record<string, string>> = {
   const buildErrors: string[] = [];
   beforeAll(() => {
     const models = new ComposerModels();
-    const bundles = readdirSync(servicesRoot).sort().flatMap((b) => wsdlFiles(join(servicesRoot, b)).sort().map((w) => ({ b, root: join(servicesRoot, b), wsdl: relative(join(servicesRoot, b), w) })));
-    bundles.forEach(({ b, root, wsdl }, i) => {
-      const s = corpusService(root, wsdl, i, LOCATIONS[b] ?? {});
+    corpusBundles().forEach(({ bundle: b, root, wsdl }, i) => {
+      const s = corpusService(root, wsdl, i, CORPUS_LOCATIONS[b] ?? {});
       let schema: CompiledSchema | undefined;
       try {
         schema = compileBundleSchemas(s.sid, s.bundle, s.def.locations);

@@ -4,6 +4,11 @@
 // every demo operation a path with its request and answer schemas from the XSD.
 import Ajv2020 from 'ajv/dist/2020';
 import { startGateway, type GatewayProcess } from './support/gateway';
+import { loadXml } from '../src/xml/libxml';
+import { ComposerModels } from '../src/xsd/model';
+import { serviceDocument } from '../src/rest/openapi';
+import { CORPUS, corpusAvailable } from './support/paths';
+import { bundleService, corpusBundles, CORPUS_LOCATIONS } from './support/corpus-service';
 
 type Doc = { openapi: string; paths: Record<string, any>; components: { schemas: Record<string, any>; securitySchemes: Record<string, any> }; servers: { url: string }[]; info: { title: string; description: string } };
 
@@ -102,4 +107,26 @@ test('an unknown SID is a 404 problem with the catalogue code', async () => {
   const p = await res.json() as Record<string, unknown>;
   expect(p).toMatchObject({ type: 'urn:smev2-gateway:fault:GW-6006', status: 404, code: 'GW-6006', title: 'Not Found' });
   expect(p.detail).toBe('GW-6006: No service SID0000001: GET /api/v1/openapi.json lists every SID');
+});
+
+const available = corpusAvailable();
+(available ? describe : describe.skip)(`corpus bundles (${CORPUS}/services)`, () => {
+  test('the document of every corpus bundle is valid OpenAPI 3.1, and leaves no operation out', async () => {
+    await loadXml();
+    const models = new ComposerModels();
+    const bundles = corpusBundles();
+    expect(bundles.length).toBeGreaterThanOrEqual(15);
+    const invalid: unknown[] = [];
+    let operations = 0;
+    for (const [i, b] of bundles.entries()) {
+      const s = bundleService(b.root, b.wsdl, `SID092${String(i).padStart(4, '0')}`, CORPUS_LOCATIONS[b.bundle] ?? {});
+      const doc = serviceDocument(s, models, 'http://localhost:7777') as Doc;
+      const v = await validator.validate(doc);
+      if (!v.valid) invalid.push({ bundle: `${b.bundle}/${b.wsdl}`, errors: v.errors });
+      if (/left out/.test(doc.info.description)) invalid.push({ bundle: `${b.bundle}/${b.wsdl}`, leftOut: doc.info.description });
+      operations += Object.keys(doc.paths).length - 1;
+    }
+    expect(invalid).toEqual([]);
+    expect(operations).toBeGreaterThanOrEqual(30);
+  }, 120000);
 });
