@@ -44,6 +44,7 @@ export function problemSchema(): JsonSchema {
       code: { type: 'string', description: 'the catalogue code: GW-nnnn (the gateway) or SMEV-nnnnnn (the node\'s faults)', examples: ['GW-1001'] },
       at: { type: 'string', description: 'where in the request body the problem is (a JSON pointer or an XML path)' },
       exchangeId: { type: ['string', 'null'], description: 'the exchange in the journal' },
+      smevStatus: { type: 'string', description: 'the smev:Status of an answer that could not be given as JSON' },
     },
   };
 }

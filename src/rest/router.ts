@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import express, { type Request, type Response } from 'express';
 import type { Logger } from 'pino';
@@ -68,8 +69,9 @@ export function restRouter(d: RestDeps): express.Router {
   const handle = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response) => {
     fn(req, res).catch((e: unknown) => {
       if (e instanceof RestProblem) return void problem(res, e.p, e.extra);
-      d.log.error({ err: e, path: req.originalUrl }, 'REST façade failed');
-      problem(res, fault(new GatewayFault('internal', { ref: String(req.headers['x-request-id'] ?? 'see the log') }), 500));
+      const ref = randomUUID();
+      d.log.error({ err: e, ref, path: req.originalUrl }, 'REST façade failed');
+      problem(res, { code: 'GW-9000', faultstring: `GW-9000: the REST façade failed (${(e as Error).message}); the log has it under ${ref}`, status: 500 });
     });
   };
 
