@@ -27,6 +27,7 @@ import { consoleRouter } from './console/router';
 import { composeAndSend, composeBodyLimit, composerRoutes, loopbackUrl, type ComposerDeps } from './admin/compose/routes';
 import { emulatorRoutes } from './admin/emulator';
 import { ComposedRequests } from './admin/compose/requests';
+import { restRouter } from './rest/router';
 import { RegistryWatcher, ReloadLog } from './registry/watch';
 import { TrustStore } from './signature/trust';
 import { SessionStore } from './admin/sessions';
@@ -68,7 +69,8 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
     // a requester's answer-arrived goes out with the answer stored for their ticket
     answered: (ticket, status) => requests.arrival(ticket, status),
   });
-  const auth = new Auth({ usersFile: config.adminUsersFile, secret: sessionSecret(join(config.keysDir, 'session.secret'), config.sessionSecret), sessionMs: config.sessionHours * 3600_000, sessions: new SessionStore(store) });
+  const secret = sessionSecret(join(config.keysDir, 'session.secret'), config.sessionSecret);
+  const auth = new Auth({ usersFile: config.adminUsersFile, secret, sessionMs: config.sessionHours * 3600_000, sessions: new SessionStore(store) });
   // sessions begun under another users file (a password or role changed since) end here and everywhere
   void auth.endChangedSessions().catch((err: Error) => log.error({ err }, 'could not end the sessions of changed admin users'));
   if (!auth.userCount) log.warn({ file: config.adminUsersFile }, 'no admin users: /admin and the console refuse everyone (see README, "Admin users")');
@@ -134,6 +136,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   const lane = new LargeBodyLane(config, log, (ex) => metrics.observe(ex));
   const serverDeps: ServerDeps = {
     config, registry, pipeline, lane, garbage: deps.garbage, log, availability: () => [...availability.latest.values()], admin, console: consoleRouter(auth),
+    api: restRouter({ registry, log, baseUrl: (req) => baseUrl(req, config), trust: () => trust, composer, secret, bodyLimit: config.maxRequestBytes }),
     metrics: () => metrics.scrape(),
     ready: async () => registry.list().length > 0 && (await storeReachable(store)),
     warnings: async () => diskWarnings(await diskStates(watchedFolders(store, config.keysDir)), config.diskWarn),

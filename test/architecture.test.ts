@@ -133,7 +133,7 @@ const LAYERS: [prefix: string, layer: number][] = [
   // 5: what keeps or moves exchanges: journal, providers, the outbox and its worker, metrics
   ['src/journal/', 5], ['src/providers/', 5], ['src/queue/', 5], ['src/metrics/', 5],
   // 6: the stages; 7: their lists and who composes them; 8: the HTTP front, the cluster; 9: the gateway; 10: the command line
-  ['src/stages/', 6], ['src/pipeline/', 7], ['src/testkit/', 7], ['src/admin/', 7], ['src/console/', 7],
+  ['src/stages/', 6], ['src/pipeline/', 7], ['src/testkit/', 7], ['src/admin/', 7], ['src/console/', 7], ['src/rest/', 7],
   ['src/http/', 8], ['src/cluster.ts', 8], ['src/gateway.ts', 9], ['src/cli/', 10],
 ];
 /** Imports that run up on purpose, each with why. */

@@ -22,6 +22,7 @@ import { adminCommand, ADMIN_USAGE } from './admin-commands';
 import { faultsCommand, FAULTS_USAGE, type FaultFlags } from './faults-command';
 import { emulatorCommand, EMULATOR_USAGE } from './emulator-command';
 import { importCommand, IMPORT_USAGE } from './import-commands';
+import { systemsCommand, SYSTEMS_USAGE } from './systems-commands';
 
 const USAGE = `smev2-gateway: a SOAP gateway that emulates the SMEV 2 bus
 
@@ -38,7 +39,7 @@ Usage:
   smev2-gateway check ENVELOPE... --sid SID  every control, offline, each violation with its fault code, and the gateway's verdict
   smev2-gateway queue list [--status dead] | queue show ID | queue redrive ID   the outbox and its dead letters
   smev2-gateway subscriptions list | subscriptions add URL --events a,b [--sid SID]
-${FAULTS_USAGE}${JOURNAL_USAGE}${ADMIN_USAGE}${EMULATOR_USAGE}${SIGNATURE_USAGE}${TESTKIT_USAGE}${IMPORT_USAGE}
+${SYSTEMS_USAGE}${FAULTS_USAGE}${JOURNAL_USAGE}${ADMIN_USAGE}${EMULATOR_USAGE}${SIGNATURE_USAGE}${TESTKIT_USAGE}${IMPORT_USAGE}
 Options:
   --port N            port to listen on (env SMEV2_PORT; default 7777)
   --host H            address to bind (env SMEV2_HOST; default 0.0.0.0)
@@ -85,7 +86,7 @@ export async function main(argv: string[]): Promise<number> {
         sid: { type: 'string' }, 'content-type': { type: 'string' }, wsdl: { type: 'string' }, mnemonic: { type: 'string' }, version: { type: 'string' },
         provider: { type: 'string' }, 'provider-name': { type: 'string' }, upstream: { type: 'string' }, emulate: { type: 'boolean' }, title: { type: 'string' },
         'older-than': { type: 'string' }, 'admin-users': { type: 'string' }, 'journal-refused-bytes': { type: 'string' }, 'trust-proxy': { type: 'string' }, scenario: { type: 'string' }, anchor: { type: 'string', multiple: true },
-        spec: { type: 'string' }, share: { type: 'string' }, kind: { type: 'string' }, 'latency-ms': { type: 'string' },
+        note: { type: 'string' }, spec: { type: 'string' }, share: { type: 'string' }, kind: { type: 'string' }, 'latency-ms': { type: 'string' },
       },
     });
   } catch (e) {
@@ -108,6 +109,7 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === 'subscriptions') return await subscriptionsCommand(sub, arg, flags);
     if (cmd === 'journal') return await journalCommand(sub, arg, flags);
     if (cmd === 'admin') return await adminCommand(sub, flags);
+    if (cmd === 'systems') return await systemsCommand(sub, arg, flags);
     if (cmd === 'emulator') return await emulatorCommand(sub, flags);
     if (cmd === 'keys') return await keysCommand(sub, arg, flags);
     if (cmd === 'sign') return await signCommand(sub, flags);

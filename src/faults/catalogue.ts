@@ -274,6 +274,46 @@ export const FAULTS = {
     text: 'The gateway is busy: {held} bytes of requests are in work and this one brings {size} more, past the budget of {limit} bytes (--max-bytes-in-flight); send it again after {retryAfter} s (the Retry-After header)',
     when: 'the request bytes being read, parsed or held by exchanges in work would go past the configured budget (--max-bytes-in-flight); judged on Content-Length before reading, and while reading a chunked body',
   },
+  restNoKey: {
+    code: 'GW-6001', faultcode: 'Client', http: 401,
+    text: 'No API key: send a system\'s key in the X-API-Key header (smev2-gateway systems api-key MNEMONIC issues one)',
+    when: 'REST façade (/api/v1): a call without the X-API-Key header; answered as application/problem+json, not as a SOAP fault',
+  },
+  restBadKey: {
+    code: 'GW-6002', faultcode: 'Client', http: 401,
+    text: 'The API key is not one of any registered system (a key is shown once when issued; issue another with smev2-gateway systems api-key MNEMONIC)',
+    when: 'REST façade: the X-API-Key matches no key hash in systems/*.yaml',
+  },
+  restNotGranted: {
+    code: 'GW-6003', faultcode: 'Client', http: 403,
+    text: 'System {system} may not call operation {operation} of {sid} (its grants in {file})',
+    when: 'REST façade: the key\'s system has no grant for the SID or operation',
+  },
+  restNoSigningKey: {
+    code: 'GW-6004', faultcode: 'Client', http: 409,
+    text: 'The gateway holds no private key for system {system}, so it cannot sign as it: put {system}.key in the keys folder',
+    when: 'REST façade: the key\'s system is registered but the gateway cannot sign for it',
+  },
+  restBadBody: {
+    code: 'GW-6005', faultcode: 'Client', http: 400,
+    text: 'The body does not fit {sid} {operation}: {reason}',
+    when: 'REST façade: the JSON or XML is malformed, or its JSON does not follow the operation\'s schema (a wrong type, an unknown key)',
+  },
+  restNotFound: {
+    code: 'GW-6006', faultcode: 'Client', http: 404,
+    text: '{what}',
+    when: 'REST façade: no such SID, operation or ticket (a ticket of another system is not found either)',
+  },
+  restMediaType: {
+    code: 'GW-6007', faultcode: 'Client', http: 415,
+    text: '{reason}',
+    when: 'REST façade: the body is neither application/json nor application/xml (415), or Accept takes neither (406)',
+  },
+  restAnswerUnreadable: {
+    code: 'GW-6008', faultcode: 'Server', http: 502,
+    text: 'The answer of {sid} {operation} cannot be given as JSON: {reason}; ask for Accept: application/xml to have it as it came',
+    when: 'REST façade: the provider\'s answer does not follow the answer schema the JSON is built from',
+  },
 } as const satisfies Record<string, FaultSpec>;
 
 export type FaultName = keyof typeof FAULTS;

@@ -31,6 +31,8 @@ export interface ServerDeps {
   /** the admin API (/admin) and the web console (/console), each behind its login */
   admin?: express.Router;
   console?: express.Router;
+  /** the REST façade (/api/v1, src/rest): API keys, not logins */
+  api?: express.Router;
   /** counts what node's HTTP parser refused, by reason (clientErrors) */
   countRefusal?: (reason: string) => void;
   /** told when an exchange's answer has gone, with the size of its body (pipeline/memory.ts) */
@@ -69,6 +71,7 @@ export function createApp(d: ServerDeps): express.Express {
 
   if (d.admin) app.use('/admin', d.admin);
   if (d.console) app.use('/console', d.console);
+  if (d.api) app.use('/api/v1', d.api);
 
   app.get('/gateway/availability', (_req, res) => {
     res.json(d.availability());

@@ -1,3 +1,4 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -24,6 +25,12 @@ const systemSchema = z.strictObject({
   subscriptions: z.array(z.strictObject({ url: z.url({ protocol: /^https?$/ }), events: z.array(z.string()).min(1) })).default([]),
   /** the gateway makes this system a key and a certificate from its demo CA (in the keys folder) */
   demo: z.boolean().default(false),
+  /** keys of the REST façade (/api/v1, docs/rest.md): SHA-256 of each, never the key (`systems api-key` adds one) */
+  apiKeys: z.array(z.strictObject({
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'the hex SHA-256 of the key (64 characters 0-9a-f)'),
+    created: z.string().optional(),
+    note: z.string().optional(),
+  })).default([]),
 });
 
 export type SystemDefinition = z.infer<typeof systemSchema> & { file: string };
@@ -59,7 +66,23 @@ export interface TrustedSystem {
   grants: SystemDefinition['grants'];
   callback?: string;
   subscriptions: SystemDefinition['subscriptions'];
+  /** SHA-256 of its REST API keys */
+  apiKeys: Buffer[];
   file: string;
+}
+
+/**
+ * A new REST API key: 32 random bytes, base64url, with a prefix that says what it is. It is random,
+ * so a plain SHA-256 of it is a safe hash to keep (nothing to guess from it, no dictionary to run),
+ * and one hash per request costs nothing; a password hash (scrypt) is for what people choose.
+ */
+export function newApiKey(): { key: string; sha256: string } {
+  const key = `smev2_${randomBytes(32).toString('base64url')}`;
+  return { key, sha256: apiKeyHash(key).toString('hex') };
+}
+
+export function apiKeyHash(key: string): Buffer {
+  return createHash('sha256').update(key, 'utf8').digest();
 }
 
 export type Access = 'granted' | 'noService' | 'noOperation';
@@ -103,6 +126,7 @@ export class TrustStore {
         grants: s.grants,
         callback: s.callback,
         subscriptions: s.subscriptions,
+        apiKeys: s.apiKeys.map((k) => Buffer.from(k.sha256, 'hex')),
         file: s.file,
       });
     }
@@ -125,6 +149,14 @@ export class TrustStore {
     if (at < cert.notBefore) return { ok: false, code: 'notYetValid', reason: `the certificate is valid from ${cert.notBefore.toISOString()}` };
     if (at > cert.notAfter) return { ok: false, code: 'expired', reason: `the certificate expired on ${cert.notAfter.toISOString()}` };
     return { ok: true, system: owner };
+  }
+
+  /** The system a REST API key belongs to (its SHA-256 compared in constant time with each kept one). */
+  byApiKey(key: string): TrustedSystem | undefined {
+    const h = apiKeyHash(key);
+    let found: TrustedSystem | undefined;
+    for (const s of this.systems.values()) for (const k of s.apiKeys) if (timingSafeEqual(k, h)) found = s;
+    return found;
   }
 
   /** May `sender` call `operation` of `sid`? (The node's "No policies found" for a SID it may not use.) */

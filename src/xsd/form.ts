@@ -34,6 +34,12 @@ export interface FormNode {
   fractionDigits?: number;
   /** a whitespace-separated list of such values */
   list?: true;
+  /** a list's item type and facets (the node's own facets are the list's: length counts items) */
+  item?: FormNode;
+  /** a union's member types, each with its facets, in the union's order (the node's own type and facets are the first member's) */
+  members?: FormNode[];
+  /** nillable="true": the element may be empty with xsi:nil="true" */
+  nillable?: true;
   fixed?: string;
   default?: string;
   documentation?: string;
@@ -156,6 +162,7 @@ export class FormBuilder {
     const node: FormNode = { name, ns, path, kind: 'field', ...occurs };
     if (decl.node.attrs.fixed !== undefined) node.fixed = decl.node.attrs.fixed;
     if (decl.node.attrs.default !== undefined) node.default = decl.node.attrs.default;
+    if (decl.node.attrs.nillable === 'true') node.nillable = true;
     let doc = documentation(decl.node);
 
     if (this.o.stopAtAppData && name === 'AppData' && parentName === 'MessageData') {
@@ -455,9 +462,33 @@ export class FormBuilder {
     } else if (list) {
       node.type = 'string';
       node.list = true;
+      const item: FormNode = { name: node.name, ns: node.ns, path: node.path, kind: 'field', minOccurs: 1, maxOccurs: 1 };
+      const inline = list.children.find((x) => x.local === 'simpleType');
+      if (inline) this.simple(item, { comp: { node: inline, ctx } }, guard + 1);
+      else if (list.attrs.itemType) {
+        const q = this.set.resolve(ref.comp, list, list.attrs.itemType);
+        const base = this.set.get('simpleType', q);
+        if (base) this.simple(item, { comp: base }, guard + 1);
+        else item.type = q.ns === XSD ? q.local : 'string';
+      }
+      item.type ??= 'string';
+      node.item = item;
     } else if (union) {
       const first = union.attrs.memberTypes?.trim().split(/\s+/)[0];
       const inline = union.children.find((x) => x.local === 'simpleType');
+      const members: FormNode[] = [];
+      const member = (r: SimpleRef) => {
+        const m: FormNode = { name: node.name, ns: node.ns, path: node.path, kind: 'field', minOccurs: 1, maxOccurs: 1 };
+        this.simple(m, r, guard + 1);
+        members.push(m);
+      };
+      for (const t of union.attrs.memberTypes?.trim().split(/\s+/).filter(Boolean) ?? []) {
+        const q = this.set.resolve(ref.comp, union, t);
+        const base = this.set.get('simpleType', q);
+        member(base ? { comp: base } : { builtin: q.ns === XSD ? q.local : 'string' });
+      }
+      for (const x of union.children.filter((c) => c.local === 'simpleType')) member({ comp: { node: x, ctx } });
+      if (members.length) node.members = members;
       if (first) {
         const q = this.set.resolve(ref.comp, union, first);
         const base = this.set.get('simpleType', q);

@@ -11,7 +11,8 @@ import { sampleValue } from './sample';
 
 export const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
 
-interface XEl {
+/** An element to write (json-xml.ts builds these too); `raw` children are XML written as given. */
+export interface XEl {
   ns: string;
   name: string;
   attrs: { ns: string; name: string; value: string }[];
@@ -156,7 +157,7 @@ function escapeRe(s: string): string {
 }
 
 /** Serialise, indented; each top-level element declares the namespaces its subtree uses. */
-function write(tops: XEl['children'], preferred: Map<string, string>): string {
+export function write(tops: XEl['children'], preferred: Map<string, string>): string {
   return tops.map((t) => ('raw' in t ? t.raw : writeTop(t, preferred))).join('\n');
 }
 

@@ -482,7 +482,7 @@ export const COMPOSE_OPENAPI_SCHEMAS = {
     minOccurs: { type: 'integer' }, maxOccurs: { type: ['integer', 'null'], description: 'null: unbounded' },
     type: { type: 'string' }, enumeration: { type: 'array', items: { type: 'string' } }, pattern: { type: 'string' }, minLength: { type: 'integer' }, maxLength: { type: 'integer' },
     minInclusive: { type: 'string' }, maxInclusive: { type: 'string' }, minExclusive: { type: 'string' }, maxExclusive: { type: 'string' }, totalDigits: { type: 'integer' }, fractionDigits: { type: 'integer' },
-    list: { type: 'boolean' }, fixed: { type: 'string' }, default: { type: 'string' }, documentation: { type: 'string' },
+    list: { type: 'boolean' }, item: { $ref: '#/components/schemas/FormNode', description: 'a list\'s item type' }, members: { type: 'array', items: { $ref: '#/components/schemas/FormNode' }, description: 'a union\'s member types' }, nillable: { type: 'boolean' }, fixed: { type: 'string' }, default: { type: 'string' }, documentation: { type: 'string' },
     children: { type: 'array', items: { $ref: '#/components/schemas/FormNode' } }, attributes: { type: 'array', items: { $ref: '#/components/schemas/FormNode' } },
     attribute: { type: 'boolean' }, choice: { type: 'boolean' }, compositor: { type: 'string', enum: ['sequence', 'choice'] }, any: { type: 'boolean' },
     xsiType: { $ref: '#/components/schemas/QName' }, recursive: { type: 'boolean' }, truncated: { type: 'boolean' }, unresolved: { type: 'string' }, appData: { type: 'boolean' },

@@ -1,0 +1,245 @@
+import type { FormNode } from './form';
+
+/**
+ * The JSON form of an XSD element's value (docs/rest.md, "JSON from the XSD"), as a JSON Schema
+ * 2020-12 (the dialect of OpenAPI 3.1), from the same form model the composer draws
+ * (form.ts); json-xml.ts converts values both ways by the same rules:
+ *
+ * - an element of complex content is an object: its child elements by local name, its attributes
+ *   as `@name`, in any key order (the XML is written in the schema's order);
+ * - an element of simple content (or a simple type) is its value; with attributes it is an object
+ *   with `#text` for the value and `@name` for the attributes;
+ * - maxOccurs > 1: an array (always, even of one); minOccurs = 0: an optional key;
+ * - an xs:choice that occurs once adds its alternatives' keys to the parent (`oneOf` says one
+ *   alternative's); a choice or sequence that repeats is an array under its form name
+ *   (`#choice`, `#sequence`, `#choice2` …), one object per occurrence, so the order survives;
+ * - xs:boolean → boolean; xs:int, short, byte, the unsigned ones and xs:integer and its kin →
+ *   integer (refused beyond ±2^53); xs:float, double → number; xs:decimal → a string of the
+ *   decimal (the lexical form kept: "10.50" stays "10.50", no binary rounding); dates, times
+ *   and everything else → string;
+ * - xs:list → an array of its items; xs:union → anyOf its members;
+ * - restrictions → enum, pattern (the XSD pattern anchored; left out, and said in the
+ *   description, where it uses XSD-only syntax), minLength/maxLength, minimum/maximum;
+ * - nillable → null also allowed (xsi:nil="true");
+ * - xs:any, and an element the form did not expand (recursion beyond one level, size limits) →
+ *   a string holding the XML (`#any` for a wildcard's elements, all of them in one string);
+ * - xs:documentation → description.
+ */
+export type JsonSchema = Record<string, unknown>;
+
+const SMALL_INTEGERS: Record<string, [number, number]> = {
+  int: [-2147483648, 2147483647], short: [-32768, 32767], byte: [-128, 127],
+  unsignedInt: [0, 4294967295], unsignedShort: [0, 65535], unsignedByte: [0, 255],
+};
+const INTEGERS = new Set(['integer', 'long', 'nonNegativeInteger', 'positiveInteger', 'nonPositiveInteger', 'negativeInteger', 'unsignedLong', ...Object.keys(SMALL_INTEGERS)]);
+const INTEGER_BOUNDS: Record<string, { minimum?: number; maximum?: number }> = {
+  nonNegativeInteger: { minimum: 0 }, positiveInteger: { minimum: 1 }, nonPositiveInteger: { maximum: 0 }, negativeInteger: { maximum: -1 }, unsignedLong: { minimum: 0 },
+};
+
+/** How a simple XSD type's value is written in JSON. */
+export type JsonKind = 'boolean' | 'integer' | 'number' | 'string';
+
+export function jsonKind(type: string | undefined): JsonKind {
+  if (type === 'boolean') return 'boolean';
+  if (type && INTEGERS.has(type)) return 'integer';
+  if (type === 'float' || type === 'double') return 'number';
+  return 'string';
+}
+
+const LEXICAL: Record<string, string> = {
+  decimal: '^[+-]?(\\d+(\\.\\d*)?|\\.\\d+)$',
+  date: '^-?\\d{4,}-\\d{2}-\\d{2}(Z|[+-]\\d{2}:\\d{2})?$',
+  dateTime: '^-?\\d{4,}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})?$',
+  time: '^\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})?$',
+  gYear: '^-?\\d{4,}(Z|[+-]\\d{2}:\\d{2})?$',
+  gYearMonth: '^-?\\d{4,}-\\d{2}(Z|[+-]\\d{2}:\\d{2})?$',
+};
+
+/**
+ * An XSD pattern as an ECMAScript one (JSON Schema patterns are unanchored ECMA-262 with the
+ * u flag; XSD patterns match the whole value). Undefined when it uses XSD-only syntax (\i, \c,
+ * \p{IsBlock}, class subtraction) or does not compile.
+ */
+export function ecmaPattern(xsd: string): string | undefined {
+  if (/\\[icIC]|\\p\{Is|\\P\{Is|-\[/.test(xsd)) return undefined;
+  const p = `^(?:${xsd})$`;
+  try {
+    new RegExp(p, 'u');
+    return p;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A value of a simple type (a field's text, an attribute, a list item, a union member) as JSON. */
+export function scalarSchema(n: FormNode): JsonSchema {
+  if (n.members?.length && !n.enumeration) {
+    const alts = n.members.map((m) => scalarSchema({ ...m, documentation: undefined }));
+    const distinct = alts.filter((a, i) => alts.findIndex((b) => JSON.stringify(a) === JSON.stringify(b)) === i);
+    return withDoc(distinct.length === 1 ? distinct[0]! : { anyOf: distinct }, n);
+  }
+  if (n.list) {
+    const s: JsonSchema = { type: 'array', items: scalarSchema({ ...(n.item ?? { ...n, list: undefined, type: 'string' }), documentation: undefined }) };
+    if (n.minLength !== undefined) s.minItems = n.minLength;
+    if (n.maxLength !== undefined) s.maxItems = n.maxLength;
+    return withDoc(s, n);
+  }
+  const kind = jsonKind(n.type);
+  const s: JsonSchema = { type: kind };
+  if (n.fixed !== undefined) s.const = toJsonScalar(kind, n.fixed);
+  else if (n.enumeration?.length) s.enum = n.enumeration.map((v) => toJsonScalar(kind, v));
+  if (kind === 'integer' || kind === 'number') {
+    const b = n.type ? SMALL_INTEGERS[n.type] : undefined;
+    if (b) [s.minimum, s.maximum] = b;
+    Object.assign(s, n.type ? INTEGER_BOUNDS[n.type] : undefined);
+    const num = (v: string | undefined) => (v !== undefined && Number.isFinite(Number(v)) ? Number(v) : undefined);
+    if (num(n.minInclusive) !== undefined) s.minimum = num(n.minInclusive);
+    if (num(n.maxInclusive) !== undefined) s.maximum = num(n.maxInclusive);
+    if (num(n.minExclusive) !== undefined) s.exclusiveMinimum = num(n.minExclusive);
+    if (num(n.maxExclusive) !== undefined) s.exclusiveMaximum = num(n.maxExclusive);
+  } else if (kind === 'string') {
+    if (n.minLength !== undefined) s.minLength = n.minLength;
+    if (n.maxLength !== undefined) s.maxLength = n.maxLength;
+    const own = n.pattern !== undefined ? ecmaPattern(n.pattern) : undefined;
+    const lexical = n.type ? LEXICAL[n.type] : undefined;
+    if (own) s.pattern = own;
+    else if (lexical && !s.enum && s.const === undefined) s.pattern = lexical;
+    const notes: string[] = [];
+    if (n.type && n.type !== 'string') notes.push(`xs:${n.type}`);
+    if (n.pattern !== undefined && !own) notes.push(`XSD pattern ${n.pattern}`);
+    for (const f of ['minInclusive', 'maxInclusive', 'minExclusive', 'maxExclusive'] as const) if (n[f] !== undefined) notes.push(`${f} ${n[f]}`);
+    if (n.totalDigits !== undefined) notes.push(`totalDigits ${n.totalDigits}`);
+    if (n.fractionDigits !== undefined) notes.push(`fractionDigits ${n.fractionDigits}`);
+    if (notes.length) s['x-xsd'] = notes.join('; ');
+  }
+  if (n.default !== undefined && s.const === undefined) s.default = toJsonScalar(kind, n.default);
+  return withDoc(s, n);
+}
+
+/** The lexical value of an XSD simple type as the JSON value it maps to (the enumeration and defaults of a schema). */
+export function toJsonScalar(kind: JsonKind, v: string): string | number | boolean {
+  const t = v.trim();
+  if (kind === 'boolean') return t === 'true' || t === '1';
+  if ((kind === 'integer' || kind === 'number') && t !== '' && Number.isFinite(Number(t))) return Number(t);
+  return v;
+}
+
+function withDoc(s: JsonSchema, n: FormNode): JsonSchema {
+  if (n.documentation) return { ...s, description: n.documentation };
+  return s;
+}
+
+const XML_STRING = (what: string): JsonSchema => ({ type: 'string', contentMediaType: 'application/xml', description: what });
+
+/** The JSON Schema of one occurrence of an element (its value). */
+export function elementSchema(n: FormNode): JsonSchema {
+  let s: JsonSchema;
+  if (n.recursive || n.truncated) s = XML_STRING(`the XML of ${n.name}'s content (the schema encloses it in itself too deep, or is too large, to describe here)`);
+  else if (n.unresolved) s = { type: 'string', description: n.unresolved };
+  else if (n.kind === 'field' && !n.attributes?.length) s = scalarSchema({ ...n, documentation: undefined });
+  else {
+    const o = new ObjectSchema();
+    for (const a of n.attributes ?? []) {
+      o.props[`@${a.name}`] = scalarSchema(a);
+      if (a.minOccurs > 0 && a.fixed === undefined) o.required.push(`@${a.name}`);
+    }
+    if (n.kind === 'field') o.props['#text'] = scalarSchema({ ...n, attributes: undefined, documentation: undefined });
+    else o.content(n.children ?? []);
+    s = o.schema();
+  }
+  if (n.documentation && !s.description) s = { ...s, description: n.documentation };
+  if (n.nillable) s = { anyOf: [s, { type: 'null', description: 'xsi:nil="true"' }], ...(s.description ? { description: s.description } : {}) };
+  return s;
+}
+
+/**
+ * The JSON Schema of a form's root value: an element's value, or for a synthetic AppData root
+ * (several elements under AppData) the object of its content.
+ */
+export function rootSchema(form: FormNode): JsonSchema {
+  if (form.appData) {
+    const o = new ObjectSchema();
+    o.content(form.children ?? []);
+    return { ...o.schema(), ...(form.documentation ? { description: form.documentation } : {}) };
+  }
+  return elementSchema(form);
+}
+
+/** The keys an object value of a content model may have, built up particle by particle. */
+class ObjectSchema {
+  readonly props: Record<string, JsonSchema> = {};
+  readonly required: string[] = [];
+  readonly allOf: JsonSchema[] = [];
+
+  content(particles: FormNode[]): void {
+    collect(particles, this.props, this.required, this.allOf);
+  }
+
+  schema(): JsonSchema {
+    const s: JsonSchema = { type: 'object', properties: this.props, additionalProperties: false };
+    if (this.required.length) s.required = [...new Set(this.required)];
+    if (this.allOf.length) s.allOf = this.allOf;
+    return s;
+  }
+}
+
+function collect(particles: FormNode[], props: Record<string, JsonSchema>, required: string[] | undefined, allOf: JsonSchema[]): void {
+  for (const p of particles) {
+    if (p.any) {
+      props['#any'] = XML_STRING(`XML of ${p.maxOccurs === 1 ? 'an element' : 'elements'} of ${p.ns === '##any' ? 'any namespace' : `namespace ${p.ns}`} (xs:any), written as given`);
+      if (p.minOccurs > 0) required?.push('#any');
+    } else if (p.compositor && p.maxOccurs !== 1) {
+      const item = new ObjectSchema();
+      if (p.compositor === 'choice') item.allOf.push(...choiceConstraint({ ...p, minOccurs: 1, maxOccurs: 1 }, item.props));
+      else item.content(p.children ?? []);
+      props[p.name] = arrayOf(item.schema(), p, `each item one occurrence of the ${p.compositor === 'choice' ? 'xs:choice' : 'xs:sequence'}`);
+      if (p.minOccurs > 0) required?.push(p.name);
+    } else if (p.compositor === 'choice') {
+      allOf.push(...choiceConstraint(p, props));
+    } else if (p.compositor === 'sequence') {
+      // an optional sequence: its keys are optional (together or not at all is the XSD's to check)
+      collect(p.children ?? [], props, p.minOccurs > 0 ? required : undefined, allOf);
+    } else {
+      const one = elementSchema(p);
+      props[p.name] = p.maxOccurs === 1 ? one : arrayOf(one, p);
+      if (p.minOccurs > 0) required?.push(p.name);
+    }
+  }
+}
+
+function arrayOf(items: JsonSchema, p: FormNode, note?: string): JsonSchema {
+  const s: JsonSchema = { type: 'array', items };
+  if (p.minOccurs > 0) s.minItems = p.minOccurs;
+  if (p.maxOccurs !== null) s.maxItems = p.maxOccurs;
+  if (note) s.description = p.documentation ? `${p.documentation} (${note})` : note;
+  return s;
+}
+
+/** The keys each alternative of a choice sets: its own, and the ones only it has. */
+function choiceConstraint(p: FormNode, props: Record<string, JsonSchema>): JsonSchema[] {
+  const alts = (p.children ?? []).map((alt) => {
+    const own: Record<string, JsonSchema> = {};
+    const req: string[] = [];
+    const inner: JsonSchema[] = [];
+    collect([{ ...alt, minOccurs: Math.max(1, alt.minOccurs) }], own, req, inner);
+    Object.assign(props, own);
+    return { keys: Object.keys(own), req, inner };
+  });
+  if (alts.length < 2) {
+    const a = alts[0];
+    return a && p.minOccurs > 0 ? [{ required: a.req }, ...a.inner] : [];
+  }
+  const all = new Set(alts.flatMap((a) => a.keys));
+  const subs = alts.map((a, i) => {
+    const others = [...new Set(alts.filter((_, j) => j !== i).flatMap((b) => b.keys))].filter((k) => !a.keys.includes(k));
+    const s: JsonSchema = {};
+    if (a.req.length) s.required = a.req;
+    if (others.length) s.not = { anyOf: others.map((k) => ({ required: [k] })) };
+    if (a.inner.length) s.allOf = a.inner;
+    return s;
+  });
+  const loose = alts.filter((a) => !a.req.length).length;
+  if (p.minOccurs === 0 && loose === 0) subs.push({ not: { anyOf: [...all].map((k) => ({ required: [k] })) } });
+  // alternatives that require nothing cannot be told apart by their keys: one of them at least
+  return [loose > 1 || (p.minOccurs === 0 && loose > 0) ? { anyOf: subs } : { oneOf: subs }];
+}

@@ -1,0 +1,369 @@
+import { xml, type XmlElement } from '../xml/libxml';
+import { isElement, parseUntrusted, XmlSyntaxError } from '../xml/dom';
+import type { FormNode } from './form';
+import { jsonKind, type JsonKind } from './json-schema';
+import { write, XSI, type XEl } from './render';
+
+/**
+ * JSON ⇄ XML of an element's value, driven by the form model (form.ts) and by the rules
+ * json-schema.ts states: the XML is written in the schema's order with the bundle's prefixes,
+ * whatever the JSON's key order; reading XML, the child elements are matched against the
+ * content model (greedily, as XSD's unique particle attribution allows).
+ *
+ * Errors are ConvertError with the place (a JSON pointer, or the XML path) and what to do.
+ */
+export class ConvertError extends Error {
+  constructor(readonly at: string, message: string) {
+    super(`${at || '/'}: ${message}`);
+  }
+}
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+type Obj = { [k: string]: Json };
+
+// ---------------------------------------------------------------- JSON -> XML
+
+/** The XML of a form root's JSON value: one element, or for a synthetic AppData root its content. */
+export function jsonToXml(form: FormNode, value: unknown, prefixes: Map<string, string>): string {
+  if (form.appData) {
+    const out: XEl['children'] = [];
+    const o = object(value, '');
+    checkKeys(form, o, '');
+    writeContent(form.children ?? [], o, '', out);
+    return write(out, prefixes);
+  }
+  return write([writeElement(form, value, '')], prefixes);
+}
+
+function writeElement(n: FormNode, v: unknown, at: string): XEl {
+  const el: XEl = { ns: n.ns, name: n.name, attrs: [], children: [] };
+  if (n.xsiType) el.xsiType = n.xsiType;
+  if (v === null) {
+    if (!n.nillable) throw new ConvertError(at, `${n.name} is not nillable: null is not allowed (leave the key out when it is optional)`);
+    el.attrs.push({ ns: XSI, name: 'nil', value: 'true' });
+    return el;
+  }
+  if (n.recursive || n.truncated || n.unresolved) {
+    if (typeof v !== 'string') throw new ConvertError(at, `${n.name} is given as a string of XML (${n.unresolved ?? 'the schema nests it too deep to describe'})`);
+    if (n.unresolved) el.text = v;
+    else if (v.trim()) el.children.push({ raw: wellFormed(v, at) });
+    return el;
+  }
+  if (n.kind === 'field' && !n.attributes?.length) {
+    el.text = scalarText(n, v, at);
+    return el;
+  }
+  const o = object(v, at);
+  checkKeys(n, o, at);
+  for (const a of n.attributes ?? []) {
+    const av = o[`@${a.name}`];
+    if (av === undefined) {
+      if (a.minOccurs > 0 && a.fixed !== undefined) el.attrs.push({ ns: a.ns, name: a.name, value: a.fixed });
+      continue;
+    }
+    el.attrs.push({ ns: a.ns, name: a.name, value: scalarText(a, av, `${at}/@${a.name}`) });
+  }
+  if (n.kind === 'field') {
+    const t = o['#text'];
+    el.text = t === undefined ? (n.fixed ?? '') : scalarText({ ...n, attributes: undefined }, t, `${at}/#text`);
+  } else writeContent(n.children ?? [], o, at, el.children);
+  return el;
+}
+
+function writeContent(particles: FormNode[], o: Obj, at: string, out: XEl['children']): void {
+  for (const p of particles) {
+    if (p.any) {
+      const v = o['#any'];
+      if (v === undefined) continue;
+      if (typeof v !== 'string') throw new ConvertError(`${at}/#any`, `the content of an xs:any is a string of XML, not ${typeName(v)}`);
+      if (v.trim()) out.push({ raw: wellFormed(v, `${at}/#any`) });
+    } else if (p.compositor && p.maxOccurs !== 1) {
+      const v = o[p.name];
+      if (v === undefined) continue;
+      if (!Array.isArray(v)) throw new ConvertError(`${at}/${ptr(p.name)}`, `a repeated xs:${p.compositor} is an array of objects, one per occurrence, not ${typeName(v)}`);
+      v.forEach((item, i) => {
+        const iat = `${at}/${ptr(p.name)}/${i}`;
+        const io = object(item, iat);
+        const once = { ...p, minOccurs: 1, maxOccurs: 1 };
+        checkObjectKeys(keysOf([once]), io, iat);
+        writeContent([once], io, iat, out);
+      });
+    } else if (p.compositor === 'choice') {
+      const chosen = (p.children ?? []).filter((alt) => keysOf([alt]).some((k) => o[k] !== undefined));
+      const exclusive = chosen.filter((alt) => keysOf([alt]).some((k) => o[k] !== undefined && !chosen.some((b) => b !== alt && keysOf([b]).includes(k))));
+      if (exclusive.length > 1) {
+        throw new ConvertError(at, `give one alternative of the choice, not several: ${exclusive.map((a) => keysOf([a]).filter((k) => o[k] !== undefined).join('+')).join(' / ')}`);
+      }
+      const alt = exclusive[0] ?? chosen[0];
+      if (alt) writeContent([alt], o, at, out);
+    } else if (p.compositor === 'sequence') {
+      writeContent(p.children ?? [], o, at, out);
+    } else {
+      const v = o[p.name];
+      if (v === undefined) continue;
+      const pat = `${at}/${ptr(p.name)}`;
+      if (p.maxOccurs === 1) out.push(writeElement(p, v, pat));
+      else {
+        if (!Array.isArray(v)) throw new ConvertError(pat, `${p.name} repeats (maxOccurs ${p.maxOccurs ?? 'unbounded'}): give an array, even of one`);
+        v.forEach((x, i) => out.push(writeElement(p, x, `${pat}/${i}`)));
+      }
+    }
+  }
+}
+
+/** The text of a simple value: its JSON type must be the one the schema gives. */
+function scalarText(n: FormNode, v: unknown, at: string): string {
+  if (n.list) {
+    if (!Array.isArray(v)) throw new ConvertError(at, `${n.name} is an xs:list: give an array of its items, not ${typeName(v)}`);
+    return v.map((x, i) => scalarText({ ...(n.item ?? { ...n, list: undefined, type: 'string' }) }, x, `${at}/${i}`)).join(' ');
+  }
+  if (n.members?.length && !n.enumeration) {
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
+    throw new ConvertError(at, `${n.name} is a union of simple types: give a string, number or boolean, not ${typeName(v)}`);
+  }
+  const kind = jsonKind(n.type);
+  switch (kind) {
+    case 'boolean':
+      if (typeof v !== 'boolean') throw new ConvertError(at, `${n.name} is xs:boolean: give true or false, not ${show(v)}`);
+      return String(v);
+    case 'integer':
+      if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new ConvertError(at, `${n.name} is xs:${n.type}: give an integer number, not ${show(v)}`);
+      return String(v);
+    case 'number':
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new ConvertError(at, `${n.name} is xs:${n.type}: give a number, not ${show(v)}`);
+      return String(v);
+    default:
+      if (typeof v !== 'string') throw new ConvertError(at, `${n.name} is ${n.type && n.type !== 'string' ? `xs:${n.type}, written as a string` : 'a string'}: give a string, not ${show(v)}`);
+      return v;
+  }
+}
+
+function object(v: unknown, at: string): Obj {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConvertError(at, `give an object here, not ${typeName(v)}`);
+  return v as Obj;
+}
+
+function checkKeys(n: FormNode, o: Obj, at: string): void {
+  const keys = [...(n.attributes ?? []).map((a) => `@${a.name}`), ...(n.kind === 'field' ? ['#text'] : keysOf(n.children ?? []))];
+  checkObjectKeys(keys, o, at);
+}
+
+function checkObjectKeys(keys: string[], o: Obj, at: string): void {
+  const unknown = Object.keys(o).filter((k) => !keys.includes(k));
+  if (unknown.length) throw new ConvertError(at, `no such key here: ${unknown.join(', ')} (the schema has: ${keys.join(', ') || 'none'})`);
+}
+
+/** The keys a content model gives its object (json-schema.ts's rules). */
+export function keysOf(particles: FormNode[]): string[] {
+  const out: string[] = [];
+  for (const p of particles) {
+    if (p.any) out.push('#any');
+    else if (p.compositor && p.maxOccurs !== 1) out.push(p.name);
+    else if (p.compositor) out.push(...keysOf(p.children ?? []));
+    else out.push(p.name);
+  }
+  return [...new Set(out)];
+}
+
+function wellFormed(x: string, at: string): string {
+  try {
+    parseUntrusted(Buffer.from(`<r>${x}</r>`, 'utf8')).dispose();
+  } catch (e) {
+    if (e instanceof XmlSyntaxError) throw new ConvertError(at, `not well-formed XML: ${e.message}`);
+    throw e;
+  }
+  return x;
+}
+
+const ptr = (k: string) => k.replace(/~/g, '~0').replace(/\//g, '~1');
+const typeName = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
+const show = (v: unknown) => (typeof v === 'string' ? `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}` : typeof v === 'number' || typeof v === 'boolean' ? `${typeof v} ${v}` : typeName(v));
+
+// ---------------------------------------------------------------- XML -> JSON
+
+/**
+ * The JSON value of XML for a form root: `xmlText` is the content of AppData (one element, or
+ * several for a synthetic AppData root), with its own namespace declarations.
+ */
+export function xmlToJson(form: FormNode, xmlText: string | Buffer): Json {
+  const bytes = Buffer.concat([Buffer.from('<AppData>'), Buffer.isBuffer(xmlText) ? xmlText : Buffer.from(xmlText, 'utf8'), Buffer.from('</AppData>')]);
+  let doc;
+  try {
+    doc = parseUntrusted(bytes);
+  } catch (e) {
+    if (e instanceof XmlSyntaxError) throw new ConvertError('', `not well-formed XML: ${e.message}`);
+    throw e;
+  }
+  try {
+    return appDataToJson(form, doc.root);
+  } finally {
+    doc.dispose();
+  }
+}
+
+/** The JSON value of an AppData element's content (an answer's, as parsed from its envelope). */
+export function appDataToJson(form: FormNode, appData: XmlElement): Json {
+  const kids = elements(appData);
+  if (form.appData) {
+    const o: Obj = {};
+    const at = matchContent(form.children ?? [], kids, 0, o, form.path, siblingNames(form.children ?? []));
+    if (at < kids.length) throw unexpected(kids[at]!, form.path, form.children ?? []);
+    return o;
+  }
+  const el = kids[0];
+  if (!el) throw new ConvertError(form.path, `no element: expected ${form.name}`);
+  if (el.name !== form.name || el.namespaceUri !== form.ns) throw new ConvertError(form.path, `expected {${form.ns}}${form.name}, found {${el.namespaceUri}}${el.name}`);
+  if (kids.length > 1) throw unexpected(kids[1]!, '', [form]);
+  return elementToJson(form, el, form.path);
+}
+
+/** The JSON value of one element. */
+export function elementToJson(n: FormNode, el: XmlElement, at: string): Json {
+  if (n.nillable && isNil(el)) return null;
+  if (n.recursive || n.truncated) return elements(el).map(serialise).join('');
+  if (n.unresolved) return el.content;
+  if (n.kind === 'field' && !n.attributes?.length) return textToJson(n, el.content, at);
+  const o: Obj = {};
+  for (const a of n.attributes ?? []) {
+    const attr = el.attrs.find((x) => x.name === a.name && (x.namespaceUri ?? '') === a.ns);
+    if (attr) o[`@${a.name}`] = textToJson(a, attr.value, `${at}/@${a.name}`);
+  }
+  if (n.kind === 'field') {
+    o['#text'] = textToJson({ ...n, attributes: undefined }, el.content, at);
+    return o;
+  }
+  const kids = elements(el);
+  const end = matchContent(n.children ?? [], kids, 0, o, at, siblingNames(n.children ?? []));
+  if (end < kids.length) throw unexpected(kids[end]!, at, n.children ?? []);
+  return o;
+}
+
+/** Match child elements from `pos` against a content model; returns the position after the last one taken. */
+function matchContent(particles: FormNode[], kids: XmlElement[], pos: number, o: Obj, at: string, names: Set<string>): number {
+  for (const p of particles) pos = matchParticle(p, kids, pos, o, at, names);
+  return pos;
+}
+
+function matchParticle(p: FormNode, kids: XmlElement[], pos: number, o: Obj, at: string, names: Set<string>): number {
+  if (p.any) {
+    const taken: string[] = [];
+    while (pos < kids.length && (p.maxOccurs === null || taken.length < p.maxOccurs) && !names.has(key(kids[pos]!.namespaceUri, kids[pos]!.name))) taken.push(serialise(kids[pos++]!));
+    if (taken.length) o['#any'] = `${typeof o['#any'] === 'string' ? o['#any'] : ''}${taken.join('')}`;
+    return pos;
+  }
+  if (p.compositor && p.maxOccurs !== 1) {
+    const items: Obj[] = [];
+    const once = { ...p, minOccurs: 1, maxOccurs: 1 };
+    while (pos < kids.length && (p.maxOccurs === null || items.length < p.maxOccurs)) {
+      const item: Obj = {};
+      const next = matchParticle(once, kids, pos, item, at, names);
+      if (next === pos) break;
+      items.push(item);
+      pos = next;
+    }
+    if (items.length) o[p.name] = [...(Array.isArray(o[p.name]) ? o[p.name] as Json[] : []), ...items];
+    return pos;
+  }
+  if (p.compositor === 'choice') {
+    let best: { end: number; o: Obj } | undefined;
+    for (const alt of p.children ?? []) {
+      const tmp: Obj = {};
+      const end = matchParticle(alt, kids, pos, tmp, at, names);
+      if (end > pos && (!best || end > best.end)) best = { end, o: tmp };
+    }
+    if (!best) return pos;
+    merge(o, best.o);
+    return best.end;
+  }
+  if (p.compositor === 'sequence') return matchContent(p.children ?? [], kids, pos, o, at, names);
+  const values: Json[] = [];
+  while (pos < kids.length && (p.maxOccurs === null || values.length < p.maxOccurs) && kids[pos]!.name === p.name && kids[pos]!.namespaceUri === p.ns) {
+    const i = values.length;
+    values.push(elementToJson(p, kids[pos]!, `${at}/${p.name}${p.maxOccurs === 1 ? '' : `[${i + 1}]`}`));
+    pos++;
+  }
+  if (values.length) merge(o, { [p.name]: p.maxOccurs === 1 ? values[0]! : values });
+  return pos;
+}
+
+function merge(o: Obj, from: Obj): void {
+  for (const [k, v] of Object.entries(from)) {
+    const had = o[k];
+    o[k] = Array.isArray(had) && Array.isArray(v) ? [...had, ...v] : k === '#any' && typeof had === 'string' && typeof v === 'string' ? had + v : v;
+  }
+}
+
+/** Every element name a content model names directly (an xs:any does not take those). */
+function siblingNames(particles: FormNode[]): Set<string> {
+  const out = new Set<string>();
+  const walk = (ps: FormNode[]) => {
+    for (const p of ps) {
+      if (p.compositor) walk(p.children ?? []);
+      else if (!p.any) out.add(key(p.ns, p.name));
+    }
+  };
+  walk(particles);
+  return out;
+}
+
+function textToJson(n: FormNode, text: string, at: string): Json {
+  if (n.list) {
+    const item = n.item ?? { ...n, list: undefined, type: 'string' };
+    return text.trim() ? text.trim().split(/\s+/).map((x, i) => textToJson(item, x, `${at}[${i + 1}]`)) : [];
+  }
+  if (n.members?.length && !n.enumeration) {
+    for (const m of n.members) {
+      const k = jsonKind(m.type);
+      if (lexicalOk(k, text) && (!m.enumeration || m.enumeration.includes(text.trim()))) return textToJson(m, text, at);
+    }
+    return text;
+  }
+  const kind = jsonKind(n.type);
+  if (kind === 'string') return text;
+  const t = text.trim();
+  if (!lexicalOk(kind, t)) throw new ConvertError(at, `${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)} is no xs:${n.type}`);
+  if (kind === 'boolean') return t === 'true' || t === '1';
+  const x = Number(t);
+  if (kind === 'integer' && !Number.isSafeInteger(x)) throw new ConvertError(at, `${t} is beyond the integers JSON numbers hold exactly (±2^53)`);
+  return x;
+}
+
+function lexicalOk(kind: JsonKind, text: string): boolean {
+  const t = text.trim();
+  switch (kind) {
+    case 'boolean': return /^(true|false|1|0)$/.test(t);
+    case 'integer': return /^[+-]?\d+$/.test(t);
+    case 'number': return /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(t);
+    default: return true;
+  }
+}
+
+function isNil(el: XmlElement): boolean {
+  const a = el.attrs.find((x) => x.name === 'nil' && x.namespaceUri === XSI);
+  return !!a && (a.value.trim() === 'true' || a.value.trim() === '1');
+}
+
+function elements(el: XmlElement): XmlElement[] {
+  const out: XmlElement[] = [];
+  for (let c = el.firstChild; c; c = c.next) if (isElement(c)) out.push(c);
+  return out;
+}
+
+/**
+ * An element as standalone XML: exclusive C14N declares the namespaces its names use, on it. A
+ * prefix used only inside an attribute's or text's value (a QName) is not declared.
+ */
+function serialise(el: XmlElement): string {
+  return el.canonicalizeToString({ mode: xml().XmlC14NMode.XML_C14N_EXCLUSIVE_1_0 });
+}
+
+function unexpected(el: XmlElement, at: string, particles: FormNode[]): ConvertError {
+  return new ConvertError(at, `element {${el.namespaceUri}}${el.name} is not expected here (the schema has: ${keysOf(particles).join(', ') || 'no elements'})`);
+}
+
+const key = (ns: string, local: string) => `{${ns}}${local}`;
+
+/** The content of an element (an answer's AppData) as standalone XML, element by element. */
+export function contentXml(el: XmlElement): string {
+  return elements(el).map(serialise).join('\n');
+}
