@@ -127,7 +127,7 @@ const LAYERS: [prefix: string, layer: number][] = [
   // 2: signatures, configuration
   ['src/signature/', 2], ['src/config.ts', 2],
   // 3: the registry of services, format-logical control, the store
-  ['src/registry/', 3], ['src/xsd/', 3], ['src/control/', 3], ['src/store/', 3], ['src/attachments/', 3],
+  ['src/registry/', 3], ['src/xsd/', 3], ['src/documents/', 3], ['src/control/', 3], ['src/store/', 3], ['src/attachments/', 3],
   // 4: the exchange, the model every stage and the journal share
   ['src/pipeline/exchange.ts', 4],
   // 5: what keeps or moves exchanges: journal, providers, the outbox and its worker, metrics
