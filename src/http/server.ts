@@ -36,7 +36,7 @@ export interface ServerDeps {
   /** counts what node's HTTP parser refused, by reason (clientErrors) */
   countRefusal?: (reason: string) => void;
   /** told when an exchange's answer has gone, with the size of its body (pipeline/memory.ts) */
-  garbage?: { settled(bodyBytes: number): void };
+  garbage?: { settled(bodyBytes: number): void; arriving(bodyBytes: number): void };
 }
 
 const XML = 'text/xml; charset=utf-8';
@@ -130,6 +130,8 @@ export function createApp(d: ServerDeps): express.Express {
       else overBudget = { size: declared, held: budget.held };
     }
     const reserve = declared === undefined ? (n: number) => budget.take(n) && (held += n) > 0 : undefined;
+    // a large body is about to be read into memory: what earlier large messages left is given back first
+    if (declared !== undefined && !overBudget && !overloaded) d.garbage?.arriving(declared);
     let body: ReadBody;
     let mime: { parts: MimeParts; rootType: string; spool: Spool } | undefined;
     let mimeRefused: HttpRequestInfo['refused'];

@@ -38,6 +38,11 @@ export class GarbageBudget {
 
   constructor(private readonly o: { largeBytes: number; budgetBytes: number }) {}
 
+  /** A body of this length is about to be read: the copies of the messages before it are given back first. */
+  arriving(bodyBytes: number): void {
+    this.between(bodyBytes);
+  }
+
   /**
    * An exchange's answer has gone: its body, forwarded copy and answer are garbage once the
    * handler's frame is left, so the same check runs on the next turn of the event loop, before a
