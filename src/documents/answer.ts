@@ -28,6 +28,8 @@ export interface LegFacts {
   faultCode?: string | null;
   signature: string | null;
   control: string | null;
+  /** the leg's smev:CaseNumber (an answer often carries none: the request's is shown then) */
+  caseNumber?: string | null;
 }
 
 export interface AnswerSource {
@@ -76,7 +78,7 @@ export function answerDocument(a: AnswerSource): Doc {
     if (m) {
       sections.push({ heading: 'Message (smev:Message)', blocks: [{ kind: 'fields', rows: compact([
         ['Status', m.status], ['Sender', party(m.sender)], ['Recipient', party(m.recipient)], ['Originator', party(m.originator)],
-        ['Date', m.date], ['Case number', m.caseNumber], ['Type code', m.typeCode], ['Exchange type', m.exchangeType],
+        ['Date', m.date], ...caseNumber(m.caseNumber, a.legs), ['Type code', m.typeCode], ['Exchange type', m.exchangeType],
         ['Service', m.serviceName ?? (m.service ? [m.service.mnemonic, m.service.version].filter(Boolean).join(' ') : undefined)],
         ['Service code', m.serviceCode], ['OKTMO', m.oktmo], ['RequestIdRef', m.requestIdRef], ['OriginRequestIdRef', m.originRequestIdRef],
         ['MessageId (node)', env.header?.messageId], ['Node time stamp', env.header?.timeStamp], ['Test message', m.testMsg !== undefined ? 'yes' : undefined],
@@ -205,6 +207,13 @@ class Walker {
     if (own && first.length >= 3 && first.length <= 100) return { label: first, hint: name };
     return { label: name, hint: cut(doc, 300) };
   }
+}
+
+/** The answer's case number, or when it carries none the request's (the journal keeps each leg's). */
+function caseNumber(own: string | undefined, legs: LegFacts[]): [string, string | undefined][] {
+  if (own) return [['Case number', own]];
+  const asked = legs.find((l) => l.direction === 'consumer->gateway' && l.caseNumber)?.caseNumber ?? legs.find((l) => l.caseNumber)?.caseNumber;
+  return asked ? [["Case number (the request's)", asked]] : [];
 }
 
 function footer(a: AnswerSource): Field[] {
