@@ -12,6 +12,9 @@ import { join } from 'node:path';
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { runCli, startGateway, type GatewayProcess } from './support/gateway';
+import { makeRegistry } from './support/registry';
+import { startUpstream, type Upstream } from './support/upstream';
+import { parse as parseYaml } from 'yaml';
 import { ROOT } from './support/paths';
 
 const PDFTOTEXT = '/usr/bin/pdftotext';
@@ -28,6 +31,15 @@ const SNILS_VALUES = {
 const XSD = readFileSync(join(ROOT, 'wsdl', 'SID0003623', 'xsd', 'pfr', 'snils-data.xsd'), 'utf8') + readFileSync(join(ROOT, 'wsdl', 'SID0003623', 'xsd', 'pfr', 'snils-types.xsd'), 'utf8');
 /** Labels the document takes from the XSD's annotations (the first sentence of an element's xs:documentation). */
 const LABELS = ['Дата регистрации в системе обязательного пенсионного страхования', 'Страховой номер индивидуального лицевого счёта', 'Ответ на запрос'];
+/** A SID of the test's own on the SNILS bundle, whose provider (the test's) answers what `odd` says. */
+const ODD_SID = 'SID0800020';
+const oddAnswer = (id: string) => '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>' +
+  '<ProcessResponse xmlns="http://smev2-gateway.demo/pfr/snils"><Message xmlns="http://smev.gosuslugi.ru/rev111111"><Sender><Code>PFRF01001</Code><Name>ПФР</Name></Sender>' +
+  '<Recipient><Code>MINZ01001</Code><Name>Минздрав</Name></Recipient><TypeCode>GSRV</TypeCode>' +
+  `<Status>RESULT</Status><Date>2026-11-22T10:00:01.000+03:00</Date><ExchangeType>2</ExchangeType><RequestIdRef>${id}</RequestIdRef><OriginRequestIdRef>${id}</OriginRequestIdRef></Message>` +
+  '<MessageData xmlns="http://smev.gosuslugi.ru/rev111111"><AppData><x:Справка xmlns:x="urn:test:other" номер="7"><x:Поле>Значение поля</x:Поле><x:Поле>Второе &lt;значение&gt;</x:Поле></x:Справка></AppData></MessageData>' +
+  '</ProcessResponse></soapenv:Body></soapenv:Envelope>';
+const GARBAGE = 'это не XML <<< & ни разу';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Text without any whitespace: a PDF's cells wrap a value anywhere, so values are compared so. */
@@ -70,6 +82,8 @@ interface Leg { id: number; exchangeId: string; direction: string; status: strin
 
 describe('answers as PDF, HTML and XML', () => {
   let gw: GatewayProcess;
+  let provider: Upstream;
+  let odd: 'unknown' | 'garbage' = 'unknown';
   let apiKey = '';
   const work = mkdtempSync(join(tmpdir(), 'smev2-answer-docs-'));
 
@@ -116,7 +130,16 @@ describe('answers as PDF, HTML and XML', () => {
     const k = await runCli(['systems', 'api-key', 'MINZ01001', '--systems', systems, '--note', 'answer-documents.test']);
     expect(k.code).toBe(0);
     apiKey = k.stdout.trim();
-    gw = await startGateway({ args: ['--systems', systems, '--admin-users', USERS] });
+    provider = await startUpstream((body, _req, res) => {
+      const id = /<(?:[\w-]+:)?MessageId>([^<]+)</.exec(body.toString())?.[1] ?? 'REQ';
+      if (odd === 'garbage') return void res.writeHead(200, { 'content-type': 'text/xml' }).end(GARBAGE);
+      res.writeHead(200, { 'content-type': 'text/xml' }).end(oddAnswer(id));
+    });
+    const bundle = join(ROOT, 'wsdl', 'SID0003623');
+    const def = parseYaml(readFileSync(join(bundle, 'service.yaml'), 'utf8')) as Record<string, unknown>;
+    const registry = makeRegistry([{ bundle, def: { ...def, sid: ODD_SID, signature: 'off', control: 'off', adapter: { type: 'http', url: provider.url } } }]);
+    for (const sid of ['SID0003623', 'SID0003456']) cpSync(join(ROOT, 'wsdl', sid), join(registry, sid), { recursive: true });
+    gw = await startGateway({ services: registry, args: ['--systems', systems, '--admin-users', USERS] });
     // a requester asks the demo SNILS service for Иванова (the emulator's fixture `found`)
     const sent = await api('/admin/compose/send', REQUESTER, { method: 'POST', body: JSON.stringify({ sid: 'SID0003623', operation: 'Process', signAs: 'MINZ01001', caseNumber: 'ДОК-1', values: SNILS_VALUES }) });
     expect(sent.status).toBe(200);
@@ -132,6 +155,7 @@ describe('answers as PDF, HTML and XML', () => {
 
   afterAll(async () => {
     await gw?.stop();
+    await provider?.close();
     rmSync(work, { recursive: true, force: true });
   });
 
@@ -228,6 +252,61 @@ describe('answers as PDF, HTML and XML', () => {
     const none = await api('/api/v1/services/SID0003623/Process', { 'X-API-Key': apiKey, accept: 'image/png', 'content-type': 'application/xml' }, { method: 'POST', body });
     expect(none.status).toBe(406);
     expect(JSON.parse(none.text).detail).toMatch(/^GW-\d{4}: .*Accept image\/png takes none of application\/json, application\/xml, application\/pdf, text\/html/);
+  });
+
+  test('REST: a ticket polled with Accept: application/pdf is JSON while pending, the answer as a PDF once it is in', async () => {
+    const body = /<smev:AppData>([\s\S]*?)<\/smev:AppData>/.exec(readFileSync(join(ROOT, 'fixtures', 'SID0003456', 'found', 'request.xml'), 'utf8'))![1]!;
+    const sent = await api('/api/v1/services/SID0003456/sendConvictionRequest', { 'X-API-Key': apiKey, 'content-type': 'application/xml' }, { method: 'POST', body });
+    expect(sent.status).toBe(202);
+    const path = new URL(sent.headers.get('location')!).pathname;
+    const seen: string[] = [];
+    let last;
+    for (let i = 0; i < 10; i++) {
+      last = await api(path, { 'X-API-Key': apiKey, accept: 'application/pdf' });
+      seen.push(`${last.status} ${last.headers.get('content-type')}`);
+      if (last.status !== 202) break;
+    }
+    expect(seen).toEqual(['202 application/json; charset=utf-8', '202 application/json; charset=utf-8', '200 application/pdf']);
+    expect(last!.headers.get('x-smev-status')).toBe('RESULT');
+    const pollLegs = await legsOf(last!.headers.get('x-exchange-id')!);
+    const answer = (await api(`/admin/journal/${[...pollLegs].reverse().find((l) => l.direction === 'gateway->consumer')!.id}/raw`, OPERATOR)).text;
+    const t = squeeze(pdfText(last!.body));
+    expect(t).toContain('КУЗНЕЦОВ');
+    for (const v of appDataValues(answer)) expect(t).toContain(squeeze(v));
+    for (const l of pollLegs) expect(t).toContain(`Journalentry#${l.id}`);
+  });
+
+  test('an answer the schema does not describe reads by its element names, repeated ones numbered; bytes that are no XML come as they are: never a crash', async () => {
+    const send = async () => {
+      const r = await api('/admin/compose/send', OPERATOR, { method: 'POST', body: JSON.stringify({ sid: ODD_SID, operation: 'Process', signAs: 'MINZ01001', values: SNILS_VALUES }) });
+      expect(r.status).toBe(200);
+      return legsOf(JSON.parse(r.text).exchangeId);
+    };
+    odd = 'unknown';
+    const unknown = await send();
+    const back = [...unknown].reverse().find((l) => l.direction === 'gateway->consumer')!;
+    expect(back.status).toBe('RESULT');
+    const pdf = await api(`/admin/journal/${back.id}/document?format=pdf`, OPERATOR);
+    expect(pdf.status).toBe(200);
+    const t = squeeze(pdfText(pdf.body));
+    for (const x of ['Справка', '@номер7', 'Поле#1Значениеполя', 'Поле#2Второе<значение>']) expect(t).toContain(x);
+    const html = await api(`/admin/journal/${back.id}/document?format=html`, OPERATOR);
+    expect(html.text).toContain('Второе &lt;значение&gt;');
+
+    odd = 'garbage';
+    const garbage = await send();
+    const got = garbage.find((l) => l.direction === 'provider->gateway')!;
+    expect(got).toBeDefined();
+    for (const format of ['pdf', 'html']) {
+      const r = await api(`/admin/journal/${got.id}/document?format=${format}`, OPERATOR);
+      expect(r.status).toBe(200);
+      const text = squeeze(format === 'pdf' ? pdfText(r.body) : htmlText(r.text));
+      expect(text).toContain(squeeze('The journaled bytes are not a SOAP envelope'));
+      expect(text).toContain(squeeze(GARBAGE));
+      expect(text).toContain(`Journalentry#${got.id}`);
+    }
+    expect((await api(`/admin/journal/${got.id}/document?format=xml`, OPERATOR)).text).toBe(GARBAGE);
+    expect(gw.alive()).toBe(true);
   });
 
   const haveChromium = existsSync(CHROMIUM);
