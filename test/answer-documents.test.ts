@@ -309,6 +309,24 @@ describe('answers as PDF, HTML and XML', () => {
     expect(gw.alive()).toBe(true);
   });
 
+  test('without the DejaVu fonts a PDF is refused (503) naming the missing file and what to install; HTML and XML still come', async () => {
+    const fonts = mkdtempSync(join(tmpdir(), 'smev2-no-fonts-'));
+    const bare = await startGateway({ args: ['--admin-users', USERS], env: { SMEV2_PDF_FONT: fonts } });
+    try {
+      const at = (path: string, headers: Record<string, string>, init: RequestInit = {}) => fetch(`${bare.url}${path}`, { ...init, headers: { ...headers, ...(init.body ? { 'content-type': 'application/json' } : {}) } });
+      const sent = await (await at('/admin/compose/send', REQUESTER, { method: 'POST', body: JSON.stringify({ sid: 'SID0003623', operation: 'Process', signAs: 'MINZ01001', values: SNILS_VALUES }) })).json() as { requestId: string };
+      const pdf = await at(`/admin/requests/${sent.requestId}/answer?format=pdf`, REQUESTER);
+      expect(pdf.status).toBe(503);
+      expect(await pdf.json()).toEqual({ error: `no font ${join(fonts, 'DejaVuSans.ttf')}: SMEV2_PDF_FONT=${fonts} must be a folder holding DejaVuSans.ttf, DejaVuSans-Bold.ttf, DejaVuSansMono.ttf (DejaVu's); unset it to use Debian's fonts-dejavu-core in /usr/share/fonts/truetype/dejavu` });
+      expect((await at(`/admin/requests/${sent.requestId}/answer?format=html`, REQUESTER)).status).toBe(200);
+      expect((await at(`/admin/requests/${sent.requestId}/answer?format=xml`, REQUESTER)).status).toBe(200);
+      expect(bare.alive()).toBe(true);
+    } finally {
+      await bare.stop();
+      rmSync(fonts, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   const haveChromium = existsSync(CHROMIUM);
   if (!haveChromium && process.env.CI === 'true') test('Chromium is installed for the browser tests', () => { throw new Error(`Chromium is not at ${CHROMIUM}: apt-get install -y chromium`); });
   (haveChromium ? describe : describe.skip)('in headless Chromium', () => {

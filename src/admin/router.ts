@@ -22,6 +22,7 @@ import type { EmulatorState } from '../providers/emulator/state';
 import type { Inbox } from '../providers/manual/inbox';
 import { inboxRoutes } from './inbox';
 import { ComposerModels } from '../xsd/model';
+import { FontMissingError } from '../documents/render-pdf';
 import { ANSWER_DIRECTIONS, answerBytes, formatParam, legsOfExchange, sendDownload } from './documents';
 
 export interface AdminDeps {
@@ -276,6 +277,8 @@ function handle(fn: (req: Request, res: Response) => Promise<void>) {
   return (req: Request, res: Response, next: (e?: unknown) => void) => {
     fn(req, res).catch((e: unknown) => {
       if (e instanceof FilterError) return void res.status(400).json({ error: e.message });
+      // a PDF without its fonts: the message names the file and the package to install
+      if (e instanceof FontMissingError) return void res.status(503).json({ error: e.message });
       next(e);
     });
   };

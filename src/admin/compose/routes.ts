@@ -21,6 +21,7 @@ import { writeMultipart } from '../../http/multipart';
 import type { Department, Principal } from '../auth';
 import type { ComposedRequests } from './requests';
 import { answerBytes, answerLegs, formatParam, sendDownload } from '../documents';
+import { FontMissingError } from '../../documents/render-pdf';
 
 /**
  * The request composer's API (docs/composer.md; issue #7's "universal cabinet"):
@@ -407,6 +408,7 @@ function handler(log: Logger) {
     fn(req, res).catch((e: unknown) => {
       if (e instanceof ComposeError) return void res.status(e.status).json({ error: e.message });
       if (e instanceof ValuesError) return void res.status(400).json({ error: e.message });
+      if (e instanceof FontMissingError) return void res.status(503).json({ error: e.message });
       const ref = randomUUID();
       log.error({ err: e, ref, path: req.originalUrl }, 'request composer failed');
       if (!res.headersSent) res.status(500).json({ error: `the composer failed (${(e as Error).message}); the log has it under ${ref}` });
