@@ -6,7 +6,7 @@
 // signature verdict. Then the message view's PDF button clicked in headless Chromium. On the real
 // gateway, on the pass's store (SMEV2_TEST_STORE: SQLite or PostgreSQL).
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DOMParser, type Element } from '@xmldom/xmldom';
@@ -18,6 +18,7 @@ import { parse as parseYaml } from 'yaml';
 import { ROOT } from './support/paths';
 
 const PDFTOTEXT = '/usr/bin/pdftotext';
+const ART = join(ROOT, 'test', 'artifacts', 'answer-documents', ...(process.env.SMEV2_TEST_STORE === 'postgres' ? ['postgres'] : []));
 const CHROMIUM = '/usr/bin/chromium';
 const USERS = join(ROOT, 'test', 'data', 'admin-users-roles.yaml');
 const basic = (user: string, pw: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}` });
@@ -166,6 +167,9 @@ describe('answers as PDF, HTML and XML', () => {
     expect(r.headers.get('content-disposition')).toBe(`attachment; filename="answer-SID0003623-${answerLeg.id}.pdf"`);
     expect(r.headers.get('content-security-policy')).toMatch(/^sandbox/);
     expect(r.body.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    // kept for a person to look at (test/artifacts/ is not committed)
+    mkdirSync(ART, { recursive: true });
+    writeFileSync(join(ART, 'answer.pdf'), r.body);
     const text = pdfText(r.body);
     expectDocument(text, journaled, legs);
     expect(squeeze(text)).toContain(squeeze('Иванова'));
@@ -180,6 +184,8 @@ describe('answers as PDF, HTML and XML', () => {
   test('as HTML: a standalone page, escaped, downloaded under a sandbox CSP, saying the same', async () => {
     const r = await api(`/admin/journal/${answerLeg.id}/document?format=html`, OPERATOR);
     expect(r.status).toBe(200);
+    mkdirSync(ART, { recursive: true });
+    writeFileSync(join(ART, 'answer.html'), r.body);
     expect(r.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(r.headers.get('content-disposition')).toBe(`attachment; filename="answer-SID0003623-${answerLeg.id}.html"`);
     expect(r.headers.get('content-security-policy')).toMatch(/^sandbox; default-src 'none'/);
