@@ -34,6 +34,8 @@ const XSD = readFileSync(join(ROOT, 'wsdl', 'SID0003623', 'xsd', 'pfr', 'snils-d
 const LABELS = ['Дата регистрации в системе обязательного пенсионного страхования', 'Страховой номер индивидуального лицевого счёта', 'Ответ на запрос'];
 /** A SID of the test's own on the SNILS bundle, whose provider (the test's) answers what `odd` says. */
 const ODD_SID = 'SID0800020';
+/** The same, delivered with guarantee: the consumer gets ACCEPT and a ticket, the delivery worker the answer. */
+const GD_SID = 'SID0800021';
 const oddAnswer = (id: string) => '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>' +
   '<ProcessResponse xmlns="http://smev2-gateway.demo/pfr/snils"><Message xmlns="http://smev.gosuslugi.ru/rev111111"><Sender><Code>PFRF01001</Code><Name>ПФР</Name></Sender>' +
   '<Recipient><Code>MINZ01001</Code><Name>Минздрав</Name></Recipient><TypeCode>GSRV</TypeCode>' +
@@ -138,7 +140,10 @@ describe('answers as PDF, HTML and XML', () => {
     });
     const bundle = join(ROOT, 'wsdl', 'SID0003623');
     const def = parseYaml(readFileSync(join(bundle, 'service.yaml'), 'utf8')) as Record<string, unknown>;
-    const registry = makeRegistry([{ bundle, def: { ...def, sid: ODD_SID, signature: 'off', control: 'off', adapter: { type: 'http', url: provider.url } } }]);
+    const registry = makeRegistry([
+      { bundle, def: { ...def, sid: ODD_SID, signature: 'off', control: 'off', adapter: { type: 'http', url: provider.url } } },
+      { bundle, def: { ...def, sid: GD_SID, signature: 'off', control: 'off', adapter: { type: 'http', url: provider.url }, delivery: { mode: 'guaranteed', initialBackoffMs: 100, maxBackoffMs: 300, pollIntervalMs: 100 } } },
+    ]);
     for (const sid of ['SID0003623', 'SID0003456']) cpSync(join(ROOT, 'wsdl', sid), join(registry, sid), { recursive: true });
     gw = await startGateway({ services: registry, args: ['--systems', systems, '--admin-users', USERS] });
     // a requester asks the demo SNILS service for Иванова (the emulator's fixture `found`)
@@ -313,6 +318,26 @@ describe('answers as PDF, HTML and XML', () => {
     }
     expect((await api(`/admin/journal/${got.id}/document?format=xml`, OPERATOR)).text).toBe(GARBAGE);
     expect(gw.alive()).toBe(true);
+  });
+
+  test('a requester\'s guaranteed delivery: once the worker has the answer, its PDF names the chain\'s legs, the provider\'s answer among them', async () => {
+    odd = 'unknown';
+    const sent = await api('/admin/compose/send', REQUESTER, { method: 'POST', body: JSON.stringify({ sid: GD_SID, operation: 'Process', signAs: 'MINZ01001', values: SNILS_VALUES }) });
+    const { requestId: id, state } = JSON.parse(sent.text) as { requestId: string; state: string };
+    expect(state).toBe('accepted');
+    let r: { state: string; ticket: string; answer: string | null } = { state, ticket: '', answer: null };
+    for (const end = Date.now() + 20000; r.state !== 'answered'; await sleep(100)) {
+      r = JSON.parse((await api(`/admin/requests/${id}`, REQUESTER)).text);
+      if (Date.now() > end) throw new Error(`the guaranteed request was not answered: ${JSON.stringify(r)}`);
+    }
+    const pdf = await api(`/admin/requests/${id}/answer?format=pdf`, REQUESTER);
+    expect(pdf.status).toBe(200);
+    const t = squeeze(pdfText(pdf.body));
+    for (const v of appDataValues(r.answer!)) expect(t).toContain(squeeze(v));
+    const chain = JSON.parse((await api(`/admin/chains/${r.ticket}`, OPERATOR)).text) as { legs: Leg[] };
+    const fromProvider = chain.legs.filter((l) => l.direction === 'provider->gateway');
+    expect(fromProvider.length).toBeGreaterThan(0);
+    for (const l of chain.legs) expect(t).toContain(`Journalentry#${l.id}`);
   });
 
   test('without the DejaVu fonts a PDF is refused (503) naming the missing file and what to install; HTML and XML still come', async () => {
