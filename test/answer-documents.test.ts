@@ -16,10 +16,10 @@ import { makeRegistry } from './support/registry';
 import { startUpstream, type Upstream } from './support/upstream';
 import { parse as parseYaml } from 'yaml';
 import { ROOT } from './support/paths';
+import { CHROMIUM, describeWithChromium } from './support/chromium';
 
 const PDFTOTEXT = '/usr/bin/pdftotext';
 const ART = join(ROOT, 'test', 'artifacts', 'answer-documents', ...(process.env.SMEV2_TEST_STORE === 'postgres' ? ['postgres'] : []));
-const CHROMIUM = '/usr/bin/chromium';
 const USERS = join(ROOT, 'test', 'data', 'admin-users-roles.yaml');
 const basic = (user: string, pw: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}` });
 const OPERATOR = basic('operator', 'operator-test');
@@ -358,9 +358,7 @@ describe('answers as PDF, HTML and XML', () => {
     }
   }, 60_000);
 
-  const haveChromium = existsSync(CHROMIUM);
-  if (!haveChromium && process.env.CI === 'true') test('Chromium is installed for the browser tests', () => { throw new Error(`Chromium is not at ${CHROMIUM}: apt-get install -y chromium`); });
-  (haveChromium ? describe : describe.skip)('in headless Chromium', () => {
+  describeWithChromium('in headless Chromium', () => {
     let ctx: BrowserContext;
     let page: Page;
     let profile: string;
