@@ -16,6 +16,8 @@ import { makeRegistry } from './support/registry';
 import { startUpstream, type Upstream } from './support/upstream';
 import { parse as parseYaml } from 'yaml';
 import { ROOT } from './support/paths';
+import { renderPdf } from '../src/documents/render-pdf';
+import type { Doc } from '../src/documents/model';
 import { CHROMIUM, describeWithChromium } from './support/chromium';
 
 const PDFTOTEXT = '/usr/bin/pdftotext';
@@ -82,6 +84,15 @@ function appDataValues(xml: string): string[] {
 }
 
 interface Leg { id: number; exchangeId: string; direction: string; status: string | null; signature: string | null; sid: string }
+
+test('one document renders to the same PDF bytes each time (its date is the PDF\'s CreationDate)', async () => {
+  const doc: Doc = { title: 'Ответ', date: new Date('2026-12-01T10:00:00Z'), sections: [{ heading: 'Данные', blocks: [{ kind: 'fields', rows: [{ label: 'Фамилия', value: 'Иванова' }] }, { kind: 'code', text: '<a>б</a>' }] }], footer: [{ label: 'Exchange', value: 'x' }] };
+  const [a, b] = [await renderPdf(doc), await renderPdf(doc)];
+  expect(Buffer.compare(a, b)).toBe(0);
+  expect(squeeze(pdfText(a))).toContain('ФамилияИванова');
+  const later = await renderPdf({ ...doc, date: new Date('2026-12-02T10:00:00Z') });
+  expect(Buffer.compare(a, later)).not.toBe(0);
+});
 
 describe('answers as PDF, HTML and XML', () => {
   let gw: GatewayProcess;
