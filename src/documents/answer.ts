@@ -58,11 +58,13 @@ export function answerDocument(a: AnswerSource): Doc {
   const base = { title, date: a.now, footer: footer(a) };
   let p: ParsedEnvelope;
   try {
-    p = parseEnvelope(a.raw, { elide: false });
+    // a large inline AppDocument's base64 stays out of the DOM: the document names it, never prints it
+    p = parseEnvelope(a.raw);
   } catch (e) {
     return { ...base, subtitle: a.service?.def.title, sections: [{ heading: 'The message as received', blocks: [
-      { kind: 'paragraph', text: `The journaled bytes are not a SOAP envelope (${(e as Error).message}): shown as they are.` },
-      { kind: 'code', language: 'xml', text: cut(a.raw.toString('utf8'), MAX_CODE_CHARS) },
+      { kind: 'paragraph', text: `The answer's bytes are not a SOAP envelope (${(e as Error).message}): shown as they are.` },
+      // control characters of binary bytes shown as �: neither a PDF nor a page has a glyph for them
+      { kind: 'code', language: 'xml', text: cut(a.raw.toString('utf8').replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '\uFFFD'), MAX_CODE_CHARS) },
     ] }] };
   }
   try {
