@@ -307,7 +307,7 @@ export const FAULTS = {
   restMediaType: {
     code: 'GW-6007', faultcode: 'Client', http: 415,
     text: '{reason}',
-    when: 'REST façade: the body is neither application/json nor application/xml (415), or Accept takes neither (406)',
+    when: 'REST façade: the body is neither application/json nor application/xml (415), or Accept takes none of JSON, XML, PDF, HTML (406)',
   },
   restAnswerUnreadable: {
     code: 'GW-6008', faultcode: 'Server', http: 502,

@@ -16,12 +16,18 @@ import { rootSchema, type JsonSchema } from '../xsd/json-schema';
 export const API_KEY_HEADER = 'X-API-Key';
 
 /** The catalogue of problem statuses the façade answers (docs/rest.md, "Faults"). */
+/** The answer as a document to read (Accept: application/pdf, text/html; docs/rest.md 4a): a download. */
+const DOCUMENTS = {
+  'application/pdf': { schema: { type: 'string', format: 'binary', description: 'the answer as an A4 PDF: values labelled by the XSD, the journal ids and signature verdicts at its foot (Content-Disposition: attachment)' } },
+  'text/html': { schema: { type: 'string', description: 'the same document as a standalone printable HTML page (Content-Disposition: attachment)' } },
+};
+
 export const PROBLEM_STATUSES: Record<number, string> = {
   400: 'the JSON or XML is malformed, or does not fit the operation\'s schema (the detail says where)',
   401: 'no API key, or an unknown one',
   403: 'the key\'s system may not call this SID',
   404: 'no such SID, operation or ticket',
-  406: 'Accept names neither application/json nor application/xml',
+  406: 'Accept names none of application/json, application/xml, application/pdf, text/html',
   409: 'the gateway holds no private key for the key\'s system: it cannot sign as it',
   413: 'the body is larger than the gateway takes',
   415: 'the body is neither application/json nor application/xml',
@@ -102,7 +108,7 @@ function buildService(s: Service, models: ComposerModels): Built {
     const responses: Record<string, unknown> = isAsync(op.mode)
       ? { 202: { description: 'accepted: the answer comes later, poll the ticket (Location)', headers: { Location: { schema: { type: 'string' }, description: 'the ticket: GET /api/v1/tickets/{id}' } },
         content: { 'application/json': { schema: ref('Ticket') } } } }
-      : { 200: { description: 'the provider\'s answer (its smev:Status in X-SMEV-Status)', content: { 'application/json': { schema: ref(ansName) }, 'application/xml': xmlBody('the AppData content of the answer, as XML') } }, ...ticket202 };
+      : { 200: { description: 'the provider\'s answer (its smev:Status in X-SMEV-Status)', content: { 'application/json': { schema: ref(ansName) }, 'application/xml': xmlBody('the AppData content of the answer, as XML'), ...DOCUMENTS } }, ...ticket202 };
     // a ticket's answer is the polled operation's (the get operation of a send/get pair)
     if (isAsync(op.mode)) out.asyncAnswers.push(componentName(s.sid, (pollOperation(s, op) ?? op).name, 'answer'));
     for (const [status, description] of Object.entries(PROBLEM_STATUSES)) responses[status] = { description, content: { [PROBLEM]: { schema: ref('Problem') } } };
@@ -139,7 +145,7 @@ function document(title: string, description: string, built: Built[], base: stri
       operationId: 'getTicket', summary: 'An asynchronous request\'s ticket: pending, or done with the answer (each GET polls the provider through the gateway)', tags: ['tickets'],
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
       responses: {
-        200: { description: 'done: the final answer', content: { 'application/json': { schema: { $ref: '#/components/schemas/Ticket' } }, 'application/xml': { schema: { type: 'string', description: 'the answer\'s AppData content, as XML' } } } },
+        200: { description: 'done: the final answer', content: { 'application/json': { schema: { $ref: '#/components/schemas/Ticket' } }, 'application/xml': { schema: { type: 'string', description: 'the answer\'s AppData content, as XML' } }, ...DOCUMENTS } },
         202: { description: 'pending: poll again after Retry-After seconds', headers: { 'Retry-After': { schema: { type: 'integer' } } }, content: { 'application/json': { schema: { $ref: '#/components/schemas/Ticket' } } } },
         ...Object.fromEntries([401, 406, 409, 422, 502, 503, 504].map((st) => [st, { description: PROBLEM_STATUSES[st] ?? 'the system holds no signing key on the gateway', content: { [PROBLEM]: { schema: { $ref: '#/components/schemas/Problem' } } } }])),
         404: { description: 'no such ticket (or another system\'s)', content: { [PROBLEM]: { schema: { $ref: '#/components/schemas/Problem' } } } },
