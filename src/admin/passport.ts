@@ -1,0 +1,85 @@
+import type { Request, RequestHandler, Response, Router } from 'express';
+import type { Logger } from 'pino';
+import type { Registry } from '../registry/registry';
+import type { Service } from '../registry/load';
+import type { TrustStore } from '../signature/trust';
+import { smevDateTime } from '../envelope/build';
+import { ComposerModels } from '../xsd/model';
+import { buildPassport, type Passport } from '../documents/passport';
+import { caseNames, readCase } from '../providers/emulator/edit';
+import { requestEnvelope } from './compose/envelope';
+import type { Auth, Principal } from './auth';
+
+/**
+ * A SID's passport (docs/passport.md; src/documents/passport.ts builds it): GET
+ * /admin/services/{sid}/passport as JSON (the Doc, and per operation its samples). Operators,
+ * auditors and requesters may read it: a requester must know what to send (the structure, the
+ * samples, the faults) but is not shown the upstream's address or the registry's folder.
+ */
+export interface PassportDeps {
+  registry: Registry;
+  trust: () => TrustStore;
+  auth: Auth;
+  log: Logger;
+  baseUrl: (req: Request) => string;
+}
+
+export function passportRoutes(d: PassportDeps, r: Router, gate: RequestHandler): (req: Request, res: Response) => Passport | undefined {
+  const models = new ComposerModels();
+
+  /** The passport of the request's SID, or a 404 answered (undefined). */
+  const passportOf = (req: Request, res: Response): Passport | undefined => {
+    const sid = String(req.params.sid);
+    const s = d.registry.get(sid);
+    if (!s) return void res.status(404).json({ error: `no service ${sid}: GET /admin/services lists them (a requester: GET /admin/compose/services)` });
+    const p = req.principal;
+    const sender = senderOf(d, s, p);
+    return buildPassport({
+      service: s, models, base: d.baseUrl(req), sender, internals: p?.role === 'operator' || p?.role === 'auditor',
+      cases: s.casesDir ? casesOf(s.casesDir) : undefined,
+      envelope: (m, appData) => requestEnvelope(m, {
+        sender, recipient: { code: s.def.provider.mnemonic, name: s.def.provider.name }, originator: sender,
+        serviceMnemonic: s.def.service.mnemonic, serviceVersion: s.def.service.version, typeCode: 'GSRV', status: 'REQUEST',
+        date: smevDateTime(new Date()), exchangeType: '2',
+      }, appData),
+    });
+  };
+
+  r.get('/services/:sid/passport', gate, (req, res) => {
+    const out = passportOf(req, res);
+    if (out) res.json(out);
+  });
+  return passportOf;
+}
+
+/**
+ * The system a sample is sent as: a requester's department's first system; else the first
+ * registered system (by mnemonic) granted every operation of the SID, not its provider; else a
+ * placeholder the reader replaces.
+ */
+function senderOf(d: PassportDeps, s: Service, p: Principal | undefined): { code: string; name: string } {
+  const trust = d.trust();
+  const named = (code: string) => ({ code, name: trust.systems.get(code)?.name ?? code });
+  if (p?.role === 'requester') {
+    const mine = p.department ? d.auth.department(p.department)?.systems[0] : undefined;
+    if (mine) return named(mine);
+  }
+  const ops = s.operations.filter((o) => o.input).map((o) => o.name);
+  const granted = [...trust.systems.values()]
+    .filter((x) => x.mnemonic !== s.def.provider.mnemonic && ops.every((o) => trust.access(x.mnemonic, s.sid, o) === 'granted'))
+    .map((x) => x.mnemonic).sort();
+  return granted[0] ? named(granted[0]) : { code: 'XXXX00000', name: 'your system (its mnemonic)' };
+}
+
+function casesOf(dir: string): { name: string; operation: string | null; description: string | null; fault: boolean }[] {
+  return caseNames(dir).flatMap((name) => {
+    try {
+      const c = readCase(dir, name)?.case;
+      const text = (v: unknown) => (typeof v === 'string' ? v : null);
+      return c ? [{ name, operation: text(c.operation), description: text(c.description), fault: !!c.fault }] : [];
+    } catch {
+      // a broken case is the emulator's to report (GET /admin/emulator/{sid}); the passport lists the others
+      return [];
+    }
+  });
+}
