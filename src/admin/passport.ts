@@ -54,8 +54,8 @@ export function passportRoutes(d: PassportDeps, r: Router, gate: RequestHandler)
 
 /**
  * The system a sample is sent as: a requester's department's first system; else the first
- * registered system (by mnemonic) granted every operation of the SID, not its provider; else a
- * placeholder the reader replaces.
+ * registered system (by mnemonic) granted every operation of the SID, not its provider (and
+ * not another SID's, where one is left); else a placeholder the reader replaces.
  */
 function senderOf(d: PassportDeps, s: Service, p: Principal | undefined): { code: string; name: string } {
   const trust = d.trust();
@@ -68,7 +68,10 @@ function senderOf(d: PassportDeps, s: Service, p: Principal | undefined): { code
   const granted = [...trust.systems.values()]
     .filter((x) => x.mnemonic !== s.def.provider.mnemonic && ops.every((o) => trust.access(x.mnemonic, s.sid, o) === 'granted'))
     .map((x) => x.mnemonic).sort();
-  return granted[0] ? named(granted[0]) : { code: 'XXXX00000', name: 'your system (its mnemonic)' };
+  // a consumer rather than another SID's provider, where the systems allow
+  const providers = new Set(d.registry.list().map((e) => e.service.def.provider.mnemonic));
+  const chosen = granted.find((m) => !providers.has(m)) ?? granted[0];
+  return chosen ? named(chosen) : { code: 'XXXX00000', name: 'your system (its mnemonic)' };
 }
 
 function casesOf(dir: string): { name: string; operation: string | null; description: string | null; fault: boolean }[] {
