@@ -53,6 +53,7 @@ export const API_PERMISSIONS: Record<string, Permission> = {
   'GET /journal/export.xlsx': READERS,
   'GET /journal/{id}': READERS,
   'GET /journal/{id}/raw': READERS,
+  'GET /journal/{id}/document': READERS,
   'GET /journal/{id}/attachments': READERS,
   'GET /journal/{id}/attachments/parts/{ref}': READERS,
   'GET /journal/{id}/attachments/documents/{n}': READERS,

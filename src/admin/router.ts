@@ -22,6 +22,8 @@ import type { EmulatorState } from '../providers/emulator/state';
 import type { Inbox } from '../providers/manual/inbox';
 import { inboxRoutes } from './inbox';
 import { passportRoutes } from './passport';
+import { ComposerModels } from '../xsd/model';
+import { ANSWER_DIRECTIONS, answerBytes, formatParam, legsOfExchange, sendDownload } from './documents';
 
 export interface AdminDeps {
   registry: Registry;
@@ -134,6 +136,23 @@ export function adminRouter(d: AdminDeps): Router {
     res.setHeader('content-security-policy', "sandbox; default-src 'none'");
     res.setHeader('x-content-type-options', 'nosniff');
     res.send(e.raw);
+  }));
+  // an answer as a document to read: PDF, HTML, or its XML as journaled (admin/documents.ts)
+  const models = new ComposerModels();
+  r.get('/journal/:id/document', gate, handle(async (req, res) => {
+    const format = formatParam(req.query.format, 'pdf');
+    if (typeof format !== 'string') throw new FilterError(format.error);
+    const e = await entryWithRaw(d.store, intParam(req.params.id, 0, 1, Number.MAX_SAFE_INTEGER, 'id'));
+    if (!e) return void res.status(404).json({ error: `no journal entry ${req.params.id}` });
+    if (!ANSWER_DIRECTIONS.includes(e.row.direction)) {
+      const legs = await legsOfExchange(d.store, e.row.exchangeId);
+      const answers = legs.filter((l) => ANSWER_DIRECTIONS.includes(l.direction)).map((l) => `#${l.id} (${l.direction})`);
+      return void res.status(400).json({ error: `entry ${e.row.id} is the ${e.row.direction} leg, a request: documents are made of answers; ${answers.length ? `this exchange's answers are ${answers.join(', ')}` : 'this exchange journaled no answer'}` });
+    }
+    if (e.row.purged) return void res.status(410).json({ error: `entry ${e.row.id}'s body was purged by retention: there is no answer left to make a document of` });
+    const legs = await legsOfExchange(d.store, e.row.exchangeId);
+    const out = await answerBytes({ store: d.store, registry: d.registry, models }, format, e.raw, e.row, legs);
+    sendDownload(res, format, out, `answer-${e.row.sid}-${e.row.id}`);
   }));
   // attachments are message bodies: whoever may download the raw envelope may download them
   if (d.attachments) attachmentRoutes({ ...d.attachments, store: d.store, log: d.log }, r, gate, handle);

@@ -6,6 +6,8 @@
 export interface Doc {
   title: string;
   subtitle?: string;
+  /** when the document was made: the PDF's CreationDate (so the same document renders to the same bytes) */
+  date?: Date;
   /** what the document says of itself at its foot: journal ids, signature verdicts, when it was made */
   footer?: Field[];
   sections: Section[];
@@ -18,7 +20,10 @@ export interface Section {
   sections?: Section[];
 }
 
-/** A label and its value; `hint` is the schema's annotation where the label is an element name. */
+/**
+ * A label and its value; `hint` is a second line under the label: the schema's annotation where
+ * the label is an element name, or the element's name where the label is its annotation.
+ */
 export interface Field {
   label: string;
   value: string;

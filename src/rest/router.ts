@@ -14,6 +14,7 @@ import { composeAndSend, type ComposeSent, type ComposerDeps } from '../admin/co
 import { allDocument, serviceDocument, API_KEY_HEADER } from './openapi';
 import { statusOfFault } from './statuses';
 import { Tickets, pollAppData, type Ticket } from './tickets';
+import { answerBytes, answerLegs, sendDownload } from '../admin/documents';
 
 /**
  * The REST façade under /api/v1 (docs/rest.md): a system with an API key sends JSON (or XML)
@@ -48,6 +49,11 @@ class RestProblem extends Error {
 
 const JSON_TYPE = 'application/json';
 const XML_TYPE = 'application/xml';
+const PDF_TYPE = 'application/pdf';
+const HTML_TYPE = 'text/html';
+
+/** What a client takes an answer as: JSON or XML values, or a document to read (PDF, HTML). */
+type Want = 'json' | 'xml' | 'pdf' | 'html';
 
 export function restRouter(d: RestDeps): express.Router {
   const r = express.Router();
@@ -84,11 +90,11 @@ export function restRouter(d: RestDeps): express.Router {
     return s;
   };
 
-  /** What the client takes: JSON unless it asks for XML only. */
-  const answerType = (req: Request): 'json' | 'xml' => {
-    const t = req.accepts([JSON_TYPE, XML_TYPE, 'text/xml']);
-    if (!t) throw new RestProblem(fault(new GatewayFault('restMediaType', { reason: `Accept ${req.headers.accept} takes neither ${JSON_TYPE} nor ${XML_TYPE}` }), 406));
-    return t === JSON_TYPE ? 'json' : 'xml';
+  /** What the client takes: JSON unless it asks for XML, or for the answer as a document (PDF, HTML), only. */
+  const answerType = (req: Request): Want => {
+    const t = req.accepts([JSON_TYPE, XML_TYPE, 'text/xml', PDF_TYPE, HTML_TYPE]);
+    if (!t) throw new RestProblem(fault(new GatewayFault('restMediaType', { reason: `Accept ${req.headers.accept} takes none of ${JSON_TYPE}, ${XML_TYPE}, ${PDF_TYPE}, ${HTML_TYPE}` }), 406));
+    return t === JSON_TYPE ? 'json' : t === PDF_TYPE ? 'pdf' : t === HTML_TYPE ? 'html' : 'xml';
   };
 
   r.post('/services/:sid/:operation', raw, handle(async (req, res) => {
@@ -126,7 +132,7 @@ export function restRouter(d: RestDeps): express.Router {
         res.status(202).location(href).set('X-Exchange-Id', sent.exchangeId ?? '').set('X-SMEV-Status', answer.status).json({ ...ticketBody(id, t, href, 'pending'), smevStatus: answer.status });
         return;
       }
-      respondAnswer(res, want, s, op, answer, sent);
+      await respondAnswer(res, want, s, op, answer, sent);
     } finally {
       answer.dispose();
     }
@@ -151,7 +157,7 @@ export function restRouter(d: RestDeps): express.Router {
         res.status(202).set('Retry-After', '1').set('X-Exchange-Id', sent.exchangeId ?? '').json({ ...ticketBody(id, t, href, 'pending'), smevStatus: answer.status });
         return;
       }
-      if (want === 'xml') return void respondAnswer(res, want, s, op, answer, sent);
+      if (want !== 'json') return void await respondAnswer(res, want, s, op, answer, sent);
       const json = answerJson(s, op, answer);
       res.status(200).set('X-SMEV-Status', answer.status ?? '').set('X-Exchange-Id', sent.exchangeId ?? '')
         .json({ ...ticketBody(id, t, href, 'done'), smevStatus: answer.status ?? null, answer: json, updatedAt: new Date().toISOString() });
@@ -194,8 +200,15 @@ export function restRouter(d: RestDeps): express.Router {
     }
   }
 
-  function respondAnswer(res: Response, want: 'json' | 'xml', s: Service, op: Operation, answer: Answer, sent: ComposeSent): void {
+  async function respondAnswer(res: Response, want: Want, s: Service, op: Operation, answer: Answer, sent: ComposeSent): Promise<void> {
     res.set('X-SMEV-Status', answer.status ?? '').set('X-Exchange-Id', sent.exchangeId ?? '');
+    if (want === 'pdf' || want === 'html') {
+      // the answer as this client got it, with the journal's legs of its exchange at the foot
+      const found = sent.exchangeId ? await answerLegs(d.composer.store, { exchangeId: sent.exchangeId }) : undefined;
+      if (!found) throw new RestProblem({ code: '', faultstring: `the answer's exchange ${sent.exchangeId ?? '(unknown)'} is not in the journal: no document can be made of it; ask for ${JSON_TYPE} or ${XML_TYPE}`, status: 502 }, { exchangeId: sent.exchangeId });
+      const out = await answerBytes({ store: d.composer.store, registry: d.registry, models }, want, Buffer.from(sent.response, 'utf8'), found.leg, found.legs);
+      return void sendDownload(res.status(200), want, out, `answer-${s.sid}-${sent.exchangeId}`);
+    }
     if (want === 'xml') return void res.status(200).type(XML_TYPE).send(answer.appData ? contentXml(answer.appData) : '');
     res.status(200).json(answerJson(s, op, answer));
   }

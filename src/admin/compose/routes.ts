@@ -20,6 +20,7 @@ import { buildAppDocument, readAttachments, type BuiltAppDocument } from './atta
 import { writeMultipart } from '../../http/multipart';
 import type { Department, Principal } from '../auth';
 import type { ComposedRequests } from './requests';
+import { answerBytes, answerLegs, formatParam, sendDownload } from '../documents';
 
 /**
  * The request composer's API (docs/composer.md; issue #7's "universal cabinet"):
@@ -186,8 +187,17 @@ export function composerRoutes(d: ComposerDeps): (r: Router, gate: RequestHandle
       res.json({ ...x.request, answer: x.answer });
     }));
     r.get('/requests/:id/answer', gate, handle(async (req, res) => {
+      const format = formatParam(req.query.format, 'xml');
+      if (typeof format !== 'string') throw new ComposeError(400, format.error);
       const x = await mine(req, String(req.params.id));
       if (x.answer === null) throw new ComposeError(404, `request ${x.request.id} has no answer yet: it is ${x.request.state}${x.request.status ? ` (${x.request.status})` : ''}`);
+      if (format !== 'xml') {
+        // the answer as the requester got it, with the journal's legs of its exchange (or its ticket's chain) at the foot
+        const found = await answerLegs(d.store, { exchangeId: x.request.exchangeId, chain: x.request.ticket });
+        if (!found) throw new ComposeError(404, `request ${x.request.id}'s answer is not in the journal (exchange ${x.request.exchangeId ?? 'unknown'}): download it as XML (?format=xml)`);
+        const out = await answerBytes({ store: d.store, registry: d.registry, models }, format, Buffer.from(x.answer, 'utf8'), found.leg, found.legs);
+        return void sendDownload(res, format, out, `answer-${x.request.sid}-${x.request.id}`);
+      }
       // an envelope someone else wrote: always a download, never a page of this origin
       res.type('text/xml; charset=utf-8').setHeader('content-disposition', `attachment; filename="answer-${x.request.sid}-${x.request.id}.xml"`);
       res.setHeader('content-security-policy', "sandbox; default-src 'none'");
@@ -417,9 +427,10 @@ export const COMPOSE_OPENAPI_PATHS = {
     parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
     responses: { 200: { description: 'OK', content: { 'application/json': { schema: { allOf: [{ $ref: '#/components/schemas/ComposedRequest' }, { type: 'object', properties: { answer: { type: ['string', 'null'] } } }] } } } },
       404: { description: 'no such request of this user', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }, 401: { description: 'not logged in' }, 403: { description: 'the role may not do this' } } } },
-  '/requests/{id}/answer': { get: { summary: 'The answer\'s envelope of one of my requests, as a download',
-    parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-    responses: { 200: { description: 'the envelope', content: { 'text/xml': { schema: { type: 'string' } } } }, 404: { description: 'no such request of this user, or no answer yet', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+  '/requests/{id}/answer': { get: { summary: 'The answer of one of my requests, as a download: its envelope (xml), or a document to read (pdf, html) with the journal\'s ids and signature verdicts at its foot',
+    parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }, { name: 'format', in: 'query', required: false, schema: { type: 'string', enum: ['xml', 'pdf', 'html'], default: 'xml' } }],
+    responses: { 200: { description: 'the envelope, or the document', content: { 'text/xml': { schema: { type: 'string' } }, 'application/pdf': { schema: { type: 'string', format: 'binary' } }, 'text/html': { schema: { type: 'string' } } } },
+      400: { description: 'a format other than xml, pdf, html', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }, 404: { description: 'no such request of this user, or no answer yet', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
       401: { description: 'not logged in' }, 403: { description: 'the role may not do this' } } } },
   '/compose/identities': { get: { summary: 'Request composer: the information systems the gateway holds a private key for (it can sign as them)',
     responses: { 200: { description: 'OK', content: { 'application/json': { schema: { type: 'array', items: { type: 'object', properties: {

@@ -85,6 +85,7 @@ function legView(l) {
       h('h2', null, direction(l.direction), ' ', status(l.status), l.faultCode ? [' ', h('span', { class: 'fault' }, l.faultCode)] : null),
       h('span', { class: 'spacer' }),
       l.rawKept != null ? h('span', { class: 'muted', id: 'raw-truncated' }, `truncated: a refused message, the first ${fmtBytes(l.rawKept)} of ${fmtBytes(l.size)} kept `) : null,
+      l.purged || !ANSWERS.includes(l.direction) ? null : documentLinks(l),
       l.purged ? h('span', { class: 'muted' }, 'body purged by retention') : h('a', { class: 'button small', href: raw, download: `journal-${l.id}.xml`, id: 'raw-link' }, 'Raw bytes')),
     h('div', { class: 'verdicts' },
       h('div', { class: `verdict-box v-${verdictKind(l.signature)}`, id: 'signature-verdict' }, h('div', { class: 'card-label' }, 'Signature'), verdict(l.signature)),
@@ -120,3 +121,13 @@ function legView(l) {
 }
 
 const mono = (v) => (v ? h('span', { class: 'mono' }, v) : null);
+
+/** The legs an answer travels on: they are offered as documents to read. */
+const ANSWERS = ['gateway->consumer', 'provider->gateway'];
+
+/** An answer leg as a document (GET /admin/journal/:id/document): PDF, printable HTML, its XML as journaled. */
+function documentLinks(l) {
+  const link = (format, label) => h('a', { class: 'button small', id: `doc-${format}`, href: `/admin/journal/${l.id}/document?format=${format}`, download: `answer-${l.sid}-${l.id}.${format}`,
+    title: `The answer as ${label}: its values labelled by the SID's schema, the journal ids and verdicts at its foot` }, label);
+  return h('span', { class: 'actions', id: 'answer-documents' }, link('pdf', 'PDF'), ' ', link('html', 'HTML'), ' ', link('xml', 'XML'), ' ');
+}

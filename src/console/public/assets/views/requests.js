@@ -7,7 +7,7 @@ import { xmlPanel } from '../lib/xml.js';
  * My requests (requesters, and operators for everyone's; GET /admin/requests): the requests this
  * user composed, newest first, with where each stands: answered, a fault, or for a SID with
  * guaranteed delivery ACCEPT → PROCESS → RESULT. One request (/console/requests/<id>) shows its
- * answer's envelope and offers it as a download; while its answer is still to come the page asks
+ * answer's envelope and offers it as a download (its XML, or a document to read as PDF or HTML); while its answer is still to come the page asks
  * again every two seconds.
  */
 
@@ -73,7 +73,12 @@ async function one(ctx, id) {
       ]),
       h('section', { class: 'panel', id: 'request-answer' },
         h('div', { class: 'page-head' }, h('h2', null, 'Answer'),
-          r.answer !== null ? h('div', { class: 'actions' }, h('a', { class: 'button', id: 'request-download', href: `/admin/requests/${seg(r.id)}/answer`, download: `answer-${r.sid}-${r.id}.xml` }, 'Download')) : null),
+          r.answer !== null ? h('div', { class: 'actions' },
+            h('a', { class: 'button', id: 'request-download', href: `/admin/requests/${seg(r.id)}/answer`, download: `answer-${r.sid}-${r.id}.xml` }, 'Download'),
+            // the answer as a document to read (a fault too: its code and text)
+            [' ',
+              h('a', { class: 'button', id: 'request-pdf', href: `/admin/requests/${seg(r.id)}/answer?format=pdf`, download: `answer-${r.sid}-${r.id}.pdf` }, 'PDF'), ' ',
+              h('a', { class: 'button', id: 'request-html', href: `/admin/requests/${seg(r.id)}/answer?format=html`, download: `answer-${r.sid}-${r.id}.html` }, 'HTML')]) : null),
         r.answer !== null ? xmlPanel(r.answer) : h('p', { class: 'muted', id: 'request-waiting' }, 'No answer yet: this page looks again every two seconds.'))));
     if (!first) ctx.loaded();
     first = false;
