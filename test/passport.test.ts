@@ -5,7 +5,8 @@
 // that the gateway answers without a fault), sample JSON the REST façade takes, and the faults
 // from the catalogue; what a requester is shown; and the console's page in headless Chromium,
 // reached from the registry's list and from the composer.
-import { cpSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -24,6 +25,28 @@ if (corpusAvailable() && !existsSync(CORPUS_BUNDLE)) {
   const msg = `the corpus bundle ${CORPUS_BUNDLE} is missing`;
   if (process.env.CI === 'true') throw new Error(`${msg}: CI must have it`);
   process.stderr.write(`${msg}: its passport is not tested\n`);
+}
+
+const PDFTOTEXT = '/usr/bin/pdftotext';
+/** Text without any whitespace: a PDF's cells wrap a value anywhere, so values are compared so. */
+const squeeze = (s: string) => s.replace(/\s+/g, '');
+
+function pdfText(pdf: Buffer): string {
+  if (!existsSync(PDFTOTEXT)) throw new Error(`${PDFTOTEXT} is missing: install Debian's poppler-utils (apt-get install poppler-utils; .ci/run does)`);
+  const dir = mkdtempSync(join(tmpdir(), 'smev2-passport-pdf-'));
+  try {
+    writeFileSync(join(dir, 'p.pdf'), pdf);
+    const r = spawnSync(PDFTOTEXT, ['-enc', 'UTF-8', join(dir, 'p.pdf'), '-'], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`pdftotext failed (${r.status}): ${r.stderr}`);
+    return r.stdout;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function htmlText(html: string): string {
+  return html.replace(/<style>[\s\S]*?<\/style>/g, '').replace(/<[^>]+>/g, ' ')
+    .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
 }
 
 interface Block { kind: string; rows?: unknown[]; text?: string; header?: string[]; language?: string }
@@ -176,6 +199,31 @@ describe('the passport of every demo SID', () => {
     }
   }, 60_000);
 
+  test.each(['SID0003623', 'SID0003456'])('%s as PDF and HTML: downloads whose text (read back by pdftotext) holds the operations, the annotations, the samples and the fault codes', async (sid) => {
+    const p = await passport(sid);
+    const expected = [
+      p.doc.title, ...p.operations.flatMap((o) => [`Operation ${o.name}`, o.mode]),
+      // an annotation of the request's structure (Cyrillic), a sample's placeholder element, catalogue codes
+      ...p.operations.slice(0, 1).flatMap((o) => {
+        const rows = structureRows(p.doc.sections.find((s) => s.heading === `Operation ${o.name}`)?.sections?.find((s) => s.heading === 'Request'));
+        return [rows.find((r) => r[3])![3]!.split(' — ')[0]!, o.request.sampleAppData.split('\n')[0]!];
+      }),
+      'GW-1001', 'SMEV-102000',
+    ];
+    const pdf = await fetch(`${gw.url}/admin/services/${sid}/passport.pdf`, { headers: basic('auditor') });
+    expect({ status: pdf.status, type: pdf.headers.get('content-type'), disposition: pdf.headers.get('content-disposition') })
+      .toEqual({ status: 200, type: 'application/pdf', disposition: `attachment; filename="passport-${sid}.pdf"` });
+    const text = squeeze(pdfText(Buffer.from(await pdf.arrayBuffer())));
+    for (const e of expected) expect({ sid, pdf: e, found: text.includes(squeeze(e)) }).toEqual({ sid, pdf: e, found: true });
+
+    const html = await fetch(`${gw.url}/admin/services/${sid}/passport.html`, { headers: basic('requester') });
+    expect({ status: html.status, type: html.headers.get('content-type'), csp: html.headers.get('content-security-policy') })
+      .toEqual({ status: 200, type: 'text/html; charset=utf-8', csp: expect.stringContaining('sandbox') });
+    const page = squeeze(htmlText(await html.text()));
+    for (const e of expected) expect({ sid, html: e, found: page.includes(squeeze(e)) }).toEqual({ sid, html: e, found: true });
+    expect((await fetch(`${gw.url}/admin/services/${sid}/passport.pdf`, { headers: basic('clerk') })).status).toBe(403);
+  }, 60_000);
+
   test('the links: the endpoint, the WSDL and the OpenAPI document the passport names answer', async () => {
     const p = await passport('SID0003623');
     expect(p.links.wsdl).toBe(`${gw.url}/gateway/services/SID0003623?wsdl`);
@@ -237,7 +285,7 @@ if (!haveChromium) {
 
   beforeAll(async () => {
     ctx = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'smev2-chromium-')), {
-      executablePath: CHROMIUM, headless: true, viewport: { width: 1440, height: 900 },
+      executablePath: CHROMIUM, headless: true, viewport: { width: 1440, height: 900 }, acceptDownloads: true,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     page = ctx.pages()[0] ?? await ctx.newPage();
@@ -281,6 +329,13 @@ if (!haveChromium) {
       { language: 'json', text: JSON.stringify(p.operations[0]!.request.sampleJson, null, 2) },
     ]));
     expect(await page.textContent('#passport section[data-heading="Faults"] table')).toContain('GW-1001');
+    // the PDF button downloads the passport as PDF
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#passport-pdf')]);
+    expect(download.suggestedFilename()).toBe('passport-SID0003456.pdf');
+    const saved = join(mkdtempSync(join(tmpdir(), 'smev2-passport-dl-')), 'p.pdf');
+    await download.saveAs(saved);
+    const { readFileSync } = await import('node:fs');
+    expect(squeeze(pdfText(readFileSync(saved)))).toContain(squeeze('Operation sendConvictionRequest'));
     expect(problems).toEqual([]);
   }, 60_000);
 

@@ -8,11 +8,16 @@ import { ComposerModels } from '../xsd/model';
 import { buildPassport, type Passport } from '../documents/passport';
 import { caseNames, readCase } from '../providers/emulator/edit';
 import { requestEnvelope } from './compose/envelope';
+import { renderHtml } from '../documents/render-html';
+import { FontMissingError, renderPdf } from '../documents/render-pdf';
+import { sendDownload } from './documents';
 import type { Auth, Principal } from './auth';
 
 /**
  * A SID's passport (docs/passport.md; src/documents/passport.ts builds it): GET
- * /admin/services/{sid}/passport as JSON (the Doc, and per operation its samples). Operators,
+ * /admin/services/{sid}/passport as JSON (the Doc, and per operation its samples), and
+ * /passport.html and /passport.pdf, the same Doc through the document renderers, as downloads
+ * (admin/documents.ts sendDownload: a sandboxed attachment, as answers are). Operators,
  * auditors and requesters may read it: a requester must know what to send (the structure, the
  * samples, the faults) but is not shown the upstream's address or the registry's folder.
  */
@@ -48,6 +53,22 @@ export function passportRoutes(d: PassportDeps, r: Router, gate: RequestHandler)
   r.get('/services/:sid/passport', gate, (req, res) => {
     const out = passportOf(req, res);
     if (out) res.json(out);
+  });
+  r.get('/services/:sid/passport.html', gate, (req, res) => {
+    const out = passportOf(req, res);
+    if (out) sendDownload(res, 'html', { type: 'text/html; charset=utf-8', body: Buffer.from(renderHtml(out.doc), 'utf8') }, `passport-${out.sid}`);
+  });
+  r.get('/services/:sid/passport.pdf', gate, (req, res, next) => {
+    const out = passportOf(req, res);
+    if (!out) return;
+    renderPdf(out.doc).then((body) => sendDownload(res, 'pdf', { type: 'application/pdf', body }, `passport-${out.sid}`), (e: unknown) => {
+      // no DejaVu on this machine: the operator's to install, said as such (the JSON and HTML still work)
+      if (e instanceof FontMissingError) {
+        d.log.warn({ err: e.message }, 'passport PDF: fonts missing');
+        return void res.status(503).json({ error: `the passport cannot be made as PDF here: ${e.message}; GET /admin/services/${out.sid}/passport.html has it as HTML` });
+      }
+      next(e);
+    });
   });
   return passportOf;
 }

@@ -65,6 +65,8 @@ export const API_PERMISSIONS: Record<string, Permission> = {
   'GET /services': OPERATOR,
   'GET /services/{sid}': OPERATOR,
   'GET /services/{sid}/passport': PASSPORT_READERS,
+  'GET /services/{sid}/passport.html': PASSPORT_READERS,
+  'GET /services/{sid}/passport.pdf': PASSPORT_READERS,
   'POST /services/reload': OPERATOR,
   'GET /services/reload-status': READERS,
   'GET /systems': OPERATOR,

@@ -145,12 +145,14 @@ export function buildPassport(p: PassportInput): Passport {
     ],
   };
 
+  const now = p.now ?? new Date();
   const doc: Doc = {
     title: `Service passport ${s.sid}`,
+    date: now,
     subtitle: def.title ?? `${def.service.mnemonic} ${def.service.version}`,
     sections: [service, provider, opsTable, ...perOperation, faultSection],
     footer: [
-      { label: 'Generated', value: (p.now ?? new Date()).toISOString() },
+      { label: 'Generated', value: now.toISOString() },
       { label: 'From', value: `${s.bundle.main} and service.yaml of ${s.sid}` },
       { label: 'Gateway', value: p.base },
     ],

@@ -5,7 +5,7 @@ import { get } from '../lib/api.js';
 /**
  * A SID's passport (docs/passport.md): GET /admin/services/{sid}/passport, whose `doc`
  * (src/documents/model.ts: sections of fields, paragraphs, code and tables) is drawn here as the
- * HTML and PDF renderers draw it; downloads of those, the WSDL, the OpenAPI document, and the
+ * HTML and PDF renderers draw it; downloads of those (/passport.pdf, /passport.html), the WSDL, the OpenAPI document, and the
  * composer for whoever may use it. Operators, auditors and requesters.
  */
 
@@ -27,11 +27,13 @@ export async function render(ctx) {
   const views = ctx.me.views;
   replace(ctx.main,
     pageHead(doc.title, doc.subtitle,
+      h('a', { class: 'button primary', id: 'passport-pdf', href: `/admin/services/${seg(sid)}/passport.pdf`, download: `passport-${sid}.pdf` }, 'PDF'),
+      h('a', { class: 'button', id: 'passport-html', href: `/admin/services/${seg(sid)}/passport.html`, download: `passport-${sid}.html` }, 'HTML'),
       h('a', { class: 'button', id: 'passport-json', href: `/admin/services/${seg(sid)}/passport`, download: `passport-${sid}.json` }, 'JSON'),
       h('a', { class: 'button', href: p.links.wsdl, target: '_blank', rel: 'noopener' }, 'WSDL'),
       h('a', { class: 'button', href: p.links.openapi, target: '_blank', rel: 'noopener' }, 'OpenAPI'),
       views.includes('registry') ? h('a', { class: 'button', href: `/console/registry/${seg(sid)}` }, 'Registry') : null,
-      views.includes('compose') ? h('a', { class: 'button primary', id: 'passport-compose', href: `/console/compose${qs({ sid })}` }, 'Compose a request') : null),
+      views.includes('compose') ? h('a', { class: 'button', id: 'passport-compose', href: `/console/compose${qs({ sid })}` }, 'Compose a request') : null),
     h('nav', { class: 'panel passport-toc', id: 'passport-toc' }, h('h2', null, 'Contents'),
       h('ol', null, doc.sections.map((/** @type {Section} */ s, /** @type {number} */ i) => h('li', null, h('a', { href: `#passport-s${i}` }, s.heading))))),
     h('div', { id: 'passport', dataset: { sid } }, doc.sections.map((/** @type {Section} */ s, /** @type {number} */ i) => section(s, 2, `passport-s${i}`))),
