@@ -354,6 +354,7 @@ function providerFaultNotes(s: Service, cases: PassportInput['cases']): Block[] 
   else if (def.adapter.type === 'http') notes.push('The provider\'s own SOAP faults are passed to the consumer as it sent them (checked and journaled like any answer).');
   if (def.adapter.type === 'emulator' && cases?.some((c) => c.fault)) notes.push(`The emulator answers a SOAP fault of its own in case${cases.filter((c) => c.fault).length > 1 ? 's' : ''} ${cases.filter((c) => c.fault).map((c) => c.name).join(', ')}.`);
   if (def.faults) notes.push('service.yaml injects faults into the provider\'s calls (docs/fault-injection.md): resets, timeouts, broken answers and SOAP faults as it says; operators switch them at runtime.');
+  else if (def.delivery.mode === 'direct') notes.push('Operators may inject faults into the provider\'s calls at runtime (docs/fault-injection.md): while they do, the provider\'s transport faults ("Cannot perform client request", GW-2001…GW-2004) and injected SOAP faults may come back too.');
   notes.push('Through the REST façade (/api/v1) the same refusals come as RFC 9457 problems with these codes, besides the façade\'s own GW-6001…GW-6008 (docs/rest.md).');
   return notes.map((text) => ({ kind: 'paragraph', text }));
 }
