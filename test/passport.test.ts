@@ -58,6 +58,10 @@ interface PassportOp {
 }
 interface Passport { sid: string; doc: { title: string; sections: Section[]; footer?: { label: string; value: string }[] }; operations: PassportOp[]; faults: { name: string; code: string; group: string }[]; links: Record<string, string> }
 
+/** a copy of SID0003623 served by an http upstream (never called here) */
+const HTTP_SID = 'SID0003624';
+const HTTP_UPSTREAM = 'http://127.0.0.1:9/pfr/snils';
+
 let gw: GatewayProcess;
 let services: string;
 let systems: string;
@@ -70,6 +74,13 @@ beforeAll(async () => {
     const r = await runCli(['services', 'add', CORPUS_BUNDLE, '--sid', CORPUS_SID, '--services', services]);
     if (r.code !== 0) throw new Error(`services add ${CORPUS_BUNDLE} failed:\n${r.stdout}${r.stderr}`);
   }
+  // an http provider on the productive contour with every policy enforced: the faults its service.yaml switches on
+  cpSync(join(ROOT, 'wsdl', 'SID0003623'), join(services, HTTP_SID), { recursive: true });
+  writeFileSync(join(services, HTTP_SID, 'service.yaml'), [
+    `sid: ${HTTP_SID}`, 'service: { mnemonic: PFRSNILS, version: "1.00" }', 'provider: { mnemonic: PFRF01001, name: Пенсионный фонд РФ }',
+    'contour: productive', 'signature: enforce', 'control: enforce', 'attachments: { policy: enforce, requireSignatures: true }',
+    'wsdl: SnilsByPersonalData.wsdl', 'operations: { Process: { mode: sync } }', `adapter: { type: http, url: "${HTTP_UPSTREAM}" }`, '',
+  ].join('\n'));
   systems = mkdtempSync(join(tmpdir(), 'smev2-passport-systems-'));
   cpSync(join(ROOT, 'systems'), systems, { recursive: true });
   const k = await runCli(['systems', 'api-key', 'MINZ01001', '--systems', systems, '--note', 'passport.test']);
@@ -245,6 +256,21 @@ describe('the passport of every demo SID', () => {
     expect(manual.faults.map((f) => f.code)).not.toContain('GW-2001');
     const notes = manual.doc.sections.find((s) => s.heading === 'Faults')!.blocks.filter((b) => b.kind === 'paragraph').map((b) => b.text).join('\n');
     expect(notes).toContain('ends as a FAILURE answer to the poll');
+  });
+
+  test('an http provider with every policy enforced: its upstream (to operators and auditors only) and the faults its service.yaml switches on', async () => {
+    const codes = (p: Passport) => p.faults.map((f) => f.code);
+    const p = await passport(HTTP_SID, 'auditor');
+    expect(fieldsOf(p.doc.sections.find((s) => s.heading === 'Provider'))).toMatchObject({ Adapter: 'http', Upstream: HTTP_UPSTREAM });
+    // signature, control with the Date rule and TestMsg on the productive contour, AppDocuments with signed files, the upstream's transport
+    expect(codes(p)).toEqual(expect.arrayContaining(['SMEV-100008', 'SMEV-100003', 'GW-3001', 'GW-2005', 'SMEV-102000', 'GW-4004', 'GW-4005', 'GW-5003', 'GW-5008', 'GW-2001', 'GW-2004', '']));
+    expect(p.faults.find((f) => f.code === 'GW-2001')?.group).toBe('an http provider, called while the consumer waits');
+    // the demo SID it copies: none of these
+    const demo = codes(await passport('SID0003623'));
+    for (const c of ['SMEV-100008', 'GW-4004', 'GW-4005', 'GW-5003', 'GW-5008', 'GW-2001']) expect([c, demo.includes(c)]).toEqual([c, false]);
+    const rq = await passport(HTTP_SID, 'requester');
+    expect(fieldsOf(rq.doc.sections.find((s) => s.heading === 'Provider')).Upstream).toBe('(shown to operators and auditors)');
+    expect(JSON.stringify(rq)).not.toContain(HTTP_UPSTREAM);
   });
 
   test('a requester reads it, sent as their department\'s system, without the registry\'s folder; a clerk may not; an unknown SID is 404', async () => {
