@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startGateway, post, type GatewayProcess } from './support/gateway';
 import { ROOT } from './support/paths';
+import { CHROMIUM, describeWithChromium } from './support/chromium';
 
 /**
  * The console's emulator editor in Debian's headless Chromium (as test/console.test.ts drives the
@@ -13,10 +14,9 @@ import { ROOT } from './support/paths';
  * and off for the SID, which a consumer's call over HTTP then meets. On a copy of the demo registry
  * and its fixtures (the cases folder `../../fixtures/SID0003623` resolves inside the copy).
  */
-const CHROMIUM = '/usr/bin/chromium';
 const SID = 'SID0003623';
 
-(existsSync(CHROMIUM) ? describe : describe.skip)('the emulator editor in the console', () => {
+describeWithChromium('the emulator editor in the console', () => {
   let gw: GatewayProcess;
   let ctx: BrowserContext;
   let page: Page;

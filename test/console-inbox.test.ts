@@ -1,10 +1,11 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startGateway, post, type GatewayProcess } from './support/gateway';
 import { ROOT } from './support/paths';
+import { CHROMIUM, describeWithChromium } from './support/chromium';
 import { STORE_NAME } from './support/store';
 import { hashPassword } from '../src/admin/auth';
 
@@ -16,7 +17,6 @@ import { hashPassword } from '../src/admin/auth';
  * from the answer's XSD, refuses another with a reason, reassigns a third to a colleague; the
  * consumer's PING gets each answer.
  */
-const CHROMIUM = '/usr/bin/chromium';
 const REQUEST = readFileSync(join(ROOT, 'fixtures', 'SID0003456', 'found', 'request.xml'), 'utf8');
 const PING = readFileSync(join(ROOT, 'fixtures', 'SID0003456', 'found', 'ping.xml'), 'utf8');
 const field = (xml: string, name: string) => new RegExp(`<smev:${name}>([\\s\\S]*?)</smev:${name}>`).exec(xml)?.[1];
@@ -27,7 +27,7 @@ const ART = join(ROOT, 'test', 'artifacts', 'console', ...(process.env.SMEV2_TES
 /** The HTML id of a form value's input (src/xsd/form.ts fieldId). */
 const fid = (path: string) => `#f-${path.replace(/[^A-Za-z0-9-]/gu, (c) => `_${c.codePointAt(0)!.toString(16)}_`)}`;
 
-(existsSync(CHROMIUM) ? describe : describe.skip)(`the inbox in the console (${STORE_NAME})`, () => {
+describeWithChromium(`the inbox in the console (${STORE_NAME})`, () => {
   let gw: GatewayProcess;
   let ctx: BrowserContext;
   let page: Page;

@@ -17,6 +17,7 @@ const DEMO_OPERATIONS: Record<string, string[]> = {
   SID0003525: ['getEgrulExtract'],
   SID0003564: ['CreateRequest', 'GetStatus'],
   SID0003623: ['Process'],
+  SID0009001: ['sendConvictionRequest', 'getConvictionResponse'], // the demo manual provider
 };
 
 let gw: GatewayProcess;

@@ -1,7 +1,7 @@
 import { parseEnvelope } from './parse';
 import { childElements } from '../xml/dom';
 import type { XmlElement } from '../xml/libxml';
-import type { Party } from './model';
+import type { Party, SmevMessage } from './model';
 import { NS } from './ns';
 import { escapeXml, smevDateTime } from './build';
 import type { QName } from './model';
@@ -23,6 +23,23 @@ export interface Fill {
   originRequestIdRef?: string;
   /** undefined: remove TestMsg; a string (possibly empty): set it */
   testMsg?: string;
+}
+
+/**
+ * How a provider addresses its answer to a request (the emulator's and a clerk's alike): from the
+ * request's recipient (or the provider itself), to its sender, for its originator, referring to the
+ * node's MessageId of the request and to the chain's origin, test traffic kept as test traffic.
+ */
+export function answerAddress(provider: { mnemonic: string; name: string }, req: SmevMessage, messageId: string, origin?: string): Fill {
+  return {
+    sender: req.recipient ?? { code: provider.mnemonic, name: provider.name },
+    recipient: req.sender,
+    originator: req.originator,
+    exchangeType: req.exchangeType,
+    requestIdRef: messageId,
+    originRequestIdRef: origin ?? req.originRequestIdRef ?? messageId,
+    testMsg: req.testMsg,
+  };
 }
 
 /** The answer envelope with the routing fields of smev:Message set as a provider would set them. */

@@ -9,7 +9,7 @@ import type { Roots } from './match';
 import { Dispatcher, loadDispatch, type Prepared } from './dispatch';
 import { Misses, missText } from './misses';
 import type { Logger } from 'pino';
-import { fillAnswer, skeleton, ticketAppData, errorAppData, type Fill } from '../../envelope/answer';
+import { answerAddress, fillAnswer, skeleton, ticketAppData, errorAppData, type Fill } from '../../envelope/answer';
 import { signEnvelope, type Signer } from '../../signature/sign';
 import { ACTOR } from '../../envelope/ns';
 import { GatewayFault } from '../../faults/catalogue';
@@ -167,15 +167,7 @@ export class EmulatorAdapter implements ProviderAdapter {
   }
 
   private fill(c: ProviderCall, req: SmevMessage, origin?: string): Fill {
-    return {
-      sender: req.recipient ?? { code: this.service.def.provider.mnemonic, name: this.service.def.provider.name },
-      recipient: req.sender,
-      originator: req.originator,
-      exchangeType: req.exchangeType,
-      requestIdRef: c.messageId,
-      originRequestIdRef: origin ?? req.originRequestIdRef ?? c.messageId,
-      testMsg: req.testMsg,
-    };
+    return answerAddress(this.service.def.provider, req, c.messageId, origin);
   }
 
   /**

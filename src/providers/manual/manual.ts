@@ -1,7 +1,7 @@
 import { parseEnvelope } from '../../envelope/parse';
 import type { SmevMessage } from '../../envelope/model';
 import { escapeXml } from '../../envelope/build';
-import { fillAnswer, skeleton, ticketAppData, errorAppData } from '../../envelope/answer';
+import { answerAddress, fillAnswer, skeleton, ticketAppData, errorAppData } from '../../envelope/answer';
 import { ACTOR } from '../../envelope/ns';
 import { signEnvelope, type Signer } from '../../signature/sign';
 import type { Service } from '../../registry/load';
@@ -105,15 +105,7 @@ export class ManualAdapter implements ProviderAdapter {
       serviceName: req.serviceName,
       appData,
     });
-    const filled = fillAnswer(bytes, {
-      sender: req.recipient ?? { code: this.service.def.provider.mnemonic, name: this.service.def.provider.name },
-      recipient: req.sender,
-      originator: req.originator,
-      exchangeType: req.exchangeType,
-      requestIdRef: c.messageId,
-      originRequestIdRef: origin ?? req.originRequestIdRef ?? c.messageId,
-      testMsg: req.testMsg,
-    });
+    const filled = fillAnswer(bytes, answerAddress(this.service.def.provider, req, c.messageId, origin));
     const signed = this.signer ? signEnvelope(filled, ACTOR.smev, this.signer, { header: false }) : filled;
     return { status: 200, bytes: signed, contentType: XML };
   }
