@@ -13,6 +13,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { FAULTS } from '../src/faults/catalogue';
 import { runCli, startGateway, type GatewayProcess } from './support/gateway';
 import { CORPUS, ROOT, corpusAvailable } from './support/paths';
+import { CHROMIUM, describeWithChromium } from './support/chromium';
 
 const USERS = join(ROOT, 'test', 'data', 'admin-users-roles.yaml');
 const basic = (role: string) => ({ authorization: `Basic ${Buffer.from(`${role}:${role.replace(/\d+$/, '')}-test`).toString('base64')}` });
@@ -20,8 +21,9 @@ const DEMO_SIDS = readdirSync(join(ROOT, 'wsdl')).filter((n) => /^SID\d{7}$/.tes
 /** the corpus bundle registered beside the demo SIDs (an MVD GIAC send/get pair, its own XSD's annotations and facets) */
 const CORPUS_BUNDLE = join(CORPUS, 'services', 'mvd-giac-conviction');
 const CORPUS_SID = 'SID0100001';
-const haveCorpus = corpusAvailable() && existsSync(CORPUS_BUNDLE);
-if (corpusAvailable() && !existsSync(CORPUS_BUNDLE)) {
+const corpus = corpusAvailable();
+const haveCorpus = corpus && existsSync(CORPUS_BUNDLE);
+if (corpus && !existsSync(CORPUS_BUNDLE)) {
   const msg = `the corpus bundle ${CORPUS_BUNDLE} is missing`;
   if (process.env.CI === 'true') throw new Error(`${msg}: CI must have it`);
   process.stderr.write(`${msg}: its passport is not tested\n`);
@@ -297,14 +299,7 @@ describe('the passport of every demo SID', () => {
 });
 
 // --- the console's page, in Debian's headless Chromium (as test/console.test.ts) ---
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) {
-  if (process.env.CI === 'true') test('Chromium is installed for the passport\'s browser test', () => { throw new Error(`Chromium is not at ${CHROMIUM}; CI must run the browser tests`); });
-  else process.stderr.write(`Chromium is not at ${CHROMIUM} (apt-get install -y chromium): the passport's browser test is not run\n`);
-}
-
-(haveChromium ? describe : describe.skip)('the passport in the console, in headless Chromium', () => {
+describeWithChromium('the passport in the console, in headless Chromium', () => {
   let ctx: BrowserContext;
   let page: Page;
   const problems: string[] = [];
