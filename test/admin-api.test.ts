@@ -107,7 +107,7 @@ describe('admin API: /admin, behind a login, on the real gateway', () => {
   });
 
   test('roles: the auditor reads the journal and statistics only; the operator everything', async () => {
-    expect((await api('/me', AUDITOR)).body).toEqual({ user: 'auditor2', role: 'auditor', department: null, views: ['journal', 'message', 'chain', 'stats', 'emulator', 'inbox'] });
+    expect((await api('/me', AUDITOR)).body).toEqual({ user: 'auditor2', role: 'auditor', department: null, views: ['journal', 'message', 'chain', 'stats', 'emulator', 'passport', 'inbox'] });
     for (const p of ['/journal', '/journal/head', '/stats', '/journal/export.csv', '/openapi.json']) expect([p, (await api(p, AUDITOR)).status]).toEqual([p, 200]);
     for (const p of ['/services', '/services/SID0003623', '/systems', '/queue', '/queue/x', '/availability']) {
       const r = await api(p, AUDITOR);

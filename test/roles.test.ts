@@ -20,19 +20,21 @@ const READERS: Role[] = ['operator', 'auditor'];
 const OPERATOR: Role[] = ['operator'];
 const COMPOSERS: Role[] = ['operator', 'requester'];
 const INBOX: Role[] = ['operator', 'auditor', 'clerk'];
+const PASSPORT: Role[] = ['operator', 'auditor', 'requester'];
 
 /** The console's pages, one address each, and who may open them. */
 const PAGES: [string, Role[]][] = [
   ['/console/journal', READERS], ['/console/exchange/x', READERS], ['/console/entry/1', READERS], ['/console/chain/x', READERS], ['/console/stats', READERS],
   ['/console/emulator', READERS], ['/console/emulator/SID0003623', READERS],
   ['/console/registry', OPERATOR], ['/console/registry/SID0003623', OPERATOR], ['/console/systems', OPERATOR], ['/console/queue', OPERATOR],
+  ['/console/passport/SID0003623', PASSPORT],
   ['/console/compose', COMPOSERS], ['/console/requests', COMPOSERS], ['/console/requests/x', COMPOSERS],
   ['/console/inbox', INBOX], ['/console/inbox/x', INBOX],
 ];
 /** The view scripts (src/console/public/assets/views) and who may load them. */
 const VIEWS: Record<string, Role[]> = {
   journal: READERS, message: READERS, chain: READERS, stats: READERS, emulator: READERS, 'faults-panel': READERS,
-  registry: OPERATOR, systems: OPERATOR, queue: OPERATOR, compose: COMPOSERS, requests: COMPOSERS, inbox: INBOX,
+  registry: OPERATOR, systems: OPERATOR, queue: OPERATOR, compose: COMPOSERS, requests: COMPOSERS, inbox: INBOX, passport: PASSPORT,
 };
 const HOME: Record<Role, string> = { operator: '/console/journal', auditor: '/console/journal', clerk: '/console/inbox', requester: '/console/requests' };
 
@@ -54,10 +56,10 @@ describe('roles: every admin route and console page as each role, on the real ga
 
   test('each role\'s /admin/me: its department, and the console views it may open', async () => {
     const me = async (role: Role) => (await fetch(`${gw.url}/admin/me`, { headers: basic(role) })).json();
-    expect(await me('operator')).toEqual({ user: 'operator', role: 'operator', department: null, views: ['journal', 'message', 'chain', 'stats', 'emulator', 'registry', 'systems', 'queue', 'compose', 'requests', 'inbox'] });
-    expect(await me('auditor')).toEqual({ user: 'auditor', role: 'auditor', department: null, views: ['journal', 'message', 'chain', 'stats', 'emulator', 'inbox'] });
+    expect(await me('operator')).toEqual({ user: 'operator', role: 'operator', department: null, views: ['journal', 'message', 'chain', 'stats', 'emulator', 'registry', 'systems', 'queue', 'passport', 'compose', 'requests', 'inbox'] });
+    expect(await me('auditor')).toEqual({ user: 'auditor', role: 'auditor', department: null, views: ['journal', 'message', 'chain', 'stats', 'emulator', 'passport', 'inbox'] });
     expect(await me('clerk')).toEqual({ user: 'clerk', role: 'clerk', department: { id: 'minzdrav', name: 'Минздрав, отдел запросов', systems: ['MINZ01001'] }, views: ['inbox'] });
-    expect(await me('requester')).toEqual({ user: 'requester', role: 'requester', department: { id: 'minzdrav', name: 'Минздрав, отдел запросов', systems: ['MINZ01001'] }, views: ['compose', 'requests'] });
+    expect(await me('requester')).toEqual({ user: 'requester', role: 'requester', department: { id: 'minzdrav', name: 'Минздрав, отдел запросов', systems: ['MINZ01001'] }, views: ['passport', 'compose', 'requests'] });
   });
 
   test('every route of the OpenAPI document names its roles, and answers each role as they say', async () => {
@@ -105,13 +107,16 @@ describe('roles: every admin route and console page as each role, on the real ga
     expect(outcomes).toEqual(expected);
   }, 120_000);
 
-  test('the table\'s own facts: an auditor reads, a clerk has nothing of the journal, a requester only the composer and their requests', async () => {
+  test('the table\'s own facts: an auditor reads, a clerk has nothing of the journal, a requester only the composer, their requests and the passports', async () => {
     const status = async (role: Role, path: string) => (await fetch(`${gw.url}/admin${path}`, { headers: basic(role) })).status;
     for (const p of ['/journal', '/stats', '/journal/export.csv', '/exchanges/x', '/chains/x']) {
       expect([p, await status('auditor', p) !== 403]).toEqual([p, true]);
       expect([p, await status('clerk', p)]).toEqual([p, 403]);
       expect([p, await status('requester', p)]).toEqual([p, 403]);
     }
+    // the passport: what a requester must know to send, for every SID; not a clerk's
+    for (const role of ['operator', 'auditor', 'requester'] as const) expect([role, await status(role, '/services/SID0003623/passport')]).toEqual([role, 200]);
+    expect(await status('clerk', '/services/SID0003623/passport')).toBe(403);
     for (const p of ['/compose/services', '/compose/identities', '/requests']) {
       expect([p, await status('requester', p)]).toEqual([p, 200]);
       expect([p, await status('auditor', p)]).toEqual([p, 403]);

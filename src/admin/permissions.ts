@@ -30,6 +30,12 @@ const COMPOSERS: readonly Role[] = ['operator', 'requester'];
 /** the inbox of manual providers: clerks their department's (admin/inbox.ts scopes it), operators all, auditors read */
 const INBOX_READERS: readonly Role[] = ['operator', 'auditor', 'clerk'];
 const INBOX_WRITERS: readonly Role[] = ['operator', 'clerk'];
+/**
+ * a SID's passport (admin/passport.ts): operators and auditors, and requesters, who must know what
+ * to send and what may come back (the upstream's address and the registry's folder are left out
+ * for them); not clerks, whose inbox gives them the answer form of the requests they answer
+ */
+const PASSPORT_READERS: readonly Role[] = ['operator', 'auditor', 'requester'];
 
 /** `public`: no login at all (logging in and out). */
 export type Permission = readonly Role[] | 'public';
@@ -58,6 +64,9 @@ export const API_PERMISSIONS: Record<string, Permission> = {
   // the registry, the systems, the queue: operators
   'GET /services': OPERATOR,
   'GET /services/{sid}': OPERATOR,
+  'GET /services/{sid}/passport': PASSPORT_READERS,
+  'GET /services/{sid}/passport.html': PASSPORT_READERS,
+  'GET /services/{sid}/passport.pdf': PASSPORT_READERS,
   'POST /services/reload': OPERATOR,
   'GET /services/reload-status': READERS,
   'GET /systems': OPERATOR,
@@ -124,6 +133,7 @@ export const CONSOLE_PAGES: PagePermission[] = [
   { path: /^\/registry\/[^/]+$/, view: 'registry', roles: OPERATOR },
   { path: /^\/systems$/, view: 'systems', roles: OPERATOR },
   { path: /^\/queue$/, view: 'queue', roles: OPERATOR },
+  { path: /^\/passport\/[^/]+$/, view: 'passport', roles: PASSPORT_READERS },
   { path: /^\/compose$/, view: 'compose', roles: COMPOSERS },
   { path: /^\/requests$/, view: 'requests', roles: COMPOSERS },
   { path: /^\/requests\/[^/]+$/, view: 'requests', roles: COMPOSERS },

@@ -21,6 +21,7 @@ import { emulatorStateRoutes } from './emulator-state';
 import type { EmulatorState } from '../providers/emulator/state';
 import type { Inbox } from '../providers/manual/inbox';
 import { inboxRoutes } from './inbox';
+import { passportRoutes } from './passport';
 import { ComposerModels } from '../xsd/model';
 import { FontMissingError } from '../documents/render-pdf';
 import { ANSWER_DIRECTIONS, answerBytes, formatParam, legsOfExchange, sendDownload } from './documents';
@@ -192,6 +193,8 @@ export function adminRouter(d: AdminDeps): Router {
       warnings: d.registry.warnings.filter((w) => w.file.startsWith(s.dir)).map((w) => `${w.field ? `${w.field}: ` : ''}${w.reason}`),
     });
   });
+  // a SID's passport: operators, auditors and requesters (admin/passport.ts)
+  passportRoutes({ registry: d.registry, trust: d.trust, auth: d.auth, log: d.log, baseUrl: d.baseUrl }, r, gate);
   r.post('/services/reload', gate, handle(async (req, res) => {
     let out: ReturnType<AdminDeps['reload']>;
     try {

@@ -38,6 +38,7 @@ const ROUTES = [
   { re: /^\/console\/registry\/([^/]+)\/?$/, view: 'registry', title: 'Service' },
   { re: /^\/console\/systems\/?$/, view: 'systems', title: 'Systems' },
   { re: /^\/console\/queue\/?$/, view: 'queue', title: 'Dead letters' },
+  { re: /^\/console\/passport\/([^/]+)\/?$/, view: 'passport', title: 'Passport' },
   { re: /^\/console\/compose\/?$/, view: 'compose', title: 'Composer' },
   { re: /^\/console\/requests\/?$/, view: 'requests', title: 'My requests' },
   { re: /^\/console\/requests\/([^/]+)\/?$/, view: 'requests', title: 'Request' },

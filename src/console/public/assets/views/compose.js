@@ -110,7 +110,8 @@ export async function render(ctx) {
     const op = svc?.operations.find((o) => o.name === opSel.value);
     if (!svc || !op) return;
     statusSel.value = op.mode === 'async-get' ? 'PING' : 'REQUEST';
-    replace(info, h('span', { class: `mode mode-${op.mode}` }, op.mode), ' ', svc.provider?.name ?? '', op.input ? [' · ', h('span', { class: 'mono', title: op.input.ns }, op.input.local)] : null);
+    replace(info, h('span', { class: `mode mode-${op.mode}` }, op.mode), ' ', svc.provider?.name ?? '', op.input ? [' · ', h('span', { class: 'mono', title: op.input.ns }, op.input.local)] : null,
+      ctx.me.views.includes('passport') ? h('div', null, h('a', { id: 'compose-passport', href: `/console/passport/${seg(svc.sid)}` }, `Passport of ${svc.sid}`)) : null);
     replace(formBox, h('p', { class: 'loading' }, 'Reading the schema…'));
     model = null; // nothing is sent until the form of this choice is drawn
     let next;

@@ -34,6 +34,7 @@ export async function render(ctx) {
       { title: 'Policies', cell: (x) => h('div', { class: 'policies small' }, pol('signature', x.signature), pol('control', x.control), pol('delivery', x.delivery), pol('adapter', x.adapter)) },
       { title: 'Provider availability', cell: (x) => availability(x.availability) },
       { title: 'WSDL', cell: (x) => h('a', { class: 'wsdl-link', href: x.wsdl, target: '_blank', rel: 'noopener' }, 'WSDL') },
+      { title: 'Passport', cell: (x) => h('a', { class: 'passport-link', href: `/console/passport/${seg(x.sid)}` }, 'Passport') },
     ], list, { attrs: { id: 'services-table' }, empty: 'No services are registered.', row: (x) => ({ dataset: { sid: x.sid } }) })));
   };
   reload.addEventListener('click', async () => {
@@ -80,6 +81,7 @@ async function detail(ctx, sid) {
   replace(ctx.main,
     pageHead(x.sid, x.title ?? x.mnemonic,
       h('a', { class: 'button', href: x.wsdl, target: '_blank', rel: 'noopener' }, 'WSDL'),
+      h('a', { class: 'button', id: 'registry-passport', href: `/console/passport/${seg(x.sid)}` }, 'Passport'),
       h('a', { class: 'button', href: `/console/journal${qs({ sid: x.sid })}` }, 'Journal'),
       h('a', { class: 'button primary', href: `/console/compose${qs({ sid: x.sid })}` }, 'Compose a request')),
     h('div', { class: 'panel-row' },
