@@ -5,8 +5,12 @@ import type { XmlElement } from '../../xml/libxml';
 import type { Roots } from './match';
 import type { ScriptJob, ScriptReply } from './script-worker';
 
-/** How long a dispatch script may run per call (its top level and its dispatch() together). */
-export const SCRIPT_TIMEOUT_MS = 50;
+/**
+ * How long a dispatch script may run per call (its top level and its dispatch() together), in wall
+ * time: generous, because a busy machine slows every script and one cut short wrongly answers
+ * INVALID; a loop is still ended within a second.
+ */
+export const SCRIPT_TIMEOUT_MS = 1000;
 /** When the script's process has not answered this long past the limit, it is ended and started afresh. */
 const STUCK_MS = 5000;
 /** The most elements of a request a script sees (a larger AppData is cut, said in `truncated`). */
