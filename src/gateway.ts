@@ -164,7 +164,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   }
   const availability = new AvailabilityMonitor(registry, store, log, config.availabilityIntervalMs, events);
   availability.start(roles.monitors ? 'check' : 'follow');
-  const retention = roles.monitors ? scheduleRetention(store, config.retentionDays, log) : { stop() {} };
+  const retention = roles.monitors ? scheduleRetention(store, config.retentionDays, log, undefined, [{ name: 'inboxPurged', purge: (cutoff) => inbox.purgeAnsweredBefore(cutoff) }]) : { stop() {} };
   // MTOM parts a process that died left in the spool
   const sweep = roles.monitors ? scheduleSpoolSweep(config.attachments.spoolDir, (n) => log.info({ removed: n, spoolDir: config.attachments.spoolDir }, 'spool: removed the parts of exchanges no process holds')) : { stop() {} };
   // manual providers' requests due soon and overdue: their events (any instance may sweep; each is queued once)

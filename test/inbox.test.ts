@@ -6,7 +6,7 @@ import { startGateway, runCli, post, type GatewayProcess } from './support/gatew
 import { makeRegistry, ECHO_BUNDLE, echoDefinition } from './support/registry';
 import { startUpstream, type Upstream } from './support/upstream';
 import { readJournal } from './support/journal';
-import { STORE_NAME } from './support/store';
+import { dbUrl, STORE_NAME } from './support/store';
 import { hashPassword } from '../src/admin/auth';
 import { loadXml } from '../src/xml/libxml';
 import { parseEnvelope } from '../src/envelope/parse';
@@ -339,5 +339,18 @@ describe(`manual providers: the inbox (${STORE_NAME})`, () => {
     expect(r3.code).toBe(0);
     expect(r3.stdout).toMatch(/^ok {6}SID0870011 /m);
     expect(r3.stdout).toMatch(/adapter\.type manual: operation\(s\) Echo are sync, so a consumer's PING for the answer is refused by format-logical control: set operations\.<name>\.mode to async/);
+  });
+
+  test('retention: answered requests leave the inbox with the journal\'s purge, open ones stay', async () => {
+    const before = (await api('/inbox?status=all&limit=1000', 'operator')).body.items as { ticket: string; status: string }[];
+    const answered = before.filter((x) => x.status === 'answered').map((x) => x.ticket);
+    const open = before.filter((x) => x.status === 'open').map((x) => x.ticket);
+    expect(answered.length).toBeGreaterThan(0);
+    expect(open.length).toBeGreaterThan(0);
+    const r = await runCli(['journal', 'purge', '--older-than', '0', '--db', dbUrl(gw.db)]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`; ${answered.length} answered request${answered.length === 1 ? '' : 's'} left the manual providers' inbox`);
+    const after = ((await api('/inbox?status=all&limit=1000', 'operator')).body.items as { ticket: string }[]).map((x) => x.ticket).sort();
+    expect(after).toEqual([...open].sort());
   });
 });

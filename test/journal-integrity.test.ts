@@ -168,7 +168,7 @@ describe('journal: hash chain, verify, retention', () => {
     try {
       const end = Date.now() + 15000;
       while (!/journal retention: raw bodies purged/.test(gw.logs()) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-      expect(gw.logs()).toMatch(new RegExp(`"purged":${rows.length},"attachmentsPurged":\\d+,"retentionDays":0,"msg":"journal retention: raw bodies purged"`));
+      expect(gw.logs()).toMatch(new RegExp(`"purged":${rows.length},"attachmentsPurged":\\d+,"inboxPurged":\\d+,"retentionDays":0,"msg":"journal retention: raw bodies purged"`));
       // a new exchange after the purge is kept, and chained after the purged ones
       expect((await post(`${gw.url}/gateway/services/SID0003623`, FOUND)).status).toBe(200);
     } finally {

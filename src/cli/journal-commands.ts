@@ -3,6 +3,7 @@ import { openStore } from '../store';
 import { chainEntries } from '../journal/search';
 import { parseAnchor, verifyJournal, type Anchor } from '../journal/verify';
 import { purgeOlderThan } from '../journal/retention';
+import { Inbox } from '../providers/manual/inbox';
 
 const write = (s: string) => process.stdout.write(s);
 
@@ -38,8 +39,10 @@ export async function journalCommand(sub: string | undefined, arg: string | unde
   try {
     if (sub === 'chain') return await chain(ds, arg!);
     if (sub === 'purge') {
-      const { bodies: n, parts } = await purgeOlderThan(ds, days);
-      write(`purged the raw bodies of ${n} entr${n === 1 ? 'y' : 'ies'} older than ${days} day(s), and the bytes of ${parts} attachment${parts === 1 ? '' : 's'} unused since; metadata and hashes kept\n`);
+      const { bodies: n, parts, also } = await purgeOlderThan(ds, days, new Date(), [{ name: 'inboxPurged', purge: (cutoff) => new Inbox(ds).purgeAnsweredBefore(cutoff) }]);
+      const inbox = also.inboxPurged ?? 0;
+      write(`purged the raw bodies of ${n} entr${n === 1 ? 'y' : 'ies'} older than ${days} day(s), and the bytes of ${parts} attachment${parts === 1 ? '' : 's'} unused since; metadata and hashes kept` +
+        `${inbox ? `; ${inbox} answered request${inbox === 1 ? '' : 's'} left the manual providers' inbox` : ''}\n`);
       return 0;
     }
     const r = await verifyJournal(ds, 20, anchors);

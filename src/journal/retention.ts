@@ -28,18 +28,26 @@ export async function purgeRaw(ds: DataSource, days: number, now = new Date()): 
  * Retention's one pass, for the schedule and `journal purge` alike: raw bodies older than `days`,
  * and the stored parts no entry has used since then.
  */
-export async function purgeOlderThan(ds: DataSource, days: number, now = new Date()): Promise<{ bodies: number; parts: number }> {
+export async function purgeOlderThan(ds: DataSource, days: number, now = new Date(), also: RetainedElsewhere[] = []): Promise<{ bodies: number; parts: number; also: Record<string, number> }> {
   const bodies = await purgeRaw(ds, days, now);
   const parts = await new AttachmentStore(ds).purgeUnusedSince(now.getTime() - days * DAY_MS, now.getTime());
-  return { bodies, parts };
+  const counts: Record<string, number> = {};
+  for (const a of also) counts[a.name] = await a.purge(now.getTime() - days * DAY_MS);
+  return { bodies, parts, also: counts };
+}
+
+/** What other owners keep of exchanges (a manual provider's inbox), purged by the same retention: how many went. */
+export interface RetainedElsewhere {
+  name: string;
+  purge(cutoffMs: number): Promise<number>;
 }
 
 /** The gateway's retention: a purge at start, then daily. */
-export function scheduleRetention(ds: DataSource, days: number, log: Logger, everyMs = DAY_MS): { stop(): void } {
+export function scheduleRetention(ds: DataSource, days: number, log: Logger, everyMs = DAY_MS, also: RetainedElsewhere[] = []): { stop(): void } {
   const run = async () => {
     try {
-      const { bodies, parts } = await purgeOlderThan(ds, days);
-      log.info({ purged: bodies, attachmentsPurged: parts, retentionDays: days }, 'journal retention: raw bodies purged');
+      const { bodies, parts, also: others } = await purgeOlderThan(ds, days, new Date(), also);
+      log.info({ purged: bodies, attachmentsPurged: parts, ...others, retentionDays: days }, 'journal retention: raw bodies purged');
     } catch (e) {
       log.error({ err: e }, 'journal retention failed');
     }

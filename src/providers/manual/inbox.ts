@@ -130,6 +130,16 @@ export class Inbox {
     return r.map(item);
   }
 
+  /**
+   * Retention: answered requests answered before `cutoffMs` leave the inbox (the request's bytes
+   * with them; the journal keeps its legs under its own retention). Open ones stay however old.
+   */
+  async purgeAnsweredBefore(cutoffMs: number): Promise<number> {
+    const gone = await query<{ ticket: string }>(this.ds, "SELECT ticket FROM manual_inbox WHERE status = 'answered' AND answered_at < ?", [cutoffMs]);
+    if (gone.length) await query(this.ds, "DELETE FROM manual_inbox WHERE status = 'answered' AND answered_at < ?", [cutoffMs]);
+    return gone.length;
+  }
+
   /** Note that the event is queued: once (compare-and-set); true for the caller that set it. */
   async flag(kind: 'due-soon' | 'overdue', ticket: string, at: number): Promise<boolean> {
     const r = kind === 'due-soon'
