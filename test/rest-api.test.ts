@@ -7,6 +7,7 @@
 import { cpSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { loadXml } from '../src/xml/libxml';
 import { loadService, type Service } from '../src/registry/load';
@@ -242,3 +243,56 @@ test('an answer the answer schema does not describe is a 502 problem as JSON, an
   expect(x.headers.get('x-smev-status')).toBe('INVALID');
   expect(x.text).toMatch(/^<\w+:\w+ xmlns/);
 });
+
+/** A raw HTTP exchange: headers and the first bytes of a body, the answer read without sending the rest. */
+function rawRequest(url: string, headers: Record<string, string | number>, first: string): Promise<{ status: number; body: string; connection?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => { resolve({ status: res.statusCode ?? 0, body, connection: res.headers.connection }); req.destroy(); });
+    });
+    req.on('error', (e) => (String((e as NodeJS.ErrnoException).code).startsWith('ECONNRESET') ? undefined : reject(e)));
+    req.write(first);
+  });
+}
+
+test('memory: the key is judged before the body is read, a body without Content-Length is refused, bodies come out of the bytes-in-flight budget', async () => {
+  // an unknown key announcing 50 MB: answered at once from the headers (the rest is never sent)
+  const url = `${gw.url}/api/v1/services/SID0003623/Process`;
+  const bad = await rawRequest(url, { 'content-type': 'application/json', 'content-length': 50 * 1024 * 1024, 'x-api-key': 'smev2_not-a-key' }, '{"Фамилия":');
+  expect(bad.status).toBe(401);
+  expect(JSON.parse(bad.body)).toMatchObject({ code: 'GW-6002', status: 401 });
+  expect(bad.connection).toBe('close');
+  // chunked: no length to take from the budget before reading
+  const chunked = await rawRequest(url, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'x-api-key': keys.MINZ01001 }, '5\r\n{"a":\r\n');
+  expect(chunked.status).toBe(411);
+  expect(JSON.parse(chunked.body)).toMatchObject({ code: 'GW-6009', status: 411 });
+  expect(JSON.parse(chunked.body).detail).toMatch(/^GW-6009: Send the body with a Content-Length/);
+  // a gateway whose budget is 4000 bytes: one body of 3000 in work (half sent), a second of about 2000 is refused with the catalogue's GW-9002 and Retry-After
+  const small = await startGateway({ args: ['--systems', systems, '--max-bytes-in-flight', '4000', '--max-request-bytes', '4000'] });
+  const held = request(`${small.url}/api/v1/services/SID0003623/Process`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': 3000, 'x-api-key': keys.MINZ01001 } });
+  held.on('error', () => undefined);
+  try {
+    held.write('{"Фамилия":"');
+    const body = JSON.stringify({ Фамилия: 'И'.repeat(950) });
+    // the held body is taken from the budget once its headers are in: ask until it is
+    const res = await (async () => {
+      for (let i = 0; i < 200; i++) {
+        const r = await fetch(`${small.url}/api/v1/services/SID0003623/Process`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': keys.MINZ01001 }, body });
+        if (r.status === 503) return r;
+        await r.arrayBuffer();
+        await new Promise((w) => setTimeout(w, 50));
+      }
+      throw new Error('the second body was never refused by the budget');
+    })();
+    expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+    const p = await res.json() as { code: string; detail: string };
+    expect(p.code).toBe('GW-9002');
+    expect(p.detail).toMatch(/^GW-9002: The gateway is busy: 3000 bytes of requests are in work and this one brings \d+ more, past the budget of 4000 bytes/);
+  } finally {
+    held.destroy();
+    await small.stop();
+  }
+}, 60_000);

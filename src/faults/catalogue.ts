@@ -314,6 +314,11 @@ export const FAULTS = {
     text: 'The answer of {sid} {operation} cannot be given as JSON: {reason}; ask for Accept: application/xml to have it as it came',
     when: 'REST façade: the provider\'s answer does not follow the answer schema the JSON is built from',
   },
+  restLengthRequired: {
+    code: 'GW-6009', faultcode: 'Client', http: 411,
+    text: 'Send the body with a Content-Length: the gateway takes a body\'s bytes from its in-flight budget (--max-bytes-in-flight) before reading it',
+    when: 'REST façade: a POST without Content-Length (chunked); the SOAP endpoint meters those while reading, the façade refuses them',
+  },
 } as const satisfies Record<string, FaultSpec>;
 
 export type FaultName = keyof typeof FAULTS;

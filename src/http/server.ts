@@ -14,6 +14,7 @@ import { clientAddress, fromTrustedProxy } from './proxy';
 import { GatewayFault } from '../faults/catalogue';
 import { escapeXml } from '../envelope/build';
 import { faultResponse } from '../stages/respond';
+import { fault, problem } from '../rest/router';
 
 export interface ServerDeps {
   config: Config;
@@ -71,7 +72,25 @@ export function createApp(d: ServerDeps): express.Express {
 
   if (d.admin) app.use('/admin', d.admin);
   if (d.console) app.use('/console', d.console);
-  if (d.api) app.use('/api/v1', d.api);
+  if (d.api) {
+    // the REST façade's bodies come out of the same bytes-in-flight budget as the SOAP endpoint's,
+    // by their declared length before they are read; given back when the reply has gone
+    app.use('/api/v1', (req, res, next) => {
+      if (req.method !== 'POST' && req.method !== 'PUT') return next();
+      const declared = declaredLength(req);
+      if (declared === undefined) {
+        res.setHeader('connection', 'close');
+        return void problem(res, fault(new GatewayFault('restLengthRequired')));
+      }
+      if (declared > d.config.maxRequestBytes) return next(); // the façade's own limit answers 413 without reading
+      if (!budget.take(declared)) {
+        res.setHeader('connection', 'close').setHeader('retry-after', String(BUDGET_RETRY_AFTER_S));
+        return void problem(res, fault(new GatewayFault('memoryBudget', { held: budget.held, size: declared, limit: budget.limit, retryAfter: BUDGET_RETRY_AFTER_S })));
+      }
+      res.once('close', () => budget.give(declared));
+      next();
+    }, d.api);
+  }
 
   app.get('/gateway/availability', (_req, res) => {
     res.json(d.availability());

@@ -97,7 +97,19 @@ export function restRouter(d: RestDeps): express.Router {
     return t === JSON_TYPE ? 'json' : t === PDF_TYPE ? 'pdf' : t === HTML_TYPE ? 'html' : 'xml';
   };
 
-  r.post('/services/:sid/:operation', raw, handle(async (req, res) => {
+  // the key before the body: an unknown caller's bytes are never read, let alone held
+  const keyFirst = (req: Request, res: Response, next: (e?: unknown) => void): void => {
+    try {
+      system(req);
+    } catch (e) {
+      if (!(e instanceof RestProblem)) return next(e);
+      res.setHeader('connection', 'close');
+      return void problem(res, e.p, e.extra);
+    }
+    next();
+  };
+
+  r.post('/services/:sid/:operation', keyFirst, raw, handle(async (req, res) => {
     const sys = system(req);
     const sid = String(req.params.sid);
     const opName = String(req.params.operation);
