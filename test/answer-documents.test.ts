@@ -5,8 +5,7 @@
 // independently with xmldom), the labels of the SID's XSD annotations, every leg's journal id and
 // signature verdict. Then the message view's PDF button clicked in headless Chromium. On the real
 // gateway, on the pass's store (SMEV2_TEST_STORE: SQLite or PostgreSQL).
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DOMParser, type Element } from '@xmldom/xmldom';
@@ -19,8 +18,8 @@ import { ROOT } from './support/paths';
 import { renderPdf } from '../src/documents/render-pdf';
 import type { Doc } from '../src/documents/model';
 import { CHROMIUM, describeWithChromium } from './support/chromium';
+import { htmlText, pdfText, squeeze } from './support/documents';
 
-const PDFTOTEXT = '/usr/bin/pdftotext';
 const ART = join(ROOT, 'test', 'artifacts', 'answer-documents', ...(process.env.SMEV2_TEST_STORE === 'postgres' ? ['postgres'] : []));
 const USERS = join(ROOT, 'test', 'data', 'admin-users-roles.yaml');
 const basic = (user: string, pw: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}` });
@@ -48,25 +47,6 @@ const GARBAGE = 'это не XML <<< & ни разу\u0001';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Text without any whitespace: a PDF's cells wrap a value anywhere, so values are compared so. */
-const squeeze = (s: string) => s.replace(/\s+/g, '');
-
-function pdfText(pdf: Buffer): string {
-  if (!existsSync(PDFTOTEXT)) throw new Error(`${PDFTOTEXT} is missing: install Debian's poppler-utils (apt-get install poppler-utils; .ci/run does)`);
-  const dir = mkdtempSync(join(tmpdir(), 'smev2-pdf-'));
-  try {
-    writeFileSync(join(dir, 'a.pdf'), pdf);
-    const r = spawnSync(PDFTOTEXT, ['-enc', 'UTF-8', join(dir, 'a.pdf'), '-'], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`pdftotext failed (${r.status}): ${r.stderr}`);
-    return r.stdout;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function htmlText(html: string): string {
-  return html.replace(/<style>[\s\S]*?<\/style>/g, '').replace(/<[^>]+>/g, ' ')
-    .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
-}
 
 /** The leaf values of an envelope's AppData, read independently of the gateway (xmldom). */
 function appDataValues(xml: string): string[] {

@@ -5,8 +5,7 @@
 // that the gateway answers without a fault), sample JSON the REST façade takes, and the faults
 // from the catalogue; what a requester is shown; and the console's page in headless Chromium,
 // reached from the registry's list and from the composer.
-import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -14,6 +13,7 @@ import { FAULTS } from '../src/faults/catalogue';
 import { runCli, startGateway, type GatewayProcess } from './support/gateway';
 import { CORPUS, ROOT, corpusAvailable } from './support/paths';
 import { CHROMIUM, describeWithChromium } from './support/chromium';
+import { htmlText, pdfText, squeeze } from './support/documents';
 
 const USERS = join(ROOT, 'test', 'data', 'admin-users-roles.yaml');
 const basic = (role: string) => ({ authorization: `Basic ${Buffer.from(`${role}:${role.replace(/\d+$/, '')}-test`).toString('base64')}` });
@@ -29,27 +29,7 @@ if (corpus && !existsSync(CORPUS_BUNDLE)) {
   process.stderr.write(`${msg}: its passport is not tested\n`);
 }
 
-const PDFTOTEXT = '/usr/bin/pdftotext';
 /** Text without any whitespace: a PDF's cells wrap a value anywhere, so values are compared so. */
-const squeeze = (s: string) => s.replace(/\s+/g, '');
-
-function pdfText(pdf: Buffer): string {
-  if (!existsSync(PDFTOTEXT)) throw new Error(`${PDFTOTEXT} is missing: install Debian's poppler-utils (apt-get install poppler-utils; .ci/run does)`);
-  const dir = mkdtempSync(join(tmpdir(), 'smev2-passport-pdf-'));
-  try {
-    writeFileSync(join(dir, 'p.pdf'), pdf);
-    const r = spawnSync(PDFTOTEXT, ['-enc', 'UTF-8', join(dir, 'p.pdf'), '-'], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`pdftotext failed (${r.status}): ${r.stderr}`);
-    return r.stdout;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function htmlText(html: string): string {
-  return html.replace(/<style>[\s\S]*?<\/style>/g, '').replace(/<[^>]+>/g, ' ')
-    .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
-}
 
 interface Block { kind: string; rows?: unknown[]; text?: string; header?: string[]; language?: string }
 interface Section { heading: string; blocks: Block[]; sections?: Section[] }
