@@ -177,7 +177,7 @@ async function main(): Promise<void> {
       `## Latency at a fixed offered rate (\`npm run bench:latency\`), ${started.toISOString().replace(/\.\d+Z$/, 'Z')}`,
       '',
       `${cpus().length} × ${cpuModel()}; node ${process.version}; autocannon ${version}; load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')} ` +
-      `(other work shares the machine: the "others" column). 5 KB signed requests from pools of ${POOL} per key set (SMEV2_REPLAY_WINDOW_S=1), as \`npm run bench\`. ` +
+      `(other work shares the machine: the "others" column). The gateways' SQLite stores in ${tmpdir()} (TMPDIR). 5 KB signed requests from pools of ${POOL} per key set (SMEV2_REPLAY_WINDOW_S=1), as \`npm run bench\`. ` +
       `Maximum: closed loop, ${CONNS} connections, ${MAX_SECONDS} s after 2 s of warm-up. Then ${Math.round(FRACTION * 100)} % of it offered evenly for ${SECONDS} s ` +
       `(one autocannon instance of one connection per request/s, started 1/rate s apart, each sending one request a second), latency of every answer from its send. ` +
       `Every answer checked (EchoResponse; for (d), (e) the node's and the provider's signature blocks).`,

@@ -19,7 +19,7 @@ import Database from 'better-sqlite3';
 import { ROOT } from './support/fixtures';
 import { launchGateway, publish, cleanUp, runBench, type Launched } from './support/launch';
 import { freePort, track } from './support/services';
-import { CpuMeter, cpuModel, wholeOption } from './support/proc';
+import { CpuMeter, childPids, cpuModel, wholeOption } from './support/proc';
 import { ensureMocksInstalled, mocksRequire, bin, closedLoop, HEADERS, type CannonResult } from './support/cannon';
 import { fmt, targetsTable, type Target } from './support/report';
 
@@ -28,6 +28,7 @@ const HELP = `npm run bench:mocks -- [options]
   --rounds N       interleaved rounds per server (default 3)
   --seconds S      seconds of load per round (default 8)
   --conns N        autocannon connections (default 32)
+  --workers N      start the gateway with --workers N (default: not given, one process as shipped)
   --no-append      print the report only; do not append it to bench/RESULTS.md
   --keep           keep the throw-away folder (store, configurations, logs)
 `;
@@ -37,6 +38,7 @@ const { values: opt } = parseArgs({
     rounds: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '8' },
     conns: { type: 'string', default: '32' },
+    workers: { type: 'string', default: '' },
     'no-append': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -50,6 +52,7 @@ const whole = wholeOption(HELP, 1);
 const ROUNDS = whole('rounds', opt.rounds);
 const SECONDS = whole('seconds', opt.seconds);
 const CONNS = whole('conns', opt.conns);
+const WORKERS = opt.workers ? whole('workers', opt.workers) : undefined;
 const SID = 'SID0003623';
 const PATH = `/gateway/services/${SID}`;
 const REQUEST = readFileSync(join(ROOT, 'fixtures', SID, 'found', 'request.xml'));
@@ -73,7 +76,7 @@ async function post(url: string): Promise<{ status: number; text: string }> {
 
 function startGateway(dir: string): Promise<Launched> {
   const args = ['bin/smev2-gateway.js', 'start', '--port', '0', '--host', '127.0.0.1', '--db', `sqlite:${join(dir, 'journal.sqlite')}`,
-    '--keys', join(dir, 'keys'), '--services', join(ROOT, 'wsdl'), '--systems', join(ROOT, 'systems')];
+    '--keys', join(dir, 'keys'), '--services', join(ROOT, 'wsdl'), '--systems', join(ROOT, 'systems'), ...(WORKERS ? ['--workers', String(WORKERS)] : [])];
   // as `npm start`; LOG_LEVEL stays the default (info: a line per exchange), launchGateway reads the port from the JSON log
   return launchGateway({ cwd: ROOT, args, env: { MALLOC_MMAP_THRESHOLD_: '32768' }, logFile: join(dir, 'gateway.log') });
 }
@@ -163,13 +166,18 @@ function journal(db: string): { rows: number; exchanges: number; whole: number }
   }
 }
 
-/** Wait until the journal stops growing (the batch writer's last commit after the load). */
-async function settledJournal(db: string): Promise<ReturnType<typeof journal>> {
+/**
+ * The journal once the exchanges sent so far are in it: until it holds `expect` exchanges, or has
+ * not grown for 2 s (a request the gateway never read), at most 60 s. A closed-loop run ends with
+ * its last requests still in the gateway, journaled after autocannon has stopped.
+ */
+async function settledJournal(db: string, expect: number): Promise<ReturnType<typeof journal>> {
   let last = journal(db);
-  for (let i = 0; i < 40; i++) {
+  let still = 0;
+  for (const end = Date.now() + 60_000; last.exchanges < expect && still < 2000 && Date.now() < end;) {
     await sleep(250);
     const now = journal(db);
-    if (now.rows === last.rows) return now;
+    still = now.rows === last.rows ? still + 250 : 0;
     last = now;
   }
   return last;
@@ -204,8 +212,12 @@ async function main(): Promise<void> {
     }
     const sameAnswer = (body: string) => body === answer;
     // warm-up: each server 2 s (JIT, the gateway's first exchanges)
-    for (const s of servers) await closedLoop({ url: s.url, body: REQUEST }, CONNS, 2);
-    const j0 = await settledJournal(db);
+    let warmSent = 0;
+    for (const s of servers) {
+      const w = await closedLoop({ url: s.url, body: REQUEST }, CONNS, 2);
+      if (s.name === 'gateway') warmSent = w.sent;
+    }
+    const j0 = await settledJournal(db, 1 + warmSent);
     const rows: RoundRow[] = [];
     let gwAnswered = 0;
     let gwSent = 0;
@@ -214,15 +226,17 @@ async function main(): Promise<void> {
       const order = round % 2 ? servers : [...servers].reverse();
       for (const s of order) {
         log(`round ${round}/${ROUNDS}: ${s.name}, ${CONNS} connections, ${SECONDS} s …`);
-        const cpu = new CpuMeter([s.pid]);
+        // the gateway's cores: its process and, with --workers, its workers
+        const pids = [s.pid, ...(s.name === 'gateway' ? childPids(s.pid) : [])];
+        const cpu = new CpuMeter(pids);
         const r = await closedLoop({ url: s.url, body: REQUEST, verify: s.name === 'gateway' ? signedByNodeAndProvider : sameAnswer }, CONNS, SECONDS);
         const c = cpu.stop();
-        rows.push({ server: s.name, round, r, cores: c.cores.get(s.pid) ?? 0, others: c.others });
+        rows.push({ server: s.name, round, r, cores: pids.reduce((a, p) => a + (c.cores.get(p) ?? 0), 0), others: c.others });
         if (s.name === 'gateway') { gwAnswered += r.answered; gwSent += r.sent; }
         log(`  ${fmt.f0(r.rps)} req/s, p50 ${fmt.f1(r.p50Ms)} ms, p99 ${fmt.f1(r.p99Ms)} ms, errors ${r.errors}, non-2xx ${r.non2xx}, refused by the check ${r.mismatches}`);
       }
     }
-    const j1 = await settledJournal(db);
+    const j1 = await settledJournal(db, j0.exchanges + gwSent);
     const legs = j1.rows - j0.rows;
     const exchanges = j1.exchanges - j0.exchanges;
     const whole = j1.whole - j0.whole;
@@ -249,18 +263,20 @@ async function main(): Promise<void> {
       { what: 'and signing as the node and the provider', measured: `${fmt.f0(gwOk - mismatches)} of ${fmt.f0(gwOk)} 2xx answers carried the node's and the provider's signature blocks`, met: mismatches === 0 && gwOk > 0 },
     ];
     const table = [
-      '| round | server | req/s | p50 ms | p99 ms | max ms | errors | answers refused by the check | CPU cores: server / others |',
-      '|---:|---|---:|---:|---:|---:|---:|---:|---|',
-      ...rows.map((x) => `| ${x.round} | ${x.server} | ${fmt.f0(x.r.rps)} | ${fmt.f1(x.r.p50Ms)} | ${fmt.f1(x.r.p99Ms)} | ${fmt.f0(x.r.maxMs)} | ${x.r.errors + x.r.non2xx} | ${x.r.mismatches} | ${fmt.f2(x.cores)} / ${fmt.f2(x.others)} |`),
+      '| round | server | req/s | p50 ms | p99 ms | max ms | without each connection\'s first answer: p50 / p99 ms | slowest first answer ms | errors | answers refused by the check | CPU cores: server / others |',
+      '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+      ...rows.map((x) => `| ${x.round} | ${x.server} | ${fmt.f0(x.r.rps)} | ${fmt.f1(x.r.p50Ms)} | ${fmt.f1(x.r.p99Ms)} | ${fmt.f0(x.r.maxMs)} | ` +
+        `${fmt.f1(x.r.warm!.p50Ms)} / ${fmt.f1(x.r.warm!.p99Ms)} | ${fmt.f0(x.r.warm!.firstMaxMs)} | ${x.r.errors + x.r.non2xx} | ${x.r.mismatches} | ${fmt.f2(x.cores)} / ${fmt.f2(x.others)} |`),
     ].join('\n');
     const summary = [
-      '| server | req/s, median (min–max) | p99 ms, median (min–max) | ÷ Mockoon: req/s | ÷ Mockoon: p99 |',
-      '|---|---:|---:|---:|---:|',
+      '| server | req/s, median (min–max) | p99 ms, median (min–max) | ÷ Mockoon: req/s | ÷ Mockoon: p99 | p99 without each connection\'s first answer, median ms (÷ Mockoon) |',
+      '|---|---:|---:|---:|---:|---:|',
       ...['Mockoon CLI', 'mountebank', 'gateway'].map((n) => {
         const rps = by(n).map((x) => x.r.rps);
         const p99 = by(n).map((x) => x.r.p99Ms);
         return `| ${n} | ${fmt.f0(median(rps))} (${fmt.f0(Math.min(...rps))}–${fmt.f0(Math.max(...rps))}) | ${fmt.f1(median(p99))} (${fmt.f1(Math.min(...p99))}–${fmt.f1(Math.max(...p99))}) | ` +
-          `${fmt.pct(median(rps) / med('Mockoon CLI', (r) => r.rps))} | ${fmt.f1(median(p99) / med('Mockoon CLI', (r) => r.p99Ms))}× |`;
+          `${fmt.pct(median(rps) / med('Mockoon CLI', (r) => r.rps))} | ${fmt.f1(median(p99) / med('Mockoon CLI', (r) => r.p99Ms))}× | ` +
+          `${fmt.f1(med(n, (r) => r.warm!.p99Ms))} (${fmt.f1(med(n, (r) => r.warm!.p99Ms) / med('Mockoon CLI', (r) => r.warm!.p99Ms))}×) |`;
       }),
     ].join('\n');
     const versions = ['@mockoon/cli', 'mountebank', 'autocannon'].map((p) => `${p} ${(mocksRequire(`${p}/package.json`) as { version: string }).version}`).join(', ');
@@ -269,7 +285,7 @@ async function main(): Promise<void> {
       '',
       `${cpus().length} × ${cpuModel()}; node ${process.version}; ${versions}; load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')} ` +
       `(other work shares the machine: the "others" column; ratios of the same run are what count). ` +
-      `The fixture's request (${REQUEST.length} bytes, unsigned, as shipped) to ${SID}, ${CONNS} connections, ${SECONDS} s per round after 2 s of warm-up each, ` +
+      `The gateway ${WORKERS ? `with \`--workers ${WORKERS}\`` : 'as one process, as shipped'}. The fixture's request (${REQUEST.length} bytes, unsigned, as shipped) to ${SID}, ${CONNS} connections, ${SECONDS} s per round after 2 s of warm-up each, ` +
       `${ROUNDS} interleaved rounds (order reversed every other round); autocannon in the bench's process. ` +
       `Mockoon CLI and mountebank serve the gateway's own first answer (${Buffer.byteLength(answer)} bytes) statically (templating off in Mockoon; mountebank told to keep connections alive, its default being \`Connection: close\`); each of their answers was checked equal to it, each of the gateway's for a RESULT with the node's and the provider's signature blocks.`,
       '',

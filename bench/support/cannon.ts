@@ -66,6 +66,13 @@ export interface CannonResult {
   mismatches: number;
   /** every 2xx latency, ms, sorted */
   samples: Float64Array;
+  /**
+   * The same without each connection's first answer (closed loop): autocannon opens all its
+   * connections at once, and a busy Node server accepts about one per turn of its event loop, so a
+   * first request can wait in a socket not yet accepted (bench/README.md, wrk's `delay()` in
+   * `npm run bench`). 32 first answers are 3 % of a 1,000-answer run: enough to make its p99.
+   */
+  warm?: { p50Ms: number; p99Ms: number; firstMaxMs: number };
 }
 
 export const HEADERS = { 'content-type': 'text/xml; charset=utf-8' };
@@ -105,18 +112,31 @@ function requestOptions(l: Load): Partial<AcOptions> {
 /** Closed loop: `connections` connections, each sending its next request when the last is answered, for `seconds`. */
 export async function closedLoop(l: Load, connections: number, seconds: number): Promise<CannonResult> {
   const samples: number[] = [];
+  const later: number[] = [];
+  const firsts: number[] = [];
+  const seen = new Set<unknown>();
   const t0 = performance.now();
   const inst = autocannon()({ url: l.url, connections, duration: seconds, timeout: 30, verifyBody: l.verify, ...requestOptions(l) });
-  inst.on('response', (_c, status, _b, ms) => { if (status >= 200 && status < 300) samples.push(ms); });
+  inst.on('response', (client, status, _b, ms) => {
+    if (status < 200 || status >= 300) return;
+    samples.push(ms);
+    if (seen.has(client)) later.push(ms);
+    else { seen.add(client); firsts.push(ms); }
+  });
   const r = await inst;
-  return summarize([r], samples, Math.min(r.duration ?? seconds, (performance.now() - t0) / 1000));
+  const warm = Float64Array.from(later).sort();
+  return {
+    ...summarize([r], samples, Math.min(r.duration ?? seconds, (performance.now() - t0) / 1000)),
+    warm: { p50Ms: quantile(warm, 0.5), p99Ms: quantile(warm, 0.99), firstMaxMs: Math.max(0, ...firsts) },
+  };
 }
 
 /**
  * Open loop at `rate` requests/s for `seconds`. autocannon's own `overallRate` is a quota per
  * connection per second: at each second's tick every connection sends its share back to back,
  * so with one instance the offered load is a burst of up to `connections` requests at the start
- * of each second (measured: bench/README.md). To offer the rate evenly, as wrk2 does, this starts
+ * of each second (autocannon 9.0.0, lib/httpClient.js: a count per connection, reset by a 1 s
+ * setInterval; lib/run.js gives each connection overallRate / connections). To offer the rate evenly, as wrk2 does, this starts
  * ceil(rate / perConnection) autocannon instances of one connection each, each with
  * `overallRate: perConnection` (1 by default), the i-th started i/rate s after the first: their
  * ticks, and so their requests, are spread evenly over each second. A connection whose answer
