@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { ROOT } from './support/fixtures';
 import { launchGateway, publish, cleanUp, runBench, type Launched } from './support/launch';
-import { freePort, track } from './support/services';
+import { freePort, track, stopAllOnExit } from './support/services';
 import { CpuMeter, childPids, cpuModel, wholeOption } from './support/proc';
 import { ensureMocksInstalled, mocksRequire, bin, closedLoop, HEADERS, type CannonResult } from './support/cannon';
 import { fmt, targetsTable, type Target } from './support/report';
@@ -190,8 +190,10 @@ const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); cons
 async function main(): Promise<void> {
   ensureMocksInstalled(log);
   const work = mkdtempSync(join(tmpdir(), 'smev2-bench-mocks-'));
-  process.once('SIGINT', () => { cleanUp(work, opt.keep); process.exit(130); });
-  process.once('SIGTERM', () => { cleanUp(work, opt.keep); process.exit(143); });
+  // interrupted: the gateway killed and the folder removed, then (stopAllOnExit) Mockoon and mountebank stopped
+  process.once('SIGINT', () => cleanUp(work, opt.keep));
+  process.once('SIGTERM', () => cleanUp(work, opt.keep));
+  stopAllOnExit();
   const started = new Date();
   const servers: Server[] = [];
   try {
