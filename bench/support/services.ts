@@ -162,7 +162,7 @@ export async function startGateway(o: GatewayOptions): Promise<Service> {
 }
 
 /** The gateway's own latency since the last call (latency-probe.js); undefined without a probe. */
-export async function probeLatency(s: Service): Promise<{ n: number; p50: number; p99: number; max: number } | undefined> {
+export async function probeLatency(s: Service): Promise<{ n: number; p50: number; p99: number; max: number; loopDelay?: { p50: number; p99: number; max: number } } | undefined> {
   if (!s.probe) return undefined;
   rmSync(s.probe, { force: true });
   process.kill(s.pid, 'SIGUSR2');
