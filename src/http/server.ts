@@ -263,7 +263,11 @@ async function readMtom(req: Request, config: Config, reserve?: (n: number) => b
   } catch (e) {
     await spool.release();
     if (!(e instanceof MultipartError)) throw e;
-    req.pause();
+    // the rest of a refused body is read and dropped (bounded by the request timeout, no memory
+    // kept), as an over-budget one is: a client sends its whole body before it reads the answer, and
+    // a connection closed under its writes would reset before it saw the fault
+    req.unpipe();
+    await discardBody(req, config.requestTimeoutMs);
     return { bytes: Buffer.alloc(0), refused: mtomRefusal(e) };
   }
 }
