@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGateway, runCli, type GatewayProcess } from './support/gateway';
 import { makeRegistry, ECHO_BUNDLE, echoDefinition } from './support/registry';
@@ -131,6 +131,31 @@ describe(`start --workers on ${STORE_NAME}`, () => {
     const [{ forks }] = await sql<{ forks: number | string }>(gw.db, 'SELECT COUNT(*) - COUNT(DISTINCT prev_hash) AS forks FROM journal');
     expect(Number(forks)).toBe(0);
   }, 120000);
+
+  test('a plain start runs one worker per core and says how many; --workers 1 runs one process', async () => {
+    const cores = availableParallelism();
+    const plain = await startGateway({ services: registry, args: ['--systems', systems], plain: true });
+    gateways.push(plain);
+    if (cores > 1) {
+      expect(logLines(plain, 'starting workers')).toEqual([expect.objectContaining({ workers: cores })]);
+      const [every] = logLines(plain, 'every worker listening');
+      expect(every).toMatchObject({ workers: cores });
+      expect(new Set(every!.pids as number[]).size).toBe(cores);
+      expect(await answeringPids(plain.url, 3 * cores)).toEqual(new Set(every!.pids as number[]));
+    } else {
+      expect(logLines(plain, 'gateway listening')).toEqual([expect.objectContaining({ workers: 1 })]);
+      expect(await answeringPids(plain.url, 4)).toEqual(new Set([plain.child.pid]));
+    }
+    expect(await plain.stop()).toBe(0);
+
+    const one = await startGateway({ services: registry, args: ['--workers', '1', '--systems', systems] });
+    gateways.push(one);
+    // one process: no primary, no cluster; the start line says one worker, and its own pid answers
+    expect(logLines(one, 'starting workers')).toEqual([]);
+    expect(logLines(one, 'gateway listening')).toEqual([expect.objectContaining({ workers: 1 })]);
+    expect(await answeringPids(one.url, 4)).toEqual(new Set([one.child.pid]));
+    expect(await one.stop()).toBe(0);
+  }, 90000);
 
   test('--workers takes a whole number from 1 or auto, and says so', async () => {
     for (const [args, env] of [[['--workers', '0'], {}], [[], { SMEV2_WORKERS: 'many' }]] as const) {
