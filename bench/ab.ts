@@ -39,7 +39,8 @@ const USAGE = `npm run bench:ab -- --commits NAME=REV,NAME=REV[,…] [options]
   --conns LIST     connection counts (default 32)
   --size S         5k or 100k (default 5k)
   --rounds N       runs per build, interleaved (default 4); --duration S seconds each (default 8)
-  --workers N      each gateway's --workers (default 1: one process); with more, CPU and main threads are the workers' together
+  --workers LIST   each gateway's --workers, one for all or one per build (default 1: one process); with more, CPU,
+                   RSS and main threads are the primary's and its workers' together (--commits one=HEAD,two=HEAD --workers 1,2)
   --quiet-wait S   before each run wait up to S s for the machine to be idle (default 60)
   --no-append      print only; --results FILE where to append (default bench/RESULTS.md)
 `;
@@ -95,7 +96,21 @@ async function main(): Promise<void> {
   await loadXml();
   const started = new Date();
   const work = mkdtempSync(join(tmpdir(), 'smev2-ab-'));
-  const builds = opt.commits.split(',').map((x) => x.split('=') as [string, string]).map(([name, rev]) => checkout(work, name, rev));
+  // one build per commit: two names for one commit (say, to compare --workers 1 and 2) share it
+  const built = new Map<string, string>();
+  const builds = opt.commits.split(',').map((x) => x.split('=') as [string, string]).map(([name, rev]) => {
+    const commit = git(['rev-parse', '--short', rev]);
+    const dir = built.get(commit);
+    if (dir) return { name, rev: commit, dir };
+    const b = checkout(work, name, rev);
+    built.set(commit, b.dir);
+    return b;
+  });
+  const workersList = opt.workers.split(',').map(Number);
+  if (workersList.some((w) => !Number.isInteger(w) || w < 1) || (workersList.length !== 1 && workersList.length !== builds.length)) {
+    throw new Error(`--workers takes one whole number from 1, or one per build, got "${opt.workers}"`);
+  }
+  const workersOf = (i: number) => workersList[workersList.length === 1 ? 0 : i]!;
   const date = started.toISOString();
   const bytes = opt.size === '100k' ? 100 * 1024 : 5 * 1024;
   const script = writeWrkScript(work);
@@ -112,10 +127,10 @@ async function main(): Promise<void> {
     const registry = makeRegistry(join(work, `registry-${scenario}`), provider.url, (scenario === 'c' ? 'off' : 'enforce') as Policy);
     const gws = new Map<string, Service>();
     try {
-      for (const b of builds) {
+      for (const [i, b] of builds.entries()) {
         const db = join(work, `db-${scenario}-${b.name}`);
         mkdirSync(db);
-        const gw = await startGateway({ services: registry, systems, keys: keys.dir, db: join(db, 'journal.sqlite'), env: { SMEV2_REPLAY_WINDOW_S: '1' }, root: b.dir, workers: Number(opt.workers) });
+        const gw = await startGateway({ services: registry, systems, keys: keys.dir, db: join(db, 'journal.sqlite'), env: { SMEV2_REPLAY_WINDOW_S: '1' }, root: b.dir, workers: workersOf(i) });
         gws.set(b.name, gw);
         await runWrk({ script, pool: poolFile, url: `${gw.url}${SID}`, connections: 32, seconds: 3 }); // warm-up
       }
