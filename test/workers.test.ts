@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { startGateway, runCli, type GatewayProcess } from './support/gateway';
 import { makeRegistry, ECHO_BUNDLE, echoDefinition } from './support/registry';
 import { startUpstream, type Upstream } from './support/upstream';
 import { STORE_NAME, onPostgres, sql } from './support/store';
+import { ROOT } from './support/paths';
 
 /**
  * `start --workers N` (node:cluster) on the pass's store, over real HTTP, and the replay guard
@@ -155,6 +156,26 @@ describe(`start --workers on ${STORE_NAME}`, () => {
     expect(logLines(one, 'gateway listening')).toEqual([expect.objectContaining({ workers: 1 })]);
     expect(await answeringPids(one.url, 4)).toEqual(new Set([one.child.pid]));
     expect(await one.stop()).toBe(0);
+  }, 90000);
+
+  test('the large-body lane under two workers: each worker runs a large body in a thread of its own and answers it', async () => {
+    // the demo SID0003623 (signature: report) with an AppDocument whose base64 starts with character
+    // references, which keep it in the DOM: past SMEV2_LARGE_BODY_BYTES it goes through the lane
+    const demo = readFileSync(join(ROOT, 'fixtures', 'SID0003623', 'found', 'request.xml'), 'utf8');
+    const big = () => demo.replace('</smev:AppData>', `</smev:AppData><smev:AppDocument><smev:RequestCode>req-${uuid()}</smev:RequestCode>` +
+      `<smev:BinaryData>&#x41;&#x41;&#x41;&#x41;${randomBytes(192 * 1024).toString('base64')}</smev:BinaryData></smev:AppDocument>`);
+    const gw = await startGateway({ args: ['--workers', '2'], env: { SMEV2_LARGE_BODY_BYTES: String(128 * 1024) } });
+    gateways.push(gw);
+    const pids = new Set(logLines(gw, 'every worker listening')[0]!.pids as number[]);
+    // consecutive connections go to the two workers in turn
+    for (let i = 0; i < 4; i++) {
+      const res = await fresh(`${gw.url}/gateway/services/SID0003623`, big());
+      expect(res.status).toBe(200);
+      expect(res.text).not.toContain('<faultstring>');
+    }
+    await until('both workers\' lane threads', () => new Set(logLines(gw, 'large-body lane: thread started').map((l) => l.pid)).size === 2);
+    expect(new Set(logLines(gw, 'large-body lane: thread started').map((l) => l.pid))).toEqual(pids);
+    expect(await gw.stop()).toBe(0);
   }, 90000);
 
   test('--workers takes a whole number from 1 or auto, and says so', async () => {
