@@ -125,4 +125,11 @@ describe('start --workers 2 on SQLite while another process holds the write lock
       count.close();
     }
   }, 120000);
+
+  test('a wait for the lock that is not a whole number of milliseconds is refused at start, naming the value', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'smev2-lock-'));
+    const r = await runCli(['start', '--port', '0', '--workers', '1', '--db', `sqlite:${join(dir, 'journal.sqlite')}`, '--keys', join(dir, 'keys')], { SMEV2_SQLITE_LOCK_WAIT_MS: '5s' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('SMEV2_SQLITE_LOCK_WAIT_MS must be a whole number of milliseconds from 1, got "5s"');
+  });
 });

@@ -29,7 +29,14 @@ export interface OpenOptions {
 export async function openStore(url: string, o: OpenOptions = {}): Promise<DataSource> {
   const ds = createStore(url);
   await ds.initialize();
-  if (!isPostgresUrl(url)) writeWithoutBlocking(ds);
+  if (!isPostgresUrl(url)) {
+    try {
+      writeWithoutBlocking(ds);
+    } catch (e) {
+      await ds.destroy();
+      throw e;
+    }
+  }
   if (o.migrate !== false) {
     try {
       await runMigrations(ds);
@@ -64,8 +71,14 @@ function createStore(url: string): DataSource {
   });
 }
 
-/** How long a SQLite write waits for another process's write lock before it fails (SMEV2_SQLITE_LOCK_WAIT_MS). */
-const LOCK_WAIT_MS = Number(process.env.SMEV2_SQLITE_LOCK_WAIT_MS) > 0 ? Number(process.env.SMEV2_SQLITE_LOCK_WAIT_MS) : 30_000;
+/** How long a SQLite write waits for another process's write lock before it fails (SMEV2_SQLITE_LOCK_WAIT_MS, default 30 s). */
+function lockWaitMs(): number {
+  const v = process.env.SMEV2_SQLITE_LOCK_WAIT_MS;
+  if (v === undefined || v === '') return 30_000;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`SMEV2_SQLITE_LOCK_WAIT_MS must be a whole number of milliseconds from 1, got "${v}"; unset it for the default of 30000`);
+  return n;
+}
 
 interface SqliteConnection { pragma(s: string): unknown; readonly inTransaction: boolean }
 type RunnerQuery = (sql: string, params?: unknown[], structured?: boolean) => Promise<unknown>;
@@ -87,6 +100,7 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function writeWithoutBlocking(ds: DataSource): void {
   const driver = ds.driver as unknown as { databaseConnection: SqliteConnection; createQueryRunner(mode: 'master'): { query: RunnerQuery } };
   const db = driver.databaseConnection;
+  const LOCK_WAIT_MS = lockWaitMs();
   db.pragma('busy_timeout = 0');
   const runner = driver.createQueryRunner('master'); // better-sqlite3: the connection's one runner, shared by every query
   const query: RunnerQuery = runner.query.bind(runner);
