@@ -24,6 +24,7 @@ const { values: opt } = parseArgs({
     conns: { type: 'string', default: '32' },
     size: { type: 'string', default: '5k' },
     rounds: { type: 'string', default: '4' },
+    workers: { type: 'string', default: '1' },
     duration: { type: 'string', default: '8' },
     'quiet-wait': { type: 'string', default: '60' },
     'no-append': { type: 'boolean', default: false },
@@ -38,6 +39,8 @@ const USAGE = `npm run bench:ab -- --commits NAME=REV,NAME=REV[,…] [options]
   --conns LIST     connection counts (default 32)
   --size S         5k or 100k (default 5k)
   --rounds N       runs per build, interleaved (default 4); --duration S seconds each (default 8)
+  --workers LIST   each gateway's --workers, one for all or one per build (default 1: one process); with more, CPU,
+                   RSS and main threads are the primary's and its workers' together (--commits one=HEAD,two=HEAD --workers 1,2)
   --quiet-wait S   before each run wait up to S s for the machine to be idle (default 60)
   --no-append      print only; --results FILE where to append (default bench/RESULTS.md)
 `;
@@ -93,7 +96,21 @@ async function main(): Promise<void> {
   await loadXml();
   const started = new Date();
   const work = mkdtempSync(join(tmpdir(), 'smev2-ab-'));
-  const builds = opt.commits.split(',').map((x) => x.split('=') as [string, string]).map(([name, rev]) => checkout(work, name, rev));
+  // one build per commit: two names for one commit (say, to compare --workers 1 and 2) share it
+  const built = new Map<string, string>();
+  const builds = opt.commits.split(',').map((x) => x.split('=') as [string, string]).map(([name, rev]) => {
+    const commit = git(['rev-parse', '--short', rev]);
+    const dir = built.get(commit);
+    if (dir) return { name, rev: commit, dir };
+    const b = checkout(work, name, rev);
+    built.set(commit, b.dir);
+    return b;
+  });
+  const workersList = opt.workers.split(',').map(Number);
+  if (workersList.some((w) => !Number.isInteger(w) || w < 1) || (workersList.length !== 1 && workersList.length !== builds.length)) {
+    throw new Error(`--workers takes one whole number from 1, or one per build, got "${opt.workers}"`);
+  }
+  const workersOf = (i: number) => workersList[workersList.length === 1 ? 0 : i]!;
   const date = started.toISOString();
   const bytes = opt.size === '100k' ? 100 * 1024 : 5 * 1024;
   const script = writeWrkScript(work);
@@ -110,10 +127,10 @@ async function main(): Promise<void> {
     const registry = makeRegistry(join(work, `registry-${scenario}`), provider.url, (scenario === 'c' ? 'off' : 'enforce') as Policy);
     const gws = new Map<string, Service>();
     try {
-      for (const b of builds) {
+      for (const [i, b] of builds.entries()) {
         const db = join(work, `db-${scenario}-${b.name}`);
         mkdirSync(db);
-        const gw = await startGateway({ services: registry, systems, keys: keys.dir, db: join(db, 'journal.sqlite'), env: { SMEV2_REPLAY_WINDOW_S: '1' }, root: b.dir });
+        const gw = await startGateway({ services: registry, systems, keys: keys.dir, db: join(db, 'journal.sqlite'), env: { SMEV2_REPLAY_WINDOW_S: '1' }, root: b.dir, workers: workersOf(i) });
         gws.set(b.name, gw);
         await runWrk({ script, pool: poolFile, url: `${gw.url}${SID}`, connections: 32, seconds: 3 }); // warm-up
       }
@@ -122,15 +139,17 @@ async function main(): Promise<void> {
           for (const b of round % 2 ? [...builds].reverse() : builds) {
             await waitQuiet(Number(opt['quiet-wait']));
             const gw = gws.get(b.name)!;
-            const cpu = new CpuMeter([gw.pid, provider.pid]);
-            const peak = new PeakRss([gw.pid]);
-            const main0 = mainThreadMs(gw.pid);
+            const pids = gw.measured(); // one process, or the primary and its workers
+            const mains = () => pids.reduce((a, p) => a + mainThreadMs(p), 0);
+            const cpu = new CpuMeter([...pids, provider.pid]);
+            const peak = new PeakRss(pids);
+            const main0 = mains();
             const w = await runWrk({ script, pool: poolFile, url: `${gw.url}${SID}`, connections: conns, seconds: Number(opt.duration) });
             const c = cpu.stop();
             const m = peak.stop();
             const run: Run = {
-              scenario, conns, build: b.name, round, rps: w.rps, p50: w.p50Ms, p99: w.p99Ms, mainMsPerExchange: (mainThreadMs(gw.pid) - main0) / w.requests,
-              cores: c.cores.get(gw.pid) ?? 0, others: c.others, rssMiB: m[0]!.peak / 1048576, errors: w.non2xx + w.socketErrors,
+              scenario, conns, build: b.name, round, rps: w.rps, p50: w.p50Ms, p99: w.p99Ms, mainMsPerExchange: (mains() - main0) / w.requests,
+              cores: pids.reduce((a, p) => a + (c.cores.get(p) ?? 0), 0), others: c.others, rssMiB: m.reduce((a, x) => a + x.peak, 0) / 1048576, errors: w.non2xx + w.socketErrors,
             };
             runs.push(run);
             log(`(${scenario}) c=${conns} ${b.name} round ${round}: ${fmt.f0(run.rps)} req/s, main thread ${fmt.f2(run.mainMsPerExchange)} ms per exchange, p99 ${fmt.f1(run.p99)} ms, others ${fmt.f2(run.others)}`);
@@ -164,7 +183,7 @@ async function main(): Promise<void> {
   const report = [
     `## A/B of builds, ${started.toISOString().replace(/\.\d+Z$/, 'Z')}`,
     '',
-    `\`npm run bench:ab -- --commits ${opt.commits} --scenarios ${opt.scenarios} --conns ${opt.conns} --size ${opt.size} --rounds ${opt.rounds} --duration ${opt.duration}\`: ` +
+    `\`npm run bench:ab -- --commits ${opt.commits} --scenarios ${opt.scenarios} --conns ${opt.conns} --size ${opt.size} --rounds ${opt.rounds} --duration ${opt.duration}${opt.workers !== '1' ? ` --workers ${opt.workers}` : ''}\`: ` +
     `${builds.map((b) => `${b.name} = ${b.rev}`).join(', ')}; ${cpus().length} × ${cpuModel()}; node ${process.version}. Builds loaded in turn, interleaved, ${opt.duration} s each, ` +
     `${opt.size} signed requests, as in \`npm run bench\`; before each run the harness waited up to ${opt['quiet-wait']} s for the machine to be idle. ` +
     '"others" is what the rest of the machine used during the run (wrk included). Main-thread CPU per exchange is the gateway\'s JS thread only (an RSA signature on the libuv pool is not in it).',

@@ -19,7 +19,7 @@ import { crc32 } from 'node:zlib';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROOT } from './support/fixtures';
+import { ROOT, oneProcess } from './support/fixtures';
 import { launchGateway, killAll, publish, cleanUp, runBench } from './support/launch';
 import { cpuModel, idleRss, resetPeak, RssSampler, SAMPLE_MS, wholeOption } from './support/proc';
 import { loadXml } from '../src/xml/libxml';
@@ -106,7 +106,7 @@ function startGateway(root: string, dir: string): Promise<Gateway> {
   const keys = join(dir, 'keys');
   const probe = join(dir, 'probe.jsonl');
   const args = ['-r', join(ROOT, 'bench', 'support', 'memory-probe.js'), 'bin/smev2-gateway.js', 'start', '--port', '0', '--host', '127.0.0.1',
-    '--db', `sqlite:${join(dir, 'journal.sqlite')}`, '--keys', keys, '--services', join(root, 'wsdl'), '--systems', join(root, 'systems')];
+    '--db', `sqlite:${join(dir, 'journal.sqlite')}`, '--keys', keys, '--services', join(root, 'wsdl'), '--systems', join(root, 'systems'), ...oneProcess(root)];
   return launchGateway({ cwd: root, args, env: { MEMORY_PROBE_FILE: probe, ...GATEWAY_ENV } }).then((g) => ({ ...g, keys, probe }));
 }
 

@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { Client } from 'pg';
 import { openStore } from '../src/store';
-import { ROOT } from './support/fixtures';
+import { ROOT, oneProcess } from './support/fixtures';
 
 const { values: opt } = parseArgs({
   options: {
@@ -140,7 +140,7 @@ async function fillPg(url: string): Promise<void> {
 function startGateway(db: string, keys: string): Promise<{ url: string; stop: () => void }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['bin/smev2-gateway.js', 'start', '--port', '0', '--host', '127.0.0.1', '--db', db, '--keys', keys,
-      '--admin-users', join(ROOT, 'test', 'data', 'admin-users.yaml')], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'info', SMEV2_RETENTION_DAYS: '100000' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      '--admin-users', join(ROOT, 'test', 'data', 'admin-users.yaml'), ...oneProcess()], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'info', SMEV2_RETENTION_DAYS: '100000' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const onData = (c: Buffer) => {
       out += c;

@@ -18,7 +18,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
-import { ROOT } from './support/fixtures';
+import { ROOT, oneProcess } from './support/fixtures';
 import { launchGateway, killAll, publish, cleanUp, runBench } from './support/launch';
 import { CpuMeter, cpuModel, idleRss, resetPeak, RssSampler, SAMPLE_MS, wholeOption } from './support/proc';
 
@@ -114,7 +114,7 @@ interface Gateway { pid: number; port: number; db: string; logs: () => string; a
 function startGateway(root: string, dir: string, flags: Record<string, string>, env: Record<string, string>): Promise<Gateway> {
   const db = join(dir, 'journal.sqlite');
   const args = ['bin/smev2-gateway.js', 'start', '--port', '0', '--host', '127.0.0.1', '--db', `sqlite:${db}`, '--keys', join(dir, 'keys'),
-    '--services', join(root, 'wsdl'), ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, v])];
+    '--services', join(root, 'wsdl'), ...oneProcess(root), ...Object.entries(flags).flatMap(([k, v]) => [`--${k}`, v])];
   return launchGateway({ cwd: root, args, env }).then((g) => ({ ...g, db }));
 }
 

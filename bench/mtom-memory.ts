@@ -22,7 +22,7 @@ import { once } from 'node:events';
 import { crc32 } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
-import { ROOT, ECHO_BUNDLE, SID, PROVIDER, makeKeySet, makeSystems, requestXml, answerXml, type KeySet } from './support/fixtures';
+import { ROOT, oneProcess, ECHO_BUNDLE, SID, PROVIDER, makeKeySet, makeSystems, requestXml, answerXml, type KeySet } from './support/fixtures';
 import { launchGateway, killAll, publish, cleanUp, runBench } from './support/launch';
 import { cpuModel, memory, resetPeak, SAMPLE_MS, wholeOption } from './support/proc';
 import { signEnvelope } from '../src/signature/sign';
@@ -259,7 +259,7 @@ async function startProvider(answer: { contentType: string; body: Buffer }): Pro
 interface Gateway { pid: number; port: number; output: () => string; alive: () => boolean; stop: () => Promise<void> }
 
 function startGateway(dir: string, services: string, systems: string, keys: string, db: string, env: Record<string, string>): Promise<Gateway> {
-  const args = ['bin/smev2-gateway.js', 'start', '--port', '0', '--host', '127.0.0.1', '--db', db, '--keys', keys, '--services', services, '--systems', systems];
+  const args = ['bin/smev2-gateway.js', 'start', '--port', '0', '--host', '127.0.0.1', '--db', db, '--keys', keys, '--services', services, '--systems', systems, ...oneProcess()];
   return launchGateway({ cwd: ROOT, args, env: { MALLOC_MMAP_THRESHOLD_: '32768', ...env }, logFile: join(dir, 'gateway.log'), stopMs: 30_000 }).then((g) => ({ ...g, output: g.logs }));
 }
 

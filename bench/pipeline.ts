@@ -7,7 +7,7 @@
 // is printed and appended to bench/RESULTS.md. What each scenario is: bench/README.md.
 import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir, cpus } from 'node:os';
+import { tmpdir, cpus, availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadXml } from '../src/xml/libxml';
@@ -18,7 +18,7 @@ import { startProvider, startNginx, startGateway, probeLatency, stopAllOnExit, t
 import { writeWrkScript, runWrk, type WrkResult } from './support/wrk';
 import { PeakRss, CpuMeter, cpuMs, cpuModel, memory, machineBusyMs } from './support/proc';
 import {
-  TITLES, loadTable, bigTable, cryptoTable, targetsTable, bestRps, fmt, type ScenarioId, type Row, type BigRow, type CryptoLine, type Target,
+  TITLES, loadTable, bigTable, cryptoTable, scalingTable, targetsTable, bestRps, fmt, type ScenarioId, type Row, type BigRow, type CryptoLine, type Target,
 } from './support/report';
 import { summarizeFile } from './profile-summary';
 
@@ -34,6 +34,7 @@ const { values: opt } = parseArgs({
     conns: { type: 'string', default: '1,8,32,128' },
     sizes: { type: 'string', default: '5k,100k' },
     only: { type: 'string', default: ALL.join(',') },
+    workers: { type: 'string', default: '1,auto' },
     soak: { type: 'string', default: '0' },
     'big-mib': { type: 'string', default: '10' },
     'big-runs': { type: 'string', default: '3' },
@@ -54,6 +55,8 @@ const USAGE = `npm run bench -- [options]
   --conns LIST     connection counts (default 1,8,32,128)
   --sizes LIST     envelope sizes, of 5k,100k (default both)
   --only LIST      scenarios, of a,b,c,d,e,f (default all)
+  --workers LIST   the gateway's --workers for (c) to (f), each in turn: whole numbers or auto (default 1,auto:
+                   one process, then one per core, the default of a plain start); the profile is of the last
   --soak S         then run (d) for S seconds and watch its RSS (default 0: no soak; the issue's is 600)
   --big-mib N      size of the AppDocument (default 10); --big-runs N how many (default 3); --no-big
   --no-profile     skip the CPU profile of (d); --profile-of X profiles scenario X (c, d, e, f) instead
@@ -131,7 +134,12 @@ interface Scenario {
   front: 'provider' | 'nginx' | 'gateway';
   policy?: Policy;
   guaranteed?: boolean;
+  /** the gateway's --workers (1: one process) */
+  workers?: number;
 }
+
+/** The scenario's name in the report, with its workers when more than one. */
+const title = (s: { id: ScenarioId; workers?: number }) => `${TITLES[s.id]}${(s.workers ?? 1) > 1 ? ` × ${s.workers} workers` : ''}`;
 
 interface Fixtures {
   work: string;
@@ -170,7 +178,7 @@ async function startScenario(s: Scenario, fx: Fixtures, extra: { nodeArgs?: stri
       try {
         const gw = await startGateway({
           services: registry, systems: fx.systems, keys: s.keys.dir, db: join(fx.work, `db-${tag}`, 'journal.sqlite'),
-          env: { SMEV2_REPLAY_WINDOW_S: REPLAY_WINDOW_S }, nodeArgs: extra.nodeArgs,
+          env: { SMEV2_REPLAY_WINDOW_S: REPLAY_WINDOW_S }, nodeArgs: extra.nodeArgs, workers: s.workers,
         });
         return { provider, front: gw, url: `${gw.url}${SID}`, tested: gw, note: delivery === undefined ? undefined : `delivery: ${JSON.stringify(delivery)}` };
       } catch (e) {
@@ -225,7 +233,7 @@ async function load(s: Scenario, r: Running, fx: Fixtures, size: string, conns: 
   const wrkCores = wrkCpu / wall;
   const sum = (pids: number[]) => pids.reduce((a, p) => a + (c.cores.get(p) ?? 0), 0);
   const row: Row = {
-    scenario: s.id, size, conns, rps: w.rps, p50Ms: w.p50Ms, p99Ms: w.p99Ms, maxMs: w.maxMs,
+    scenario: s.id, workers: s.workers ?? 1, size, conns, rps: w.rps, p50Ms: w.p50Ms, p99Ms: w.p99Ms, maxMs: w.maxMs,
     peakMiB: mem.reduce((a, m) => a + m.peak, 0) / MiB,
     cpuTarget: sum(tested), cpuOurs: sum([...c.cores.keys()]) + wrkCores, cpuOthers: Math.max(0, c.others - wrkCores),
     non2xx: w.non2xx, socketErrors: w.socketErrors, providerRps: calls / w.seconds,
@@ -320,6 +328,11 @@ async function main(): Promise<void> {
   const sizes = opt.sizes.split(',').filter((s) => SIZES[s]);
   const only = new Set(opt.only.split(',') as ScenarioId[]);
   const soak = Number(opt.soak);
+  const workersList = [...new Set(opt.workers.split(',').map((w) => (w.trim() === 'auto' ? availableParallelism() : Number(w))))];
+  if (workersList.some((w) => !Number.isInteger(w) || w < 1)) {
+    log(`--workers takes whole numbers from 1 or auto, got "${opt.workers}"`);
+    process.exit(2);
+  }
   await loadXml();
 
   const work = mkdtempSync(join(tmpdir(), 'smev2-bench-'));
@@ -371,24 +384,26 @@ async function main(): Promise<void> {
     { id: 'e', keys: gost, front: 'gateway', policy: 'enforce' },
     { id: 'f', keys: rsa, front: 'gateway', policy: 'enforce', guaranteed: true },
   ].filter((s) => only.has(s.id as ScenarioId)) as Scenario[];
+  // each gateway scenario once per workers count, side by side
+  const runs: Scenario[] = scenarios.flatMap((s) => (s.front === 'gateway' ? workersList.map((workers) => ({ ...s, workers })) : [s]));
 
   const rows: Row[] = [];
   const bigs: BigRow[] = [];
   const notes: string[] = [];
-  for (const s of scenarios) {
+  for (const s of runs) {
     const r = await startScenario(s, fx);
     if ('skipped' in r) {
-      notes.push(`${TITLES[s.id]}: ${r.skipped}`);
-      log(`${TITLES[s.id]}: skipped, ${r.skipped}`);
+      notes.push(`${title(s)}: ${r.skipped}`);
+      log(`${title(s)}: skipped, ${r.skipped}`);
       continue;
     }
     try {
-      if (r.note) notes.push(`${TITLES[s.id]}: started with ${r.note}`);
+      if (r.note) notes.push(`${title(s)}: started with ${r.note}`);
       const first = fx.pools.get(s.keys)!.get(sizes[0]!)!.pool;
       const bad = await probe(s, r, Buffer.concat([first.heads[first.heads.length - 1]!, first.tail]));
       if (bad) {
-        notes.push(`${TITLES[s.id]}: **the probe request failed**, not measured: ${bad}`);
-        log(`${TITLES[s.id]}: probe failed: ${bad}`);
+        notes.push(`${title(s)}: **the probe request failed**, not measured: ${bad}`);
+        log(`${title(s)}: probe failed: ${bad}`);
         continue;
       }
       // warm-up (JIT, connection pools, the journal's first pages), not recorded
@@ -399,19 +414,19 @@ async function main(): Promise<void> {
           const { row } = await load(s, r, fx, size, conns, seconds);
           rows.push(row);
           if (s.guaranteed) row.drainS = await drain(r.provider);
-          log(`${TITLES[s.id]} ${size} c=${conns}: ${fmt.f0(row.rps)} req/s, p50 ${fmt.f1(row.p50Ms)} ms, p99 ${fmt.f1(row.p99Ms)} ms, RSS ${fmt.f0(row.peakMiB)} MiB, ` +
+          log(`${title(s)} ${size} c=${conns}: ${fmt.f0(row.rps)} req/s, p50 ${fmt.f1(row.p50Ms)} ms, p99 ${fmt.f1(row.p99Ms)} ms, RSS ${fmt.f0(row.peakMiB)} MiB, ` +
             `cpu ${fmt.f2(row.cpuTarget)}/${fmt.f2(row.cpuOurs)}/${fmt.f2(row.cpuOthers)}${row.non2xx + row.socketErrors ? `, ERRORS ${row.non2xx}+${row.socketErrors}` : ''}` +
             `${s.guaranteed ? `, provider ${fmt.f0(row.providerRps)} calls/s during the run, backlog delivered ${fmt.f1(row.drainS ?? NaN)} s after it` : ''}`);
         }
       }
       if (s.guaranteed) {
-        notes.push(`${TITLES[s.id]}: req/s is the rate of ACCEPT answers (stored durably, ticket given); the provider was called at ` +
-          `${rows.filter((x) => x.scenario === 'f').map((x) => `${x.size}/${x.conns}: ${fmt.f0(x.providerRps)}/s (backlog gone ${fmt.f1(x.drainS ?? NaN)} s after the run)`).join(', ')}`);
+        notes.push(`${title(s)}: req/s is the rate of ACCEPT answers (stored durably, ticket given); the provider was called at ` +
+          `${rows.filter((x) => x.scenario === 'f' && x.workers === (s.workers ?? 1)).map((x) => `${x.size}/${x.conns}: ${fmt.f0(x.providerRps)}/s (backlog gone ${fmt.f1(x.drainS ?? NaN)} s after the run)`).join(', ')}`);
       }
       if (r.front && r.tested === r.front && s.front === 'gateway') {
         const dbDir = readdirSync(work).filter((d) => d.startsWith(`db-${s.id}-`)).map((d) => join(work, d));
         const bytes = dbDir.flatMap((d) => readdirSync(d).map((f) => statSync(join(d, f)).size)).reduce((a, b) => a + b, 0);
-        notes.push(`${TITLES[s.id]}: journal written ${fmt.f0(bytes / MiB)} MiB (SQLite + WAL) in this scenario's runs`);
+        notes.push(`${title(s)}: journal written ${fmt.f0(bytes / MiB)} MiB (SQLite + WAL) in this scenario's runs`);
       }
     } finally {
       await stopScenario(r);
@@ -427,7 +442,7 @@ async function main(): Promise<void> {
         await waitQuiet();
         const b = await bigDocument(s, fresh, fx);
         bigs.push(b);
-        log(`${TITLES[s.id]} ${fmt.f1(b.envelopeMiB)} MiB AppDocument: ${b.ok ? 'passed' : `FAILED ${b.status}`}, ${b.latencyMs.map(fmt.f0).join('/')} ms, ` +
+        log(`${title(s)} ${fmt.f1(b.envelopeMiB)} MiB AppDocument: ${b.ok ? 'passed' : `FAILED ${b.status}`}, ${b.latencyMs.map(fmt.f0).join('/')} ms, ` +
           `RSS ${fmt.f0(b.startMiB)} -> peak ${fmt.f0(b.peakMiB)} MiB, ${fmt.f0(b.settledMiB)} MiB after`);
       } finally {
         await stopScenario(fresh);
@@ -438,12 +453,14 @@ async function main(): Promise<void> {
 
   // CPU profile of (d): a separate gateway with --cpu-prof, 32 connections, 5 KB
   let profile = '';
-  const profiled = scenarios.find((x) => x.id === opt['profile-of'] && x.front === 'gateway');
+  // of the last workers count (by default one per core, as a plain start runs): each worker writes its profile, the busiest is summarized
+  const profiled = runs.filter((x) => x.id === opt['profile-of'] && x.front === 'gateway').pop();
   if (!opt['no-profile'] && profiled && sizes.includes('5k')) {
     const dir = join(work, 'profile');
     mkdirSync(dir, { recursive: true });
     const s = profiled;
     const r = await startScenario({ ...s }, fx, { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir] });
+    let profiles = 0;
     if (!('skipped' in r)) {
       try {
         await runWrk({ script: fx.script, pool: fx.pools.get(rsa)!.get('5k')!.file, url: r.url, connections: 32, seconds: 2 });
@@ -453,11 +470,14 @@ async function main(): Promise<void> {
       } finally {
         await stopScenario(r);
       }
-      const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+      // the largest profile is the busiest worker's (the primary's is small: it only hands out connections)
+      const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort((x, y) => statSync(join(dir, y)).size - statSync(join(dir, x)).size);
+      profiles = files.length;
+      const file = files[0];
       if (file) {
         const keep = join(ROOT, '.tmp', 'bench', `gateway-${s.id}.cpuprofile`);
         copyFileSync(join(dir, file), keep);
-        profile = summarizeFile(join(dir, file), 20);
+        profile = `${profiles > 1 ? `The busiest of ${profiles} profiles (the primary's and each worker's); the other workers' are alike.\n\n` : ''}${summarizeFile(join(dir, file), 20)}`;
         log(`profile kept in ${keep}`);
       }
     }
@@ -511,10 +531,11 @@ async function main(): Promise<void> {
     '',
     ...(bigs.length ? ['### One large AppDocument', '', bigTable(bigs), ''] : []),
     ...(crypto.length ? ['### Crypto-only line (one thread, the code and envelopes of this run)', '', cryptoTable(crypto, rows), ''] : []),
+    ...(workersList.length > 1 ? [`### Scaling: ${workersList.join(', ')} workers on ${availableParallelism()} cores`, '', scalingTable(rows, crypto), ''] : []),
     '### Targets (issue #9)', '', targetsTable(targets), '',
     ...(notes.length ? ['### Notes', '', ...notes.map((n) => `- ${n}`), ''] : []),
     ...(soakReport ? ['### Soak', '', soakReport, ''] : []),
-    ...(profile ? [`### CPU profile of (${profiled!.id}), 5 KB, 32 connections`, '', profile, ''] : []),
+    ...(profile ? [`### CPU profile of ${title(profiled!)}, 5 KB, 32 connections`, '', profile, ''] : []),
   ].join('\n');
   process.stdout.write(`\n${report}\n`);
   if (!opt['no-append']) {
@@ -537,14 +558,27 @@ function evaluate(rows: Row[], bigs: BigRow[], crypto: CryptoLine[], soak: { sec
   }
   const d5 = bestRps(rows, 'd', '5k');
   const e5 = bestRps(rows, 'e', '5k');
-  t.push({ what: '(d) ≥ 400 req/s (5 KB, best)', measured: d5 ? `${fmt.f0(d5.rps)} req/s at ${d5.conns} connections` : '–', met: d5 ? d5.rps >= 400 : undefined });
-  t.push({ what: '(e) ≥ 100 req/s (5 KB, best)', measured: e5 ? `${fmt.f0(e5.rps)} req/s at ${e5.conns} connections` : '–', met: e5 ? e5.rps >= 100 : undefined });
+  t.push({ what: '(d) ≥ 400 req/s (5 KB, best of any workers count)', measured: d5 ? `${fmt.f0(d5.rps)} req/s at ${d5.conns} connections` : '–', met: d5 ? d5.rps >= 400 : undefined });
+  t.push({ what: '(e) ≥ 100 req/s (5 KB, best of any workers count)', measured: e5 ? `${fmt.f0(e5.rps)} req/s at ${e5.conns} connections` : '–', met: e5 ? e5.rps >= 100 : undefined });
   for (const [s, alg] of [['d', 'rsa'], ['e', 'gost2012-256']] as const) {
-    const best = bestRps(rows, s, '5k');
+    const best = bestRps(rows.filter((r) => (r.workers ?? 1) === 1), s, '5k');
     const line = crypto.find((c) => c.alg === alg && c.size === '5k');
-    t.push({ what: `(${s}) ≥ 50 % of its crypto-bound limit (5 KB)`, measured: best && line ? `${fmt.f0(best.rps)} / ${fmt.f0(line.limit)} = ${fmt.pct(best.rps / line.limit)}` : '–', met: best && line ? best.rps >= 0.5 * line.limit : undefined });
+    t.push({ what: `(${s}) one process ≥ 50 % of its crypto-bound limit (5 KB)`, measured: best && line ? `${fmt.f0(best.rps)} / ${fmt.f0(line.limit)} = ${fmt.pct(best.rps / line.limit)}` : '–', met: best && line ? best.rps >= 0.5 * line.limit : undefined });
   }
-  const d32 = rows.find((r) => r.scenario === 'd' && r.size === '5k' && r.conns === 32);
+  // with several workers: the limit is the crypto line times the workers (at most the cores)
+  for (const w of [...new Set(rows.map((r) => r.workers ?? 1))].filter((x) => x > 1)) {
+    const n = Math.min(w, availableParallelism());
+    for (const [s, alg] of [['d', 'rsa'], ['e', 'gost2012-256']] as const) {
+      const best = bestRps(rows.filter((r) => r.workers === w), s, '5k');
+      const one = bestRps(rows.filter((r) => (r.workers ?? 1) === 1), s, '5k');
+      const line = crypto.find((c) => c.alg === alg && c.size === '5k');
+      t.push({ what: `(${s}) × ${w} workers ≥ 50 % of ${n} × its crypto-bound limit (5 KB)`, measured: best && line ? `${fmt.f0(best.rps)} / ${fmt.f0(n * line.limit)} = ${fmt.pct(best.rps / (n * line.limit))}${one ? `; ${fmt.f2(best.rps / one.rps)}× one worker` : ''}` : '–', met: best && line ? best.rps >= 0.5 * n * line.limit : undefined });
+    }
+  }
+  for (const r of rows.filter((x) => x.scenario === 'f' && SIZES[x.size])) {
+    t.push({ what: `(f)${(r.workers ?? 1) > 1 ? ` × ${r.workers} workers` : ''} ${r.size} c=${r.conns}: delivery keeps up (provider calls/s ≥ 90 % of ACCEPTs/s during the run)`, measured: `${fmt.f0(r.providerRps)} / ${fmt.f0(r.rps)} = ${fmt.pct(r.providerRps / r.rps)}; backlog gone ${fmt.f1(r.drainS ?? NaN)} s after`, met: r.providerRps >= 0.9 * r.rps });
+  }
+  const d32 = rows.find((r) => r.scenario === 'd' && (r.workers ?? 1) === 1 && r.size === '5k' && r.conns === 32);
   t.push({ what: 'p99 of (d) at 32 connections ≤ 50 ms (5 KB)', measured: d32 ? `${fmt.f1(d32.p99Ms)} ms` : '–', met: d32 ? d32.p99Ms <= 50 : undefined });
   const at128 = rows.filter((r) => ['c', 'd', 'e', 'f'].includes(r.scenario) && r.conns === 128 && SIZES[r.size]);
   const worst = at128.sort((x, y) => y.peakMiB - x.peakMiB)[0];

@@ -11,14 +11,17 @@ import { sessionSecret } from './admin/auth';
 
 /**
  * `smev2-gateway start --workers N`: N processes of the gateway on one machine, sharing its port
- * (node:cluster; the primary accepts connections and hands them to the workers in turn).
+ * (node:cluster; the primary accepts connections and hands them to the workers in turn). A plain
+ * `start` runs one per core (`auto`, os.availableParallelism()); `--workers 1`, or a machine of
+ * one core, runs one process and no primary (src/cli/main.ts).
  *
  * The primary runs no gateway. Before forking it runs the store's migrations and makes the demo
  * keys and the console's session secret, once (N processes doing any of it at once would race). It restarts a worker that dies,
  * with a log line saying which, and answers the workers' requests for the cluster's metrics.
  *
  * Work in the background: on PostgreSQL every worker claims outbox items (SKIP LOCKED); on SQLite
- * one worker, the leader, runs the delivery worker. The provider availability checks and the
+ * one worker, the leader, runs the delivery worker; the workers share the file's one write lock
+ * and wait for it without blocking their event loops (src/store/connection.ts). The provider availability checks and the
  * retention schedule run in the leader on either store; the other workers read availability
  * from the store. The leader is the first worker, and whichever replaces it.
  */

@@ -80,8 +80,8 @@ export interface Config {
     maxParts: number;
     zip: { maxEntries: number; maxRatio: number; maxBytes: number };
   };
-  /** `start --workers N`: N processes sharing the port (src/cluster.ts); undefined: one process */
-  workers?: number;
+  /** `start --workers N`: N processes sharing the port (src/cluster.ts); 1: one process; by default one per core */
+  workers: number;
   /** admin users and their password hashes (YAML); absent or empty: /admin and the console refuse everyone */
   adminUsersFile: string;
   /** signs admin session cookies; default: a random key kept in the keys folder */
@@ -318,10 +318,12 @@ function percent(name: string, v: string | undefined, dflt: number): number {
   return n;
 }
 
-/** `--workers N` / SMEV2_WORKERS: a whole number from 1, or `auto` (os.availableParallelism()). */
-export function parseWorkers(v: string | undefined): number | undefined {
-  if (v === undefined || v === '') return undefined;
-  if (v === 'auto') return availableParallelism();
+/**
+ * `--workers N` / SMEV2_WORKERS: a whole number from 1, or `auto` (os.availableParallelism():
+ * the cores this process may run on), which is the default: a plain start uses every core.
+ */
+export function parseWorkers(v: string | undefined): number {
+  if (v === undefined || v === '' || v === 'auto') return availableParallelism();
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new Error(`--workers / SMEV2_WORKERS must be a whole number from 1, or auto, got "${v}"`);
   return n;

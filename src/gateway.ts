@@ -172,7 +172,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   watcher?.start();
   const port = (server.address() as AddressInfo).port;
   // a worker of --workers: the primary's "every worker listening" names the URLs
-  log.info({ ...(isClusterWorker() ? {} : startUrls(config, port)), port, services: registry.list().map((e) => e.service.sid), database: config.database.replace(/\/\/[^@]*@/, '//***@') }, 'gateway listening');
+  log.info({ ...(isClusterWorker() ? {} : { ...startUrls(config, port), workers: 1 }), port, services: registry.list().map((e) => e.service.sid), database: config.database.replace(/\/\/[^@]*@/, '//***@') }, 'gateway listening');
 
   return {
     server, port, registry, store,

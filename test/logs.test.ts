@@ -25,7 +25,7 @@ async function until<T>(what: string, get: () => T | undefined | false, out: () 
 async function spawnGateway(args: string[], env: Record<string, string>) {
   const dir = mkdtempSync(join(tmpdir(), 'smev2-logs-'));
   const db = onPostgres ? await freshStore() : join(dir, 'journal.sqlite');
-  const child = spawn(process.execPath, ['bin/smev2-gateway.js', 'start', '--port', '0', '--host', '127.0.0.1', '--db', dbUrl(db), '--keys', join(dir, 'keys'), ...args],
+  const child = spawn(process.execPath, ['bin/smev2-gateway.js', 'start', '--port', '0', '--host', '127.0.0.1', '--db', dbUrl(db), '--keys', join(dir, 'keys'), ...(args.includes('--workers') ? [] : ['--workers', '1']), ...args],
     { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (c) => (out += c));

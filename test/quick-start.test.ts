@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './support/paths';
 
@@ -91,7 +91,8 @@ describe("README's quick start on a fresh clone", () => {
     const port = await new Promise<number>((resolve, reject) => {
       gateway!.stdout!.on('data', (c) => {
         out += c;
-        const m = /"port":(\d+)[^\n]*"msg":"gateway listening"/.exec(out);
+        // one process per core by default: the primary's line (one core: the process's own) names the URLs and the count
+        const m = /"serviceList":"[^"]+"[^\n]*"port":(\d+)[^\n]*"msg":"(?:every worker listening|gateway listening)"/.exec(out);
         if (m) resolve(Number(m[1]));
       });
       gateway!.once('exit', (code) => reject(new Error(`npm start exited with ${code}:\n${out}`)));
@@ -99,6 +100,7 @@ describe("README's quick start on a fresh clone", () => {
     started = out;
     url = `http://127.0.0.1:${port}`;
     expect(started).not.toMatch(/"level":50|"level":60/); // no error at start
+    expect(started).toContain(`"workers":${availableParallelism()}`);
   }, 240_000);
 
   test('the service list names every demo SID with its WSDL link', async () => {

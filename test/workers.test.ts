@@ -1,12 +1,13 @@
 import http from 'node:http';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGateway, runCli, type GatewayProcess } from './support/gateway';
 import { makeRegistry, ECHO_BUNDLE, echoDefinition } from './support/registry';
 import { startUpstream, type Upstream } from './support/upstream';
 import { STORE_NAME, onPostgres, sql } from './support/store';
+import { ROOT } from './support/paths';
 
 /**
  * `start --workers N` (node:cluster) on the pass's store, over real HTTP, and the replay guard
@@ -131,6 +132,51 @@ describe(`start --workers on ${STORE_NAME}`, () => {
     const [{ forks }] = await sql<{ forks: number | string }>(gw.db, 'SELECT COUNT(*) - COUNT(DISTINCT prev_hash) AS forks FROM journal');
     expect(Number(forks)).toBe(0);
   }, 120000);
+
+  test('a plain start runs one worker per core and says how many; --workers 1 runs one process', async () => {
+    const cores = availableParallelism();
+    const plain = await startGateway({ services: registry, args: ['--systems', systems], plain: true });
+    gateways.push(plain);
+    if (cores > 1) {
+      expect(logLines(plain, 'starting workers')).toEqual([expect.objectContaining({ workers: cores })]);
+      const [every] = logLines(plain, 'every worker listening');
+      expect(every).toMatchObject({ workers: cores });
+      expect(new Set(every!.pids as number[]).size).toBe(cores);
+      expect(await answeringPids(plain.url, 3 * cores)).toEqual(new Set(every!.pids as number[]));
+    } else {
+      expect(logLines(plain, 'gateway listening')).toEqual([expect.objectContaining({ workers: 1 })]);
+      expect(await answeringPids(plain.url, 4)).toEqual(new Set([plain.child.pid]));
+    }
+    expect(await plain.stop()).toBe(0);
+
+    const one = await startGateway({ services: registry, args: ['--workers', '1', '--systems', systems] });
+    gateways.push(one);
+    // one process: no primary, no cluster; the start line says one worker, and its own pid answers
+    expect(logLines(one, 'starting workers')).toEqual([]);
+    expect(logLines(one, 'gateway listening')).toEqual([expect.objectContaining({ workers: 1 })]);
+    expect(await answeringPids(one.url, 4)).toEqual(new Set([one.child.pid]));
+    expect(await one.stop()).toBe(0);
+  }, 90000);
+
+  test('the large-body lane under two workers: each worker runs a large body in a thread of its own and answers it', async () => {
+    // the demo SID0003623 (signature: report) with an AppDocument whose base64 starts with character
+    // references, which keep it in the DOM: past SMEV2_LARGE_BODY_BYTES it goes through the lane
+    const demo = readFileSync(join(ROOT, 'fixtures', 'SID0003623', 'found', 'request.xml'), 'utf8');
+    const big = () => demo.replace('</smev:AppData>', `</smev:AppData><smev:AppDocument><smev:RequestCode>req-${uuid()}</smev:RequestCode>` +
+      `<smev:BinaryData>&#x41;&#x41;&#x41;&#x41;${randomBytes(192 * 1024).toString('base64')}</smev:BinaryData></smev:AppDocument>`);
+    const gw = await startGateway({ args: ['--workers', '2'], env: { SMEV2_LARGE_BODY_BYTES: String(128 * 1024) } });
+    gateways.push(gw);
+    const pids = new Set(logLines(gw, 'every worker listening')[0]!.pids as number[]);
+    // consecutive connections go to the two workers in turn
+    for (let i = 0; i < 4; i++) {
+      const res = await fresh(`${gw.url}/gateway/services/SID0003623`, big());
+      expect(res.status).toBe(200);
+      expect(res.text).not.toContain('<faultstring>');
+    }
+    await until('both workers\' lane threads', () => new Set(logLines(gw, 'large-body lane: thread started').map((l) => l.pid)).size === 2);
+    expect(new Set(logLines(gw, 'large-body lane: thread started').map((l) => l.pid))).toEqual(pids);
+    expect(await gw.stop()).toBe(0);
+  }, 90000);
 
   test('--workers takes a whole number from 1 or auto, and says so', async () => {
     for (const [args, env] of [[['--workers', '0'], {}], [[], { SMEV2_WORKERS: 'many' }]] as const) {

@@ -175,3 +175,14 @@ export function bigRequest(mib: number, signer: Signer, date: string, bodyId: st
     return { bytes: Buffer.from(xml, 'utf8'), unsigned: (e as Error).message };
   }
 }
+
+/**
+ * The arguments that start the build at `root` as one process: since a plain start runs one
+ * worker per core, `--workers 1`; a build from before that (its help says "default: one
+ * process", and `--workers 1` there is a primary and one worker) needs none. For the benches
+ * that measure one process (its memory, its one thread) and bench:ab's older builds.
+ */
+export function oneProcess(root: string = ROOT): string[] {
+  const cli = join(root, 'dist', 'cli', 'main.js');
+  return existsSync(cli) && readFileSync(cli, 'utf8').includes('auto, the default') ? ['--workers', '1'] : [];
+}

@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { ROOT } from './fixtures';
+import { ROOT, oneProcess } from './fixtures';
 import { childPids } from './proc';
 
 export interface Service {
@@ -63,6 +63,25 @@ async function stopChild(child: ChildProcess, exited: Promise<number | null>, al
 }
 
 /** GET url until it answers 2xx, or the process exits, or the time is up. */
+/** Until `n` distinct pids have answered /healthz (each on a connection of its own: the cluster hands them out in turn). */
+async function waitWorkers(port: number, n: number, alive: () => boolean, ms: number): Promise<boolean> {
+  if (n <= 1) return true;
+  const pids = new Set<number>();
+  const end = Date.now() + ms;
+  while (pids.size < n && Date.now() < end && alive()) {
+    const pid = await new Promise<number | undefined>((resolve) => {
+      http.get({ host: '127.0.0.1', port, path: '/healthz', agent: false }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => { try { resolve((JSON.parse(body) as { pid: number }).pid); } catch { resolve(undefined); } });
+      }).on('error', () => resolve(undefined));
+    });
+    if (pid) pids.add(pid);
+    else await new Promise((r) => setTimeout(r, 100));
+  }
+  return pids.size >= n;
+}
+
 async function waitUp(url: string, alive: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end && alive()) {
@@ -142,6 +161,8 @@ export interface GatewayOptions {
   nodeArgs?: string[];
   /** another built checkout of the gateway to run (bench/ab.ts); default this one */
   root?: string;
+  /** `--workers N`; default one process (oneProcess) */
+  workers?: number;
 }
 
 export class GatewayRefused extends Error {}
@@ -151,14 +172,22 @@ export async function startGateway(o: GatewayOptions): Promise<Service> {
   const port = await freePort();
   const probe = `${o.db}.latency.json`;
   const args = [...(o.nodeArgs ?? []), '-r', join(ROOT, 'bench', 'support', 'latency-probe.js'), join(o.root ?? ROOT, 'bin', 'smev2-gateway.js'), 'start', '--port', String(port), '--host', '127.0.0.1',
-    '--services', o.services, '--systems', o.systems, '--keys', o.keys, '--db', `sqlite:${o.db}`];
+    '--services', o.services, '--systems', o.systems, '--keys', o.keys, '--db', `sqlite:${o.db}`,
+    ...(o.workers && o.workers > 1 ? ['--workers', String(o.workers)] : oneProcess(o.root))];
   const child = spawn(process.execPath, args, { cwd: o.root ?? ROOT, env: { ...process.env, LOG_LEVEL: 'warn', BENCH_LATENCY_FILE: probe, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const t = track(child);
-  if (!(await waitUp(`http://127.0.0.1:${port}/healthz`, t.alive, 60000))) {
+  const workers = o.workers && o.workers > 1 ? o.workers : 1;
+  if (!(await waitUp(`http://127.0.0.1:${port}/healthz`, t.alive, 60000)) || !(await waitWorkers(port, workers, t.alive, 60000))) {
     await stopChild(child, t.exited, t.alive);
     throw new GatewayRefused(t.output().trim() || 'the gateway did not start');
   }
-  return { name: 'gateway', pid: child.pid!, url: `http://127.0.0.1:${port}/gateway/services/`, measured: () => [child.pid!], probe, output: t.output, stop: () => stopChild(child, t.exited, t.alive) };
+  // several workers: the primary and its workers are measured together; the latency probe
+  // answers for one process, so it is left out
+  return {
+    name: 'gateway', pid: child.pid!, url: `http://127.0.0.1:${port}/gateway/services/`,
+    measured: () => (workers > 1 ? [child.pid!, ...childPids(child.pid!)] : [child.pid!]), probe: workers > 1 ? undefined : probe,
+    output: t.output, stop: () => stopChild(child, t.exited, t.alive),
+  };
 }
 
 /** The gateway's own latency since the last call (latency-probe.js); undefined without a probe. */

@@ -63,8 +63,8 @@ Options:
   --trust-proxy LIST  proxies whose X-Forwarded-Host/-Proto/-For are honoured: addresses, CIDRs (env SMEV2_TRUST_PROXY;
                       default none)
   --journal-refused-bytes N  bytes of a refused message's body journaled (env SMEV2_JOURNAL_REFUSED_BYTES; default 1 MiB)
-  --workers N|auto    N processes sharing the port, a dead one restarted (env SMEV2_WORKERS; auto: one per core;
-                      default: one process)
+  --workers N|auto    N processes sharing the port, a dead one restarted (env SMEV2_WORKERS; auto, the default:
+                      one per core; 1: one process)
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -130,7 +130,7 @@ async function start(flags: Flags): Promise<number> {
   const log = cluster.isWorker ? createLogger(config.logLevel, config.logFormat).child({ worker: cluster.worker!.id, pid: process.pid }) : createLogger(config.logLevel, config.logFormat);
   let gw;
   try {
-    if (config.workers !== undefined && cluster.isPrimary) return await runPrimary(config, config.workers, log);
+    if (config.workers > 1 && cluster.isPrimary) return await runPrimary(config, config.workers, log);
     gw = await startGateway(config, log);
   } catch (e) {
     if (e instanceof TrustError) {

@@ -29,6 +29,14 @@ export interface OpenOptions {
 export async function openStore(url: string, o: OpenOptions = {}): Promise<DataSource> {
   const ds = createStore(url);
   await ds.initialize();
+  if (!isPostgresUrl(url)) {
+    try {
+      writeWithoutBlocking(ds);
+    } catch (e) {
+      await ds.destroy();
+      throw e;
+    }
+  }
   if (o.migrate !== false) {
     try {
       await runMigrations(ds);
@@ -53,7 +61,8 @@ function createStore(url: string): DataSource {
     database: file,
     enableWAL: true,
     entities: [journalEntrySchema(dialectOfUrl(url).columnTypes)],
-    // FULL: a commit is on disk before the reply leaves (the journal batches commits).
+    // FULL: a commit is on disk before the reply leaves (the journal batches commits). The busy
+    // timeout covers the opening alone (nothing is served yet): writeWithoutBlocking sets it to 0.
     prepareDatabase: (db: { pragma(s: string): unknown }) => {
       db.pragma('synchronous = FULL');
       db.pragma('busy_timeout = 5000');
@@ -61,6 +70,63 @@ function createStore(url: string): DataSource {
     ...common,
   });
 }
+
+/** How long a SQLite write waits for another process's write lock before it fails (SMEV2_SQLITE_LOCK_WAIT_MS, default 30 s). */
+function lockWaitMs(): number {
+  const v = process.env.SMEV2_SQLITE_LOCK_WAIT_MS;
+  if (v === undefined || v === '') return 30_000;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`SMEV2_SQLITE_LOCK_WAIT_MS must be a whole number of milliseconds from 1, got "${v}"; unset it for the default of 30000`);
+  return n;
+}
+
+interface SqliteConnection { pragma(s: string): unknown; readonly inTransaction: boolean }
+type RunnerQuery = (sql: string, params?: unknown[], structured?: boolean) => Promise<unknown>;
+
+const isBusy = (e: unknown) => /^SQLITE_BUSY/.test(String((e as { code?: unknown })?.code ?? (e as { driverError?: { code?: unknown } })?.driverError?.code ?? ''));
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * SQLite has one writer per file, and better-sqlite3 is synchronous: with a busy timeout, a
+ * process waiting for another's write lock (another worker of `start --workers`, another
+ * instance, a backup) waits with its event loop stopped, answering nothing, not even /healthz.
+ * Instead the wait is asynchronous, here, for every writer (every statement of the connection
+ * goes through typeorm's one query runner): busy_timeout 0; a transaction begins IMMEDIATE, so
+ * that it takes the write lock at its start or not at all (never half-way, where a retry could
+ * not go on from a stale snapshot); a BEGIN, or a statement outside a transaction, that meets
+ * SQLITE_BUSY is tried again after a short jittered pause (1 ms doubling to 25 ms) while the
+ * event loop serves others, until LOCK_WAIT_MS have passed.
+ */
+function writeWithoutBlocking(ds: DataSource): void {
+  const driver = ds.driver as unknown as { databaseConnection: SqliteConnection; createQueryRunner(mode: 'master'): { query: RunnerQuery } };
+  const db = driver.databaseConnection;
+  const LOCK_WAIT_MS = lockWaitMs();
+  db.pragma('busy_timeout = 0');
+  const runner = driver.createQueryRunner('master'); // better-sqlite3: the connection's one runner, shared by every query
+  const query: RunnerQuery = runner.query.bind(runner);
+  runner.query = async (sql, params, structured) => {
+    // inside our own transaction the write lock is ours: nothing to wait for
+    if (db.inTransaction) return query(sql, params, structured);
+    // a BEGIN that failed leaves no transaction: typeorm's ROLLBACK then has nothing to undo (and
+    // must not fail, or typeorm would think a transaction still open and refuse the next one)
+    if (sql === 'ROLLBACK') return undefined;
+    const text = sql === 'BEGIN TRANSACTION' ? 'BEGIN IMMEDIATE TRANSACTION' : sql;
+    const until = Date.now() + LOCK_WAIT_MS;
+    for (let wait = 1; ; wait = Math.min(25, wait * 2)) {
+      try {
+        return await query(text, params, structured);
+      } catch (e) {
+        if (!isBusy(e) || db.inTransaction) throw e;
+        if (Date.now() > until) {
+          throw new Error(`the SQLite file ${sqliteFile(ds)} stayed locked by another process for ${LOCK_WAIT_MS} ms (SMEV2_SQLITE_LOCK_WAIT_MS): find what holds it (a backup, a long transaction) or raise the wait; ${(e as Error).message}`);
+        }
+        await pause(wait * (0.5 + Math.random()));
+      }
+    }
+  };
+}
+
+const sqliteFile = (ds: DataSource) => String(ds.options.database);
 
 /** Run the pending migrations; returns the names of those that ran (none: the schema was up to date). */
 export async function runMigrations(ds: DataSource): Promise<string[]> {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './paths';
 import { dbUrl as urlOf, freshStore, onPostgres } from './store';
@@ -24,16 +24,21 @@ export interface GatewayProcess {
  * Start the real gateway process (the built CLI) on a free port with a fresh store of the pass's
  * kind (test/support/store.ts: a SQLite file, or a new PostgreSQL database under
  * SMEV2_TEST_STORE=postgres), or on the store `db` names: a SQLite file path or a postgres:// URL.
- * With `--workers` among the args it waits until every worker listens.
+ * One process (`--workers 1`) unless the args say `--workers`: a plain start runs one per core,
+ * and most tests want one process's logs and in-process state; with `--workers` among the args
+ * it waits until every worker listens.
  */
-export async function startGateway(opts: { services?: string; args?: string[]; env?: Record<string, string>; port?: number; db?: string; keys?: string } = {}): Promise<GatewayProcess> {
+export async function startGateway(opts: { services?: string; args?: string[]; env?: Record<string, string>; port?: number; db?: string; keys?: string; plain?: boolean } = {}): Promise<GatewayProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'smev2-gw-'));
   const db = opts.db ?? (onPostgres ? await freshStore() : join(dir, 'journal.sqlite'));
   const keys = opts.keys ?? join(dir, 'keys');
   const dbUrl = urlOf(db);
-  const ready = (opts.args ?? []).includes('--workers') ? /"port":(\d+).*"msg":"every worker listening"/ : /"port":(\d+).*"msg":"gateway listening"/;
+  // plain: no --workers at all, as a user starts it (one per core: one process on a machine of one core)
+  const given = (opts.args ?? []).indexOf('--workers');
+  const cluster = given >= 0 ? opts.args![given + 1] !== '1' : opts.plain === true && availableParallelism() > 1;
+  const ready = cluster ? /"port":(\d+).*"msg":"every worker listening"/ : /"port":(\d+).*"msg":"gateway listening"/;
   const args = ['bin/smev2-gateway.js', 'start', '--port', String(opts.port ?? 0), '--host', '127.0.0.1', '--db', dbUrl, '--keys', keys,
-    '--services', opts.services ?? join(ROOT, 'wsdl'), ...(opts.args ?? [])];
+    '--services', opts.services ?? join(ROOT, 'wsdl'), ...(given >= 0 || opts.plain ? [] : ['--workers', '1']), ...(opts.args ?? [])];
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'info', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (c) => (out += c));
