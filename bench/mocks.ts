@@ -28,7 +28,7 @@ const HELP = `npm run bench:mocks -- [options]
   --rounds N       interleaved rounds per server (default 3)
   --seconds S      seconds of load per round (default 8)
   --conns N        autocannon connections (default 32)
-  --workers N      start the gateway with --workers N (default: not given, one process as shipped)
+  --workers N      start the gateway with --workers N (default: not given, as shipped: one process per core)
   --no-append      print the report only; do not append it to bench/RESULTS.md
   --keep           keep the throw-away folder (store, configurations, logs)
 `;
@@ -287,7 +287,7 @@ async function main(): Promise<void> {
       '',
       `${cpus().length} × ${cpuModel()}; node ${process.version}; ${versions}; load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')} ` +
       `(other work shares the machine: the "others" column; ratios of the same run are what count). ` +
-      `The gateway ${WORKERS ? `with \`--workers ${WORKERS}\`` : 'as one process, as shipped'}. The fixture's request (${REQUEST.length} bytes, unsigned, as shipped) to ${SID}, ${CONNS} connections, ${SECONDS} s per round after 2 s of warm-up each, ` +
+      `The gateway ${WORKERS ? `with \`--workers ${WORKERS}\`` : 'as shipped (no --workers: one process per core)'}. The fixture's request (${REQUEST.length} bytes, unsigned, as shipped) to ${SID}, ${CONNS} connections, ${SECONDS} s per round after 2 s of warm-up each, ` +
       `${ROUNDS} interleaved rounds (order reversed every other round); autocannon in the bench's process. ` +
       `Mockoon CLI and mountebank serve the gateway's own first answer (${Buffer.byteLength(answer)} bytes) statically (templating off in Mockoon; mountebank told to keep connections alive, its default being \`Connection: close\`); each of their answers was checked equal to it, each of the gateway's for a RESULT with the node's and the provider's signature blocks.`,
       '',
