@@ -179,6 +179,14 @@ function asOneBody(a: ProviderAnswer): Buffer {
   ]);
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, Math.max(0, ms)));
+/**
+ * At least `ms` of wall time: a timer fires by the event loop's cached clock, which may be up to a
+ * millisecond behind, so the time actually waited is checked and the rest waited again (an injected
+ * delay is a promise to the tester: the provider leg takes at least the drawn time).
+ */
+async function sleep(ms: number): Promise<void> {
+  const until = performance.now() + Math.max(0, ms);
+  for (let left = until - performance.now(); left > 0; left = until - performance.now()) {
+    await new Promise((r) => setTimeout(r, Math.ceil(left)));
+  }
 }
