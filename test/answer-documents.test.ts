@@ -9,7 +9,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DOMParser, type Element } from '@xmldom/xmldom';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { runCli, startGateway, type GatewayProcess } from './support/gateway';
 import { makeRegistry } from './support/registry';
 import { startUpstream, type Upstream } from './support/upstream';
@@ -17,7 +17,7 @@ import { parse as parseYaml } from 'yaml';
 import { ROOT } from './support/paths';
 import { renderPdf } from '../src/documents/render-pdf';
 import type { Doc } from '../src/documents/model';
-import { CHROMIUM, describeWithChromium } from './support/chromium';
+import { describeWithChromium, openBrowser } from './support/chromium';
 import { htmlText, pdfText, squeeze } from './support/documents';
 
 const ART = join(ROOT, 'test', 'artifacts', 'answer-documents', ...(process.env.SMEV2_TEST_STORE === 'postgres' ? ['postgres'] : []));
@@ -352,22 +352,13 @@ describe('answers as PDF, HTML and XML', () => {
   describeWithChromium('in headless Chromium', () => {
     let ctx: BrowserContext;
     let page: Page;
-    let profile: string;
+    let closeBrowser: (() => Promise<void>) | undefined;
     const problems: string[] = [];
     beforeAll(async () => {
-      profile = mkdtempSync(join(tmpdir(), 'smev2-chromium-'));
-      ctx = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM, headless: true, acceptDownloads: true, viewport: { width: 1440, height: 900 }, timezoneId: 'Europe/Moscow',
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      });
-      page = ctx.pages()[0] ?? (await ctx.newPage());
-      page.setDefaultTimeout(15000);
-      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-      page.on('console', (m) => { if (m.type() === 'error' && !/status of 40[134]/.test(m.text())) problems.push(`console: ${m.text()}`); });
+      ({ ctx, page, close: closeBrowser } = await openBrowser(problems, { allowed: /status of 40[134]/, timeoutMs: 15000, timezoneId: 'Europe/Moscow', acceptDownloads: true }));
     }, 60_000);
     afterAll(async () => {
-      await ctx?.close();
-      if (profile) rmSync(profile, { recursive: true, force: true });
+      await closeBrowser?.();
     });
     afterEach(() => {
       expect(problems.splice(0)).toEqual([]);

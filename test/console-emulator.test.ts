@@ -2,10 +2,10 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { startGateway, post, type GatewayProcess } from './support/gateway';
 import { ROOT } from './support/paths';
-import { CHROMIUM, describeWithChromium } from './support/chromium';
+import { describeWithChromium, openBrowser } from './support/chromium';
 
 /**
  * The console's emulator editor in Debian's headless Chromium (as test/console.test.ts drives the
@@ -21,7 +21,7 @@ describeWithChromium('the emulator editor in the console', () => {
   let ctx: BrowserContext;
   let page: Page;
   let root: string;
-  let profile: string;
+  let closeBrowser: (() => Promise<void>) | undefined;
   const problems: string[] = [];
 
   beforeAll(async () => {
@@ -29,19 +29,10 @@ describeWithChromium('the emulator editor in the console', () => {
     cpSync(join(ROOT, 'wsdl', SID), join(root, 'wsdl', SID), { recursive: true });
     cpSync(join(ROOT, 'fixtures', SID), join(root, 'fixtures', SID), { recursive: true });
     gw = await startGateway({ services: join(root, 'wsdl'), args: ['--admin-users', join(ROOT, 'test', 'data', 'admin-users.yaml')] });
-    profile = mkdtempSync(join(tmpdir(), 'smev2-chromium-'));
-    ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM, headless: true, viewport: { width: 1440, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = ctx.pages()[0] ?? (await ctx.newPage());
-    page.setDefaultTimeout(15000);
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('console', (m) => { if (m.type() === 'error' && !/status of (40[13]|422)/.test(m.text())) problems.push(`console: ${m.text()}`); });
+    ({ ctx, page, close: closeBrowser } = await openBrowser(problems, { allowed: /status of (40[13]|422)/, timeoutMs: 15000 }));
   }, 120000);
   afterAll(async () => {
-    await ctx?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await closeBrowser?.();
     await gw?.stop();
     if (root) rmSync(root, { recursive: true, force: true });
   });

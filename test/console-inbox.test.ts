@@ -2,10 +2,10 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { startGateway, post, type GatewayProcess } from './support/gateway';
 import { ROOT } from './support/paths';
-import { CHROMIUM, describeWithChromium } from './support/chromium';
+import { describeWithChromium, openBrowser } from './support/chromium';
 import { STORE_NAME } from './support/store';
 import { hashPassword } from '../src/admin/auth';
 
@@ -32,7 +32,7 @@ describeWithChromium(`the inbox in the console (${STORE_NAME})`, () => {
   let ctx: BrowserContext;
   let page: Page;
   let root: string;
-  let profile: string;
+  let closeBrowser: (() => Promise<void>) | undefined;
   const problems: string[] = [];
   const tickets: Record<string, string> = {};
 
@@ -93,19 +93,10 @@ describeWithChromium(`the inbox in the console (${STORE_NAME})`, () => {
     await send('SID0009001', 'answer');
     await send('SID0009001', 'refuse');
     await send('SID0009002', 'late');
-    profile = mkdtempSync(join(tmpdir(), 'smev2-chromium-'));
-    ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM, headless: true, viewport: { width: 1440, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = ctx.pages()[0] ?? (await ctx.newPage());
-    page.setDefaultTimeout(15000);
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('console', (m) => { if (m.type() === 'error' && !/status of (40[013]|409|422)/.test(m.text())) problems.push(`console: ${m.text()}`); });
+    ({ ctx, page, close: closeBrowser } = await openBrowser(problems, { allowed: /status of (40[013]|409|422)/, timeoutMs: 15000 }));
   }, 120000);
   afterAll(async () => {
-    await ctx?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await closeBrowser?.();
     await gw?.stop();
     if (root) rmSync(root, { recursive: true, force: true });
   });

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { startUpstream, type Upstream } from './support/upstream';
 import { ECHO_BUNDLE } from './support/registry';
 import { consoleRegistry, playTraffic, DEAD_SID, SYNTHETIC_SID, type Traffic } from './support/console-traffic';
 import { ROOT } from './support/paths';
+import { CHROMIUM, describeWithChromium } from './support/chromium';
 
 /**
  * The web console end to end (issue #7): the real gateway with real traffic, driven in Debian's
@@ -18,7 +19,6 @@ import { ROOT } from './support/paths';
  * kept after the run.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const ART = join(ROOT, 'test', 'artifacts', 'console', ...(process.env.SMEV2_TEST_STORE === 'postgres' ? ['postgres'] : []));
 const OPERATOR = { user: 'operator', password: 'operator-test' };
 const AUDITOR = { user: 'auditor', password: 'auditor-test' };
@@ -35,17 +35,7 @@ test('the console\'s browser scripts type-check (JSDoc types, src/console/public
   expect(r.status).toBe(0);
 });
 
-const haveChromium = existsSync(CHROMIUM);
-const missing = `Chromium is not at ${CHROMIUM}: install Debian's package (apt-get install -y chromium; .ci/run does)`;
-if (!haveChromium) {
-  if (process.env.CI === 'true') {
-    test('Chromium is installed for the web console tests', () => { throw new Error(`${missing}; CI must run the browser tests`); });
-  } else {
-    process.stderr.write(`${missing}: the web console's browser tests are not run\n`);
-  }
-}
-
-(haveChromium ? describe : describe.skip)('the web console in headless Chromium', () => {
+describeWithChromium('the web console in headless Chromium', () => {
   let gw: GatewayProcess;
   let down: Upstream;
   let downIsUp = false;

@@ -8,11 +8,11 @@
 import { cpSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { FAULTS } from '../src/faults/catalogue';
 import { runCli, startGateway, type GatewayProcess } from './support/gateway';
 import { CORPUS, ROOT, corpusAvailable } from './support/paths';
-import { CHROMIUM, describeWithChromium } from './support/chromium';
+import { describeWithChromium, openBrowser } from './support/chromium';
 import { htmlText, pdfText, squeeze } from './support/documents';
 
 const USERS = join(ROOT, 'test', 'data', 'admin-users-roles.yaml');
@@ -283,20 +283,13 @@ describeWithChromium('the passport in the console, in headless Chromium', () => 
   let ctx: BrowserContext;
   let page: Page;
   const problems: string[] = [];
+  let closeBrowser: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    ctx = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'smev2-chromium-')), {
-      executablePath: CHROMIUM, headless: true, viewport: { width: 1440, height: 900 }, acceptDownloads: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = ctx.pages()[0] ?? await ctx.newPage();
-    page.setDefaultTimeout(10000);
-    // anything the page's scripts throw, and any console error (a CSP violation is one), fails the run
-    page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-    page.on('pageerror', (e) => problems.push(e.message));
+    ({ ctx, page, close: closeBrowser } = await openBrowser(problems, { timeoutMs: 10000, acceptDownloads: true }));
   }, 60_000);
   afterAll(async () => {
-    await ctx?.close();
+    await closeBrowser?.();
   });
 
   const login = async (user: string) => {

@@ -2,11 +2,12 @@
 // own systems only; "my requests" with where each stands (answered, fault, or ACCEPT → PROCESS →
 // RESULT for a guaranteed-delivery SID) and the answers; answer-arrived once per request, to a
 // real webhook. On the real gateway, on the pass's store; then the same in headless Chromium.
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import type http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { describeWithChromium, openBrowser } from './support/chromium';
 import { startGateway, type GatewayProcess } from './support/gateway';
 import { parse as parseYaml } from 'yaml';
 import { makeRegistry } from './support/registry';
@@ -193,29 +194,19 @@ describe('a requester: the composer as their department\'s systems, my requests,
 
   // --- the same in the browser ---------------------------------------------------------------------
 
-  const CHROMIUM = '/usr/bin/chromium';
-  (existsSync(CHROMIUM) || process.env.CI === 'true' ? describe : describe.skip)('in headless Chromium', () => {
+  describeWithChromium('in headless Chromium', () => {
     let ctx: BrowserContext;
     let page: Page;
-    let profile: string;
+    let closeBrowser: (() => Promise<void>) | undefined;
     const problems: string[] = [];
     const ART = join(ROOT, 'test', 'artifacts', 'console', ...(process.env.SMEV2_TEST_STORE === 'postgres' ? ['postgres'] : []));
 
     beforeAll(async () => {
       mkdirSync(ART, { recursive: true });
-      profile = mkdtempSync(join(tmpdir(), 'smev2-chromium-'));
-      ctx = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM, headless: true, viewport: { width: 1440, height: 900 }, timezoneId: 'Europe/Moscow',
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      });
-      page = ctx.pages()[0] ?? (await ctx.newPage());
-      page.setDefaultTimeout(15000);
-      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-      page.on('console', (m) => { if (m.type() === 'error' && !/status of 40[134]/.test(m.text())) problems.push(`console: ${m.text()}`); });
+      ({ ctx, page, close: closeBrowser } = await openBrowser(problems, { allowed: /status of 40[134]/, timeoutMs: 15000, timezoneId: 'Europe/Moscow' }));
     }, 60_000);
     afterAll(async () => {
-      await ctx?.close();
-      if (profile) rmSync(profile, { recursive: true, force: true });
+      await closeBrowser?.();
     });
     afterEach(() => {
       expect(problems.splice(0)).toEqual([]);
