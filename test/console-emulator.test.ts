@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { startGateway, post, type GatewayProcess } from './support/gateway';
 import { ROOT } from './support/paths';
 import { describeWithChromium, openBrowser } from './support/chromium';
@@ -18,7 +18,6 @@ const SID = 'SID0003623';
 
 describeWithChromium('the emulator editor in the console', () => {
   let gw: GatewayProcess;
-  let ctx: BrowserContext;
   let page: Page;
   let root: string;
   let closeBrowser: (() => Promise<void>) | undefined;
@@ -29,7 +28,7 @@ describeWithChromium('the emulator editor in the console', () => {
     cpSync(join(ROOT, 'wsdl', SID), join(root, 'wsdl', SID), { recursive: true });
     cpSync(join(ROOT, 'fixtures', SID), join(root, 'fixtures', SID), { recursive: true });
     gw = await startGateway({ services: join(root, 'wsdl'), args: ['--admin-users', join(ROOT, 'test', 'data', 'admin-users.yaml')] });
-    ({ ctx, page, close: closeBrowser } = await openBrowser(problems, { allowed: /status of (40[13]|422)/, timeoutMs: 15000 }));
+    ({ page, close: closeBrowser } = await openBrowser(problems, { allowed: /status of (40[13]|422)/, timeoutMs: 15000 }));
   }, 120000);
   afterAll(async () => {
     await closeBrowser?.();

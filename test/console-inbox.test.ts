@@ -2,7 +2,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { startGateway, post, type GatewayProcess } from './support/gateway';
 import { ROOT } from './support/paths';
 import { describeWithChromium, openBrowser } from './support/chromium';
@@ -29,7 +29,6 @@ const fid = (path: string) => `#f-${path.replace(/[^A-Za-z0-9-]/gu, (c) => `_${c
 
 describeWithChromium(`the inbox in the console (${STORE_NAME})`, () => {
   let gw: GatewayProcess;
-  let ctx: BrowserContext;
   let page: Page;
   let root: string;
   let closeBrowser: (() => Promise<void>) | undefined;
@@ -93,7 +92,7 @@ describeWithChromium(`the inbox in the console (${STORE_NAME})`, () => {
     await send('SID0009001', 'answer');
     await send('SID0009001', 'refuse');
     await send('SID0009002', 'late');
-    ({ ctx, page, close: closeBrowser } = await openBrowser(problems, { allowed: /status of (40[013]|409|422)/, timeoutMs: 15000 }));
+    ({ page, close: closeBrowser } = await openBrowser(problems, { allowed: /status of (40[013]|409|422)/, timeoutMs: 15000 }));
   }, 120000);
   afterAll(async () => {
     await closeBrowser?.();

@@ -6,7 +6,7 @@ import { cpSync, mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import type http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { describeWithChromium, openBrowser } from './support/chromium';
 import { startGateway, type GatewayProcess } from './support/gateway';
 import { parse as parseYaml } from 'yaml';
@@ -195,7 +195,6 @@ describe('a requester: the composer as their department\'s systems, my requests,
   // --- the same in the browser ---------------------------------------------------------------------
 
   describeWithChromium('in headless Chromium', () => {
-    let ctx: BrowserContext;
     let page: Page;
     let closeBrowser: (() => Promise<void>) | undefined;
     const problems: string[] = [];
@@ -203,7 +202,7 @@ describe('a requester: the composer as their department\'s systems, my requests,
 
     beforeAll(async () => {
       mkdirSync(ART, { recursive: true });
-      ({ ctx, page, close: closeBrowser } = await openBrowser(problems, { allowed: /status of 40[134]/, timeoutMs: 15000, timezoneId: 'Europe/Moscow' }));
+      ({ page, close: closeBrowser } = await openBrowser(problems, { allowed: /status of 40[134]/, timeoutMs: 15000, timezoneId: 'Europe/Moscow' }));
     }, 60_000);
     afterAll(async () => {
       await closeBrowser?.();
