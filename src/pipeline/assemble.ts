@@ -88,7 +88,7 @@ export async function assemble(config: Config, log: Logger, o: { migrate: boolea
     maxDateSkewSeconds: config.maxDateSkewSeconds,
     attachments: config.attachments,
     maxInlineBytes: config.maxRequestBytes,
-    garbage: new GarbageBudget({ largeBytes: config.largeBodyBytes, budgetBytes: config.largeGarbageBytes }),
+    garbage: new GarbageBudget({ largeBytes: config.largeBodyBytes, budgetBytes: config.largeGarbageBytes, idleMs: config.largeWorkerIdleMs }),
   };
   return { keys, trust, registry, store, faults, deps, emulatorState, inbox };
 }

@@ -49,7 +49,6 @@ export class LargeBodyLane {
   private ready?: Promise<void>;
   private readonly pending = new Map<string, { ex: Exchange; resolve: () => void; reject: (e: Error) => void }>();
   private idleTimer?: NodeJS.Timeout;
-  private collectTimer?: NodeJS.Timeout;
   /** threads started so far (a fresh one after each idle period) */
   started = 0;
 
@@ -65,20 +64,8 @@ export class LargeBodyLane {
     const h = ex.http;
     const min = this.config.largeBodyBytes;
     if (h === undefined || min <= 0 || ex.raw.length < min || h.refused || h.tooLarge || h.slow || h.overloaded) return false;
-    if (ex.raw.length - elidableBytes(ex.raw) >= min) return true;
-    this.collectWhenIdle();
-    return false;
-  }
-
-  /**
-   * A large body kept on the main thread leaves its copies (the socket's chunks, the body, the
-   * forwarded message) as external memory, which V8 collects late when its heap is small: one
-   * collection once no large body has come for SMEV2_LARGE_WORKER_IDLE_MS gives it back, as the
-   * lane's thread ending does for what it held.
-   */
-  private collectWhenIdle(): void {
-    clearTimeout(this.collectTimer);
-    this.collectTimer = setTimeout(collectGarbage, this.config.largeWorkerIdleMs).unref();
+    // a large body kept on the main thread: its copies are the garbage budget's (pipeline/memory.ts)
+    return ex.raw.length - elidableBytes(ex.raw) >= min;
   }
 
   /** Run the exchange in the lane: fills ex.response, ex.fault, ex.operation as the pipeline would. */
@@ -158,7 +145,6 @@ export class LargeBodyLane {
 
   async close(): Promise<void> {
     clearTimeout(this.idleTimer);
-    clearTimeout(this.collectTimer);
     const worker = this.worker;
     this.worker = undefined;
     if (worker) await worker.terminate();

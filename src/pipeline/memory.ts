@@ -36,7 +36,10 @@ export class GarbageBudget {
   /** collections made, for the bench's and the tests' eyes */
   collections = 0;
 
-  constructor(private readonly o: { largeBytes: number; budgetBytes: number }) {}
+  private idle?: NodeJS.Timeout;
+
+  /** `idleMs`: one more collection once no large exchange has ended for this long (SMEV2_LARGE_WORKER_IDLE_MS), for what the budget left below its threshold */
+  constructor(private readonly o: { largeBytes: number; budgetBytes: number; idleMs?: number }) {}
 
   /** A body of this length is about to be read: the copies of the messages before it are given back first. */
   arriving(bodyBytes: number): void {
@@ -51,6 +54,12 @@ export class GarbageBudget {
   settled(bodyBytes: number): void {
     if (this.o.budgetBytes <= 0 || bodyBytes < this.o.largeBytes) return;
     setImmediate(() => this.between(bodyBytes));
+    if (this.o.idleMs === undefined) return;
+    clearTimeout(this.idle);
+    this.idle = setTimeout(() => {
+      collectGarbage();
+      this.base = process.memoryUsage.rss();
+    }, this.o.idleMs).unref();
   }
 
   /** Between two stages of an exchange whose body is `bodyBytes` long. */
