@@ -314,8 +314,10 @@ describe('answers as PDF, HTML and XML', () => {
   test('a requester\'s guaranteed delivery: once the worker has the answer, its PDF names the chain\'s legs, the provider\'s answer among them', async () => {
     odd = 'unknown';
     const sent = await api('/admin/compose/send', REQUESTER, { method: 'POST', body: JSON.stringify({ sid: GD_SID, operation: 'Process', signAs: 'MINZ01001', values: SNILS_VALUES }) });
-    const { requestId: id, state } = JSON.parse(sent.text) as { requestId: string; state: string };
-    expect(state).toBe('accepted');
+    const { requestId: id, state, response } = JSON.parse(sent.text) as { requestId: string; state: string; response: string };
+    // the node's immediate answer is ACCEPT; by the time the request is recorded the worker may already have the provider's answer
+    expect(response).toMatch(/<(?:\w+:)?Status>ACCEPT</);
+    expect(['accepted', 'process', 'answered']).toContain(state);
     let r: { state: string; ticket: string; answer: string | null } = { state, ticket: '', answer: null };
     for (const end = Date.now() + 20000; r.state !== 'answered'; await sleep(100)) {
       r = JSON.parse((await api(`/admin/requests/${id}`, REQUESTER)).text);
