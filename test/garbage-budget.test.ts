@@ -28,6 +28,17 @@ describe('a large exchange\'s garbage given back between stages (pipeline/memory
     expect(held).toBeUndefined();
   });
 
+  test('once a large exchange\'s answer has gone, one collection runs on the next turn whatever the budget says; a small one\'s end never collects', async () => {
+    const budget = new GarbageBudget({ largeBytes: 1024 * 1024, budgetBytes: 1024 * 1024 * 1024 });
+    budget.settled(1000);
+    await new Promise((r) => setImmediate(r));
+    expect(budget.collections).toBe(0);
+    budget.settled(2 * 1024 * 1024);
+    expect(budget.collections).toBe(0); // not in the frame that still holds the exchange
+    await new Promise((r) => setImmediate(r));
+    expect(budget.collections).toBe(1);
+  });
+
   test('a budget of 0 turns it off', () => {
     const budget = new GarbageBudget({ largeBytes: 1, budgetBytes: 0 });
     const held = Buffer.alloc(32 * 1024 * 1024, 1);

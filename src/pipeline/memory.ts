@@ -48,18 +48,27 @@ export class GarbageBudget {
 
   /**
    * An exchange's answer has gone: its body, forwarded copy and answer are garbage once the
-   * handler's frame is left, so the same check runs on the next turn of the event loop, before a
-   * next large message is read on top of them.
+   * handler's frame is left, so one collection runs on the next turn of the event loop, whatever
+   * the budget says, before a next large message is read on top of them. (Measured: with the
+   * budget's check here instead, five messages in turn grew RSS by 5.8× the document against
+   * 3.6× for one, as a next body often came before the budget was passed; collecting each time,
+   * 4.0–4.2×. One full collection of the gateway's small heap per large exchange is a few ms.)
    */
   settled(bodyBytes: number): void {
     if (this.o.budgetBytes <= 0 || bodyBytes < this.o.largeBytes) return;
-    setImmediate(() => this.between(bodyBytes));
+    setImmediate(() => this.collect());
     if (this.o.idleMs === undefined) return;
     clearTimeout(this.idle);
     this.idle = setTimeout(() => {
       collectGarbage();
       this.base = process.memoryUsage.rss();
     }, this.o.idleMs).unref();
+  }
+
+  private collect(): void {
+    collectGarbage();
+    this.collections++;
+    this.base = process.memoryUsage.rss();
   }
 
   /** Between two stages of an exchange whose body is `bodyBytes` long. */
