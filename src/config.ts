@@ -94,6 +94,8 @@ export interface Config {
   journalRefusedBytes: number;
   /** bodies of at least this size are journaled by hash in 1 MiB chunks (attachment_blobs), never bound whole into one row */
   journalBodyBlobBytes: number;
+  /** who commits the journal on a SQLite file: a thread of its own (journal/writer.ts), or the store's connection on the event loop */
+  journalWriter: 'thread' | 'connection';
   /** the files the request composer attaches to one request, together */
   composeAttachmentBytes: number;
   /** reload the registry by itself when its files change (registry/watch.ts); SMEV2_WATCH_REGISTRY=false turns it off */
@@ -205,6 +207,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     secureCookie: env.SMEV2_SECURE_COOKIE === 'true',
     journalRefusedBytes: num('--journal-refused-bytes / SMEV2_JOURNAL_REFUSED_BYTES', flags['journal-refused-bytes'] ?? env.SMEV2_JOURNAL_REFUSED_BYTES, 1024 * 1024),
     journalBodyBlobBytes: num('SMEV2_JOURNAL_BODY_BLOB_BYTES', env.SMEV2_JOURNAL_BODY_BLOB_BYTES, 1024 * 1024),
+    journalWriter: journalWriterOf(env.SMEV2_JOURNAL_WRITER),
     attachments: attachmentsConfig(env),
     composeAttachmentBytes: num('SMEV2_COMPOSE_ATTACHMENT_BYTES', env.SMEV2_COMPOSE_ATTACHMENT_BYTES, 8 * 1024 * 1024),
     watchRegistry: env.SMEV2_WATCH_REGISTRY !== 'false',
@@ -344,4 +347,10 @@ export function startUrls(config: Pick<Config, 'baseUrl' | 'host'>, port: number
   const host = ['0.0.0.0', '::', ''].includes(config.host) ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
   const base = config.baseUrl ?? `http://${host}:${port}`;
   return { serviceList: `${base}/`, console: `${base}/console/` };
+}
+
+function journalWriterOf(v: string | undefined): Config['journalWriter'] {
+  if (v === undefined || v === '' || v === 'thread') return 'thread';
+  if (v === 'connection') return 'connection';
+  throw new Error(`SMEV2_JOURNAL_WRITER must be thread (the default: the journal's commits on a SQLite file in a thread of their own) or connection (on the event loop, as before), got "${v}"`);
 }

@@ -189,7 +189,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
       retention.stop();
       sweep.stop();
       inboxSweep.stop();
-      await journal.drain();
+      await journal.close();
       await registry.close();
       await store.destroy();
     },

@@ -13,6 +13,15 @@ export type ChainedFields = Omit<JournalEntry, 'id' | 'raw' | 'rawByHash' | 'pre
  * The version tag lets a later form coexist with this one.
  */
 export function canonical(e: ChainedFields, prevHash: string): string {
+  return `${canonicalHead(e)},${JSON.stringify(prevHash)}]`;
+}
+
+/**
+ * The canonical serialisation up to the previous entry's hash, which the writer knows only once
+ * it holds the store's lock (the writer thread, writer.ts): `canonical` is this, a comma, the
+ * previous hash as a JSON string and the closing bracket.
+ */
+export function canonicalHead(e: ChainedFields): string {
   const n = <T>(v: T | undefined) => (v === undefined ? null : v);
   // v2: a refused message journaled up to the cap (journal.ts): the kept bytes' length and hash
   // are chained too, beside the whole body's size and sha256. An entry kept whole stays v1.
@@ -26,12 +35,17 @@ export function canonical(e: ChainedFields, prevHash: string): string {
     n(e.sender), n(e.recipient), n(e.originator), n(e.status), n(e.messageId), n(e.requestIdRef),
     n(e.originRequestIdRef), n(e.caseNumber), n(e.httpStatus), n(e.faultCode), n(e.durationMs), e.size,
     n(e.signature), n(e.control), n(e.chainId),
-    e.sha256, ...(kept ? [kept] : []), ...(attachments !== undefined ? [attachments] : []), prevHash,
-  ]);
+    e.sha256, ...(kept ? [kept] : []), ...(attachments !== undefined ? [attachments] : []),
+  ]).slice(0, -1);
 }
 
 export function entryHash(e: ChainedFields, prevHash: string): string {
   return createHash('sha256').update(canonical(e, prevHash)).digest('hex');
+}
+
+/** entryHash from an entry's canonicalHead. */
+export function hashAfter(head: string, prevHash: string): string {
+  return createHash('sha256').update(`${head},${JSON.stringify(prevHash)}]`).digest('hex');
 }
 
 /**

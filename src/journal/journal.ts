@@ -5,6 +5,7 @@ import { Batcher, JOURNAL_ENTITY, LOCK_JOURNAL, dialectOf, type JournalEntry } f
 import { verdictText, type Exchange, type Leg } from '../pipeline/exchange';
 import { appDataText } from './search-text';
 import { AttachmentStore, entryAttachments } from './attachments';
+import type { JournalWriter } from './writer';
 
 /**
  * Writes legs durably. Entries queued while a commit is under way go in the next commit, so
@@ -28,7 +29,11 @@ export class Journal {
    */
   readonly attachments: AttachmentStore;
 
-  constructor(private readonly ds: DataSource, private readonly o: { refusedBytes?: number; bodyBlobBytes?: number } = {}) {
+  /**
+   * `writer`: commits in a thread of their own on a SQLite file (writer.ts; the gateway's main
+   * thread uses one unless SMEV2_JOURNAL_WRITER=connection); without it, on the store's connection.
+   */
+  constructor(private readonly ds: DataSource, private readonly o: { refusedBytes?: number; bodyBlobBytes?: number; writer?: JournalWriter } = {}) {
     this.attachments = new AttachmentStore(ds);
   }
 
@@ -62,6 +67,7 @@ export class Journal {
 
   /** One commit: the store's lock, the head read inside it, the rows chained after it. */
   private async append(rows: JournalEntry[]): Promise<void> {
+    if (this.o.writer) return this.o.writer.append(rows);
     const dialect = dialectOf(this.ds);
     await this.ds.transaction(async (m) => {
       // the other processes of `start --workers` and other instances append too
@@ -75,6 +81,12 @@ export class Journal {
   /** Wait for everything queued so far (used at shutdown). */
   drain(): Promise<void> {
     return this.batches.drain();
+  }
+
+  /** Drain, then stop the writer thread if there is one. */
+  async close(): Promise<void> {
+    await this.drain();
+    await this.o.writer?.close();
   }
 }
 

@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
@@ -12,8 +13,9 @@ import { EmulatorState } from '../providers/emulator/state';
 import { FaultSwitch } from '../providers/faults';
 import { Inbox } from '../providers/manual/inbox';
 import { randomSource } from '../providers/inject';
-import { openStore, runMigrations } from '../store';
+import { dialectOf, lockWaitMs, openStore, runMigrations } from '../store';
 import { Journal } from '../journal/journal';
+import { JournalWriter } from '../journal/writer';
 import { Outbox } from '../queue/outbox';
 import { Events, readSubscriptions, type Subscription } from '../queue/events';
 import { MailRoutes } from '../queue/mail';
@@ -80,7 +82,12 @@ export async function assemble(config: Config, log: Logger, o: { migrate: boolea
   const deps: PipelineDeps = {
     outbox, events,
     violations: new Violations(store, events, { failures: config.violations.failures, windowMs: config.violations.windowMinutes * 60_000 }, log),
-    journal: new Journal(store, { refusedBytes: config.journalRefusedBytes, bodyBlobBytes: config.journalBodyBlobBytes }),
+    journal: new Journal(store, {
+      refusedBytes: config.journalRefusedBytes, bodyBlobBytes: config.journalBodyBlobBytes,
+      // the main thread's journal commits in a thread of its own on a SQLite file; the large-body lane's thread writes on its connection
+      writer: config.journalWriter === 'thread' && isMainThread
+        ? JournalWriter.for(store, dialectOf(store).file(store), { lockWaitMs: lockWaitMs(), script: join(__dirname, '..', 'journal', 'writer-thread.js') }) : undefined,
+    }),
     registry, trust, clock: config.clock ? () => new Date(config.clock!) : () => new Date(), node: keys.signer(NODE_KEY),
     envelopeSchemas: loadEnvelopeSchemas(ENVELOPE_SCHEMAS),
     replay: new ReplayGuard(store, config.replayWindowSeconds * 1000),

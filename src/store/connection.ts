@@ -72,7 +72,7 @@ function createStore(url: string): DataSource {
 }
 
 /** How long a SQLite write waits for another process's write lock before it fails (SMEV2_SQLITE_LOCK_WAIT_MS, default 30 s). */
-function lockWaitMs(): number {
+export function lockWaitMs(): number {
   const v = process.env.SMEV2_SQLITE_LOCK_WAIT_MS;
   if (v === undefined || v === '') return 30_000;
   const n = Number(v);

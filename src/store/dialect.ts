@@ -312,31 +312,48 @@ interface SqliteDatabase { prepare(sql: string): SqliteStatement }
 const sqliteInserts = new WeakMap<object, Map<string, ((r: object) => void) | null>>();
 
 /**
+ * How rows of a typeorm entity are inserted on SQLite without typeorm's insert builder: the
+ * INSERT with a placeholder per column, and each row's values in that order, from typeorm's own
+ * metadata and the driver's preparePersistentValue, so the stored bytes are those m.insert writes
+ * (the journal's hash chain depends on them). `column(property)` is a property's place in the
+ * values. Undefined when the entity has a column this does not handle (a default), or the store is
+ * not SQLite. Used on the connection itself (sqliteInsert) and by the journal's writer thread.
+ */
+export interface SqliteInsertPlan {
+  sql: string;
+  values(r: object): unknown[];
+  column(property: string): number;
+}
+
+export function sqliteInsertPlan(ds: DataSource, entity: string): SqliteInsertPlan | undefined {
+  const driver = ds.driver as unknown as { databaseConnection?: SqliteDatabase; preparePersistentValue?(v: unknown, c: unknown): unknown };
+  if (!driver.databaseConnection || !driver.preparePersistentValue) return undefined;
+  const meta = ds.getMetadata(entity);
+  const columns = meta.columns.filter((c) => !c.isGenerated);
+  if (columns.some((c) => c.default !== undefined || c.isVirtual || c.relationMetadata)) return undefined;
+  return {
+    sql: `INSERT INTO "${meta.tableName}" (${columns.map((c) => `"${c.databaseName}"`).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
+    values: (r) => columns.map((c) => driver.preparePersistentValue!(c.getEntityValue(r), c) ?? null),
+    column: (property) => columns.findIndex((c) => c.propertyName === property),
+  };
+}
+
+/**
  * On SQLite, one prepared better-sqlite3 INSERT run per row, in typeorm's transaction (the same
  * connection): typeorm's insert builder (parameters, escaping, a statement prepared anew for each
- * batch) was about 7 % of the gateway's one thread under load. The columns and the values come
- * from typeorm's own metadata and the driver's preparePersistentValue, so the stored bytes are
- * those m.insert writes (the journal's hash chain depends on them). Undefined when the entity has
- * a column this does not handle (a default): then typeorm's path.
+ * batch) was about 7 % of the gateway's one thread under load. Undefined when sqliteInsertPlan is:
+ * then typeorm's path.
  */
 function sqliteInsert(m: EntityManager, entity: string): ((r: object) => void) | undefined {
-  const driver = m.connection.driver as unknown as { databaseConnection?: SqliteDatabase; preparePersistentValue(v: unknown, c: unknown): unknown };
-  const db = driver.databaseConnection;
+  const db = (m.connection.driver as unknown as { databaseConnection?: SqliteDatabase }).databaseConnection;
   if (!db) return undefined;
   let byEntity = sqliteInserts.get(db);
   if (!byEntity) sqliteInserts.set(db, byEntity = new Map());
   let insert = byEntity.get(entity);
   if (insert === undefined) {
-    const meta = m.connection.getMetadata(entity);
-    const columns = meta.columns.filter((c) => !c.isGenerated);
-    if (columns.some((c) => c.default !== undefined || c.isVirtual || c.relationMetadata)) {
-      insert = null;
-    } else {
-      const stmt = db.prepare(`INSERT INTO "${meta.tableName}" (${columns.map((c) => `"${c.databaseName}"`).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`);
-      insert = (r) => {
-        stmt.run(...columns.map((c) => driver.preparePersistentValue(c.getEntityValue(r), c) ?? null));
-      };
-    }
+    const plan = sqliteInsertPlan(m.connection, entity);
+    const stmt = plan && db.prepare(plan.sql);
+    insert = plan && stmt ? (r) => { stmt.run(...plan.values(r)); } : null;
     byEntity.set(entity, insert);
   }
   return insert ?? undefined;
