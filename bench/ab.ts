@@ -27,6 +27,7 @@ const { values: opt } = parseArgs({
     workers: { type: 'string', default: '1' },
     duration: { type: 'string', default: '8' },
     'quiet-wait': { type: 'string', default: '60' },
+    env: { type: 'string', default: '' },
     'no-append': { type: 'boolean', default: false },
     results: { type: 'string', default: join(ROOT, 'bench', 'RESULTS.md') },
     help: { type: 'boolean', short: 'h', default: false },
@@ -42,10 +43,23 @@ const USAGE = `npm run bench:ab -- --commits NAME=REV,NAME=REV[,…] [options]
   --workers LIST   each gateway's --workers, one for all or one per build (default 1: one process); with more, CPU,
                    RSS and main threads are the primary's and its workers' together (--commits one=HEAD,two=HEAD --workers 1,2)
   --quiet-wait S   before each run wait up to S s for the machine to be idle (default 60)
+  --env LIST       environment of one build's gateway, each BUILD:NAME=VALUE (--commits thread=HEAD,connection=HEAD
+                   --env connection:SMEV2_JOURNAL_WRITER=connection)
   --no-append      print only; --results FILE where to append (default bench/RESULTS.md)
 `;
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
+
+/** --env: the extra environment of a build's gateway. */
+function envOf(build: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of opt.env.split(',').filter(Boolean)) {
+    const m = /^([^:=]+):([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(item);
+    if (!m) throw new Error(`--env: "${item}" is not BUILD:NAME=VALUE`);
+    if (m[1] === build) out[m[2]!] = m[3]!;
+  }
+  return out;
+}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const TICK_MS = 10;
 
@@ -130,7 +144,7 @@ async function main(): Promise<void> {
       for (const [i, b] of builds.entries()) {
         const db = join(work, `db-${scenario}-${b.name}`);
         mkdirSync(db);
-        const gw = await startGateway({ services: registry, systems, keys: keys.dir, db: join(db, 'journal.sqlite'), env: { SMEV2_REPLAY_WINDOW_S: '1' }, root: b.dir, workers: workersOf(i) });
+        const gw = await startGateway({ services: registry, systems, keys: keys.dir, db: join(db, 'journal.sqlite'), env: { SMEV2_REPLAY_WINDOW_S: '1', ...envOf(b.name) }, root: b.dir, workers: workersOf(i) });
         gws.set(b.name, gw);
         await runWrk({ script, pool: poolFile, url: `${gw.url}${SID}`, connections: 32, seconds: 3 }); // warm-up
       }
@@ -184,7 +198,7 @@ async function main(): Promise<void> {
     `## A/B of builds, ${started.toISOString().replace(/\.\d+Z$/, 'Z')}`,
     '',
     `\`npm run bench:ab -- --commits ${opt.commits} --scenarios ${opt.scenarios} --conns ${opt.conns} --size ${opt.size} --rounds ${opt.rounds} --duration ${opt.duration}${opt.workers !== '1' ? ` --workers ${opt.workers}` : ''}\`: ` +
-    `${builds.map((b) => `${b.name} = ${b.rev}`).join(', ')}; ${cpus().length} × ${cpuModel()}; node ${process.version}. Builds loaded in turn, interleaved, ${opt.duration} s each, ` +
+    `${builds.map((b) => `${b.name} = ${b.rev}${Object.entries(envOf(b.name)).map(([k, v]) => ` with ${k}=${v}`).join('')}`).join(', ')}; ${cpus().length} × ${cpuModel()}; node ${process.version}. Builds loaded in turn, interleaved, ${opt.duration} s each, ` +
     `${opt.size} signed requests, as in \`npm run bench\`; before each run the harness waited up to ${opt['quiet-wait']} s for the machine to be idle. ` +
     '"others" is what the rest of the machine used during the run (wrk included). Main-thread CPU per exchange is the gateway\'s JS thread only (an RSA signature on the libuv pool is not in it).',
     '',

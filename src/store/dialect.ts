@@ -316,8 +316,9 @@ const sqliteInserts = new WeakMap<object, Map<string, ((r: object) => void) | nu
  * INSERT with a placeholder per column, and each row's values in that order, from typeorm's own
  * metadata and the driver's preparePersistentValue, so the stored bytes are those m.insert writes
  * (the journal's hash chain depends on them). `column(property)` is a property's place in the
- * values. Undefined when the entity has a column this does not handle (a default), or the store is
- * not SQLite. Used on the connection itself (sqliteInsert) and by the journal's writer thread.
+ * values. Undefined when the entity has a column this does not handle (a default that is not a
+ * plain value, a relation), or the store is not SQLite. (Found here: migration 0018's
+ * `raw_by_hash DEFAULT 0` had sent every journal insert back to typeorm's builder since.) Used on the connection itself (sqliteInsert) and by the journal's writer thread.
  */
 export interface SqliteInsertPlan {
   sql: string;
@@ -330,10 +331,12 @@ export function sqliteInsertPlan(ds: DataSource, entity: string): SqliteInsertPl
   if (!driver.databaseConnection || !driver.preparePersistentValue) return undefined;
   const meta = ds.getMetadata(entity);
   const columns = meta.columns.filter((c) => !c.isGenerated);
-  if (columns.some((c) => c.default !== undefined || c.isVirtual || c.relationMetadata)) return undefined;
+  // a default given as a plain value stands in for an absent one, as typeorm's DEFAULT would
+  const plain = (v: unknown) => ['number', 'string', 'boolean'].includes(typeof v);
+  if (columns.some((c) => (c.default !== undefined && !plain(c.default)) || c.isVirtual || c.relationMetadata)) return undefined;
   return {
     sql: `INSERT INTO "${meta.tableName}" (${columns.map((c) => `"${c.databaseName}"`).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
-    values: (r) => columns.map((c) => driver.preparePersistentValue!(c.getEntityValue(r), c) ?? null),
+    values: (r) => columns.map((c) => driver.preparePersistentValue!(c.getEntityValue(r) ?? c.default, c) ?? null),
     column: (property) => columns.findIndex((c) => c.propertyName === property),
   };
 }
