@@ -18,7 +18,7 @@ function open(): { write(rows: ToWriter['rows']): { prev: string; hashes: string
   const head = db.prepare('SELECT hash FROM journal ORDER BY id DESC LIMIT 1');
   return {
     write(rows) {
-      db.exec('BEGIN IMMEDIATE');
+      db.begin();
       try {
         const first = (head.get() as { hash: string | null } | undefined)?.hash ?? GENESIS;
         let prev = first;

@@ -94,7 +94,7 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * goes through typeorm's one query runner): busy_timeout 0; a transaction begins IMMEDIATE, so
  * that it takes the write lock at its start or not at all (never half-way, where a retry could
  * not go on from a stale snapshot); a BEGIN, or a statement outside a transaction, that meets
- * SQLITE_BUSY is tried again after a short jittered pause (1 ms doubling to 25 ms) while the
+ * SQLITE_BUSY is tried again after a short jittered pause (1 ms doubling to 4 ms) while the
  * event loop serves others, until LOCK_WAIT_MS have passed.
  */
 function writeWithoutBlocking(ds: DataSource): void {
@@ -112,7 +112,7 @@ function writeWithoutBlocking(ds: DataSource): void {
     if (sql === 'ROLLBACK') return undefined;
     const text = sql === 'BEGIN TRANSACTION' ? 'BEGIN IMMEDIATE TRANSACTION' : sql;
     const until = Date.now() + LOCK_WAIT_MS;
-    for (let wait = 1; ; wait = Math.min(25, wait * 2)) {
+    for (let wait = 1; ; wait = Math.min(4, wait * 2)) {
       try {
         return await query(text, params, structured);
       } catch (e) {
