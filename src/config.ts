@@ -57,6 +57,8 @@ export interface Config {
   subscriptionsFile: string;
   /** outbox items worked at once by this process */
   deliveryConcurrency: number;
+  /** the outbox items in work hold at most this many payload bytes (one item is always taken) */
+  deliveryBytesInFlight: number;
   /** how often each provider's availability is checked */
   availabilityIntervalMs: number;
   /** how often the manual providers' inbox is swept for requests due soon and overdue (their events) */
@@ -193,7 +195,8 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     faultsCacheMs: num('SMEV2_FAULTS_CACHE_MS', env.SMEV2_FAULTS_CACHE_MS, 1000),
     faultsSeed: env.SMEV2_FAULTS_SEED || undefined,
     subscriptionsFile: resolve(flags.subscriptions ?? env.SMEV2_SUBSCRIPTIONS ?? 'subscriptions.yaml'),
-    deliveryConcurrency: num('SMEV2_DELIVERY_CONCURRENCY', env.SMEV2_DELIVERY_CONCURRENCY, 16),
+    deliveryConcurrency: num('SMEV2_DELIVERY_CONCURRENCY', env.SMEV2_DELIVERY_CONCURRENCY, 64),
+    deliveryBytesInFlight: num('SMEV2_DELIVERY_BYTES_IN_FLIGHT', env.SMEV2_DELIVERY_BYTES_IN_FLIGHT, 64 * 1024 * 1024),
     availabilityIntervalMs: num('SMEV2_AVAILABILITY_INTERVAL_MS', env.SMEV2_AVAILABILITY_INTERVAL_MS, 60_000),
     inboxSweepMs: num('SMEV2_INBOX_SWEEP_MS', env.SMEV2_INBOX_SWEEP_MS, 30_000),
     deliveryLeaseMs: num('SMEV2_DELIVERY_LEASE_MS', env.SMEV2_DELIVERY_LEASE_MS, 60_000),

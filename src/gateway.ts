@@ -63,7 +63,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   }
   const worker = new DeliveryWorker(outbox, registry, buildDeliveryPipeline(pipelineDeps), trust, events, log, keys.signer(NODE_KEY), {
     mail: mailer, violationWindowMs: config.violations.windowMinutes * 60_000,
-    concurrency: config.deliveryConcurrency, leaseMs: config.deliveryLeaseMs, tickMs: 50,
+    concurrency: config.deliveryConcurrency, maxBytesInFlight: config.deliveryBytesInFlight, leaseMs: config.deliveryLeaseMs, tickMs: 50,
     connectTimeoutMs: config.callbackConnectTimeoutMs, readTimeoutMs: config.callbackTimeoutMs,
     attachments: { store: pipelineDeps.journal.attachments, spoolDir: config.attachments.spoolDir, memoryThreshold: config.attachments.partMemoryBytes },
     // a requester's answer-arrived goes out with the answer stored for their ticket

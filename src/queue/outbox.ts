@@ -109,6 +109,12 @@ export class Outbox {
     return taken.map(row);
   }
 
+  /** Let claimed items go again untouched (the worker took more than its byte budget lets it work): due as they were. */
+  async release(ids: string[]): Promise<void> {
+    if (!ids.length) return;
+    await query(this.ds, `UPDATE outbox SET lease_until = NULL WHERE id IN (${ids.map(() => '?').join(', ')})`, ids);
+  }
+
   /** The provider answered finally: keep the answer; queue what that sets off (`then`). */
   async done(id: string, answer: Buffer | null, answerStatus: string | null, then: NewItem[] = [], answerParts: string | null = null): Promise<void> {
     await this.settle(then, (on) => query(on, `UPDATE outbox SET status = 'done', answer = ?, answer_parts = ?, answer_status = ?, lease_until = NULL, updated_at = ?, last_error = NULL WHERE id = ?`,

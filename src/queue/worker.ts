@@ -19,7 +19,10 @@ import type { SendOutcome } from './mail-send';
 import { deadLetterViolation } from './violations';
 
 export interface WorkerOptions {
+  /** items in work at once (SMEV2_DELIVERY_CONCURRENCY) */
   concurrency: number;
+  /** and no more claimed while the payloads in work hold this many bytes (SMEV2_DELIVERY_BYTES_IN_FLIGHT); one item is always taken */
+  maxBytesInFlight?: number;
   leaseMs: number;
   tickMs: number;
   /** callbacks and events: how long to wait for a connection, and for the receiver's answer */
@@ -46,6 +49,9 @@ const FINAL = new Set(['RESULT', 'REJECT', 'INVALID', 'FAILURE', 'CANCEL']);
 export class DeliveryWorker {
   private timer: NodeJS.Timeout | undefined;
   private inFlight = 0;
+  private bytesInFlight = 0;
+  /** the last claim filled the room it had: more is likely due, so a freed slot claims at once instead of at the next tick */
+  private backlog = false;
   private ticking = false;
   private stopped = false;
 
@@ -76,11 +82,32 @@ export class DeliveryWorker {
     this.ticking = true;
     try {
       const room = this.o.concurrency - this.inFlight;
-      if (room <= 0) return;
-      const items = await this.outbox.claim(room, this.o.leaseMs);
+      if (room <= 0 || (this.inFlight > 0 && this.bytesInFlight >= (this.o.maxBytesInFlight ?? Infinity))) return;
+      const claimed = await this.outbox.claim(room, this.o.leaseMs);
+      this.backlog = claimed.length === room;
+      // the payloads' sizes are known once claimed: what would pass the byte budget goes back
+      const budget = (this.o.maxBytesInFlight ?? Infinity) - this.bytesInFlight;
+      let taking = 0;
+      const items = claimed.sort((a, b) => a.next_at - b.next_at).filter((x, i) => {
+        const fits = (i === 0 && this.inFlight === 0) || taking + x.payload.length <= budget;
+        if (fits) taking += x.payload.length;
+        return fits;
+      });
+      if (items.length < claimed.length) {
+        this.backlog = true;
+        await this.outbox.release(claimed.filter((x) => !items.includes(x)).map((x) => x.id));
+      }
       for (const item of items) {
+        const bytes = item.payload.length;
         this.inFlight++;
-        void this.work(item).catch((e) => this.log.error({ err: e, id: item.id }, 'outbox item failed unexpectedly')).finally(() => this.inFlight--);
+        this.bytesInFlight += bytes;
+        void this.work(item).catch((e) => this.log.error({ err: e, id: item.id }, 'outbox item failed unexpectedly')).finally(() => {
+          this.inFlight--;
+          this.bytesInFlight -= bytes;
+          // under load the items in work finish one by one: a slot waiting for the next tick was
+          // up to tickMs of delivery lost each time, and the outbox fell behind what was accepted
+          if (this.backlog && !this.stopped) setImmediate(() => void this.tick());
+        });
       }
     } catch (e) {
       this.log.error({ err: e }, 'outbox claim failed');
