@@ -123,8 +123,10 @@ export class Outbox {
 
   /** The provider accepted and works on it: poll it from `nextAt`; queue what that sets off (`then`). */
   async polling(id: string, nextAt: number, answer: Buffer | null, answerStatus: string, then: NewItem[] = []): Promise<void> {
-    await this.settle(then, (on) => query(on, `UPDATE outbox SET status = 'polling', polls = polls + 1, next_at = ?, lease_until = NULL, updated_at = ?, answer = COALESCE(?, answer), answer_status = ? WHERE id = ?`,
-      [nextAt, this.clock(), answer, answerStatus, id]));
+    const now = this.clock();
+    // next_at 0: pollSoon asked, while this attempt was under way, for the next poll at once
+    await this.settle(then, (on) => query(on, `UPDATE outbox SET status = 'polling', polls = polls + 1, next_at = CASE WHEN next_at = 0 THEN ? ELSE ? END, lease_until = NULL, updated_at = ?, answer = COALESCE(?, answer), answer_status = ? WHERE id = ?`,
+      [now, nextAt, now, answer, answerStatus, id]));
   }
 
   /**
@@ -141,11 +143,16 @@ export class Outbox {
 
   /**
    * Poll a provider that accepted sooner: the item's next poll now (a manual provider's clerk has
-   * answered, src/providers/manual/). False when the item is not being polled.
+   * answered, src/providers/manual/), or at once after the attempt now under way. False when the
+   * item is neither being delivered nor polled.
    */
   async pollSoon(id: string): Promise<boolean> {
     const now = this.clock();
-    const r = await query(this.ds, `UPDATE outbox SET next_at = ?, updated_at = ? WHERE id = ? AND status = 'polling' AND next_at > ? RETURNING id`, [now, now, id, now]);
+    // an item in work (leased: being delivered or polled right now, maybe having read the inbox
+    // before its answer came) is marked with next_at 0, which `polling` turns into "at once" instead
+    // of its interval; otherwise a waiting poll is brought forward
+    const r = await query(this.ds, `UPDATE outbox SET next_at = CASE WHEN lease_until >= ? THEN 0 ELSE ? END, updated_at = ?
+      WHERE id = ? AND status IN ('pending', 'polling') AND (next_at > ? OR lease_until >= ?) RETURNING id`, [now, now, now, id, now, now]);
     return r.length === 1;
   }
 
