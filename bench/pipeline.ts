@@ -5,7 +5,7 @@
 // (f) guaranteed delivery (skipped while the gateway refuses `delivery: guaranteed`). Then the
 // crypto-only line, the targets, a CPU profile of (d), and optionally a soak of (d). The report
 // is printed and appended to bench/RESULTS.md. What each scenario is: bench/README.md.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -14,13 +14,14 @@ import { loadXml } from '../src/xml/libxml';
 import {
   ROOT, SID, makeKeySet, makeSystems, makeRegistry, writeAnswers, makePool, writePool, bigRequest, type KeySet, type Pool, type Policy,
 } from './support/fixtures';
-import { startProvider, startNginx, startGateway, probeLatency, stopAllOnExit, track, GatewayRefused, type Service } from './support/services';
+import { startProvider, startNginx, startGateway, probeLatency, stopAllOnExit, GatewayRefused, type Service } from './support/services';
 import { writeWrkScript, runWrk, type WrkResult } from './support/wrk';
 import { PeakRss, CpuMeter, cpuMs, cpuModel, memory, machineBusyMs } from './support/proc';
 import {
   TITLES, loadTable, bigTable, cryptoTable, scalingTable, targetsTable, bestRps, fmt, type ScenarioId, type Row, type BigRow, type CryptoLine, type Target,
 } from './support/report';
 import { summarizeFile } from './profile-summary';
+import { runCryptoLine } from './support/crypto-line';
 
 const MiB = 1024 * 1024;
 const SIZES: Record<string, { bytes: number; pool: number }> = { '5k': { bytes: 5 * 1024, pool: 4000 }, '100k': { bytes: 100 * 1024, pool: 2000 } };
@@ -301,18 +302,8 @@ function cryptoLine(keys: KeySet, fx: Fixtures, size: string): Promise<CryptoLin
   mkdirSync(dir, { recursive: true });
   const p = fx.pools.get(keys)!.get(size)!.pool;
   writeFileSync(join(dir, 'request.xml'), Buffer.concat([p.heads[0]!, p.tail]));
-  const args = [join(ROOT, '.tmp', 'bench', 'bench', 'crypto-line.js'), '--keys', keys.dir, '--systems', fx.systems,
-    '--request', join(dir, 'request.xml'), '--answer', join(fx.answers.get(keys)!, size === '5k' ? 'answer-5k.xml' : 'answer-100k.xml')];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const t = track(child);
-    void t.exited.then((code) => {
-      const out = t.output();
-      if (code !== 0) return reject(new Error(`crypto line failed:\n${out}`));
-      const j = JSON.parse(out.trim().split('\n').pop()!) as Omit<CryptoLine, 'alg' | 'size'>;
-      resolve({ alg: keys.alg as CryptoLine['alg'], size, ...j });
-    });
-  });
+  const answer = join(fx.answers.get(keys)!, size === '5k' ? 'answer-5k.xml' : 'answer-100k.xml');
+  return runCryptoLine({ keys: keys.dir, systems: fx.systems, request: join(dir, 'request.xml'), answer }).then((j) => ({ alg: keys.alg as CryptoLine['alg'], size, ...j }));
 }
 
 async function main(): Promise<void> {

@@ -167,3 +167,19 @@ export function wholeOption(help: string, min: 0 | 1 = 0): (name: string, v: str
     return n;
   };
 }
+
+/**
+ * Wait up to `limitS` seconds until the machine is idle apart from us (less than a quarter of a
+ * core busy over half a second): other people's builds and tests on the same cores would be
+ * measured as the gateway's slowness. Returns the cores still busy and how long it waited.
+ */
+export async function waitQuiet(limitS: number): Promise<{ cores: number; waitedMs: number; gaveUp: boolean }> {
+  const t0 = Date.now();
+  for (;;) {
+    const b0 = machineBusyMs();
+    await new Promise((r) => setTimeout(r, 500));
+    const cores = (machineBusyMs() - b0) / 500;
+    if (cores < 0.25) return { cores, waitedMs: Date.now() - t0, gaveUp: false };
+    if (Date.now() - t0 > limitS * 1000) return { cores, waitedMs: Date.now() - t0, gaveUp: true };
+  }
+}

@@ -156,6 +156,8 @@ export interface GatewayOptions {
   systems: string;
   keys: string;
   db: string;
+  /** a PostgreSQL URL for --db instead of the SQLite file at `db` (which then only names the latency probe's file) */
+  pg?: string;
   env?: Record<string, string>;
   /** node flags before the script, e.g. --cpu-prof */
   nodeArgs?: string[];
@@ -172,7 +174,7 @@ export async function startGateway(o: GatewayOptions): Promise<Service> {
   const port = await freePort();
   const probe = `${o.db}.latency.json`;
   const args = [...(o.nodeArgs ?? []), '-r', join(ROOT, 'bench', 'support', 'latency-probe.js'), join(o.root ?? ROOT, 'bin', 'smev2-gateway.js'), 'start', '--port', String(port), '--host', '127.0.0.1',
-    '--services', o.services, '--systems', o.systems, '--keys', o.keys, '--db', `sqlite:${o.db}`,
+    '--services', o.services, '--systems', o.systems, '--keys', o.keys, '--db', o.pg ?? `sqlite:${o.db}`,
     ...(o.workers && o.workers > 1 ? ['--workers', String(o.workers)] : oneProcess(o.root))];
   const child = spawn(process.execPath, args, { cwd: o.root ?? ROOT, env: { ...process.env, LOG_LEVEL: 'warn', BENCH_LATENCY_FILE: probe, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const t = track(child);
