@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { ROOT } from './fixtures';
 import { childPids } from './proc';
-import { freePort, track, type Service } from './services';
+import { freePort, nginxPaths, track, type Service } from './services';
 
 export const NGINX = '/usr/sbin/nginx';
 export const SITE = join(ROOT, 'docs', 'deploy', 'nginx.conf');
@@ -36,12 +36,7 @@ pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
 events { worker_connections 4096; }
 http {
-  access_log off;
-  client_body_temp_path ${dir}/client_body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
+${nginxPaths(dir)}
   include ${dir}/smev2-gateway.conf;
 }
 `);

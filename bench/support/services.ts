@@ -105,6 +105,11 @@ export async function startProvider(answersDir: string): Promise<Service> {
   return { name: 'provider', pid: child.pid!, url: `http://127.0.0.1:${port}/provider`, measured: () => [child.pid!], output: t.output, stop: () => stopChild(child, t.exited, t.alive) };
 }
 
+/** An unprivileged nginx's http-level lines: no access log, its temp folders inside `dir`. */
+export function nginxPaths(dir: string): string {
+  return ['access_log off;', ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `${t}_temp_path ${dir}/${t};`)].map((l) => `  ${l}`).join('\n');
+}
+
 /** nginx with one worker, proxy_pass with keep-alive to the provider: the pass-through limit. */
 export async function startNginx(dir: string, upstreamUrl: string): Promise<Service> {
   mkdirSync(dir, { recursive: true });
@@ -119,12 +124,7 @@ pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
 events { worker_connections 4096; }
 http {
-  access_log off;
-  client_body_temp_path ${dir}/client_body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
+${nginxPaths(dir)}
   client_max_body_size 64m;
   client_body_buffer_size 256k;
   keepalive_requests 1000000;
