@@ -1,4 +1,5 @@
-import { inlineDocumentBytes, type ParsedEnvelope } from '../envelope/parse';
+import { open } from 'node:fs/promises';
+import { base64RangePieces, inlineDocumentBytes, type ParsedEnvelope } from '../envelope/parse';
 import type { AttachmentSettings } from '../registry/definition';
 import type { TrustStore } from '../signature/trust';
 import { normalizeContentId, type MimePart } from '../http/multipart';
@@ -14,6 +15,12 @@ export interface JudgeOptions {
   at: Date;
   /** for the faults' texts: `the request`, `the provider's answer` */
   where: string;
+  /**
+   * An inline ZIP of at least `threshold` bytes is decoded into a file of the exchange's spool
+   * and opened from there, as an MTOM part past SMEV2_PART_MEMORY_BYTES is: the decoded ZIP is
+   * then never in memory beside the message that carries it.
+   */
+  spool?: { file(): string; threshold: number };
 }
 
 export interface AttachmentsJudgement {
@@ -60,14 +67,43 @@ export async function judgeAttachments(parsed: ParsedEnvelope, parts: MimePart[]
     out.problems.push(...zip.problems);
     return out;
   }
-  const bytes = inlineDocumentBytes(parsed);
-  if (bytes !== undefined) {
+  const source = await inlineDocument(parsed, o.spool);
+  if (source !== undefined) {
     const doc: AppDocumentReport = { source: 'BinaryData' };
     out.documents.push(doc);
-    const zip = await inspect({ bytes });
+    const zip = await inspect(source);
     Object.assign(doc, { zip, size: zip.size, sha256: zip.sha256 });
     out.problems.push(...zip.problems);
   }
   return out;
 }
 
+
+/** The inline ZIP: in a spool file when large (decoded a piece at a time from the envelope's bytes), else in memory. */
+async function inlineDocument(parsed: ParsedEnvelope, spool: JudgeOptions['spool']): Promise<{ path: string } | { bytes: Buffer } | undefined> {
+  const range = parsed.envelope.appDocument?.binaryRange;
+  if (!range || !spool || ((range.end - range.start) * 3) / 4 < spool.threshold) {
+    const bytes = inlineDocumentBytes(parsed);
+    return bytes === undefined ? undefined : { bytes };
+  }
+  const path = spool.file();
+  const fh = await open(path, 'w');
+  try {
+    // pieces of 48 KiB gathered into writes of about 1 MiB
+    let batch: Buffer[] = [];
+    let size = 0;
+    for (const piece of base64RangePieces(parsed.envelope.raw, range.start, range.end)) {
+      batch.push(piece);
+      size += piece.length;
+      if (size >= 1024 * 1024) {
+        await fh.writev(batch);
+        batch = [];
+        size = 0;
+      }
+    }
+    if (batch.length) await fh.writev(batch);
+  } finally {
+    await fh.close();
+  }
+  return { path };
+}

@@ -218,15 +218,20 @@ const PIECE = 64 * 1024;
 export function decodeBase64Range(raw: Buffer, start: number, end: number): Buffer {
   const out = Buffer.allocUnsafe(Math.ceil(((end - start) * 3) / 4));
   let written = 0;
+  for (const piece of base64RangePieces(raw, start, end)) written += piece.copy(out, written);
+  return out.subarray(0, written);
+}
+
+/** The same, as decoded pieces of up to 48 KiB (to a file, without the whole decoded in memory). */
+export function* base64RangePieces(raw: Buffer, start: number, end: number): Generator<Buffer> {
   let carry = '';
   for (let at = start; at < end; at += PIECE) {
     const text = carry + raw.toString('latin1', at, Math.min(end, at + PIECE)).replace(/[\s]+/g, '');
     const whole = text.length - (text.length % 4);
-    written += out.write(text.slice(0, whole), written, 'base64');
+    if (whole) yield Buffer.from(text.slice(0, whole), 'base64');
     carry = text.slice(whole);
   }
-  if (carry) written += out.write(carry, written, 'base64');
-  return out.subarray(0, written);
+  if (carry) yield Buffer.from(carry, 'base64');
 }
 
 /** The AppDocument element of a parsed message (for the attachments stage, which reads BinaryData). */

@@ -67,7 +67,7 @@ function controlDeps(d: PipelineDeps): ControlDeps {
 }
 
 function attachmentDeps(d: PipelineDeps) {
-  return { trust: d.trust, clock: d.clock, limits: d.attachments.zip };
+  return { trust: d.trust, clock: d.clock, limits: d.attachments.zip, memoryThreshold: d.attachments.partMemoryBytes };
 }
 
 /**

@@ -14,9 +14,10 @@ import type { AttachmentSettings } from '../registry/definition';
  * `attachments.policy` decides: enforce refuses with the first problem's fault, report journals
  * the verdict and lets the message pass, off opens nothing.
  */
-async function judgeLeg(ex: Exchange, direction: LegDirection, parsed: ParsedEnvelope, parts: MimePart[] | undefined, settings: AttachmentSettings, d: { trust: TrustStore; clock: () => Date; limits: ZipLimits }, where: string): Promise<void> {
+async function judgeLeg(ex: Exchange, direction: LegDirection, parsed: ParsedEnvelope, parts: MimePart[] | undefined, settings: AttachmentSettings, d: AttachmentDeps, where: string): Promise<void> {
   if (settings.policy === 'off' || (!parsed.envelope.appDocument && !parts?.length)) return;
-  const j = await judgeAttachments(parsed, parts, { settings, limits: d.limits, trust: d.trust, at: d.clock(), where });
+  const spool = ex.spool && d.memoryThreshold !== undefined ? { file: () => ex.spool!.file(), threshold: d.memoryThreshold } : undefined;
+  const j = await judgeAttachments(parsed, parts, { settings, limits: d.limits, trust: d.trust, at: d.clock(), where, spool });
   if (!j.documents.length) return;
   const texts = j.problems.map((p) => renderFaultString(FAULTS[p.fault], p.params));
   const verdict: Verdict = texts.length
@@ -32,6 +33,8 @@ export interface AttachmentDeps {
   trust: TrustStore;
   clock: () => Date;
   limits: ZipLimits;
+  /** an inline ZIP this large is opened from the exchange's spool, not memory (SMEV2_PART_MEMORY_BYTES) */
+  memoryThreshold?: number;
 }
 
 /** The consumer's AppDocument, once its sender is known and allowed. */
