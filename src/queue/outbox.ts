@@ -124,8 +124,9 @@ export class Outbox {
   /** The provider accepted and works on it: poll it from `nextAt`; queue what that sets off (`then`). */
   async polling(id: string, nextAt: number, answer: Buffer | null, answerStatus: string, then: NewItem[] = []): Promise<void> {
     const now = this.clock();
-    // next_at 0: pollSoon asked, while this attempt was under way, for the next poll at once
-    await this.settle(then, (on) => query(on, `UPDATE outbox SET status = 'polling', polls = polls + 1, next_at = CASE WHEN next_at = 0 THEN ? ELSE ? END, lease_until = NULL, updated_at = ?, answer = COALESCE(?, answer), answer_status = ? WHERE id = ?`,
+    // next_at 0: pollSoon asked, while this attempt was under way, for the next poll at once (the
+    // casts: PostgreSQL does not infer a parameter's type inside CASE)
+    await this.settle(then, (on) => query(on, `UPDATE outbox SET status = 'polling', polls = polls + 1, next_at = CASE WHEN next_at = 0 THEN CAST(? AS BIGINT) ELSE CAST(? AS BIGINT) END, lease_until = NULL, updated_at = ?, answer = COALESCE(?, answer), answer_status = ? WHERE id = ?`,
       [now, nextAt, now, answer, answerStatus, id]));
   }
 
@@ -151,7 +152,7 @@ export class Outbox {
     // an item in work (leased: being delivered or polled right now, maybe having read the inbox
     // before its answer came) is marked with next_at 0, which `polling` turns into "at once" instead
     // of its interval; otherwise a waiting poll is brought forward
-    const r = await query(this.ds, `UPDATE outbox SET next_at = CASE WHEN lease_until >= ? THEN 0 ELSE ? END, updated_at = ?
+    const r = await query(this.ds, `UPDATE outbox SET next_at = CASE WHEN lease_until >= ? THEN 0 ELSE CAST(? AS BIGINT) END, updated_at = ?
       WHERE id = ? AND status IN ('pending', 'polling') AND (next_at > ? OR lease_until >= ?) RETURNING id`, [now, now, now, id, now, now]);
     return r.length === 1;
   }
