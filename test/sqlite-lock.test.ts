@@ -1,9 +1,8 @@
-import http from 'node:http';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { startGateway, runCli, type GatewayProcess } from './support/gateway';
+import { startGateway, runCli, freshConnection as fresh, type GatewayProcess } from './support/gateway';
 import { makeRegistry, ECHO_BUNDLE, echoDefinition } from './support/registry';
 import { startUpstream, type Upstream } from './support/upstream';
 
@@ -21,18 +20,6 @@ const ANSWER = readFileSync(join(ECHO_BUNDLE, 'answer.xml'), 'utf8');
 const field = (xml: string, name: string) => new RegExp(`<smev:${name}>([\\s\\S]*?)</smev:${name}>`).exec(xml)?.[1];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** One request on a connection of its own (no keep-alive): the cluster hands each connection to the next worker. */
-function fresh(url: string, body?: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: body === undefined ? 'GET' : 'POST', agent: false, headers: body === undefined ? {} : { 'content-type': 'text/xml; charset=utf-8' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, text: Buffer.concat(chunks).toString() }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 60000): Promise<void> {
   const end = Date.now() + ms;

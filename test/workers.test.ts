@@ -1,9 +1,8 @@
-import http from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startGateway, runCli, type GatewayProcess } from './support/gateway';
+import { startGateway, runCli, freshConnection as fresh, type GatewayProcess } from './support/gateway';
 import { makeRegistry, ECHO_BUNDLE, echoDefinition } from './support/registry';
 import { startUpstream, type Upstream } from './support/upstream';
 import { STORE_NAME, onPostgres, sql } from './support/store';
@@ -25,18 +24,6 @@ const withMessageId = (id: string) => REQUEST.replace('2026-11-22T10:00:00.000+0
   `<soapenv:Header><smev:Header><smev:NodeId>99</smev:NodeId><smev:MessageId>${id}</smev:MessageId><smev:TimeStamp>2026-11-22T10:00:00Z</smev:TimeStamp><smev:MessageClass>REQUEST</smev:MessageClass></smev:Header></soapenv:Header>`);
 const uuid = () => randomUUID().toUpperCase();
 
-/** One request on a connection of its own (no keep-alive): the cluster hands each connection to the next worker. */
-function fresh(url: string, body?: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: body === undefined ? 'GET' : 'POST', agent: false, headers: body === undefined ? {} : { 'content-type': 'text/xml; charset=utf-8' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, text: Buffer.concat(chunks).toString() }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 /** The pid of whichever worker answers /healthz, asked `n` times. */
 async function answeringPids(url: string, n = 12): Promise<Set<number>> {

@@ -10,16 +10,9 @@ export type ChainedFields = Omit<JournalEntry, 'id' | 'raw' | 'rawByHash' | 'pre
 /**
  * The canonical serialisation: a JSON array of the metadata in a fixed order, times as ISO
  * strings in UTC, absent values as null, then the entry's sha256 and the previous entry's hash.
- * The version tag lets a later form coexist with this one.
- */
-export function canonical(e: ChainedFields, prevHash: string): string {
-  return `${canonicalHead(e)},${JSON.stringify(prevHash)}]`;
-}
-
-/**
- * The canonical serialisation up to the previous entry's hash, which the writer knows only once
- * it holds the store's lock (the writer thread, writer.ts): `canonical` is this, a comma, the
- * previous hash as a JSON string and the closing bracket.
+ * The version tag lets a later form coexist with this one. This is the array up to the previous
+ * entry's hash, which the writer knows only once it holds the store's lock (the writer thread,
+ * writer.ts); `hashAfter` completes it with a comma, that hash as a JSON string and the bracket.
  */
 export function canonicalHead(e: ChainedFields): string {
   const n = <T>(v: T | undefined) => (v === undefined ? null : v);
@@ -40,10 +33,10 @@ export function canonicalHead(e: ChainedFields): string {
 }
 
 export function entryHash(e: ChainedFields, prevHash: string): string {
-  return createHash('sha256').update(canonical(e, prevHash)).digest('hex');
+  return hashAfter(canonicalHead(e), prevHash);
 }
 
-/** entryHash from an entry's canonicalHead. */
+/** entryHash from an entry's canonicalHead (the writer thread has only the head). */
 export function hashAfter(head: string, prevHash: string): string {
   return createHash('sha256').update(`${head},${JSON.stringify(prevHash)}]`).digest('hex');
 }
