@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { NS } from './ns';
 import { scanEnvelope } from './scan';
+import { Slices } from '../slices';
 
 /** Escape text content: & < > only (quotes are fine in text). */
 export function escapeText(s: string): string {
@@ -62,6 +63,14 @@ export function withHeaderBlock(raw: Buffer, block: string, replace?: (index: nu
  * is copied once, whatever its size (a 60 MB AppDocument is not copied per block).
  */
 export function withHeaderBlocks(raw: Buffer, blocks: { first?: string; last?: string }, remove?: (index: number) => boolean): Buffer {
+  return headerBlockSlices(raw, blocks, remove).join();
+}
+
+/**
+ * The same splice, not copied: views of `raw` with the new blocks between them (../slices.ts).
+ * What the node forwards is this: a large request is never held twice.
+ */
+export function headerBlockSlices(raw: Buffer, blocks: { first?: string; last?: string }, remove?: (index: number) => boolean): Slices {
   const layout = scanEnvelope(raw);
   const first = Buffer.from(blocks.first ?? '', 'utf8');
   const last = Buffer.from(blocks.last ?? '', 'utf8');
@@ -69,12 +78,12 @@ export function withHeaderBlocks(raw: Buffer, blocks: { first?: string; last?: s
   const prefix = env.qname.includes(':') ? env.qname.slice(0, env.qname.indexOf(':') + 1) : '';
   if (!layout.header) {
     const open = Buffer.from(`<${prefix}Header>`), close = Buffer.from(`</${prefix}Header>`);
-    return Buffer.concat([raw.subarray(0, env.startTagEnd), open, first, last, close, raw.subarray(env.startTagEnd)]);
+    return Slices.of(raw.subarray(0, env.startTagEnd), open, first, last, close, raw.subarray(env.startTagEnd));
   }
   const h = layout.header;
   if (h.selfClosing) {
     const tag = raw.toString('utf8', h.start, h.endTagStart).replace(/\s*$/, '');
-    return Buffer.concat([raw.subarray(0, h.start), Buffer.from(`${tag}>`), first, last, Buffer.from(`</${h.qname}>`), raw.subarray(h.end)]);
+    return Slices.of(raw.subarray(0, h.start), Buffer.from(`${tag}>`), first, last, Buffer.from(`</${h.qname}>`), raw.subarray(h.end));
   }
   const parts: Buffer[] = [raw.subarray(0, h.startTagEnd), first];
   let at = h.startTagEnd;
@@ -85,7 +94,7 @@ export function withHeaderBlocks(raw: Buffer, blocks: { first?: string; last?: s
     }
   });
   parts.push(raw.subarray(at, h.endTagStart), last, raw.subarray(h.endTagStart));
-  return Buffer.concat(parts);
+  return Slices.of(...parts);
 }
 
 export interface FaultFields {

@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import { Slices } from '../slices';
 import { isMultipart, readMultipart, MultipartError, type MimeParts, type MultipartLimits, type Spool } from './multipart';
 
 /**
@@ -66,7 +67,11 @@ function agentFor(url: URL): http.Agent {
   return a;
 }
 
-export function post(target: string | URL, body: Buffer | StreamBody, o: PostOptions): Promise<PostAnswer> {
+/**
+ * POST `body` (one buffer, slices of one message written with one writev, or a stream of known
+ * length) and read the answer.
+ */
+export function post(target: string | URL, body: Buffer | Slices | StreamBody, o: PostOptions): Promise<PostAnswer> {
   const url = typeof target === 'string' ? new URL(target) : target;
   const transport = url.protocol === 'https:' ? https : http;
   return new Promise<PostAnswer>((resolve, reject) => {
@@ -98,7 +103,8 @@ export function post(target: string | URL, body: Buffer | StreamBody, o: PostOpt
     if (o.soapAction !== undefined) headers.soapaction = `"${o.soapAction}"`;
     const req = transport.request(url, { method: 'POST', agent: agentFor(url), headers });
     let connectTimer: NodeJS.Timeout | undefined;
-    if (Buffer.isBuffer(body)) answerTimer();
+    const inMemory = Buffer.isBuffer(body) || body instanceof Slices;
+    if (inMemory) answerTimer();
     else {
       idle();
       req.once('finish', answerTimer);
@@ -146,7 +152,12 @@ export function post(target: string | URL, body: Buffer | StreamBody, o: PostOpt
       });
     });
     if (Buffer.isBuffer(body)) req.end(body);
-    else {
+    else if (body instanceof Slices) {
+      // corked: the slices go to the socket in one writev once end() uncorks it
+      req.cork();
+      for (const p of body.pieces) req.write(p);
+      req.end();
+    } else {
       // written by hand rather than piped: each chunk's write callback (the socket took it, i.e.
       // the provider is reading) is the progress that keeps the idle bound from firing
       const src = body.stream();

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { slicesOf, type Slices } from '../slices';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { Framing, MimePart } from './multipart';
@@ -57,7 +58,7 @@ export function rootContentType(framing: Framing): string {
 
 /** What the writer needs of the root part: the envelope and its Content-ID and type. */
 export interface RootPart {
-  bytes: Buffer;
+  bytes: Buffer | Slices;
   contentId?: string;
   contentType?: string;
 }
@@ -77,7 +78,7 @@ export function writeMultipart(root: RootPart, parts: MimePart[], framing: Frami
   const close = eol === '\n' ? '\n\n' : eol;
   const head = (lines: string[], first: boolean) => Buffer.from(`${first ? '' : close}--${boundary}${eol}${lines.join(eol)}${eol}${eol}`, 'utf8');
   const pieces: (Buffer | MimePart)[] = [
-    head([`Content-Type: ${rootType}`, 'Content-Transfer-Encoding: binary', `Content-ID: <${rootId}>`], true), root.bytes,
+    head([`Content-Type: ${rootType}`, 'Content-Transfer-Encoding: binary', `Content-ID: <${rootId}>`], true), ...slicesOf(root.bytes).pieces,
   ];
   for (const p of parts) pieces.push(head(partHeaderLines(p), false), p);
   pieces.push(Buffer.from(`${close}--${boundary}--${eol}`));

@@ -5,6 +5,7 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { partStream, type Framing, type MimePart, type MimeParts, type Spool } from '../http/multipart';
 import { verdictText, type Leg } from '../pipeline/exchange';
+import { slicesOf, type Bytes } from '../slices';
 
 /** The bytes of one chunk row: a 1 GiB part is 1024 rows, written and read one at a time. */
 const CHUNK = 1024 * 1024;
@@ -23,18 +24,30 @@ export class AttachmentStore {
    * Safe when several processes store the same content at once: rows of one hash hold the same bytes.
    */
   async put(part: MimePart, now = Date.now()): Promise<void> {
-    const [known] = await query<{ purged_at: number | null }>(this.ds, 'SELECT purged_at FROM attachment_blobs WHERE sha256 = ?', [part.sha256]);
+    await this.store(part.sha256, part.size, () => partStream(part), now);
+  }
+
+  /**
+   * Keep a message's body by its hash (`sha256`, already computed), chunked from memory: the
+   * chunks are views of the body, or of its slices, never one copy of the whole.
+   */
+  async putBytes(sha256: string, bytes: Bytes, now = Date.now()): Promise<void> {
+    await this.store(sha256, bytes.length, () => slicesOf(bytes).pieces, now);
+  }
+
+  private async store(sha256: string, size: number, source: () => AsyncIterable<Buffer | string> | Iterable<Buffer>, now: number): Promise<void> {
+    const [known] = await query<{ purged_at: number | null }>(this.ds, 'SELECT purged_at FROM attachment_blobs WHERE sha256 = ?', [sha256]);
     if (known && known.purged_at === null) {
-      await query(this.ds, 'UPDATE attachment_blobs SET last_used_at = ? WHERE sha256 = ?', [now, part.sha256]);
+      await query(this.ds, 'UPDATE attachment_blobs SET last_used_at = ? WHERE sha256 = ?', [now, sha256]);
       return;
     }
     let seq = 0;
-    for await (const chunk of rechunk(partStream(part), CHUNK)) {
-      await query(this.ds, 'INSERT INTO attachment_chunks (sha256, seq, bytes) VALUES (?, ?, ?) ON CONFLICT (sha256, seq) DO NOTHING', [part.sha256, seq++, chunk]);
+    for await (const chunk of rechunk(source(), CHUNK)) {
+      await query(this.ds, 'INSERT INTO attachment_chunks (sha256, seq, bytes) VALUES (?, ?, ?) ON CONFLICT (sha256, seq) DO NOTHING', [sha256, seq++, chunk]);
     }
     // the blob's row last: a part whose chunks are not all written is not there
     await query(this.ds, `INSERT INTO attachment_blobs (sha256, size, chunks, created_at, last_used_at, purged_at) VALUES (?, ?, ?, ?, ?, NULL)
-      ON CONFLICT (sha256) DO UPDATE SET last_used_at = excluded.last_used_at, purged_at = NULL, chunks = excluded.chunks`, [part.sha256, part.size, seq, now, now]);
+      ON CONFLICT (sha256) DO UPDATE SET last_used_at = excluded.last_used_at, purged_at = NULL, chunks = excluded.chunks`, [sha256, size, seq, now, now]);
   }
 
   /** What is kept of a hash: its size, or why it is not there. */
@@ -100,7 +113,7 @@ export class AttachmentStore {
 }
 
 /** Re-cut a stream into pieces of `size` bytes (the last one shorter). */
-async function* rechunk(source: AsyncIterable<Buffer | string>, size: number): AsyncGenerator<Buffer> {
+async function* rechunk(source: AsyncIterable<Buffer | string> | Iterable<Buffer>, size: number): AsyncGenerator<Buffer> {
   let pending: Buffer[] = [];
   let held = 0;
   for await (const c of source) {

@@ -6,6 +6,7 @@ import { verdictText, type Exchange, type Leg } from '../pipeline/exchange';
 import { appDataText } from './search-text';
 import { AttachmentStore, entryAttachments } from './attachments';
 import type { JournalWriter } from './writer';
+import { Slices, slicesOf, wholeOf, type Bytes } from '../slices';
 
 /**
  * Writes legs durably. Entries queued while a commit is under way go in the next commit, so
@@ -56,7 +57,7 @@ export class Journal {
       const e = entries[i]!;
       if (!e.rawByHash || seen.has(e.sha256)) continue;
       seen.add(e.sha256);
-      await this.attachments.put({ contentType: 'application/octet-stream', headers: {}, size: e.size, sha256: e.sha256, bytes: ex.legs[i]!.bytes });
+      await this.attachments.putBytes(e.sha256, ex.legs[i]!.bytes);
     }
     await this.write(entries);
   }
@@ -92,6 +93,10 @@ export class Journal {
 
 const EMPTY = Buffer.alloc(0);
 
+function sha256Of(b: Bytes): string {
+  return b instanceof Slices ? b.sha256() : createHash('sha256').update(b).digest('hex');
+}
+
 /** Give each row its place in the chain after `head`; returns the new head. */
 function chainRows(rows: JournalEntry[], head: string): string {
   let prev = head;
@@ -126,9 +131,13 @@ function refused(ex: Exchange, leg: Leg): boolean {
 function toEntry(ex: Exchange, leg: Leg, cap: number | undefined, byHashFrom: number): JournalEntry {
   const e = leg.envelope;
   const m = e?.message;
-  const cut = cap !== undefined && leg.bytes.length > cap;
-  const raw = cut ? leg.bytes.subarray(0, cap) : leg.bytes;
-  const byHash = !cut && leg.bytes.length >= byHashFrom;
+  const bytes = leg.bytes;
+  const cut = cap !== undefined && bytes.length > cap;
+  const byHash = !cut && bytes.length >= byHashFrom;
+  const kept = cut ? bytes.subarray(0, cap) : undefined;
+  // what the row holds (a copy of what is kept: a view would keep the whole body in memory while
+  // the row waits for its commit); a forwarded request's slices are joined only when small
+  const row = kept ? Buffer.from(kept) : byHash ? EMPTY : wholeOf(bytes);
   return {
     exchangeId: ex.id,
     at: leg.at,
@@ -147,17 +156,17 @@ function toEntry(ex: Exchange, leg: Leg, cap: number | undefined, byHashFrom: nu
     httpStatus: leg.httpStatus ?? null,
     faultCode: leg.faultCode ?? e?.fault?.code ?? null,
     durationMs: leg.durationMs ?? null,
-    size: leg.bytes.length,
-    sha256: createHash('sha256').update(leg.bytes).digest('hex'),
-    // a copy: a view would keep the whole body in memory while the row waits for its commit
-    raw: byHash ? EMPTY : cut ? Buffer.from(raw) : leg.bytes,
+    size: bytes.length,
+    sha256: sha256Of(bytes),
+    raw: row,
     rawByHash: byHash ? 1 : 0,
-    rawKept: cut ? raw.length : null,
-    rawKeptSha256: cut ? createHash('sha256').update(raw).digest('hex') : null,
+    rawKept: kept ? kept.length : null,
+    rawKeptSha256: kept ? sha256Of(kept) : null,
     signature: leg.signature ? verdictText(leg.signature).slice(0, 400) : null,
     control: leg.control ? verdictText(leg.control).slice(0, 1000) : null,
     chainId: ex.chainId ?? null,
     attachments: entryAttachments(leg),
-    searchText: appDataText(raw),
+    // AppData lies in one slice (the Body is never split: the node's blocks go in the header)
+    searchText: byHash ? slicesOf(bytes).firstOf(appDataText) : appDataText(row),
   };
 }

@@ -5,6 +5,7 @@ import type { Service, Operation } from '../registry/load';
 import type { GatewayFault, FaultName } from '../faults/catalogue';
 import type { MimePart, MimeParts, Spool } from '../http/multipart';
 import type { AppDocumentReport } from '../attachments/model';
+import type { Bytes, Slices } from '../slices';
 
 /** The four legs of one synchronous exchange, as the journal records them. */
 export type LegDirection = 'consumer->gateway' | 'gateway->provider' | 'provider->gateway' | 'gateway->consumer';
@@ -12,7 +13,8 @@ export type LegDirection = 'consumer->gateway' | 'gateway->provider' | 'provider
 export interface Leg {
   direction: LegDirection;
   at: Date;
-  bytes: Buffer;
+  /** the message (the forwarded request: as slices of the consumer's bytes, stamp.ts) */
+  bytes: Bytes;
   /** the typed view of `bytes`, when they parsed */
   envelope?: Envelope;
   /** the node's MessageId stamped on this leg (forwarded request / answer) */
@@ -130,8 +132,11 @@ export interface Exchange {
   /** how the node signed what it sent on (journaled with the outgoing legs) */
   nodeSignature?: string;
   responseSignature?: string;
-  /** bytes to send to the provider (the consumer's envelope plus the node's header blocks) */
-  forward?: Buffer;
+  /**
+   * bytes to send to the provider: the consumer's envelope plus the node's header blocks, as
+   * slices of `request.envelope.raw` (a large request is not held twice)
+   */
+  forward?: Slices;
   /** the provider's answer, or the node's own; after stamp, with the node's marks */
   answer?: Answer;
   /** what goes back to the consumer (MTOM: `bytes` is the root part, sent with `parts`) */
@@ -213,7 +218,7 @@ export function routeOf(ex: Exchange): { service: Service; operation: Operation;
 }
 
 /** stamp (request): the node's MessageId and the bytes to forward */
-export function forwardOf(ex: Exchange): { messageId: string; forward: Buffer } {
+export function forwardOf(ex: Exchange): { messageId: string; forward: Slices } {
   if (!ex.messageId || !ex.forward) return missing('the forwarded request', 'stamp');
   return { messageId: ex.messageId, forward: ex.forward };
 }

@@ -10,6 +10,7 @@ import { markAsNodeAsync } from '../signature/node-marks';
 import type { Signer } from '../signature/sign';
 import type { TrustStore } from '../signature/trust';
 import { disposeDocuments, type Exchange } from '../pipeline/exchange';
+import { Slices, wholeOf } from '../slices';
 import { post } from '../http/client';
 import { backoff, type NewItem, type Outbox, type OutboxRow } from './outbox';
 import type { Events } from './events';
@@ -160,7 +161,7 @@ export class DeliveryWorker {
       }
       await this.pipeline(ex);
       const leg = ex.legs.find((l) => l.direction === 'provider->gateway');
-      if (ex.answer && leg?.envelope) outcome = { provider: leg.bytes, env: leg.envelope, httpStatus: leg.httpStatus ?? ex.answer.status, marked: ex.answer.bytes, parts: ex.answer.parts };
+      if (ex.answer && leg?.envelope) outcome = { provider: wholeOf(leg.bytes), env: leg.envelope, httpStatus: leg.httpStatus ?? ex.answer.status, marked: ex.answer.bytes, parts: ex.answer.parts };
       // the answer's parts by hash before the outcome that names them (the journal stage stored them too)
       if (outcome?.parts) await a?.store.putAll(outcome.parts);
     } catch (e) {
@@ -199,7 +200,7 @@ export class DeliveryWorker {
     return {
       id, origin: 'outbox', started: process.hrtime.bigint(), receivedAt: new Date(), sid: service.sid,
       log: this.log.child({ exchange: id, sid: service.sid, ticket: item.id }),
-      raw: bytes, request, service, operation, messageId, forward: bytes, chainId: item.id,
+      raw: bytes, request, service, operation, messageId, forward: Slices.of(bytes), chainId: item.id,
       nodeSignature: this.node ? 'recipient:signed by the node' : 'not signed (no node key)',
       legs: [],
     };
@@ -215,7 +216,7 @@ export class DeliveryWorker {
       sender: m.sender, recipient: m.recipient, originator: m.originator, exchangeType: m.exchangeType, originRequestIdRef: origin, testMsg: m.testMsg,
     });
     const marked = await markAsNodeAsync(body, readEnvelopeView(body), 'REQUEST', this.node);
-    return { bytes: marked.bytes, op, messageId: marked.messageId };
+    return { bytes: marked.message.join(), op, messageId: marked.messageId };
   }
 
   /**

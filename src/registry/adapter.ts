@@ -1,4 +1,6 @@
 import type { Envelope } from '../envelope/model';
+import type { ParsedEnvelope } from '../envelope/parse';
+import type { Slices } from '../slices';
 import type { MimeParts, MultipartLimits, Spool } from '../http/multipart';
 import type { Service, Operation } from './load';
 
@@ -6,13 +8,19 @@ import type { Service, Operation } from './load';
 export interface ProviderCall {
   service: Service;
   operation: Operation;
-  /** the envelope as forwarded: the consumer's bytes plus the node's header */
-  bytes: Buffer;
+  /** the envelope as forwarded: the consumer's bytes plus the node's header, as slices (join() for one buffer) */
+  bytes: Slices;
   soapAction?: string;
   /** the MessageId the node stamped on this request */
   messageId: string;
   /** typed view of the consumer's message */
   request: Envelope;
+  /**
+   * The same request as the pipeline parsed it (the Body is the forwarded one's; the header lacks
+   * the node's blocks), for an adapter that reads it in process: its document is the pipeline's,
+   * never disposed by the adapter.
+   */
+  parsed: ParsedEnvelope;
   /** MTOM: the parts that go with `bytes` (the root part) */
   parts?: MimeParts;
   /** where an MTOM answer's large parts are spooled, and its limits */

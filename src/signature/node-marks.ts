@@ -1,11 +1,13 @@
-import { newMessageId, nodeHeaderXml, smevDateTime, withHeaderBlock } from '../envelope/build';
+import { headerBlockSlices, newMessageId, nodeHeaderXml, smevDateTime } from '../envelope/build';
+import { Slices } from '../slices';
 import { revisionOf, ACTOR } from '../envelope/ns';
 import type { Envelope } from '../envelope/model';
 import { signEnvelopeAsync, signAsNodeParsed, type Signer } from './sign';
 import type { XmlElement } from '../xml/libxml';
 
 export interface Marked {
-  bytes: Buffer;
+  /** the marked message: views of the bytes given with the node's blocks between them (join() for one buffer) */
+  message: Slices;
   messageId: string;
   timeStamp: string;
 }
@@ -24,21 +26,17 @@ export async function markAsNodeAsync(bytes: Buffer, env: Pick<Envelope, 'smevNa
     const timeStamp = smevDateTime();
     const headerXml = nodeHeaderXml({ smevNamespace: env.smevNamespace!, messageId, messageClass, timeStamp });
     const signed = await signAsNodeParsed(bytes, (i) => isSmevHeader(env, i), headerXml, body, node);
-    if (signed) return { bytes: signed, messageId, timeStamp };
+    if (signed) return { message: signed, messageId, timeStamp };
   }
   const { stamped, timeStamp } = withNodeHeader(bytes, env, messageClass, messageId);
-  return { bytes: node ? await signEnvelopeAsync(stamped, ACTOR.recipient, node, { header: true }) : stamped, messageId, timeStamp };
+  // signed from one buffer: this path parses the stamped message (a Body without an id, or no parsed Body given)
+  return { message: node ? Slices.of(await signEnvelopeAsync(stamped.join(), ACTOR.recipient, node, { header: true })) : stamped, messageId, timeStamp };
 }
 
-function withNodeHeader(bytes: Buffer, env: Pick<Envelope, 'smevNamespace' | 'headerBlocks'>, messageClass: 'REQUEST' | 'RESPONSE', messageId: string): { stamped: Buffer; timeStamp: string } {
+function withNodeHeader(bytes: Buffer, env: Pick<Envelope, 'smevNamespace' | 'headerBlocks'>, messageClass: 'REQUEST' | 'RESPONSE', messageId: string): { stamped: Slices; timeStamp: string } {
   const timeStamp = smevDateTime();
   const headerXml = nodeHeaderXml({ smevNamespace: env.smevNamespace!, messageId, messageClass, timeStamp });
-  const stamped = withHeaderBlock(
-    bytes,
-    headerXml,
-    (i) => isSmevHeader(env, i),
-  );
-  return { stamped, timeStamp };
+  return { stamped: headerBlockSlices(bytes, { last: headerXml }, (i) => isSmevHeader(env, i)), timeStamp };
 }
 
 /** Is header child `i` a smev:Header (the node's, replaced by a new one)? */

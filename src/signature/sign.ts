@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { NotSoapError } from '../envelope/parse';
-import { withHeaderBlocks, withBodyId, escapeXml } from '../envelope/build';
+import { headerBlockSlices, withBodyId, escapeXml } from '../envelope/build';
+import type { Slices } from '../slices';
 import { scanEnvelope } from '../envelope/scan';
 import { NS, ACTOR, revisionOf } from '../envelope/ns';
 import { attrValue, childElements, firstChildElement, parseUntrusted } from '../xml/dom';
@@ -28,7 +29,7 @@ const TOKEN_TYPE = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509
  */
 export function signEnvelope(input: Buffer, actor: string, signer: Signer, opts: { header: boolean }): Buffer {
   const p = prepareSignature(input, actor, signer, opts);
-  return p.finish(p.alg.sign(signer.key, p.signedInfo));
+  return p.finish(p.alg.sign(signer.key, p.signedInfo)).join();
 }
 
 /**
@@ -38,15 +39,15 @@ export function signEnvelope(input: Buffer, actor: string, signer: Signer, opts:
  */
 export async function signEnvelopeAsync(input: Buffer, actor: string, signer: Signer, opts: { header: boolean }): Promise<Buffer> {
   const p = prepareSignature(input, actor, signer, opts);
-  return p.finish(p.alg.signAsync ? await p.alg.signAsync(signer.key, p.signedInfo) : p.alg.sign(signer.key, p.signedInfo));
+  return p.finish(p.alg.signAsync ? await p.alg.signAsync(signer.key, p.signedInfo) : p.alg.sign(signer.key, p.signedInfo)).join();
 }
 
 interface Prepared {
   alg: SignatureAlgorithm;
   /** the SignedInfo to sign, in canonical form */
   signedInfo: Buffer;
-  /** the envelope with the Security block that carries this signature value */
-  finish(signatureValue: Buffer): Buffer;
+  /** the envelope with the Security block that carries this signature value: views of the input and the new blocks */
+  finish(signatureValue: Buffer): Slices;
 }
 
 function prepareSignature(input: Buffer, actor: string, signer: Signer, opts: { header: boolean }): Prepared {
@@ -101,7 +102,7 @@ function assemble(raw: Buffer, actor: string, signer: Signer, alg: SignatureAlgo
     `</ds:SignedInfo>`;
   // Written in canonical form: exclusive c14n of it in the final document gives these very bytes
   // (it uses only the ds prefix, which it declares itself).
-  const finish = (value: Buffer): Buffer => {
+  const finish = (value: Buffer): Slices => {
     const signatureValue = value.toString('base64');
     const tokenId = `${actor === ACTOR.recipient ? 'NodeCertificate' : 'SenderCertificate'}-${randomUUID()}`;
     const block =
@@ -111,7 +112,7 @@ function assemble(raw: Buffer, actor: string, signer: Signer, alg: SignatureAlgo
       `<ds:SignatureValue>${signatureValue}</ds:SignatureValue>` +
       `<ds:KeyInfo><wsse:SecurityTokenReference><wsse:Reference URI="#${tokenId}" ValueType="${TOKEN_TYPE}"/></wsse:SecurityTokenReference></ds:KeyInfo>` +
       `</ds:Signature></wsse:Security>`;
-    return withHeaderBlocks(raw, { first: block, last }, replace);
+    return headerBlockSlices(raw, { first: block, last }, replace);
   };
   return { alg, signedInfo: Buffer.from(signedInfo, 'utf8'), finish };
 }
@@ -123,10 +124,11 @@ function assemble(raw: Buffer, actor: string, signer: Signer, alg: SignatureAlgo
  * is taken from `body`, the element of the document already parsed from `original` (its subtree
  * and the namespaces in scope are unchanged by header blocks), the header's from `headerXml` alone
  * (exclusive c14n renders only the namespaces it declares itself). For a large document that
- * saves a parse (a second DOM) and two copies of the message. Undefined when the Body has no id:
+ * saves a parse (a second DOM) and every copy of the message: what comes back is views of
+ * `original` with the node's blocks between them. Undefined when the Body has no id:
  * then signEnvelope's path applies.
  */
-export async function signAsNodeParsed(original: Buffer, oldHeader: (i: number) => boolean, headerXml: string, body: XmlElement, signer: Signer): Promise<Buffer | undefined> {
+export async function signAsNodeParsed(original: Buffer, oldHeader: (i: number) => boolean, headerXml: string, body: XmlElement, signer: Signer): Promise<Slices | undefined> {
   const bodyId = attrValue(body, 'Id', NS.wsu) ?? attrValue(body, 'Id');
   const headerId = /\bwsu:Id="([^"]+)"/.exec(headerXml)?.[1];
   if (!bodyId || !headerId) return undefined;

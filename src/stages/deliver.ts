@@ -23,14 +23,14 @@ export function deliver(registry: Registry, attachments: Config['attachments']):
     if (!adapter) throw new GatewayFault('unknownService', { sid: ex.sid });
     const t0 = process.hrtime.bigint();
     ex.legs.push({
-      direction: 'gateway->provider', at: new Date(), bytes: forward, envelope: { ...request.envelope, raw: forward }, messageId, parts: ex.requestParts?.parts,
+      direction: 'gateway->provider', at: new Date(), bytes: forward, envelope: request.envelope, messageId, parts: ex.requestParts?.parts,
       signature: ex.nodeSignature ? { outcome: ex.nodeSignature.startsWith('recipient:') ? 'ok' : 'not-checked', text: ex.nodeSignature } : undefined,
     });
     let answer;
     try {
       ex.spool ??= new Spool(attachments.spoolDir);
       answer = await adapter.call({
-        service, operation, bytes: forward, soapAction: ex.http?.soapAction, messageId, request: request.envelope,
+        service, operation, bytes: forward, soapAction: ex.http?.soapAction, messageId, request: request.envelope, parsed: request,
         parts: ex.requestParts, answerParts: { spool: ex.spool, limits },
       });
     } catch (e) {

@@ -32,7 +32,7 @@ export function queue(outbox: Outbox, events: Events, attachments: AttachmentSto
     // stores both or neither
     await outbox.add([{
       id: messageId, kind: 'deliver', sid: service.sid, operation: operation.name, consumer: message.sender?.code,
-      maxAttempts: d.maxAttempts, maxAgeMs: d.maxAgeSeconds * 1000, payload: forward, payloadParts: partsRecord(ex.requestParts),
+      maxAttempts: d.maxAttempts, maxAgeMs: d.maxAgeSeconds * 1000, payload: forward.join(), payloadParts: partsRecord(ex.requestParts),
     }, ...events.items('accepted', { sid: service.sid, ticket: messageId, consumer: message.sender?.code })]);
     ex.log.info({ ticket: messageId }, 'accepted for guaranteed delivery');
     answerAsNode(ex, 'ACCEPT', messageId, messageId);

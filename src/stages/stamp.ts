@@ -19,7 +19,7 @@ export function stampRequest(node?: Signer): Stage<Exchange> {
     const forward = await markAsNodeAsync(request.envelope.raw, request.envelope, 'REQUEST', node, undefined, request.body);
     ex.messageId = forward.messageId;
     ex.chainId = (message.originRequestIdRef ?? ex.messageId).toUpperCase();
-    ex.forward = forward.bytes;
+    ex.forward = forward.message;
     ex.nodeSignature = node ? 'recipient:signed by the node' : 'not signed (no node key)';
     await next();
   };
@@ -40,10 +40,11 @@ export function stampAnswer(node?: Signer): Stage<Exchange> {
       return;
     }
     const back = await markAsNodeAsync(a.bytes, a.envelope, 'RESPONSE', node, undefined, a.parsed.body);
+    const bytes = back.message.join();
     ex.answer = {
       // MTOM: the root part keeps the type its sender gave it (the framing goes on unchanged)
-      ...a, bytes: back.bytes, contentType: a.parts ? a.contentType ?? rootContentType(a.parts.framing) : XML, marked: true,
-      envelope: { ...a.envelope, raw: back.bytes, header: { nodeId: '00', messageId: back.messageId, messageClass: 'RESPONSE', timeStamp: back.timeStamp } },
+      ...a, bytes, contentType: a.parts ? a.contentType ?? rootContentType(a.parts.framing) : XML, marked: true,
+      envelope: { ...a.envelope, raw: bytes, header: { nodeId: '00', messageId: back.messageId, messageClass: 'RESPONSE', timeStamp: back.timeStamp } },
     };
     ex.responseSignature = node ? 'recipient:signed by the node' : 'not signed (no node key)';
   };

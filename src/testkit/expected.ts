@@ -5,6 +5,7 @@
  * renders as ANY_VALUE, which the comparison takes as any text. A case with `fault:` and no
  * answer file expects the fault the emulator would send.
  */
+import { parseEnvelope } from '../envelope/parse';
 import { join } from 'node:path';
 import type { FixtureCase } from './fixtures';
 import { compileTemplate, renderTemplate, type RenderInput } from '../providers/emulator/template';
@@ -15,14 +16,20 @@ import { requestDocument } from '../providers/emulator/request-document';
 export async function expectedBytes(c: FixtureCase, file: string, bytes: Buffer | undefined, sent: Buffer): Promise<Buffer> {
   if (!bytes?.length && c.fault) {
     const f = compileFault(join(c.dir, 'case.yaml'), c.fault, c.template);
-    return faultAnswerBytes(f, await input(sent, faultNeeds(f).usesDocument));
+    return rendered(sent, faultNeeds(f).usesDocument, (input) => faultAnswerBytes(f, input));
   }
   const t = compileTemplate(join(c.dir, file), bytes ?? Buffer.alloc(0), c.template);
   if (!t.fn) return t.bytes;
-  return renderTemplate(t, await input(sent, t.usesDocument));
+  return rendered(sent, t.usesDocument, (input) => renderTemplate(t, input));
 }
 
-async function input(sent: Buffer, usesDocument: boolean): Promise<RenderInput> {
-  // an MTOM request is not replayed (docs/fixtures.md): an AppDocument here is inline
-  return { request: sent, replay: true, document: usesDocument ? await requestDocument(sent, undefined) : undefined };
+/** Render from the request sent, parsed once for the answer and disposed after it. */
+async function rendered(sent: Buffer, usesDocument: boolean, render: (input: RenderInput) => Buffer): Promise<Buffer> {
+  const request = parseEnvelope(sent);
+  try {
+    // an MTOM request is not replayed (docs/fixtures.md): an AppDocument here is inline
+    return render({ request, replay: true, document: usesDocument ? await requestDocument(request, undefined) : undefined });
+  } finally {
+    request.doc.dispose();
+  }
 }

@@ -64,19 +64,14 @@ export class EmulatorAdapter implements ProviderAdapter {
   }
 
   async call(c: ProviderCall): Promise<ProviderAnswer> {
-    // what the request says, read once; the document is not held while the store is asked
-    const p = parseEnvelope(c.bytes);
-    let req: SmevMessage;
+    // what the request says, as the pipeline parsed it (its Body is the forwarded one's)
+    const p = c.parsed;
+    const roots: Roots = { Message: p.messageElement, AppData: p.appDataElement };
+    const req: SmevMessage = p.envelope.message ?? {};
     let pollKeys: string[] | undefined;
     let prepared: Prepared | undefined;
-    try {
-      const roots: Roots = { Message: p.messageElement, AppData: p.appDataElement };
-      req = p.envelope.message ?? {};
-      if (isPoll(c.operation, req.status)) pollKeys = [req.originRequestIdRef, req.requestIdRef, ...appDataTexts(roots)].filter((k): k is string => !!k);
-      else prepared = this.dispatcher.prepare(c.operation.name, roots);
-    } finally {
-      p.doc.dispose();
-    }
+    if (isPoll(c.operation, req.status)) pollKeys = [req.originRequestIdRef, req.requestIdRef, ...appDataTexts(roots)].filter((k): k is string => !!k);
+    else prepared = this.dispatcher.prepare(c.operation.name, roots);
     const sid = this.service.sid;
     if (pollKeys) {
       const chain = await this.state().find(sid, pollKeys, Date.now());
@@ -182,8 +177,8 @@ export class EmulatorAdapter implements ProviderAdapter {
   private async renderInput(c: ProviderCall, needs: { seqNames: string[]; usesDocument: boolean }): Promise<RenderInput> {
     const seq = new Map<string, number>();
     for (const name of needs.seqNames) seq.set(name, await this.state().nextCount(this.service.sid, `seq:${name}`, Date.now()));
-    const document = needs.usesDocument ? await requestDocument(c.bytes, c.parts?.parts) : undefined;
-    return { request: c.bytes, seq, document };
+    const document = needs.usesDocument ? await requestDocument(c.parsed, c.parts?.parts) : undefined;
+    return { request: c.parsed, seq, document };
   }
 
   /** A case's `fault:`: a SOAP fault with its HTTP status, neither filled nor signed (providers' faults are not). */

@@ -5,7 +5,7 @@
  * nothing is inflated, so a large ZIP costs a few reads. The attachments stage has already judged
  * the ZIP (or the SID's policy let it pass): a ZIP that does not open gives no names here, not a failure.
  */
-import { parseEnvelope, inlineDocumentBase64 } from '../../envelope/parse';
+import { inlineDocumentBase64, type ParsedEnvelope } from '../../envelope/parse';
 import { openZip } from '../../attachments/zip';
 import { normalizeContentId, type MimePart } from '../../http/multipart';
 
@@ -15,25 +15,19 @@ export interface RequestDocument {
   files: string[];
 }
 
-/** The AppDocument of a request envelope (with its MTOM parts), or undefined when it has none. */
-export async function requestDocument(envelope: Buffer, parts: MimePart[] | undefined): Promise<RequestDocument | undefined> {
+/** The AppDocument of a parsed request envelope (with its MTOM parts), or undefined when it has none. */
+export async function requestDocument(p: ParsedEnvelope, parts: MimePart[] | undefined): Promise<RequestDocument | undefined> {
   let source: { path: string } | { bytes: Buffer } | undefined;
-  let requestCode: string | undefined;
-  const p = parseEnvelope(envelope);
-  try {
-    const info = p.envelope.appDocument;
-    if (!info) return undefined;
-    requestCode = info.requestCode;
-    if (info.include !== undefined) {
-      const cid = normalizeContentId(info.include);
-      const part = parts?.find((x) => x.contentId === cid);
-      if (part) source = part.path ? { path: part.path } : { bytes: part.bytes ?? Buffer.alloc(0) };
-    } else {
-      const base64 = inlineDocumentBase64(p);
-      if (base64 !== undefined) source = { bytes: Buffer.from(base64.replace(/\s+/g, ''), 'base64') };
-    }
-  } finally {
-    p.doc.dispose();
+  const info = p.envelope.appDocument;
+  if (!info) return undefined;
+  const requestCode = info.requestCode;
+  if (info.include !== undefined) {
+    const cid = normalizeContentId(info.include);
+    const part = parts?.find((x) => x.contentId === cid);
+    if (part) source = part.path ? { path: part.path } : { bytes: part.bytes ?? Buffer.alloc(0) };
+  } else {
+    const base64 = inlineDocumentBase64(p);
+    if (base64 !== undefined) source = { bytes: Buffer.from(base64.replace(/\s+/g, ''), 'base64') };
   }
   if (!source) return { requestCode, files: [] };
   try {

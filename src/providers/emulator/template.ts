@@ -16,7 +16,7 @@
 import { createHash, randomInt as cryptoRandomInt, randomUUID } from 'node:crypto';
 import Handlebars from 'handlebars';
 import { add, format as formatDate, type Duration } from 'date-fns';
-import { parseEnvelope } from '../../envelope/parse';
+import type { ParsedEnvelope } from '../../envelope/parse';
 import { childElements, attrValue } from '../../xml/dom';
 import type { XmlElement } from '../../xml/libxml';
 import { valueAt, type Roots } from './match';
@@ -50,8 +50,8 @@ export interface AnswerTemplate {
 
 /** What an answer is rendered from: the request as the emulated provider got it. */
 export interface RenderInput {
-  /** the request envelope's bytes */
-  request: Buffer;
+  /** the request as parsed (its Message and AppData are read; the caller owns and disposes its document) */
+  request: ParsedEnvelope;
   /** the request's AppDocument, when the template uses it */
   document?: RequestDocument;
   /** the number of each `seq` name for this answer */
@@ -144,8 +144,8 @@ export function compileText(file: string, source: string, plain: boolean): Answe
 /** The answer: the template rendered with the request (an answer sent as written is returned as is). */
 export function renderTemplate(t: AnswerTemplate, input: RenderInput): Buffer {
   if (!t.fn) return t.bytes;
-  const p = parseEnvelope(input.request);
-  try {
+  const p = input.request;
+  {
     const roots: Roots = { Message: p.messageElement, AppData: p.appDataElement };
     const budget = { left: MAX_TREE_NODES };
     const request = {
@@ -160,8 +160,6 @@ export function renderTemplate(t: AnswerTemplate, input: RenderInput): Buffer {
     } catch (e) {
       throw new TemplateError(`${t.file}: the template fails on this request: ${(e as Error).message}`);
     }
-  } finally {
-    p.doc.dispose();
   }
 }
 

@@ -1,4 +1,3 @@
-import { parseEnvelope } from '../../envelope/parse';
 import type { SmevMessage } from '../../envelope/model';
 import { escapeXml } from '../../envelope/build';
 import { answerAddress, fillAnswer, skeleton, ticketAppData, errorAppData } from '../../envelope/answer';
@@ -59,17 +58,11 @@ export class ManualAdapter implements ProviderAdapter {
   }
 
   async call(c: ProviderCall): Promise<ProviderAnswer> {
-    const p = parseEnvelope(c.bytes);
-    let req: SmevMessage;
-    let assigned: { assignee?: string; queue?: string } = {};
-    let poll = false;
-    try {
-      req = p.envelope.message ?? {};
-      poll = isPoll(c.operation, req.status);
-      if (!poll) assigned = assignmentOf(this.settings, c.operation.name, { Message: p.messageElement, AppData: p.appDataElement });
-    } finally {
-      p.doc.dispose();
-    }
+    // the request as the pipeline parsed it (its Body is the forwarded one's)
+    const p = c.parsed;
+    const req: SmevMessage = p.envelope.message ?? {};
+    const poll = isPoll(c.operation, req.status);
+    const assigned = poll ? {} : assignmentOf(this.settings, c.operation.name, { Message: p.messageElement, AppData: p.appDataElement });
     const sid = this.service.sid;
     if (poll) {
       const ticket = (req.originRequestIdRef ?? req.requestIdRef ?? '').toUpperCase();
@@ -84,7 +77,7 @@ export class ManualAdapter implements ProviderAdapter {
     const ticket = c.messageId.toUpperCase();
     await this.inbox().land({
       ticket, sid, operation: c.operation.name, department: this.settings.department, ...assigned, consumer: req.sender?.code,
-      request: c.bytes, arrivedAt: now, dueAt: due, dueSoonFrom: due - soon,
+      request: c.bytes.join(), arrivedAt: now, dueAt: due, dueSoonFrom: due - soon,
     });
     // queued again when the request is delivered again: the event's id is its ticket's, queued once
     const stored = await this.inbox().get(ticket);
