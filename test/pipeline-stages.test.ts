@@ -14,8 +14,10 @@ import { Registry } from '../src/registry/registry';
 import { createAdapter } from '../src/providers';
 import type { TrustStore } from '../src/signature/trust';
 import type { KeyStore } from '../src/signature/identity';
-import { bootstrapTrust } from '../src/signature/bootstrap';
-import { signEnvelope } from '../src/signature/sign';
+import { bootstrapTrust, DEMO_CA } from '../src/signature/bootstrap';
+import { signEnvelope, signerDigestUri } from '../src/signature/sign';
+import { DIGESTS } from '../src/signature/algorithms';
+import { canonicalDigest, C14N } from '../src/signature/c14n';
 import { ACTOR } from '../src/envelope/ns';
 import { openStore } from '../src/store';
 import { Outbox } from '../src/queue/outbox';
@@ -180,6 +182,55 @@ describe('the stages on real exchanges', () => {
       } finally {
         p.doc.dispose();
       }
+    }
+  });
+
+  test('verify leaves the Body\'s digest for the node: stamp signs with it, computed once, and only when the octets are the exclusive canonical form', async () => {
+    // a node signing with the senders' digest (all demo keys are GOST 2012-256), and one with another (RSA, SHA-256)
+    keys.ensureIssued('node-rsa', DEMO_CA, 'rsa', { CN: 'SMEV 2 node, RSA' });
+    for (const [sender, node] of [['MINZ01001', keys.signer('node')!], ['PFRF01001', keys.signer('node-rsa')!]] as const) {
+      const nodeDigest = DIGESTS.get(signerDigestUri(node)!)!;
+      const signer = keys.signer(sender)!;
+      const signed = signEnvelope(FOUND, ACTOR.smev, signer, { header: false });
+      const ex = exchange('SID0003623', signed);
+      let seen: { left?: Map<string, Buffer>; expected?: Map<string, Buffer> } = {};
+      const stages = (tamper?: (m: Map<string, Buffer>) => void) => [parse(), route(registry), verifyRequest(trust, clock, node),
+        async (x: Exchange, next: () => Promise<void>) => {
+          // while the request's document is alive: what verify left, against the Body's digests computed anew
+          const body = x.request!.body;
+          seen = { left: new Map(x.request!.bodyDigests), expected: new Map([signerDigestUri(signer)!, signerDigestUri(node)!].map((u) => [DIGESTS.get(u)!.name, canonicalDigest(body, { algorithm: C14N.exclusive }, DIGESTS.get(u)!)])) };
+          if (tamper) tamper(x.request!.bodyDigests!);
+          await next();
+        }, stampRequest(node)];
+      await run(ex, stages());
+      expect(seen.left).toEqual(seen.expected);
+      expect(seen.left!.size).toBe(sender === 'MINZ01001' ? 1 : 2);
+      const verdicts = (x: Exchange) => {
+        const p = parseEnvelope(x.forward!.join());
+        try {
+          return verifyEnvelopeSignatures(p).map((b) => [b.actor, b.ok]);
+        } finally {
+          p.doc.dispose();
+        }
+      };
+      expect(verdicts(ex)).toEqual([[ACTOR.recipient, true], [ACTOR.smev, true]]);
+      // the node's signature takes the digest left there, not one of its own: a wrong one spoils it
+      const spoiled = exchange('SID0003623', signed);
+      await run(spoiled, stages((m) => m.set(nodeDigest.name, Buffer.alloc(m.get(nodeDigest.name)!.length))));
+      expect(verdicts(spoiled)).toEqual([[ACTOR.recipient, false], [ACTOR.smev, true]]);
+    }
+    // the sender's Body reference under inclusive c14n: other octets, nothing left for the node, which digests the Body itself
+    const inclusive = Buffer.from(signEnvelope(FOUND, ACTOR.smev, keys.signer('MINZ01001')!, { header: false }).toString()
+      .replace(/(<ds:Transform Algorithm=")http:\/\/www\.w3\.org\/2001\/10\/xml-exc-c14n#(")/, `$1${C14N.inclusive}$2`));
+    const ex = exchange('SID0003623', inclusive);
+    const node = keys.signer('node')!;
+    await run(ex, [parse(), route(registry), verifyRequest(trust, clock, node), stampRequest(node)]);
+    expect(ex.request!.bodyDigests).toBeUndefined();
+    const p = parseEnvelope(ex.forward!.join());
+    try {
+      expect(verifyEnvelopeSignatures(p).find((b) => b.actor === ACTOR.recipient)?.ok).toBe(true);
+    } finally {
+      p.doc.dispose();
     }
   });
 

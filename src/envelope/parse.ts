@@ -14,6 +14,11 @@ export interface ParsedEnvelope {
   operationElement?: XmlElement;
   messageElement?: XmlElement;
   appDataElement?: XmlElement;
+  /**
+   * The Body's exclusive canonical form's digests already computed, by digest name: the verify
+   * stage leaves them (signature/verify.ts alsoDigest), the node's signature takes them.
+   */
+  bodyDigests?: Map<string, Buffer>;
 }
 
 /**
@@ -218,21 +223,43 @@ const PIECE = 64 * 1024;
 export function decodeBase64Range(raw: Buffer, start: number, end: number): Buffer {
   const out = Buffer.allocUnsafe(Math.ceil(((end - start) * 3) / 4));
   let written = 0;
-  for (const piece of base64RangePieces(raw, start, end)) written += piece.copy(out, written);
+  for (const text of base64Texts(raw, start, end)) written += out.write(text, written, 'base64');
   return out.subarray(0, written);
 }
 
-/** The same, as decoded pieces of up to 48 KiB (to a file, without the whole decoded in memory). */
-export function* base64RangePieces(raw: Buffer, start: number, end: number): Generator<Buffer> {
+/**
+ * The same, decoded into `into` (at least DECODED_PIECE bytes): yields how much of it is filled
+ * whenever less than a piece's room is left, and at the end. The caller takes those bytes before
+ * asking for more; `into` is then filled again from its start. A 10 MiB document goes to a file
+ * through one reused buffer, not as 10 MiB of pieces left for the collector.
+ */
+export function* base64RangeInto(raw: Buffer, start: number, end: number, into: Buffer): Generator<number> {
+  if (into.length < DECODED_PIECE) throw new RangeError(`base64RangeInto needs a buffer of at least ${DECODED_PIECE} bytes, got ${into.length}`);
+  let filled = 0;
+  for (const text of base64Texts(raw, start, end)) {
+    if (into.length - filled < DECODED_PIECE) {
+      yield filled;
+      filled = 0;
+    }
+    filled += into.write(text, filled, 'base64');
+  }
+  if (filled) yield filled;
+}
+
+/** The base64 text of a range, white space left out, in pieces of whole quanta (the last one as it ends). */
+function* base64Texts(raw: Buffer, start: number, end: number): Generator<string> {
   let carry = '';
   for (let at = start; at < end; at += PIECE) {
     const text = carry + raw.toString('latin1', at, Math.min(end, at + PIECE)).replace(/[\s]+/g, '');
     const whole = text.length - (text.length % 4);
-    if (whole) yield Buffer.from(text.slice(0, whole), 'base64');
+    if (whole) yield text.slice(0, whole);
     carry = text.slice(whole);
   }
-  if (carry) yield Buffer.from(carry, 'base64');
+  if (carry) yield carry;
 }
+
+/** The most bytes one piece of base64 text (with the carry of the one before) decodes to. */
+export const DECODED_PIECE = ((PIECE + 4) / 4) * 3;
 
 /** The AppDocument element of a parsed message (for the attachments stage, which reads BinaryData). */
 export function appDocumentElement(p: ParsedEnvelope): XmlElement | undefined {

@@ -85,7 +85,7 @@ export function buildPipeline(d: PipelineDeps): (ex: Exchange) => Promise<void> 
     parse(d.limits), //      HTTP-layer refusals, encoding, limits on the bytes, then a typed view
     route(d.registry), //    SID -> service, Body element -> operation, a smev:Message
     controlRequest(c), //    format-logical control of the request
-    verifyRequest(d.trust, d.clock), // the consumer's signature
+    verifyRequest(d.trust, d.clock, d.node), // the consumer's signature (and the Body's digest the node signs with)
     replay(d.replay, d.clock), // the same signed message twice; remembered only once verified
     authorize(d.trust), //   access rights of the (now authenticated) Sender
     attachmentsRequest(a), // the AppDocument: MTOM part and DigestValue, the ZIP's files and signatures
@@ -97,7 +97,7 @@ export function buildPipeline(d: PipelineDeps): (ex: Exchange) => Promise<void> 
     queue(d.outbox, d.events, d.journal.attachments), // guaranteed delivery: store, answer ACCEPT
     controlAnswer(c), //     on the way out: format-logical control of the provider's answer
     attachmentsAnswer(a), // on the way out: the provider's AppDocument
-    verifyAnswer(d.trust, d.clock), // on the way out: the provider's signature
+    verifyAnswer(d.trust, d.clock, d.node), // on the way out: the provider's signature
     deliver(d.registry, d.attachments), // the SID's provider adapter (http or emulator)
   ], composeOptions(d));
 }
@@ -118,7 +118,7 @@ export function buildDeliveryPipeline(d: PipelineDeps): (ex: Exchange) => Promis
     convertAnswer(d.maxInlineBytes),
     controlAnswer(c),
     attachmentsAnswer(a),
-    verifyAnswer(d.trust, d.clock),
+    verifyAnswer(d.trust, d.clock, d.node),
     deliver(d.registry, d.attachments),
   ], composeOptions(d));
 }

@@ -27,6 +27,8 @@ export interface JudgeOptions {
   at: Date;
   /** the signature/digest pairs the service accepts (service.yaml signatureAlgorithms) */
   algorithms?: readonly SuiteName[];
+  /** the digests the node signs with: computed with the Body's (verify.ts VerifyOptions.alsoDigest) */
+  alsoDigest?: readonly string[];
 }
 
 /**
@@ -39,7 +41,7 @@ export interface JudgeOptions {
  *   belongs to the system named in Sender.
  */
 export function judgeMessage(p: ParsedEnvelope, trust: TrustStore, options: JudgeOptions): Judgement {
-  const blocks = verifyEnvelopeSignatures(p, { algorithms: options.algorithms });
+  const blocks = verifyEnvelopeSignatures(p, { algorithms: options.algorithms, alsoDigest: options.alsoDigest });
   const others = blocks.filter((b) => b.actor !== ACTOR.smev).map((b) => `${shortName(b.actor)}:${b.ok ? 'ok' : `fail (${b.reason})`}`);
   const tail = others.length ? `; ${others.join('; ')}` : '';
   const judged = (j: Omit<Judgement, 'blocks'>): Judgement => ({ ...j, blocks });

@@ -3,7 +3,7 @@ import { Slices } from '../slices';
 import { revisionOf, ACTOR } from '../envelope/ns';
 import type { Envelope } from '../envelope/model';
 import { signEnvelopeAsync, signAsNodeParsed, type Signer } from './sign';
-import type { XmlElement } from '../xml/libxml';
+import type { ParsedEnvelope } from '../envelope/parse';
 
 export interface Marked {
   /** the marked message: views of the bytes given with the node's blocks between them (join() for one buffer) */
@@ -19,13 +19,13 @@ export interface Marked {
  * signature is computed on node's libuv pool (signEnvelopeAsync), so the JS thread, which is what
  * limits the gateway, goes on with other exchanges meanwhile.
  */
-export async function markAsNodeAsync(bytes: Buffer, env: Pick<Envelope, 'smevNamespace' | 'headerBlocks'>, messageClass: 'REQUEST' | 'RESPONSE', node?: Signer, messageId = newMessageId(), body?: XmlElement): Promise<Marked> {
-  if (node && body) {
-    // `body`: the Body of the document already parsed from `bytes`: marked and signed in one
-    // splice, without parsing them again
+export async function markAsNodeAsync(bytes: Buffer, env: Pick<Envelope, 'smevNamespace' | 'headerBlocks'>, messageClass: 'REQUEST' | 'RESPONSE', node?: Signer, messageId = newMessageId(), parsed?: Pick<ParsedEnvelope, 'body' | 'bodyDigests'>): Promise<Marked> {
+  if (node && parsed) {
+    // `parsed`: the document already parsed from `bytes` (its Body, and the Body's digests the
+    // verify stage computed): marked and signed in one splice, without parsing them again
     const timeStamp = smevDateTime();
     const headerXml = nodeHeaderXml({ smevNamespace: env.smevNamespace!, messageId, messageClass, timeStamp });
-    const signed = await signAsNodeParsed(bytes, (i) => isSmevHeader(env, i), headerXml, body, node);
+    const signed = await signAsNodeParsed(bytes, (i) => isSmevHeader(env, i), headerXml, parsed, node);
     if (signed) return { message: signed, messageId, timeStamp };
   }
   const { stamped, timeStamp } = withNodeHeader(bytes, env, messageClass, messageId);

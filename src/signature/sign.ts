@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { NotSoapError } from '../envelope/parse';
+import { NotSoapError, type ParsedEnvelope } from '../envelope/parse';
 import { headerBlockSlices, withBodyId, escapeXml } from '../envelope/build';
 import type { Slices } from '../slices';
 import { scanEnvelope } from '../envelope/scan';
@@ -40,6 +40,11 @@ export function signEnvelope(input: Buffer, actor: string, signer: Signer, opts:
 export async function signEnvelopeAsync(input: Buffer, actor: string, signer: Signer, opts: { header: boolean }): Promise<Buffer> {
   const p = prepareSignature(input, actor, signer, opts);
   return p.finish(p.alg.signAsync ? await p.alg.signAsync(signer.key, p.signedInfo) : p.alg.sign(signer.key, p.signedInfo)).join();
+}
+
+/** The digest URI a signer's signature uses for its references. */
+export function signerDigestUri(signer: Signer): string | undefined {
+  return signer.digestUri ?? SIGNATURES.get(signer.signatureUri)?.digestUri;
 }
 
 interface Prepared {
@@ -128,7 +133,8 @@ function assemble(raw: Buffer, actor: string, signer: Signer, alg: SignatureAlgo
  * `original` with the node's blocks between them. Undefined when the Body has no id:
  * then signEnvelope's path applies.
  */
-export async function signAsNodeParsed(original: Buffer, oldHeader: (i: number) => boolean, headerXml: string, body: XmlElement, signer: Signer): Promise<Slices | undefined> {
+export async function signAsNodeParsed(original: Buffer, oldHeader: (i: number) => boolean, headerXml: string, parsed: Pick<ParsedEnvelope, 'body' | 'bodyDigests'>, signer: Signer): Promise<Slices | undefined> {
+  const { body } = parsed;
   const bodyId = attrValue(body, 'Id', NS.wsu) ?? attrValue(body, 'Id');
   const headerId = /\bwsu:Id="([^"]+)"/.exec(headerXml)?.[1];
   if (!bodyId || !headerId) return undefined;
@@ -145,7 +151,9 @@ export async function signAsNodeParsed(original: Buffer, oldHeader: (i: number) 
   } finally {
     header.dispose();
   }
-  const refs = [{ id: headerId, value: headerDigest }, { id: bodyId, value: canonicalDigest(body, spec, digest).toString('base64') }];
+  // the Body's digest as the verify stage computed it when it checked the sender's signature
+  const bodyDigest = parsed.bodyDigests?.get(digest.name) ?? canonicalDigest(body, spec, digest);
+  const refs = [{ id: headerId, value: headerDigest }, { id: bodyId, value: bodyDigest.toString('base64') }];
   const recipient = recipientBlocks(original);
   const p = assemble(original, ACTOR.recipient, signer, alg, digestUri, refs, (i) => recipient(i) || oldHeader(i), headerXml);
   return p.finish(p.alg.signAsync ? await p.alg.signAsync(signer.key, p.signedInfo) : p.alg.sign(signer.key, p.signedInfo));

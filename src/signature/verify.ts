@@ -3,7 +3,7 @@ import { childElements, attrValue, firstChildElement } from '../xml/dom';
 import type { XmlElement } from '../xml/libxml';
 import type { ParsedEnvelope } from '../envelope/parse';
 import { NS, revisionOf } from '../envelope/ns';
-import { canonicalBytes, isC14nAlgorithm } from './c14n';
+import { canonicalBytes, isC14nAlgorithm, C14N } from './c14n';
 import { DIGESTS, SIGNATURES, DEFAULT_SUITES, suiteFor, type SuiteName } from './algorithms';
 import { parseCertificate, type Certificate } from './x509';
 import { publicKeyOf } from './keys';
@@ -50,6 +50,13 @@ export interface BlockVerdict {
 export interface VerifyOptions {
   /** the signature/digest pairs the service accepts (default: DEFAULT_SUITES) */
   algorithms?: readonly SuiteName[];
+  /**
+   * Digest URIs the node will sign the Body with: when a reference's octets are the Body's
+   * exclusive canonical form, they are hashed with these too, as they are written, and left in
+   * `p.bodyDigests` with the reference's own digest, so the node's signature does not
+   * canonicalize a large Body a second time.
+   */
+  alsoDigest?: readonly string[];
 }
 
 const ID_ATTRS = ['Id', 'ID', 'id'];
@@ -79,7 +86,7 @@ export function verifyEnvelopeSignatures(p: ParsedEnvelope, options: VerifyOptio
   const out: BlockVerdict[] = [];
   for (const block of childElements(header)) {
     if (block.namespaceUri !== NS.wsse || block.name !== 'Security') continue;
-    out.push(verifyBlock(block, ctx, p, options.algorithms ?? DEFAULT_SUITES));
+    out.push(verifyBlock(block, ctx, p, options.algorithms ?? DEFAULT_SUITES, options.alsoDigest ?? []));
   }
   return out;
 }
@@ -119,7 +126,7 @@ function valueOf(el: XmlElement, what: string): Buffer {
   return decodeStrictBase64(el.content, what);
 }
 
-function verifyBlock(block: XmlElement, ctx: Structure, p: ParsedEnvelope, allowed: readonly SuiteName[]): BlockVerdict {
+function verifyBlock(block: XmlElement, ctx: Structure, p: ParsedEnvelope, allowed: readonly SuiteName[], alsoDigest: readonly string[]): BlockVerdict {
   const v: BlockVerdict = { actor: soapActor(block), references: [], signatureOk: false, ok: false };
   const sigs = [...childElements(block)].filter((c) => c.namespaceUri === NS.ds && c.name === 'Signature');
   if (sigs.length !== 1) return fail(v, sigs.length ? `the Security block holds ${sigs.length} ds:Signature elements` : 'the Security block has no ds:Signature');
@@ -155,7 +162,7 @@ function verifyBlock(block: XmlElement, ctx: Structure, p: ParsedEnvelope, allow
 
   // references
   for (const ref of refs) {
-    const r = verifyReference(ref, ctx, p, sig);
+    const r = verifyReference(ref, ctx, p, sig, alsoDigest);
     v.references.push(r);
     if (!r.ok) {
       if (r.reason?.startsWith('unsupported transform')) unsupported(v, `reference ${r.uri}: ${r.reason}`);
@@ -208,7 +215,7 @@ function findCertificate(block: XmlElement, sig: XmlElement): Certificate {
   throw new Error('KeyInfo names no certificate');
 }
 
-function verifyReference(ref: XmlElement, ctx: Structure, p: ParsedEnvelope, signature: XmlElement): ReferenceVerdict {
+function verifyReference(ref: XmlElement, ctx: Structure, p: ParsedEnvelope, signature: XmlElement, alsoDigest: readonly string[]): ReferenceVerdict {
   const uri = attrValue(ref, 'URI') ?? '';
   const r: ReferenceVerdict = { uri, ok: false };
   const dm = firstChildElement(ref, NS.ds, 'DigestMethod');
@@ -234,14 +241,40 @@ function verifyReference(ref: XmlElement, ctx: Structure, p: ParsedEnvelope, sig
     return { ...r, reason: (e as Error).message };
   }
   // the octets hashed as they are written: a large Body's canonical form is never held whole
-  const h = digest.hasher();
+  const transforms = firstChildElement(ref, NS.ds, 'Transforms');
+  const hashers = [{ alg: digest, h: digest.hasher() }];
+  // the Body's exclusive canonical form is what the node's signature digests too: hashed once for both
+  const shared = r.target === 'Body' && isExclusiveC14nOnly(transforms);
+  if (shared) {
+    for (const uri of alsoDigest) {
+      const alg = DIGESTS.get(uri);
+      if (alg && !hashers.some((x) => x.alg.name === alg.name)) hashers.push({ alg, h: alg.hasher() });
+    }
+  }
   try {
-    referenceOctets(target, firstChildElement(ref, NS.ds, 'Transforms'), signature, (c) => h.update(c));
+    referenceOctets(target, transforms, signature, (c) => { for (const x of hashers) x.h.update(c); });
   } catch (e) {
     if (e instanceof UnsupportedTransformError) return { ...r, reason: e.message };
     throw e;
   }
-  const actual = Buffer.from(h.digest());
-  if (!actual.equals(expected)) return { ...r, reason: `the DigestValue does not match the ${r.target} (it was altered after signing)` };
+  const [actual, ...others] = hashers.map((x) => Buffer.from(x.h.digest()));
+  if (shared) {
+    const memo = (p.bodyDigests ??= new Map());
+    hashers.forEach((x, i) => memo.set(x.alg.name, i === 0 ? actual! : others[i - 1]!));
+  }
+  if (!actual!.equals(expected)) return { ...r, reason: `the DigestValue does not match the ${r.target} (it was altered after signing)` };
   return { ...r, ok: true };
+}
+
+/**
+ * Do these transforms give the element's exclusive canonical form as the node's signature takes
+ * it: one exclusive c14n step, no InclusiveNamespaces prefix list (#WithComments is the same octets
+ * for a same-document reference, whose comments are dropped).
+ */
+function isExclusiveC14nOnly(transforms: XmlElement | undefined): boolean {
+  const list = transforms ? [...childElements(transforms)] : [];
+  if (list.length !== 1) return false;
+  const t = list[0]!;
+  const alg = attrValue(t, 'Algorithm');
+  return t.namespaceUri === NS.ds && t.name === 'Transform' && (alg === C14N.exclusive || alg === C14N.exclusiveWithComments) && !prefixList(t)?.length;
 }

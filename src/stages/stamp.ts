@@ -16,7 +16,7 @@ export function stampRequest(node?: Signer): Stage<Exchange> {
   return async (ex, next) => {
     const { request, message } = routeOf(ex);
     // the request's own bytes: the consumer's, or what convert made of them for the provider
-    const forward = await markAsNodeAsync(request.envelope.raw, request.envelope, 'REQUEST', node, undefined, request.body);
+    const forward = await markAsNodeAsync(request.envelope.raw, request.envelope, 'REQUEST', node, undefined, request);
     ex.messageId = forward.messageId;
     ex.chainId = (message.originRequestIdRef ?? ex.messageId).toUpperCase();
     ex.forward = forward.message;
@@ -39,7 +39,7 @@ export function stampAnswer(node?: Signer): Stage<Exchange> {
       ex.responseSignature = 'not signed: the provider\'s fault passed on as it came';
       return;
     }
-    const back = await markAsNodeAsync(a.bytes, a.envelope, 'RESPONSE', node, undefined, a.parsed.body);
+    const back = await markAsNodeAsync(a.bytes, a.envelope, 'RESPONSE', node, undefined, a.parsed);
     const bytes = back.message.join();
     ex.answer = {
       // MTOM: the root part keeps the type its sender gave it (the framing goes on unchanged)

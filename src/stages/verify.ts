@@ -2,6 +2,7 @@ import type { Stage } from '../pipeline/compose';
 import { markLeg, routeOf, type Exchange } from '../pipeline/exchange';
 import type { TrustStore } from '../signature/trust';
 import { judgeMessage } from '../signature/judge';
+import { signerDigestUri, type Signer } from '../signature/sign';
 import { GatewayFault } from '../faults/catalogue';
 import { logReportOnce } from '../log';
 
@@ -10,7 +11,8 @@ import { logReportOnce } from '../log';
  * signature/judge.ts (as `verify` and `check` are). Per SID: enforce refuses, report journals
  * and passes, off does not look.
  */
-export function verifyRequest(trust: TrustStore, clock: () => Date): Stage<Exchange> {
+export function verifyRequest(trust: TrustStore, clock: () => Date, node?: Signer): Stage<Exchange> {
+  const alsoDigest = nodeDigests(node);
   return async (ex, next) => {
     const { service, request, message } = routeOf(ex);
     const policy = service.def.signature;
@@ -18,7 +20,7 @@ export function verifyRequest(trust: TrustStore, clock: () => Date): Stage<Excha
       markLeg(ex, 'consumer->gateway', 'signature', { outcome: 'not-checked', text: 'not checked (policy off)' });
       return next();
     }
-    const j = judgeMessage(request, trust, { at: clock(), algorithms: service.def.signatureAlgorithms });
+    const j = judgeMessage(request, trust, { at: clock(), algorithms: service.def.signatureAlgorithms, alsoDigest });
     // what the replay stage may remember: only what a verified signature covers
     if (!j.failure) ex.signedContent = j.signedContent;
     markLeg(ex, 'consumer->gateway', 'signature', j.failure
@@ -37,7 +39,8 @@ export function verifyRequest(trust: TrustStore, clock: () => Date): Stage<Excha
  * each delivery attempt of the outbox (so a callback carries only an answer judged like a polled
  * one). The node's own answers and SOAP faults carry no provider signature.
  */
-export function verifyAnswer(trust: TrustStore, clock: () => Date): Stage<Exchange> {
+export function verifyAnswer(trust: TrustStore, clock: () => Date, node?: Signer): Stage<Exchange> {
+  const alsoDigest = nodeDigests(node);
   return async (ex, next) => {
     await next();
     const { service } = routeOf(ex);
@@ -48,11 +51,17 @@ export function verifyAnswer(trust: TrustStore, clock: () => Date): Stage<Exchan
       markLeg(ex, 'provider->gateway', 'signature', { outcome: 'not-checked', text: 'not checked (policy off)' });
       return;
     }
-    const j = judgeMessage(a.parsed, trust, { at: clock(), algorithms: service.def.signatureAlgorithms });
+    const j = judgeMessage(a.parsed, trust, { at: clock(), algorithms: service.def.signatureAlgorithms, alsoDigest });
     markLeg(ex, 'provider->gateway', 'signature', j.failure ? { outcome: 'failed', passed: policy === 'report', text: j.summary } : { outcome: 'ok', text: j.summary });
     if (j.failure) {
       if (policy === 'enforce') throw new GatewayFault('providerSignatureInvalid', { reason: j.summary });
       logReportOnce(ex.log, { kind: 'provider signature', sender: a.envelope.message?.sender?.code, sid: service.sid }, { signature: j.summary }, 'provider signature check failed');
     }
   };
+}
+
+/** The digest the node signs the Body with, computed while the sender's Body digest is (stamp.ts takes it). */
+function nodeDigests(node: Signer | undefined): string[] {
+  const uri = node && signerDigestUri(node);
+  return uri ? [uri] : [];
 }
