@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { base64RangePieces, inlineDocumentBytes, type ParsedEnvelope } from '../envelope/parse';
+import { base64RangeInto, inlineDocumentBytes, type ParsedEnvelope } from '../envelope/parse';
 import type { AttachmentSettings } from '../registry/definition';
 import type { TrustStore } from '../signature/trust';
 import { normalizeContentId, type MimePart } from '../http/multipart';
@@ -89,19 +89,11 @@ async function inlineDocument(parsed: ParsedEnvelope, spool: JudgeOptions['spool
   const path = spool.file();
   const fh = await open(path, 'w');
   try {
-    // pieces of 48 KiB gathered into writes of about 1 MiB
-    let batch: Buffer[] = [];
-    let size = 0;
-    for (const piece of base64RangePieces(parsed.envelope.raw, range.start, range.end)) {
-      batch.push(piece);
-      size += piece.length;
-      if (size >= 1024 * 1024) {
-        await fh.writev(batch);
-        batch = [];
-        size = 0;
-      }
+    // decoded into one reused buffer of 1 MiB, written out each time it fills
+    const into = Buffer.allocUnsafe(1024 * 1024);
+    for (const filled of base64RangeInto(parsed.envelope.raw, range.start, range.end, into)) {
+      for (let at = 0; at < filled;) at += (await fh.write(into, at, filled - at)).bytesWritten;
     }
-    if (batch.length) await fh.writev(batch);
   } finally {
     await fh.close();
   }

@@ -1,0 +1,42 @@
+import fc from 'fast-check';
+import { base64RangeInto, decodeBase64Range, DECODED_PIECE } from '../src/envelope/parse';
+
+/** base64 of `bytes` with XML white space put in at the given places, inside `<BinaryData>` of a larger text. */
+function framed(bytes: Uint8Array, spaces: { at: number; ws: string }[]): { raw: Buffer; start: number; end: number } {
+  let text = Buffer.from(bytes).toString('base64');
+  for (const { at, ws } of [...spaces].sort((a, b) => b.at - a.at)) {
+    const i = text.length ? at % (text.length + 1) : 0;
+    text = text.slice(0, i) + ws + text.slice(i);
+  }
+  const head = '<x:BinaryData>';
+  return { raw: Buffer.from(`${head}${text}</x:BinaryData>`, 'latin1'), start: head.length, end: head.length + text.length };
+}
+
+describe('inline base64 decoded from the envelope\'s bytes, piece by piece', () => {
+  const doc = fc.record({
+    bytes: fc.uint8Array({ maxLength: 300_000 }),
+    spaces: fc.array(fc.record({ at: fc.nat(), ws: fc.constantFrom(' ', '\n', '\r\n', '\t', '\n      ') }), { maxLength: 40 }),
+    extra: fc.nat({ max: 3 * DECODED_PIECE }),
+  });
+
+  test('through one reused buffer: the pieces it yields, taken in turn, are the document', () => {
+    fc.assert(fc.property(doc, ({ bytes, spaces, extra }) => {
+      const { raw, start, end } = framed(bytes, spaces);
+      const into = Buffer.alloc(DECODED_PIECE + extra);
+      const taken: Buffer[] = [];
+      for (const filled of base64RangeInto(raw, start, end, into)) {
+        expect(filled).toBeGreaterThan(0);
+        expect(filled).toBeLessThanOrEqual(into.length);
+        taken.push(Buffer.from(into.subarray(0, filled)));
+        into.fill(0xee); // whatever the caller does with it, the next piece starts afresh
+      }
+      expect(Buffer.concat(taken).equals(Buffer.from(bytes))).toBe(true);
+      expect(decodeBase64Range(raw, start, end).equals(Buffer.from(bytes))).toBe(true);
+    }), { numRuns: 60 });
+  });
+
+  test('a buffer smaller than one piece decodes to is refused, saying how large it must be', () => {
+    const { raw, start, end } = framed(new Uint8Array(10), []);
+    expect(() => [...base64RangeInto(raw, start, end, Buffer.alloc(1024))]).toThrow(`at least ${DECODED_PIECE} bytes, got 1024`);
+  });
+});
