@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { Slices } from '../src/slices';
 import { headerBlockSlices } from '../src/envelope/build';
+import { rechunk } from '../src/journal/attachments';
 
 /** Is `p` a view of `whole`'s memory (not a copy)? */
 const viewOf = (p: Buffer, whole: Buffer) =>
@@ -80,6 +81,27 @@ describe('the node\'s header blocks spliced into views of the message', () => {
       const added = Buffer.byteLength((first ?? '') + last);
       expect(viewed).toBeGreaterThanOrEqual(s.length - added - Buffer.byteLength(`<${prefix}Header></${prefix}Header>`));
       expect(viewOf(s.pieces.at(-1)!, raw)).toBe(true);
+    }));
+  });
+});
+
+describe('a body cut into the store\'s chunks', () => {
+  test('chunks of the given size (the last shorter) that join to the input, each a view wherever it lies in one input slice', async () => {
+    await fc.assert(fc.asyncProperty(fc.array(fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)), { maxLength: 10 }), fc.integer({ min: 1, max: 64 }), async (ps, size) => {
+      const out: Buffer[] = [];
+      for await (const c of rechunk(ps, size)) out.push(c);
+      const whole = Buffer.concat(ps);
+      expect(Buffer.concat(out).equals(whole)).toBe(true);
+      out.slice(0, -1).forEach((c) => expect(c.length).toBe(size));
+      if (out.length) expect(out.at(-1)!.length).toBeGreaterThan(0);
+      // a chunk that starts and ends inside one input is that input's memory
+      let at = 0;
+      const starts = ps.map((p) => { const s = at; at += p.length; return s; });
+      out.reduce((offset, c) => {
+        const i = starts.findIndex((s, k) => offset >= s && offset + c.length <= s + ps[k]!.length && ps[k]!.length > 0);
+        if (i >= 0) expect(viewOf(c, ps[i]!)).toBe(true);
+        return offset + c.length;
+      }, 0);
     }));
   });
 });

@@ -112,23 +112,25 @@ export class AttachmentStore {
   }
 }
 
-/** Re-cut a stream into pieces of `size` bytes (the last one shorter). */
-async function* rechunk(source: AsyncIterable<Buffer | string> | Iterable<Buffer>, size: number): AsyncGenerator<Buffer> {
+/**
+ * Re-cut a stream into pieces of `size` bytes (the last one shorter). A piece that lies in one
+ * input buffer is a view of it, not a copy: a body in memory, or the long slice of a forwarded
+ * request after the node's short ones, is stored without being copied chunk by chunk.
+ */
+export async function* rechunk(source: AsyncIterable<Buffer | string> | Iterable<Buffer>, size: number): AsyncGenerator<Buffer> {
   let pending: Buffer[] = [];
   let held = 0;
   for await (const c of source) {
     let b = Buffer.isBuffer(c) ? c : Buffer.from(c);
-    // a body in memory comes as one buffer: its chunks are views of it, not copies
-    while (held === 0 && b.length >= size) {
-      yield b.subarray(0, size);
-      b = b.subarray(size);
-    }
     while (held + b.length >= size) {
       const take = size - held;
-      pending.push(b.subarray(0, take));
-      yield Buffer.concat(pending);
-      pending = [];
-      held = 0;
+      if (held === 0) yield b.subarray(0, take);
+      else {
+        pending.push(b.subarray(0, take));
+        yield Buffer.concat(pending, size);
+        pending = [];
+        held = 0;
+      }
       b = b.subarray(take);
     }
     if (b.length) {
@@ -136,7 +138,7 @@ async function* rechunk(source: AsyncIterable<Buffer | string> | Iterable<Buffer
       held += b.length;
     }
   }
-  if (held) yield Buffer.concat(pending);
+  if (held) yield pending.length === 1 ? pending[0]! : Buffer.concat(pending, held);
 }
 
 /** What a journal entry says of its leg's attachments (the `attachments` column, chained). */
