@@ -184,9 +184,12 @@ export function createApp(d: ServerDeps): express.Express {
         : broken ? { fault: 'badHttpRequest', params: { reason: broken } } : mimeRefused,
     }, sid, version, body.bytes, id);
     // every exchange spools the large parts of its messages (the consumer's, the provider's answer's)
-    ex.spool = mime?.spool ?? new Spool(d.config.attachments.spoolDir);
+    const spool = (ex.spool = mime?.spool ?? new Spool(d.config.attachments.spoolDir));
     if (mime) ex.requestParts = mime.parts;
-    res.on('close', () => void ex.spool!.release());
+    // the spool alone, not the exchange: a keep-alive socket keeps its last request and response
+    // (and their listeners) until the next request, which would keep a large body alive past its
+    // exchange and under the next one
+    res.on('close', () => void spool.release());
     try {
       // the large-body lane runs in a worker thread: parts stay with the thread that spooled them
       await (d.lane?.takes(ex) && !ex.requestParts ? d.lane.run(ex) : d.pipeline(ex));
