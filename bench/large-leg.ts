@@ -84,14 +84,20 @@ const SIZES: Size[] = [
 ];
 const WARM = whole('warm', opt.warm);
 const TARGET = 2;
-/** the gateway is idle after an answer once its threads used no more than this above its idle rate over SETTLE_STEP_MS, twice running */
-const BUSY_NS = 500_000;
-const SETTLE_STEP_MS = 40;
-const SETTLE_MAX_STEPS = 50;
+/** how long after an answer an exchange's window lasts at least (a large message's: its collection after the answer) */
+const AFTER_ANSWER_MS = 100;
+const AFTER_LARGE_MS = 250;
+/** then on, step by step, until a step holds less than this above the idle rate (the outbox's polls cost 1–2 ms each) */
+const SETTLE_STEP_MS = 50;
+const BUSY_NS = 2_500_000;
+const SETTLE_MAX_STEPS = 40;
 /** the gateway's main thread collects once when no large exchange has ended for 5 s (SMEV2_LARGE_WORKER_IDLE_MS) */
 const IDLE_AFTER_LARGE_MS = 6500;
+/** a gateway just started purges its journal after 1 s (retention) and settles */
+const STARTED_SETTLE_MS = 2000;
 
-const log = (s: string) => process.stderr.write(`${s}\n`);
+const T0 = performance.now();
+const log = (s: string) => process.stderr.write(`[${((performance.now() - T0) / 1000).toFixed(0).padStart(3)} s] ${s}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 
@@ -176,23 +182,26 @@ async function idleRate(pid: number, ms = 5000): Promise<number> {
 }
 
 /**
- * The gateway's CPU (all its threads) spent on one exchange: from before the request until it is
- * idle again after the answer (two steps running with no more than its idle rate), less the idle
- * rate over that window.
+ * The gateway's CPU (all its threads) spent on one exchange, less its idle rate over the window:
+ * from before the request to a while after the answer (what follows an answer, such as the
+ * collection after a large exchange, runs within it), then on until a step shows no more than
+ * its idle rate's worth of work.
  */
 async function exchange(s: Side, body: Buffer): Promise<number> {
   const t0 = performance.now();
   const before = threadsCpuNs(s.gateway.pid)!;
   await post(s, body);
+  await sleep(body.length >= MiB ? AFTER_LARGE_MS : AFTER_ANSWER_MS);
   let last = threadsCpuNs(s.gateway.pid)!;
   let at = performance.now();
-  for (let quiet = 0, i = 0; quiet < 2 && i < SETTLE_MAX_STEPS; i++) {
+  for (let i = 0; i < SETTLE_MAX_STEPS; i++) {
     await sleep(SETTLE_STEP_MS);
     const now = threadsCpuNs(s.gateway.pid)!;
     const t = performance.now();
-    quiet = now - last - s.idleNsPerMs * (t - at) < BUSY_NS ? quiet + 1 : 0;
+    const busy = now - last - s.idleNsPerMs * (t - at) >= BUSY_NS;
     last = now;
     at = t;
+    if (!busy) break;
   }
   return last - before - s.idleNsPerMs * (at - t0);
 }
@@ -209,6 +218,7 @@ async function setUp(work: string, alg: string, date: string): Promise<Side> {
   writeAnswers(answers, keys, date);
   // one small answer to every request: the answer leg is the same for the large request and the small one
   copyFileSync(join(answers, 'answer-5k.xml'), join(answers, 'answer-100k.xml'));
+  log(`  keys and answers made; starting the provider and the gateway`);
   const provider = await startProvider(answers);
   const registry = makeRegistry(join(work, `registry-${alg}`), provider.url, 'enforce');
   const gateway = await startGateway({ services: registry, systems: join(work, 'systems'), keys: keys.dir, db: join(work, `journal-${alg}.sqlite`) });
@@ -227,8 +237,11 @@ interface Split { alg: string; size: Size['key']; exchanges: number; large: Slic
 async function profile(work: string, s: Side, date: string): Promise<Split[]> {
   const dir = join(work, `profile-${s.alg}`);
   mkdirSync(dir, { recursive: true });
+  log(`starting the ${s.alg} gateway under --cpu-prof …`);
   const gateway = await startGateway({ services: s.registry, systems: join(work, 'systems'), keys: s.keys.dir, db: join(dir, 'journal.sqlite'), nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir] });
-  const side: Side = { ...s, gateway, agent: new http.Agent({ keepAlive: true, maxSockets: 1 }), idleNsPerMs: 0 };
+  // the profiler's own thread runs too: this gateway's idle rate, for telling when an exchange is over
+  await sleep(STARTED_SETTLE_MS);
+  const side: Side = { ...s, gateway, agent: new http.Agent({ keepAlive: true, maxSockets: 1 }), idleNsPerMs: await idleRate(gateway.pid, 2000) };
   const windows: { size: Size; large: [number, number][]; small: [number, number][] }[] = [];
   const timed = async (body: Buffer, into: [number, number][]) => {
     const from = nowUs();
@@ -255,6 +268,7 @@ async function profile(work: string, s: Side, date: string): Promise<Split[]> {
   }
   // one file per thread (CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile): thread 0 is the main
   // thread, the one whose steps are told apart; the journal's writer thread writes another
+  log(`  reading the ${s.alg} gateway's profile`);
   const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
   const main = files.find((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f));
   if (!main) throw new Error(`the gateway under --cpu-prof wrote no main-thread profile into ${dir} (${files.join(', ') || 'nothing'})`);
@@ -344,10 +358,14 @@ async function main(): Promise<void> {
     const date = new Date().toISOString();
     makeSystems(join(work, 'systems'));
     for (const alg of ALGS) {
-      log(`starting the ${alg} provider and gateway …`);
+      log(`making ${alg} keys and answers, starting its provider and gateway …`);
       sides.push(await setUp(work, alg, date));
     }
     if (threadsCpuNs(sides[0]!.gateway.pid) === undefined) throw new Error('this kernel gives no /proc/<pid>/task/<tid>/schedstat: the gateway\'s CPU time cannot be measured per exchange');
+    // a first idle rate, for telling when a warm-up exchange is over; measured again after the warm-up
+    await sleep(STARTED_SETTLE_MS);
+    const first = await Promise.all(sides.map((s) => idleRate(s.gateway.pid, 2000)));
+    sides.forEach((s, i) => { s.idleNsPerMs = first[i]!; });
     for (const s of sides) {
       log(`warming up the ${s.alg} gateway: ${WARM} × each kind`);
       for (let i = 0; i < WARM; i++) {
@@ -369,7 +387,6 @@ async function main(): Promise<void> {
     const parses0 = new Map<string, Map<string, number>>();
     for (const s of sides) parses0.set(s.alg, await parseCounts(s));
     const meter = new CpuMeter(sides.map((s) => s.gateway.pid));
-    const t0 = Date.now();
     for (const size of SIZES) {
       for (let r = 0; r < size.rounds; r++) {
         for (const s of sides) {
@@ -381,7 +398,7 @@ async function main(): Promise<void> {
           samples.push({ alg: s.alg, size: size.key, envelope: body.length, ...b, largeNs, smallNs, smallBytes: smallBody.length });
           if (size.bytes >= MiB) log(`  ${s.alg} ${size.label} ${r + 1}/${size.rounds}: baseline ${f1(ms(b.parseNs))} + ${f1(ms(b.digestNs))} ms, gateway ${f1(ms(largeNs))} ms (small ${f1(ms(smallNs))})`);
         }
-        if (size.bytes < MiB && ((r + 1) % 20 === 0 || r === size.rounds - 1)) log(`  ${size.label}: ${r + 1}/${size.rounds} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+        if (size.bytes < MiB && ((r + 1) % 20 === 0 || r === size.rounds - 1)) log(`  ${size.label}: ${r + 1}/${size.rounds}`);
       }
     }
     const others = meter.stop().others;
