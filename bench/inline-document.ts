@@ -15,11 +15,10 @@ import http from 'node:http';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { crc32 } from 'node:zlib';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROOT, oneProcess } from './support/fixtures';
+import { ROOT, oneProcess, storedZip } from './support/fixtures';
 import { launchGateway, killAll, publish, cleanUp, runBench } from './support/launch';
 import { cpuModel, idleRss, resetPeak, RssSampler, SAMPLE_MS, wholeOption } from './support/proc';
 import { loadXml } from '../src/xml/libxml';
@@ -108,24 +107,6 @@ function startGateway(root: string, dir: string): Promise<Gateway> {
   const args = ['-r', join(ROOT, 'bench', 'support', 'memory-probe.js'), 'bin/smev2-gateway.js', 'start', '--port', '0', '--host', '127.0.0.1',
     '--db', `sqlite:${join(dir, 'journal.sqlite')}`, '--keys', keys, '--services', join(root, 'wsdl'), '--systems', join(root, 'systems'), ...oneProcess(root)];
   return launchGateway({ cwd: root, args, env: { MEMORY_PROBE_FILE: probe, ...GATEWAY_ENV } }).then((g) => ({ ...g, keys, probe }));
-}
-
-/** A ZIP of one stored entry of `size` random bytes (random data does not deflate). */
-function storedZip(size: number): Buffer {
-  const data = randomBytes(size);
-  const name = Buffer.from('document.bin');
-  const crc = crc32(data);
-  const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4); local.writeUInt32LE(0x00210000, 10);
-  local.writeUInt32LE(crc, 14); local.writeUInt32LE(size, 18); local.writeUInt32LE(size, 22); local.writeUInt16LE(name.length, 26);
-  const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0); central.writeUInt16LE(20, 4); central.writeUInt16LE(20, 6); central.writeUInt32LE(0x00210000, 12);
-  central.writeUInt32LE(crc, 16); central.writeUInt32LE(size, 20); central.writeUInt32LE(size, 24); central.writeUInt16LE(name.length, 28);
-  const end = Buffer.alloc(22);
-  const cdOffset = local.length + name.length + size;
-  end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(1, 8); end.writeUInt16LE(1, 10);
-  end.writeUInt32LE(central.length + name.length, 12); end.writeUInt32LE(cdOffset, 16);
-  return Buffer.concat([local, name, data, central, name, end]);
 }
 
 const TEMPLATE = readFileSync(join(ROOT, 'fixtures', SID, 'found', 'request.xml'), 'utf8');

@@ -10,7 +10,7 @@ interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
 }
 
-interface CpuProfile {
+export interface CpuProfile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -52,6 +52,7 @@ const STEPS: { step: string; tier: 1 | 2; match: (f: ProfileNode['callFrame']) =
   { step: 'sign: the node\'s smev:Header and signature, on the request and on the answer', tier: 1, match: (f) => ['markAsNode', 'markAsNodeAsync', 'signEnvelope', 'signEnvelopeAsync'].includes(f.functionName) },
   { step: 'control: envelope and payload schemas, logical rules, replay', tier: 1, match: (f) => /^(requestViolations|answerViolations|schemaViolations)$/.test(f.functionName) || (f.functionName === 'check' && f.url.includes('/control/')) },
   { step: 'parse: limits on the bytes, the request and the answer into libxml2', tier: 1, match: (f) => f.functionName === 'parseEnvelope' || f.functionName === 'checkLimits' },
+  { step: 'attachments: the AppDocument decoded, its ZIP opened and checked', tier: 1, match: (f) => f.url.includes('/dist/attachments/') || /\/node_modules\/(yauzl|yazl)\//.test(f.url) },
   { step: 'journal: four legs into SQLite (typeorm, better-sqlite3), sha256', tier: 1, match: (f) => /\/(typeorm|better-sqlite3)\//.test(f.url) || f.url.includes('/dist/journal/') },
   { step: 'HTTP and sockets: express, node:http server and client, the provider call', tier: 2, match: (f) => /\/node_modules\/(express|router|body-parser|finalhandler|send|on-finished)\//.test(f.url) || /^node:(_http|net|internal\/(streams|http|stream_base))/.test(f.url) || f.url.includes('/dist/providers/http') || f.url.includes('/dist/http/') || ['writev', 'writeBuffer', 'writeUtf8String'].includes(f.functionName) },
   { step: 'garbage collector', tier: 2, match: (f) => f.functionName === '(garbage collector)' },
@@ -119,6 +120,24 @@ export function summarize(profile: CpuProfile): Summary {
     areas: [...areas].map(([area, ms]) => ({ area, ms })).sort((a, b) => b.ms - a.ms),
     steps: [...steps].filter(([st]) => st !== 'idle').map(([st, ms]) => ({ step: st, ms })).sort((a, b) => b.ms - a.ms),
   };
+}
+
+/**
+ * The samples of `profile` taken within any of `windows` ([from, to] in µs of the monotonic clock:
+ * the profile's own times, and process.hrtime's / 1000 in any process of the machine): one phase of
+ * a run, without the start-up or the phases around it. Each sample keeps its own duration.
+ */
+export function sliceProfile(profile: CpuProfile, windows: [number, number][]): CpuProfile {
+  const samples: number[] = [];
+  const timeDeltas: number[] = [0];
+  let t = profile.startTime;
+  for (let i = 0; i < profile.samples.length; i++) {
+    t += profile.timeDeltas[i] ?? 0;
+    if (!windows.some(([a, b]) => t >= a && t <= b)) continue;
+    samples.push(profile.samples[i]!);
+    timeDeltas.push(profile.timeDeltas[i + 1] ?? profile.timeDeltas[i] ?? 0); // summarize reads a sample's duration at i + 1
+  }
+  return { ...profile, samples, timeDeltas };
 }
 
 export function summaryMarkdown(s: Summary, top = 25): string {

@@ -4,6 +4,7 @@
 // signed request seen before, so a run cycles through many distinct signatures).
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { KeyStore, type KeyAlgorithm } from '../../src/signature/identity';
@@ -185,4 +186,25 @@ export function bigRequest(mib: number, signer: Signer, date: string, bodyId: st
 export function oneProcess(root: string = ROOT): string[] {
   const cli = join(root, 'dist', 'cli', 'main.js');
   return existsSync(cli) && readFileSync(cli, 'utf8').includes('auto, the default') ? ['--workers', '1'] : [];
+}
+
+/**
+ * A ZIP of one stored entry of `size` random bytes (random data does not deflate): an AppDocument
+ * the attachments stage opens and checks entry by entry, as a real one.
+ */
+export function storedZip(size: number): Buffer {
+  const data = randomBytes(size);
+  const name = Buffer.from('document.bin');
+  const crc = crc32(data);
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4); local.writeUInt32LE(0x00210000, 10);
+  local.writeUInt32LE(crc, 14); local.writeUInt32LE(size, 18); local.writeUInt32LE(size, 22); local.writeUInt16LE(name.length, 26);
+  const central = Buffer.alloc(46);
+  central.writeUInt32LE(0x02014b50, 0); central.writeUInt16LE(20, 4); central.writeUInt16LE(20, 6); central.writeUInt32LE(0x00210000, 12);
+  central.writeUInt32LE(crc, 16); central.writeUInt32LE(size, 20); central.writeUInt32LE(size, 24); central.writeUInt16LE(name.length, 28);
+  const end = Buffer.alloc(22);
+  const cdOffset = local.length + name.length + size;
+  end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(1, 8); end.writeUInt16LE(1, 10);
+  end.writeUInt32LE(central.length + name.length, 12); end.writeUInt32LE(cdOffset, 16);
+  return Buffer.concat([local, name, data, central, name, end]);
 }

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { xml } from '../xml/libxml';
 import { parseUntrusted } from '../xml/dom';
+import { countParse } from '../xml/parse-count';
 import { CompiledSchema, formatSchemaErrors } from '../control/schemas';
 import type { ZipFile } from './model';
 
@@ -29,7 +30,9 @@ let schema: CompiledSchema | undefined;
 function requestSchema(): CompiledSchema {
   if (!schema) {
     const { XmlDocument, XsdValidator } = xml();
-    const doc = XmlDocument.fromBuffer(readFileSync(SCHEMA_FILE), { url: 'smev2-schema://xsd/smev-request-rev111111.xsd' });
+    const bytes = readFileSync(SCHEMA_FILE);
+    countParse('schema', bytes.length);
+    const doc = XmlDocument.fromBuffer(bytes, { url: 'smev2-schema://xsd/smev-request-rev111111.xsd' });
     try {
       schema = new CompiledSchema(XsdValidator.fromDoc(doc), 'request-rev111111', doc);
     } catch (e) {
@@ -52,7 +55,7 @@ export function judgeRequestDocument(head: Buffer, whole: Buffer | undefined, si
   }
   let doc: ReturnType<typeof parseUntrusted>;
   try {
-    doc = parseUntrusted(whole);
+    doc = parseUntrusted(whole, 'manifest');
   } catch (e) {
     // not XML: judged only if it claims the manifest's namespace
     return declaresRequestNamespace(head) ? { outcome: 'fail', namespace: REQUEST_NS, reason: `not well-formed XML: ${(e as Error).message}` } : undefined;

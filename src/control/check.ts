@@ -25,7 +25,7 @@ export interface CheckDeps {
 export function schemaViolations(p: ParsedEnvelope, d: Pick<CheckDeps, 'envelopeSchemas' | 'payload'>, sid: string, fault: 'schemaInvalid' | 'providerAnswerSchemaInvalid'): Violation[] {
   const found = violationsOf(p, d, sid, fault);
   if (!found.length || !p.doc.root.get('//xop:Include', { xop: NS.xop })) return found;
-  const copy = parseEnvelope(p.envelope.raw);
+  const copy = parseEnvelope(p.envelope.raw, { purpose: 'control' });
   try {
     for (const include of copy.doc.root.find('//xop:Include', { xop: NS.xop })) include.remove();
     return violationsOf(copy, d, sid, fault);

@@ -2,6 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { xml, type XmlElement } from '../xml/libxml';
 import { childElements } from '../xml/dom';
+import { countParse } from '../xml/parse-count';
 import type { ParsedEnvelope } from '../envelope/parse';
 import { NS, revisionOf } from '../envelope/ns';
 import { CompiledSchema, registerSchemaFile, type SchemaError } from './schemas';
@@ -32,7 +33,9 @@ export function loadEnvelopeSchemas(dir: string): EnvelopeSchemas {
   const byNs = new Map<string, { validate: Set<string>; variants: CompiledSchema[] }>();
   for (const [ns, entry] of Object.entries(manifest.namespaces)) {
     const variants = entry.variants.map((v) => {
-      const doc = XmlDocument.fromBuffer(readFileSync(join(dir, v.schema)), { url: `smev2-schema://xsd/${v.schema}` });
+      const bytes = readFileSync(join(dir, v.schema));
+      countParse('schema', bytes.length);
+      const doc = XmlDocument.fromBuffer(bytes, { url: `smev2-schema://xsd/${v.schema}` });
       try {
         return new CompiledSchema(XsdValidator.fromDoc(doc), v.id, doc);
       } catch (e) {

@@ -1,5 +1,6 @@
 import { xml, type XmlElement } from '../xml/libxml';
 import { parseLocal } from '../xml/dom';
+import { countParse } from '../xml/parse-count';
 import { NS } from '../envelope/ns';
 import type { Bundle } from '../registry/bundle';
 
@@ -82,7 +83,7 @@ export function compileBundleSchemas(sid: string, bundle: Bundle, locations: Rec
   let n = 0;
   for (const f of bundle.files.values()) {
     if (f.kind !== 'wsdl') continue;
-    const doc = parseLocal(f.bytes, base + f.rel, () => undefined);
+    const doc = parseLocal(f.bytes, base + f.rel, () => undefined, 'schema');
     try {
       for (const node of doc.find('/wsdl:definitions/wsdl:types/xs:schema', { wsdl: NS.wsdl, xs: NS.xsd })) {
         const schema = node as XmlElement;
@@ -115,6 +116,7 @@ export function compileBundleSchemas(sid: string, bundle: Bundle, locations: Rec
     imports.push(`<xs:import${tns ? ` namespace="${tns}"` : ''} schemaLocation="${base}${location}"/>`);
   }
   const top = `<xs:schema xmlns:xs="${NS.xsd}" targetNamespace="urn:smev2-gateway:payload">${imports.join('')}</xs:schema>`;
+  countParse('schema', Buffer.byteLength(top));
   const doc = XmlDocument.fromString(top, { url: `${base}__top.xsd` });
   try {
     return new CompiledSchema(XsdValidator.fromDoc(doc), `${sid} payload`, doc);

@@ -1,6 +1,7 @@
 import { parseUntrusted, childElements, childByLocal, text, attrValue, firstChildElement } from '../xml/dom';
 import type { XmlDocument, XmlElement } from '../xml/libxml';
 import { parseWithoutLargeText, elidedTextOf } from '../xml/elide';
+import type { ParsePurpose } from '../xml/parse-count';
 import { NS, revisionOf } from './ns';
 import type { Envelope, Party, SmevMessage, NodeHeader, SecurityBlock, AppDocumentInfo, SoapFaultInfo } from './model';
 
@@ -24,11 +25,12 @@ export interface ParsedEnvelope {
 /**
  * Parse SOAP 1.1 bytes into a typed view (`elide: false`: with a large BinaryData's text in the
  * DOM too, for readers of that text; the pipeline reads it from `raw`, envelope.appDocument.binaryRange). Throws XmlSyntaxError for malformed XML and
- * NotSoapError for well-formed XML that is not a SOAP 1.1 envelope with a Body.
+ * NotSoapError for well-formed XML that is not a SOAP 1.1 envelope with a Body. `purpose`: what
+ * the parse is for, counted (xml/parse-count.ts): the pipeline's parses say, so a leg's count is known.
  */
-export function parseEnvelope(raw: Buffer, o: { elide?: boolean } = {}): ParsedEnvelope {
+export function parseEnvelope(raw: Buffer, o: { elide?: boolean; purpose?: ParsePurpose } = {}): ParsedEnvelope {
   // a large inline AppDocument's base64 stays out of the DOM (xml/elide.ts): c14n writes it from `raw`
-  const doc = o.elide === false ? parseUntrusted(raw) : parseWithoutLargeText(raw);
+  const doc = o.elide === false ? parseUntrusted(raw, o.purpose) : parseWithoutLargeText(raw, o.purpose);
   try {
     return readEnvelope(raw, doc);
   } catch (e) {
@@ -38,8 +40,8 @@ export function parseEnvelope(raw: Buffer, o: { elide?: boolean } = {}): ParsedE
 }
 
 /** Parse, read, dispose: for callers that only need the typed view. */
-export function readEnvelopeView(raw: Buffer): Envelope {
-  const p = parseEnvelope(raw);
+export function readEnvelopeView(raw: Buffer, purpose?: ParsePurpose): Envelope {
+  const p = parseEnvelope(raw, { purpose });
   p.doc.dispose();
   return p.envelope;
 }

@@ -4,6 +4,7 @@ import { clusterMetrics } from './cluster-scrape';
 import type { Exchange } from '../pipeline/exchange';
 import type { Outbox } from '../queue/outbox';
 import type { Availability } from '../providers/availability';
+import { parseTallies } from '../xml/parse-count';
 
 const OUTBOX_STATUSES = ['pending', 'polling', 'done', 'dead'] as const;
 
@@ -54,6 +55,23 @@ export class Metrics {
     this.latency = new Histogram({
       name: 'smev2_request_duration_seconds', help: 'Time from the first byte of a request to its journaled answer, by SID',
       labelNames: ['sid'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers,
+    });
+    // read from src/xml's tallies when scraped: a parse costs two additions, never a call into prom-client
+    new Counter({
+      name: 'smev2_xml_parses_total', help: 'Documents parsed into libxml2 by this process, by what they were parsed for (request, answer, outbox, convert, control, transform, manifest, schema, local, other)',
+      labelNames: ['purpose'], registers,
+      collect() {
+        this.reset();
+        for (const [purpose, t] of parseTallies()) this.inc({ purpose }, t.parses);
+      },
+    });
+    new Counter({
+      name: 'smev2_xml_parsed_bytes_total', help: 'Bytes of the documents counted in smev2_xml_parses_total (a large base64 text kept out of the DOM included), by purpose',
+      labelNames: ['purpose'], registers,
+      collect() {
+        this.reset();
+        for (const [purpose, t] of parseTallies()) this.inc({ purpose }, t.bytes);
+      },
     });
     new Gauge({
       name: 'smev2_outbox_items', help: 'Outbox items by status (guaranteed delivery)', labelNames: ['status'], registers, aggregator: 'max',

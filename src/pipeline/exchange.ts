@@ -171,7 +171,7 @@ export function addControlFailure(ex: Exchange, direction: LegDirection, failure
  * envelope) and hold it on the exchange, disposing any answer held before.
  */
 export function setAnswer(ex: Exchange, bytes: Buffer, o: { status: number; contentType?: string; fromNode?: boolean; parts?: MimeParts }): Answer {
-  const parsed = parseEnvelope(bytes);
+  const parsed = parseEnvelope(bytes, { purpose: 'answer' });
   ex.answer?.parsed.doc.dispose();
   ex.answer = { status: o.status, bytes, envelope: parsed.envelope, contentType: o.contentType, parsed, fromNode: o.fromNode, parts: o.parts };
   return ex.answer;

@@ -5,6 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../config';
 import { createLogger } from '../log';
 import { loadXml } from '../xml/libxml';
+import { takeParses } from '../xml/parse-count';
 import { buildPipeline } from './stages';
 import { assemble } from './assemble';
 import type { Exchange } from './exchange';
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
         operation: ex.operation?.name, service: ex.service !== undefined,
         fault: ex.fault ? { kind: ex.fault.kind, params: ex.fault.params, detail: ex.fault.detail } : undefined,
         answerStatus: ex.responseEnvelope?.message?.status, providerFault: ex.responseEnvelope?.fault !== undefined,
+        parses: takeParses(),
       };
       port.postMessage(reply, [bytes.buffer]);
     }, (e: Error) => port.postMessage({ id: m.id, error: e.stack ?? e.message }));

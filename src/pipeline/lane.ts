@@ -8,6 +8,7 @@ import type { Envelope } from '../envelope/model';
 import type { Service, Operation } from '../registry/load';
 import { elidableBytes } from '../xml/elide';
 import { collectGarbage } from './memory';
+import { addParses, type ParsePurpose, type ParseTally } from '../xml/parse-count';
 
 export interface LaneJob {
   id: string;
@@ -30,6 +31,8 @@ export interface LaneReply {
   fault?: { kind: FaultName; params: Record<string, string | number>; detail?: string };
   answerStatus?: string;
   providerFault: boolean;
+  /** the lane thread's XML parses since its last reply, counted in this thread's /metrics */
+  parses?: Partial<Record<ParsePurpose, ParseTally>>;
 }
 
 type FromLane = LaneReply | { id: string; error: string } | { ready: true } | { failed: string };
@@ -102,6 +105,7 @@ export class LargeBodyLane {
         if (!p) return;
         this.pending.delete(m.id);
         if ('error' in m) return p.reject(new Error(`the large-body lane failed on exchange ${m.id}: ${m.error}`));
+        addParses(m.parses);
         this.settle(p.ex, m);
         this.onDone?.(p.ex);
         p.resolve();

@@ -196,7 +196,7 @@ export class DeliveryWorker {
   /** The exchange of one delivery attempt: the stored request, parsed once, as the stages need it. */
   private exchangeFor(item: OutboxRow, service: Service, operation: Operation, bytes: Buffer, messageId: string): Exchange {
     const id = `delivery-${item.id}-${item.attempts + 1}`;
-    const request = parseEnvelope(bytes);
+    const request = parseEnvelope(bytes, { purpose: 'outbox' });
     return {
       id, origin: 'outbox', started: process.hrtime.bigint(), receivedAt: new Date(), sid: service.sid,
       log: this.log.child({ exchange: id, sid: service.sid, ticket: item.id }),
@@ -209,7 +209,7 @@ export class DeliveryWorker {
   /** The PING the gateway sends the provider on the consumer's behalf, marked and signed by the node. */
   private async pollRequest(service: Service, sent: Operation, stored: Buffer, origin: string): Promise<{ bytes: Buffer; op: Operation; messageId: string } | undefined> {
     const op = pollOperation(service, sent);
-    const request = readEnvelopeView(stored);
+    const request = readEnvelopeView(stored, 'outbox');
     if (!op?.input || !request.smevNamespace || !request.message) return undefined;
     const m = request.message;
     const body = fillAnswer(skeleton({ output: op.input, smevNamespace: request.smevNamespace, status: 'PING', typeCode: m.typeCode, serviceName: m.serviceName, appData: '' }), {

@@ -65,7 +65,7 @@ const WITHOUT_COMMENTS: Record<string, string> = {
 function asNodes(data: Data, temporary: { dispose(): void }[]): Extract<Data, { kind: 'nodes' }> {
   if (data.kind === 'nodes') return data;
   // octets become a node-set again by parsing them (with their comments: they are data now)
-  const doc = parseUntrusted(data.bytes);
+  const doc = parseUntrusted(data.bytes, 'transform');
   temporary.push(doc);
   return { kind: 'nodes', root: doc.root, comments: true };
 }

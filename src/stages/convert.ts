@@ -25,7 +25,7 @@ export function convertRequest(maxInline: number): Stage<Exchange> {
     const request = requestOf(ex);
     const out = request.envelope.appDocument ? await convert(request.envelope.raw, ex.requestParts, to, maxInline) : undefined;
     if (out) {
-      const parsed = parseEnvelope(out.bytes);
+      const parsed = parseEnvelope(out.bytes, { purpose: 'convert' });
       request.doc.dispose();
       ex.request = parsed;
       ex.requestParts = out.parts;

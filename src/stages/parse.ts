@@ -30,7 +30,7 @@ export function parse(limits: Limits = DEFAULT_LIMITS): Stage<Exchange> {
     }
     if (breach) throw new GatewayFault(BREACH_FAULT[breach.kind], { value: breach.value, limit: breach.limit });
     try {
-      ex.request = parseEnvelope(ex.raw);
+      ex.request = parseEnvelope(ex.raw, { purpose: 'request' });
     } catch (e) {
       if (e instanceof XmlSyntaxError) {
         const where = e.line ? ` (line ${e.line}${e.column ? `, column ${e.column}` : ''})` : '';

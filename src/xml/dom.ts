@@ -1,4 +1,5 @@
 import { xml, safeParseOptions, type XmlDocument, type XmlElement, type XmlTreeNode } from './libxml';
+import { countParse, type ParsePurpose } from './parse-count';
 
 export class XmlSyntaxError extends Error {
   constructor(message: string, readonly line?: number, readonly column?: number) {
@@ -8,8 +9,17 @@ export class XmlSyntaxError extends Error {
 
 const DOCTYPE = Buffer.from('<!DOCTYPE');
 
-/** Parse untrusted bytes. Refuses DTDs outright: SOAP 1.1 forbids them and they carry XXE. */
-export function parseUntrusted(raw: Buffer): XmlDocument {
+/**
+ * Parse untrusted bytes. Refuses DTDs outright: SOAP 1.1 forbids them and they carry XXE.
+ * `purpose`: what the parse is for, counted (parse-count.ts).
+ */
+export function parseUntrusted(raw: Buffer, purpose: ParsePurpose = 'other'): XmlDocument {
+  countParse(purpose, raw.length);
+  return parseUntrustedBytes(raw);
+}
+
+/** parseUntrusted, not counted: for elide.ts, which counts the message it was given, not the skeleton it parses. */
+export function parseUntrustedBytes(raw: Buffer): XmlDocument {
   const at = raw.indexOf(DOCTYPE);
   if (at >= 0) throw new XmlSyntaxError('a DOCTYPE declaration is not allowed in a SOAP message', lineOf(raw, at));
   const { XmlDocument, XmlParseError } = xml();
@@ -29,12 +39,14 @@ export function parseUntrusted(raw: Buffer): XmlDocument {
  * Published bundles sometimes declare windows-1251 over UTF-8 bytes; such a file is read as
  * UTF-8 and `onWarning` is told.
  */
-export function parseLocal(raw: Buffer, url?: string, onWarning?: (w: string) => void): XmlDocument {
+export function parseLocal(raw: Buffer, url?: string, onWarning?: (w: string) => void, purpose: ParsePurpose = 'local'): XmlDocument {
   const { XmlDocument, XmlParseError, ParseOption } = xml();
+  countParse(purpose, raw.length);
   try {
     return XmlDocument.fromBuffer(raw, { option: safeParseOptions(), url });
   } catch (e) {
     if (e instanceof XmlParseError && /encoding/i.test(e.message) && isUtf8(raw)) {
+      countParse(purpose, raw.length); // parsed again, its declared encoding ignored
       const doc = XmlDocument.fromBuffer(raw, { option: safeParseOptions() | ParseOption.XML_PARSE_IGNORE_ENC, url });
       const declared = /^<\?xml[^>]*encoding=["']([^"']+)/.exec(raw.subarray(0, 200).toString('latin1'))?.[1];
       onWarning?.(`declares encoding ${declared ?? '(unknown)'} but its bytes are UTF-8: read as UTF-8`);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Tok, XmlTokenizer } from './tokens';
-import { parseUntrusted, XmlSyntaxError } from './dom';
+import { parseUntrustedBytes, XmlSyntaxError } from './dom';
+import { countParse, type ParsePurpose } from './parse-count';
 import type { XmlDocument, XmlElement } from './libxml';
 
 /**
@@ -207,17 +208,22 @@ const ELISIONS = new WeakMap<XmlDocument, Elision>();
 /**
  * parseUntrusted, with large base64 texts kept out of the DOM (see above). A skeleton the parser
  * refuses is parsed again whole, so a malformed message gets the very error (line, column) it
- * always got.
+ * always got. Counted once as a parse of `raw` for `purpose` (parse-count.ts), the refused
+ * skeleton's second parse once more.
  */
-export function parseWithoutLargeText(raw: Buffer): XmlDocument {
+export function parseWithoutLargeText(raw: Buffer, purpose: ParsePurpose = 'other'): XmlDocument {
+  countParse(purpose, raw.length);
   const texts = elidableTexts(raw);
-  if (!texts.length) return parseUntrusted(raw);
+  if (!texts.length) return parseUntrustedBytes(raw);
   const elision = new Elision(raw, texts);
   let doc: XmlDocument;
   try {
-    doc = parseUntrusted(elision.skeleton());
+    doc = parseUntrustedBytes(elision.skeleton());
   } catch (e) {
-    if (e instanceof XmlSyntaxError) return parseUntrusted(raw);
+    if (e instanceof XmlSyntaxError) {
+      countParse(purpose, raw.length);
+      return parseUntrustedBytes(raw);
+    }
     throw e;
   }
   ELISIONS.set(doc, elision);
