@@ -9,6 +9,8 @@ import { slicesOf, type Bytes } from '../slices';
 
 /** The bytes of one chunk row: a 1 GiB part is 1024 rows, written and read one at a time. */
 const CHUNK = 1024 * 1024;
+/** Chunks written in one transaction: 4 MiB held at most for a part streamed from its spool file. */
+const CHUNKS_PER_COMMIT = 4;
 
 /**
  * Attachment bytes stored by hash beside the journal (migration 0012): each MTOM part once per
@@ -42,9 +44,21 @@ export class AttachmentStore {
       return;
     }
     let seq = 0;
+    let batch: Buffer[] = [];
+    // a few chunks a commit: one commit (and fsync) per 1 MiB chunk was most of a large body's journal
+    // time; a few, not all, so that a 1 GiB part neither holds the write lock nor sits in memory whole
+    const flush = async () => {
+      const rows = batch;
+      batch = [];
+      await this.ds.transaction(async (m) => {
+        for (const chunk of rows) await query(m, 'INSERT INTO attachment_chunks (sha256, seq, bytes) VALUES (?, ?, ?) ON CONFLICT (sha256, seq) DO NOTHING', [sha256, seq++, chunk]);
+      });
+    };
     for await (const chunk of rechunk(source(), CHUNK)) {
-      await query(this.ds, 'INSERT INTO attachment_chunks (sha256, seq, bytes) VALUES (?, ?, ?) ON CONFLICT (sha256, seq) DO NOTHING', [sha256, seq++, chunk]);
+      batch.push(chunk);
+      if (batch.length >= CHUNKS_PER_COMMIT) await flush();
     }
+    if (batch.length) await flush();
     // the blob's row last: a part whose chunks are not all written is not there
     await query(this.ds, `INSERT INTO attachment_blobs (sha256, size, chunks, created_at, last_used_at, purged_at) VALUES (?, ?, ?, ?, ?, NULL)
       ON CONFLICT (sha256) DO UPDATE SET last_used_at = excluded.last_used_at, purged_at = NULL, chunks = excluded.chunks`, [sha256, size, seq, now, now]);
