@@ -1,14 +1,16 @@
 import type { Stage } from '../pipeline/compose';
 import { markLeg, routeOf, type Exchange } from '../pipeline/exchange';
 import type { TrustStore } from '../signature/trust';
-import { judgeMessage } from '../signature/judge';
+import { judgeMessageAsync } from '../signature/judge';
 import { GatewayFault } from '../faults/catalogue';
 import { logReportOnce } from '../log';
 
 /**
  * The consumer's signature on the request, before anything else acts on it, judged by
  * signature/judge.ts (as `verify` and `check` are). Per SID: enforce refuses, report journals
- * and passes, off does not look.
+ * and passes, off does not look. A GOST signature value is checked on the crypto pool
+ * (SMEV2_CRYPTO_THREADS) while the event loop goes on with other exchanges; a pool that could not
+ * check it fails the exchange as an internal error (GW-9000), never as a bad signature.
  */
 export function verifyRequest(trust: TrustStore, clock: () => Date): Stage<Exchange> {
   return async (ex, next) => {
@@ -18,7 +20,7 @@ export function verifyRequest(trust: TrustStore, clock: () => Date): Stage<Excha
       markLeg(ex, 'consumer->gateway', 'signature', { outcome: 'not-checked', text: 'not checked (policy off)' });
       return next();
     }
-    const j = judgeMessage(request, trust, { at: clock(), algorithms: service.def.signatureAlgorithms });
+    const j = await judgeMessageAsync(request, trust, { at: clock(), algorithms: service.def.signatureAlgorithms });
     // what the replay stage may remember: only what a verified signature covers
     if (!j.failure) ex.signedContent = j.signedContent;
     markLeg(ex, 'consumer->gateway', 'signature', j.failure
@@ -48,7 +50,7 @@ export function verifyAnswer(trust: TrustStore, clock: () => Date): Stage<Exchan
       markLeg(ex, 'provider->gateway', 'signature', { outcome: 'not-checked', text: 'not checked (policy off)' });
       return;
     }
-    const j = judgeMessage(a.parsed, trust, { at: clock(), algorithms: service.def.signatureAlgorithms });
+    const j = await judgeMessageAsync(a.parsed, trust, { at: clock(), algorithms: service.def.signatureAlgorithms });
     markLeg(ex, 'provider->gateway', 'signature', j.failure ? { outcome: 'failed', passed: policy === 'report', text: j.summary } : { outcome: 'ok', text: j.summary });
     if (j.failure) {
       if (policy === 'enforce') throw new GatewayFault('providerSignatureInvalid', { reason: j.summary });
