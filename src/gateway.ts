@@ -57,7 +57,10 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
     ? new GostPool({ threads: config.cryptoThreads, advice: 'if this repeats, see the log for the thread\'s error, or set SMEV2_CRYPTO_THREADS=0 to compute GOST on the event loop' })
     : undefined;
   useGostPool(cryptoPool);
-  const metrics = new Metrics({ outbox, availability: () => availability.latest.values(), knownSid: (sid) => registry.get(sid) !== undefined, storeBytes: () => storeBytes(store) });
+  const metrics = new Metrics({
+    outbox, availability: () => availability.latest.values(), knownSid: (sid) => registry.get(sid) !== undefined, storeBytes: () => storeBytes(store),
+    cryptoPool: cryptoPool && (() => cryptoPool.counts),
+  });
   faults.onInjected((sid, kind) => metrics.injected(sid, kind));
   const pipelineDeps: PipelineDeps = { ...deps, metrics };
   const pipeline = buildPipeline(pipelineDeps);

@@ -92,7 +92,7 @@ export class GostPool {
   private readonly advice: string;
   readonly maxInFlight: number;
   private nextId = 1;
-  private inFlight = 0;
+  private working = 0;
   private closed = false;
   /** counts since the start: tasks answered by a thread, run on the caller past the bound, failed by a thread's end, threads started */
   readonly counts = { done: 0, onCaller: 0, lost: 0, started: 0 };
@@ -107,6 +107,11 @@ export class GostPool {
 
   get size(): number {
     return this.threads.length;
+  }
+
+  /** Tasks handed to the threads and not answered yet. */
+  get inWork(): number {
+    return this.working;
   }
 
   /** The live threads' Worker objects (diagnostics; the tests end one to see the pool recover). */
@@ -137,7 +142,7 @@ export class GostPool {
 
   private submit(task: Omit<PoolTask, 'id'>, onCaller: () => Uint8Array | boolean): Promise<Uint8Array | boolean> {
     if (this.closed) return Promise.reject(new CryptoThreadError('the GOST pool is closed (the gateway is stopping)'));
-    if (this.inFlight >= this.maxInFlight) {
+    if (this.working >= this.maxInFlight) {
       // back-pressure: the caller does this one itself, and so accepts less new work meanwhile
       this.counts.onCaller++;
       try {
@@ -150,7 +155,7 @@ export class GostPool {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       t.pending.set(id, { resolve, reject, op: task.op });
-      this.inFlight++;
+      this.working++;
       if (t.pending.size === 1) t.worker.ref(); // a task in work keeps the process alive; an idle pool does not
       const message: ToPool = { tasks: [{ ...task, id } as PoolTask] };
       t.worker.postMessage(message);
@@ -174,6 +179,7 @@ export class GostPool {
 
   private start(slot: number): Thread {
     const worker = new Worker(this.script);
+    const threadId = worker.threadId; // -1 once it has ended
     worker.unref();
     const t: Thread = { worker, pending: new Map(), started: false };
     this.threads[slot] = t;
@@ -185,7 +191,7 @@ export class GostPool {
         const p = t.pending.get(r.id);
         if (!p) continue;
         t.pending.delete(r.id);
-        this.inFlight--;
+        this.working--;
         this.counts.done++;
         if ('error' in r) p.reject(new Error(r.error));
         else p.resolve(r.value);
@@ -196,7 +202,7 @@ export class GostPool {
     worker.on('exit', (code) => {
       if (this.threads[slot] === t) this.threads[slot] = undefined;
       if (this.closed) return;
-      this.fail(t, `the GOST crypto thread ${worker.threadId} ended (exit code ${code}${t.error ? `: ${t.error}` : ''}) before it answered`);
+      this.fail(t, `the GOST crypto thread ${threadId} ended (exit code ${code}${t.error ? `: ${t.error}` : ''}) before it answered`);
       // a thread that ran is started again now; one that failed to start, on the next task
       if (t.started) this.start(slot);
     });
@@ -206,7 +212,7 @@ export class GostPool {
   private fail(t: Thread, why: string): void {
     for (const [id, p] of t.pending) {
       t.pending.delete(id);
-      this.inFlight--;
+      this.working--;
       this.counts.lost++;
       p.reject(new CryptoThreadError(`${why}: this ${p.op === 'sign' ? 'signature' : 'verification'} was not made; the thread is started again${this.advice}`));
     }
