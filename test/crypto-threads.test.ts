@@ -133,6 +133,19 @@ describe('a thread that ends, a pool that is full', () => {
     }
   });
 
+  test('a thread whose script does not load fails the task and is not started again in a loop', async () => {
+    const pool = new GostPool({ threads: 1, script: join(ROOT, 'dist', 'no-such-worker.js') });
+    try {
+      const { priv } = keyPair('gost2012-256');
+      await expect(pool.sign(priv.curve.name, priv.d, 'streebog256', Buffer.from('x'))).rejects.toThrow(CryptoThreadError);
+      expect(pool.counts).toMatchObject({ started: 1, lost: 1 });
+      await expect(pool.sign(priv.curve.name, priv.d, 'streebog256', Buffer.from('x'))).rejects.toThrow(/ended \(exit code 1: Cannot find module .*no-such-worker\.js/);
+      expect(pool.counts).toMatchObject({ started: 2, lost: 2 });
+    } finally {
+      await pool.close();
+    }
+  });
+
   test('past its bound the caller computes the task itself, with the same result', async () => {
     const pool = new GostPool({ threads: 1, maxInFlight: 2, script: SCRIPT });
     try {

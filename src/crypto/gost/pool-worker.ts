@@ -5,7 +5,7 @@
 import { parentPort } from 'node:worker_threads';
 import { digest } from './index';
 import { sign, verify } from './sign';
-import type { ToPool, FromPool, PoolTask } from './pool';
+import type { ToPool, FromPool, PoolReady, PoolTask } from './pool';
 
 const port = parentPort!;
 
@@ -20,8 +20,10 @@ function run(t: PoolTask): FromPool['results'][number] {
 }
 
 // Each message's tasks are answered in one reply, as soon as they are done: a task waits for no
-// other message (pool.ts measured what batching more would save)
+// other message (bench/gost-pool.ts measured what batching more would save: bench/README.md, Session 7)
 port.on('message', (m: ToPool) => {
   const reply: FromPool = { results: m.tasks.map(run) };
   port.postMessage(reply);
 });
+
+port.postMessage({ ready: true } satisfies PoolReady);

@@ -39,6 +39,11 @@ export interface FromPool {
   results: ({ id: number; value: Uint8Array | boolean } | { id: number; error: string })[];
 }
 
+/** What a thread says once its script has loaded (before any task). */
+export interface PoolReady {
+  ready: true;
+}
+
 /**
  * The pool could not do a task: its thread ended before answering. Not a verdict on the
  * signature or the key (those come back as the in-thread functions give them): the caller's
@@ -80,7 +85,7 @@ interface Thread {
   worker: Worker;
   /** the thread's tasks in work, by id */
   pending: Map<number, Pending>;
-  /** it answered or came online: a start that fails at once is not retried in a loop */
+  /** its script loaded (it said so): a thread that cannot start is not started again in a loop */
   started: boolean;
   /** why it failed, from its 'error' event, for the tasks its exit fails */
   error?: string;
@@ -151,7 +156,12 @@ export class GostPool {
         return Promise.reject(e);
       }
     }
-    const t = this.leastBusy();
+    let t: Thread;
+    try {
+      t = this.leastBusy();
+    } catch (e) {
+      return Promise.reject(new CryptoThreadError(`a GOST crypto thread could not be started: ${(e as Error).message}${this.advice}`));
+    }
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       t.pending.set(id, { resolve, reject, op: task.op });
@@ -184,9 +194,9 @@ export class GostPool {
     const t: Thread = { worker, pending: new Map(), started: false };
     this.threads[slot] = t;
     this.counts.started++;
-    worker.on('online', () => { t.started = true; });
-    worker.on('message', (m: FromPool) => {
+    worker.on('message', (m: FromPool | PoolReady) => {
       t.started = true;
+      if ('ready' in m) return;
       for (const r of m.results) {
         const p = t.pending.get(r.id);
         if (!p) continue;
@@ -203,7 +213,7 @@ export class GostPool {
       if (this.threads[slot] === t) this.threads[slot] = undefined;
       if (this.closed) return;
       this.fail(t, `the GOST crypto thread ${threadId} ended (exit code ${code}${t.error ? `: ${t.error}` : ''}) before it answered`);
-      // a thread that ran is started again now; one that failed to start, on the next task
+      // a thread that ran is started again now; one whose script did not load, with the next task
       if (t.started) this.start(slot);
     });
     return t;
