@@ -141,7 +141,7 @@ export class GostPool {
     this.closed = true;
     const threads = this.threads.filter((t): t is Thread => !!t);
     this.threads.fill(undefined);
-    for (const t of threads) this.fail(t, 'the GOST pool was closed (the gateway is stopping)');
+    for (const t of threads) this.fail(t, 'the GOST pool was closed (the gateway is stopping)', false);
     await Promise.all(threads.map((t) => t.worker.terminate()));
   }
 
@@ -219,12 +219,12 @@ export class GostPool {
     return t;
   }
 
-  private fail(t: Thread, why: string): void {
+  private fail(t: Thread, why: string, restarted = true): void {
     for (const [id, p] of t.pending) {
       t.pending.delete(id);
       this.working--;
       this.counts.lost++;
-      p.reject(new CryptoThreadError(`${why}: this ${p.op === 'sign' ? 'signature' : 'verification'} was not made; the thread is started again${this.advice}`));
+      p.reject(new CryptoThreadError(`${why}: this ${p.op === 'sign' ? 'signature' : 'verification'} was not made${restarted ? `; the thread is started again${this.advice}` : ''}`));
     }
   }
 }
