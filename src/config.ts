@@ -84,6 +84,8 @@ export interface Config {
   };
   /** `start --workers N`: N processes sharing the port (src/cluster.ts); 1: one process; by default one per core */
   workers: number;
+  /** threads per process that make and check GOST signatures (crypto/gost/pool.ts); 0: on the event loop */
+  cryptoThreads: number;
   /** admin users and their password hashes (YAML); absent or empty: /admin and the console refuse everyone */
   adminUsersFile: string;
   /** signs admin session cookies; default: a random key kept in the keys folder */
@@ -204,6 +206,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     callbackTimeoutMs: num('SMEV2_CALLBACK_TIMEOUT_MS', env.SMEV2_CALLBACK_TIMEOUT_MS, 15_000),
     retentionDays: num('SMEV2_RETENTION_DAYS', env.SMEV2_RETENTION_DAYS, 3 * 365),
     workers: parseWorkers(flags.workers ?? env.SMEV2_WORKERS),
+    cryptoThreads: num('SMEV2_CRYPTO_THREADS', env.SMEV2_CRYPTO_THREADS, defaultCryptoThreads(availableParallelism(), parseWorkers(flags.workers ?? env.SMEV2_WORKERS))),
     adminUsersFile: resolve(flags['admin-users'] ?? env.SMEV2_ADMIN_USERS ?? 'admin-users.yaml'),
     sessionSecret: env.SMEV2_SESSION_SECRET || undefined,
     sessionHours: num('SMEV2_SESSION_HOURS', env.SMEV2_SESSION_HOURS, 8) || 8,
@@ -333,6 +336,19 @@ export function parseWorkers(v: string | undefined): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new Error(`--workers / SMEV2_WORKERS must be a whole number from 1, or auto, got "${v}"`);
   return n;
+}
+
+/**
+ * SMEV2_CRYPTO_THREADS unset: the cores left over once each process has one for its event loop,
+ * shared among the processes (`cores / processes - 1`), and at least one thread per process on a
+ * machine of two cores or more, so that a process's GOST work never stops its event loop (on two
+ * cores and two processes the threads share the cores with the event loops: bench/README.md,
+ * "Session 7", measured that against 0). One core: 0, GOST on the event loop (a thread would
+ * only add the passing).
+ */
+export function defaultCryptoThreads(cores: number, processes: number): number {
+  if (cores <= 1) return 0;
+  return Math.max(1, Math.floor(cores / processes) - 1);
 }
 
 function parseClock(v: string | undefined): Date | undefined {

@@ -30,6 +30,8 @@ import { ComposedRequests } from './admin/compose/requests';
 import { restRouter } from './rest/router';
 import { RegistryWatcher, ReloadLog } from './registry/watch';
 import { TrustStore } from './signature/trust';
+import { useGostPool } from './signature/algorithms';
+import { GostPool } from './crypto/gost/pool';
 import { SessionStore } from './admin/sessions';
 import { diskStates, diskWarnings, storeBytes, storeReachable, watchedFolders } from './store';
 
@@ -49,7 +51,16 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   for (const w of registry.warnings) log.warn({ file: w.file, reason: w.reason }, 'registry warning');
   for (const s of registry.skipped) log.error({ file: s.file, field: s.field, reason: s.reason }, 'broken service skipped');
   const { journal, outbox, events, clock } = deps;
-  const metrics = new Metrics({ outbox, availability: () => availability.latest.values(), knownSid: (sid) => registry.get(sid) !== undefined, storeBytes: () => storeBytes(store) });
+  // GOST signatures made and checked on threads of their own (the node's, the consumers', the
+  // providers'): started with the first GOST task, so an RSA-only gateway starts none
+  const cryptoPool = config.cryptoThreads > 0
+    ? new GostPool({ threads: config.cryptoThreads, advice: 'if this repeats, see the log for the thread\'s error, or set SMEV2_CRYPTO_THREADS=0 to compute GOST on the event loop' })
+    : undefined;
+  useGostPool(cryptoPool);
+  const metrics = new Metrics({
+    outbox, availability: () => availability.latest.values(), knownSid: (sid) => registry.get(sid) !== undefined, storeBytes: () => storeBytes(store),
+    cryptoPool: cryptoPool && (() => cryptoPool.counts),
+  });
   faults.onInjected((sid, kind) => metrics.injected(sid, kind));
   const pipelineDeps: PipelineDeps = { ...deps, metrics };
   const pipeline = buildPipeline(pipelineDeps);
@@ -172,7 +183,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
   watcher?.start();
   const port = (server.address() as AddressInfo).port;
   // a worker of --workers: the primary's "every worker listening" names the URLs
-  log.info({ ...(isClusterWorker() ? {} : { ...startUrls(config, port), workers: 1 }), port, services: registry.list().map((e) => e.service.sid), database: config.database.replace(/\/\/[^@]*@/, '//***@') }, 'gateway listening');
+  log.info({ ...(isClusterWorker() ? {} : { ...startUrls(config, port), workers: 1 }), port, services: registry.list().map((e) => e.service.sid), database: config.database.replace(/\/\/[^@]*@/, '//***@'), cryptoThreads: config.cryptoThreads }, 'gateway listening');
 
   return {
     server, port, registry, store,
@@ -185,6 +196,8 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
       mailer?.close();
       closeAgents();
       await lane.close();
+      useGostPool(undefined);
+      await cryptoPool?.close();
       availability.stop();
       retention.stop();
       sweep.stop();

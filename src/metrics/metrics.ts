@@ -16,6 +16,8 @@ export interface MetricsSources {
   knownSid: (sid: string) => boolean;
   /** the store's size in bytes (src/store/disk.ts) */
   storeBytes?: () => Promise<number>;
+  /** the GOST crypto pool's counts since the start (crypto/gost/pool.ts), when the process has one */
+  cryptoPool?: () => { done: number; onCaller: number; lost: number; started: number };
 }
 
 /**
@@ -92,6 +94,25 @@ export class Metrics {
         name: 'smev2_store_bytes', help: 'Size of the store: the SQLite file with its WAL, or pg_database_size on PostgreSQL', registers, aggregator: 'max',
         async collect() {
           this.set(await size());
+        },
+      });
+    }
+    if (sources.cryptoPool) {
+      const counts = sources.cryptoPool;
+      new Gauge({
+        name: 'smev2_crypto_thread_tasks', help: 'GOST signatures made or checked since the start (SMEV2_CRYPTO_THREADS), by where: thread (on the pool), caller (on the event loop, the pool being full), lost (a thread ended before answering: the exchange got GW-9000)',
+        labelNames: ['where'], registers, aggregator: 'sum',
+        collect() {
+          const c = counts();
+          this.set({ where: 'thread' }, c.done);
+          this.set({ where: 'caller' }, c.onCaller);
+          this.set({ where: 'lost' }, c.lost);
+        },
+      });
+      new Gauge({
+        name: 'smev2_crypto_thread_starts', help: 'GOST pool threads started since the start (more than SMEV2_CRYPTO_THREADS: threads restarted after they ended)', registers, aggregator: 'sum',
+        collect() {
+          this.set(counts().started);
         },
       });
     }

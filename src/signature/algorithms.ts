@@ -1,6 +1,7 @@
 import { createHash, createSign, createVerify, sign as cryptoSign } from 'node:crypto';
 import type { PublicKey, PrivateKey } from './keys';
 import * as gost from '../crypto/gost';
+import type { GostPool } from '../crypto/gost/pool';
 
 /**
  * XMLDSig algorithms, each registered under every URI it is known by (PROTOCOL.md §3).
@@ -21,10 +22,38 @@ export interface SignatureAlgorithm {
   verify(key: PublicKey, data: Buffer, signature: Buffer): boolean;
   sign(key: PrivateKey, data: Buffer): Buffer;
   /**
-   * The same signature, computed off the JS thread (node's libuv pool), for algorithms whose
-   * private-key operation node's crypto can run there: RSA. Absent for GOST (our own JS code).
+   * The same signature, computed off the JS thread where the algorithm can do that: RSA on node's
+   * libuv pool; GOST on the pool of useGostPool (on the calling thread when there is none).
    */
   signAsync?(key: PrivateKey, data: Buffer): Promise<Buffer>;
+  /**
+   * The same verdict as verify, computed off the JS thread: GOST on the pool of useGostPool.
+   * Absent for RSA, whose verify (~20 µs) costs less than handing it to another thread. Rejects
+   * with CryptoThreadError (crypto/gost/pool.ts) when the pool could not compute it: not a
+   * verdict on the signature.
+   */
+  verifyAsync?(key: PublicKey, data: Buffer, signature: Buffer): Promise<boolean>;
+}
+
+/**
+ * The threads GOST signatures are made and verified on by signAsync and verifyAsync (the gateway
+ * sets it at start from SMEV2_CRYPTO_THREADS; undefined: on the calling thread, as sign and
+ * verify). Module state, as the table of algorithms is: signAsync is reached from the node's
+ * signing (sign.ts) through that table, with no way to hand a pool along.
+ */
+let gostPool: GostPool | undefined;
+
+export function useGostPool(pool: GostPool | undefined): void {
+  gostPool = pool;
+}
+
+/** A synchronous result as a settled promise (a throw as a rejection). */
+function settled<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 export const DIGESTS = new Map<string, DigestAlgorithm>();
@@ -73,17 +102,30 @@ for (const [uri, name] of Object.entries(gost.DIGEST_URIS)) {
   registerDigest([uri], { name, digest: (d) => Buffer.from(gost.digest(name, d)), hasher: () => gost.hasher(name) });
 }
 for (const [uri, a] of Object.entries(gost.SIGNATURE_URIS)) {
-  registerSignature([uri], {
+  const wrongKey = () => new Error(`a GOST R 34.10-${a.family} signature needs a GOST R 34.10-${a.family} key`);
+  const alg: SignatureAlgorithm = {
     name: `GOST R 34.10-${a.family}`,
     digestUri: gost.PREFERRED_URIS[a.family].digest,
     keyKind: 'gost',
     verify: (key, data, signature) =>
       key.kind === 'gost' && key.family === a.family && gost.verify(key.curve, key.octets, gost.digest(a.digest, data), signature),
     sign: (key, data) => {
-      if (key.kind !== 'gost' || key.family !== a.family) throw new Error(`a GOST R 34.10-${a.family} signature needs a GOST R 34.10-${a.family} key`);
+      if (key.kind !== 'gost' || key.family !== a.family) throw wrongKey();
       return Buffer.from(gost.sign(key.curve, key.d, gost.digest(a.digest, data)));
     },
-  });
+    // the digest of SignedInfo and the curve's work in a thread of the pool; the same functions
+    signAsync: (key, data) => {
+      if (!gostPool) return settled(() => alg.sign(key, data));
+      if (key.kind !== 'gost' || key.family !== a.family) return Promise.reject(wrongKey());
+      return gostPool.sign(key.curve.name, key.d, a.digest, data).then((s) => Buffer.from(s.buffer, s.byteOffset, s.byteLength));
+    },
+    verifyAsync: (key, data, signature) => {
+      if (!gostPool) return settled(() => alg.verify(key, data, signature));
+      if (key.kind !== 'gost' || key.family !== a.family) return Promise.resolve(false);
+      return gostPool.verify(key.curve.name, key.octets, a.digest, data, signature);
+    },
+  };
+  registerSignature([uri], alg);
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { ParsedEnvelope } from '../envelope/parse';
 import { ACTOR } from '../envelope/ns';
-import { verifyEnvelopeSignatures, type BlockVerdict } from './verify';
+import { verifyEnvelopeSignatures, verifyEnvelopeSignaturesAsync, type BlockVerdict } from './verify';
 import type { TrustStore } from './trust';
 import { nameToString } from './x509';
 import type { FaultName } from '../faults/catalogue';
@@ -41,7 +41,26 @@ export interface JudgeOptions {
  *   belongs to the system named in Sender.
  */
 export function judgeMessage(p: ParsedEnvelope, trust: TrustStore, options: JudgeOptions): Judgement {
-  const blocks = verifyEnvelopeSignatures(p, { algorithms: options.algorithms, alsoDigest: options.alsoDigest });
+  return judgeBlocks(p, verifyEnvelopeSignatures(p, { algorithms: options.algorithms, alsoDigest: options.alsoDigest }), trust, options);
+}
+
+/**
+ * judgeMessage with the signature values checked off the JS thread (verifyEnvelopeSignaturesAsync:
+ * GOST on the crypto pool), for the gateway's verify stages: the same judgement. The message's
+ * document is read before the first await. Rejects with CryptoThreadError when the pool could
+ * not check a signature (the exchange fails as an internal error, not as a bad signature).
+ */
+export async function judgeMessageAsync(p: ParsedEnvelope, trust: TrustStore, options: JudgeOptions): Promise<Judgement> {
+  const sender = p.envelope.message?.sender?.code;
+  return judgeBlocks(p, await verifyEnvelopeSignaturesAsync(p, { algorithms: options.algorithms, alsoDigest: options.alsoDigest }), trust, options, sender);
+}
+
+/**
+ * The judgement of blocks verified. The certificate's chain (trust.judge) stays on this thread:
+ * its CA signature is checked once per certificate and issuer and then remembered (certs.ts), so
+ * it is not on the path of a sender's every message.
+ */
+function judgeBlocks(p: ParsedEnvelope, blocks: BlockVerdict[], trust: TrustStore, options: JudgeOptions, sender = p.envelope.message?.sender?.code): Judgement {
   const others = blocks.filter((b) => b.actor !== ACTOR.smev).map((b) => `${shortName(b.actor)}:${b.ok ? 'ok' : `fail (${b.reason})`}`);
   const tail = others.length ? `; ${others.join('; ')}` : '';
   const judged = (j: Omit<Judgement, 'blocks'>): Judgement => ({ ...j, blocks });
@@ -64,7 +83,7 @@ export function judgeMessage(p: ParsedEnvelope, trust: TrustStore, options: Judg
 
   const cert = smev.certificate!;
   const who = `${nameToString(cert.subject)} #${cert.serial}`;
-  const t = trust.judge(cert, p.envelope.message?.sender?.code, options.at);
+  const t = trust.judge(cert, sender, options.at);
   if (!t.ok) {
     const fault = t.code === 'expired' ? 'certificateExpired' : t.code === 'senderMismatch' ? 'senderMismatch' : 'untrustedCertificate';
     return judged({ summary: `smev:signature ok, certificate ${t.code} (${t.reason})${tail}`, failure: { fault, params: { reason: t.reason } }, signedContent: smev.signedInfoDigest });

@@ -4,9 +4,10 @@ import type { XmlElement } from '../xml/libxml';
 import type { ParsedEnvelope } from '../envelope/parse';
 import { NS, revisionOf } from '../envelope/ns';
 import { canonicalBytes, isC14nAlgorithm, C14N } from './c14n';
-import { DIGESTS, SIGNATURES, DEFAULT_SUITES, suiteFor, type SuiteName } from './algorithms';
+import { DIGESTS, SIGNATURES, DEFAULT_SUITES, suiteFor, type SignatureAlgorithm, type SuiteName } from './algorithms';
 import { parseCertificate, type Certificate } from './x509';
-import { publicKeyOf } from './keys';
+import { publicKeyOf, type PublicKey } from './keys';
+import { CryptoThreadError } from '../crypto/gost/pool';
 import { decodeStrictBase64, Base64Error } from './base64';
 import { referenceOctets, prefixList, UnsupportedTransformError } from './transforms';
 
@@ -79,16 +80,78 @@ export function soapActor(block: XmlElement): string {
  * service accepts.
  */
 export function verifyEnvelopeSignatures(p: ParsedEnvelope, options: VerifyOptions = {}): BlockVerdict[] {
+  return prepareBlocks(p, options).map((b) => {
+    if (!isPending(b)) return b;
+    let ok: boolean;
+    try {
+      ok = b.alg.verify(b.key, b.data, b.signature);
+    } catch (e) {
+      return fail(b.v, `signature: ${(e as Error).message}`);
+    }
+    return settle(b, ok);
+  });
+}
+
+/**
+ * verifyEnvelopeSignatures with each signature value checked off the JS thread where the
+ * algorithm can (GOST on the pool of algorithms.ts useGostPool): the same verdicts. Everything
+ * that reads the document (references, digests of Body and header, c14n of SignedInfo) is done
+ * before the first await, so the document may be disposed once this returns. Rejects with
+ * CryptoThreadError when the pool could not check a signature: the message was not judged.
+ */
+export async function verifyEnvelopeSignaturesAsync(p: ParsedEnvelope, options: VerifyOptions = {}): Promise<BlockVerdict[]> {
+  return Promise.all(prepareBlocks(p, options).map(async (b) => {
+    if (!isPending(b)) return b;
+    let ok: boolean;
+    try {
+      ok = b.alg.verifyAsync ? await b.alg.verifyAsync(b.key, b.data, b.signature) : b.alg.verify(b.key, b.data, b.signature);
+    } catch (e) {
+      if (e instanceof CryptoThreadError) throw e;
+      return fail(b.v, `signature: ${(e as Error).message}`);
+    }
+    return settle(b, ok);
+  }));
+}
+
+/** Every block judged up to its signature value, or judged already (a verdict). */
+function prepareBlocks(p: ParsedEnvelope, options: VerifyOptions): (BlockVerdict | PendingSignature)[] {
   const root = p.doc.root;
   const header = firstChildElement(root, NS.soap, 'Header');
   if (!header) return [];
   const ctx = structure(p, header);
-  const out: BlockVerdict[] = [];
+  const out: (BlockVerdict | PendingSignature)[] = [];
   for (const block of childElements(header)) {
     if (block.namespaceUri !== NS.wsse || block.name !== 'Security') continue;
     out.push(verifyBlock(block, ctx, p, options.algorithms ?? DEFAULT_SUITES, options.alsoDigest ?? []));
   }
   return out;
+}
+
+/** A block whose references verified (or failed) and whose signature value is left to check over `data`. */
+interface PendingSignature {
+  pending: true;
+  v: BlockVerdict;
+  alg: SignatureAlgorithm;
+  key: PublicKey;
+  /** the canonical SignedInfo */
+  data: Buffer;
+  signature: Buffer;
+  envelopeProblem?: string;
+}
+
+function isPending(b: BlockVerdict | PendingSignature): b is PendingSignature {
+  return 'pending' in b;
+}
+
+/** The block's verdict once its signature value is checked. */
+function settle(b: PendingSignature, ok: boolean): BlockVerdict {
+  const v = b.v;
+  v.signatureOk = ok;
+  if (!ok) return fail(v, 'the SignatureValue does not verify with the certificate’s key');
+  v.signedInfoDigest = createHash('sha256').update(b.data).update(b.signature).digest('hex');
+  if (b.envelopeProblem) return fail(v, b.envelopeProblem);
+  if (!v.reason) v.ok = true;
+  return v;
 }
 
 interface Structure {
@@ -126,7 +189,7 @@ function valueOf(el: XmlElement, what: string): Buffer {
   return decodeStrictBase64(el.content, what);
 }
 
-function verifyBlock(block: XmlElement, ctx: Structure, p: ParsedEnvelope, allowed: readonly SuiteName[], alsoDigest: readonly string[]): BlockVerdict {
+function verifyBlock(block: XmlElement, ctx: Structure, p: ParsedEnvelope, allowed: readonly SuiteName[], alsoDigest: readonly string[]): BlockVerdict | PendingSignature {
   const v: BlockVerdict = { actor: soapActor(block), references: [], signatureOk: false, ok: false };
   const sigs = [...childElements(block)].filter((c) => c.namespaceUri === NS.ds && c.name === 'Signature');
   if (sigs.length !== 1) return fail(v, sigs.length ? `the Security block holds ${sigs.length} ds:Signature elements` : 'the Security block has no ds:Signature');
@@ -180,19 +243,13 @@ function verifyBlock(block: XmlElement, ctx: Structure, p: ParsedEnvelope, allow
     return fail(v, (e as Error).message);
   }
   if (!v.certificate) return v;
-  let data: Buffer;
   try {
     const key = publicKeyOf(v.certificate);
-    data = canonicalBytes(signedInfo, { algorithm: c14nAlg, inclusivePrefixes: prefixList(c14nEl!) });
-    v.signatureOk = alg.verify(key, data, signature);
+    const data = canonicalBytes(signedInfo, { algorithm: c14nAlg, inclusivePrefixes: prefixList(c14nEl!) });
+    return { pending: true, v, alg, key, data, signature, envelopeProblem: ctx.envelopeProblem };
   } catch (e) {
     return fail(v, `signature: ${(e as Error).message}`);
   }
-  if (!v.signatureOk) return fail(v, 'the SignatureValue does not verify with the certificate’s key');
-  v.signedInfoDigest = createHash('sha256').update(data).update(signature).digest('hex');
-  if (ctx.envelopeProblem) return fail(v, ctx.envelopeProblem);
-  if (!v.reason) v.ok = true;
-  return v;
 }
 
 function findCertificate(block: XmlElement, sig: XmlElement): Certificate {

@@ -1,7 +1,7 @@
 import type { Stage } from '../pipeline/compose';
 import { markLeg, routeOf, type Exchange } from '../pipeline/exchange';
 import type { TrustStore } from '../signature/trust';
-import { judgeMessage } from '../signature/judge';
+import { judgeMessageAsync } from '../signature/judge';
 import { signerDigestUri, type Signer } from '../signature/sign';
 import { GatewayFault } from '../faults/catalogue';
 import { logReportOnce } from '../log';
@@ -9,7 +9,9 @@ import { logReportOnce } from '../log';
 /**
  * The consumer's signature on the request, before anything else acts on it, judged by
  * signature/judge.ts (as `verify` and `check` are). Per SID: enforce refuses, report journals
- * and passes, off does not look.
+ * and passes, off does not look. A GOST signature value is checked on the crypto pool
+ * (SMEV2_CRYPTO_THREADS) while the event loop goes on with other exchanges; a pool that could not
+ * check it fails the exchange as an internal error (GW-9000), never as a bad signature.
  */
 export function verifyRequest(trust: TrustStore, clock: () => Date, node?: Signer): Stage<Exchange> {
   const alsoDigest = nodeDigests(node);
@@ -20,7 +22,7 @@ export function verifyRequest(trust: TrustStore, clock: () => Date, node?: Signe
       markLeg(ex, 'consumer->gateway', 'signature', { outcome: 'not-checked', text: 'not checked (policy off)' });
       return next();
     }
-    const j = judgeMessage(request, trust, { at: clock(), algorithms: service.def.signatureAlgorithms, alsoDigest });
+    const j = await judgeMessageAsync(request, trust, { at: clock(), algorithms: service.def.signatureAlgorithms, alsoDigest });
     // what the replay stage may remember: only what a verified signature covers
     if (!j.failure) ex.signedContent = j.signedContent;
     markLeg(ex, 'consumer->gateway', 'signature', j.failure
@@ -51,7 +53,7 @@ export function verifyAnswer(trust: TrustStore, clock: () => Date, node?: Signer
       markLeg(ex, 'provider->gateway', 'signature', { outcome: 'not-checked', text: 'not checked (policy off)' });
       return;
     }
-    const j = judgeMessage(a.parsed, trust, { at: clock(), algorithms: service.def.signatureAlgorithms, alsoDigest });
+    const j = await judgeMessageAsync(a.parsed, trust, { at: clock(), algorithms: service.def.signatureAlgorithms, alsoDigest });
     markLeg(ex, 'provider->gateway', 'signature', j.failure ? { outcome: 'failed', passed: policy === 'report', text: j.summary } : { outcome: 'ok', text: j.summary });
     if (j.failure) {
       if (policy === 'enforce') throw new GatewayFault('providerSignatureInvalid', { reason: j.summary });
