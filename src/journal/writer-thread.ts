@@ -13,7 +13,7 @@ const port = parentPort!;
 
 function open(): { write(rows: ToWriter['rows']): { prev: string; hashes: string[] } } {
   // a wait for the write lock blocks this thread alone: the event loop goes on serving meanwhile
-  const db = openSqliteWriter(setup.file, setup.lockWaitMs);
+  const db = openSqliteWriter(setup.file, setup.lockWaitMs, setup.cacheKib);
   const insert = db.prepare(setup.sql);
   const head = db.prepare('SELECT hash FROM journal ORDER BY id DESC LIMIT 1');
   return {

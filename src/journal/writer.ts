@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { DataSource } from 'typeorm';
-import { JOURNAL_ENTITY, sqliteInsertPlan, type JournalEntry } from '../store';
+import { JOURNAL_ENTITY, cacheKib, sqliteInsertPlan, type JournalEntry } from '../store';
 import { canonicalHead } from './chain';
 
 /** What the writer thread is started with. */
@@ -12,6 +12,8 @@ export interface WriterSetup {
   prevAt: number;
   hashAt: number;
   lockWaitMs: number;
+  /** the connection's page cache, KiB (SMEV2_SQLITE_CACHE_KIB) */
+  cacheKib: number;
 }
 
 /** A batch to commit: each row's values in the INSERT's order, and its canonical head (chain.ts). */
@@ -47,15 +49,15 @@ export class JournalWriter {
   private readonly setup: WriterSetup;
   private closed = false;
 
-  private constructor(file: string, private readonly plan: NonNullable<ReturnType<typeof sqliteInsertPlan>>, lockWaitMs: number, private readonly script: string) {
-    this.setup = { file, sql: plan.sql, prevAt: plan.column('prevHash'), hashAt: plan.column('hash'), lockWaitMs };
+  private constructor(file: string, private readonly plan: NonNullable<ReturnType<typeof sqliteInsertPlan>>, lockWaitMs: number, cacheKib: number, private readonly script: string) {
+    this.setup = { file, sql: plan.sql, prevAt: plan.column('prevHash'), hashAt: plan.column('hash'), lockWaitMs, cacheKib };
     if (this.setup.prevAt < 0 || this.setup.hashAt < 0) throw new Error('the journal entity has no prevHash or hash column');
   }
 
   /** A writer for this SQLite store's file, or undefined (PostgreSQL, an in-memory SQLite: the connection writes). */
-  static for(ds: DataSource, file: string | undefined, o: { lockWaitMs: number; script: string }): JournalWriter | undefined {
+  static for(ds: DataSource, file: string | undefined, o: { lockWaitMs: number; cacheKib?: number; script: string }): JournalWriter | undefined {
     const plan = file ? sqliteInsertPlan(ds, JOURNAL_ENTITY) : undefined;
-    return plan && file ? new JournalWriter(file, plan, o.lockWaitMs, o.script) : undefined;
+    return plan && file ? new JournalWriter(file, plan, o.lockWaitMs, o.cacheKib ?? cacheKib(), o.script) : undefined;
   }
 
   /** Commit these rows after the chain's head; sets each row's prevHash and hash as committed. */

@@ -13,7 +13,7 @@ import { EmulatorState } from '../providers/emulator/state';
 import { FaultSwitch } from '../providers/faults';
 import { Inbox } from '../providers/manual/inbox';
 import { randomSource } from '../providers/inject';
-import { dialectOf, lockWaitMs, openStore, runMigrations } from '../store';
+import { dialectOf, lockWaitMs, cacheKib, openStore, runMigrations } from '../store';
 import { Journal } from '../journal/journal';
 import { JournalWriter } from '../journal/writer';
 import { Outbox } from '../queue/outbox';
@@ -86,7 +86,7 @@ export async function assemble(config: Config, log: Logger, o: { migrate: boolea
       refusedBytes: config.journalRefusedBytes, bodyBlobBytes: config.journalBodyBlobBytes,
       // the main thread's journal commits in a thread of its own on a SQLite file; the large-body lane's thread writes on its connection
       writer: config.journalWriter === 'thread' && isMainThread
-        ? JournalWriter.for(store, dialectOf(store).file(store), { lockWaitMs: lockWaitMs(), script: join(__dirname, '..', 'journal', 'writer-thread.js') }) : undefined,
+        ? JournalWriter.for(store, dialectOf(store).file(store), { lockWaitMs: lockWaitMs(), cacheKib: cacheKib(), script: join(__dirname, '..', 'journal', 'writer-thread.js') }) : undefined,
     }),
     registry, trust, clock: config.clock ? () => new Date(config.clock!) : () => new Date(), node: keys.signer(NODE_KEY),
     envelopeSchemas: loadEnvelopeSchemas(ENVELOPE_SCHEMAS),

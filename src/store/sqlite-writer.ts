@@ -18,9 +18,10 @@ const isBusy = (e: unknown) => /^SQLITE_BUSY/.test(String((e as { code?: unknown
  * write lock up to `lockWaitMs` (SMEV2_SQLITE_LOCK_WAIT_MS) blocking the calling thread, which is
  * no event loop's. The file must exist: the main thread opened and migrated it.
  */
-export function openSqliteWriter(file: string, lockWaitMs: number): SqliteWriterConnection {
+export function openSqliteWriter(file: string, lockWaitMs: number, cacheKib: number): SqliteWriterConnection {
   const db = new Database(file, { fileMustExist: true });
   db.pragma('synchronous = FULL');
+  db.pragma(`cache_size = -${cacheKib}`);
   // SQLite's own busy handler sleeps 1, 2, 5, 10 … up to 100 ms between tries: with the workers
   // of `start --workers` taking turns for the lock hundreds of times a second, a writer slept
   // through most of its turns (measured: two workers at 128 connections, 142 req/s against 397
