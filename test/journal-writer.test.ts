@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { DataSource } from 'typeorm';
-import { openStore, type JournalEntry } from '../src/store';
+import { cacheKib, openStore, type JournalEntry } from '../src/store';
+import { openSqliteWriter } from '../src/store/sqlite-writer';
 import { Journal } from '../src/journal/journal';
 import { JournalWriter } from '../src/journal/writer';
 import { verifyJournal } from '../src/journal/verify';
@@ -121,5 +122,27 @@ describe('the journal\'s writer thread on a SQLite file', () => {
     await closing.close();
     await expect(closing.write([entry()])).rejects.toThrow('the journal is closed: the gateway is stopping');
     expect(JournalWriter.for(ds, undefined, { lockWaitMs: 100, script: SCRIPT })).toBeUndefined();
+  });
+
+  test('each connection\'s page cache is SMEV2_SQLITE_CACHE_KIB (2048 unless set); a value that is no size is refused, naming it', async () => {
+    const cacheOf = (q: (sql: string) => Promise<{ cache_size: number }[]>) => q('PRAGMA cache_size').then((r) => Number(r[0]!.cache_size));
+    expect(await cacheOf((sql) => ds.query(sql))).toBe(-2048);
+    const writer = openSqliteWriter(file, 100, 300);
+    expect(Number((writer.prepare('PRAGMA cache_size').get() as { cache_size: number }).cache_size)).toBe(-300);
+    const saved = process.env.SMEV2_SQLITE_CACHE_KIB;
+    try {
+      process.env.SMEV2_SQLITE_CACHE_KIB = '512';
+      const other = await openStore(`sqlite:${file}`);
+      try {
+        expect(await cacheOf((sql) => other.query(sql))).toBe(-512);
+      } finally {
+        await other.destroy();
+      }
+      process.env.SMEV2_SQLITE_CACHE_KIB = '16MB';
+      expect(() => cacheKib()).toThrow('SMEV2_SQLITE_CACHE_KIB must be a whole number of KiB from 64, got "16MB"');
+    } finally {
+      if (saved === undefined) delete process.env.SMEV2_SQLITE_CACHE_KIB;
+      else process.env.SMEV2_SQLITE_CACHE_KIB = saved;
+    }
   });
 });
