@@ -45,14 +45,15 @@ export class AttachmentStore {
     }
     let seq = 0;
     let batch: Buffer[] = [];
-    // a few chunks a commit: one commit (and fsync) per 1 MiB chunk was most of a large body's journal
-    // time; a few, not all, so that a 1 GiB part neither holds the write lock nor sits in memory whole
+    // a few chunks a statement, so a commit (and fsync): one per 1 MiB chunk was most of a large
+    // body's journal time; a few, not all, so that a 1 GiB part neither holds the write lock nor
+    // sits in memory whole. One statement, not a transaction: on SQLite every query of the process
+    // shares one connection, where a transaction left open across awaits would take them all in
     const flush = async () => {
       const rows = batch;
       batch = [];
-      await this.ds.transaction(async (m) => {
-        for (const chunk of rows) await query(m, 'INSERT INTO attachment_chunks (sha256, seq, bytes) VALUES (?, ?, ?) ON CONFLICT (sha256, seq) DO NOTHING', [sha256, seq++, chunk]);
-      });
+      await query(this.ds, `INSERT INTO attachment_chunks (sha256, seq, bytes) VALUES ${rows.map(() => '(?, ?, ?)').join(', ')} ON CONFLICT (sha256, seq) DO NOTHING`,
+        rows.flatMap((chunk) => [sha256, seq++, chunk]));
     };
     for await (const chunk of rechunk(source(), CHUNK)) {
       batch.push(chunk);
