@@ -4,43 +4,24 @@
 // JSON -> XML -> JSON of a value with the optional parts filled in, each JSON checked against
 // the generated JSON Schema by Ajv (2020-12) and each XML by the bundle's own XSD (libxml2, as
 // the payload control compiles it).
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
-import { loadXml, type XmlElement } from '../src/xml/libxml';
-import { loadService, type Service } from '../src/registry/load';
+import { loadXml } from '../src/xml/libxml';
+import type { Service } from '../src/registry/load';
 import { compileBundleSchemas, type CompiledSchema } from '../src/control/schemas';
-import { parseEnvelope } from '../src/envelope/parse';
-import { firstChildElement } from '../src/xml/dom';
 import { ComposerModels, type OperationModel } from '../src/xsd/model';
 import type { FormNode } from '../src/xsd/form';
 import { sampleValue } from '../src/xsd/sample';
 import { jsonKind, rootSchema, toJsonScalar, ecmaPattern } from '../src/xsd/json-schema';
 import { jsonToXml, xmlToJson, ConvertError } from '../src/xsd/json-xml';
-import { requestEnvelope, type MessageFields } from '../src/admin/compose/envelope';
 import { CORPUS, ROOT, corpusAvailable } from './support/paths';
-import { bundleService, corpusBundles, CORPUS_LOCATIONS } from './support/corpus-service';
-
-const FIELDS: MessageFields = {
-  sender: { code: 'MINZ01001', name: 'Минздрав' }, recipient: { code: 'PFRF01001', name: 'ПФР' }, originator: { code: 'MINZ01001', name: 'Минздрав' },
-  serviceMnemonic: 'TEST', serviceVersion: '1.00', typeCode: 'GSRV', status: 'REQUEST', date: '2024-03-14T10:15:30.125+03:00', exchangeType: '2',
-};
+import { corpusCases, corpusService, demoCases, xsdErrors, type Case } from './support/operation-cases';
 
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 
 function schemaErrors(form: FormNode, value: unknown): string[] {
   const validate = ajv.compile(rootSchema(form));
   return validate(value) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
-}
-
-/** The operation element around an AppData content, validated as the payload control does. */
-function xsdErrors(schema: CompiledSchema, m: OperationModel, appData: string): string[] {
-  const p = parseEnvelope(Buffer.from(requestEnvelope(m, FIELDS, appData), 'utf8'));
-  try {
-    return schema.validate(firstChildElement(p.body) as XmlElement).map((e) => e.message);
-  } finally {
-    p.doc.dispose();
-  }
 }
 
 /** A value of a form with its optional parts filled in (twice where it repeats); `variant` picks choices' alternatives and null for nillable. */
@@ -100,8 +81,6 @@ function fullJson(form: FormNode, variant: number): unknown {
   return value(form, variant);
 }
 
-interface Case { name: string; m: OperationModel; schema?: CompiledSchema }
-
 /** Both round trips of one operation model; the problems found, for one report over all. */
 function roundTrips(c: Case): string[] {
   const problems: string[] = [];
@@ -151,27 +130,6 @@ function roundTrips(c: Case): string[] {
 beforeAll(async () => {
   await loadXml();
 });
-
-function corpusService(root: string, wsdl: string, i: number, locations: Record<string, string> = {}): Service {
-  return bundleService(root, wsdl, `SID09100${String(i).padStart(2, '0')}`, locations);
-}
-
-/** Request and answer models of every operation of a service (the ones that build). */
-function cases(s: Service, label: string, schema: CompiledSchema | undefined, models: ComposerModels): { cases: Case[]; errors: string[] } {
-  const out: Case[] = [];
-  const errors: string[] = [];
-  for (const op of s.operations.filter((o) => o.input)) {
-    for (const role of ['request', 'answer'] as const) {
-      try {
-        const m = role === 'request' ? models.operation(s, op.name) : models.answer(s, op.name);
-        out.push({ name: `${label} ${op.name} ${role}`, m, schema });
-      } catch (e) {
-        errors.push(`${label} ${op.name} ${role}: ${(e as Error).message}`);
-      }
-    }
-  }
-  return { cases: out, errors };
-}
 
 describe('the synthetic bundle of every construct (test/data/rest)', () => {
   let s: Service;
@@ -281,17 +239,9 @@ describe('demo bundles (wsdl/): every operation, request and answer', () => {
   const all: Case[] = [];
   const schemas: CompiledSchema[] = [];
   beforeAll(() => {
-    const models = new ComposerModels();
-    for (const sid of readdirSync(join(ROOT, 'wsdl')).sort()) {
-      const errors: unknown[] = [];
-      const s = loadService(join(ROOT, 'wsdl', sid), errors as never, []);
-      if (!s) throw new Error(`${sid}: ${JSON.stringify(errors)}`);
-      const schema = compileBundleSchemas(sid, s.bundle, s.def.locations);
-      schemas.push(schema);
-      const c = cases(s, sid, schema, models);
-      if (c.errors.length) throw new Error(c.errors.join('\n'));
-      all.push(...c.cases);
-    }
+    const d = demoCases(new ComposerModels());
+    all.push(...d.cases);
+    schemas.push(...d.schemas);
   });
   afterAll(() => schemas.forEach((s) => s.dispose()));
 
@@ -310,20 +260,11 @@ const servicesRoot = join(CORPUS, 'services');
   const schemas: CompiledSchema[] = [];
   const buildErrors: string[] = [];
   beforeAll(() => {
-    const models = new ComposerModels();
-    corpusBundles().forEach(({ bundle: b, root, wsdl }, i) => {
-      const s = corpusService(root, wsdl, i, CORPUS_LOCATIONS[b] ?? {});
-      let schema: CompiledSchema | undefined;
-      try {
-        schema = compileBundleSchemas(s.sid, s.bundle, s.def.locations);
-        schemas.push(schema);
-      } catch {
-        schema = undefined; // bundles importing their schemas from the old node: nothing to validate against
-      }
-      const c = cases(s, `${b}/${wsdl}`, schema, models);
-      all.push(...c.cases);
-      buildErrors.push(...c.errors);
-    });
+    // bundles importing their schemas from the old node have no schema to validate against
+    const c = corpusCases(new ComposerModels());
+    all.push(...c.cases);
+    schemas.push(...c.schemas);
+    buildErrors.push(...c.errors);
   }, 120000);
   afterAll(() => schemas.forEach((s) => s.dispose()));
 
