@@ -234,6 +234,17 @@ describe('the synthetic bundle of every construct (test/data/rest)', () => {
     expect(xmlToJson(req.form, x)).toEqual(j);
   });
 
+  test('a character XML 1.0 cannot hold is refused with its place, in text and in attributes', () => {
+    const ok = fullJson(req.form, 0) as Record<string, unknown>;
+    expect(() => jsonToXml(req.form, { ...ok, Middle: 'ab\u0001' }, req.prefixes)).toThrow('/Middle: Middle: the character U+0001 (at 2) cannot be written in XML 1.0, not even escaped');
+    expect(() => jsonToXml(req.form, { ...ok, '@id': '\uffff' }, req.prefixes)).toThrow(/^\/@id: id: the character U\+FFFF \(at 0\)/);
+    expect(() => jsonToXml(req.form, { ...ok, Tag: ['a', 'b\ud800'] }, req.prefixes)).toThrow(/^\/Tag\/1: Tag: the character U\+D800/);
+    expect(() => jsonToXml(req.form, { ...ok, When: '\u0000' }, req.prefixes)).toThrow(/^\/When: When: the character U\+0000/);
+    // astral characters are XML's: kept
+    const j = { ...ok, Middle: '😀\ud83d\ude00' };
+    expect(xmlToJson(req.form, jsonToXml(req.form, j, req.prefixes))).toEqual(j);
+  });
+
   test('XSD patterns become anchored ECMAScript ones, or none when they use XSD-only syntax', () => {
     expect(ecmaPattern('\\d{10}|\\d{12}')).toBe('^(?:\\d{10}|\\d{12})$');
     expect(ecmaPattern('\\i\\c*')).toBeUndefined();

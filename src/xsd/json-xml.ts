@@ -45,7 +45,7 @@ function writeElement(n: FormNode, v: unknown, at: string): XEl {
   }
   if (n.recursive || n.truncated || n.unresolved) {
     if (typeof v !== 'string') throw new ConvertError(at, `${n.name} is given as a string of XML (${n.unresolved ?? 'the schema nests it too deep to describe'})`);
-    if (n.unresolved) el.text = v;
+    if (n.unresolved) el.text = xmlChars(n, v, at);
     else if (v.trim()) el.children.push({ raw: wellFormed(v, at) });
     return el;
   }
@@ -118,7 +118,8 @@ function scalarText(n: FormNode, v: unknown, at: string): string {
     return v.map((x, i) => scalarText({ ...(n.item ?? { ...n, list: undefined, type: 'string' }) }, x, `${at}/${i}`)).join(' ');
   }
   if (n.members?.length && !n.enumeration) {
-    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
+    if (typeof v === 'string') return xmlChars(n, v, at);
+    if (typeof v === 'number' || typeof v === 'boolean') return String(v);
     throw new ConvertError(at, `${n.name} is a union of simple types: give a string, number or boolean, not ${typeName(v)}`);
   }
   const kind = jsonKind(n.type);
@@ -134,8 +135,21 @@ function scalarText(n: FormNode, v: unknown, at: string): string {
       return String(v);
     default:
       if (typeof v !== 'string') throw new ConvertError(at, `${n.name} is ${n.type && n.type !== 'string' ? `xs:${n.type}, written as a string` : 'a string'}: give a string, not ${show(v)}`);
-      return v;
+      return xmlChars(n, v, at);
   }
+}
+
+/** What XML 1.0 can hold at all (its Char production): no escape exists for the other code points. */
+const NOT_XML = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+/** A string as it is, when XML can carry every character of it. */
+function xmlChars(n: FormNode, v: string, at: string): string {
+  const m = NOT_XML.exec(v);
+  if (m) {
+    const code = `U+${m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    throw new ConvertError(at, `${n.name}: the character ${code} (at ${[...v.slice(0, m.index)].length}) cannot be written in XML 1.0, not even escaped: remove it (or send it encoded, as the schema's type allows)`);
+  }
+  return v;
 }
 
 function object(v: unknown, at: string): Obj {
