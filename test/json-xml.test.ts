@@ -12,7 +12,7 @@ import { compileBundleSchemas, type CompiledSchema } from '../src/control/schema
 import { ComposerModels, type OperationModel } from '../src/xsd/model';
 import type { FormNode } from '../src/xsd/form';
 import { sampleValue } from '../src/xsd/sample';
-import { jsonKind, rootSchema, toJsonScalar, ecmaPattern } from '../src/xsd/json-schema';
+import { jsonKind, rootSchema, scalarSchema, toJsonScalar, ecmaPattern } from '../src/xsd/json-schema';
 import { jsonToXml, xmlToJson, ConvertError } from '../src/xsd/json-xml';
 import { CORPUS, ROOT, corpusAvailable } from './support/paths';
 import { corpusCases, corpusService, demoCases, xsdErrors, type Case } from './support/operation-cases';
@@ -152,7 +152,8 @@ describe('the synthetic bundle of every construct (test/data/rest)', () => {
     expect(js.additionalProperties).toBe(false);
     const p = js.properties;
     expect(p.Count).toEqual({ type: 'integer', minimum: -2147483648, maximum: 2147483647, description: 'How many' });
-    expect(p.Big).toEqual({ type: 'integer' });
+    // xs:integer: what a JSON number holds exactly
+    expect(p.Big).toEqual({ type: 'integer', minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER });
     expect(p.Ratio).toEqual({ type: 'number' });
     expect(p.Active).toEqual({ type: 'boolean' });
     expect(p.Born).toMatchObject({ type: 'string', pattern: expect.stringContaining('\\d{4,}') });
@@ -243,6 +244,15 @@ describe('the synthetic bundle of every construct (test/data/rest)', () => {
     // astral characters are XML's: kept
     const j = { ...ok, Middle: '😀\ud83d\ude00' };
     expect(xmlToJson(req.form, jsonToXml(req.form, j, req.prefixes))).toEqual(j);
+  });
+
+  test('an integer the JSON Schema allows is one the conversion takes: within ±(2^53 - 1) and totalDigits', () => {
+    const ok = fullJson(req.form, 0) as Record<string, unknown>;
+    const big = (rootSchema(req.form) as any).properties.Big;
+    expect(() => jsonToXml(req.form, { ...ok, Big: big.maximum }, req.prefixes)).not.toThrow();
+    expect(() => jsonToXml(req.form, { ...ok, Big: big.maximum + 1 }, req.prefixes)).toThrow('/Big: Big is xs:integer: give an integer number, not number 9007199254740992');
+    expect(scalarSchema({ name: 'n', ns: '', path: 'n', kind: 'field', minOccurs: 1, maxOccurs: 1, type: 'unsignedLong' })).toEqual({ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+    expect(scalarSchema({ name: 'n', ns: '', path: 'n', kind: 'field', minOccurs: 1, maxOccurs: 1, type: 'integer', totalDigits: 3, minInclusive: '-5' })).toEqual({ type: 'integer', minimum: -5, maximum: 999 });
   });
 
   test('XSD patterns become anchored ECMAScript ones, or none when they use XSD-only syntax', () => {

@@ -14,7 +14,8 @@ import type { FormNode } from './form';
  *   alternative's); a choice or sequence that repeats is an array under its form name
  *   (`#choice`, `#sequence`, `#choice2` …), one object per occurrence, so the order survives;
  * - xs:boolean → boolean; xs:int, short, byte, the unsigned ones and xs:integer and its kin →
- *   integer (refused beyond ±2^53); xs:float, double → number; xs:decimal → a string of the
+ *   integer (minimum and maximum within ±(2^53 − 1), which JSON numbers hold exactly, and within
+ *   totalDigits); xs:float, double → number; xs:decimal → a string of the
  *   decimal (the lexical form kept: "10.50" stays "10.50", no binary rounding); dates, times
  *   and everything else → string;
  * - xs:list → an array of its items; xs:union → anyOf its members;
@@ -97,6 +98,12 @@ export function scalarSchema(n: FormNode): JsonSchema {
     if (num(n.maxInclusive) !== undefined) s.maximum = num(n.maxInclusive);
     if (num(n.minExclusive) !== undefined) s.exclusiveMinimum = num(n.minExclusive);
     if (num(n.maxExclusive) !== undefined) s.exclusiveMaximum = num(n.maxExclusive);
+    if (kind === 'integer') {
+      // what the conversion takes: a JSON number holds integers exactly to 2^53 only; totalDigits bounds it too
+      const limit = Math.min(Number.MAX_SAFE_INTEGER, n.totalDigits !== undefined ? 10 ** n.totalDigits - 1 : Infinity);
+      s.minimum = Math.max(typeof s.minimum === 'number' ? s.minimum : -limit, -limit);
+      s.maximum = Math.min(typeof s.maximum === 'number' ? s.maximum : limit, limit);
+    }
   } else if (kind === 'string') {
     if (n.minLength !== undefined) s.minLength = n.minLength;
     if (n.maxLength !== undefined) s.maxLength = n.maxLength;
