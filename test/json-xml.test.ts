@@ -158,7 +158,7 @@ describe('the synthetic bundle of every construct (test/data/rest)', () => {
     expect(p.Active).toEqual({ type: 'boolean' });
     expect(p.Born).toMatchObject({ type: 'string', pattern: expect.stringContaining('\\d{4,}') });
     // simple content with an attribute: #text and @currency; a decimal is a string of its lexical form
-    expect(p.Sum).toMatchObject({ type: 'object', description: 'An amount with its currency', required: ['@currency'], properties: { '@currency': { type: 'string' }, '#text': { type: 'string', pattern: expect.any(String), 'x-xsd': expect.stringContaining('minInclusive 0') } } });
+    expect(p.Sum).toMatchObject({ type: 'object', description: 'An amount with its currency', required: ['@currency', '#text'], properties: { '@currency': { type: 'string' }, '#text': { type: 'string', pattern: expect.any(String), 'x-xsd': expect.stringContaining('minInclusive 0') } } });
     expect(p.Level).toEqual({ type: 'integer', enum: [1, 2, 3], minimum: -2147483648, maximum: 2147483647 });
     expect(p.Code).toMatchObject({ type: 'string', minLength: 5, maxLength: 5, pattern: '^(?:[A-Z]{2}\\d{3})$' });
     expect(p.Tag).toEqual({ type: 'array', items: { type: 'string' }, maxItems: 3 });
@@ -253,6 +253,15 @@ describe('the synthetic bundle of every construct (test/data/rest)', () => {
     expect(() => jsonToXml(req.form, { ...ok, Big: big.maximum + 1 }, req.prefixes)).toThrow('/Big: Big is xs:integer: give an integer number, not number 9007199254740992');
     expect(scalarSchema({ name: 'n', ns: '', path: 'n', kind: 'field', minOccurs: 1, maxOccurs: 1, type: 'unsignedLong' })).toEqual({ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
     expect(scalarSchema({ name: 'n', ns: '', path: 'n', kind: 'field', minOccurs: 1, maxOccurs: 1, type: 'integer', totalDigits: 3, minInclusive: '-5' })).toEqual({ type: 'integer', minimum: -5, maximum: 999 });
+  });
+
+  test('an element of simple content with attributes needs its #text; an empty element is its default', () => {
+    const ok = fullJson(req.form, 0) as Record<string, unknown>;
+    expect(() => jsonToXml(req.form, { ...ok, Sum: { '@currency': 'RUB' } }, req.prefixes)).toThrow('/Sum: Sum has attributes, so its value is the key #text, which is missing');
+    const field = (o: Partial<FormNode>): FormNode => ({ name: 'X', ns: 'urn:x', path: 'X', kind: 'field', minOccurs: 1, maxOccurs: 1, type: 'int', ...o });
+    expect(xmlToJson(field({ default: '5' }), '<x:X xmlns:x="urn:x"/>')).toBe(5);
+    expect(xmlToJson(field({ fixed: '7', attributes: [{ name: 'a', ns: '', path: 'X/@a', kind: 'field', attribute: true, minOccurs: 0, maxOccurs: 1, type: 'string' }] }), '<x:X xmlns:x="urn:x" a=""/>')).toEqual({ '@a': '', '#text': 7 });
+    expect(jsonToXml(field({ default: '5', attributes: [{ name: 'a', ns: '', path: 'X/@a', kind: 'field', attribute: true, minOccurs: 0, maxOccurs: 1, type: 'string' }] }), { '@a': 'b' }, new Map())).toContain('>5<');
   });
 
   test('XSD patterns become anchored ECMAScript ones, or none when they use XSD-only syntax', () => {

@@ -150,7 +150,11 @@ export function elementSchema(n: FormNode): JsonSchema {
       o.props[`@${a.name}`] = scalarSchema(a);
       if (a.minOccurs > 0 && a.fixed === undefined) o.required.push(`@${a.name}`);
     }
-    if (n.kind === 'field') o.props['#text'] = scalarSchema({ ...n, attributes: undefined, documentation: undefined });
+    if (n.kind === 'field') {
+      o.props['#text'] = scalarSchema({ ...n, attributes: undefined, documentation: undefined });
+      // the value is there whenever the element is (read back always); only a fixed one may be left out
+      if (n.fixed === undefined) o.required.push('#text');
+    }
     else o.content(n.children ?? []);
     s = o.schema();
   }

@@ -65,7 +65,10 @@ function writeElement(n: FormNode, v: unknown, at: string): XEl {
   }
   if (n.kind === 'field') {
     const t = o['#text'];
-    el.text = t === undefined ? (n.fixed ?? '') : scalarText({ ...n, attributes: undefined }, t, `${at}/#text`);
+    if (t === undefined && n.fixed === undefined && n.default === undefined) {
+      throw new ConvertError(at, `${n.name} has attributes, so its value is the key #text, which is missing (the XSD's value of an empty element is no ${n.type ? `xs:${n.type}` : 'value'} unless its type allows an empty one: then give "#text": "")`);
+    }
+    el.text = t === undefined ? (n.fixed ?? n.default ?? '') : scalarText({ ...n, attributes: undefined }, t, `${at}/#text`);
   } else writeContent(n.children ?? [], o, at, el.children);
   return el;
 }
@@ -321,6 +324,8 @@ function siblingNames(particles: FormNode[]): Set<string> {
 }
 
 function textToJson(n: FormNode, text: string, at: string): Json {
+  // an empty element's value is its declaration's default or fixed one (XSD 1.0, 3.3.1); an empty attribute is empty
+  if (text === '' && !n.attribute && (n.fixed ?? n.default) !== undefined) text = (n.fixed ?? n.default)!;
   if (n.list) {
     const item = n.item ?? { ...n, list: undefined, type: 'string' };
     return text.trim() ? text.trim().split(/\s+/).map((x, i) => textToJson(item, x, `${at}[${i + 1}]`)) : [];
