@@ -264,6 +264,19 @@ describe('the synthetic bundle of every construct (test/data/rest)', () => {
     expect(jsonToXml(field({ default: '5', attributes: [{ name: 'a', ns: '', path: 'X/@a', kind: 'field', attribute: true, minOccurs: 0, maxOccurs: 1, type: 'string' }] }), { '@a': 'b' }, new Map())).toContain('>5<');
   });
 
+  test('a key the schema requires is refused missing, with the place: the XSD cannot say it where AppData itself may be left out', () => {
+    const ok = fullJson(req.form, 0) as Record<string, unknown>;
+    const without = (...keys: string[]) => Object.fromEntries(Object.entries(ok).filter(([k]) => !keys.includes(k)));
+    expect(() => jsonToXml(req.form, without('Count'), req.prefixes)).toThrow('/: missing Count: the schema requires it here');
+    expect(() => jsonToXml(req.form, without('@id', 'Middle'), req.prefixes)).toThrow('/: missing @id, Middle: the schema requires them here');
+    // optional keys, and the alternatives of a choice (the XSD names the one expected), are not
+    expect(() => jsonToXml(req.form, without('Big', 'Tag', '#choice2'), req.prefixes)).not.toThrow();
+    const x = jsonToXml(req.form, without('Inn', 'Series', 'Number'), req.prefixes);
+    expect(xsdErrors(schema, req, x).join()).toMatch(/\{urn:rest-test\}Phone': This element is not expected. Expected is one of \( \{urn:rest-test\}Series, \{urn:rest-test\}Inn \)/);
+    // in an item of a repeated sequence too
+    expect(() => jsonToXml(ans.form, { Status: 1, Item: [{ '@n': 1 }] }, ans.prefixes)).toThrow('/Item/0: missing Name: the schema requires it here');
+  });
+
   test('XSD patterns become anchored ECMAScript ones, or none when they use XSD-only syntax', () => {
     expect(ecmaPattern('\\d{10}|\\d{12}')).toBe('^(?:\\d{10}|\\d{12})$');
     expect(ecmaPattern('\\i\\c*')).toBeUndefined();

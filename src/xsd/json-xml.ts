@@ -88,7 +88,7 @@ function writeContent(particles: FormNode[], o: Obj, at: string, out: XEl['child
         const iat = `${at}/${ptr(p.name)}/${i}`;
         const io = object(item, iat);
         const once = { ...p, minOccurs: 1, maxOccurs: 1 };
-        checkObjectKeys(keysOf([once]), io, iat);
+        checkObjectKeys(keysOf([once]), io, iat, requiredKeys([once]));
         writeContent([once], io, iat, out);
       });
     } else if (p.compositor === 'choice') {
@@ -162,12 +162,31 @@ function object(v: unknown, at: string): Obj {
 
 function checkKeys(n: FormNode, o: Obj, at: string): void {
   const keys = [...(n.attributes ?? []).map((a) => `@${a.name}`), ...(n.kind === 'field' ? ['#text'] : keysOf(n.children ?? []))];
-  checkObjectKeys(keys, o, at);
+  const required = [...(n.attributes ?? []).filter((a) => a.minOccurs > 0 && a.fixed === undefined).map((a) => `@${a.name}`), ...(n.kind === 'field' ? [] : requiredKeys(n.children ?? []))];
+  checkObjectKeys(keys, o, at, required);
 }
 
-function checkObjectKeys(keys: string[], o: Obj, at: string): void {
+function checkObjectKeys(keys: string[], o: Obj, at: string, required: string[] = []): void {
   const unknown = Object.keys(o).filter((k) => !keys.includes(k));
   if (unknown.length) throw new ConvertError(at, `no such key here: ${unknown.join(', ')} (the schema has: ${keys.join(', ') || 'none'})`);
+  const missing = required.filter((k) => o[k] === undefined);
+  if (missing.length) throw new ConvertError(at, `missing ${missing.join(', ')}: the schema requires ${missing.length > 1 ? 'them' : 'it'} here`);
+}
+
+/**
+ * The keys a content model requires (the JSON Schema's `required`, json-schema.ts): its elements
+ * and wildcards of minOccurs > 0 outside choices; which alternative of a choice is the XSD's to judge.
+ */
+function requiredKeys(particles: FormNode[]): string[] {
+  const out: string[] = [];
+  for (const p of particles) {
+    if (p.minOccurs < 1) continue;
+    if (p.any) out.push('#any');
+    else if (p.compositor && p.maxOccurs !== 1) out.push(p.name);
+    else if (p.compositor === 'sequence') out.push(...requiredKeys(p.children ?? []));
+    else if (!p.compositor) out.push(p.name);
+  }
+  return [...new Set(out)];
 }
 
 /** The keys a content model gives its object (json-schema.ts's rules). */
