@@ -165,7 +165,7 @@ describe('the synthetic bundle of every construct (test/data/rest)', () => {
     expect(p.Ints).toMatchObject({ type: 'array', items: { type: 'integer' } });
     expect(p.When.anyOf).toEqual([expect.objectContaining({ type: 'string', pattern: expect.any(String) }), { type: 'string', enum: ['today', 'never'] }]);
     expect(p.Middle).toEqual({ anyOf: [{ type: 'string' }, { type: 'null', description: 'xsi:nil="true"' }] });
-    expect(p.Extra.properties['#any']).toMatchObject({ type: 'string', contentMediaType: 'application/xml' });
+    expect(p.Extra.properties['#any']).toMatchObject({ type: 'string', contentMediaType: 'application/xml', 'x-xsd': 'namespace ##other; processContents lax' });
     expect(p['#choice2']).toMatchObject({ type: 'array', items: { type: 'object', properties: { Phone: { type: 'string' }, Email: { type: 'string' } } } });
     expect(p['@id']).toEqual({ type: 'string' });
     expect(js.required).toEqual(['@id', 'Count', 'Sum', 'Active', 'Level', 'Middle']);

@@ -53,6 +53,8 @@ export interface FormNode {
   compositor?: 'sequence' | 'choice';
   /** an xs:any: XML of any element goes here */
   any?: true;
+  /** an xs:any's processContents (strict when the schema says nothing, as XSD has it) */
+  processContents?: 'strict' | 'lax' | 'skip';
   /** the element's type is abstract: instances carry xsi:type of this derived type */
   xsiType?: QName;
   /** not expanded: its type already encloses it (recursion) */
@@ -212,7 +214,7 @@ export class FormBuilder {
   /** an element of xs:anyType: any content, given as XML */
   private anyContent(node: FormNode): void {
     node.kind = 'group';
-    node.children = [{ name: '#any', ns: '##any', path: join(node.path, '#any'), kind: 'field', type: 'xml', minOccurs: 0, maxOccurs: null, any: true }];
+    node.children = [{ name: '#any', ns: '##any', path: join(node.path, '#any'), kind: 'field', type: 'xml', minOccurs: 0, maxOccurs: null, any: true, processContents: 'lax' }];
   }
 
   private complex(node: FormNode, ct: Component, key: string, depth: number, stack: string[]): void {
@@ -345,7 +347,8 @@ export class FormBuilder {
       }
       case 'any':
         this.nodes++;
-        out.push({ name: '#any', ns: n.attrs.namespace ?? '##any', path: join(parentPath, '#any'), kind: 'field', type: 'xml', ...occursOf(n), any: true });
+        out.push({ name: '#any', ns: n.attrs.namespace ?? '##any', path: join(parentPath, '#any'), kind: 'field', type: 'xml', ...occursOf(n), any: true,
+          processContents: n.attrs.processContents === 'lax' || n.attrs.processContents === 'skip' ? n.attrs.processContents : 'strict' });
         return;
       case 'sequence':
       case 'all': {

@@ -197,7 +197,9 @@ class ObjectSchema {
 function collect(particles: FormNode[], props: Record<string, JsonSchema>, required: string[] | undefined, allOf: JsonSchema[]): void {
   for (const p of particles) {
     if (p.any) {
-      props['#any'] = XML_STRING(`XML of ${p.maxOccurs === 1 ? 'an element' : 'elements'} of ${p.ns === '##any' ? 'any namespace' : `namespace ${p.ns}`} (xs:any), written as given`);
+      const strict = p.processContents === 'strict' ? '; each must be an element the service\'s schemas declare (processContents strict)' : '';
+      props['#any'] = { ...XML_STRING(`XML of ${p.maxOccurs === 1 ? 'an element' : 'elements'} of ${p.ns === '##any' ? 'any namespace' : `namespace ${p.ns}`} (xs:any), written as given${strict}`),
+        'x-xsd': `namespace ${p.ns}; processContents ${p.processContents ?? 'strict'}` };
       if (p.minOccurs > 0) required?.push('#any');
     } else if (p.compositor && p.maxOccurs !== 1) {
       const item = new ObjectSchema();

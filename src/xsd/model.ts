@@ -144,7 +144,7 @@ export class ComposerModels {
       appData = { element: chosen?.q ?? null, source: chosen?.source ?? 'none', candidates };
       const f = chosen && new FormBuilder(set).element(chosen.q);
       form = f ?? { name: 'AppData', ns: smevNamespace, path: 'AppData', kind: 'group', minOccurs: 0, maxOccurs: 1, appData: true,
-        children: [{ name: '#any', ns: '##any', path: 'AppData/#any', kind: 'field', type: 'xml', minOccurs: 0, maxOccurs: null, any: true }] };
+        children: [{ name: '#any', ns: '##any', path: 'AppData/#any', kind: 'field', type: 'xml', minOccurs: 0, maxOccurs: null, any: true, processContents: 'lax' }] };
     }
     const prefixes = new Map(set.prefixes);
     return {
