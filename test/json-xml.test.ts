@@ -325,6 +325,13 @@ const servicesRoot = join(CORPUS, 'services');
     expect(all.filter((c) => c.schema).length).toBeGreaterThanOrEqual(40);
   });
 
+  test('an AppData the bundle restricts to nothing is an empty object (social-support-1021 sends its data in AppDocument)', () => {
+    const c = all.find((x) => x.name === 'social-support-1021/toc.wsdl SumSocHelpRequestDataMessage request')!;
+    expect(rootSchema(c.m.form)).toEqual({ type: 'object', properties: {}, additionalProperties: false, description: expect.stringContaining('AppData is empty in this operation') });
+    expect(() => jsonToXml(c.m.form, { '#any': '<x:a xmlns:x="urn:x"/>' }, c.m.prefixes)).toThrow('no such key here: #any (the schema has: none)');
+    expect(xsdErrors(c.schema!, c.m, jsonToXml(c.m.form, {}, c.m.prefixes))).toEqual([]);
+  });
+
   test('round trips: JSON -> XML -> JSON and XML -> JSON -> XML, JSON Schema and XSD valid', () => {
     expect(all.flatMap(roundTrips)).toEqual([]);
   }, 120000);

@@ -171,7 +171,9 @@ export function rootSchema(form: FormNode): JsonSchema {
   if (form.appData) {
     const o = new ObjectSchema();
     o.content(form.children ?? []);
-    return { ...o.schema(), ...(form.documentation ? { description: form.documentation } : {}) };
+    const empty = form.children?.length === 0 ? 'smev:AppData is empty in this operation (its schema allows no content): send {}' : undefined;
+    const description = [form.documentation, empty].filter(Boolean).join('\n');
+    return { ...o.schema(), ...(description ? { description } : {}) };
   }
   return elementSchema(form);
 }
