@@ -165,7 +165,7 @@ describe('the synthetic bundle of every construct (test/data/rest)', () => {
     expect(p.Ints).toMatchObject({ type: 'array', items: { type: 'integer' } });
     expect(p.When.anyOf).toEqual([expect.objectContaining({ type: 'string', pattern: expect.any(String) }), { type: 'string', enum: ['today', 'never'] }]);
     expect(p.Middle).toEqual({ anyOf: [{ type: 'string' }, { type: 'null', description: 'xsi:nil="true"' }] });
-    expect(p.Extra.properties['#any']).toMatchObject({ type: 'string', contentMediaType: 'application/xml', 'x-xsd': 'namespace ##other; processContents lax' });
+    expect(p.Extra.properties['#any']).toMatchObject({ type: 'string', contentMediaType: 'application/xml', 'x-xsd': 'namespace ##other; processContents lax; elements 0..unbounded' });
     expect(p['#choice2']).toMatchObject({ type: 'array', items: { type: 'object', properties: { Phone: { type: 'string' }, Email: { type: 'string' } } } });
     expect(p['@id']).toEqual({ type: 'string' });
     expect(js.required).toEqual(['@id', 'Count', 'Sum', 'Active', 'Level', 'Middle']);
@@ -275,6 +275,15 @@ describe('the synthetic bundle of every construct (test/data/rest)', () => {
     expect(xsdErrors(schema, req, x).join()).toMatch(/\{urn:rest-test\}Phone': This element is not expected. Expected is one of \( \{urn:rest-test\}Series, \{urn:rest-test\}Inn \)/);
     // in an item of a repeated sequence too
     expect(() => jsonToXml(ans.form, { Status: 1, Item: [{ '@n': 1 }] }, ans.prefixes)).toThrow('/Item/0: missing Name: the schema requires it here');
+  });
+
+  test('an xs:any that occurs once takes one element: more would come back as occurrences of the sequence around it (xmldsig Object)', () => {
+    const any: FormNode = { name: '#any', ns: '##any', path: 'R/#any', kind: 'field', type: 'xml', minOccurs: 1, maxOccurs: 1, any: true, processContents: 'lax' };
+    const form: FormNode = { name: 'R', ns: 'urn:x', path: 'R', kind: 'group', minOccurs: 1, maxOccurs: 1, children: [{ name: '#sequence', ns: '', path: 'R/#sequence', kind: 'group', compositor: 'sequence', minOccurs: 0, maxOccurs: null, children: [any] }] };
+    expect(() => jsonToXml(form, { '#sequence': [{ '#any': '<a/><b/>' }] }, new Map())).toThrow('/#sequence/0/#any: the xs:any here takes one element, not 2: give each element in an occurrence of its own');
+    const j = { '#sequence': [{ '#any': '<a></a>' }, { '#any': '<b></b>' }] };
+    expect(xmlToJson(form, jsonToXml(form, j, new Map()))).toEqual(j);
+    expect((rootSchema(form) as any).properties['#sequence'].items.properties['#any']['x-xsd']).toBe('namespace ##any; processContents lax; elements 1..1');
   });
 
   test('XSD patterns become anchored ECMAScript ones, or none when they use XSD-only syntax', () => {

@@ -201,7 +201,7 @@ function collect(particles: FormNode[], props: Record<string, JsonSchema>, requi
     if (p.any) {
       const strict = p.processContents === 'strict' ? '; each must be an element the service\'s schemas declare (processContents strict)' : '';
       props['#any'] = { ...XML_STRING(`XML of ${p.maxOccurs === 1 ? 'an element' : 'elements'} of ${p.ns === '##any' ? 'any namespace' : `namespace ${p.ns}`} (xs:any), written as given${strict}`),
-        'x-xsd': `namespace ${p.ns}; processContents ${p.processContents ?? 'strict'}` };
+        'x-xsd': `namespace ${p.ns}; processContents ${p.processContents ?? 'strict'}; elements ${p.minOccurs}..${p.maxOccurs ?? 'unbounded'}` };
       if (p.minOccurs > 0) required?.push('#any');
     } else if (p.compositor && p.maxOccurs !== 1) {
       const item = new ObjectSchema();

@@ -79,7 +79,7 @@ function writeContent(particles: FormNode[], o: Obj, at: string, out: XEl['child
       const v = o['#any'];
       if (v === undefined) continue;
       if (typeof v !== 'string') throw new ConvertError(`${at}/#any`, `the content of an xs:any is a string of XML, not ${typeName(v)}`);
-      if (v.trim()) out.push({ raw: wellFormed(v, `${at}/#any`) });
+      if (v.trim()) out.push({ raw: wellFormed(v, `${at}/#any`, p.maxOccurs) });
     } else if (p.compositor && p.maxOccurs !== 1) {
       const v = o[p.name];
       if (v === undefined) continue;
@@ -201,12 +201,21 @@ export function keysOf(particles: FormNode[]): string[] {
   return [...new Set(out)];
 }
 
-function wellFormed(x: string, at: string): string {
+/** XML given as a string, when it parses (as content: several elements, text), and holds at most `max` elements at its top. */
+function wellFormed(x: string, at: string, max: number | null = null): string {
+  let doc;
   try {
-    parseUntrusted(Buffer.from(`<r>${x}</r>`, 'utf8')).dispose();
+    doc = parseUntrusted(Buffer.from(`<r>${x}</r>`, 'utf8'));
   } catch (e) {
     if (e instanceof XmlSyntaxError) throw new ConvertError(at, `not well-formed XML: ${e.message}`);
     throw e;
+  }
+  try {
+    const count = elements(doc.root).length;
+    // more would be read back as the next occurrences of what repeats around the wildcard, or refused by the XSD
+    if (max !== null && count > max) throw new ConvertError(at, `the xs:any here takes ${max === 1 ? 'one element' : `at most ${max} elements`}, not ${count}${max === 1 ? ': give each element in an occurrence of its own' : ''}`);
+  } finally {
+    doc.dispose();
   }
   return x;
 }
