@@ -286,6 +286,20 @@ describe('the synthetic bundle of every construct (test/data/rest)', () => {
     expect((rootSchema(form) as any).properties['#sequence'].items.properties['#any']['x-xsd']).toBe('namespace ##any; processContents lax; elements 1..1');
   });
 
+  test('the keys of an optional sequence come together or not at all (xmldsig DSAKeyValue: P and Q)', () => {
+    const el = (name: string, minOccurs = 1): FormNode => ({ name, ns: 'urn:x', path: `R/${name}`, kind: 'field', type: 'string', minOccurs, maxOccurs: 1 });
+    const form: FormNode = { name: 'R', ns: 'urn:x', path: 'R', kind: 'group', minOccurs: 1, maxOccurs: 1, children: [
+      { name: '#sequence', ns: '', path: 'R/#sequence', kind: 'group', compositor: 'sequence', minOccurs: 0, maxOccurs: 1, children: [el('P'), el('Q'), el('G', 0)] }, el('Y')] };
+    const js = rootSchema(form) as any;
+    expect(js.required).toEqual(['Y']);
+    expect(js.allOf).toEqual([{ dependentRequired: { P: ['Q'], Q: ['P'], G: ['P', 'Q'] } }]);
+    const validate = ajv.compile(js);
+    expect([validate({ Y: 'y' }), validate({ P: 'p', Q: 'q', Y: 'y' }), validate({ P: 'p', Y: 'y' }), validate({ G: 'g', Y: 'y' })]).toEqual([true, true, false, false]);
+    expect(() => jsonToXml(form, { P: 'p', Y: 'y' }, new Map())).toThrow('/: P is of an optional xs:sequence that also requires Q: give it too, or none of P, Q');
+    expect(() => jsonToXml(form, { G: 'g', Y: 'y' }, new Map())).toThrow('/: G is of an optional xs:sequence that also requires P, Q: give them too, or none of G, P, Q');
+    expect(xmlToJson(form, jsonToXml(form, { P: 'p', Q: 'q', Y: 'y' }, new Map()))).toEqual({ P: 'p', Q: 'q', Y: 'y' });
+  });
+
   test('XSD patterns become anchored ECMAScript ones, or none when they use XSD-only syntax', () => {
     expect(ecmaPattern('\\d{10}|\\d{12}')).toBe('^(?:\\d{10}|\\d{12})$');
     expect(ecmaPattern('\\i\\c*')).toBeUndefined();

@@ -9,7 +9,8 @@ import type { FormNode } from './form';
  *   as `@name`, in any key order (the XML is written in the schema's order);
  * - an element of simple content (or a simple type) is its value; with attributes it is an object
  *   with `#text` for the value and `@name` for the attributes;
- * - maxOccurs > 1: an array (always, even of one); minOccurs = 0: an optional key;
+ * - maxOccurs > 1: an array (always, even of one); minOccurs = 0: an optional key; the keys of
+ *   an optional sequence are optional, each needing the sequence's required ones (dependentRequired);
  * - an xs:choice that occurs once adds its alternatives' keys to the parent (`oneOf` says one
  *   alternative's); a choice or sequence that repeats is an array under its form name
  *   (`#choice`, `#sequence`, `#choice2` …), one object per occurrence, so the order survives;
@@ -212,8 +213,15 @@ function collect(particles: FormNode[], props: Record<string, JsonSchema>, requi
     } else if (p.compositor === 'choice') {
       allOf.push(...choiceConstraint(p, props));
     } else if (p.compositor === 'sequence') {
-      // an optional sequence: its keys are optional (together or not at all is the XSD's to check)
-      collect(p.children ?? [], props, p.minOccurs > 0 ? required : undefined, allOf);
+      const before = new Set(Object.keys(props));
+      const inner: string[] = [];
+      collect(p.children ?? [], props, inner, allOf);
+      if (p.minOccurs > 0) required?.push(...inner);
+      else {
+        // an optional sequence: its keys are optional, but one of them given needs the sequence's required ones
+        const deps = Object.keys(props).filter((k) => !before.has(k)).map((k) => [k, inner.filter((r) => r !== k)] as const).filter(([, d]) => d.length);
+        if (deps.length) allOf.push({ dependentRequired: Object.fromEntries(deps) });
+      }
     } else {
       const one = elementSchema(p);
       props[p.name] = p.maxOccurs === 1 ? one : arrayOf(one, p);

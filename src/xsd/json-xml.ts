@@ -100,6 +100,12 @@ function writeContent(particles: FormNode[], o: Obj, at: string, out: XEl['child
       const alt = exclusive[0] ?? chosen[0];
       if (alt) writeContent([alt], o, at, out);
     } else if (p.compositor === 'sequence') {
+      if (p.minOccurs === 0) {
+        // an optional sequence is all there or not at all
+        const given = keysOf(p.children ?? []).filter((k) => o[k] !== undefined);
+        const need = given.length ? requiredKeys(p.children ?? []).filter((k) => o[k] === undefined) : [];
+        if (need.length) throw new ConvertError(at, `${given.join(', ')} ${given.length > 1 ? 'are' : 'is'} of an optional xs:sequence that also requires ${need.join(', ')}: give ${need.length > 1 ? 'them' : 'it'} too, or none of ${[...given, ...need].join(', ')}`);
+      }
       writeContent(p.children ?? [], o, at, out);
     } else {
       const v = o[p.name];
