@@ -1,0 +1,402 @@
+import fc from 'fast-check';
+import { sampleValue } from '../../src/xsd/sample';
+import type { FormNode } from '../../src/xsd/form';
+
+/**
+ * fast-check arbitraries of JSON values from the JSON Schemas src/xsd/json-schema.ts generates
+ * (the REST façade's contract, docs/rest.md), for test/json-xml-properties.test.ts. Only the
+ * subset that generator emits: objects with required and optional properties and the choices'
+ * constraints (allOf of oneOf/anyOf alternatives, each requiring its keys and forbidding the
+ * others' with not/anyOf/required), arrays with min/maxItems, anyOf of values (unions,
+ * nillable), enum and const, strings with patterns and length limits, integers and numbers with
+ * ranges, and the notes in `x-xsd` for what JSON Schema cannot say (the XSD type of a string:
+ * dates, decimals with their facets, binary, URIs, IDs; an XSD-only pattern; a wildcard's
+ * namespaces). Where a value cannot be drawn from the schema alone, it comes from the XSD's own
+ * sample (src/xsd/sample.ts), as the composer's forms do.
+ */
+export type Schema = Record<string, any>;
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+export interface ArbOptions {
+  /** below this depth optional keys are left out and arrays kept to their minimum (corpus schemas are large) */
+  maxDepth?: number;
+  /** most items drawn for an unbounded array */
+  maxItems?: number;
+}
+
+/** The namespace the wildcards' generated elements are in: no schema of the tests declares it. */
+export const ANY_NS = 'urn:smev2-gateway:test-any';
+
+const XSD_NOTE_FACETS = ['minInclusive', 'maxInclusive', 'minExclusive', 'maxExclusive', 'totalDigits', 'fractionDigits', 'processContents'];
+
+/** The notes of `x-xsd` ("xs:decimal; XSD pattern …; minInclusive 0; totalDigits 5") as fields. */
+export function xsdNotes(s: Schema): Record<string, string> {
+  const note = typeof s['x-xsd'] === 'string' ? s['x-xsd'] as string : '';
+  const out: Record<string, string> = {};
+  if (!note) return out;
+  const type = /^xs:(\w+)(?:; |$)/.exec(note);
+  if (type) out.type = type[1]!;
+  const labels = `(?:${XSD_NOTE_FACETS.join('|')})`;
+  const pattern = new RegExp(`(?:^|; )XSD pattern (.*?)(?=; ${labels} |$)`).exec(note);
+  if (pattern) out.pattern = pattern[1]!;
+  const ns = /(?:^|; )namespace (.*?)(?=; |$)/.exec(note);
+  if (ns) out.namespace = ns[1]!;
+  const count = /(?:^|; )elements (\d+)\.\.(\d+|unbounded)(?=; |$)/.exec(note);
+  if (count) [out.minElements, out.maxElements] = [count[1]!, count[2]!];
+  for (const f of XSD_NOTE_FACETS) {
+    const m = new RegExp(`(?:^|; )${f} ([^;\\s]+)`).exec(note.replace(/XSD pattern .*?(?=; \w+ |$)/, ''));
+    if (m) out[f] = m[1]!;
+  }
+  return out;
+}
+
+// ------------------------------------------------------------ characters and strings
+
+/** Characters an XML 1.0 document may hold, with the ones that trouble a writer (markup, whitespace, CR, astral). */
+const awkward = fc.constantFrom('<', '>', '&', '"', '\'', ' ', '  ', '\t', '\n', '\r', '\r\n', ']]>', '\u00a0', '\u2028', '😀', 'Ё', 'ё', '\u0301', '\ufffd');
+const plain = fc.constantFrom(...'aбZЯ09-_.,:;/ '.split(''));
+export const xmlChar = fc.oneof({ arbitrary: plain, weight: 6 }, { arbitrary: awkward, weight: 2 }, { arbitrary: fc.integer({ min: 0x20, max: 0xd7ff }).map((c) => String.fromCodePoint(c)), weight: 1 });
+
+/** A string of XML characters whose length (code points, as XSD and Ajv count) is within the limits. */
+export function xmlString(minLength = 0, maxLength?: number): fc.Arbitrary<string> {
+  const max = Math.min(maxLength ?? minLength + 12, minLength + 12);
+  return fc.array(xmlChar, { minLength, maxLength: Math.max(minLength, max) }).map((parts) => clip(parts.join(''), minLength, maxLength));
+}
+
+const cp = (s: string) => [...s].length;
+
+function clip(s: string, min: number, max?: number): string {
+  let a = [...s];
+  if (max !== undefined && a.length > max) a = a.slice(0, max);
+  while (a.length < min) a.push('x');
+  return a.join('');
+}
+
+/** Characters XML 1.0 cannot carry at all (no escape exists for them): a JSON string may hold them. */
+export const notXmlChar = fc.constantFrom('\u0000', '\u0001', '\u0008', '\u000b', '\u000c', '\u001f', '\ufffe', '\uffff', '\ud800');
+
+// ------------------------------------------------------------ XSD lexical forms
+
+const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+const tz = fc.oneof(fc.constant(''), fc.constant('Z'), fc.tuple(fc.constantFrom('+', '-'), fc.integer({ min: 0, max: 13 }), fc.constantFrom(0, 30, 45)).map(([s, h, m]) => `${s}${pad(h)}:${pad(m)}`));
+const day = fc.date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true });
+const clock = fc.tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }), fc.integer({ min: 0, max: 59 }), fc.oneof(fc.constant(''), fc.integer({ min: 0, max: 999 }).map((ms) => `.${pad(ms, 3)}`)))
+  .map(([h, m, s, f]) => `${pad(h)}:${pad(m)}:${pad(s)}${f}`);
+const ymd = (d: Date) => `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+
+const LEXICAL: Record<string, fc.Arbitrary<string>> = {
+  date: fc.tuple(day, tz).map(([d, z]) => `${ymd(d)}${z}`),
+  dateTime: fc.tuple(day, clock, tz).map(([d, c, z]) => `${ymd(d)}T${c}${z}`),
+  time: fc.tuple(clock, tz).map(([c, z]) => `${c}${z}`),
+  gYear: fc.tuple(day, tz).map(([d, z]) => `${pad(d.getUTCFullYear(), 4)}${z}`),
+  gYearMonth: fc.tuple(day, tz).map(([d, z]) => `${ymd(d).slice(0, 7)}${z}`),
+  gMonth: fc.integer({ min: 1, max: 12 }).map((m) => `--${pad(m)}`),
+  gDay: fc.integer({ min: 1, max: 31 }).map((d) => `---${pad(d)}`),
+  gMonthDay: day.map((d) => `--${ymd(d).slice(5)}`),
+  duration: fc.tuple(fc.boolean(), fc.nat(99), fc.nat(30), fc.nat(23)).map(([neg, y, dd, h]) => `${neg ? '-' : ''}P${y}Y${dd}DT${h}H`),
+  base64Binary: fc.uint8Array({ maxLength: 12 }).map((b) => Buffer.from(b).toString('base64')),
+  hexBinary: fc.uint8Array({ maxLength: 8 }).map((b) => Buffer.from(b).toString('hex').toUpperCase()),
+  anyURI: fc.webUrl(),
+  language: fc.constantFrom('ru', 'en-US', 'ru-RU', 'x-private'),
+  // IDs are unique in a document: a UUID makes a clash practically impossible
+  ID: fc.uuid().map((u) => `i${u}`),
+  NCName: fc.stringMatching(/^[A-Za-zА-Яа-я_][A-Za-z0-9._-]{0,8}$/),
+  Name: fc.stringMatching(/^[A-Za-z_:][A-Za-z0-9._:-]{0,8}$/).filter((s) => !s.includes('::')),
+  NMTOKEN: fc.stringMatching(/^[A-Za-z0-9._:-]{1,8}$/),
+  QName: fc.stringMatching(/^[A-Za-z_][A-Za-z0-9._-]{0,8}$/),
+  boolean: fc.constantFrom('true', 'false', '1', '0'),
+};
+
+/** A decimal's lexical form within its facets (x-xsd: totalDigits, fractionDigits, bounds). */
+function decimalArb(notes: Record<string, string>): fc.Arbitrary<string> {
+  const total = notes.totalDigits ? Number(notes.totalDigits) : 12;
+  const fraction = Math.min(notes.fractionDigits ? Number(notes.fractionDigits) : 4, total);
+  const lo = bound(notes.minInclusive, notes.minExclusive, 1);
+  const hi = bound(notes.maxInclusive, notes.maxExclusive, -1);
+  return fc.tuple(fc.integer({ min: 0, max: fraction }), fc.bigInt({ min: -(10n ** BigInt(Math.min(total, 15))) + 1n, max: 10n ** BigInt(Math.min(total, 15)) - 1n }), fc.constantFrom('', '+', '0', '00'), fc.boolean())
+    .map(([scale, digits, lead, trailingZero]) => {
+      const s = Math.min(scale, total);
+      const neg = digits < 0n;
+      let abs = (neg ? -digits : digits).toString();
+      if (abs.length > total) abs = abs.slice(0, total);
+      let text = s > 0 ? `${abs.padStart(s + 1, '0').slice(0, -s)}.${abs.padStart(s + 1, '0').slice(-s)}` : abs;
+      if (trailingZero && s > 0) text += '0';
+      let value = `${neg ? '-' : lead === '+' ? '+' : ''}${lead === '0' || lead === '00' ? lead : ''}${text}`;
+      const x = Number(value);
+      if (lo !== undefined && x < lo.value) value = lo.text;
+      if (hi !== undefined && x > hi.value) value = hi.text;
+      return value;
+    });
+}
+
+function bound(inclusive: string | undefined, exclusive: string | undefined, step: number): { value: number; text: string } | undefined {
+  if (inclusive !== undefined && Number.isFinite(Number(inclusive))) return { value: Number(inclusive), text: inclusive };
+  if (exclusive !== undefined && Number.isFinite(Number(exclusive))) {
+    const x = Number(exclusive);
+    const v = Number.isInteger(x) ? x + step : x + step * 0.001;
+    return { value: v, text: String(v) };
+  }
+  return undefined;
+}
+
+/** A lexical value of an XSD type within the x-xsd bounds (dates compared as text: one format, one zone). */
+function lexicalArb(type: string, notes: Record<string, string>): fc.Arbitrary<string> | undefined {
+  if (type === 'decimal') return decimalArb(notes);
+  let a = LEXICAL[type];
+  if (!a) return undefined;
+  const lo = notes.minInclusive ?? notes.minExclusive;
+  const hi = notes.maxInclusive ?? notes.maxExclusive;
+  if (lo !== undefined || hi !== undefined) a = a.map((v) => (lo !== undefined && v <= lo ? (notes.minInclusive ?? v) : hi !== undefined && v >= hi ? (notes.maxInclusive ?? v) : v));
+  return a;
+}
+
+// ------------------------------------------------------------ wildcards' XML
+
+const localName = fc.stringMatching(/^[A-Za-z][A-Za-z0-9]{0,6}$/);
+
+/** Elements for an xs:any: of a namespace the x-xsd note allows (##any, ##other: one of their own). */
+function xmlArb(s: Schema): fc.Arbitrary<string> {
+  const notes = xsdNotes(s);
+  const allowed = (notes.namespace ?? '##any').split(/\s+/).filter(Boolean);
+  const ns = allowed.includes('##any') || allowed.includes('##other') ? ANY_NS : allowed.includes('##local') ? '' : allowed.find((x) => !x.startsWith('##')) ?? ANY_NS;
+  const el = fc.letrec<{ el: string }>((tie) => ({
+    el: fc.tuple(localName, fc.option(fc.tuple(localName, xmlString(0, 6)), { nil: undefined }), fc.oneof({ depthSize: 'small' }, xmlString(0, 8).map(escapeText), fc.array(tie('el'), { maxLength: 2 }).map((xs) => xs.join('')))).map(([name, attr, content]) => {
+      const a = attr ? ` ${attr[0]}="${escapeAttr(attr[1])}"` : '';
+      return content ? `<g:${name}${a}>${content}</g:${name}>` : `<g:${name}${a}/>`;
+    }),
+  })).el;
+  const min = Math.max(1, Number(notes.minElements ?? 1));
+  const max = notes.maxElements === undefined || notes.maxElements === 'unbounded' ? min + 1 : Math.max(min, Number(notes.maxElements));
+  return fc.array(el, { minLength: min, maxLength: max }).map((els) => els.map((e) => (ns ? e.replace(/^<g:(\w+)/, `<g:$1 xmlns:g="${ns}"`) : e.replace(/(<\/?)g:/g, '$1'))).join(''));
+}
+
+export const escapeText = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#13;');
+const escapeAttr = (t: string) => escapeText(t).replace(/"/g, '&quot;').replace(/\t/g, '&#9;').replace(/\n/g, '&#10;');
+
+// ------------------------------------------------------------ values
+
+/** Arbitraries already built, by schema object and depth (an object's are made again for each value drawn: parsing patterns each time was most of the time). */
+const built = new WeakMap<Schema, Map<string, fc.Arbitrary<Json>>>();
+
+/** A JSON value the schema allows (and, where x-xsd says more, the XSD too). */
+export function valueArb(s: Schema, o: ArbOptions = {}, depth = 0): fc.Arbitrary<Json> {
+  const key = `${depth} ${o.maxDepth ?? ''} ${o.maxItems ?? ''}`;
+  let byDepth = built.get(s);
+  if (!byDepth) built.set(s, (byDepth = new Map()));
+  let a = byDepth.get(key);
+  if (!a) byDepth.set(key, (a = makeArb(s, o, depth)));
+  return a;
+}
+
+function makeArb(s: Schema, o: ArbOptions, depth: number): fc.Arbitrary<Json> {
+  if (s.const !== undefined) return fc.constant(s.const as Json);
+  if (Array.isArray(s.enum)) return fc.constantFrom(...(s.enum as Json[]));
+  if (Array.isArray(s.anyOf) && s.type === undefined) {
+    const alts = (s.anyOf as Schema[]).map((a) => valueArb(a, o, depth));
+    return fc.oneof(...alts);
+  }
+  switch (s.type) {
+    case 'object': return objectArb(s, o, depth);
+    case 'array': return arrayArb(s, o, depth);
+    case 'string': return stringArb(s);
+    case 'integer': return integerArb(s);
+    case 'number': return numberArb(s);
+    case 'boolean': return fc.boolean();
+    case 'null': return fc.constant(null);
+    default: throw new Error(`valueArb: a schema the generator does not emit: ${JSON.stringify(s).slice(0, 200)}`);
+  }
+}
+
+/** What the choices of an object ask: keys that must be there, keys that must not, keys that need others (optional sequences). */
+interface Plan { required: Set<string>; forbidden: Set<string>; dependent: [string, string[]][] }
+
+/**
+ * A wildcard of processContents strict takes only elements the service's schemas declare: no
+ * value is drawn for it (an optional one is left out, an alternative needing one not chosen).
+ */
+export const isStrictAny = (s: Schema | undefined): boolean => !!s && s.contentMediaType === 'application/xml' && xsdNotes(s).processContents === 'strict';
+
+function planArb(allOf: Schema[], avoid: (key: string) => boolean): fc.Arbitrary<Plan> {
+  if (!allOf.length) return fc.constant({ required: new Set(), forbidden: new Set(), dependent: [] });
+  return fc.tuple(...allOf.map((e) => entryPlan(e, avoid))).map(mergePlans);
+}
+
+function entryPlan(e: Schema, avoid: (key: string) => boolean): fc.Arbitrary<Plan> {
+  const all = (e.oneOf ?? e.anyOf) as Schema[] | undefined;
+  if (!all) return altPlan(e, avoid);
+  const usable = all.filter((a) => !((a.required ?? []) as string[]).some(avoid));
+  const alts = usable.length ? usable : all;
+  return fc.integer({ min: 0, max: alts.length - 1 }).chain((i) => altPlan(alts[i]!, avoid));
+}
+
+function altPlan(a: Schema, avoid: (key: string) => boolean): fc.Arbitrary<Plan> {
+  const own: Plan = { required: new Set(a.required ?? []), forbidden: new Set(((a.not?.anyOf ?? []) as Schema[]).flatMap((x) => x.required ?? [])), dependent: Object.entries(a.dependentRequired ?? {}) as [string, string[]][] };
+  if (!a.allOf) return fc.constant(own);
+  return planArb(a.allOf, avoid).map((p) => mergePlans([own, p]));
+}
+
+function mergePlans(ps: Plan[]): Plan {
+  const required = new Set(ps.flatMap((p) => [...p.required]));
+  // a key one alternative requires and another's forbids: the requirement wins (Ajv judges the result)
+  const forbidden = new Set(ps.flatMap((p) => [...p.forbidden]).filter((k) => !required.has(k)));
+  return { required, forbidden, dependent: ps.flatMap((p) => p.dependent) };
+}
+
+function objectArb(s: Schema, o: ArbOptions, depth: number): fc.Arbitrary<Json> {
+  const props = (s.properties ?? {}) as Record<string, Schema>;
+  const deep = depth >= (o.maxDepth ?? 8);
+  return planArb((s.allOf ?? []) as Schema[], (k) => isStrictAny(props[k])).chain((plan) => {
+    const required = new Set([...(s.required ?? []) as string[], ...plan.required]);
+    const keys = Object.keys(props).filter((k) => !plan.forbidden.has(k) && (required.has(k) || (!deep && !isStrictAny(props[k]))));
+    const model: Record<string, fc.Arbitrary<Json>> = {};
+    for (const k of keys) model[k] = valueArb(props[k]!, o, depth + 1);
+    // a key whose group (an optional sequence) is not all there is left out, until every group present is whole
+    return fc.record(model, { requiredKeys: keys.filter((k) => required.has(k)) }).map((o) => {
+      const out = { ...o } as Record<string, Json>;
+      for (let changed = true; changed;) {
+        changed = false;
+        for (const [k, needs] of plan.dependent) {
+          if (k in out && !required.has(k) && needs.some((n) => !(n in out))) {
+            delete out[k];
+            changed = true;
+          }
+        }
+      }
+      return out as Json;
+    });
+  });
+}
+
+function arrayArb(s: Schema, o: ArbOptions, depth: number): fc.Arbitrary<Json> {
+  const min = s.minItems ?? 0;
+  const cap = depth >= (o.maxDepth ?? 8) ? min : min + (o.maxItems ?? 3);
+  const max = Math.max(min, Math.min(s.maxItems ?? cap, cap));
+  return fc.array(valueArb(s.items ?? {}, o, depth + 1), { minLength: min, maxLength: max });
+}
+
+function stringArb(s: Schema): fc.Arbitrary<string> {
+  if (s.contentMediaType === 'application/xml') return xmlArb(s);
+  const notes = xsdNotes(s);
+  const min = s.minLength ?? 0;
+  const max = s.maxLength as number | undefined;
+  const fits = (v: string) => cp(v) >= min && (max === undefined || cp(v) <= max);
+  const own = typeof s.pattern === 'string' && s.pattern.startsWith('^(?:') ? s.pattern as string : undefined;
+  const lexical = notes.type ? lexicalArb(notes.type, notes) : undefined;
+  // what the XSD's sample gives for the same facets: where the pattern or the length cannot be met by drawing
+  const fallback = sampleValue({ name: 'v', ns: '', path: 'v', kind: 'field', minOccurs: 1, maxOccurs: 1, type: notes.type ?? 'string', pattern: own ? own.slice(4, -2) : notes.pattern, minLength: s.minLength, maxLength: s.maxLength } as FormNode);
+  if (own) {
+    const re = new RegExp(own, 'u');
+    return fc.stringMatching(re).map((v) => (fits(v) && re.test(v) && (!lexical || lexicalOk(notes.type!, v)) ? v : fallback));
+  }
+  if (notes.pattern) return fc.constant(fallback);
+  if (lexical) return lexical.map((v) => (fits(v) ? v : fallback));
+  if (typeof s.pattern === 'string') {
+    const re = new RegExp(s.pattern, 'u');
+    return fc.stringMatching(re).map((v) => (fits(v) ? v : fallback));
+  }
+  return xmlString(min, max);
+}
+
+/** A value drawn from an own pattern of a date, time or number type must also be one of that type. */
+function lexicalOk(type: string, v: string): boolean {
+  if (type === 'date' || type === 'dateTime') {
+    const m = /^(-?\d{4,})-(\d\d)-(\d\d)/.exec(v);
+    if (!m) return false;
+    const d = new Date(Date.UTC(2000, Number(m[2]) - 1, Number(m[3])));
+    return Number(m[1]) !== 0 && d.getUTCMonth() === Number(m[2]) - 1 && d.getUTCDate() === Number(m[3]);
+  }
+  return true;
+}
+
+const SAFE = Number.MAX_SAFE_INTEGER;
+
+function integerArb(s: Schema): fc.Arbitrary<number> {
+  const lo = s.minimum ?? (s.exclusiveMinimum !== undefined ? Math.floor(s.exclusiveMinimum) + 1 : undefined);
+  const hi = s.maximum ?? (s.exclusiveMaximum !== undefined ? Math.ceil(s.exclusiveMaximum) - 1 : undefined);
+  const min = Math.max(lo ?? -SAFE, -SAFE);
+  const max = Math.min(hi ?? SAFE, SAFE);
+  const parts: fc.Arbitrary<number>[] = [fc.integer({ min: Math.max(min, -1000), max: Math.min(max, 1000) }).filter(() => true)];
+  if (min >= -(2 ** 31) && max <= 2 ** 31 - 1) parts.push(fc.integer({ min, max }));
+  else parts.push(fc.maxSafeInteger().filter((x) => x >= min && x <= max));
+  parts.push(fc.constantFrom(min, max));
+  // JSON Schema's integer is any number without a fraction, 1e21 too: where the schema sets no bound, so does the generator
+  if (lo === undefined) parts.push(fc.constantFrom(-(2 ** 53), -1e21));
+  if (hi === undefined) parts.push(fc.constantFrom(2 ** 53, 2 ** 63, 1e21));
+  return fc.oneof(...parts.filter((p) => min <= max || p === parts[0]));
+}
+
+function numberArb(s: Schema): fc.Arbitrary<number> {
+  const min = s.minimum ?? s.exclusiveMinimum;
+  const max = s.maximum ?? s.exclusiveMaximum;
+  return fc.double({ min, max, minExcluded: s.exclusiveMinimum !== undefined, maxExcluded: s.exclusiveMaximum !== undefined, noNaN: true, noDefaultInfinity: true });
+}
+
+// ------------------------------------------------------------ invalid values, one fault at a time
+
+export type Fault =
+  | { kind: 'missing'; at: string; key: string }
+  | { kind: 'wrong-type'; at: string }
+  | { kind: 'too-long'; at: string; maxLength: number }
+  | { kind: 'unknown-key'; at: string; key: string }
+  | { kind: 'not-xml-char'; at: string }
+  | { kind: 'null'; at: string };
+
+/** The places of a valid value where one fault can be put, with what each would be. */
+export function faultSites(s: Schema, v: Json, at = '', nullable = false): { fault: Fault; apply: (root: Json) => Json }[] {
+  const out: { fault: Fault; apply: (root: Json) => Json }[] = [];
+  const set = (path: string, make: (old: Json) => Json | undefined) => (root: Json) => setAt(root, path, make);
+  if (Array.isArray(s.anyOf) && s.type === undefined) {
+    const alts = (s.anyOf as Schema[]).filter((a) => a.type !== 'null');
+    const nillable = alts.length < (s.anyOf as Schema[]).length;
+    if (v === null) return out;
+    // nillable: the value's own faults; a union of simple types takes strings, numbers and booleans alike
+    if (alts.length === 1) return faultSites(alts[0]!, v, at, nillable);
+    out.push({ fault: { kind: 'wrong-type', at }, apply: set(at, () => [{ zz: 1 }]) });
+    if (at !== '' && !nillable && !nullable) out.push({ fault: { kind: 'null', at }, apply: set(at, () => null) });
+    return out;
+  }
+  if (s.type === 'object' && v && typeof v === 'object' && !Array.isArray(v)) {
+    const props = (s.properties ?? {}) as Record<string, Schema>;
+    for (const k of (s.required ?? []) as string[]) {
+      if (k in v) out.push({ fault: { kind: 'missing', at, key: k }, apply: set(at, (o) => Object.fromEntries(Object.entries(o as object).filter(([x]) => x !== k))) });
+    }
+    out.push({ fault: { kind: 'unknown-key', at, key: 'zzNoSuchKey' }, apply: set(at, (o) => ({ ...(o as object), zzNoSuchKey: 'x' })) });
+    out.push({ fault: { kind: 'wrong-type', at }, apply: set(at, () => 42) });
+    for (const [k, x] of Object.entries(v)) if (props[k]) out.push(...faultSites(props[k]!, x, `${at}/${ptr(k)}`));
+  } else if (s.type === 'array' && Array.isArray(v)) {
+    out.push({ fault: { kind: 'wrong-type', at }, apply: set(at, () => ({ zz: 1 })) });
+    v.forEach((x, i) => out.push(...faultSites(s.items ?? {}, x, `${at}/${i}`)));
+  } else if (s.type === 'string' && typeof v === 'string') {
+    out.push({ fault: { kind: 'wrong-type', at }, apply: set(at, () => 12) });
+    if (s.contentMediaType !== 'application/xml') out.push({ fault: { kind: 'not-xml-char', at }, apply: set(at, (old) => `${old as string}\u0001`) });
+    if (typeof s.maxLength === 'number' && s.maxLength < 1000 && !s.enum && s.const === undefined) out.push({ fault: { kind: 'too-long', at, maxLength: s.maxLength }, apply: set(at, () => 'Ж'.repeat(s.maxLength + 1)) });
+  } else if (s.type === 'integer' || s.type === 'number') {
+    out.push({ fault: { kind: 'wrong-type', at }, apply: set(at, (old) => String(old)) });
+    if (s.type === 'integer') out.push({ fault: { kind: 'wrong-type', at }, apply: set(at, () => 0.5) });
+  } else if (s.type === 'boolean') {
+    out.push({ fault: { kind: 'wrong-type', at }, apply: set(at, (old) => String(old)) });
+  }
+  if (at !== '' && !nullable) out.push({ fault: { kind: 'null', at }, apply: set(at, () => null) });
+  return out;
+}
+
+export const ptr = (k: string) => k.replace(/~/g, '~0').replace(/\//g, '~1');
+const unptr = (k: string) => k.replace(/~1/g, '/').replace(/~0/g, '~');
+
+/** A copy of `root` with the value at a JSON pointer replaced (undefined: the key removed). */
+export function setAt(root: Json, path: string, make: (old: Json) => Json | undefined): Json {
+  if (path === '') return make(root) as Json;
+  const [head, ...rest] = path.slice(1).split('/');
+  const key = unptr(head!);
+  const tail = rest.length ? `/${rest.join('/')}` : '';
+  if (Array.isArray(root)) {
+    const c = [...root];
+    c[Number(key)] = setAt(c[Number(key)]!, tail, make);
+    return c;
+  }
+  const c = { ...(root as Record<string, Json>) };
+  const next = setAt(c[key]!, tail, make);
+  if (next === undefined) delete c[key];
+  else c[key] = next;
+  return c;
+}

@@ -1,0 +1,69 @@
+import { xml } from '../../src/xml/libxml';
+import { isElement, parseUntrusted } from '../../src/xml/dom';
+import type { Json, Schema } from './json-arbitrary';
+
+/**
+ * When a value that went JSON -> XML -> JSON came back the same (test/json-xml-properties.test.ts),
+ * by the rules docs/rest.md states, guided by the value's JSON Schema:
+ * - numbers by value: 1e21 is 1e+21, -0 is 0 (XML has one lexical form for each; JSON's is not kept);
+ * - a union's value by its lexical form: "5" given for xs:int | xs:string is the XSD's int 5 and
+ *   comes back as 5 (the first member the text fits, as XSD reads it);
+ * - XML strings (xs:any, what the form does not expand) by their exclusive canonical form, element
+ *   by element: prefixes, the order of attributes, `<a/>` or `<a></a>` and whitespace between
+ *   the elements are the writer's, not the value;
+ * - an optional array of no items is the key left out (no element is written for it);
+ * - "" for an element declared with a default is that default (an empty element is its default);
+ * - everything else exactly: strings character for character, decimals as written.
+ * Returns where the two differ (a JSON pointer and both values), or undefined when they agree.
+ */
+export function difference(s: Schema, a: Json | undefined, b: Json | undefined, at = ''): string | undefined {
+  const differ = () => `${at || '/'}: ${JSON.stringify(a)} came back as ${JSON.stringify(b)}`;
+  if (a === undefined || b === undefined) return a === b ? undefined : differ();
+  if (Array.isArray(s.anyOf) && s.type === undefined) {
+    if (a === null || b === null) return a === b ? undefined : differ();
+    const alts = (s.anyOf as Schema[]).filter((x) => x.type !== 'null');
+    if (alts.length === 1) return difference(alts[0]!, a, b, at);
+    return typeof a !== 'object' && typeof b !== 'object' && String(a) === String(b) ? undefined : differ();
+  }
+  if (s.contentMediaType === 'application/xml' && typeof a === 'string' && typeof b === 'string') return canonicalXml(a) === canonicalXml(b) ? undefined : differ();
+  if (s.type === 'object' && isObject(a) && isObject(b)) {
+    const props = (s.properties ?? {}) as Record<string, Schema>;
+    const keys = (o: Record<string, Json>) => Object.keys(o).filter((k) => !(Array.isArray(o[k]) && (o[k] as Json[]).length === 0 && props[k]?.type === 'array' && !(s.required ?? []).includes(k)));
+    const ka = keys(a).sort();
+    const kb = keys(b).sort();
+    if (ka.join('\u0000') !== kb.join('\u0000')) return `${at || '/'}: keys ${JSON.stringify(ka)} came back as ${JSON.stringify(kb)}`;
+    for (const k of ka) {
+      const d = difference(props[k] ?? {}, a[k], b[k], `${at}/${k}`);
+      if (d) return d;
+    }
+    return undefined;
+  }
+  if (s.type === 'array' && Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return differ();
+    for (let i = 0; i < a.length; i++) {
+      const d = difference(s.items ?? {}, a[i], b[i], `${at}/${i}`);
+      if (d) return d;
+    }
+    return undefined;
+  }
+  // an empty element whose declaration has a default is that default (XSD reads it so)
+  if (a === '' && s.default !== undefined && b === s.default) return undefined;
+  return a === b ? undefined : differ();
+}
+
+const isObject = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The elements of an XML fragment, each in exclusive C14N, joined (text between them dropped when blank). */
+export function canonicalXml(fragment: string): string {
+  const doc = parseUntrusted(Buffer.from(`<r>${fragment}</r>`, 'utf8'));
+  try {
+    const out: string[] = [];
+    for (let c = doc.root.firstChild; c; c = c.next) {
+      if (isElement(c)) out.push(c.canonicalizeToString({ mode: xml().XmlC14NMode.XML_C14N_EXCLUSIVE_1_0 }));
+      else if (c instanceof xml().XmlText && c.content.trim()) out.push(`#text ${c.content}`);
+    }
+    return out.join('');
+  } finally {
+    doc.dispose();
+  }
+}
