@@ -300,6 +300,14 @@ describe('the synthetic bundle of every construct (test/data/rest)', () => {
     expect(xmlToJson(form, jsonToXml(form, { P: 'p', Q: 'q', Y: 'y' }, new Map()))).toEqual({ P: 'p', Q: 'q', Y: 'y' });
   });
 
+  test('the length facets of hexBinary and base64Binary count octets', () => {
+    const field = (type: string, o: Partial<FormNode>): FormNode => ({ name: 'b', ns: '', path: 'b', kind: 'field', minOccurs: 1, maxOccurs: 1, type, ...o });
+    expect(scalarSchema(field('hexBinary', { minLength: 1, maxLength: 2 }))).toMatchObject({ type: 'string', minLength: 2, maxLength: 4 });
+    const b64 = scalarSchema(field('base64Binary', { minLength: 3, maxLength: 3 }));
+    expect(b64).not.toHaveProperty('maxLength');
+    expect(b64['x-xsd']).toBe('xs:base64Binary; length 3 octets');
+  });
+
   test('XSD patterns become anchored ECMAScript ones, or none when they use XSD-only syntax', () => {
     expect(ecmaPattern('\\d{10}|\\d{12}')).toBe('^(?:\\d{10}|\\d{12})$');
     expect(ecmaPattern('\\i\\c*')).toBeUndefined();

@@ -106,8 +106,10 @@ export function scalarSchema(n: FormNode): JsonSchema {
       s.maximum = Math.min(typeof s.maximum === 'number' ? s.maximum : limit, limit);
     }
   } else if (kind === 'string') {
-    if (n.minLength !== undefined) s.minLength = n.minLength;
-    if (n.maxLength !== undefined) s.maxLength = n.maxLength;
+    // the length facets of binary types count octets: two hex digits each; base64's text length is not the octets' (the note says them)
+    const chars = n.type === 'hexBinary' ? 2 : n.type === 'base64Binary' ? 0 : 1;
+    if (n.minLength !== undefined && chars) s.minLength = n.minLength * chars;
+    if (n.maxLength !== undefined && chars) s.maxLength = n.maxLength * chars;
     const own = n.pattern !== undefined ? ecmaPattern(n.pattern) : undefined;
     const lexical = n.type ? LEXICAL[n.type] : undefined;
     if (own) s.pattern = own;
@@ -116,6 +118,9 @@ export function scalarSchema(n: FormNode): JsonSchema {
     if (n.type && n.type !== 'string') notes.push(`xs:${n.type}`);
     if (n.pattern !== undefined && !own) notes.push(`XSD pattern ${n.pattern}`);
     for (const f of ['minInclusive', 'maxInclusive', 'minExclusive', 'maxExclusive'] as const) if (n[f] !== undefined) notes.push(`${f} ${n[f]}`);
+    if (chars !== 1 && (n.minLength !== undefined || n.maxLength !== undefined)) {
+      notes.push(n.minLength === n.maxLength ? `length ${n.minLength} octets` : `${n.minLength !== undefined ? `minLength ${n.minLength} octets` : ''}${n.minLength !== undefined && n.maxLength !== undefined ? '; ' : ''}${n.maxLength !== undefined ? `maxLength ${n.maxLength} octets` : ''}`);
+    }
     if (n.totalDigits !== undefined) notes.push(`totalDigits ${n.totalDigits}`);
     if (n.fractionDigits !== undefined) notes.push(`fractionDigits ${n.fractionDigits}`);
     if (notes.length) s['x-xsd'] = notes.join('; ');
