@@ -308,6 +308,19 @@ describe('the synthetic bundle of every construct (test/data/rest)', () => {
     expect(b64['x-xsd']).toBe('xs:base64Binary; length 3 octets');
   });
 
+  test('a union takes the JSON types of its members only', () => {
+    const ok = fullJson(req.form, 0) as Record<string, unknown>;
+    // When: xs:date | an enumeration of strings
+    expect(() => jsonToXml(req.form, { ...ok, When: 5 }, req.prefixes)).toThrow('/When: When is an xs:union of string values: give such a value, not number 5');
+    expect(() => jsonToXml(req.form, { ...ok, When: true }, req.prefixes)).toThrow('/When: When is an xs:union of string values');
+    expect(() => jsonToXml(req.form, { ...ok, When: 'today' }, req.prefixes)).not.toThrow();
+    const union: FormNode = { name: 'U', ns: 'urn:x', path: 'U', kind: 'field', minOccurs: 1, maxOccurs: 1, type: 'int', members: [{ name: 'U', ns: 'urn:x', path: 'U', kind: 'field', minOccurs: 1, maxOccurs: 1, type: 'int' }, { name: 'U', ns: 'urn:x', path: 'U', kind: 'field', minOccurs: 1, maxOccurs: 1, type: 'boolean' }] };
+    expect(jsonToXml(union, 7, new Map())).toContain('>7<');
+    expect(jsonToXml(union, false, new Map())).toContain('>false<');
+    expect(() => jsonToXml(union, 'x', new Map())).toThrow('U is an xs:union of integer or boolean values: give such a value, not the string "x"');
+    expect(() => jsonToXml(union, 1.5, new Map())).toThrow('U is an xs:union of integer or boolean values');
+  });
+
   test('XSD patterns become anchored ECMAScript ones, or none when they use XSD-only syntax', () => {
     expect(ecmaPattern('\\d{10}|\\d{12}')).toBe('^(?:\\d{10}|\\d{12})$');
     expect(ecmaPattern('\\i\\c*')).toBeUndefined();

@@ -127,9 +127,12 @@ function scalarText(n: FormNode, v: unknown, at: string): string {
     return v.map((x, i) => scalarText({ ...(n.item ?? { ...n, list: undefined, type: 'string' }) }, x, `${at}/${i}`)).join(' ');
   }
   if (n.members?.length && !n.enumeration) {
-    if (typeof v === 'string') return xmlChars(n, v, at);
-    if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-    throw new ConvertError(at, `${n.name} is a union of simple types: give a string, number or boolean, not ${typeName(v)}`);
+    // the JSON types of its members (json-schema.ts's anyOf), and no other
+    const kinds = new Set(n.members.map((m) => jsonKind(m.type)));
+    const fits = typeof v === 'string' ? kinds.has('string') : typeof v === 'boolean' ? kinds.has('boolean')
+      : typeof v === 'number' && Number.isFinite(v) && (kinds.has('number') || (kinds.has('integer') && Number.isSafeInteger(v)));
+    if (!fits) throw new ConvertError(at, `${n.name} is an xs:union of ${[...kinds].join(' or ')} values: give such a value, not ${show(v)}`);
+    return typeof v === 'string' ? xmlChars(n, v, at) : String(v);
   }
   const kind = jsonKind(n.type);
   switch (kind) {

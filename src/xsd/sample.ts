@@ -25,8 +25,9 @@ export function sampleValue(n: FormNode, seq = 0): string {
     case 'gMonthDay': return '--01-01';
     case 'gDay': return '---01';
     case 'duration': return 'P1D';
-    case 'base64Binary': return 'AAAA';
-    case 'hexBinary': return '00';
+    // their length facets count octets
+    case 'base64Binary': return Buffer.alloc(n.minLength ?? Math.min(3, n.maxLength ?? 3)).toString('base64');
+    case 'hexBinary': return '00'.repeat(n.minLength ?? Math.min(1, n.maxLength ?? 1));
     case 'anyURI': return 'http://example.org/';
     case 'language': return 'ru';
     case 'float': case 'double': return number(n, '1.0');
