@@ -321,6 +321,17 @@ describe('the synthetic bundle of every construct (test/data/rest)', () => {
     expect(() => jsonToXml(union, 1.5, new Map())).toThrow('U is an xs:union of integer or boolean values');
   });
 
+  test('a restriction of a restriction: the value matches both patterns (XSD ANDs them), in the JSON Schema and the sample', () => {
+    const n: FormNode = { name: 'c', ns: '', path: 'c', kind: 'field', minOccurs: 1, maxOccurs: 1, type: 'string', pattern: '.{3,4}', basePatterns: ['[A-Z]{2}[0-9]*'] };
+    const js = scalarSchema(n);
+    expect(js).toMatchObject({ type: 'string', pattern: '^(?:.{3,4})$', allOf: [{ pattern: '^(?:[A-Z]{2}[0-9]*)$' }] });
+    const validate = ajv.compile(js);
+    expect([validate('AB12'), validate('   '), validate('AB')]).toEqual([true, false, false]);
+    expect(sampleValue(n)).toMatch(/^[A-Z]{2}[0-9]{1,2}$/);
+    // a date restricted by a pattern: both its own pattern and the lexical form of xs:date
+    expect(scalarSchema({ ...n, type: 'date', pattern: '\\d{4}-.*', basePatterns: undefined })).toMatchObject({ pattern: '^(?:\\d{4}-.*)$', allOf: [{ pattern: expect.stringContaining('\\d{2}') }] });
+  });
+
   test('XSD patterns become anchored ECMAScript ones, or none when they use XSD-only syntax', () => {
     expect(ecmaPattern('\\d{10}|\\d{12}')).toBe('^(?:\\d{10}|\\d{12})$');
     expect(ecmaPattern('\\i\\c*')).toBeUndefined();

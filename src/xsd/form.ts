@@ -24,6 +24,8 @@ export interface FormNode {
   type?: string;
   enumeration?: string[];
   pattern?: string;
+  /** the patterns of the types this one restricts: a value matches each of them too (XSD ORs the patterns of one restriction, ANDs those of successive ones) */
+  basePatterns?: string[];
   minLength?: number;
   maxLength?: number;
   minInclusive?: string;
@@ -508,7 +510,10 @@ function applyFacets(node: FormNode, r: XNode): void {
   const enums = r.children.filter((x) => x.local === 'enumeration').map((x) => x.attrs.value ?? '');
   if (enums.length) node.enumeration = enums;
   const patterns = r.children.filter((x) => x.local === 'pattern').map((x) => x.attrs.value ?? '');
-  if (patterns.length) node.pattern = patterns.length === 1 ? patterns[0] : patterns.map((p) => `(${p})`).join('|');
+  if (patterns.length) {
+    if (node.pattern !== undefined) node.basePatterns = [...(node.basePatterns ?? []), node.pattern];
+    node.pattern = patterns.length === 1 ? patterns[0] : patterns.map((p) => `(${p})`).join('|');
+  }
   const num = (local: string) => {
     const v = r.children.find((x) => x.local === local)?.attrs.value;
     return v === undefined || !/^\d+$/.test(v.trim()) ? undefined : Number(v);

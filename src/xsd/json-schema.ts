@@ -20,8 +20,9 @@ import type { FormNode } from './form';
  *   decimal (the lexical form kept: "10.50" stays "10.50", no binary rounding); dates, times
  *   and everything else → string;
  * - xs:list → an array of its items; xs:union → anyOf its members;
- * - restrictions → enum, pattern (the XSD pattern anchored; left out, and said in the
- *   description, where it uses XSD-only syntax), minLength/maxLength, minimum/maximum;
+ * - restrictions → enum, pattern (the XSD pattern anchored; left out, and said in x-xsd, where
+ *   it uses XSD-only syntax; the patterns of the types restricted, and the type's lexical
+ *   form, in allOf: a value matches them all), minLength/maxLength, minimum/maximum;
  * - nillable → null also allowed (xsi:nil="true");
  * - xs:any, and an element the form did not expand (recursion beyond one level, size limits) →
  *   a string holding the XML (`#any` for a wildcard's elements, all of them in one string);
@@ -110,13 +111,15 @@ export function scalarSchema(n: FormNode): JsonSchema {
     const chars = n.type === 'hexBinary' ? 2 : n.type === 'base64Binary' ? 0 : 1;
     if (n.minLength !== undefined && chars) s.minLength = n.minLength * chars;
     if (n.maxLength !== undefined && chars) s.maxLength = n.maxLength * chars;
-    const own = n.pattern !== undefined ? ecmaPattern(n.pattern) : undefined;
-    const lexical = n.type ? LEXICAL[n.type] : undefined;
-    if (own) s.pattern = own;
-    else if (lexical && !s.enum && s.const === undefined) s.pattern = lexical;
+    // a value matches every pattern: its own, those of the types it restricts, its type's lexical form
+    const xsdPatterns = [n.pattern, ...(n.basePatterns ?? [])].filter((p): p is string => p !== undefined);
+    const lexical = n.type && !s.enum && s.const === undefined ? LEXICAL[n.type] : undefined;
+    const patterns = [...new Set([...xsdPatterns.map(ecmaPattern), lexical].filter((p): p is string => p !== undefined))];
+    if (patterns.length) s.pattern = patterns[0];
+    if (patterns.length > 1) s.allOf = patterns.slice(1).map((pattern) => ({ pattern }));
     const notes: string[] = [];
     if (n.type && n.type !== 'string') notes.push(`xs:${n.type}`);
-    if (n.pattern !== undefined && !own) notes.push(`XSD pattern ${n.pattern}`);
+    for (const p of xsdPatterns) if (!ecmaPattern(p)) notes.push(`XSD pattern ${p}`);
     for (const f of ['minInclusive', 'maxInclusive', 'minExclusive', 'maxExclusive'] as const) if (n[f] !== undefined) notes.push(`${f} ${n[f]}`);
     if (chars !== 1 && (n.minLength !== undefined || n.maxLength !== undefined)) {
       notes.push(n.minLength === n.maxLength ? `length ${n.minLength} octets` : `${n.minLength !== undefined ? `minLength ${n.minLength} octets` : ''}${n.minLength !== undefined && n.maxLength !== undefined ? '; ' : ''}${n.maxLength !== undefined ? `maxLength ${n.maxLength} octets` : ''}`);
