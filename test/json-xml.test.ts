@@ -329,7 +329,24 @@ describe('the synthetic bundle of every construct (test/data/rest)', () => {
     expect([validate('AB12'), validate('   '), validate('AB')]).toEqual([true, false, false]);
     expect(sampleValue(n)).toMatch(/^[A-Z]{2}[0-9]{1,2}$/);
     // a date restricted by a pattern: both its own pattern and the lexical form of xs:date
-    expect(scalarSchema({ ...n, type: 'date', pattern: '\\d{4}-.*', basePatterns: undefined })).toMatchObject({ pattern: '^(?:\\d{4}-.*)$', allOf: [{ pattern: expect.stringContaining('\\d{2}') }] });
+    expect(scalarSchema({ ...n, type: 'date', pattern: '\\d{4}-.*', basePatterns: undefined })).toMatchObject({ pattern: '^(?:\\d{4}-.*)$', allOf: [{ pattern: expect.stringContaining('1[0-2]') }] });
+  });
+
+  test('whitespace as XSD normalises it: a token, a date read as their value; the JSON Schema asks for the normal form', () => {
+    const field = (o: Partial<FormNode>): FormNode => ({ name: 'X', ns: 'urn:x', path: 'X', kind: 'field', minOccurs: 1, maxOccurs: 1, ...o });
+    expect(xmlToJson(field({ type: 'token' }), '<x:X xmlns:x="urn:x">  a \t b\n</x:X>')).toBe('a b');
+    expect(xmlToJson(field({ type: 'normalizedString' }), '<x:X xmlns:x="urn:x"> a\tb </x:X>')).toBe(' a b ');
+    expect(xmlToJson(field({ type: 'date' }), '<x:X xmlns:x="urn:x"> 2024-02-29 </x:X>')).toBe('2024-02-29');
+    expect(xmlToJson(field({ type: 'string', whiteSpace: 'collapse' }), '<x:X xmlns:x="urn:x"> a  b </x:X>')).toBe('a b');
+    expect(xmlToJson(field({ type: 'string' }), '<x:X xmlns:x="urn:x"> a  b </x:X>')).toBe(' a  b ');
+    // a token of length 1: " " is no token of length 1 (XSD collapses it to ""), and the schema says so
+    const token = ajv.compile(scalarSchema(field({ type: 'token', minLength: 1, maxLength: 1 })));
+    expect([token('a'), token(' '), token('a ')]).toEqual([true, false, false]);
+    // the lexical forms of more builtins
+    const valid = (type: string, v: string) => ajv.compile(scalarSchema(field({ type })))(v);
+    expect([valid('date', '2024-02-29'), valid('date', '2024-13-01'), valid('date', '0000-01-01'), valid('NCName', 'Имя_1'), valid('NCName', '1a'), valid('hexBinary', '0F'), valid('hexBinary', 'F'),
+      valid('base64Binary', 'AAA='), valid('base64Binary', 'AB=='), valid('duration', 'P1Y2DT3H'), valid('duration', 'P'), valid('language', 'ru-RU')])
+      .toEqual([true, false, false, true, false, true, false, true, false, true, false, true]);
   });
 
   test('XSD patterns become anchored ECMAScript ones, or none when they use XSD-only syntax', () => {

@@ -24,6 +24,8 @@ export interface FormNode {
   type?: string;
   enumeration?: string[];
   pattern?: string;
+  /** a whiteSpace facet (else the builtin's: preserve for xs:string, replace for normalizedString, collapse for the others) */
+  whiteSpace?: 'preserve' | 'replace' | 'collapse';
   /** the patterns of the types this one restricts: a value matches each of them too (XSD ORs the patterns of one restriction, ANDs those of successive ones) */
   basePatterns?: string[];
   minLength?: number;
@@ -514,6 +516,8 @@ function applyFacets(node: FormNode, r: XNode): void {
     if (node.pattern !== undefined) node.basePatterns = [...(node.basePatterns ?? []), node.pattern];
     node.pattern = patterns.length === 1 ? patterns[0] : patterns.map((p) => `(${p})`).join('|');
   }
+  const ws = r.children.find((x) => x.local === 'whiteSpace')?.attrs.value?.trim();
+  if (ws === 'preserve' || ws === 'replace' || ws === 'collapse') node.whiteSpace = ws;
   const num = (local: string) => {
     const v = r.children.find((x) => x.local === local)?.attrs.value;
     return v === undefined || !/^\d+$/.test(v.trim()) ? undefined : Number(v);

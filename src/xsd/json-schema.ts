@@ -49,14 +49,44 @@ export function jsonKind(type: string | undefined): JsonKind {
   return 'string';
 }
 
+// the lexical forms of XSD's builtins, as anchored ECMAScript patterns (u flag): what JSON Schema can say of a value before the XSD judges it
+const YEAR = '-?(?:[1-9]\\d{4,}|(?!0000)\\d{4})';
+const MONTH = '(?:0[1-9]|1[0-2])';
+const DAY = '(?:0[1-9]|[12]\\d|3[01])';
+const CLOCK = '(?:(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d+)?|24:00:00(?:\\.0+)?)';
+const ZONE = '(?:Z|[+-](?:(?:0\\d|1[0-3]):[0-5]\\d|14:00))?';
+// XML 1.0 (fifth edition) names, without the colon
+const NAME_START = 'A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}';
+const NAME_CHAR = `${NAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040`;
+const NCNAME = `^[${NAME_START}][${NAME_CHAR}]*$`;
 const LEXICAL: Record<string, string> = {
   decimal: '^[+-]?(\\d+(\\.\\d*)?|\\.\\d+)$',
-  date: '^-?\\d{4,}-\\d{2}-\\d{2}(Z|[+-]\\d{2}:\\d{2})?$',
-  dateTime: '^-?\\d{4,}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})?$',
-  time: '^\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})?$',
-  gYear: '^-?\\d{4,}(Z|[+-]\\d{2}:\\d{2})?$',
-  gYearMonth: '^-?\\d{4,}-\\d{2}(Z|[+-]\\d{2}:\\d{2})?$',
+  date: `^${YEAR}-${MONTH}-${DAY}${ZONE}$`,
+  dateTime: `^${YEAR}-${MONTH}-${DAY}T${CLOCK}${ZONE}$`,
+  time: `^${CLOCK}${ZONE}$`,
+  gYear: `^${YEAR}${ZONE}$`,
+  gYearMonth: `^${YEAR}-${MONTH}${ZONE}$`,
+  gMonth: `^--${MONTH}${ZONE}$`,
+  gDay: `^---${DAY}${ZONE}$`,
+  gMonthDay: `^--${MONTH}-${DAY}${ZONE}$`,
+  duration: '^-?P(?=\\d|T\\d)(?:\\d+Y)?(?:\\d+M)?(?:\\d+D)?(?:T(?=\\d)(?:\\d+H)?(?:\\d+M)?(?:\\d+(?:\\.\\d+)?S)?)?$',
+  hexBinary: '^(?:[0-9a-fA-F]{2})*$',
+  base64Binary: '^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=|[A-Za-z0-9+/][AQgw]==)?$',
+  NCName: NCNAME, ID: NCNAME, IDREF: NCNAME, ENTITY: NCNAME,
+  Name: `^[:${NAME_START}][:${NAME_CHAR}]*$`,
+  NMTOKEN: `^[:${NAME_CHAR}]+$`,
+  language: '^[a-zA-Z]{1,8}(?:-[a-zA-Z0-9]{1,8})*$',
 };
+
+/** How XSD normalises a value's whitespace before judging it (its whiteSpace facet, else its builtin's). */
+export function whiteSpaceOf(n: FormNode): 'preserve' | 'replace' | 'collapse' {
+  if (n.whiteSpace) return n.whiteSpace;
+  if (!n.type || n.type === 'string' || n.type === 'anySimpleType' || n.type === 'xml') return 'preserve';
+  return n.type === 'normalizedString' ? 'replace' : 'collapse';
+}
+
+/** A string whitespace normalisation leaves as it is: its JSON value is the XSD's value (lengths and patterns judge the same text). */
+export const NORMAL: Record<'replace' | 'collapse', string> = { replace: '^[^\\t\\n\\r]*$', collapse: '^(?:[^ \\t\\n\\r]+(?: [^ \\t\\n\\r]+)*)?$' };
 
 /**
  * An XSD pattern as an ECMAScript one (JSON Schema patterns are unanchored ECMA-262 with the
@@ -113,7 +143,8 @@ export function scalarSchema(n: FormNode): JsonSchema {
     if (n.maxLength !== undefined && chars) s.maxLength = n.maxLength * chars;
     // a value matches every pattern: its own, those of the types it restricts, its type's lexical form
     const xsdPatterns = [n.pattern, ...(n.basePatterns ?? [])].filter((p): p is string => p !== undefined);
-    const lexical = n.type && !s.enum && s.const === undefined ? LEXICAL[n.type] : undefined;
+    const ws = whiteSpaceOf(n);
+    const lexical = s.enum || s.const !== undefined ? undefined : (n.type && LEXICAL[n.type]) ?? (ws !== 'preserve' ? NORMAL[ws] : undefined);
     const patterns = [...new Set([...xsdPatterns.map(ecmaPattern), lexical].filter((p): p is string => p !== undefined))];
     if (patterns.length) s.pattern = patterns[0];
     if (patterns.length > 1) s.allOf = patterns.slice(1).map((pattern) => ({ pattern }));

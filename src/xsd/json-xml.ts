@@ -1,7 +1,7 @@
 import { xml, type XmlElement } from '../xml/libxml';
 import { isElement, parseUntrusted, XmlSyntaxError } from '../xml/dom';
 import type { FormNode } from './form';
-import { jsonKind, type JsonKind } from './json-schema';
+import { jsonKind, whiteSpaceOf, type JsonKind } from './json-schema';
 import { write, XSI, type XEl } from './render';
 
 /**
@@ -375,7 +375,11 @@ function textToJson(n: FormNode, text: string, at: string): Json {
     return text;
   }
   const kind = jsonKind(n.type);
-  if (kind === 'string') return text;
+  // the XSD's value: its whitespace normalised as the type says (a token's, a date's spaces around it are not its value)
+  if (kind === 'string') {
+    const ws = whiteSpaceOf(n);
+    return ws === 'collapse' ? text.replace(/[ \t\n\r]+/g, ' ').trim() : ws === 'replace' ? text.replace(/[\t\n\r]/g, ' ') : text;
+  }
   const t = text.trim();
   if (!lexicalOk(kind, t)) throw new ConvertError(at, `${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)} is no xs:${n.type}`);
   if (kind === 'boolean') return t === 'true' || t === '1';

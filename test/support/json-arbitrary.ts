@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { sampleValue } from '../../src/xsd/sample';
+import { NORMAL } from '../../src/xsd/json-schema';
 import type { FormNode } from '../../src/xsd/form';
 
 /**
@@ -39,6 +40,7 @@ export function xsdNotes(s: Schema): Record<string, string> {
   const labels = `(?:${XSD_NOTE_FACETS.join('|')})`;
   const pattern = new RegExp(`(?:^|; )XSD pattern (.*?)(?=; ${labels} |$)`).exec(note);
   if (pattern) out.pattern = pattern[1]!;
+  for (const m of note.matchAll(/(?:^|; )(length|minLength|maxLength) (\d+) octets/g)) out[`${m[1]}Octets`] = m[2]!;
   const ns = /(?:^|; )namespace (.*?)(?=; |$)/.exec(note);
   if (ns) out.namespace = ns[1]!;
   const count = /(?:^|; )elements (\d+)\.\.(\d+|unbounded)(?=; |$)/.exec(note);
@@ -142,6 +144,12 @@ function bound(inclusive: string | undefined, exclusive: string | undefined, ste
 /** A lexical value of an XSD type within the x-xsd bounds (dates compared as text: one format, one zone). */
 function lexicalArb(type: string, notes: Record<string, string>): fc.Arbitrary<string> | undefined {
   if (type === 'decimal') return decimalArb(notes);
+  if (type === 'base64Binary' || type === 'hexBinary') {
+    // octets, as the binary types' length facets count them
+    const min = Number(notes.lengthOctets ?? notes.minLengthOctets ?? 0);
+    const max = Number(notes.lengthOctets ?? notes.maxLengthOctets ?? min + 8);
+    return fc.uint8Array({ minLength: min, maxLength: max }).map((b) => (type === 'hexBinary' ? Buffer.from(b).toString('hex').toUpperCase() : Buffer.from(b).toString('base64')));
+  }
   let a = LEXICAL[type];
   if (!a) return undefined;
   const lo = notes.minInclusive ?? notes.minExclusive;
@@ -274,27 +282,41 @@ function arrayArb(s: Schema, o: ArbOptions, depth: number): fc.Arbitrary<Json> {
   return fc.array(valueArb(s.items ?? {}, o, depth + 1), { minLength: min, maxLength: max });
 }
 
+const COLLAPSED = NORMAL.collapse;
+const REPLACED = NORMAL.replace;
+
+/** What a string is drawn as where no value of its schema was found (patterns that seldom meet): the property skips such a value. */
+export const UNDRAWABLE = '\u0000(no value drawn)';
+
+/** Whether a drawn value holds UNDRAWABLE somewhere. */
+export function undrawable(v: Json): boolean {
+  if (typeof v === 'string') return v === UNDRAWABLE;
+  if (Array.isArray(v)) return v.some(undrawable);
+  return !!v && typeof v === 'object' && Object.values(v).some(undrawable);
+}
+
 function stringArb(s: Schema): fc.Arbitrary<string> {
   if (s.contentMediaType === 'application/xml') return xmlArb(s);
   const notes = xsdNotes(s);
   const min = s.minLength ?? 0;
   const max = s.maxLength as number | undefined;
-  const fits = (v: string) => cp(v) >= min && (max === undefined || cp(v) <= max);
-  const own = typeof s.pattern === 'string' && s.pattern.startsWith('^(?:') ? s.pattern as string : undefined;
+  const patterns = [s.pattern, ...((s.allOf ?? []) as Schema[]).map((a) => a.pattern)].filter((p): p is string => typeof p === 'string');
+  const res = patterns.map((p) => new RegExp(p, 'u'));
+  // the schema's own patterns (anchored XSD ones), not its type's lexical form
+  const own = patterns.filter((p) => p.startsWith('^(?:'));
   const lexical = notes.type ? lexicalArb(notes.type, notes) : undefined;
-  // what the XSD's sample gives for the same facets: where the pattern or the length cannot be met by drawing
-  const fallback = sampleValue({ name: 'v', ns: '', path: 'v', kind: 'field', minOccurs: 1, maxOccurs: 1, type: notes.type ?? 'string', pattern: own ? own.slice(4, -2) : notes.pattern, minLength: s.minLength, maxLength: s.maxLength } as FormNode);
-  if (own) {
-    const re = new RegExp(own, 'u');
-    return fc.stringMatching(re).map((v) => (fits(v) && re.test(v) && (!lexical || lexicalOk(notes.type!, v)) ? v : fallback));
-  }
-  if (notes.pattern) return fc.constant(fallback);
-  if (lexical) return lexical.map((v) => (fits(v) ? v : fallback));
-  if (typeof s.pattern === 'string') {
-    const re = new RegExp(s.pattern, 'u');
-    return fc.stringMatching(re).map((v) => (fits(v) ? v : fallback));
-  }
-  return xmlString(min, max);
+  const ok = (v: string) => cp(v) >= min && (max === undefined || cp(v) <= max) && res.every((r) => r.test(v)) && (!notes.type || lexicalOk(notes.type, v));
+  // what the XSD's sample gives for the same facets: where the patterns or the length cannot be met by drawing
+  const fallback = sampleValue({ name: 'v', ns: '', path: 'v', kind: 'field', minOccurs: 1, maxOccurs: 1, type: notes.type ?? 'string',
+    pattern: own[0]?.slice(4, -2) ?? notes.pattern, basePatterns: own.slice(1).map((p) => p.slice(4, -2)), minLength: s.minLength, maxLength: s.maxLength } as FormNode);
+  if (notes.pattern) return fc.constant(fallback); // XSD-only syntax: the sample's parser reads it, no ECMAScript engine does
+  const sources = [...(lexical ? [lexical] : []), ...own.map((p) => fc.stringMatching(new RegExp(p, 'u')))];
+  // a type whose whitespace XSD normalises: drawn in its normal form (json-schema.ts's NORMAL patterns say so)
+  const collapse = patterns.includes(COLLAPSED);
+  const replace = patterns.includes(REPLACED);
+  if (!sources.length && (collapse || replace)) sources.push(xmlString(min, max).map((v) => clip(collapse ? v.replace(/[ \t\n\r]+/g, ' ').trim() : v.replace(/[\t\n\r]/g, ' '), min, max)));
+  if (!sources.length) sources.push(patterns.length ? fc.stringMatching(res[0]!) : xmlString(min, max));
+  return fc.oneof(...sources).map((v) => (ok(v) ? v : ok(fallback) ? fallback : UNDRAWABLE));
 }
 
 /** A value drawn from an own pattern of a date, time or number type must also be one of that type. */
