@@ -349,6 +349,20 @@ describe('the synthetic bundle of every construct (test/data/rest)', () => {
       .toEqual([true, false, false, true, false, true, false, true, false, true, false, true]);
   });
 
+  test('an occurrence of a repeated group with nothing in it is refused; a group whose content may be empty is not required', () => {
+    const ok = fullJson(req.form, 0) as Record<string, unknown>;
+    expect(() => jsonToXml(req.form, { ...ok, '#choice2': [{ Phone: '1' }, {}] }, req.prefixes)).toThrow('/#choice2/1: an occurrence of the repeated xs:choice with nothing in it writes no element (and is not read back): leave it out');
+    // sequence minOccurs 1 maxOccurs unbounded of an optional wildcard: no element at all is an XSD-valid AppData
+    const any: FormNode = { name: '#any', ns: '##any', path: 'R/#any', kind: 'field', type: 'xml', minOccurs: 0, maxOccurs: 1, any: true, processContents: 'lax' };
+    const form: FormNode = { name: 'R', ns: 'urn:x', path: 'R', kind: 'group', minOccurs: 1, maxOccurs: 1, children: [{ name: '#sequence', ns: '', path: 'R/#sequence', kind: 'group', compositor: 'sequence', minOccurs: 1, maxOccurs: null, children: [any] }] };
+    const js = rootSchema(form) as any;
+    expect(js.required).toBeUndefined();
+    expect(js.properties['#sequence']).toMatchObject({ type: 'array', items: { minProperties: 1 } });
+    expect(js.properties['#sequence'].minItems).toBeUndefined();
+    expect(xmlToJson(form, jsonToXml(form, {}, new Map()))).toEqual({});
+    expect(xmlToJson(form, jsonToXml(form, { '#sequence': [{ '#any': '<a></a>' }] }, new Map()))).toEqual({ '#sequence': [{ '#any': '<a></a>' }] });
+  });
+
   test('XSD patterns become anchored ECMAScript ones, or none when they use XSD-only syntax', () => {
     expect(ecmaPattern('\\d{10}|\\d{12}')).toBe('^(?:\\d{10}|\\d{12})$');
     expect(ecmaPattern('\\i\\c*')).toBeUndefined();

@@ -247,8 +247,11 @@ function collect(particles: FormNode[], props: Record<string, JsonSchema>, requi
       const item = new ObjectSchema();
       if (p.compositor === 'choice') item.allOf.push(...choiceConstraint({ ...p, minOccurs: 1, maxOccurs: 1 }, item.props));
       else item.content(p.children ?? []);
-      props[p.name] = arrayOf(item.schema(), p, `each item one occurrence of the ${p.compositor === 'choice' ? 'xs:choice' : 'xs:sequence'}`);
-      if (p.minOccurs > 0) required?.push(p.name);
+      // an occurrence that can be empty leaves nothing in the XML to read back: an item has a key at least, and none is needed
+      const empty = emptiable({ ...p, minOccurs: 1 });
+      const items = empty ? { ...item.schema(), minProperties: 1 } : item.schema();
+      props[p.name] = arrayOf(items, empty ? { ...p, minOccurs: 0 } : p, `each item one occurrence of the ${p.compositor === 'choice' ? 'xs:choice' : 'xs:sequence'}`);
+      if (p.minOccurs > 0 && !empty) required?.push(p.name);
     } else if (p.compositor === 'choice') {
       allOf.push(...choiceConstraint(p, props));
     } else if (p.compositor === 'sequence') {
@@ -267,6 +270,14 @@ function collect(particles: FormNode[], props: Record<string, JsonSchema>, requi
       if (p.minOccurs > 0) required?.push(p.name);
     }
   }
+}
+
+/** Whether a particle can match no element at all (optional, or of such content only). */
+export function emptiable(p: FormNode): boolean {
+  if (p.minOccurs === 0) return true;
+  if (p.compositor === 'sequence') return (p.children ?? []).every(emptiable);
+  if (p.compositor === 'choice') return (p.children ?? []).some(emptiable);
+  return false;
 }
 
 function arrayOf(items: JsonSchema, p: FormNode, note?: string): JsonSchema {

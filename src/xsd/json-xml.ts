@@ -1,7 +1,7 @@
 import { xml, type XmlElement } from '../xml/libxml';
 import { isElement, parseUntrusted, XmlSyntaxError } from '../xml/dom';
 import type { FormNode } from './form';
-import { jsonKind, whiteSpaceOf, type JsonKind } from './json-schema';
+import { emptiable, jsonKind, whiteSpaceOf, type JsonKind } from './json-schema';
 import { write, XSI, type XEl } from './render';
 
 /**
@@ -88,6 +88,7 @@ function writeContent(particles: FormNode[], o: Obj, at: string, out: XEl['child
         const iat = `${at}/${ptr(p.name)}/${i}`;
         const io = object(item, iat);
         const once = { ...p, minOccurs: 1, maxOccurs: 1 };
+        if (!Object.keys(io).length) throw new ConvertError(iat, `an occurrence of the repeated xs:${p.compositor} with nothing in it writes no element (and is not read back): leave it out`);
         checkObjectKeys(keysOf([once]), io, iat, requiredKeys([once]));
         writeContent([once], io, iat, out);
       });
@@ -191,7 +192,9 @@ function requiredKeys(particles: FormNode[]): string[] {
   for (const p of particles) {
     if (p.minOccurs < 1) continue;
     if (p.any) out.push('#any');
-    else if (p.compositor && p.maxOccurs !== 1) out.push(p.name);
+    else if (p.compositor && p.maxOccurs !== 1) {
+      if (!emptiable({ ...p, minOccurs: 1 })) out.push(p.name);
+    }
     else if (p.compositor === 'sequence') out.push(...requiredKeys(p.children ?? []));
     else if (!p.compositor) out.push(p.name);
   }

@@ -333,8 +333,11 @@ function lexicalOk(type: string, v: string): boolean {
 const SAFE = Number.MAX_SAFE_INTEGER;
 
 function integerArb(s: Schema): fc.Arbitrary<number> {
-  const lo = s.minimum ?? (s.exclusiveMinimum !== undefined ? Math.floor(s.exclusiveMinimum) + 1 : undefined);
-  const hi = s.maximum ?? (s.exclusiveMaximum !== undefined ? Math.ceil(s.exclusiveMaximum) - 1 : undefined);
+  // both bounds of a kind may be there (an int's range and a facet's exclusive one): the tighter holds
+  const los = [s.minimum, s.exclusiveMinimum !== undefined ? Math.floor(s.exclusiveMinimum) + 1 : undefined].filter((x): x is number => x !== undefined);
+  const his = [s.maximum, s.exclusiveMaximum !== undefined ? Math.ceil(s.exclusiveMaximum) - 1 : undefined].filter((x): x is number => x !== undefined);
+  const lo = los.length ? Math.max(...los) : undefined;
+  const hi = his.length ? Math.min(...his) : undefined;
   const min = Math.max(lo ?? -SAFE, -SAFE);
   const max = Math.min(hi ?? SAFE, SAFE);
   const parts: fc.Arbitrary<number>[] = [fc.integer({ min: Math.max(min, -1000), max: Math.min(max, 1000) }).filter(() => true)];
@@ -348,9 +351,11 @@ function integerArb(s: Schema): fc.Arbitrary<number> {
 }
 
 function numberArb(s: Schema): fc.Arbitrary<number> {
-  const min = s.minimum ?? s.exclusiveMinimum;
-  const max = s.maximum ?? s.exclusiveMaximum;
-  return fc.double({ min, max, minExcluded: s.exclusiveMinimum !== undefined, maxExcluded: s.exclusiveMaximum !== undefined, noNaN: true, noDefaultInfinity: true });
+  const minExcluded = s.exclusiveMinimum !== undefined && (s.minimum === undefined || s.exclusiveMinimum >= s.minimum);
+  const maxExcluded = s.exclusiveMaximum !== undefined && (s.maximum === undefined || s.exclusiveMaximum <= s.maximum);
+  const min = minExcluded ? s.exclusiveMinimum : s.minimum;
+  const max = maxExcluded ? s.exclusiveMaximum : s.maximum;
+  return fc.double({ min, max, minExcluded, maxExcluded, noNaN: true, noDefaultInfinity: true });
 }
 
 // ------------------------------------------------------------ invalid values, one fault at a time
