@@ -363,6 +363,23 @@ describe('the synthetic bundle of every construct (test/data/rest)', () => {
     expect(xmlToJson(form, jsonToXml(form, { '#sequence': [{ '#any': '<a></a>' }] }, new Map()))).toEqual({ '#sequence': [{ '#any': '<a></a>' }] });
   });
 
+  test('a nillable element with attributes is nil with them: {"#nil": true, "@a": …}; null where none is required', () => {
+    const attr: FormNode = { name: 'a', ns: '', path: 'X/@a', kind: 'field', attribute: true, minOccurs: 1, maxOccurs: 1, type: 'string' };
+    const form: FormNode = { name: 'X', ns: 'urn:x', path: 'X', kind: 'field', minOccurs: 1, maxOccurs: 1, type: 'int', nillable: true, attributes: [attr] };
+    const js = rootSchema(form) as any;
+    expect(js.anyOf).toHaveLength(2);
+    expect(js.anyOf[1]).toMatchObject({ type: 'object', required: ['#nil', '@a'], properties: { '#nil': { const: true } } });
+    expect(() => jsonToXml(form, null, new Map())).toThrow('/: X requires @a, nil too: give {"#nil": true, "@a": …} rather than null');
+    const nil = jsonToXml(form, { '#nil': true, '@a': 'v' }, new Map());
+    expect(nil).toMatch(/<ns1:X xmlns:ns1="urn:x" xmlns:xsi="[^"]+" a="v" xsi:nil="true"\/>/);
+    expect(xmlToJson(form, nil)).toEqual({ '#nil': true, '@a': 'v' });
+    expect(() => jsonToXml(form, { '#nil': true, '@a': 'v', '#text': 5 }, new Map())).toThrow('/: a nil X has no content, only attributes: no such key here: #text');
+    // optional attributes: null stays the nil element without any
+    const loose: FormNode = { ...form, attributes: [{ ...attr, minOccurs: 0 }] };
+    expect(xmlToJson(loose, jsonToXml(loose, null, new Map()))).toBeNull();
+    expect((rootSchema(loose) as any).anyOf).toHaveLength(3);
+  });
+
   test('XSD patterns become anchored ECMAScript ones, or none when they use XSD-only syntax', () => {
     expect(ecmaPattern('\\d{10}|\\d{12}')).toBe('^(?:\\d{10}|\\d{12})$');
     expect(ecmaPattern('\\i\\c*')).toBeUndefined();

@@ -23,7 +23,8 @@ import type { FormNode } from './form';
  * - restrictions → enum, pattern (the XSD pattern anchored; left out, and said in x-xsd, where
  *   it uses XSD-only syntax; the patterns of the types restricted, and the type's lexical
  *   form, in allOf: a value matches them all), minLength/maxLength, minimum/maximum;
- * - nillable → null also allowed (xsi:nil="true");
+ * - nillable → null also allowed (xsi:nil="true"); an element with attributes may be nil with
+ *   them, {"#nil": true, "@a": …} (the only way where one is required);
  * - xs:any, and an element the form did not expand (recursion beyond one level, size limits) →
  *   a string holding the XML (`#any` for a wildcard's elements, all of them in one string);
  * - xs:documentation → description.
@@ -199,8 +200,26 @@ export function elementSchema(n: FormNode): JsonSchema {
     s = o.schema();
   }
   if (n.documentation && !s.description) s = { ...s, description: n.documentation };
-  if (n.nillable) s = { anyOf: [s, { type: 'null', description: 'xsi:nil="true"' }], ...(s.description ? { description: s.description } : {}) };
+  if (n.nillable) {
+    // nil (xsi:nil="true"): null, or where the element has attributes an object of them with "#nil": true (a required one needs it)
+    const alts: JsonSchema[] = [s];
+    if (n.attributes?.length) alts.push(nilObject(n));
+    if (!n.attributes?.some((a) => a.minOccurs > 0 && a.fixed === undefined)) alts.push({ type: 'null', description: 'xsi:nil="true"' });
+    s = { anyOf: alts, ...(s.description ? { description: s.description } : {}) };
+  }
   return s;
+}
+
+/** A nil element with its attributes: {"#nil": true, "@a": …}. */
+function nilObject(n: FormNode): JsonSchema {
+  const o = new ObjectSchema();
+  o.props['#nil'] = { const: true, description: 'xsi:nil="true": the element has no content, only these attributes' };
+  o.required.push('#nil');
+  for (const a of n.attributes ?? []) {
+    o.props[`@${a.name}`] = scalarSchema(a);
+    if (a.minOccurs > 0 && a.fixed === undefined) o.required.push(`@${a.name}`);
+  }
+  return o.schema();
 }
 
 /**

@@ -38,8 +38,19 @@ export function jsonToXml(form: FormNode, value: unknown, prefixes: Map<string, 
 function writeElement(n: FormNode, v: unknown, at: string): XEl {
   const el: XEl = { ns: n.ns, name: n.name, attrs: [], children: [] };
   if (n.xsiType) el.xsiType = n.xsiType;
-  if (v === null) {
+  const nilObject = n.nillable && typeof v === 'object' && v !== null && !Array.isArray(v) && '#nil' in v;
+  if (v === null || nilObject) {
     if (!n.nillable) throw new ConvertError(at, `${n.name} is not nillable: null is not allowed (leave the key out when it is optional)`);
+    // a nil element keeps its attributes: {"#nil": true, "@a": …}; null is one without any
+    const o = v === null ? {} : v as Obj;
+    if (o['#nil'] !== undefined && o['#nil'] !== true) throw new ConvertError(`${at}/#nil`, `#nil is true (the element is xsi:nil), not ${show(o['#nil'])}: leave the key out for an element with content`);
+    const attrs = (n.attributes ?? []).map((a) => `@${a.name}`);
+    const required = (n.attributes ?? []).filter((a) => a.minOccurs > 0 && a.fixed === undefined).map((a) => `@${a.name}`);
+    const unknown = Object.keys(o).filter((k) => k !== '#nil' && !attrs.includes(k));
+    if (unknown.length) throw new ConvertError(at, `a nil ${n.name} has no content, only attributes: no such key here: ${unknown.join(', ')} (it may have: #nil${attrs.length ? `, ${attrs.join(', ')}` : ''})`);
+    const missing = required.filter((k) => o[k] === undefined);
+    if (missing.length) throw new ConvertError(at, `${n.name} requires ${missing.join(', ')}, nil too: give {"#nil": true, ${missing.map((k) => `"${k}": …`).join(', ')}}${v === null ? ' rather than null' : ''}`);
+    writeAttributes(n, o, at, el);
     el.attrs.push({ ns: XSI, name: 'nil', value: 'true' });
     return el;
   }
@@ -55,14 +66,7 @@ function writeElement(n: FormNode, v: unknown, at: string): XEl {
   }
   const o = object(v, at);
   checkKeys(n, o, at);
-  for (const a of n.attributes ?? []) {
-    const av = o[`@${a.name}`];
-    if (av === undefined) {
-      if (a.minOccurs > 0 && a.fixed !== undefined) el.attrs.push({ ns: a.ns, name: a.name, value: a.fixed });
-      continue;
-    }
-    el.attrs.push({ ns: a.ns, name: a.name, value: scalarText(a, av, `${at}/@${a.name}`) });
-  }
+  writeAttributes(n, o, at, el);
   if (n.kind === 'field') {
     const t = o['#text'];
     if (t === undefined && n.fixed === undefined && n.default === undefined) {
@@ -71,6 +75,17 @@ function writeElement(n: FormNode, v: unknown, at: string): XEl {
     el.text = t === undefined ? (n.fixed ?? n.default ?? '') : scalarText({ ...n, attributes: undefined }, t, `${at}/#text`);
   } else writeContent(n.children ?? [], o, at, el.children);
   return el;
+}
+
+function writeAttributes(n: FormNode, o: Obj, at: string, el: XEl): void {
+  for (const a of n.attributes ?? []) {
+    const av = o[`@${a.name}`];
+    if (av === undefined) {
+      if (a.minOccurs > 0 && a.fixed !== undefined) el.attrs.push({ ns: a.ns, name: a.name, value: a.fixed });
+      continue;
+    }
+    el.attrs.push({ ns: a.ns, name: a.name, value: scalarText(a, av, `${at}/@${a.name}`) });
+  }
 }
 
 function writeContent(particles: FormNode[], o: Obj, at: string, out: XEl['children']): void {
@@ -276,15 +291,17 @@ export function appDataToJson(form: FormNode, appData: XmlElement): Json {
 
 /** The JSON value of one element. */
 export function elementToJson(n: FormNode, el: XmlElement, at: string): Json {
-  if (n.nillable && isNil(el)) return null;
+  if (n.nillable && isNil(el)) {
+    // nil: null, or with the attributes it has, {"#nil": true, "@a": …}
+    const o: Obj = {};
+    readAttributes(n, el, at, o);
+    return Object.keys(o).length ? { '#nil': true, ...o } : null;
+  }
   if (n.recursive || n.truncated) return elements(el).map(serialise).join('');
   if (n.unresolved) return el.content;
   if (n.kind === 'field' && !n.attributes?.length) return textToJson(n, el.content, at);
   const o: Obj = {};
-  for (const a of n.attributes ?? []) {
-    const attr = el.attrs.find((x) => x.name === a.name && (x.namespaceUri ?? '') === a.ns);
-    if (attr) o[`@${a.name}`] = textToJson(a, attr.value, `${at}/@${a.name}`);
-  }
+  readAttributes(n, el, at, o);
   if (n.kind === 'field') {
     o['#text'] = textToJson({ ...n, attributes: undefined }, el.content, at);
     return o;
@@ -293,6 +310,13 @@ export function elementToJson(n: FormNode, el: XmlElement, at: string): Json {
   const end = matchContent(n.children ?? [], kids, 0, o, at, siblingNames(n.children ?? []));
   if (end < kids.length) throw unexpected(kids[end]!, at, n.children ?? []);
   return o;
+}
+
+function readAttributes(n: FormNode, el: XmlElement, at: string, o: Obj): void {
+  for (const a of n.attributes ?? []) {
+    const attr = el.attrs.find((x) => x.name === a.name && (x.namespaceUri ?? '') === a.ns);
+    if (attr) o[`@${a.name}`] = textToJson(a, attr.value, `${at}/@${a.name}`);
+  }
 }
 
 /** Match child elements from `pos` against a content model; returns the position after the last one taken. */

@@ -131,14 +131,16 @@ function decimalArb(notes: Record<string, string>): fc.Arbitrary<string> {
     });
 }
 
+/** A lower (step 1) or upper (step -1) bound: the tighter of an inclusive and an exclusive one (a restriction of a restriction may leave both). */
 function bound(inclusive: string | undefined, exclusive: string | undefined, step: number): { value: number; text: string } | undefined {
-  if (inclusive !== undefined && Number.isFinite(Number(inclusive))) return { value: Number(inclusive), text: inclusive };
+  const all: { value: number; text: string }[] = [];
+  if (inclusive !== undefined && Number.isFinite(Number(inclusive))) all.push({ value: Number(inclusive), text: inclusive });
   if (exclusive !== undefined && Number.isFinite(Number(exclusive))) {
     const x = Number(exclusive);
     const v = Number.isInteger(x) ? x + step : x + step * 0.001;
-    return { value: v, text: String(v) };
+    all.push({ value: v, text: String(v) });
   }
-  return undefined;
+  return all.sort((a, b) => step * (b.value - a.value))[0];
 }
 
 /** A lexical value of an XSD type within the x-xsd bounds (dates compared as text: one format, one zone). */
@@ -150,12 +152,18 @@ function lexicalArb(type: string, notes: Record<string, string>): fc.Arbitrary<s
     const max = Number(notes.lengthOctets ?? notes.maxLengthOctets ?? min + 8);
     return fc.uint8Array({ minLength: min, maxLength: max }).map((b) => (type === 'hexBinary' ? Buffer.from(b).toString('hex').toUpperCase() : Buffer.from(b).toString('base64')));
   }
-  let a = LEXICAL[type];
+  const a = LEXICAL[type];
   if (!a) return undefined;
-  const lo = notes.minInclusive ?? notes.minExclusive;
-  const hi = notes.maxInclusive ?? notes.maxExclusive;
-  if (lo !== undefined || hi !== undefined) a = a.map((v) => (lo !== undefined && v <= lo ? (notes.minInclusive ?? v) : hi !== undefined && v >= hi ? (notes.maxInclusive ?? v) : v));
-  return a;
+  const bounded = ['minInclusive', 'maxInclusive', 'minExclusive', 'maxExclusive'].some((f) => notes[f] !== undefined);
+  if (bounded && (type === 'date' || type === 'dateTime')) {
+    // within the bounds, without a zone (a zoned value near a bound of none is neither above nor below it for XSD)
+    const at = (v: string | undefined, shift: number) => (v === undefined ? undefined : new Date(Date.parse(`${v.slice(0, 19).padEnd(10, '')}${v.length > 10 ? 'Z' : 'T00:00:00Z'}`) + shift));
+    const unit = type === 'date' ? 86400000 : 1000;
+    const min = at(notes.minInclusive, 0) ?? at(notes.minExclusive, unit) ?? new Date('0001-01-01T00:00:00Z');
+    const max = at(notes.maxInclusive, 0) ?? at(notes.maxExclusive, -unit) ?? new Date('9999-12-31T23:59:59Z');
+    return fc.date({ min, max, noInvalidDate: true }).map((d) => (type === 'date' ? ymd(d) : d.toISOString().slice(0, 19)));
+  }
+  return bounded ? undefined : a;
 }
 
 // ------------------------------------------------------------ wildcards' XML
@@ -378,6 +386,8 @@ export function faultSites(s: Schema, v: Json, at = '', nullable = false): { fau
     if (v === null) return out;
     // nillable: the value's own faults; a union of simple types takes strings, numbers and booleans alike
     if (alts.length === 1) return faultSites(alts[0]!, v, at, nillable);
+    const objectAlt = v && typeof v === 'object' && !Array.isArray(v) ? alts.find((x) => x.type === 'object' && ('#nil' in (x.properties ?? {})) === ('#nil' in v)) : undefined;
+    if (objectAlt) return faultSites(objectAlt, v, at, true);
     out.push({ fault: { kind: 'wrong-type', at }, apply: set(at, () => [{ zz: 1 }]) });
     if (at !== '' && !nillable && !nullable) out.push({ fault: { kind: 'null', at }, apply: set(at, () => null) });
     return out;

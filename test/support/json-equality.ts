@@ -23,6 +23,11 @@ export function difference(s: Schema, a: Json | undefined, b: Json | undefined, 
     if (a === null || b === null) return a === b ? undefined : differ();
     const alts = (s.anyOf as Schema[]).filter((x) => x.type !== 'null');
     if (alts.length === 1) return difference(alts[0]!, a, b, at);
+    // a nillable element with attributes: its content, or {"#nil": true, …}
+    if (isObject(a) && isObject(b)) {
+      const alt = alts.find((x) => x.type === 'object' && ('#nil' in (x.properties ?? {})) === ('#nil' in a));
+      if (alt) return difference(alt, a, b, at);
+    }
     return typeof a !== 'object' && typeof b !== 'object' && String(a) === String(b) ? undefined : differ();
   }
   if (s.contentMediaType === 'application/xml' && typeof a === 'string' && typeof b === 'string') return canonicalXml(a) === canonicalXml(b) ? undefined : differ();
