@@ -380,6 +380,22 @@ describe('the synthetic bundle of every construct (test/data/rest)', () => {
     expect((rootSchema(loose) as any).anyOf).toHaveLength(3);
   });
 
+  test('a union reads a text as its first member that takes it, facets and all; a list splits at XML whitespace only', () => {
+    const m = (o: Partial<FormNode>): FormNode => ({ name: 'U', ns: 'urn:x', path: 'U', kind: 'field', minOccurs: 1, maxOccurs: 1, ...o });
+    const u = (...members: FormNode[]) => m({ type: members[0]!.type, members });
+    const x = (v: string) => `<x:U xmlns:x="urn:x">${v}</x:U>`;
+    // int ≤ 10 | string: 50 is the string
+    expect([xmlToJson(u(m({ type: 'int', maxInclusive: '10' }), m({ type: 'string' })), x('50')), xmlToJson(u(m({ type: 'int', maxInclusive: '10' }), m({ type: 'string' })), x('5'))]).toEqual(['50', 5]);
+    // string of a pattern | integer: 0 is the integer
+    expect(xmlToJson(u(m({ type: 'string', pattern: '[A-Z]{2}[0-9]*' }), m({ type: 'integer' })), x('0'))).toBe(0);
+    // unsignedByte | string: 300 is past the byte
+    expect(xmlToJson(u(m({ type: 'unsignedByte' }), m({ type: 'string' })), x('300'))).toBe('300');
+    // decimal with totalDigits 2 | string
+    expect(xmlToJson(u(m({ type: 'decimal', totalDigits: 2 }), m({ type: 'string' })), x('1.50'))).toBe('1.50');
+    expect(xmlToJson(u(m({ type: 'decimal', totalDigits: 2 }), m({ type: 'string' })), x('123'))).toBe('123');
+    expect(xmlToJson(m({ type: 'string', list: true, item: m({ type: 'string' }) }), x(' a\u00a0b  c '))).toEqual(['a\u00a0b', 'c']);
+  });
+
   test('XSD patterns become anchored ECMAScript ones, or none when they use XSD-only syntax', () => {
     expect(ecmaPattern('\\d{10}|\\d{12}')).toBe('^(?:\\d{10}|\\d{12})$');
     expect(ecmaPattern('\\i\\c*')).toBeUndefined();

@@ -164,6 +164,63 @@ export function scalarSchema(n: FormNode): JsonSchema {
   return withDoc(s, n);
 }
 
+const compiled = new Map<string, RegExp>();
+const regex = (p: string) => compiled.get(p) ?? compiled.set(p, new RegExp(p, 'u')).get(p)!;
+// (INF and NaN are doubles JSON has no number for: a union reads them as a member that takes them as text)
+const NUMBER_FORMS: Record<Exclude<JsonKind, 'string'>, string> = {
+  boolean: '^(?:true|false|1|0)$', integer: '^[+-]?\\d+$', number: '^(?:[+-]?(?:\\d+(?:\\.\\d*)?|\\.\\d+)(?:[eE][+-]?\\d+)?)$',
+};
+
+/** A text as XSD normalises its whitespace for a type. */
+export function normalised(n: FormNode, text: string): string {
+  const ws = whiteSpaceOf(n);
+  return ws === 'collapse' ? text.replace(/[ \t\n\r]+/g, ' ').trim() : ws === 'replace' ? text.replace(/[\t\n\r]/g, ' ') : text;
+}
+
+/**
+ * Whether a simple type takes a text: its lexical form and its facets (enumeration, patterns,
+ * lengths, ranges, digits), as far as they are read here (an XSD-only pattern is not judged). A
+ * union's value is of its first member that takes it, as XSD reads it.
+ */
+export function accepts(n: FormNode, text: string): boolean {
+  if (n.list) {
+    const items = text.split(/[ \t\n\r]+/).filter(Boolean);
+    if ((n.minLength !== undefined && items.length < n.minLength) || (n.maxLength !== undefined && items.length > n.maxLength)) return false;
+    const item = n.item ?? { ...n, list: undefined, type: 'string' };
+    return items.every((x) => accepts(item, x));
+  }
+  if (n.members?.length && !n.enumeration) return n.members.some((m) => accepts(m, text));
+  const v = normalised(n, text);
+  if (n.enumeration && !n.enumeration.includes(v)) return false;
+  const kind = jsonKind(n.type);
+  if (kind !== 'string' && !regex(NUMBER_FORMS[kind]).test(v)) return false;
+  const lexical = n.type ? LEXICAL[n.type] : undefined;
+  if (lexical && !regex(lexical).test(v)) return false;
+  for (const p of [n.pattern, ...(n.basePatterns ?? [])]) {
+    const e = p === undefined ? undefined : ecmaPattern(p);
+    if (e && !regex(e).test(v)) return false;
+  }
+  if (kind === 'string' && n.type !== 'hexBinary' && n.type !== 'base64Binary') {
+    const len = [...v].length;
+    if ((n.minLength !== undefined && len < n.minLength) || (n.maxLength !== undefined && len > n.maxLength)) return false;
+  }
+  if (kind === 'integer' || kind === 'number' || n.type === 'decimal') {
+    const x = Number(v);
+    const b = kind === 'integer' ? { ...(n.type ? INTEGER_BOUNDS[n.type] : {}), ...(n.type && SMALL_INTEGERS[n.type] ? { minimum: SMALL_INTEGERS[n.type]![0], maximum: SMALL_INTEGERS[n.type]![1] } : {}) } : {};
+    const num = (f: string | undefined) => (f !== undefined && Number.isFinite(Number(f)) ? Number(f) : undefined);
+    const lo = num(n.minInclusive) ?? b.minimum;
+    const hi = num(n.maxInclusive) ?? b.maximum;
+    if ((lo !== undefined && x < lo) || (hi !== undefined && x > hi)) return false;
+    if ((num(n.minExclusive) !== undefined && x <= num(n.minExclusive)!) || (num(n.maxExclusive) !== undefined && x >= num(n.maxExclusive)!)) return false;
+    if (n.totalDigits !== undefined || n.fractionDigits !== undefined) {
+      const [int = '', frac = ''] = v.replace(/^[+-]/, '').split('.');
+      const digits = `${int.replace(/^0+/, '')}${frac.replace(/0+$/, '')}`.length;
+      if ((n.totalDigits !== undefined && digits > n.totalDigits) || (n.fractionDigits !== undefined && frac.replace(/0+$/, '').length > n.fractionDigits)) return false;
+    }
+  }
+  return true;
+}
+
 /** The lexical value of an XSD simple type as the JSON value it maps to (the enumeration and defaults of a schema). */
 export function toJsonScalar(kind: JsonKind, v: string): string | number | boolean {
   const t = v.trim();

@@ -1,7 +1,7 @@
 import { xml, type XmlElement } from '../xml/libxml';
 import { isElement, parseUntrusted, XmlSyntaxError } from '../xml/dom';
 import type { FormNode } from './form';
-import { emptiable, jsonKind, whiteSpaceOf, type JsonKind } from './json-schema';
+import { accepts, emptiable, jsonKind, normalised, type JsonKind } from './json-schema';
 import { write, XSI, type XEl } from './render';
 
 /**
@@ -391,22 +391,18 @@ function textToJson(n: FormNode, text: string, at: string): Json {
   // an empty element's value is its declaration's default or fixed one (XSD 1.0, 3.3.1); an empty attribute is empty
   if (text === '' && !n.attribute && (n.fixed ?? n.default) !== undefined) text = (n.fixed ?? n.default)!;
   if (n.list) {
+    // items are separated by XML's whitespace only (a no-break space is inside an item)
     const item = n.item ?? { ...n, list: undefined, type: 'string' };
-    return text.trim() ? text.trim().split(/\s+/).map((x, i) => textToJson(item, x, `${at}[${i + 1}]`)) : [];
+    return text.split(/[ \t\n\r]+/).filter(Boolean).map((x, i) => textToJson(item, x, `${at}[${i + 1}]`));
   }
   if (n.members?.length && !n.enumeration) {
-    for (const m of n.members) {
-      const k = jsonKind(m.type);
-      if (lexicalOk(k, text) && (!m.enumeration || m.enumeration.includes(text.trim()))) return textToJson(m, text, at);
-    }
-    return text;
+    // of the first member that takes it, facets and all (a union of int ≤ 10 and string reads "50" as the string)
+    const m = n.members.find((x) => accepts(x, text));
+    return m ? textToJson(m, text, at) : text;
   }
   const kind = jsonKind(n.type);
   // the XSD's value: its whitespace normalised as the type says (a token's, a date's spaces around it are not its value)
-  if (kind === 'string') {
-    const ws = whiteSpaceOf(n);
-    return ws === 'collapse' ? text.replace(/[ \t\n\r]+/g, ' ').trim() : ws === 'replace' ? text.replace(/[\t\n\r]/g, ' ') : text;
-  }
+  if (kind === 'string') return normalised(n, text);
   const t = text.trim();
   if (!lexicalOk(kind, t)) throw new ConvertError(at, `${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)} is no xs:${n.type}`);
   if (kind === 'boolean') return t === 'true' || t === '1';
