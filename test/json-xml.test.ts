@@ -396,6 +396,15 @@ describe('the synthetic bundle of every construct (test/data/rest)', () => {
     expect(xmlToJson(m({ type: 'string', list: true, item: m({ type: 'string' }) }), x(' a\u00a0b  c '))).toEqual(['a\u00a0b', 'c']);
   });
 
+  test('an xs:anyURI has its lexical form in the schema; a fixed union value is its const', () => {
+    const field = (o: Partial<FormNode>): FormNode => ({ name: 'X', ns: 'urn:x', path: 'X', kind: 'field', minOccurs: 1, maxOccurs: 1, ...o });
+    const uri = ajv.compile(scalarSchema(field({ type: 'anyURI' })));
+    expect(['urn:x', 'http://h:80/p?q#f', 'a b', '! # #!', 'a#b#c', '%zz', '1:x', ' a'].map((v) => uri(v))).toEqual([true, true, true, false, false, false, false, false]);
+    const date = field({ type: 'date' });
+    const word = field({ type: 'token', enumeration: ['today'] });
+    expect(scalarSchema(field({ type: 'date', members: [date, word], fixed: 'today' }))).toEqual({ type: 'string', enum: ['today'], const: 'today', 'x-xsd': 'xs:token' });
+  });
+
   test('XSD patterns become anchored ECMAScript ones, or none when they use XSD-only syntax', () => {
     expect(ecmaPattern('\\d{10}|\\d{12}')).toBe('^(?:\\d{10}|\\d{12})$');
     expect(ecmaPattern('\\i\\c*')).toBeUndefined();

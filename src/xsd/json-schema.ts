@@ -77,6 +77,8 @@ const LEXICAL: Record<string, string> = {
   Name: `^[:${NAME_START}][:${NAME_CHAR}]*$`,
   NMTOKEN: `^[:${NAME_CHAR}]+$`,
   language: '^[a-zA-Z]{1,8}(?:-[a-zA-Z0-9]{1,8})*$',
+  // a URI reference as libxml2 takes it, a little stricter: a colon in the first segment only after a scheme, a fragment once, % escapes whole, no brackets
+  anyURI: '^(?:[A-Za-z][A-Za-z0-9+.\\-]*:|(?![^/?#]*:))(?:[^#%\\[\\]]|%[0-9A-Fa-f]{2})*(?:#(?:[^#%\\[\\]]|%[0-9A-Fa-f]{2})*)?$',
 };
 
 /** How XSD normalises a value's whitespace before judging it (its whiteSpace facet, else its builtin's). */
@@ -107,6 +109,11 @@ export function ecmaPattern(xsd: string): string | undefined {
 
 /** A value of a simple type (a field's text, an attribute, a list item, a union member) as JSON. */
 export function scalarSchema(n: FormNode): JsonSchema {
+  if (n.members?.length && !n.enumeration && n.fixed !== undefined) {
+    // a fixed value of a union: of the member that takes it
+    const m = n.members.find((x) => accepts(x, n.fixed!)) ?? n.members[0]!;
+    return withDoc({ ...scalarSchema({ ...m, documentation: undefined }), const: toJsonScalar(jsonKind(m.type), normalised(m, n.fixed)) }, n);
+  }
   if (n.members?.length && !n.enumeration) {
     const alts = n.members.map((m) => scalarSchema({ ...m, documentation: undefined }));
     const distinct = alts.filter((a, i) => alts.findIndex((b) => JSON.stringify(a) === JSON.stringify(b)) === i);
@@ -145,8 +152,11 @@ export function scalarSchema(n: FormNode): JsonSchema {
     // a value matches every pattern: its own, those of the types it restricts, its type's lexical form
     const xsdPatterns = [n.pattern, ...(n.basePatterns ?? [])].filter((p): p is string => p !== undefined);
     const ws = whiteSpaceOf(n);
-    const lexical = s.enum || s.const !== undefined ? undefined : (n.type && LEXICAL[n.type]) ?? (ws !== 'preserve' ? NORMAL[ws] : undefined);
-    const patterns = [...new Set([...xsdPatterns.map(ecmaPattern), lexical].filter((p): p is string => p !== undefined))];
+    const free = !!s.enum || s.const !== undefined;
+    const lexical = free || !n.type ? undefined : LEXICAL[n.type];
+    // the normal form, where the lexical one does not exclude whitespace already (an anyURI may hold spaces, not at its ends)
+    const normal = free || ws === 'preserve' || (lexical && n.type !== 'anyURI') ? undefined : NORMAL[ws];
+    const patterns = [...new Set([...xsdPatterns.map(ecmaPattern), lexical, normal].filter((p): p is string => p !== undefined))];
     if (patterns.length) s.pattern = patterns[0];
     if (patterns.length > 1) s.allOf = patterns.slice(1).map((pattern) => ({ pattern }));
     const notes: string[] = [];

@@ -348,14 +348,16 @@ function integerArb(s: Schema): fc.Arbitrary<number> {
   const hi = his.length ? Math.min(...his) : undefined;
   const min = Math.max(lo ?? -SAFE, -SAFE);
   const max = Math.min(hi ?? SAFE, SAFE);
-  const parts: fc.Arbitrary<number>[] = [fc.integer({ min: Math.max(min, -1000), max: Math.min(max, 1000) }).filter(() => true)];
+  if (min > max) return fc.constant(min); // no integer in the bounds: the XSD would refuse any, the schema too
+  const parts: fc.Arbitrary<number>[] = [fc.constantFrom(min, max)];
+  const [smallMin, smallMax] = [Math.max(min, -1000), Math.min(max, 1000)];
+  if (smallMin <= smallMax) parts.push(fc.integer({ min: smallMin, max: smallMax }));
   if (min >= -(2 ** 31) && max <= 2 ** 31 - 1) parts.push(fc.integer({ min, max }));
-  else parts.push(fc.maxSafeInteger().filter((x) => x >= min && x <= max));
-  parts.push(fc.constantFrom(min, max));
+  else parts.push(fc.maxSafeInteger().map((x) => Math.min(max, Math.max(min, x))));
   // JSON Schema's integer is any number without a fraction, 1e21 too: where the schema sets no bound, so does the generator
   if (lo === undefined) parts.push(fc.constantFrom(-(2 ** 53), -1e21));
   if (hi === undefined) parts.push(fc.constantFrom(2 ** 53, 2 ** 63, 1e21));
-  return fc.oneof(...parts.filter((p) => min <= max || p === parts[0]));
+  return fc.oneof(...parts);
 }
 
 function numberArb(s: Schema): fc.Arbitrary<number> {
@@ -394,7 +396,8 @@ export function faultSites(s: Schema, v: Json, at = '', nullable = false): { fau
   }
   if (s.type === 'object' && v && typeof v === 'object' && !Array.isArray(v)) {
     const props = (s.properties ?? {}) as Record<string, Schema>;
-    for (const k of (s.required ?? []) as string[]) {
+    // (without its #nil a nil element's object is one of its content: no fault)
+    for (const k of ((s.required ?? []) as string[]).filter((x) => x !== '#nil')) {
       if (k in v) out.push({ fault: { kind: 'missing', at, key: k }, apply: set(at, (o) => Object.fromEntries(Object.entries(o as object).filter(([x]) => x !== k))) });
     }
     out.push({ fault: { kind: 'unknown-key', at, key: 'zzNoSuchKey' }, apply: set(at, (o) => ({ ...(o as object), zzNoSuchKey: 'x' })) });
