@@ -405,6 +405,14 @@ describe('the synthetic bundle of every construct (test/data/rest)', () => {
     expect(scalarSchema(field({ type: 'date', members: [date, word], fixed: 'today' }))).toEqual({ type: 'string', enum: ['today'], const: 'today', 'x-xsd': 'xs:token' });
   });
 
+  test('an item of an xs:list of strings is not empty and holds no whitespace: the schema says so, the conversion refuses it', () => {
+    const list: FormNode = { name: 'L', ns: 'urn:x', path: 'L', kind: 'field', minOccurs: 1, maxOccurs: 1, type: 'string', list: true, item: { name: 'L', ns: 'urn:x', path: 'L', kind: 'field', minOccurs: 1, maxOccurs: 1, type: 'token' } };
+    const validate = ajv.compile(rootSchema(list));
+    expect([validate(['a', 'b']), validate(['']), validate(['a b'])]).toEqual([true, false, false]);
+    expect(() => jsonToXml(list, ['a', ''], new Map())).toThrow('/1: an item of the xs:list L is not empty and holds no whitespace, which separates the items ("" would come back as none)');
+    expect(() => jsonToXml(list, ['a b'], new Map())).toThrow('/0: an item of the xs:list L is not empty and holds no whitespace, which separates the items ("a b" would come back as several items)');
+  });
+
   test('XSD patterns become anchored ECMAScript ones, or none when they use XSD-only syntax', () => {
     expect(ecmaPattern('\\d{10}|\\d{12}')).toBe('^(?:\\d{10}|\\d{12})$');
     expect(ecmaPattern('\\i\\c*')).toBeUndefined();

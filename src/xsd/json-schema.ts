@@ -88,6 +88,8 @@ export function whiteSpaceOf(n: FormNode): 'preserve' | 'replace' | 'collapse' {
   return n.type === 'normalizedString' ? 'replace' : 'collapse';
 }
 
+const LIST_ITEM = '^[^ \\t\\n\\r]+$';
+
 /** A string whitespace normalisation leaves as it is: its JSON value is the XSD's value (lengths and patterns judge the same text). */
 export const NORMAL: Record<'replace' | 'collapse', string> = { replace: '^[^\\t\\n\\r]*$', collapse: '^(?:[^ \\t\\n\\r]+(?: [^ \\t\\n\\r]+)*)?$' };
 
@@ -120,7 +122,13 @@ export function scalarSchema(n: FormNode): JsonSchema {
     return withDoc(distinct.length === 1 ? distinct[0]! : { anyOf: distinct }, n);
   }
   if (n.list) {
-    const s: JsonSchema = { type: 'array', items: scalarSchema({ ...(n.item ?? { ...n, list: undefined, type: 'string' }), documentation: undefined }) };
+    const items = scalarSchema({ ...(n.item ?? { ...n, list: undefined, type: 'string' }), documentation: undefined });
+    // whitespace separates a list's items: an item of text holds none, and is not empty
+    if (items.type === 'string' || items.anyOf) {
+      if (typeof items.pattern === 'string' || items.anyOf) items.allOf = [...((items.allOf as JsonSchema[]) ?? []), { pattern: LIST_ITEM }];
+      else items.pattern = LIST_ITEM;
+    }
+    const s: JsonSchema = { type: 'array', items };
     if (n.minLength !== undefined) s.minItems = n.minLength;
     if (n.maxLength !== undefined) s.maxItems = n.maxLength;
     return withDoc(s, n);

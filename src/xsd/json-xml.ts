@@ -140,7 +140,11 @@ function writeContent(particles: FormNode[], o: Obj, at: string, out: XEl['child
 function scalarText(n: FormNode, v: unknown, at: string): string {
   if (n.list) {
     if (!Array.isArray(v)) throw new ConvertError(at, `${n.name} is an xs:list: give an array of its items, not ${typeName(v)}`);
-    return v.map((x, i) => scalarText({ ...(n.item ?? { ...n, list: undefined, type: 'string' }) }, x, `${at}/${i}`)).join(' ');
+    return v.map((x, i) => {
+      const t = scalarText({ ...(n.item ?? { ...n, list: undefined, type: 'string' }) }, x, `${at}/${i}`);
+      if (!t || /[ \t\n\r]/.test(t)) throw new ConvertError(`${at}/${i}`, `an item of the xs:list ${n.name} is not empty and holds no whitespace, which separates the items (${JSON.stringify(t)} would come back as ${t ? 'several items' : 'none'})`);
+      return t;
+    }).join(' ');
   }
   if (n.members?.length && !n.enumeration) {
     // the JSON types of its members (json-schema.ts's anyOf), and no other

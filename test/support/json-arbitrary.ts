@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { sampleValue } from '../../src/xsd/sample';
-import { NORMAL } from '../../src/xsd/json-schema';
+import { NORMAL, scalarSchema } from '../../src/xsd/json-schema';
 import type { FormNode } from '../../src/xsd/form';
 
 /**
@@ -310,21 +310,32 @@ function stringArb(s: Schema): fc.Arbitrary<string> {
   const max = s.maxLength as number | undefined;
   const patterns = [s.pattern, ...((s.allOf ?? []) as Schema[]).map((a) => a.pattern)].filter((p): p is string => typeof p === 'string');
   const res = patterns.map((p) => new RegExp(p, 'u'));
-  // the schema's own patterns (anchored XSD ones), not its type's lexical form
-  const own = patterns.filter((p) => p.startsWith('^(?:'));
+  // the schema's own patterns (XSD ones), not its type's lexical or normal form
+  const builtin = notes.type ? scalarSchema({ name: 'v', ns: '', path: 'v', kind: 'field', minOccurs: 1, maxOccurs: 1, type: notes.type }) : {};
+  const typePatterns = new Set([builtin.pattern, ...((builtin.allOf ?? []) as Schema[]).map((a) => a.pattern), NORMAL.collapse, NORMAL.replace]);
+  const own = patterns.filter((p) => !typePatterns.has(p));
   const lexical = notes.type ? lexicalArb(notes.type, notes) : undefined;
   const ok = (v: string) => cp(v) >= min && (max === undefined || cp(v) <= max) && res.every((r) => r.test(v)) && (!notes.type || lexicalOk(notes.type, v));
   // what the XSD's sample gives for the same facets: where the patterns or the length cannot be met by drawing
   const fallback = sampleValue({ name: 'v', ns: '', path: 'v', kind: 'field', minOccurs: 1, maxOccurs: 1, type: notes.type ?? 'string',
     pattern: own[0]?.slice(4, -2) ?? notes.pattern, basePatterns: own.slice(1).map((p) => p.slice(4, -2)), minLength: s.minLength, maxLength: s.maxLength } as FormNode);
   if (notes.pattern) return fc.constant(fallback); // XSD-only syntax: the sample's parser reads it, no ECMAScript engine does
-  const sources = [...(lexical ? [lexical] : []), ...own.map((p) => fc.stringMatching(new RegExp(p, 'u')))];
+  const sources = [...(lexical ? [lexical] : []), ...own.map((p) => matching(new RegExp(p, 'u'), fallback))];
   // a type whose whitespace XSD normalises: drawn in its normal form (json-schema.ts's NORMAL patterns say so)
   const collapse = patterns.includes(COLLAPSED);
   const replace = patterns.includes(REPLACED);
   if (!sources.length && (collapse || replace)) sources.push(xmlString(min, max).map((v) => clip(collapse ? v.replace(/[ \t\n\r]+/g, ' ').trim() : v.replace(/[\t\n\r]/g, ' '), min, max)));
-  if (!sources.length) sources.push(patterns.length ? fc.stringMatching(res[0]!) : xmlString(min, max));
+  if (!sources.length) sources.push(patterns.length ? matching(res[0]!, fallback) : xmlString(min, max));
   return fc.oneof(...sources).map((v) => (ok(v) ? v : ok(fallback) ? fallback : UNDRAWABLE));
+}
+
+/** Strings of a pattern; fast-check reads no lookahead: the fallback then. */
+function matching(re: RegExp, fallback: string): fc.Arbitrary<string> {
+  try {
+    return fc.stringMatching(re);
+  } catch {
+    return fc.constant(fallback);
+  }
 }
 
 /** A value drawn from an own pattern of a date, time or number type must also be one of that type. */
