@@ -411,6 +411,8 @@ describe('the synthetic bundle of every construct (test/data/rest)', () => {
     expect([validate(['a', 'b']), validate(['']), validate(['a b'])]).toEqual([true, false, false]);
     expect(() => jsonToXml(list, ['a', ''], new Map())).toThrow('/1: an item of the xs:list L is not empty and holds no whitespace, which separates the items ("" would come back as none)');
     expect(() => jsonToXml(list, ['a b'], new Map())).toThrow('/0: an item of the xs:list L is not empty and holds no whitespace, which separates the items ("a b" would come back as several items)');
+    // a fixed list is its const
+    expect(rootSchema({ ...list, item: { ...list.item!, type: 'int' }, fixed: ' 1 2 ' })).toMatchObject({ type: 'array', const: [1, 2] });
   });
 
   test('XSD patterns become anchored ECMAScript ones, or none when they use XSD-only syntax', () => {

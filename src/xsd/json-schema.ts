@@ -88,7 +88,7 @@ export function whiteSpaceOf(n: FormNode): 'preserve' | 'replace' | 'collapse' {
   return n.type === 'normalizedString' ? 'replace' : 'collapse';
 }
 
-const LIST_ITEM = '^[^ \\t\\n\\r]+$';
+export const LIST_ITEM = '^[^ \\t\\n\\r]+$';
 
 /** A string whitespace normalisation leaves as it is: its JSON value is the XSD's value (lengths and patterns judge the same text). */
 export const NORMAL: Record<'replace' | 'collapse', string> = { replace: '^[^\\t\\n\\r]*$', collapse: '^(?:[^ \\t\\n\\r]+(?: [^ \\t\\n\\r]+)*)?$' };
@@ -131,6 +131,10 @@ export function scalarSchema(n: FormNode): JsonSchema {
     const s: JsonSchema = { type: 'array', items };
     if (n.minLength !== undefined) s.minItems = n.minLength;
     if (n.maxLength !== undefined) s.maxItems = n.maxLength;
+    const kind = jsonKind(n.item?.type ?? 'string');
+    const value = (v: string) => v.split(/[ \t\n\r]+/).filter(Boolean).map((x) => toJsonScalar(kind, x));
+    if (n.fixed !== undefined) s.const = value(n.fixed);
+    else if (n.default !== undefined) s.default = value(n.default);
     return withDoc(s, n);
   }
   const kind = jsonKind(n.type);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { sampleValue } from '../../src/xsd/sample';
-import { NORMAL, scalarSchema } from '../../src/xsd/json-schema';
+import { LIST_ITEM, NORMAL, scalarSchema } from '../../src/xsd/json-schema';
 import type { FormNode } from '../../src/xsd/form';
 
 /**
@@ -312,7 +312,7 @@ function stringArb(s: Schema): fc.Arbitrary<string> {
   const res = patterns.map((p) => new RegExp(p, 'u'));
   // the schema's own patterns (XSD ones), not its type's lexical or normal form
   const builtin = notes.type ? scalarSchema({ name: 'v', ns: '', path: 'v', kind: 'field', minOccurs: 1, maxOccurs: 1, type: notes.type }) : {};
-  const typePatterns = new Set([builtin.pattern, ...((builtin.allOf ?? []) as Schema[]).map((a) => a.pattern), NORMAL.collapse, NORMAL.replace]);
+  const typePatterns = new Set([builtin.pattern, ...((builtin.allOf ?? []) as Schema[]).map((a) => a.pattern), NORMAL.collapse, NORMAL.replace, LIST_ITEM]);
   const own = patterns.filter((p) => !typePatterns.has(p));
   const lexical = notes.type ? lexicalArb(notes.type, notes) : undefined;
   const ok = (v: string) => cp(v) >= min && (max === undefined || cp(v) <= max) && res.every((r) => r.test(v)) && (!notes.type || lexicalOk(notes.type, v));
@@ -324,7 +324,9 @@ function stringArb(s: Schema): fc.Arbitrary<string> {
   // a type whose whitespace XSD normalises: drawn in its normal form (json-schema.ts's NORMAL patterns say so)
   const collapse = patterns.includes(COLLAPSED);
   const replace = patterns.includes(REPLACED);
-  if (!sources.length && (collapse || replace)) sources.push(xmlString(min, max).map((v) => clip(collapse ? v.replace(/[ \t\n\r]+/g, ' ').trim() : v.replace(/[\t\n\r]/g, ' '), min, max)));
+  const item = patterns.includes(LIST_ITEM);
+  const normal = (v: string) => (item ? v.replace(/[ \t\n\r]+/g, '') : collapse ? v.replace(/[ \t\n\r]+/g, ' ').trim() : v.replace(/[\t\n\r]/g, ' '));
+  if (!sources.length && (collapse || replace || item)) sources.push(xmlString(min, max).map((v) => clip(normal(v), Math.max(min, item ? 1 : 0), max)));
   if (!sources.length) sources.push(patterns.length ? matching(res[0]!, fallback) : xmlString(min, max));
   return fc.oneof(...sources).map((v) => (ok(v) ? v : ok(fallback) ? fallback : UNDRAWABLE));
 }
