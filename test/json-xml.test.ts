@@ -378,6 +378,9 @@ describe('the synthetic bundle of every construct (test/data/rest)', () => {
     const loose: FormNode = { ...form, attributes: [{ ...attr, minOccurs: 0 }] };
     expect(xmlToJson(loose, jsonToXml(loose, null, new Map()))).toBeNull();
     expect((rootSchema(loose) as any).anyOf).toHaveLength(3);
+    // a fixed value is never nil
+    expect(rootSchema({ ...loose, fixed: '5' })).not.toHaveProperty('anyOf');
+    expect(() => jsonToXml({ ...loose, fixed: '5' }, null, new Map())).toThrow('/: X has the fixed value "5": it cannot be nil');
   });
 
   test('a union reads a text as its first member that takes it, facets and all; a list splits at XML whitespace only', () => {

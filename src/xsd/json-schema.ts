@@ -279,8 +279,8 @@ export function elementSchema(n: FormNode): JsonSchema {
     s = o.schema();
   }
   if (n.documentation && !s.description) s = { ...s, description: n.documentation };
-  if (n.nillable) {
-    // nil (xsi:nil="true"): null, or where the element has attributes an object of them with "#nil": true (a required one needs it)
+  if (n.nillable && n.fixed === undefined) {
+    // nil (xsi:nil="true"; never an element with a fixed value, XSD 1.0 cvc-elt.3.2.2): null, or where the element has attributes an object of them with "#nil": true (a required one needs it)
     const alts: JsonSchema[] = [s];
     if (n.attributes?.length) alts.push(nilObject(n));
     if (!n.attributes?.some((a) => a.minOccurs > 0 && a.fixed === undefined)) alts.push({ type: 'null', description: 'xsi:nil="true"' });

@@ -41,6 +41,7 @@ function writeElement(n: FormNode, v: unknown, at: string): XEl {
   const nilObject = n.nillable && typeof v === 'object' && v !== null && !Array.isArray(v) && '#nil' in v;
   if (v === null || nilObject) {
     if (!n.nillable) throw new ConvertError(at, `${n.name} is not nillable: null is not allowed (leave the key out when it is optional)`);
+    if (n.fixed !== undefined) throw new ConvertError(at, `${n.name} has the fixed value ${JSON.stringify(n.fixed)}: it cannot be nil (leave the key out, or give that value)`);
     // a nil element keeps its attributes: {"#nil": true, "@a": …}; null is one without any
     const o = v === null ? {} : v as Obj;
     if (o['#nil'] !== undefined && o['#nil'] !== true) throw new ConvertError(`${at}/#nil`, `#nil is true (the element is xsi:nil), not ${show(o['#nil'])}: leave the key out for an element with content`);
