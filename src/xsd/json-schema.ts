@@ -298,7 +298,8 @@ function nilObject(n: FormNode): JsonSchema {
     o.props[`@${a.name}`] = scalarSchema(a);
     if (a.minOccurs > 0 && a.fixed === undefined) o.required.push(`@${a.name}`);
   }
-  return o.schema();
+  // with an attribute at least: a nil element without any is null
+  return { ...o.schema(), minProperties: 2 };
 }
 
 /**

@@ -279,6 +279,12 @@ function objectArb(s: Schema, o: ArbOptions, depth: number): fc.Arbitrary<Json> 
         }
       }
       return out as Json;
+    }).chain((o) => {
+      // minProperties (an occurrence of a repeated group): one key more where none was drawn
+      const need = (s.minProperties ?? 0) - Object.keys(o as object).length;
+      const free = keys.filter((k) => !(k in (o as object)) && !plan.dependent.some(([d, needs]) => d === k && needs.length));
+      if (need <= 0 || !free.length) return fc.constant(o);
+      return fc.constantFrom(...free).chain((k) => model[k]!.map((v) => ({ ...(o as object), [k]: v }) as Json));
     });
   });
 }
