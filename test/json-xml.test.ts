@@ -14,7 +14,9 @@ import type { FormNode } from '../src/xsd/form';
 import { sampleValue } from '../src/xsd/sample';
 import { jsonKind, rootSchema, scalarSchema, toJsonScalar, ecmaPattern } from '../src/xsd/json-schema';
 import { jsonToXml, xmlToJson, ConvertError } from '../src/xsd/json-xml';
+import { rmSync } from 'node:fs';
 import { CORPUS, ROOT, corpusAvailable } from './support/paths';
+import { writeBundle, type Builtin, type ComplexT, type ParticleT, type TypeT } from './support/xsd-arbitrary';
 import { corpusCases, corpusService, demoCases, xsdErrors, type Case } from './support/operation-cases';
 
 const ajv = new Ajv2020({ strict: false, allErrors: true });
@@ -424,6 +426,37 @@ describe('the synthetic bundle of every construct (test/data/rest)', () => {
     expect(ecmaPattern('[a-z-[aeiou]]')).toBeUndefined();
     expect(ecmaPattern('\\p{IsCyrillic}+')).toBeUndefined();
     expect(ecmaPattern('[А-ЯЁ]+')).toBe('^(?:[А-ЯЁ]+)$');
+  });
+});
+
+describe('schemas of test/support/xsd-arbitrary.ts, written out: constructs the properties found mapped wrong', () => {
+  const atomic = (base: Builtin): TypeT => ({ t: 'simple', s: { t: 'atomic', base, steps: [], named: false } });
+  const el = (type: TypeT, min = 1, max: number | 'unbounded' = 1): ParticleT => ({ t: 'element', how: 'local', nillable: false, type, min, max });
+  function build(root: ComplexT) {
+    const b = writeBundle({ root, qualifiedA: true, qualifiedB: true, attributesQualified: false });
+    const s = corpusService(b.root, b.wsdl, 1);
+    const schema = compileBundleSchemas(s.sid, s.bundle, {});
+    const m = new ComposerModels().operation(s, 'submit');
+    return { m, schema, done: () => { schema.dispose(); rmSync(b.root, { recursive: true, force: true }); } };
+  }
+
+  test('a choice whose alternative is a group reference of a sequence: the alternative is the whole sequence', () => {
+    const { m, schema, done } = build({ t: 'particles', named: false, mixed: false, attrs: [], group: { t: 'choice', min: 1, max: 1, viaGroupRef: false, items: [
+      { t: 'sequence', min: 1, max: 1, viaGroupRef: true, items: [el(atomic('int')), el(atomic('string'), 2, 2)] }, el(atomic('date'))] } });
+    try {
+      const choice = m.form.children![0]!;
+      expect(choice.children!.map((c) => c.compositor ?? c.name)).toEqual(['sequence', expect.stringMatching(/^e\d+$/)]);
+      const [int, str] = choice.children![0]!.children!.map((c) => c.name);
+      const js = rootSchema(m.form) as any;
+      expect(js.allOf[0].oneOf[0].required).toEqual([int, str]);
+      expect(xsdErrors(schema, m, jsonToXml(m.form, { [int!]: 1 }, m.prefixes)).join()).toContain(`Expected is ( {urn:gen:a}${str} )`);
+      const j = { [int!]: 1, [str!]: ['a', 'b'] };
+      const x = jsonToXml(m.form, j, m.prefixes);
+      expect(xsdErrors(schema, m, x)).toEqual([]);
+      expect(xmlToJson(m.form, x)).toEqual(j);
+    } finally {
+      done();
+    }
   });
 });
 

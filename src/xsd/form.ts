@@ -382,12 +382,24 @@ export class FormBuilder {
     const doc = documentation(p.node);
     if (doc) node.documentation = doc;
     for (const x of p.node.children) {
-      if (kind === 'choice' && (x.local === 'sequence' || x.local === 'all')) {
-        // an alternative that is a sequence stays one node, even when it occurs once
-        node.children!.push(this.compositor('sequence', { node: x, ctx: p.ctx }, parentPath, depth, stack, counters, parentName));
+      const seq = kind === 'choice' ? this.sequenceOf({ node: x, ctx: p.ctx }) : undefined;
+      if (seq) {
+        // an alternative that is a sequence (or a group of one) stays one node, even when it occurs once
+        node.children!.push(this.compositor('sequence', seq, parentPath, depth, stack, counters, parentName));
       } else this.particle({ node: x, ctx: p.ctx }, parentPath, depth, stack, node.children!, counters, parentName);
     }
     return node;
+  }
+
+  /** A sequence or all, or a group reference whose group is one (with the reference's occurrences): the particle it is. */
+  private sequenceOf(c: Component): Component | undefined {
+    const n = c.node;
+    if (n.local === 'sequence' || n.local === 'all') return c;
+    if (n.local !== 'group' || !n.attrs.ref) return undefined;
+    const g = this.set.get('group', this.set.resolve(c, n, n.attrs.ref));
+    const comp = g?.node.children.find((x) => ['sequence', 'choice', 'all'].includes(x.local));
+    if (!g || !comp || comp.local === 'choice') return undefined;
+    return { node: { ...comp, attrs: { ...comp.attrs, minOccurs: n.attrs.minOccurs ?? comp.attrs.minOccurs ?? '1', maxOccurs: n.attrs.maxOccurs ?? comp.attrs.maxOccurs ?? '1' } }, ctx: g.ctx };
   }
 
   private attributeNodes(list: Component[], elementPath: string, guard = 0): FormNode[] {
