@@ -362,6 +362,8 @@ describe('the synthetic bundle of every construct (test/data/rest)', () => {
     expect(js.properties['#sequence']).toMatchObject({ type: 'array', items: { minProperties: 1 } });
     expect(js.properties['#sequence'].minItems).toBeUndefined();
     expect(xmlToJson(form, jsonToXml(form, {}, new Map()))).toEqual({});
+    // keys that write nothing (an empty array, blank XML) make an empty occurrence too
+    expect(() => jsonToXml(form, { '#sequence': [{ '#any': ' ' }] }, new Map())).toThrow('/#sequence/0: an occurrence of the repeated xs:sequence with nothing in it');
     expect(xmlToJson(form, jsonToXml(form, { '#sequence': [{ '#any': '<a></a>' }] }, new Map()))).toEqual({ '#sequence': [{ '#any': '<a></a>' }] });
   });
 

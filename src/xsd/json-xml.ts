@@ -104,9 +104,10 @@ function writeContent(particles: FormNode[], o: Obj, at: string, out: XEl['child
         const iat = `${at}/${ptr(p.name)}/${i}`;
         const io = object(item, iat);
         const once = { ...p, minOccurs: 1, maxOccurs: 1 };
-        if (!Object.keys(io).length) throw new ConvertError(iat, `an occurrence of the repeated xs:${p.compositor} with nothing in it writes no element (and is not read back): leave it out`);
         checkObjectKeys(keysOf([once]), io, iat, requiredKeys([once]));
+        const before = out.length;
         writeContent([once], io, iat, out);
+        if (out.length === before) throw new ConvertError(iat, `an occurrence of the repeated xs:${p.compositor} with nothing in it writes no element (and is not read back): leave it out`);
       });
     } else if (p.compositor === 'choice') {
       const chosen = (p.children ?? []).filter((alt) => keysOf([alt]).some((k) => o[k] !== undefined));
