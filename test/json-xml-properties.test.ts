@@ -11,6 +11,8 @@
 import fc from 'fast-check';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import { loadXml } from '../src/xml/libxml';
+import { createHash } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileBundleSchemas, type CompiledSchema } from '../src/control/schemas';
 import { ComposerModels } from '../src/xsd/model';
@@ -18,8 +20,9 @@ import { rootSchema } from '../src/xsd/json-schema';
 import { jsonToXml, xmlToJson, ConvertError } from '../src/xsd/json-xml';
 import { CORPUS, ROOT, corpusAvailable } from './support/paths';
 import { corpusCases, corpusService, demoCases, serviceCases, xsdErrors, type Case } from './support/operation-cases';
-import { faultSites, valueArb, type Fault, type Json, type Schema } from './support/json-arbitrary';
-import { difference } from './support/json-equality';
+import { faultSites, undrawable, valueArb, type Fault, type Json, type Schema } from './support/json-arbitrary';
+import { canonicalXml, difference } from './support/json-equality';
+import { schemaArb, writeBundle } from './support/xsd-arbitrary';
 
 /** Runs per operation model and property: modest, the suite runs twice on two shared cores. */
 const RUNS = Number(process.env.SMEV2_FC_RUNS ?? 10);
@@ -37,6 +40,7 @@ const show = (v: unknown, n = 1500) => {
 
 /** One valid value through the mapping: the schema takes it, the XSD its XML, and it comes back the same. */
 export function checkValid(c: Case, js: Schema, validate: ValidateFunction, value: Json): void {
+  fc.pre(!undrawable(value));
   if (!validate(value)) throw new Error(`the generator drew a value its own schema refuses (a bug of the test's generator): ${show(validate.errors)}\nvalue: ${show(value)}`);
   let x: string;
   try {
@@ -55,7 +59,10 @@ export function checkValid(c: Case, js: Schema, validate: ValidateFunction, valu
     throw new Error(`its XML could not be read back: ${(e as Error).message}\nvalue: ${show(value)}\nXML: ${show(x)}`);
   }
   const d = difference(js, value, back);
-  if (d) throw new Error(`JSON -> XML -> JSON changed the value: ${d}\nvalue: ${show(value)}\nXML: ${show(x)}\nback: ${show(back)}`);
+  // the occurrences of a repeated group are read greedily: [{"A":[1]},{"A":[2]}] of (A{1,3}){1,2} is the XML of [{"A":[1,2]}], and comes back so
+  const sameXml = (a: string, b: string) => canonicalXml(a).replace(/>\s+</g, '><') === canonicalXml(b).replace(/>\s+</g, '><');
+  const regrouped = d !== undefined && /\/#(sequence|choice)\d*(\/|:)/.test(d) && sameXml(jsonToXml(c.m.form, back, c.m.prefixes), x);
+  if (d && !regrouped) throw new Error(`JSON -> XML -> JSON changed the value: ${d}\nvalue: ${show(value)}\nXML: ${show(x)}\nback: ${show(back)}`);
   if (!validate(back)) throw new Error(`the value read back fails the JSON Schema: ${show(validate.errors)}\nback: ${show(back)}`);
 }
 
@@ -86,14 +93,14 @@ function lastStep(at: string): string {
 }
 
 /** Both properties over one operation model; what failed, as fast-check reports it (with its seed). */
-function properties(c: Case, runs = RUNS): string[] {
+function properties(c: Case, runs = RUNS, seed?: number): string[] {
   const js = rootSchema(c.m.form);
   const validate = ajv.compile(js);
   const problems: string[] = [];
   const arb = valueArb(js);
   const run = (what: string, p: fc.IProperty<any>) => {
     try {
-      fc.assert(p, { numRuns: runs, includeErrorInReport: true, ...replay() });
+      fc.assert(p, { numRuns: runs, includeErrorInReport: true, ...(seed !== undefined ? { seed } : replay()) });
     } catch (e) {
       // the report without the stack of fast-check's and jest's frames
       problems.push(`${c.name}, ${what}: ${(e as Error).message.split('\n').filter((l) => !/^\s+at /.test(l) && !l.startsWith('Hint:')).join('\n')}`);
@@ -101,10 +108,15 @@ function properties(c: Case, runs = RUNS): string[] {
   };
   run('valid values', fc.property(arb, (v) => checkValid(c, js, validate, v)));
   const faulty = arb.chain((v) => {
+    // (a value the generator could not draw is skipped)
+    if (undrawable(v)) return fc.constant(undefined);
     const sites = faultSites(js, v);
     return fc.constantFrom(...sites).map((site) => ({ value: site.apply(v), fault: site.fault }));
   });
-  run('values with one fault', fc.property(faulty, ({ value, fault }) => checkInvalid(c, value, fault)));
+  run('values with one fault', fc.property(faulty, (f) => {
+    fc.pre(f !== undefined);
+    checkInvalid(c, f!.value, f!.fault);
+  }));
   return problems;
 }
 
@@ -159,5 +171,52 @@ const available = corpusAvailable();
   test('generated values go to XML the XSD takes and come back the same; values with one fault are refused with their place', () => {
     expect(all.length).toBeGreaterThanOrEqual(60);
     expect(all.flatMap((c) => properties(c))).toEqual([]);
+  }, 120000);
+});
+
+describe('generated XSDs: the constructs combined (test/support/xsd-arbitrary.ts)', () => {
+  /** Schemas per run of the suite, and values per schema: a schema's values are drawn with a seed of its own text, so its seed replays both. */
+  const SCHEMAS = Number(process.env.SMEV2_FC_SCHEMAS ?? 40);
+  const models = new ComposerModels();
+  let compiled = 0;
+  let refused = 0;
+
+  test('each schema\'s JSON Schema: generated values go to XML the XSD takes and come back the same; values with one fault are refused with their place', () => {
+    const property = fc.property(schemaArb(), (sch) => {
+      const b = writeBundle(sch);
+      if (process.env.DBG) require('node:fs').writeFileSync('/tmp/jw/last-schema.json', JSON.stringify(sch));
+      try {
+        const s = corpusService(b.root, b.wsdl, 1);
+        let schema: CompiledSchema;
+        try {
+          schema = compileBundleSchemas(s.sid, s.bundle, {});
+        } catch {
+          // a combination XSD itself forbids (a content model that is not deterministic): not the mapping's to judge
+          refused++;
+          fc.pre(false);
+          return;
+        }
+        compiled++;
+        try {
+          const c: Case = { name: 'generated', m: models.operation(s, 'submit'), schema };
+          const seed = createHash('sha256').update(b.xsd.a + b.xsd.b).digest().readInt32LE(0);
+          const problems = properties(c, 8, seed);
+          if (problems.length) throw new Error(`${problems.join('\n')}\nthe schema (urn:gen:a):\n${b.xsd.a}\nurn:gen:b:\n${b.xsd.b}`);
+        } finally {
+          schema.dispose();
+        }
+      } finally {
+        rmSync(b.root, { recursive: true, force: true });
+      }
+    });
+    const problems: string[] = [];
+    try {
+      fc.assert(property, { numRuns: SCHEMAS, includeErrorInReport: true, ...replay() });
+    } catch (e) {
+      problems.push((e as Error).message.split('\n').filter((l) => !/^\s+at /.test(l) && !l.startsWith('Hint:')).join('\n'));
+    }
+    expect(problems).toEqual([]);
+    // most drawn schemas are ones XSD allows
+    expect(refused).toBeLessThan(compiled);
   }, 120000);
 });

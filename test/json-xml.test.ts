@@ -460,6 +460,22 @@ describe('schemas of test/support/xsd-arbitrary.ts, written out: constructs the 
       done();
     }
   });
+
+  test('an optional choice of one alternative that is itself a choice: its alternatives still exclude each other', () => {
+    const any: ParticleT = { t: 'any', namespace: 'urn:gen:elsewhere', pc: 'skip', min: 0, max: 2 };
+    const { m, schema, done } = build({ t: 'particles', named: false, mixed: false, attrs: [], group: { t: 'sequence', min: 1, max: 1, viaGroupRef: false, items: [
+      { t: 'choice', min: 0, max: 1, viaGroupRef: false, items: [{ t: 'choice', min: 1, max: 1, viaGroupRef: true, items: [any, el(atomic('int'))] }] }] } });
+    try {
+      const name = m.form.children![0]!.children![0]!.children![1]!.name;
+      const validate = ajv.compile(rootSchema(m.form));
+      const both = { '#any': '<x:a xmlns:x="urn:gen:elsewhere"/>', [name]: 1 };
+      expect([validate({}), validate({ [name]: 1 }), validate({ '#any': both['#any'] }), validate(both)]).toEqual([true, true, true, false]);
+      expect(() => jsonToXml(m.form, both, m.prefixes)).toThrow(`/: give one alternative of the choice, not several: #any / ${name}`);
+      expect(xsdErrors(schema, m, jsonToXml(m.form, { [name]: 1 }, m.prefixes))).toEqual([]);
+    } finally {
+      done();
+    }
+  });
 });
 
 describe('demo bundles (wsdl/): every operation, request and answer', () => {

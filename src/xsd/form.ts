@@ -351,7 +351,8 @@ export class FormBuilder {
       }
       case 'any':
         this.nodes++;
-        out.push({ name: '#any', ns: n.attrs.namespace ?? '##any', path: join(parentPath, '#any'), kind: 'field', type: 'xml', ...occursOf(n), any: true,
+        // ##targetNamespace names the schema's own (the JSON Schema's note says which)
+        out.push({ name: '#any', ns: (n.attrs.namespace ?? '##any').trim().split(/\s+/).map((t) => (t === '##targetNamespace' ? p.ctx.tns || '##local' : t)).join(' '), path: join(parentPath, '#any'), kind: 'field', type: 'xml', ...occursOf(n), any: true,
           processContents: n.attrs.processContents === 'lax' || n.attrs.processContents === 'skip' ? n.attrs.processContents : 'strict' });
         return;
       case 'sequence':

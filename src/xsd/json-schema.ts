@@ -399,7 +399,11 @@ function choiceConstraint(p: FormNode, props: Record<string, JsonSchema>): JsonS
   });
   if (alts.length < 2) {
     const a = alts[0];
-    return a && p.minOccurs > 0 ? [{ required: a.req }, ...a.inner] : [];
+    if (!a) return [];
+    const present: JsonSchema[] = [...(a.req.length ? [{ required: a.req }] : []), ...a.inner];
+    if (p.minOccurs > 0 || !present.length || !a.keys.length) return present.length && p.minOccurs > 0 ? present : [];
+    // an optional choice of one alternative: none of its keys, or the alternative as it must be (its own choices too)
+    return [{ anyOf: [{ not: { anyOf: a.keys.map((k) => ({ required: [k] })) } }, present.length === 1 ? present[0]! : { allOf: present }] }];
   }
   const all = new Set(alts.flatMap((a) => a.keys));
   const subs = alts.map((a, i) => {

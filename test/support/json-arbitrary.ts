@@ -183,7 +183,12 @@ function xmlArb(s: Schema): fc.Arbitrary<string> {
   })).el;
   const min = Math.max(1, Number(notes.minElements ?? 1));
   const max = notes.maxElements === undefined || notes.maxElements === 'unbounded' ? min + 1 : Math.max(min, Number(notes.maxElements));
-  return fc.array(el, { minLength: min, maxLength: max }).map((els) => els.map((e) => (ns ? e.replace(/^<g:(\w+)/, `<g:$1 xmlns:g="${ns}"`) : e.replace(/(<\/?)g:/g, '$1'))).join(''));
+  // in a namespace a schema declares elements of (its own, ##local), names it never gives (g_…): a lax wildcard then judges none
+  const own = ns !== ANY_NS;
+  return fc.array(el, { minLength: min, maxLength: max }).map((els) => els.map((e) => {
+    const x = own ? e.replace(/(<\/?g:)(\w+)/g, '$1g_$2') : e;
+    return ns ? x.replace(/^<g:(\w+)/, `<g:$1 xmlns:g="${ns}"`) : x.replace(/(<\/?)g:/g, '$1');
+  }).join(''));
 }
 
 export const escapeText = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#13;');
@@ -258,7 +263,17 @@ function mergePlans(ps: Plan[]): Plan {
   return { required, forbidden, dependent: ps.flatMap((p) => p.dependent) };
 }
 
-function objectArb(s: Schema, o: ArbOptions, depth: number): fc.Arbitrary<Json> {
+/** A value of a key that writes something: an array of one item at least. */
+const atLeastOne = new WeakMap<Schema, Schema>();
+function nonEmpty(s: Schema, o: ArbOptions, depth: number): fc.Arbitrary<Json> {
+  if (s.type !== 'array') return valueArb(s, o, depth);
+  let one = atLeastOne.get(s);
+  if (!one) atLeastOne.set(s, (one = { ...s, minItems: Math.max(1, s.minItems ?? 0) }));
+  return valueArb(one, o, depth);
+}
+
+function objectArb(s: Schema, o2: ArbOptions, depth: number): fc.Arbitrary<Json> {
+  const o = o2;
   const props = (s.properties ?? {}) as Record<string, Schema>;
   const deep = depth >= (o.maxDepth ?? 8);
   return planArb((s.allOf ?? []) as Schema[], (k) => isStrictAny(props[k])).chain((plan) => {
@@ -286,7 +301,7 @@ function objectArb(s: Schema, o: ArbOptions, depth: number): fc.Arbitrary<Json> 
       const need = (s.minProperties ?? 0) - Object.values(o as object).filter((v) => !empty(v)).length;
       const free = keys.filter((k) => empty((o as Record<string, Json>)[k]) && !plan.dependent.some(([d, needs]) => d === k && needs.length));
       if (need <= 0 || !free.length) return fc.constant(o);
-      return fc.constantFrom(...free).chain((k) => model[k]!.filter((v) => !empty(v)).map((v) => ({ ...(o as object), [k]: v }) as Json));
+      return fc.constantFrom(...free).chain((k) => nonEmpty(props[k]!, o2, depth + 1).map((v) => ({ ...(o as object), [k]: v }) as Json));
     });
   });
 }
