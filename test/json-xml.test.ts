@@ -341,6 +341,9 @@ describe('the synthetic bundle of every construct (test/data/rest)', () => {
     expect(xmlToJson(field({ type: 'date' }), '<x:X xmlns:x="urn:x"> 2024-02-29 </x:X>')).toBe('2024-02-29');
     expect(xmlToJson(field({ type: 'string', whiteSpace: 'collapse' }), '<x:X xmlns:x="urn:x"> a  b </x:X>')).toBe('a b');
     expect(xmlToJson(field({ type: 'string' }), '<x:X xmlns:x="urn:x"> a  b </x:X>')).toBe(' a  b ');
+    // XML's whitespace only: a no-break space is a character of the value
+    expect(xmlToJson(field({ type: 'token' }), '<x:X xmlns:x="urn:x"> \u00a0a\u00a0 </x:X>')).toBe('\u00a0a\u00a0');
+    expect(xmlToJson(field({ type: 'token', list: true, item: field({ type: 'token' }) }), '<x:X xmlns:x="urn:x">\u00a0 b</x:X>')).toEqual(['\u00a0', 'b']);
     // a token of length 1: " " is no token of length 1 (XSD collapses it to ""), and the schema says so
     const token = ajv.compile(scalarSchema(field({ type: 'token', minLength: 1, maxLength: 1 })));
     expect([token('a'), token(' '), token('a ')]).toEqual([true, false, false]);

@@ -193,10 +193,13 @@ const NUMBER_FORMS: Record<Exclude<JsonKind, 'string'>, string> = {
   boolean: '^(?:true|false|1|0)$', integer: '^[+-]?\\d+$', number: '^(?:[+-]?(?:\\d+(?:\\.\\d*)?|\\.\\d+)(?:[eE][+-]?\\d+)?)$',
 };
 
+/** Without XML's whitespace at the ends (String.trim takes a no-break space and others too, which are characters to XSD). */
+export const xmlTrim = (t: string): string => t.replace(/^[ \t\n\r]+|[ \t\n\r]+$/g, '');
+
 /** A text as XSD normalises its whitespace for a type. */
 export function normalised(n: FormNode, text: string): string {
   const ws = whiteSpaceOf(n);
-  return ws === 'collapse' ? text.replace(/[ \t\n\r]+/g, ' ').trim() : ws === 'replace' ? text.replace(/[\t\n\r]/g, ' ') : text;
+  return ws === 'collapse' ? xmlTrim(text.replace(/[ \t\n\r]+/g, ' ')) : ws === 'replace' ? text.replace(/[\t\n\r]/g, ' ') : text;
 }
 
 /**
@@ -245,7 +248,7 @@ export function accepts(n: FormNode, text: string): boolean {
 
 /** The lexical value of an XSD simple type as the JSON value it maps to (the enumeration and defaults of a schema). */
 export function toJsonScalar(kind: JsonKind, v: string): string | number | boolean {
-  const t = v.trim();
+  const t = xmlTrim(v);
   if (kind === 'boolean') return t === 'true' || t === '1';
   if ((kind === 'integer' || kind === 'number') && t !== '' && Number.isFinite(Number(t))) return Number(t);
   return v;

@@ -1,7 +1,7 @@
 import { xml, type XmlElement } from '../xml/libxml';
 import { isElement, parseUntrusted, XmlSyntaxError } from '../xml/dom';
 import type { FormNode } from './form';
-import { accepts, emptiable, jsonKind, normalised, type JsonKind } from './json-schema';
+import { accepts, emptiable, jsonKind, normalised, xmlTrim, type JsonKind } from './json-schema';
 import { write, XSI, type XEl } from './render';
 
 /**
@@ -58,7 +58,7 @@ function writeElement(n: FormNode, v: unknown, at: string): XEl {
   if (n.recursive || n.truncated || n.unresolved) {
     if (typeof v !== 'string') throw new ConvertError(at, `${n.name} is given as a string of XML (${n.unresolved ?? 'the schema nests it too deep to describe'})`);
     if (n.unresolved) el.text = xmlChars(n, v, at);
-    else if (v.trim()) el.children.push({ raw: wellFormed(v, at) });
+    else if (xmlTrim(v)) el.children.push({ raw: wellFormed(v, at) });
     return el;
   }
   if (n.kind === 'field' && !n.attributes?.length) {
@@ -95,7 +95,7 @@ function writeContent(particles: FormNode[], o: Obj, at: string, out: XEl['child
       const v = o['#any'];
       if (v === undefined) continue;
       if (typeof v !== 'string') throw new ConvertError(`${at}/#any`, `the content of an xs:any is a string of XML, not ${typeName(v)}`);
-      if (v.trim()) out.push({ raw: wellFormed(v, `${at}/#any`, p.maxOccurs) });
+      if (xmlTrim(v)) out.push({ raw: wellFormed(v, `${at}/#any`, p.maxOccurs) });
     } else if (p.compositor && p.maxOccurs !== 1) {
       const v = o[p.name];
       if (v === undefined) continue;
@@ -409,7 +409,7 @@ function textToJson(n: FormNode, text: string, at: string): Json {
   const kind = jsonKind(n.type);
   // the XSD's value: its whitespace normalised as the type says (a token's, a date's spaces around it are not its value)
   if (kind === 'string') return normalised(n, text);
-  const t = text.trim();
+  const t = xmlTrim(text);
   if (!lexicalOk(kind, t)) throw new ConvertError(at, `${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)} is no xs:${n.type}`);
   if (kind === 'boolean') return t === 'true' || t === '1';
   const x = Number(t);
@@ -418,7 +418,7 @@ function textToJson(n: FormNode, text: string, at: string): Json {
 }
 
 function lexicalOk(kind: JsonKind, text: string): boolean {
-  const t = text.trim();
+  const t = xmlTrim(text);
   switch (kind) {
     case 'boolean': return /^(true|false|1|0)$/.test(t);
     case 'integer': return /^[+-]?\d+$/.test(t);
@@ -429,7 +429,7 @@ function lexicalOk(kind: JsonKind, text: string): boolean {
 
 function isNil(el: XmlElement): boolean {
   const a = el.attrs.find((x) => x.name === 'nil' && x.namespaceUri === XSI);
-  return !!a && (a.value.trim() === 'true' || a.value.trim() === '1');
+  return !!a && (xmlTrim(a.value) === 'true' || xmlTrim(a.value) === '1');
 }
 
 function elements(el: XmlElement): XmlElement[] {

@@ -300,7 +300,9 @@ function objectArb(s: Schema, o2: ArbOptions, depth: number): fc.Arbitrary<Json>
       const empty = (v: Json | undefined) => v === undefined || (Array.isArray(v) && !v.length);
       const need = (s.minProperties ?? 0) - Object.values(o as object).filter((v) => !empty(v)).length;
       const free = keys.filter((k) => empty((o as Record<string, Json>)[k]) && !plan.dependent.some(([d, needs]) => d === k && needs.length));
-      if (need <= 0 || !free.length) return fc.constant(o);
+      if (need <= 0) return fc.constant(o);
+      // nothing it may draw (a strict wildcard only): the value is skipped
+      if (!free.length) return fc.constant({ ...(o as object), '#undrawable': UNDRAWABLE } as Json);
       return fc.constantFrom(...free).chain((k) => nonEmpty(props[k]!, o2, depth + 1).map((v) => ({ ...(o as object), [k]: v }) as Json));
     });
   });
