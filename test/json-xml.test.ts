@@ -52,7 +52,7 @@ function fullJson(form: FormNode, variant: number): unknown {
     for (const p of ps) {
       if (p.any) {
         // an optional wildcard is left out (its processContents may be strict); a required one gets an element of a namespace of its own
-        if (p.minOccurs > 0) o['#any'] = '<ext:Extension xmlns:ext="urn:smev2-gateway:test-any">x</ext:Extension>';
+        if (p.minOccurs > 0) o[p.name] = '<ext:Extension xmlns:ext="urn:smev2-gateway:test-any">x</ext:Extension>';
         continue;
       }
       if (p.compositor && p.maxOccurs !== 1) {
@@ -459,6 +459,24 @@ describe('schemas of test/support/xsd-arbitrary.ts, written out: constructs the 
       const x = jsonToXml(m.form, j, m.prefixes);
       expect(xsdErrors(schema, m, x)).toEqual([]);
       expect(xmlToJson(m.form, x)).toEqual(j);
+    } finally {
+      done();
+    }
+  });
+
+  test('two wildcards in one content: keys #any and #any2, each read by its namespace constraint', () => {
+    const other: ParticleT = { t: 'any', namespace: 'urn:gen:elsewhere urn:gen:b', pc: 'lax', min: 0, max: 1 };
+    const local: ParticleT = { t: 'any', namespace: '##local', pc: 'lax', min: 0, max: 1 };
+    const { m, schema, done } = build({ t: 'particles', named: false, mixed: false, attrs: [], group: { t: 'sequence', min: 1, max: 1, viaGroupRef: false, items: [other, local] } });
+    try {
+      expect(Object.keys((rootSchema(m.form) as any).properties)).toEqual(['#any', '#any2']);
+      const j = { '#any2': '<g></g>' };
+      const x = jsonToXml(m.form, j, m.prefixes);
+      expect(xsdErrors(schema, m, x)).toEqual([]);
+      // a no-namespace element is not the first wildcard's (urn:gen:elsewhere, urn:gen:b) even though it comes first
+      expect(xmlToJson(m.form, x)).toEqual(j);
+      const both = { '#any': '<x:e xmlns:x="urn:gen:b"></x:e>', '#any2': '<g></g>' };
+      expect(xmlToJson(m.form, jsonToXml(m.form, both, m.prefixes))).toEqual(both);
     } finally {
       done();
     }

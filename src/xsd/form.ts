@@ -57,6 +57,8 @@ export interface FormNode {
   compositor?: 'sequence' | 'choice';
   /** an xs:any: XML of any element goes here */
   any?: true;
+  /** an xs:any of namespace ##other: the target namespace it excludes (and no namespace) */
+  otherThan?: string;
   /** an xs:any's processContents (strict when the schema says nothing, as XSD has it) */
   processContents?: 'strict' | 'lax' | 'skip';
   /** the element's type is abstract: instances carry xsi:type of this derived type */
@@ -349,12 +351,18 @@ export class FormBuilder {
         this.particle({ node: merged, ctx: g.ctx }, parentPath, depth, stack, out, counters, parentName);
         return;
       }
-      case 'any':
+      case 'any': {
         this.nodes++;
-        // ##targetNamespace names the schema's own (the JSON Schema's note says which)
-        out.push({ name: '#any', ns: (n.attrs.namespace ?? '##any').trim().split(/\s+/).map((t) => (t === '##targetNamespace' ? p.ctx.tns || '##local' : t)).join(' '), path: join(parentPath, '#any'), kind: 'field', type: 'xml', ...occursOf(n), any: true,
+        // a second wildcard of the same content is #any2 (as a second choice is #choice2)
+        const k = (counters.get('#any') ?? 0) + 1;
+        counters.set('#any', k);
+        const name = k > 1 ? `#any${k}` : '#any';
+        // ##targetNamespace names the schema's own (the JSON Schema's note says which); ##other excludes it
+        const ns = (n.attrs.namespace ?? '##any').trim().split(/\s+/).map((t) => (t === '##targetNamespace' ? p.ctx.tns || '##local' : t)).join(' ');
+        out.push({ name, ns, path: join(parentPath, name), kind: 'field', type: 'xml', ...occursOf(n), any: true, ...(ns === '##other' ? { otherThan: p.ctx.tns } : {}),
           processContents: n.attrs.processContents === 'lax' || n.attrs.processContents === 'skip' ? n.attrs.processContents : 'strict' });
         return;
+      }
       case 'sequence':
       case 'all': {
         const occ = occursOf(n);

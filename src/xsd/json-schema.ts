@@ -342,9 +342,10 @@ function collect(particles: FormNode[], props: Record<string, JsonSchema>, requi
   for (const p of particles) {
     if (p.any) {
       const strict = p.processContents === 'strict' ? '; each must be an element the service\'s schemas declare (processContents strict)' : '';
-      props['#any'] = { ...XML_STRING(`XML of ${p.maxOccurs === 1 ? 'an element' : 'elements'} of ${p.ns === '##any' ? 'any namespace' : `namespace ${p.ns}`} (xs:any), written as given${strict}`),
+      const where = p.ns === '##any' ? 'any namespace' : p.otherThan !== undefined ? `a namespace other than ${p.otherThan || 'none'} (and not none)` : `namespace ${p.ns}`;
+      props[p.name] = { ...XML_STRING(`XML of ${p.maxOccurs === 1 ? 'an element' : 'elements'} of ${where} (xs:any), written as given${strict}`),
         'x-xsd': `namespace ${p.ns}; processContents ${p.processContents ?? 'strict'}; elements ${p.minOccurs}..${p.maxOccurs ?? 'unbounded'}` };
-      if (p.minOccurs > 0) required?.push('#any');
+      if (p.minOccurs > 0) required?.push(p.name);
     } else if (p.compositor && p.maxOccurs !== 1) {
       const item = new ObjectSchema();
       if (p.compositor === 'choice') item.allOf.push(...choiceConstraint({ ...p, minOccurs: 1, maxOccurs: 1 }, item.props));

@@ -92,7 +92,7 @@ function writeAttributes(n: FormNode, o: Obj, at: string, el: XEl): void {
 function writeContent(particles: FormNode[], o: Obj, at: string, out: XEl['children']): void {
   for (const p of particles) {
     if (p.any) {
-      const v = o['#any'];
+      const v = o[p.name];
       if (v === undefined) continue;
       if (typeof v !== 'string') throw new ConvertError(`${at}/#any`, `the content of an xs:any is a string of XML, not ${typeName(v)}`);
       if (xmlTrim(v)) out.push({ raw: wellFormed(v, `${at}/#any`, p.maxOccurs) });
@@ -212,7 +212,7 @@ function requiredKeys(particles: FormNode[]): string[] {
   const out: string[] = [];
   for (const p of particles) {
     if (p.minOccurs < 1) continue;
-    if (p.any) out.push('#any');
+    if (p.any) out.push(p.name);
     else if (p.compositor && p.maxOccurs !== 1) {
       if (!emptiable({ ...p, minOccurs: 1 })) out.push(p.name);
     }
@@ -226,7 +226,7 @@ function requiredKeys(particles: FormNode[]): string[] {
 export function keysOf(particles: FormNode[]): string[] {
   const out: string[] = [];
   for (const p of particles) {
-    if (p.any) out.push('#any');
+    if (p.any) out.push(p.name);
     else if (p.compositor && p.maxOccurs !== 1) out.push(p.name);
     else if (p.compositor) out.push(...keysOf(p.children ?? []));
     else out.push(p.name);
@@ -334,8 +334,8 @@ function matchContent(particles: FormNode[], kids: XmlElement[], pos: number, o:
 function matchParticle(p: FormNode, kids: XmlElement[], pos: number, o: Obj, at: string, names: Set<string>): number {
   if (p.any) {
     const taken: string[] = [];
-    while (pos < kids.length && (p.maxOccurs === null || taken.length < p.maxOccurs) && !names.has(key(kids[pos]!.namespaceUri, kids[pos]!.name))) taken.push(serialise(kids[pos++]!));
-    if (taken.length) o['#any'] = `${typeof o['#any'] === 'string' ? o['#any'] : ''}${taken.join('')}`;
+    while (pos < kids.length && (p.maxOccurs === null || taken.length < p.maxOccurs) && !names.has(key(kids[pos]!.namespaceUri, kids[pos]!.name)) && allows(p, kids[pos]!.namespaceUri ?? '')) taken.push(serialise(kids[pos++]!));
+    if (taken.length) o[p.name] = `${typeof o[p.name] === 'string' ? o[p.name] : ''}${taken.join('')}`;
     return pos;
   }
   if (p.compositor && p.maxOccurs !== 1) {
@@ -373,10 +373,17 @@ function matchParticle(p: FormNode, kids: XmlElement[], pos: number, o: Obj, at:
   return pos;
 }
 
+/** Whether a wildcard takes an element of this namespace ('' none): its namespace constraint. */
+function allows(p: FormNode, uri: string): boolean {
+  if (p.otherThan !== undefined) return uri !== '' && uri !== p.otherThan;
+  const tokens = p.ns.split(/\s+/);
+  return tokens.includes('##any') || tokens.includes('##other') || tokens.includes(uri) || (uri === '' && tokens.includes('##local'));
+}
+
 function merge(o: Obj, from: Obj): void {
   for (const [k, v] of Object.entries(from)) {
     const had = o[k];
-    o[k] = Array.isArray(had) && Array.isArray(v) ? [...had, ...v] : k === '#any' && typeof had === 'string' && typeof v === 'string' ? had + v : v;
+    o[k] = Array.isArray(had) && Array.isArray(v) ? [...had, ...v] : k.startsWith('#any') && typeof had === 'string' && typeof v === 'string' ? had + v : v;
   }
 }
 

@@ -92,7 +92,7 @@ export function renderValues(root: FormNode, values: Record<string, string>, pre
   };
   const anyUnder = (n: FormNode, parent: string): boolean => {
     if (n.compositor) return (n.children ?? []).some((c) => anyUnder(c, parent));
-    if (n.any) return has(join(parent, '#any'));
+    if (n.any) return has(join(parent, n.name));
     return indexes(parent, n.name).length > 0;
   };
 
@@ -115,7 +115,7 @@ export function renderValues(root: FormNode, values: Record<string, string>, pre
   const content = (nodes: FormNode[], parent: string, out: XEl['children'], forced: boolean) => {
     for (const n of nodes) {
       if (n.any) {
-        const raw = v.get(join(parent, '#any'));
+        const raw = v.get(join(parent, n.name));
         if (raw) out.push({ raw });
       } else if (n.compositor === 'choice') {
         const chosen = (n.children ?? []).filter((a) => anyUnder(a, parent));

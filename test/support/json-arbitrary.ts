@@ -278,6 +278,11 @@ function objectArb(s: Schema, o2: ArbOptions, depth: number): fc.Arbitrary<Json>
   const deep = depth >= (o.maxDepth ?? 8);
   return planArb((s.allOf ?? []) as Schema[], (k) => isStrictAny(props[k])).chain((plan) => {
     const required = new Set([...(s.required ?? []) as string[], ...plan.required]);
+    // a required key of an optional sequence (its alternative of a choice asks for it) brings the sequence's others
+    for (let grown = true; grown;) {
+      grown = false;
+      for (const [k, needs] of plan.dependent) for (const n of required.has(k) ? needs : []) if (!required.has(n)) grown = !!required.add(n);
+    }
     const keys = Object.keys(props).filter((k) => !plan.forbidden.has(k) && (required.has(k) || (!deep && !isStrictAny(props[k]))));
     const model: Record<string, fc.Arbitrary<Json>> = {};
     for (const k of keys) model[k] = valueArb(props[k]!, o, depth + 1);
