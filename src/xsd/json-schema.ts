@@ -225,8 +225,10 @@ export function accepts(n: FormNode, text: string): boolean {
     const e = p === undefined ? undefined : ecmaPattern(p);
     if (e && !regex(e).test(v)) return false;
   }
-  if (kind === 'string' && n.type !== 'hexBinary' && n.type !== 'base64Binary') {
-    const len = [...v].length;
+  if (kind === 'string') {
+    // the binary types' lengths count octets
+    const b64 = v.replace(/[ =]/g, '');
+    const len = n.type === 'hexBinary' ? v.length / 2 : n.type === 'base64Binary' ? Math.floor((b64.length * 3) / 4) : [...v].length;
     if ((n.minLength !== undefined && len < n.minLength) || (n.maxLength !== undefined && len > n.maxLength)) return false;
   }
   if (kind === 'integer' || kind === 'number' || n.type === 'decimal') {
