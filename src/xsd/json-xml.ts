@@ -94,8 +94,8 @@ function writeContent(particles: FormNode[], o: Obj, at: string, out: XEl['child
     if (p.any) {
       const v = o[p.name];
       if (v === undefined) continue;
-      if (typeof v !== 'string') throw new ConvertError(`${at}/#any`, `the content of an xs:any is a string of XML, not ${typeName(v)}`);
-      if (xmlTrim(v)) out.push({ raw: wellFormed(v, `${at}/#any`, p.maxOccurs) });
+      if (typeof v !== 'string') throw new ConvertError(`${at}/${p.name}`, `the content of an xs:any is a string of XML, not ${typeName(v)}`);
+      if (xmlTrim(v)) out.push({ raw: wellFormed(v, `${at}/${p.name}`, p.maxOccurs) });
     } else if (p.compositor && p.maxOccurs !== 1) {
       const v = o[p.name];
       if (v === undefined) continue;
