@@ -119,7 +119,13 @@ export function scalarSchema(n: FormNode): JsonSchema {
   if (n.members?.length && !n.enumeration) {
     const alts = n.members.map((m) => scalarSchema({ ...m, documentation: undefined }));
     const distinct = alts.filter((a, i) => alts.findIndex((b) => JSON.stringify(a) === JSON.stringify(b)) === i);
-    return withDoc(distinct.length === 1 ? distinct[0]! : { anyOf: distinct }, n);
+    const s: JsonSchema = distinct.length === 1 ? { ...distinct[0]! } : { anyOf: distinct };
+    if (n.default !== undefined) {
+      // of the member that takes it, as it is read
+      const m = n.members.find((x) => accepts(x, n.default!)) ?? n.members[0]!;
+      s.default = toJsonScalar(jsonKind(m.type), normalised(m, n.default));
+    }
+    return withDoc(s, n);
   }
   if (n.list) {
     const items = scalarSchema({ ...(n.item ?? { ...n, list: undefined, type: 'string' }), documentation: undefined });

@@ -22,6 +22,8 @@ import type { Json, Schema } from './json-arbitrary';
 export function difference(s: Schema, a: Json | undefined, b: Json | undefined, at = ''): string | undefined {
   const differ = () => `${at || '/'}: ${JSON.stringify(a)} came back as ${JSON.stringify(b)}`;
   if (a === undefined || b === undefined) return a === b ? undefined : differ();
+  // an empty element whose declaration has a default is that default (XSD reads it so)
+  if (a === '' && s.default !== undefined && b === s.default) return undefined;
   if (Array.isArray(s.anyOf) && s.type === undefined) {
     if (a === null || b === null) return a === b ? undefined : differ();
     const alts = (s.anyOf as Schema[]).filter((x) => x.type !== 'null');
@@ -56,8 +58,6 @@ export function difference(s: Schema, a: Json | undefined, b: Json | undefined, 
     }
     return undefined;
   }
-  // an empty element whose declaration has a default is that default (XSD reads it so)
-  if (a === '' && s.default !== undefined && b === s.default) return undefined;
   return a === b ? undefined : differ();
 }
 
