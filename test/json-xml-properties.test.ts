@@ -93,7 +93,7 @@ function lastStep(at: string): string {
 }
 
 /** Both properties over one operation model; what failed, as fast-check reports it (with its seed). */
-function properties(c: Case, runs = RUNS, seed?: number): string[] {
+function properties(c: Case, runs = RUNS, seed?: number, generated = false): string[] {
   const js = rootSchema(c.m.form);
   const validate = ajv.compile(js);
   const problems: string[] = [];
@@ -102,6 +102,8 @@ function properties(c: Case, runs = RUNS, seed?: number): string[] {
     try {
       fc.assert(p, { numRuns: runs, includeErrorInReport: true, ...(seed !== undefined ? { seed } : replay()) });
     } catch (e) {
+      // a generated schema of which no value can be drawn (a required strict wildcard): nothing to judge
+      if (generated && /too many pre-condition failures/.test((e as Error).message)) return;
       // the report without the stack of fast-check's and jest's frames
       problems.push(`${c.name}, ${what}: ${(e as Error).message.split('\n').filter((l) => !/^\s+at /.test(l) && !l.startsWith('Hint:')).join('\n')}`);
     }
@@ -200,7 +202,7 @@ describe('generated XSDs: the constructs combined (test/support/xsd-arbitrary.ts
         try {
           const c: Case = { name: 'generated', m: models.operation(s, 'submit'), schema };
           const seed = createHash('sha256').update(b.xsd.a + b.xsd.b).digest().readInt32LE(0);
-          const problems = properties(c, 8, seed);
+          const problems = properties(c, 8, seed, true);
           if (problems.length) throw new Error(`${problems.join('\n')}\nthe schema (urn:gen:a):\n${b.xsd.a}\nurn:gen:b:\n${b.xsd.b}`);
         } finally {
           schema.dispose();

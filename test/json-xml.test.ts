@@ -388,6 +388,10 @@ describe('the synthetic bundle of every construct (test/data/rest)', () => {
     // a fixed value is never nil
     expect(rootSchema({ ...loose, fixed: '5' })).not.toHaveProperty('anyOf');
     expect(() => jsonToXml({ ...loose, fixed: '5' }, null, new Map())).toThrow('/: X has the fixed value "5": it cannot be nil');
+    // a fixed required attribute is written for null, and null comes back
+    const fixedAttr: FormNode = { ...form, attributes: [{ ...attr, fixed: 'f' }] };
+    expect(jsonToXml(fixedAttr, null, new Map())).toContain('a="f"');
+    expect(xmlToJson(fixedAttr, jsonToXml(fixedAttr, null, new Map()))).toBeNull();
   });
 
   test('a union reads a text as its first member that takes it, facets and all; a list splits at XML whitespace only', () => {

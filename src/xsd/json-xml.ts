@@ -301,7 +301,9 @@ export function elementToJson(n: FormNode, el: XmlElement, at: string): Json {
     // nil: null, or with the attributes it has, {"#nil": true, "@a": …}
     const o: Obj = {};
     readAttributes(n, el, at, o);
-    return Object.keys(o).length ? { '#nil': true, ...o } : null;
+    // fixed attributes only (written for null too): null
+    const own = Object.keys(o).filter((k) => (n.attributes ?? []).find((a) => `@${a.name}` === k)?.fixed === undefined);
+    return own.length ? { '#nil': true, ...o } : null;
   }
   if (n.recursive || n.truncated) return elements(el).map(serialise).join('');
   if (n.unresolved) return el.content;

@@ -1,3 +1,4 @@
+import Ajv2020 from 'ajv/dist/2020';
 import { xml } from '../../src/xml/libxml';
 import { isElement, parseUntrusted } from '../../src/xml/dom';
 import type { Json, Schema } from './json-arbitrary';
@@ -6,8 +7,8 @@ import type { Json, Schema } from './json-arbitrary';
  * When a value that went JSON -> XML -> JSON came back the same (test/json-xml-properties.test.ts),
  * by the rules docs/rest.md states, guided by the value's JSON Schema:
  * - numbers by value: 1e21 is 1e+21, -0 is 0 (XML has one lexical form for each; JSON's is not kept);
- * - a union's value by its lexical form: "5" given for xs:int | xs:string is the XSD's int 5 and
- *   comes back as 5 (the first member the text fits, as XSD reads it);
+ * - a union's value as XSD reads its text: the first member (in order) that takes it, its facets
+ *   and all: "5" given for xs:int | xs:string is the int 5, 0 given for xs:boolean | xs:int is false;
  * - XML strings (xs:any, what the form does not expand) by their exclusive canonical form, element
  *   by element: prefixes, the order of attributes, `<a/>` or `<a></a>` and whitespace between
  *   the elements are the writer's, not the value;
@@ -28,12 +29,14 @@ export function difference(s: Schema, a: Json | undefined, b: Json | undefined, 
     if (a === null || b === null) return a === b ? undefined : differ();
     const alts = (s.anyOf as Schema[]).filter((x) => x.type !== 'null');
     if (alts.length === 1) return difference(alts[0]!, a, b, at);
+    // a union's value is its text read as the first member that takes it (0 given for boolean | int is false)
+    if (typeof a !== 'object' && typeof b !== 'object') return unionValue(alts, a) === unionValue(alts, b) ? undefined : differ();
     // a nillable element with attributes: its content, or {"#nil": true, …}
     if (isObject(a) && isObject(b)) {
       const alt = alts.find((x) => x.type === 'object' && ('#nil' in (x.properties ?? {})) === ('#nil' in a));
       if (alt) return difference(alt, a, b, at);
     }
-    return typeof a !== 'object' && typeof b !== 'object' && String(a) === String(b) ? undefined : differ();
+    return differ();
   }
   if (s.contentMediaType === 'application/xml' && typeof a === 'string' && typeof b === 'string') return canonicalXml(a) === canonicalXml(b) ? undefined : differ();
   if (s.type === 'object' && isObject(a) && isObject(b)) {
@@ -59,6 +62,25 @@ export function difference(s: Schema, a: Json | undefined, b: Json | undefined, 
     return undefined;
   }
   return a === b ? undefined : differ();
+}
+
+const ajv = new Ajv2020({ strict: false });
+const validators = new WeakMap<Schema, (v: unknown) => boolean>();
+const valid = (s: Schema, v: unknown) => {
+  let f = validators.get(s);
+  if (!f) validators.set(s, (f = ajv.compile(s)));
+  return f(v);
+};
+
+/** A union member's value: its text as each member in turn reads it, the first that takes it. */
+function unionValue(alts: Schema[], v: string | number | boolean): string | number | boolean {
+  const text = String(v);
+  for (const alt of alts) {
+    const as = alt.type === 'boolean' ? (/^(true|1)$/.test(text) ? true : /^(false|0)$/.test(text) ? false : undefined)
+      : alt.type === 'integer' || alt.type === 'number' ? (/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(text) ? Number(text) : undefined) : text;
+    if (as !== undefined && valid(alt, as)) return as;
+  }
+  return text;
 }
 
 const isObject = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
