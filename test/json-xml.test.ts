@@ -264,6 +264,11 @@ describe('the synthetic bundle of every construct (test/data/rest)', () => {
     expect(xmlToJson(field({ default: '5' }), '<x:X xmlns:x="urn:x"/>')).toBe(5);
     expect(xmlToJson(field({ fixed: '7', attributes: [{ name: 'a', ns: '', path: 'X/@a', kind: 'field', attribute: true, minOccurs: 0, maxOccurs: 1, type: 'string' }] }), '<x:X xmlns:x="urn:x" a=""/>')).toEqual({ '@a': '', '#text': 7 });
     expect(jsonToXml(field({ default: '5', attributes: [{ name: 'a', ns: '', path: 'X/@a', kind: 'field', attribute: true, minOccurs: 0, maxOccurs: 1, type: 'string' }] }), { '@a': 'b' }, new Map())).toContain('>5<');
+    // a fixed value: that value, by value ("07" is 7), or refused
+    expect(jsonToXml(field({ fixed: '07' }), 7, new Map())).toContain('>7<');
+    expect(() => jsonToXml(field({ fixed: '7' }), 8, new Map())).toThrow('/: X is fixed to "7" by the schema: give that value, not number 8');
+    const union = field({ fixed: 'v', members: [field({ type: 'string' }), field({ type: 'unsignedByte' })] });
+    expect(() => jsonToXml(union, 12, new Map())).toThrow('/: X is fixed to "v" by the schema');
   });
 
   test('a key the schema requires is refused missing, with the place: the XSD cannot say it where AppData itself may be left out', () => {

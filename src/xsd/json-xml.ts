@@ -138,12 +138,29 @@ function writeContent(particles: FormNode[], o: Obj, at: string, out: XEl['child
   }
 }
 
-/** The text of a simple value: its JSON type must be the one the schema gives. */
+/** The text of a simple value: its JSON type must be the one the schema gives, its value the fixed one where the schema fixes it. */
 function scalarText(n: FormNode, v: unknown, at: string): string {
+  const t = textOf(n, v, at);
+  if (n.fixed !== undefined && JSON.stringify(readAs(n, t)) !== JSON.stringify(readAs(n, n.fixed))) {
+    throw new ConvertError(at, `${n.name} is fixed to ${JSON.stringify(n.fixed)} by the schema: give that value${n.attribute ? ', or leave it out' : ''}, not ${show(v)}`);
+  }
+  return t;
+}
+
+/** A text's value as it is read back (its text where it is no value of the type: the XSD judges that). */
+function readAs(n: FormNode, text: string): Json {
+  try {
+    return textToJson(n, text, '');
+  } catch {
+    return text;
+  }
+}
+
+function textOf(n: FormNode, v: unknown, at: string): string {
   if (n.list) {
     if (!Array.isArray(v)) throw new ConvertError(at, `${n.name} is an xs:list: give an array of its items, not ${typeName(v)}`);
     return v.map((x, i) => {
-      const t = scalarText({ ...(n.item ?? { ...n, list: undefined, type: 'string' }) }, x, `${at}/${i}`);
+      const t = scalarText({ ...(n.item ?? { ...n, list: undefined, type: 'string' }), fixed: undefined }, x, `${at}/${i}`);
       if (!t || /[ \t\n\r]/.test(t)) throw new ConvertError(`${at}/${i}`, `an item of the xs:list ${n.name} is not empty and holds no whitespace, which separates the items (${JSON.stringify(t)} would come back as ${t ? 'several items' : 'none'})`);
       return t;
     }).join(' ');

@@ -64,6 +64,20 @@ export function difference(s: Schema, a: Json | undefined, b: Json | undefined, 
   return a === b ? undefined : differ();
 }
 
+/** A value with its empty strings that have a default read as that default (as they come back). */
+export function withDefaults(s: Schema, v: Json): Json {
+  if (v === '' && s.default !== undefined) return s.default as Json;
+  if (Array.isArray(s.anyOf) && s.type === undefined) {
+    const alts = (s.anyOf as Schema[]).filter((x) => x.type !== 'null');
+    if (v === '' && alts.length > 1) return v;
+    const alt = alts.find((x) => x.type === (Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v === 'object' ? 'object' : x.type)) ?? alts[0];
+    return alt ? withDefaults(alt, v) : v;
+  }
+  if (Array.isArray(v)) return v.map((x) => withDefaults(s.items ?? {}, x));
+  if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withDefaults(((s.properties ?? {}) as Record<string, Schema>)[k] ?? {}, x)]));
+  return v;
+}
+
 const ajv = new Ajv2020({ strict: false });
 const validators = new WeakMap<Schema, (v: unknown) => boolean>();
 const valid = (s: Schema, v: unknown) => {
