@@ -293,7 +293,7 @@ export function elementSchema(n: FormNode): JsonSchema {
   if (n.nillable && n.fixed === undefined) {
     // nil (xsi:nil="true"; never an element with a fixed value, XSD 1.0 cvc-elt.3.2.2): null, or where the element has attributes an object of them with "#nil": true (a required one needs it)
     const alts: JsonSchema[] = [s];
-    if (n.attributes?.length) alts.push(nilObject(n));
+    if (n.attributes?.some((a) => a.fixed === undefined)) alts.push(nilObject(n));
     if (!n.attributes?.some((a) => a.minOccurs > 0 && a.fixed === undefined)) alts.push({ type: 'null', description: 'xsi:nil="true"' });
     s = { anyOf: alts, ...(s.description ? { description: s.description } : {}) };
   }
@@ -309,8 +309,10 @@ function nilObject(n: FormNode): JsonSchema {
     o.props[`@${a.name}`] = scalarSchema(a);
     if (a.minOccurs > 0 && a.fixed === undefined) o.required.push(`@${a.name}`);
   }
-  // with an attribute at least: a nil element without any is null
-  return { ...o.schema(), minProperties: 2 };
+  // with an attribute of its own at least: a nil element without any (or with fixed ones only) is null
+  const own = (n.attributes ?? []).filter((a) => a.fixed === undefined).map((a) => `@${a.name}`);
+  if (!own.some((k) => o.required.includes(k))) o.allOf.push({ anyOf: own.map((k) => ({ required: [k] })) });
+  return o.schema();
 }
 
 /**
