@@ -437,6 +437,19 @@ describe('the synthetic bundle of every construct (test/data/rest)', () => {
     expect(rootSchema({ ...list, item: { ...list.item!, type: 'int' }, fixed: ' 1 2 ' })).toMatchObject({ type: 'array', const: [1, 2] });
   });
 
+  test('XML -> JSON takes the alternative of a choice whose required elements are there (xmldsig PGPData: PGPKeyPacket alone is the second)', () => {
+    const el = (name: string, minOccurs = 1): FormNode => ({ name, ns: 'urn:x', path: `R/${name}`, kind: 'field', type: 'string', minOccurs, maxOccurs: 1 });
+    const any = (name: string): FormNode => ({ name, ns: '##other', otherThan: 'urn:x', path: `R/${name}`, kind: 'field', type: 'xml', minOccurs: 0, maxOccurs: null, any: true, processContents: 'lax' });
+    const seq = (name: string, children: FormNode[]): FormNode => ({ name, ns: '', path: `R/${name}`, kind: 'group', compositor: 'sequence', minOccurs: 1, maxOccurs: 1, children });
+    const form: FormNode = { name: 'R', ns: 'urn:x', path: 'R', kind: 'group', minOccurs: 1, maxOccurs: 1, children: [
+      { name: '#choice', ns: '', path: 'R/#choice', kind: 'group', compositor: 'choice', choice: true, minOccurs: 1, maxOccurs: 1, children: [
+        seq('#sequence', [el('PGPKeyID'), el('PGPKeyPacket', 0), any('#any')]), seq('#sequence2', [el('PGPKeyPacket'), any('#any2')])] }] };
+    const j = { PGPKeyPacket: 'p', '#any2': '<g:e xmlns:g="urn:g"></g:e>' };
+    expect(xmlToJson(form, jsonToXml(form, j, new Map()))).toEqual(j);
+    const k = { PGPKeyID: 'i', PGPKeyPacket: 'p', '#any': '<g:e xmlns:g="urn:g"></g:e>' };
+    expect(xmlToJson(form, jsonToXml(form, k, new Map()))).toEqual(k);
+  });
+
   test('XSD patterns become anchored ECMAScript ones, or none when they use XSD-only syntax', () => {
     expect(ecmaPattern('\\d{10}|\\d{12}')).toBe('^(?:\\d{10}|\\d{12})$');
     expect(ecmaPattern('\\i\\c*')).toBeUndefined();

@@ -371,11 +371,13 @@ function matchParticle(p: FormNode, kids: XmlElement[], pos: number, o: Obj, at:
     return pos;
   }
   if (p.compositor === 'choice') {
-    let best: { end: number; o: Obj } | undefined;
+    // the alternative that takes most elements, of those whose required elements are all there (PGPData: PGPKeyPacket alone is the second)
+    let best: { end: number; o: Obj; whole: boolean } | undefined;
     for (const alt of p.children ?? []) {
       const tmp: Obj = {};
       const end = matchParticle(alt, kids, pos, tmp, at, names);
-      if (end > pos && (!best || end > best.end)) best = { end, o: tmp };
+      const whole = requiredKeys([{ ...alt, minOccurs: Math.max(1, alt.minOccurs) }]).every((k) => tmp[k] !== undefined);
+      if (end > pos && (!best || (whole && !best.whole) || (whole === best.whole && end > best.end))) best = { end, o: tmp, whole };
     }
     if (!best) return pos;
     merge(o, best.o);

@@ -74,7 +74,8 @@ export function withDefaults(s: Schema, v: Json): Json {
     return alt ? withDefaults(alt, v) : v;
   }
   if (Array.isArray(v)) return v.map((x) => withDefaults(s.items ?? {}, x));
-  if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withDefaults(((s.properties ?? {}) as Record<string, Schema>)[k] ?? {}, x)]));
+  // (an attribute's default is for an absent one: "" stays "")
+  if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k.startsWith('@') ? x : withDefaults(((s.properties ?? {}) as Record<string, Schema>)[k] ?? {}, x)]));
   return v;
 }
 
