@@ -524,6 +524,31 @@ describe('schemas of test/support/xsd-arbitrary.ts, written out: constructs the 
   });
 });
 
+describe('keys apart and elements not expanded (test/data/rest-keys)', () => {
+  test('one local name in two namespaces: the second is keyed {namespace}name; an element not expanded is its own XML, attributes and all', () => {
+    const s = corpusService(join(ROOT, 'test', 'data', 'rest-keys'), 'Keys.wsdl', 1);
+    const schema = compileBundleSchemas(s.sid, s.bundle, {});
+    try {
+      const m = new ComposerModels().operation(s, 'submit');
+      const js = rootSchema(m.form) as any;
+      expect(js.required).toEqual(['Name', '{urn:gen:b}Name']);
+      expect(js.properties.Name).toEqual({ type: 'string' });
+      expect(js.properties['{urn:gen:b}Name']).toMatchObject({ type: 'integer' });
+      expect(js.properties.Kid.properties.Kid.properties.Kid).toMatchObject({ type: 'string', contentMediaType: 'application/xml', 'x-xsd': 'element {urn:gen:a}Kid, not expanded' });
+      const xml = '<a:Root xmlns:a="urn:gen:a" xmlns:b="urn:gen:b"><a:Name>x</a:Name><b:Name>5</b:Name><a:Kid id="1"><a:V>1</a:V><a:Kid id="2"><a:V>2</a:V><a:Kid id="3"><a:V>3</a:V></a:Kid></a:Kid></a:Kid></a:Root>';
+      expect(xsdErrors(schema, m, xml)).toEqual([]);
+      const j = xmlToJson(m.form, xml) as any;
+      expect(j).toEqual({ Name: 'x', '{urn:gen:b}Name': 5, Kid: { '@id': '1', V: 1, Kid: { '@id': '2', V: 2, Kid: '<a:Kid xmlns:a="urn:gen:a" id="3"><a:V>3</a:V></a:Kid>' } } });
+      const back = jsonToXml(m.form, j, m.prefixes);
+      expect(xsdErrors(schema, m, back)).toEqual([]);
+      expect(xmlToJson(m.form, back)).toEqual(j);
+      expect(() => jsonToXml(m.form, { ...j, Kid: { ...j.Kid, Kid: { ...j.Kid.Kid, Kid: '<a:V xmlns:a="urn:gen:a">3</a:V>' } } }, m.prefixes)).toThrow('/Kid/Kid/Kid: give the XML of one element {urn:gen:a}Kid, not {urn:gen:a}V');
+    } finally {
+      schema.dispose();
+    }
+  });
+});
+
 describe('demo bundles (wsdl/): every operation, request and answer', () => {
   const all: Case[] = [];
   const schemas: CompiledSchema[] = [];

@@ -57,6 +57,8 @@ export interface FormNode {
   compositor?: 'sequence' | 'choice';
   /** an xs:any: XML of any element goes here */
   any?: true;
+  /** its key in a JSON object where its local name is another element's of the same content, of another namespace: {namespace}name (json-schema.ts) */
+  key?: string;
   /** an xs:any of namespace ##other: the target namespace it excludes (and no namespace) */
   otherThan?: string;
   /** an xs:any's processContents (strict when the schema says nothing, as XSD has it) */
@@ -263,6 +265,7 @@ export class FormBuilder {
       node.type = 'string';
       return;
     }
+    distinctKeys(children);
     node.children = children;
   }
 
@@ -527,6 +530,27 @@ export class FormBuilder {
     }
     node.type ??= 'string';
   }
+}
+
+/**
+ * Elements of one content (a JSON object's keys) with one local name and two namespaces (a local
+ * element and a reference to another schema's): the later ones are keyed {namespace}name. A
+ * repeated group's elements are keys of its items, another object.
+ */
+function distinctKeys(particles: FormNode[]): void {
+  const first = new Map<string, string>();
+  const visit = (ps: FormNode[]) => {
+    for (const p of ps) {
+      if (p.compositor && p.maxOccurs !== 1) distinctKeys(p.children ?? []);
+      else if (p.compositor) visit(p.children ?? []);
+      else if (!p.any) {
+        const ns = first.get(p.name);
+        if (ns === undefined) first.set(p.name, p.ns);
+        else if (ns !== p.ns) p.key = `{${p.ns}}${p.name}`;
+      }
+    }
+  };
+  visit(particles);
 }
 
 function applyFacets(node: FormNode, r: XNode): void {

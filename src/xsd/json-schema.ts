@@ -26,7 +26,10 @@ import type { FormNode } from './form';
  * - nillable → null also allowed (xsi:nil="true"); an element with attributes may be nil with
  *   them, {"#nil": true, "@a": …} (the only way where one is required);
  * - xs:any, and an element the form did not expand (recursion beyond one level, size limits) →
- *   a string holding the XML (`#any` for a wildcard's elements, all of them in one string);
+ *   a string holding the XML (`#any` for a wildcard's elements, all of them in one string; the
+ *   element itself, with its attributes, for one not expanded);
+ * - an element whose local name another element of the same object has, in another namespace
+ *   (a reference to another schema's): the key {namespace}name;
  * - xs:documentation → description.
  */
 export type JsonSchema = Record<string, unknown>;
@@ -272,7 +275,7 @@ const XML_STRING = (what: string): JsonSchema => ({ type: 'string', contentMedia
 /** The JSON Schema of one occurrence of an element (its value). */
 export function elementSchema(n: FormNode): JsonSchema {
   let s: JsonSchema;
-  if (n.recursive || n.truncated) s = XML_STRING(`the XML of ${n.name}'s content (the schema encloses it in itself too deep, or is too large, to describe here)`);
+  if (n.recursive || n.truncated) s = { ...XML_STRING(`the XML of the ${n.name} element itself, its attributes and content (the schema encloses it in itself too deep, or is too large, to describe here)`), 'x-xsd': `element {${n.ns}}${n.name}, not expanded` };
   else if (n.unresolved) s = { type: 'string', description: n.unresolved };
   else if (n.kind === 'field' && !n.attributes?.length) s = scalarSchema({ ...n, documentation: undefined });
   else {
@@ -379,11 +382,14 @@ function collect(particles: FormNode[], props: Record<string, JsonSchema>, requi
       }
     } else {
       const one = elementSchema(p);
-      props[p.name] = p.maxOccurs === 1 ? one : arrayOf(one, p);
-      if (p.minOccurs > 0) required?.push(p.name);
+      props[jsonKey(p)] = p.maxOccurs === 1 ? one : arrayOf(one, p);
+      if (p.minOccurs > 0) required?.push(jsonKey(p));
     }
   }
 }
+
+/** An element's key in its parent's object: its local name, {namespace}name where another of the content has that name (form.ts). */
+export const jsonKey = (p: FormNode): string => p.key ?? p.name;
 
 /** Whether a particle can match no element at all (optional, or of such content only). */
 export function emptiable(p: FormNode): boolean {

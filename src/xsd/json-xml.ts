@@ -1,7 +1,7 @@
 import { xml, type XmlElement } from '../xml/libxml';
 import { isElement, parseUntrusted, XmlSyntaxError } from '../xml/dom';
 import type { FormNode } from './form';
-import { accepts, emptiable, jsonKind, normalised, xmlTrim, type JsonKind } from './json-schema';
+import { accepts, emptiable, jsonKey, jsonKind, normalised, xmlTrim, type JsonKind } from './json-schema';
 import { write, XSI, type XEl } from './render';
 
 /**
@@ -55,10 +55,9 @@ function writeElement(n: FormNode, v: unknown, at: string): XEl {
     el.attrs.push({ ns: XSI, name: 'nil', value: 'true' });
     return el;
   }
-  if (n.recursive || n.truncated || n.unresolved) {
-    if (typeof v !== 'string') throw new ConvertError(at, `${n.name} is given as a string of XML (${n.unresolved ?? 'the schema nests it too deep to describe'})`);
-    if (n.unresolved) el.text = xmlChars(n, v, at);
-    else if (xmlTrim(v)) el.children.push({ raw: wellFormed(v, at) });
+  if (n.unresolved) {
+    if (typeof v !== 'string') throw new ConvertError(at, `${n.name} is given as a string (${n.unresolved})`);
+    el.text = xmlChars(n, v, at);
     return el;
   }
   if (n.kind === 'field' && !n.attributes?.length) {
@@ -126,16 +125,40 @@ function writeContent(particles: FormNode[], o: Obj, at: string, out: XEl['child
       }
       writeContent(p.children ?? [], o, at, out);
     } else {
-      const v = o[p.name];
+      const v = o[jsonKey(p)];
       if (v === undefined) continue;
-      const pat = `${at}/${ptr(p.name)}`;
-      if (p.maxOccurs === 1) out.push(writeElement(p, v, pat));
+      const pat = `${at}/${ptr(jsonKey(p))}`;
+      // an element the form did not expand is given as its own XML
+      const one = (x: unknown, xat: string) => ((p.recursive || p.truncated) && x !== null ? { raw: elementXml(p, x, xat) } : writeElement(p, x, xat));
+      if (p.maxOccurs === 1) out.push(one(v, pat));
       else {
         if (!Array.isArray(v)) throw new ConvertError(pat, `${p.name} repeats (maxOccurs ${p.maxOccurs ?? 'unbounded'}): give an array, even of one`);
-        v.forEach((x, i) => out.push(writeElement(p, x, `${pat}/${i}`)));
+        v.forEach((x, i) => out.push(one(x, `${pat}/${i}`)));
       }
     }
   }
+}
+
+/** The XML of an element the form did not expand, given as a string: one element, that one. */
+function elementXml(n: FormNode, v: unknown, at: string): string {
+  if (typeof v !== 'string') throw new ConvertError(at, `${n.name} is given as the XML of the element itself (the schema nests it too deep to describe), not ${typeName(v)}`);
+  let doc;
+  try {
+    doc = parseUntrusted(Buffer.from(`<r>${v}</r>`, 'utf8'));
+  } catch (e) {
+    if (e instanceof XmlSyntaxError) throw new ConvertError(at, `not well-formed XML: ${e.message}`);
+    throw e;
+  }
+  try {
+    const els = elements(doc.root);
+    const el = els[0];
+    if (els.length !== 1 || !el || el.name !== n.name || (el.namespaceUri ?? '') !== n.ns) {
+      throw new ConvertError(at, `give the XML of one element {${n.ns}}${n.name}, not ${els.map((e) => `{${e.namespaceUri ?? ''}}${e.name}`).join(', ') || 'none'}`);
+    }
+  } finally {
+    doc.dispose();
+  }
+  return v;
 }
 
 /** The text of a simple value: its JSON type must be the one the schema gives, its value the fixed one where the schema fixes it. */
@@ -234,7 +257,7 @@ function requiredKeys(particles: FormNode[]): string[] {
       if (!emptiable({ ...p, minOccurs: 1 })) out.push(p.name);
     }
     else if (p.compositor === 'sequence') out.push(...requiredKeys(p.children ?? []));
-    else if (!p.compositor) out.push(p.name);
+    else if (!p.compositor) out.push(jsonKey(p));
   }
   return [...new Set(out)];
 }
@@ -246,7 +269,7 @@ export function keysOf(particles: FormNode[]): string[] {
     if (p.any) out.push(p.name);
     else if (p.compositor && p.maxOccurs !== 1) out.push(p.name);
     else if (p.compositor) out.push(...keysOf(p.children ?? []));
-    else out.push(p.name);
+    else out.push(jsonKey(p));
   }
   return [...new Set(out)];
 }
@@ -322,7 +345,7 @@ export function elementToJson(n: FormNode, el: XmlElement, at: string): Json {
     const own = Object.keys(o).filter((k) => (n.attributes ?? []).find((a) => `@${a.name}` === k)?.fixed === undefined);
     return own.length ? { '#nil': true, ...o } : null;
   }
-  if (n.recursive || n.truncated) return elements(el).map(serialise).join('');
+  if (n.recursive || n.truncated) return serialise(el);
   if (n.unresolved) return el.content;
   if (n.kind === 'field' && !n.attributes?.length) return textToJson(n, el.content, at);
   const o: Obj = {};
@@ -390,7 +413,7 @@ function matchParticle(p: FormNode, kids: XmlElement[], pos: number, o: Obj, at:
     values.push(elementToJson(p, kids[pos]!, `${at}/${p.name}${p.maxOccurs === 1 ? '' : `[${i + 1}]`}`));
     pos++;
   }
-  if (values.length) merge(o, { [p.name]: p.maxOccurs === 1 ? values[0]! : values });
+  if (values.length) merge(o, { [jsonKey(p)]: p.maxOccurs === 1 ? values[0]! : values });
   return pos;
 }
 

@@ -232,10 +232,12 @@ function makeArb(s: Schema, o: ArbOptions, depth: number): fc.Arbitrary<Json> {
 interface Plan { required: Set<string>; forbidden: Set<string>; dependent: [string, string[]][] }
 
 /**
- * A wildcard of processContents strict takes only elements the service's schemas declare: no
- * value is drawn for it (an optional one is left out, an alternative needing one not chosen).
+ * A wildcard of processContents strict takes only elements the service's schemas declare, an
+ * element the form did not expand only its own content: no value is drawn for them (an optional
+ * one is left out, an alternative needing one not chosen, a required one skips the value).
  */
-export const isStrictAny = (s: Schema | undefined): boolean => !!s && s.contentMediaType === 'application/xml' && xsdNotes(s).processContents === 'strict';
+export const isStrictAny = (s: Schema | undefined): boolean => !!s && s.contentMediaType === 'application/xml'
+  && (xsdNotes(s).processContents === 'strict' || /^element /.test(String(s['x-xsd'] ?? ''))); // (an element not expanded: its own declared content too)
 
 function planArb(allOf: Schema[], avoid: (key: string) => boolean): fc.Arbitrary<Plan> {
   if (!allOf.length) return fc.constant({ required: new Set(), forbidden: new Set(), dependent: [] });
