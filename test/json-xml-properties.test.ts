@@ -59,9 +59,10 @@ export function checkValid(c: Case, js: Schema, validate: ValidateFunction, valu
     throw new Error(`its XML could not be read back: ${(e as Error).message}\nvalue: ${show(value)}\nXML: ${show(x)}`);
   }
   const d = difference(js, value, back);
-  // the occurrences of a repeated group are read greedily: [{"A":[1]},{"A":[2]}] of (A{1,3}){1,2} is the XML of [{"A":[1,2]}], and comes back so
+  // the occurrences of a repeated group are read greedily: [{"A":[1]},{"A":[2]}] of (A{1,3}){1,2} is the XML of [{"A":[1,2]}], and comes back so;
+  // two wildcards both of which take an element: the first takes it (libxml2 lets such a schema by)
   const sameXml = (a: string, b: string) => canonicalXml(a).replace(/>\s+</g, '><') === canonicalXml(b).replace(/>\s+</g, '><');
-  const regrouped = d !== undefined && /\/#(sequence|choice)\d*(\/|:)/.test(d) && sameXml(jsonToXml(c.m.form, back, c.m.prefixes), jsonToXml(c.m.form, withDefaults(js, value), c.m.prefixes));
+  const regrouped = d !== undefined && /#(sequence|choice|any)\d*/.test(d) && sameXml(jsonToXml(c.m.form, back, c.m.prefixes), jsonToXml(c.m.form, withDefaults(js, value), c.m.prefixes));
   if (d && !regrouped) throw new Error(`JSON -> XML -> JSON changed the value: ${d}\nvalue: ${show(value)}\nXML: ${show(x)}\nback: ${show(back)}`);
   if (!validate(back)) throw new Error(`the value read back fails the JSON Schema: ${show(validate.errors)}\nback: ${show(back)}`);
 }

@@ -89,13 +89,16 @@ const valid = (s: Schema, v: unknown) => {
 
 /** A union member's value: its text as each member in turn reads it, the first that takes it. */
 function unionValue(alts: Schema[], v: string | number | boolean): string | number | boolean {
-  const text = String(v);
+  const raw = String(v);
   for (const alt of alts) {
+    // the text as the member normalises it first (a token collapses its spaces: " " is the token "")
+    const type = /^xs:(\w+)/.exec(String(alt['x-xsd'] ?? ''))?.[1];
+    const text = alt.type !== 'string' || !type || type === 'string' ? raw : type === 'normalizedString' ? raw.replace(/[\t\n\r]/g, ' ') : raw.replace(/[ \t\n\r]+/g, ' ').replace(/^ | $/g, '');
     const as = alt.type === 'boolean' ? (/^(true|1)$/.test(text) ? true : /^(false|0)$/.test(text) ? false : undefined)
       : alt.type === 'integer' || alt.type === 'number' ? (/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(text) ? Number(text) : undefined) : text;
     if (as !== undefined && valid(alt, as)) return as;
   }
-  return text;
+  return raw;
 }
 
 const isObject = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);

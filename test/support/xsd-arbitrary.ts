@@ -45,7 +45,8 @@ export interface AttrT { use: 'required' | 'optional'; type: SimpleT; value?: 'd
 export type Occurs = { min: number; max: number | 'unbounded' };
 
 export type ParticleT =
-  | ({ t: 'element'; how: 'local' | 'refA' | 'refB'; nillable: boolean; value?: 'default' | 'fixed'; form?: 'qualified' | 'unqualified'; type: TypeT } & Occurs)
+  // sameName: a reference to urn:gen:b's element of the local name of the element before it (one name, two namespaces)
+  | ({ t: 'element'; how: 'local' | 'refA' | 'refB'; nillable: boolean; value?: 'default' | 'fixed'; form?: 'qualified' | 'unqualified'; sameName?: boolean; type: TypeT } & Occurs)
   | ({ t: 'any'; namespace: string; pc: 'lax' | 'skip' | 'strict' } & Occurs)
   | GroupT;
 
@@ -56,7 +57,9 @@ export type ComplexT =
   | { t: 'simple'; simple: SimpleT; attrs: AttrT[]; named: boolean }
   | { t: 'extension'; base: { group: GroupT; attrs: AttrT[]; abstract: boolean }; group: GroupT; attrs: AttrT[] }
   | { t: 'restriction'; base: { group: GroupT; attrs: AttrT[] } }
-  | { t: 'empty'; attrs: AttrT[] };
+  | { t: 'empty'; attrs: AttrT[] }
+  // a named type enclosing itself: a value and an optional element of the same type (the form expands it so far)
+  | { t: 'recursive'; leaf: SimpleT; attrs: AttrT[] };
 
 export type TypeT = { t: 'simple'; s: SimpleT } | { t: 'complex'; c: ComplexT };
 
@@ -178,7 +181,7 @@ export function schemaArb(depth = 3): fc.Arbitrary<SchemaT> {
       { arbitrary: simpleArb.map((s) => ({ t: 'simple' as const, s })), weight: 3 },
       { arbitrary: tie('complex').map((c) => ({ t: 'complex' as const, c })), weight: 1 }),
     particle: fc.oneof({ depthSize: 'small', maxDepth: depth },
-      { arbitrary: fc.record({ t: fc.constant('element' as const), how: fc.constantFrom<'local' | 'refA' | 'refB'>('local', 'local', 'local', 'refA', 'refB'), nillable: fc.boolean(), value: fc.constantFrom<'default' | 'fixed' | undefined>(undefined, undefined, undefined, undefined, 'default', 'fixed'),
+      { arbitrary: fc.record({ t: fc.constant('element' as const), how: fc.constantFrom<'local' | 'refA' | 'refB'>('local', 'local', 'local', 'refA', 'refB'), nillable: fc.boolean(), value: fc.constantFrom<'default' | 'fixed' | undefined>(undefined, undefined, undefined, undefined, 'default', 'fixed'), sameName: fc.boolean(),
         form: fc.constantFrom<'qualified' | 'unqualified' | undefined>(undefined, undefined, undefined, 'qualified', 'unqualified'), type: tie('type') as fc.Arbitrary<TypeT> }).chain((e) => occursEl.map((o) => ({ ...e, ...o }))), weight: 6 },
       { arbitrary: anyArb, weight: 1 },
       { arbitrary: tie('group') as fc.Arbitrary<GroupT>, weight: 2 }),
@@ -196,7 +199,8 @@ export function schemaArb(depth = 3): fc.Arbitrary<SchemaT> {
         group: tie('group') as fc.Arbitrary<GroupT>, attrs: attrsArb }).map((x) => ({ ...x, base: { ...x.base, group: { ...x.base.group, t: 'sequence' as const, min: 1, max: 1 } }, group: { ...x.group, t: 'sequence' as const, min: 1, max: 1 } })), weight: 1 },
       { arbitrary: fc.record({ t: fc.constant('restriction' as const), base: fc.record({ group: tie('group') as fc.Arbitrary<GroupT>, attrs: attrsArb }) })
         .map((x) => ({ ...x, base: { ...x.base, group: { ...x.base.group, t: 'sequence' as const, min: 1, max: 1, viaGroupRef: false, items: x.base.group.items.map(plainElement) } } })), weight: 1 },
-      { arbitrary: fc.record({ t: fc.constant('empty' as const), attrs: attrsArb }), weight: 1 }),
+      { arbitrary: fc.record({ t: fc.constant('empty' as const), attrs: attrsArb }), weight: 1 },
+      { arbitrary: fc.record({ t: fc.constant('recursive' as const), leaf: atomicArb, attrs: attrsArb }), weight: 1 }),
   }));
   return fc.record({ root: complex, qualifiedA: fc.boolean(), qualifiedB: fc.boolean(), attributesQualified: fc.boolean() });
 }
@@ -284,18 +288,24 @@ export function renderSchema(s: SchemaT): { a: string; b: string } {
     return direct.join('');
   };
 
+  // the local element just written in the current content, and the names urn:gen:b declares already
+  let lastLocal: string | undefined;
+  const usedInB = new Set<string>();
   const occ = (o: Occurs) => `${o.min !== 1 ? ` minOccurs="${o.min}"` : ''}${o.max !== 1 ? ` maxOccurs="${o.max}"` : ''}`;
 
   const particleXml = (p: ParticleT, inB: boolean): string => {
     if (p.t === 'any') return `<xs:any namespace="${p.namespace}" processContents="${p.pc}"${occ(p)}/>`;
     if (p.t !== 'element') {
       const inner = `<xs:${p.t}${occ(p)}>${p.items.map((x) => particleXml(x, inB)).join('')}</xs:${p.t}>`;
+      lastLocal = undefined;
       if (!p.viaGroupRef || inB || p.t === 'all') return inner;
       const name = fresh('G');
       globalsA.push(`<xs:group name="${name}"><xs:${p.t}>${p.items.map((x) => particleXml(x, false)).join('')}</xs:${p.t}></xs:group>`);
       return `<xs:group ref="a:${name}"${occ(p)}/>`;
     }
-    const name = fresh(p.how === 'refB' ? 'b' : 'e');
+    const name = p.how === 'refB' && p.sameName && lastLocal && !usedInB.has(lastLocal) ? lastLocal : fresh(p.how === 'refB' ? 'b' : 'e');
+    if (p.how === 'refB') usedInB.add(name);
+    lastLocal = p.how === 'local' ? name : undefined;
     const target = p.how === 'refB' ? globalsB : p.how === 'refA' ? globalsA : undefined;
     const types = typeXml(p.type, p.how === 'refB' || inB);
     const v = p.value && p.type.t === 'simple' ? valueOf(p.type.s) : undefined;
@@ -332,6 +342,12 @@ export function renderSchema(s: SchemaT): { a: string; b: string } {
     switch (c.t) {
       case 'particles': return `${particleXml(c.group, inB)}${attrsXml(c.attrs, globalsA)}`;
       case 'empty': return attrsXml(c.attrs, globalsA);
+      case 'recursive': {
+        const name = fresh('T');
+        const leaf = simpleRef(c.leaf, globalsA);
+        globalsA.push(`<xs:complexType name="${name}"><xs:sequence><xs:element name="${fresh('v')}"${leaf.type ? ` type="${leaf.type}"` : ''}>${leaf.inline ?? ''}</xs:element><xs:element name="${fresh('kid')}" type="a:${name}" minOccurs="0"/></xs:sequence>${attrsXml(c.attrs, globalsA)}</xs:complexType>`);
+        return `<xs:complexContent><xs:extension base="a:${name}"/></xs:complexContent>`;
+      }
       case 'simple': {
         const r = simpleRef(c.simple, globalsA);
         // an inline simple type cannot be extended: name it
