@@ -2,8 +2,10 @@
 // (`systems api-key`, hashed in the system's file), every demo operation called with JSON built
 // from its fixture request, the envelope signed as the key's system and sent through the
 // gateway's own pipeline (journaled), answers as JSON or XML, an asynchronous operation's ticket
-// polled to its answer, and each refusal as an RFC 9457 problem with its catalogue code. Runs on
-// the store SMEV2_TEST_STORE names (SQLite or PostgreSQL).
+// polled to its answer, and each refusal as an RFC 9457 problem with its catalogue code; values
+// drawn from the served OpenAPI document's schema (test/support/json-arbitrary.ts, as
+// test/json-xml-properties.test.ts does without HTTP), valid ones answered, ones with a fault
+// refused as problems. Runs on the store SMEV2_TEST_STORE names (SQLite or PostgreSQL).
 import { cpSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,8 +16,11 @@ import { loadService, type Service } from '../src/registry/load';
 import { parseEnvelope } from '../src/envelope/parse';
 import { ComposerModels } from '../src/xsd/model';
 import { contentXml, xmlToJson } from '../src/xsd/json-xml';
+import fc from 'fast-check';
+import Ajv2020 from 'ajv/dist/2020';
 import { runCli, startGateway, type GatewayProcess } from './support/gateway';
 import { ROOT } from './support/paths';
+import { faultSites, undrawable, valueArb, type Fault, type Json } from './support/json-arbitrary';
 
 let gw: GatewayProcess;
 let systems: string;
@@ -243,6 +248,41 @@ test('an answer the answer schema does not describe is a 502 problem as JSON, an
   expect(x.headers.get('x-smev-status')).toBe('INVALID');
   expect(x.text).toMatch(/^<\w+:\w+ xmlns/);
 });
+
+test('values drawn from the served OpenAPI document: valid ones are answered, ones with a fault are RFC 9457 problems with a catalogue code, never 500', async () => {
+  const doc = (await call('/api/v1/services/SID0003623/openapi.json')).json;
+  const request = doc.components.schemas['SID0003623.Process.request'];
+  const validAnswer = new Ajv2020({ strict: false }).compile(doc.components.schemas['SID0003623.Process.answer']);
+  // a seed of its own each run, said in every failure (SMEV2_FC_SEED replays one)
+  const seed = Number(process.env.SMEV2_FC_SEED ?? Math.floor(Math.random() * 2 ** 31));
+  const url = '/api/v1/services/SID0003623/Process';
+  const drawn = fc.sample(valueArb(request).filter((v) => !undrawable(v)), { numRuns: 6, seed }) as Record<string, Json>[];
+  for (const [i, v] of drawn.entries()) {
+    // every other one is the case "found" (its surname and birth date): a RESULT, as JSON; the others as XML (what no case matches, the emulator answers INVALID)
+    const found = i % 2 === 0;
+    const body = found ? { ...v, Фамилия: 'ИВАНОВА', ДатаРождения: '14.07.1985' } : v;
+    const r = await call(url, { key: keys.MINZ01001, body, accept: found ? 'application/json' : 'application/xml' });
+    const seen = { seed, body, status: r.status, smev: r.headers.get('x-smev-status'), problem: r.status >= 300 ? r.json ?? r.text : undefined };
+    expect(seen).toEqual({ ...seen, status: 200, smev: found ? 'RESULT' : expect.stringMatching(/^(RESULT|INVALID|REJECT)$/), problem: undefined });
+    if (found) expect({ seed, answer: r.json, valid: validAnswer(r.json) }).toEqual({ seed, answer: r.json, valid: true });
+    else expect(r.text).toMatch(/^<\w+:\w+ xmlns/);
+  }
+  // one value per kind of fault where the schema has a place for it
+  const faulty = fc.sample(valueArb(request).filter((v) => !undrawable(v)).map((v) => faultSites(request, v).map((site) => ({ value: site.apply(v), fault: site.fault }))), { numRuns: 4, seed })
+    .flat();
+  const byKind = new Map<Fault['kind'], { value: Json; fault: Fault }>();
+  for (const f of faulty) if (!byKind.has(f.fault.kind)) byKind.set(f.fault.kind, f);
+  expect([...byKind.keys()].sort()).toEqual(expect.arrayContaining(['missing', 'not-xml-char', 'null', 'too-long', 'unknown-key', 'wrong-type']));
+  for (const { value, fault } of byKind.values()) {
+    const r = await call(url, { key: keys.MINZ01001, body: value });
+    const seen = { seed, fault, status: r.status, type: r.type, code: r.json?.code };
+    // the mapping's refusals say where (a JSON pointer); what only the XSD judges (a length) is the gateway's schema control
+    const expected = fault.kind === 'too-long' ? { status: 422, code: 'SMEV-102000' } : { status: 400, code: 'GW-6005' };
+    expect(seen).toEqual({ ...seen, ...expected, type: expect.stringMatching(/^application\/problem\+json/) });
+    expect(r.json).toMatchObject({ type: `urn:smev2-gateway:fault:${expected.code}`, status: expected.status, detail: expect.stringMatching(new RegExp(`^${expected.code}: `)) });
+    if (expected.code === 'GW-6005') expect({ fault, at: r.json.at }).toEqual({ fault, at: fault.at || '/' });
+  }
+}, 60_000);
 
 /** A raw HTTP exchange: headers and the first bytes of a body, the answer read without sending the rest. */
 function rawRequest(url: string, headers: Record<string, string | number>, first: string): Promise<{ status: number; body: string; connection?: string }> {

@@ -24,6 +24,10 @@ export interface FormNode {
   type?: string;
   enumeration?: string[];
   pattern?: string;
+  /** a whiteSpace facet (else the builtin's: preserve for xs:string, replace for normalizedString, collapse for the others) */
+  whiteSpace?: 'preserve' | 'replace' | 'collapse';
+  /** the patterns of the types this one restricts: a value matches each of them too (XSD ORs the patterns of one restriction, ANDs those of successive ones) */
+  basePatterns?: string[];
   minLength?: number;
   maxLength?: number;
   minInclusive?: string;
@@ -53,6 +57,12 @@ export interface FormNode {
   compositor?: 'sequence' | 'choice';
   /** an xs:any: XML of any element goes here */
   any?: true;
+  /** its key in a JSON object where its local name is another element's of the same content, of another namespace: {namespace}name (json-schema.ts) */
+  key?: string;
+  /** an xs:any of namespace ##other: the target namespace it excludes (and no namespace) */
+  otherThan?: string;
+  /** an xs:any's processContents (strict when the schema says nothing, as XSD has it) */
+  processContents?: 'strict' | 'lax' | 'skip';
   /** the element's type is abstract: instances carry xsi:type of this derived type */
   xsiType?: QName;
   /** not expanded: its type already encloses it (recursion) */
@@ -212,7 +222,7 @@ export class FormBuilder {
   /** an element of xs:anyType: any content, given as XML */
   private anyContent(node: FormNode): void {
     node.kind = 'group';
-    node.children = [{ name: '#any', ns: '##any', path: join(node.path, '#any'), kind: 'field', type: 'xml', minOccurs: 0, maxOccurs: null, any: true }];
+    node.children = [{ name: '#any', ns: '##any', path: join(node.path, '#any'), kind: 'field', type: 'xml', minOccurs: 0, maxOccurs: null, any: true, processContents: 'lax' }];
   }
 
   private complex(node: FormNode, ct: Component, key: string, depth: number, stack: string[]): void {
@@ -255,6 +265,7 @@ export class FormBuilder {
       node.type = 'string';
       return;
     }
+    distinctKeys(children);
     node.children = children;
   }
 
@@ -343,10 +354,18 @@ export class FormBuilder {
         this.particle({ node: merged, ctx: g.ctx }, parentPath, depth, stack, out, counters, parentName);
         return;
       }
-      case 'any':
+      case 'any': {
         this.nodes++;
-        out.push({ name: '#any', ns: n.attrs.namespace ?? '##any', path: join(parentPath, '#any'), kind: 'field', type: 'xml', ...occursOf(n), any: true });
+        // a second wildcard of the same content is #any2 (as a second choice is #choice2)
+        const k = (counters.get('#any') ?? 0) + 1;
+        counters.set('#any', k);
+        const name = k > 1 ? `#any${k}` : '#any';
+        // ##targetNamespace names the schema's own (the JSON Schema's note says which); ##other excludes it
+        const ns = (n.attrs.namespace ?? '##any').trim().split(/\s+/).map((t) => (t === '##targetNamespace' ? p.ctx.tns || '##local' : t)).join(' ');
+        out.push({ name, ns, path: join(parentPath, name), kind: 'field', type: 'xml', ...occursOf(n), any: true, ...(ns === '##other' ? { otherThan: p.ctx.tns } : {}),
+          processContents: n.attrs.processContents === 'lax' || n.attrs.processContents === 'skip' ? n.attrs.processContents : 'strict' });
         return;
+      }
       case 'sequence':
       case 'all': {
         const occ = occursOf(n);
@@ -375,12 +394,24 @@ export class FormBuilder {
     const doc = documentation(p.node);
     if (doc) node.documentation = doc;
     for (const x of p.node.children) {
-      if (kind === 'choice' && (x.local === 'sequence' || x.local === 'all')) {
-        // an alternative that is a sequence stays one node, even when it occurs once
-        node.children!.push(this.compositor('sequence', { node: x, ctx: p.ctx }, parentPath, depth, stack, counters, parentName));
+      const seq = kind === 'choice' ? this.sequenceOf({ node: x, ctx: p.ctx }) : undefined;
+      if (seq) {
+        // an alternative that is a sequence (or a group of one) stays one node, even when it occurs once
+        node.children!.push(this.compositor('sequence', seq, parentPath, depth, stack, counters, parentName));
       } else this.particle({ node: x, ctx: p.ctx }, parentPath, depth, stack, node.children!, counters, parentName);
     }
     return node;
+  }
+
+  /** A sequence or all, or a group reference whose group is one (with the reference's occurrences): the particle it is. */
+  private sequenceOf(c: Component): Component | undefined {
+    const n = c.node;
+    if (n.local === 'sequence' || n.local === 'all') return c;
+    if (n.local !== 'group' || !n.attrs.ref) return undefined;
+    const g = this.set.get('group', this.set.resolve(c, n, n.attrs.ref));
+    const comp = g?.node.children.find((x) => ['sequence', 'choice', 'all'].includes(x.local));
+    if (!g || !comp || comp.local === 'choice') return undefined;
+    return { node: { ...comp, attrs: { ...comp.attrs, minOccurs: n.attrs.minOccurs ?? comp.attrs.minOccurs ?? '1', maxOccurs: n.attrs.maxOccurs ?? comp.attrs.maxOccurs ?? '1' } }, ctx: g.ctx };
   }
 
   private attributeNodes(list: Component[], elementPath: string, guard = 0): FormNode[] {
@@ -501,11 +532,37 @@ export class FormBuilder {
   }
 }
 
+/**
+ * Elements of one content (a JSON object's keys) with one local name and two namespaces (a local
+ * element and a reference to another schema's): the later ones are keyed {namespace}name. A
+ * repeated group's elements are keys of its items, another object.
+ */
+function distinctKeys(particles: FormNode[]): void {
+  const first = new Map<string, string>();
+  const visit = (ps: FormNode[]) => {
+    for (const p of ps) {
+      if (p.compositor && p.maxOccurs !== 1) distinctKeys(p.children ?? []);
+      else if (p.compositor) visit(p.children ?? []);
+      else if (!p.any) {
+        const ns = first.get(p.name);
+        if (ns === undefined) first.set(p.name, p.ns);
+        else if (ns !== p.ns) p.key = `{${p.ns}}${p.name}`;
+      }
+    }
+  };
+  visit(particles);
+}
+
 function applyFacets(node: FormNode, r: XNode): void {
   const enums = r.children.filter((x) => x.local === 'enumeration').map((x) => x.attrs.value ?? '');
   if (enums.length) node.enumeration = enums;
   const patterns = r.children.filter((x) => x.local === 'pattern').map((x) => x.attrs.value ?? '');
-  if (patterns.length) node.pattern = patterns.length === 1 ? patterns[0] : patterns.map((p) => `(${p})`).join('|');
+  if (patterns.length) {
+    if (node.pattern !== undefined) node.basePatterns = [...(node.basePatterns ?? []), node.pattern];
+    node.pattern = patterns.length === 1 ? patterns[0] : patterns.map((p) => `(${p})`).join('|');
+  }
+  const ws = r.children.find((x) => x.local === 'whiteSpace')?.attrs.value?.trim();
+  if (ws === 'preserve' || ws === 'replace' || ws === 'collapse') node.whiteSpace = ws;
   const num = (local: string) => {
     const v = r.children.find((x) => x.local === local)?.attrs.value;
     return v === undefined || !/^\d+$/.test(v.trim()) ? undefined : Number(v);

@@ -1,7 +1,7 @@
 import { xml, type XmlElement } from '../xml/libxml';
 import { isElement, parseUntrusted, XmlSyntaxError } from '../xml/dom';
 import type { FormNode } from './form';
-import { jsonKind, type JsonKind } from './json-schema';
+import { accepts, emptiable, jsonKey, jsonKind, normalised, xmlTrim, type JsonKind } from './json-schema';
 import { write, XSI, type XEl } from './render';
 
 /**
@@ -38,15 +38,26 @@ export function jsonToXml(form: FormNode, value: unknown, prefixes: Map<string, 
 function writeElement(n: FormNode, v: unknown, at: string): XEl {
   const el: XEl = { ns: n.ns, name: n.name, attrs: [], children: [] };
   if (n.xsiType) el.xsiType = n.xsiType;
-  if (v === null) {
+  const nilObject = n.nillable && typeof v === 'object' && v !== null && !Array.isArray(v) && '#nil' in v;
+  if (v === null || nilObject) {
     if (!n.nillable) throw new ConvertError(at, `${n.name} is not nillable: null is not allowed (leave the key out when it is optional)`);
+    if (n.fixed !== undefined) throw new ConvertError(at, `${n.name} has the fixed value ${JSON.stringify(n.fixed)}: it cannot be nil (leave the key out, or give that value)`);
+    // a nil element keeps its attributes: {"#nil": true, "@a": …}; null is one without any
+    const o = v === null ? {} : v as Obj;
+    if (o['#nil'] !== undefined && o['#nil'] !== true) throw new ConvertError(`${at}/#nil`, `#nil is true (the element is xsi:nil), not ${show(o['#nil'])}: leave the key out for an element with content`);
+    const attrs = (n.attributes ?? []).map((a) => `@${a.name}`);
+    const required = (n.attributes ?? []).filter((a) => a.minOccurs > 0 && a.fixed === undefined).map((a) => `@${a.name}`);
+    const unknown = Object.keys(o).filter((k) => k !== '#nil' && !attrs.includes(k));
+    if (unknown.length) throw new ConvertError(at, `a nil ${n.name} has no content, only attributes: no such key here: ${unknown.join(', ')} (it may have: #nil${attrs.length ? `, ${attrs.join(', ')}` : ''})`);
+    const missing = required.filter((k) => o[k] === undefined);
+    if (missing.length) throw new ConvertError(at, `${n.name} requires ${missing.join(', ')}, nil too: give {"#nil": true, ${missing.map((k) => `"${k}": …`).join(', ')}}${v === null ? ' rather than null' : ''}`);
+    writeAttributes(n, o, at, el);
     el.attrs.push({ ns: XSI, name: 'nil', value: 'true' });
     return el;
   }
-  if (n.recursive || n.truncated || n.unresolved) {
-    if (typeof v !== 'string') throw new ConvertError(at, `${n.name} is given as a string of XML (${n.unresolved ?? 'the schema nests it too deep to describe'})`);
-    if (n.unresolved) el.text = v;
-    else if (v.trim()) el.children.push({ raw: wellFormed(v, at) });
+  if (n.unresolved) {
+    if (typeof v !== 'string') throw new ConvertError(at, `${n.name} is given as a string (${n.unresolved})`);
+    el.text = xmlChars(n, v, at);
     return el;
   }
   if (n.kind === 'field' && !n.attributes?.length) {
@@ -55,6 +66,18 @@ function writeElement(n: FormNode, v: unknown, at: string): XEl {
   }
   const o = object(v, at);
   checkKeys(n, o, at);
+  writeAttributes(n, o, at, el);
+  if (n.kind === 'field') {
+    const t = o['#text'];
+    if (t === undefined && n.fixed === undefined && n.default === undefined) {
+      throw new ConvertError(at, `${n.name} has attributes, so its value is the key #text, which is missing (the XSD's value of an empty element is no ${n.type ? `xs:${n.type}` : 'value'} unless its type allows an empty one: then give "#text": "")`);
+    }
+    el.text = t === undefined ? (n.fixed ?? n.default ?? '') : scalarText({ ...n, attributes: undefined }, t, `${at}/#text`);
+  } else writeContent(n.children ?? [], o, at, el.children);
+  return el;
+}
+
+function writeAttributes(n: FormNode, o: Obj, at: string, el: XEl): void {
   for (const a of n.attributes ?? []) {
     const av = o[`@${a.name}`];
     if (av === undefined) {
@@ -63,20 +86,15 @@ function writeElement(n: FormNode, v: unknown, at: string): XEl {
     }
     el.attrs.push({ ns: a.ns, name: a.name, value: scalarText(a, av, `${at}/@${a.name}`) });
   }
-  if (n.kind === 'field') {
-    const t = o['#text'];
-    el.text = t === undefined ? (n.fixed ?? '') : scalarText({ ...n, attributes: undefined }, t, `${at}/#text`);
-  } else writeContent(n.children ?? [], o, at, el.children);
-  return el;
 }
 
 function writeContent(particles: FormNode[], o: Obj, at: string, out: XEl['children']): void {
   for (const p of particles) {
     if (p.any) {
-      const v = o['#any'];
+      const v = o[p.name];
       if (v === undefined) continue;
-      if (typeof v !== 'string') throw new ConvertError(`${at}/#any`, `the content of an xs:any is a string of XML, not ${typeName(v)}`);
-      if (v.trim()) out.push({ raw: wellFormed(v, `${at}/#any`) });
+      if (typeof v !== 'string') throw new ConvertError(`${at}/${p.name}`, `the content of an xs:any is a string of XML, not ${typeName(v)}`);
+      if (xmlTrim(v)) out.push({ raw: wellFormed(v, `${at}/${p.name}`, p.maxOccurs) });
     } else if (p.compositor && p.maxOccurs !== 1) {
       const v = o[p.name];
       if (v === undefined) continue;
@@ -85,8 +103,10 @@ function writeContent(particles: FormNode[], o: Obj, at: string, out: XEl['child
         const iat = `${at}/${ptr(p.name)}/${i}`;
         const io = object(item, iat);
         const once = { ...p, minOccurs: 1, maxOccurs: 1 };
-        checkObjectKeys(keysOf([once]), io, iat);
+        checkObjectKeys(keysOf([once]), io, iat, requiredKeys([once]));
+        const before = out.length;
         writeContent([once], io, iat, out);
+        if (out.length === before) throw new ConvertError(iat, `an occurrence of the repeated xs:${p.compositor} with nothing in it writes no element (and is not read back): leave it out`);
       });
     } else if (p.compositor === 'choice') {
       const chosen = (p.children ?? []).filter((alt) => keysOf([alt]).some((k) => o[k] !== undefined));
@@ -97,29 +117,84 @@ function writeContent(particles: FormNode[], o: Obj, at: string, out: XEl['child
       const alt = exclusive[0] ?? chosen[0];
       if (alt) writeContent([alt], o, at, out);
     } else if (p.compositor === 'sequence') {
+      if (p.minOccurs === 0) {
+        // an optional sequence is all there or not at all
+        const given = keysOf(p.children ?? []).filter((k) => o[k] !== undefined);
+        const need = given.length ? requiredKeys(p.children ?? []).filter((k) => o[k] === undefined) : [];
+        if (need.length) throw new ConvertError(at, `${given.join(', ')} ${given.length > 1 ? 'are' : 'is'} of an optional xs:sequence that also requires ${need.join(', ')}: give ${need.length > 1 ? 'them' : 'it'} too, or none of ${[...given, ...need].join(', ')}`);
+      }
       writeContent(p.children ?? [], o, at, out);
     } else {
-      const v = o[p.name];
+      const v = o[jsonKey(p)];
       if (v === undefined) continue;
-      const pat = `${at}/${ptr(p.name)}`;
-      if (p.maxOccurs === 1) out.push(writeElement(p, v, pat));
+      const pat = `${at}/${ptr(jsonKey(p))}`;
+      // an element the form did not expand is given as its own XML
+      const one = (x: unknown, xat: string) => ((p.recursive || p.truncated) && x !== null ? { raw: elementXml(p, x, xat) } : writeElement(p, x, xat));
+      if (p.maxOccurs === 1) out.push(one(v, pat));
       else {
         if (!Array.isArray(v)) throw new ConvertError(pat, `${p.name} repeats (maxOccurs ${p.maxOccurs ?? 'unbounded'}): give an array, even of one`);
-        v.forEach((x, i) => out.push(writeElement(p, x, `${pat}/${i}`)));
+        v.forEach((x, i) => out.push(one(x, `${pat}/${i}`)));
       }
     }
   }
 }
 
-/** The text of a simple value: its JSON type must be the one the schema gives. */
+/** The XML of an element the form did not expand, given as a string: one element, that one. */
+function elementXml(n: FormNode, v: unknown, at: string): string {
+  if (typeof v !== 'string') throw new ConvertError(at, `${n.name} is given as the XML of the element itself (the schema nests it too deep to describe), not ${typeName(v)}`);
+  let doc;
+  try {
+    doc = parseUntrusted(Buffer.from(`<r>${v}</r>`, 'utf8'));
+  } catch (e) {
+    if (e instanceof XmlSyntaxError) throw new ConvertError(at, `not well-formed XML: ${e.message}`);
+    throw e;
+  }
+  try {
+    const els = elements(doc.root);
+    const el = els[0];
+    if (els.length !== 1 || !el || el.name !== n.name || (el.namespaceUri ?? '') !== n.ns) {
+      throw new ConvertError(at, `give the XML of one element {${n.ns}}${n.name}, not ${els.map((e) => `{${e.namespaceUri ?? ''}}${e.name}`).join(', ') || 'none'}`);
+    }
+  } finally {
+    doc.dispose();
+  }
+  return v;
+}
+
+/** The text of a simple value: its JSON type must be the one the schema gives, its value the fixed one where the schema fixes it. */
 function scalarText(n: FormNode, v: unknown, at: string): string {
+  const t = textOf(n, v, at);
+  if (n.fixed !== undefined && JSON.stringify(readAs(n, t)) !== JSON.stringify(readAs(n, n.fixed))) {
+    throw new ConvertError(at, `${n.name} is fixed to ${JSON.stringify(n.fixed)} by the schema: give that value${n.attribute ? ', or leave it out' : ''}, not ${show(v)}`);
+  }
+  return t;
+}
+
+/** A text's value as it is read back (its text where it is no value of the type: the XSD judges that). */
+function readAs(n: FormNode, text: string): Json {
+  try {
+    return textToJson(n, text, '');
+  } catch {
+    return text;
+  }
+}
+
+function textOf(n: FormNode, v: unknown, at: string): string {
   if (n.list) {
     if (!Array.isArray(v)) throw new ConvertError(at, `${n.name} is an xs:list: give an array of its items, not ${typeName(v)}`);
-    return v.map((x, i) => scalarText({ ...(n.item ?? { ...n, list: undefined, type: 'string' }) }, x, `${at}/${i}`)).join(' ');
+    return v.map((x, i) => {
+      const t = scalarText({ ...(n.item ?? { ...n, list: undefined, type: 'string' }), fixed: undefined }, x, `${at}/${i}`);
+      if (!t || /[ \t\n\r]/.test(t)) throw new ConvertError(`${at}/${i}`, `an item of the xs:list ${n.name} is not empty and holds no whitespace, which separates the items (${JSON.stringify(t)} would come back as ${t ? 'several items' : 'none'})`);
+      return t;
+    }).join(' ');
   }
   if (n.members?.length && !n.enumeration) {
-    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
-    throw new ConvertError(at, `${n.name} is a union of simple types: give a string, number or boolean, not ${typeName(v)}`);
+    // the JSON types of its members (json-schema.ts's anyOf), and no other
+    const kinds = new Set(n.members.map((m) => jsonKind(m.type)));
+    const fits = typeof v === 'string' ? kinds.has('string') : typeof v === 'boolean' ? kinds.has('boolean')
+      : typeof v === 'number' && Number.isFinite(v) && (kinds.has('number') || (kinds.has('integer') && Number.isSafeInteger(v)));
+    if (!fits) throw new ConvertError(at, `${n.name} is an xs:union of ${[...kinds].join(' or ')} values: give such a value, not ${show(v)}`);
+    return typeof v === 'string' ? xmlChars(n, v, at) : String(v);
   }
   const kind = jsonKind(n.type);
   switch (kind) {
@@ -134,8 +209,21 @@ function scalarText(n: FormNode, v: unknown, at: string): string {
       return String(v);
     default:
       if (typeof v !== 'string') throw new ConvertError(at, `${n.name} is ${n.type && n.type !== 'string' ? `xs:${n.type}, written as a string` : 'a string'}: give a string, not ${show(v)}`);
-      return v;
+      return xmlChars(n, v, at);
   }
+}
+
+/** What XML 1.0 can hold at all (its Char production): no escape exists for the other code points. */
+const NOT_XML = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+/** A string as it is, when XML can carry every character of it. */
+function xmlChars(n: FormNode, v: string, at: string): string {
+  const m = NOT_XML.exec(v);
+  if (m) {
+    const code = `U+${m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    throw new ConvertError(at, `${n.name}: the character ${code} (at ${[...v.slice(0, m.index)].length}) cannot be written in XML 1.0, not even escaped: remove it (or send it encoded, as the schema's type allows)`);
+  }
+  return v;
 }
 
 function object(v: unknown, at: string): Obj {
@@ -145,32 +233,62 @@ function object(v: unknown, at: string): Obj {
 
 function checkKeys(n: FormNode, o: Obj, at: string): void {
   const keys = [...(n.attributes ?? []).map((a) => `@${a.name}`), ...(n.kind === 'field' ? ['#text'] : keysOf(n.children ?? []))];
-  checkObjectKeys(keys, o, at);
+  const required = [...(n.attributes ?? []).filter((a) => a.minOccurs > 0 && a.fixed === undefined).map((a) => `@${a.name}`), ...(n.kind === 'field' ? [] : requiredKeys(n.children ?? []))];
+  checkObjectKeys(keys, o, at, required);
 }
 
-function checkObjectKeys(keys: string[], o: Obj, at: string): void {
+function checkObjectKeys(keys: string[], o: Obj, at: string, required: string[] = []): void {
   const unknown = Object.keys(o).filter((k) => !keys.includes(k));
   if (unknown.length) throw new ConvertError(at, `no such key here: ${unknown.join(', ')} (the schema has: ${keys.join(', ') || 'none'})`);
+  const missing = required.filter((k) => o[k] === undefined);
+  if (missing.length) throw new ConvertError(at, `missing ${missing.join(', ')}: the schema requires ${missing.length > 1 ? 'them' : 'it'} here`);
+}
+
+/**
+ * The keys a content model requires (the JSON Schema's `required`, json-schema.ts): its elements
+ * and wildcards of minOccurs > 0 outside choices; which alternative of a choice is the XSD's to judge.
+ */
+function requiredKeys(particles: FormNode[]): string[] {
+  const out: string[] = [];
+  for (const p of particles) {
+    if (p.minOccurs < 1) continue;
+    if (p.any) out.push(p.name);
+    else if (p.compositor && p.maxOccurs !== 1) {
+      if (!emptiable({ ...p, minOccurs: 1 })) out.push(p.name);
+    }
+    else if (p.compositor === 'sequence') out.push(...requiredKeys(p.children ?? []));
+    else if (!p.compositor) out.push(jsonKey(p));
+  }
+  return [...new Set(out)];
 }
 
 /** The keys a content model gives its object (json-schema.ts's rules). */
 export function keysOf(particles: FormNode[]): string[] {
   const out: string[] = [];
   for (const p of particles) {
-    if (p.any) out.push('#any');
+    if (p.any) out.push(p.name);
     else if (p.compositor && p.maxOccurs !== 1) out.push(p.name);
     else if (p.compositor) out.push(...keysOf(p.children ?? []));
-    else out.push(p.name);
+    else out.push(jsonKey(p));
   }
   return [...new Set(out)];
 }
 
-function wellFormed(x: string, at: string): string {
+/** XML given as a string, when it parses (as content: several elements, text), and holds at most `max` elements at its top. */
+function wellFormed(x: string, at: string, max: number | null = null): string {
+  let doc;
   try {
-    parseUntrusted(Buffer.from(`<r>${x}</r>`, 'utf8')).dispose();
+    doc = parseUntrusted(Buffer.from(`<r>${x}</r>`, 'utf8'));
   } catch (e) {
     if (e instanceof XmlSyntaxError) throw new ConvertError(at, `not well-formed XML: ${e.message}`);
     throw e;
+  }
+  try {
+    const count = elements(doc.root).length;
+    // more would be read back as the next occurrences of what repeats around the wildcard, or refused by the XSD
+    if (max !== null && count > max) throw new ConvertError(at, `the xs:any here takes ${max === 1 ? 'one element' : `at most ${max} elements`}, not ${count}${max === 1 ? ': give each element in an occurrence of its own' : ''}`);
+  } finally {
+    doc.dispose();
   }
   return x;
 }
@@ -219,15 +337,19 @@ export function appDataToJson(form: FormNode, appData: XmlElement): Json {
 
 /** The JSON value of one element. */
 export function elementToJson(n: FormNode, el: XmlElement, at: string): Json {
-  if (n.nillable && isNil(el)) return null;
-  if (n.recursive || n.truncated) return elements(el).map(serialise).join('');
+  if (n.nillable && isNil(el)) {
+    // nil: null, or with the attributes it has, {"#nil": true, "@a": …}
+    const o: Obj = {};
+    readAttributes(n, el, at, o);
+    // fixed attributes only (written for null too): null
+    const own = Object.keys(o).filter((k) => (n.attributes ?? []).find((a) => `@${a.name}` === k)?.fixed === undefined);
+    return own.length ? { '#nil': true, ...o } : null;
+  }
+  if (n.recursive || n.truncated) return serialise(el);
   if (n.unresolved) return el.content;
   if (n.kind === 'field' && !n.attributes?.length) return textToJson(n, el.content, at);
   const o: Obj = {};
-  for (const a of n.attributes ?? []) {
-    const attr = el.attrs.find((x) => x.name === a.name && (x.namespaceUri ?? '') === a.ns);
-    if (attr) o[`@${a.name}`] = textToJson(a, attr.value, `${at}/@${a.name}`);
-  }
+  readAttributes(n, el, at, o);
   if (n.kind === 'field') {
     o['#text'] = textToJson({ ...n, attributes: undefined }, el.content, at);
     return o;
@@ -236,6 +358,13 @@ export function elementToJson(n: FormNode, el: XmlElement, at: string): Json {
   const end = matchContent(n.children ?? [], kids, 0, o, at, siblingNames(n.children ?? []));
   if (end < kids.length) throw unexpected(kids[end]!, at, n.children ?? []);
   return o;
+}
+
+function readAttributes(n: FormNode, el: XmlElement, at: string, o: Obj): void {
+  for (const a of n.attributes ?? []) {
+    const attr = el.attrs.find((x) => x.name === a.name && (x.namespaceUri ?? '') === a.ns);
+    if (attr) o[`@${a.name}`] = textToJson(a, attr.value, `${at}/@${a.name}`);
+  }
 }
 
 /** Match child elements from `pos` against a content model; returns the position after the last one taken. */
@@ -247,8 +376,8 @@ function matchContent(particles: FormNode[], kids: XmlElement[], pos: number, o:
 function matchParticle(p: FormNode, kids: XmlElement[], pos: number, o: Obj, at: string, names: Set<string>): number {
   if (p.any) {
     const taken: string[] = [];
-    while (pos < kids.length && (p.maxOccurs === null || taken.length < p.maxOccurs) && !names.has(key(kids[pos]!.namespaceUri, kids[pos]!.name))) taken.push(serialise(kids[pos++]!));
-    if (taken.length) o['#any'] = `${typeof o['#any'] === 'string' ? o['#any'] : ''}${taken.join('')}`;
+    while (pos < kids.length && (p.maxOccurs === null || taken.length < p.maxOccurs) && !names.has(key(kids[pos]!.namespaceUri, kids[pos]!.name)) && allows(p, kids[pos]!.namespaceUri ?? '')) taken.push(serialise(kids[pos++]!));
+    if (taken.length) o[p.name] = `${typeof o[p.name] === 'string' ? o[p.name] : ''}${taken.join('')}`;
     return pos;
   }
   if (p.compositor && p.maxOccurs !== 1) {
@@ -265,11 +394,13 @@ function matchParticle(p: FormNode, kids: XmlElement[], pos: number, o: Obj, at:
     return pos;
   }
   if (p.compositor === 'choice') {
-    let best: { end: number; o: Obj } | undefined;
+    // the alternative that takes most elements, of those whose required elements are all there (PGPData: PGPKeyPacket alone is the second)
+    let best: { end: number; o: Obj; whole: boolean } | undefined;
     for (const alt of p.children ?? []) {
       const tmp: Obj = {};
       const end = matchParticle(alt, kids, pos, tmp, at, names);
-      if (end > pos && (!best || end > best.end)) best = { end, o: tmp };
+      const whole = requiredKeys([{ ...alt, minOccurs: Math.max(1, alt.minOccurs) }]).every((k) => tmp[k] !== undefined);
+      if (end > pos && (!best || (whole && !best.whole) || (whole === best.whole && end > best.end))) best = { end, o: tmp, whole };
     }
     if (!best) return pos;
     merge(o, best.o);
@@ -282,14 +413,21 @@ function matchParticle(p: FormNode, kids: XmlElement[], pos: number, o: Obj, at:
     values.push(elementToJson(p, kids[pos]!, `${at}/${p.name}${p.maxOccurs === 1 ? '' : `[${i + 1}]`}`));
     pos++;
   }
-  if (values.length) merge(o, { [p.name]: p.maxOccurs === 1 ? values[0]! : values });
+  if (values.length) merge(o, { [jsonKey(p)]: p.maxOccurs === 1 ? values[0]! : values });
   return pos;
+}
+
+/** Whether a wildcard takes an element of this namespace ('' none): its namespace constraint. */
+function allows(p: FormNode, uri: string): boolean {
+  if (p.otherThan !== undefined) return uri !== '' && uri !== p.otherThan;
+  const tokens = p.ns.split(/\s+/);
+  return tokens.includes('##any') || tokens.includes('##other') || tokens.includes(uri) || (uri === '' && tokens.includes('##local'));
 }
 
 function merge(o: Obj, from: Obj): void {
   for (const [k, v] of Object.entries(from)) {
     const had = o[k];
-    o[k] = Array.isArray(had) && Array.isArray(v) ? [...had, ...v] : k === '#any' && typeof had === 'string' && typeof v === 'string' ? had + v : v;
+    o[k] = Array.isArray(had) && Array.isArray(v) ? [...had, ...v] : k.startsWith('#any') && typeof had === 'string' && typeof v === 'string' ? had + v : v;
   }
 }
 
@@ -307,20 +445,22 @@ function siblingNames(particles: FormNode[]): Set<string> {
 }
 
 function textToJson(n: FormNode, text: string, at: string): Json {
+  // an empty element's value is its declaration's default or fixed one (XSD 1.0, 3.3.1); an empty attribute is empty
+  if (text === '' && !n.attribute && (n.fixed ?? n.default) !== undefined) text = (n.fixed ?? n.default)!;
   if (n.list) {
+    // items are separated by XML's whitespace only (a no-break space is inside an item)
     const item = n.item ?? { ...n, list: undefined, type: 'string' };
-    return text.trim() ? text.trim().split(/\s+/).map((x, i) => textToJson(item, x, `${at}[${i + 1}]`)) : [];
+    return text.split(/[ \t\n\r]+/).filter(Boolean).map((x, i) => textToJson(item, x, `${at}[${i + 1}]`));
   }
   if (n.members?.length && !n.enumeration) {
-    for (const m of n.members) {
-      const k = jsonKind(m.type);
-      if (lexicalOk(k, text) && (!m.enumeration || m.enumeration.includes(text.trim()))) return textToJson(m, text, at);
-    }
-    return text;
+    // of the first member that takes it, facets and all (a union of int ≤ 10 and string reads "50" as the string)
+    const m = n.members.find((x) => accepts(x, text));
+    return m ? textToJson(m, text, at) : text;
   }
   const kind = jsonKind(n.type);
-  if (kind === 'string') return text;
-  const t = text.trim();
+  // the XSD's value: its whitespace normalised as the type says (a token's, a date's spaces around it are not its value)
+  if (kind === 'string') return normalised(n, text);
+  const t = xmlTrim(text);
   if (!lexicalOk(kind, t)) throw new ConvertError(at, `${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)} is no xs:${n.type}`);
   if (kind === 'boolean') return t === 'true' || t === '1';
   const x = Number(t);
@@ -329,7 +469,7 @@ function textToJson(n: FormNode, text: string, at: string): Json {
 }
 
 function lexicalOk(kind: JsonKind, text: string): boolean {
-  const t = text.trim();
+  const t = xmlTrim(text);
   switch (kind) {
     case 'boolean': return /^(true|false|1|0)$/.test(t);
     case 'integer': return /^[+-]?\d+$/.test(t);
@@ -340,7 +480,7 @@ function lexicalOk(kind: JsonKind, text: string): boolean {
 
 function isNil(el: XmlElement): boolean {
   const a = el.attrs.find((x) => x.name === 'nil' && x.namespaceUri === XSI);
-  return !!a && (a.value.trim() === 'true' || a.value.trim() === '1');
+  return !!a && (xmlTrim(a.value) === 'true' || xmlTrim(a.value) === '1');
 }
 
 function elements(el: XmlElement): XmlElement[] {

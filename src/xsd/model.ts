@@ -124,7 +124,11 @@ export class ComposerModels {
     let body: OperationModel['body'] = 'smev';
     const app = nodes.find((n) => n.appData);
     const typed = app && this.expandAppData(set, envelopeForm!, app);
-    if (typed && !isOpen(typed)) {
+    if (typed && isEmpty(typed)) {
+      // the bundle restricts AppData to nothing (the data travels in AppDocument): no element to offer
+      form = { ...typed, appData: true, children: [] };
+      appData = { element: null, source: 'schema', candidates: [] };
+    } else if (typed && !isOpen(typed)) {
       const kids = typed.children ?? [];
       if (kids.length === 1 && !kids[0]!.compositor && !kids[0]!.any && kids[0]!.maxOccurs === 1) {
         form = kids[0]!;
@@ -144,7 +148,7 @@ export class ComposerModels {
       appData = { element: chosen?.q ?? null, source: chosen?.source ?? 'none', candidates };
       const f = chosen && new FormBuilder(set).element(chosen.q);
       form = f ?? { name: 'AppData', ns: smevNamespace, path: 'AppData', kind: 'group', minOccurs: 0, maxOccurs: 1, appData: true,
-        children: [{ name: '#any', ns: '##any', path: 'AppData/#any', kind: 'field', type: 'xml', minOccurs: 0, maxOccurs: null, any: true }] };
+        children: [{ name: '#any', ns: '##any', path: 'AppData/#any', kind: 'field', type: 'xml', minOccurs: 0, maxOccurs: null, any: true, processContents: 'lax' }] };
     }
     const prefixes = new Map(set.prefixes);
     return {
@@ -226,6 +230,11 @@ type Role = 'request' | 'answer';
 interface Chosen {
   q: QName;
   source: AppDataChoice['source'];
+}
+
+/** AppData whose type allows no content at all (a restriction to an empty sequence). */
+function isEmpty(n: FormNode): boolean {
+  return n.kind === 'group' && Array.isArray(n.children) && n.children.length === 0 && !n.recursive && !n.truncated && !n.unresolved;
 }
 
 /** AppData whose content is only a wildcard (or nothing): the schema leaves the payload open. */

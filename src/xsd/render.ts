@@ -92,7 +92,7 @@ export function renderValues(root: FormNode, values: Record<string, string>, pre
   };
   const anyUnder = (n: FormNode, parent: string): boolean => {
     if (n.compositor) return (n.children ?? []).some((c) => anyUnder(c, parent));
-    if (n.any) return has(join(parent, '#any'));
+    if (n.any) return has(join(parent, n.name));
     return indexes(parent, n.name).length > 0;
   };
 
@@ -115,7 +115,7 @@ export function renderValues(root: FormNode, values: Record<string, string>, pre
   const content = (nodes: FormNode[], parent: string, out: XEl['children'], forced: boolean) => {
     for (const n of nodes) {
       if (n.any) {
-        const raw = v.get(join(parent, '#any'));
+        const raw = v.get(join(parent, n.name));
         if (raw) out.push({ raw });
       } else if (n.compositor === 'choice') {
         const chosen = (n.children ?? []).filter((a) => anyUnder(a, parent));
@@ -161,6 +161,14 @@ export function write(tops: XEl['children'], preferred: Map<string, string>): st
   return tops.map((t) => ('raw' in t ? t.raw : writeTop(t, preferred))).join('\n');
 }
 
+/**
+ * A value as the parser reading it will give it back: a parser turns a CR (and CR LF) of text
+ * into LF, and a tab, LF or CR of an attribute into a space, unless written as character
+ * references.
+ */
+const textValue = (t: string) => escapeText(t).replace(/\r/g, '&#13;');
+const attrValue = (t: string) => escapeXml(t).replace(/[\t\n\r]/g, (c) => `&#${c.charCodeAt(0)};`);
+
 function writeTop(top: XEl, preferred: Map<string, string>): string {
   const used = new Set<string>();
   const collect = (e: XEl) => {
@@ -191,8 +199,8 @@ function writeTop(top: XEl, preferred: Map<string, string>): string {
     let tag = `<${qn(e.ns, e.name)}`;
     if (declare) for (const [ns, p] of prefix) tag += ` xmlns:${p}="${escapeXml(ns)}"`;
     if (e.xsiType) tag += ` ${prefix.get(XSI)}:type="${escapeXml(qn(e.xsiType.ns, e.xsiType.local))}"`;
-    for (const a of e.attrs) tag += ` ${qn(a.ns, a.name)}="${escapeXml(a.value)}"`;
-    if (e.text !== undefined && e.text !== '') return void lines.push(`${pad}${tag}>${escapeText(e.text)}</${qn(e.ns, e.name)}>`);
+    for (const a of e.attrs) tag += ` ${qn(a.ns, a.name)}="${attrValue(a.value)}"`;
+    if (e.text !== undefined && e.text !== '') return void lines.push(`${pad}${tag}>${textValue(e.text)}</${qn(e.ns, e.name)}>`);
     if (!e.children.length) return void lines.push(`${pad}${tag}/>`);
     lines.push(`${pad}${tag}>`);
     for (const c of e.children) {

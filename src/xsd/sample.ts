@@ -1,4 +1,5 @@
 import type { FormNode } from './form';
+import { ecmaPattern } from './json-schema';
 
 /**
  * Placeholder values valid for a field's type where that can be worked out: an enumeration's
@@ -9,8 +10,17 @@ export function sampleValue(n: FormNode, seq = 0): string {
   if (n.fixed !== undefined) return n.fixed;
   if (n.enumeration?.length) return n.enumeration[0]!;
   if (n.pattern) {
-    const s = fromPattern(n.pattern, n.minLength, n.maxLength);
-    if (s !== undefined) return s;
+    // a string of one pattern that the others (of the types restricted) match too, where one is found
+    const patterns = [n.pattern, ...(n.basePatterns ?? [])];
+    let first: string | undefined;
+    for (let extra = 0; extra <= (patterns.length > 1 ? 8 : 0); extra++) {
+      for (const p of patterns) {
+        const x = fromPattern(p, (n.minLength ?? 0) + extra, n.maxLength);
+        first ??= x;
+        if (x !== undefined && patterns.every((q) => matches(q, x))) return x;
+      }
+    }
+    if (first !== undefined) return first;
   }
   if (n.default !== undefined) return n.default;
   const t = n.type ?? 'string';
@@ -25,8 +35,9 @@ export function sampleValue(n: FormNode, seq = 0): string {
     case 'gMonthDay': return '--01-01';
     case 'gDay': return '---01';
     case 'duration': return 'P1D';
-    case 'base64Binary': return 'AAAA';
-    case 'hexBinary': return '00';
+    // their length facets count octets
+    case 'base64Binary': return Buffer.alloc(n.minLength ?? Math.min(3, n.maxLength ?? 3)).toString('base64');
+    case 'hexBinary': return '00'.repeat(n.minLength ?? Math.min(1, n.maxLength ?? 1));
     case 'anyURI': return 'http://example.org/';
     case 'language': return 'ru';
     case 'float': case 'double': return number(n, '1.0');
@@ -45,6 +56,12 @@ export function sampleValue(n: FormNode, seq = 0): string {
       return fitLength(s, n.minLength, n.maxLength);
     }
   }
+}
+
+/** Whether an XSD pattern matches the whole of `s` (true when it cannot be judged here: XSD-only syntax). */
+function matches(pattern: string, s: string): boolean {
+  const e = ecmaPattern(pattern);
+  return e === undefined || new RegExp(e, 'u').test(s);
 }
 
 function fitLength(s: string, min?: number, max?: number): string {
