@@ -80,19 +80,20 @@ function createStore(url: string): DataSource {
  * with 2 MB, and the journal search at a million entries was not slower (bench/README.md).
  */
 export function cacheKib(): number {
-  const v = process.env.SMEV2_SQLITE_CACHE_KIB;
-  if (v === undefined || v === '') return 2048;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 64) throw new Error(`SMEV2_SQLITE_CACHE_KIB must be a whole number of KiB from 64, got "${v}"; unset it for the default of 2048`);
-  return n;
+  return wholeSetting('SMEV2_SQLITE_CACHE_KIB', 2048, 64, 'KiB');
 }
 
 /** How long a SQLite write waits for another process's write lock before it fails (SMEV2_SQLITE_LOCK_WAIT_MS, default 30 s). */
 export function lockWaitMs(): number {
-  const v = process.env.SMEV2_SQLITE_LOCK_WAIT_MS;
-  if (v === undefined || v === '') return 30_000;
+  return wholeSetting('SMEV2_SQLITE_LOCK_WAIT_MS', 30_000, 1, 'milliseconds');
+}
+
+/** A whole-number setting of the store's, read where the connection is opened (workers and threads inherit it). */
+function wholeSetting(name: string, fallback: number, min: number, unit: string): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`SMEV2_SQLITE_LOCK_WAIT_MS must be a whole number of milliseconds from 1, got "${v}"; unset it for the default of 30000`);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be a whole number of ${unit} from ${min}, got "${v}"; unset it for the default of ${fallback}`);
   return n;
 }
 
