@@ -36,6 +36,9 @@ import { SessionStore } from './admin/sessions';
 import { diskStates, diskWarnings, storeBytes, storeReachable, watchedFolders } from './store';
 
 
+
+/** How long a stop waits for requests and deliveries in work before it cuts them off. */
+const SHUTDOWN_GRACE_MS = 10_000;
 export interface RunningGateway {
   server: Server;
   port: number;
@@ -189,9 +192,15 @@ export async function startGateway(config: Config, log: Logger): Promise<Running
     server, port, registry, store,
     async close() {
       watcher?.stop();
-      await new Promise<void>((r) => server.close(() => r()));
-      server.closeAllConnections();
-      await worker.stop();
+      // requests in work get a grace period to finish; then their connections are cut: a client
+      // that never reads its answer, or a stream, would otherwise hold the stop for ever
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      const cut = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+      await closed;
+      clearTimeout(cut);
+      // deliveries in work, as long: one still waiting then keeps its lease and is tried again
+      // after it (by the next start, or another instance), as after a crash
+      await worker.stop(SHUTDOWN_GRACE_MS);
       requests.stop();
       mailer?.close();
       closeAgents();

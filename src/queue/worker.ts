@@ -72,10 +72,13 @@ export class DeliveryWorker {
     this.timer = setInterval(() => void this.tick(), this.o.tickMs);
   }
 
-  async stop(): Promise<void> {
+  /** Claim nothing more; wait for the items in work, up to `graceMs` (those left keep their leases and are tried again after them). */
+  async stop(graceMs = Infinity): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
-    while (this.inFlight > 0) await new Promise((r) => setTimeout(r, 20));
+    const until = Date.now() + graceMs;
+    while (this.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    if (this.inFlight > 0) this.log.warn({ inFlight: this.inFlight }, 'stopping with deliveries in work: they keep their leases and are tried again once those run out');
   }
 
   private async tick(): Promise<void> {
