@@ -507,6 +507,20 @@ describe('schemas of test/support/xsd-arbitrary.ts, written out: constructs the 
     }
   });
 
+  test('the elements of an xs:all are read in whatever order they come', () => {
+    const { m, schema, done } = build({ t: 'particles', named: false, mixed: false, attrs: [], group: { t: 'all', min: 1, max: 1, viaGroupRef: false, items: [el(atomic('int')), el(atomic('string'), 0), el(atomic('date'))] } });
+    try {
+      const [a, b, c] = m.form.children!.map((x) => x.name);
+      const xml = `<a:Root xmlns:a="urn:gen:a"><a:${c}>2024-02-29</a:${c}><a:${a}>7</a:${a}><a:${b}>x</a:${b}></a:Root>`;
+      expect(xsdErrors(schema, m, xml)).toEqual([]);
+      const j = xmlToJson(m.form, xml);
+      expect(j).toEqual({ [a!]: 7, [b!]: 'x', [c!]: '2024-02-29' });
+      expect(xsdErrors(schema, m, jsonToXml(m.form, j, m.prefixes))).toEqual([]);
+    } finally {
+      done();
+    }
+  });
+
   test('an optional choice of one alternative that is itself a choice: its alternatives still exclude each other', () => {
     const any: ParticleT = { t: 'any', namespace: 'urn:gen:elsewhere', pc: 'skip', min: 0, max: 2 };
     const { m, schema, done } = build({ t: 'particles', named: false, mixed: false, attrs: [], group: { t: 'sequence', min: 1, max: 1, viaGroupRef: false, items: [

@@ -57,6 +57,8 @@ export interface FormNode {
   compositor?: 'sequence' | 'choice';
   /** an xs:any: XML of any element goes here */
   any?: true;
+  /** an element of an xs:all: its siblings of the all come in any order */
+  inAll?: true;
   /** its key in a JSON object where its local name is another element's of the same content, of another namespace: {namespace}name (json-schema.ts) */
   key?: string;
   /** an xs:any of namespace ##other: the target namespace it excludes (and no namespace) */
@@ -369,11 +371,17 @@ export class FormBuilder {
       case 'sequence':
       case 'all': {
         const occ = occursOf(n);
+        // an xs:all's elements come in any order: they are marked (written in the schema's order, read in any)
+        const all = (nodes: FormNode[]) => n.local === 'all' && nodes.forEach((c) => !c.compositor && !c.any && (c.inAll = true));
         if (occ.minOccurs === 1 && occ.maxOccurs === 1) {
+          const before = out.length;
           for (const x of n.children) this.particle({ node: x, ctx: p.ctx }, parentPath, depth, stack, out, counters, parentName);
+          all(out.slice(before));
           return;
         }
-        out.push(this.compositor('sequence', p, parentPath, depth, stack, counters, parentName));
+        const seq = this.compositor('sequence', p, parentPath, depth, stack, counters, parentName);
+        all(seq.children ?? []);
+        out.push(seq);
         return;
       }
       case 'choice':
