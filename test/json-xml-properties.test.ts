@@ -187,7 +187,6 @@ describe('generated XSDs: the constructs combined (test/support/xsd-arbitrary.ts
   test('each schema\'s JSON Schema: generated values go to XML the XSD takes and come back the same; values with one fault are refused with their place', () => {
     const property = fc.property(schemaArb(), (sch) => {
       const b = writeBundle(sch);
-      if (process.env.DBG) require('node:fs').writeFileSync('/tmp/jw/last-schema.json', JSON.stringify(sch));
       try {
         const s = corpusService(b.root, b.wsdl, 1);
         let schema: CompiledSchema;
