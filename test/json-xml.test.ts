@@ -539,7 +539,7 @@ describe('schemas of test/support/xsd-arbitrary.ts, written out: constructs the 
 });
 
 describe('keys apart and elements not expanded (test/data/rest-keys)', () => {
-  test('one local name in two namespaces: the second is keyed {namespace}name; an element not expanded is its own XML, attributes and all', () => {
+  test('one local name in two namespaces: the second is keyed {namespace}name, the same element again Name[2]; an element not expanded is its own XML, attributes and all', () => {
     const s = corpusService(join(ROOT, 'test', 'data', 'rest-keys'), 'Keys.wsdl', 1);
     const schema = compileBundleSchemas(s.sid, s.bundle, {});
     try {
@@ -557,6 +557,13 @@ describe('keys apart and elements not expanded (test/data/rest-keys)', () => {
       expect(xsdErrors(schema, m, back)).toEqual([]);
       expect(xmlToJson(m.form, back)).toEqual(j);
       expect(() => jsonToXml(m.form, { ...j, Kid: { ...j.Kid, Kid: { ...j.Kid.Kid, Kid: '<a:V xmlns:a="urn:gen:a">3</a:V>' } } }, m.prefixes)).toThrow('/Kid/Kid/Kid: give the XML of one element {urn:gen:a}Kid, not {urn:gen:a}V');
+      // the same element again after others: Name[2]
+      expect(js.properties['Name[2]']).toEqual({ type: 'string' });
+      const again = { Name: 'x', '{urn:gen:b}Name': 5, 'Name[2]': 'y' };
+      const x2 = jsonToXml(m.form, again, m.prefixes);
+      expect(xsdErrors(schema, m, x2)).toEqual([]);
+      expect(x2.indexOf('>x<')).toBeLessThan(x2.indexOf('>y<'));
+      expect(xmlToJson(m.form, x2)).toEqual(again);
     } finally {
       schema.dispose();
     }

@@ -59,7 +59,7 @@ export interface FormNode {
   any?: true;
   /** an element of an xs:all: its siblings of the all come in any order */
   inAll?: true;
-  /** its key in a JSON object where its local name is another element's of the same content, of another namespace: {namespace}name (json-schema.ts) */
+  /** its key in a JSON object where another element of the content has its local name: {namespace}name, or name[2] for the same element met again (json-schema.ts) */
   key?: string;
   /** an xs:any of namespace ##other: the target namespace it excludes (and no namespace) */
   otherThan?: string;
@@ -542,23 +542,41 @@ export class FormBuilder {
 
 /**
  * Elements of one content (a JSON object's keys) with one local name and two namespaces (a local
- * element and a reference to another schema's): the later ones are keyed {namespace}name. A
- * repeated group's elements are keys of its items, another object.
+ * element and a reference to another schema's): the later ones are keyed {namespace}name; one
+ * element met again further on in a sequence (A, B, A): A[2]. The alternatives of a choice may
+ * share keys (one of them is written); a repeated group's elements are keys of its items, another
+ * object.
  */
 function distinctKeys(particles: FormNode[]): void {
-  const first = new Map<string, string>();
-  const visit = (ps: FormNode[]) => {
+  // local name -> the namespaces met, and how often each
+  type Seen = Map<string, Map<string, number>>;
+  const copy = (m: Seen): Seen => new Map([...m].map(([k, v]) => [k, new Map(v)]));
+  const visit = (ps: FormNode[], seen: Seen) => {
     for (const p of ps) {
       if (p.compositor && p.maxOccurs !== 1) distinctKeys(p.children ?? []);
-      else if (p.compositor) visit(p.children ?? []);
+      else if (p.compositor === 'choice') {
+        // the alternatives of a choice may share a key (one is written); what follows sees them all
+        const after = copy(seen);
+        for (const alt of p.children ?? []) {
+          const own = copy(seen);
+          visit([alt], own);
+          for (const [name, nss] of own) for (const [ns, k] of nss) after.set(name, new Map([...(after.get(name) ?? []), [ns, Math.max(k, after.get(name)?.get(ns) ?? 0)]]));
+        }
+        for (const [k, v] of after) seen.set(k, v);
+      } else if (p.compositor) visit(p.children ?? [], seen);
       else if (!p.any) {
-        const ns = first.get(p.name);
-        if (ns === undefined) first.set(p.name, p.ns);
-        else if (ns !== p.ns) p.key = `{${p.ns}}${p.name}`;
+        const nss = seen.get(p.name) ?? new Map<string, number>();
+        const first = nss.size === 0 || [...nss.keys()][0] === p.ns;
+        const k = (nss.get(p.ns) ?? 0) + 1;
+        nss.set(p.ns, k);
+        seen.set(p.name, nss);
+        // another namespace's: {namespace}name; the same element again further on (A, B, A): A[2]
+        const base = first ? p.name : `{${p.ns}}${p.name}`;
+        if (!first || k > 1) p.key = k > 1 ? `${base}[${k}]` : base;
       }
     }
   };
-  visit(particles);
+  visit(particles, new Map());
 }
 
 function applyFacets(node: FormNode, r: XNode): void {

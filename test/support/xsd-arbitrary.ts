@@ -305,7 +305,8 @@ export function renderSchema(s: SchemaT): { a: string; b: string } {
     }
     const name = p.how === 'refB' && p.sameName && lastLocal && !usedInB.has(lastLocal) ? lastLocal : fresh(p.how === 'refB' ? 'b' : 'e');
     if (p.how === 'refB') usedInB.add(name);
-    lastLocal = p.how === 'local' ? name : undefined;
+    // (a local element of urn:gen:a's content only: urn:gen:b's own of that name would be one QName twice with two types)
+    lastLocal = p.how === 'local' && !inB ? name : undefined;
     const target = p.how === 'refB' ? globalsB : p.how === 'refA' ? globalsA : undefined;
     const types = typeXml(p.type, p.how === 'refB' || inB);
     const v = p.value && p.type.t === 'simple' ? valueOf(p.type.s) : undefined;
