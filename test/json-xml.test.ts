@@ -564,6 +564,14 @@ describe('keys apart and elements not expanded (test/data/rest-keys)', () => {
       expect(xsdErrors(schema, m, x2)).toEqual([]);
       expect(x2.indexOf('>x<')).toBeLessThan(x2.indexOf('>y<'));
       expect(xmlToJson(m.form, x2)).toEqual(again);
+      // alternatives of a choice of one local name in two namespaces: two keys too
+      expect(js.properties.Alt).toEqual({ type: 'string' });
+      expect(js.properties['{urn:gen:b}Alt']).toMatchObject({ type: 'integer' });
+      for (const alt of [{ Alt: 'a' }, { '{urn:gen:b}Alt': 3 }]) {
+        const x3 = jsonToXml(m.form, { ...again, ...alt }, m.prefixes);
+        expect(xsdErrors(schema, m, x3)).toEqual([]);
+        expect(xmlToJson(m.form, x3)).toEqual({ ...again, ...alt });
+      }
     } finally {
       schema.dispose();
     }

@@ -556,9 +556,11 @@ function distinctKeys(particles: FormNode[]): void {
       if (p.compositor && p.maxOccurs !== 1) distinctKeys(p.children ?? []);
       else if (p.compositor === 'choice') {
         // the alternatives of a choice may share a key (one is written); what follows sees them all
+        // (the same element in two alternatives is one key; another namespace's of that name is not)
         const after = copy(seen);
         for (const alt of p.children ?? []) {
           const own = copy(seen);
+          for (const [name, nss] of after) for (const ns of nss.keys()) if (!own.get(name)?.has(ns)) own.set(name, new Map([...(own.get(name) ?? []), [ns, 0]]));
           visit([alt], own);
           for (const [name, nss] of own) for (const [ns, k] of nss) after.set(name, new Map([...(after.get(name) ?? []), [ns, Math.max(k, after.get(name)?.get(ns) ?? 0)]]));
         }
