@@ -450,6 +450,14 @@ describe('the synthetic bundle of every construct (test/data/rest)', () => {
     expect(xmlToJson(form, jsonToXml(form, k, new Map()))).toEqual(k);
   });
 
+  test('mixed content: its text is not carried in JSON; the schema says so and reading refuses it rather than drop it', () => {
+    const form: FormNode = { name: 'M', ns: 'urn:x', path: 'M', kind: 'group', minOccurs: 1, maxOccurs: 1, mixed: true, documentation: 'A note',
+      children: [{ name: 'B', ns: 'urn:x', path: 'M/B', kind: 'field', type: 'string', minOccurs: 0, maxOccurs: 1 }] };
+    expect((rootSchema(form) as any).description).toMatch(/^A note\nmixed content .*not carried in JSON/);
+    expect(xmlToJson(form, '<x:M xmlns:x="urn:x">\n  <x:B>b</x:B>\n</x:M>')).toEqual({ B: 'b' });
+    expect(() => xmlToJson(form, '<x:M xmlns:x="urn:x">Dear <x:B>b</x:B>, hello</x:M>')).toThrow('M: M has mixed content: its text "Dear " between the elements is not carried in JSON; ask for application/xml');
+  });
+
   test('XSD patterns become anchored ECMAScript ones, or none when they use XSD-only syntax', () => {
     expect(ecmaPattern('\\d{10}|\\d{12}')).toBe('^(?:\\d{10}|\\d{12})$');
     expect(ecmaPattern('\\i\\c*')).toBeUndefined();

@@ -57,6 +57,8 @@ export interface FormNode {
   compositor?: 'sequence' | 'choice';
   /** an xs:any: XML of any element goes here */
   any?: true;
+  /** mixed content: text may stand between its child elements (the JSON mapping does not carry it) */
+  mixed?: true;
   /** an element of an xs:all: its siblings of the all come in any order */
   inAll?: true;
   /** its key in a JSON object where another element of the content has its local name: {namespace}name, or name[2] for the same element met again (json-schema.ts) */
@@ -269,6 +271,7 @@ export class FormBuilder {
     }
     distinctKeys(children);
     node.children = children;
+    if (eff.mixed) node.mixed = true;
   }
 
   /** The first concrete complex type derived (at any distance) from an abstract one. */

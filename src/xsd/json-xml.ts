@@ -354,6 +354,12 @@ export function elementToJson(n: FormNode, el: XmlElement, at: string): Json {
     o['#text'] = textToJson({ ...n, attributes: undefined }, el.content, at);
     return o;
   }
+  if (n.mixed) {
+    // the text of mixed content is not carried in JSON: refused, not dropped
+    for (let c = el.firstChild; c; c = c.next) {
+      if (c instanceof xml().XmlText && xmlTrim(c.content)) throw new ConvertError(at, `${n.name} has mixed content: its text ${JSON.stringify(c.content.length > 40 ? `${c.content.slice(0, 40)}…` : c.content)} between the elements is not carried in JSON; ask for application/xml`);
+    }
+  }
   const kids = elements(el);
   const end = matchContent(n.children ?? [], kids, 0, o, at, siblingNames(n.children ?? []));
   if (end < kids.length) throw unexpected(kids[end]!, at, n.children ?? []);
