@@ -22,7 +22,7 @@ import { CORPUS, ROOT, corpusAvailable } from './support/paths';
 import { corpusCases, corpusService, demoCases, serviceCases, xsdErrors, type Case } from './support/operation-cases';
 import { faultSites, undrawable, valueArb, type Fault, type Json, type Schema } from './support/json-arbitrary';
 import { canonicalXml, difference, withDefaults } from './support/json-equality';
-import { schemaArb, writeBundle } from './support/xsd-arbitrary';
+import { libxml2Miscounts, schemaArb, wildcardsOverlap, writeBundle } from './support/xsd-arbitrary';
 
 /** Runs per operation model and property: modest, the suite runs twice on two shared cores. */
 const RUNS = Number(process.env.SMEV2_FC_RUNS ?? 10);
@@ -61,8 +61,14 @@ export function checkValid(c: Case, js: Schema, validate: ValidateFunction, valu
   const d = difference(js, value, back);
   // the occurrences of a repeated group are read greedily: [{"A":[1]},{"A":[2]}] of (A{1,3}){1,2} is the XML of [{"A":[1,2]}], and comes back so;
   // two wildcards both of which take an element: the first takes it (libxml2 lets such a schema by)
-  const sameXml = (a: string, b: string) => canonicalXml(a).replace(/>\s+</g, '><') === canonicalXml(b).replace(/>\s+</g, '><');
-  const regrouped = d !== undefined && /#(sequence|choice|any)\d*/.test(d) && sameXml(jsonToXml(c.m.form, back, c.m.prefixes), jsonToXml(c.m.form, withDefaults(js, value), c.m.prefixes));
+  const sameXml = (a: () => string, b: () => string) => {
+    try {
+      return canonicalXml(a()).replace(/>\s+</g, '><') === canonicalXml(b()).replace(/>\s+</g, '><');
+    } catch {
+      return false; // (what came back does not even convert: not the same)
+    }
+  };
+  const regrouped = d !== undefined && /#(sequence|choice|any)\d*/.test(d) && sameXml(() => jsonToXml(c.m.form, back, c.m.prefixes), () => jsonToXml(c.m.form, withDefaults(js, value), c.m.prefixes));
   if (d && !regrouped) throw new Error(`JSON -> XML -> JSON changed the value: ${d}\nvalue: ${show(value)}\nXML: ${show(x)}\nback: ${show(back)}`);
   if (!validate(back)) throw new Error(`the value read back fails the JSON Schema: ${show(validate.errors)}\nback: ${show(back)}`);
 }
@@ -186,8 +192,9 @@ describe('generated XSDs: the constructs combined (test/support/xsd-arbitrary.ts
 
   test('each schema\'s JSON Schema: generated values go to XML the XSD takes and come back the same; values with one fault are refused with their place', () => {
     const property = fc.property(schemaArb(), (sch) => {
+      // (a combination libxml2 counts wrong: not the mapping's; docs/rest.md says it)
+      fc.pre(!libxml2Miscounts(sch) && !wildcardsOverlap(sch));
       const b = writeBundle(sch);
-      if (process.env.DBG) require('node:fs').writeFileSync('/tmp/jw/last-schema.json', JSON.stringify(sch));
       try {
         const s = corpusService(b.root, b.wsdl, 1);
         let schema: CompiledSchema;

@@ -450,6 +450,14 @@ describe('the synthetic bundle of every construct (test/data/rest)', () => {
     expect(xmlToJson(form, jsonToXml(form, k, new Map()))).toEqual(k);
   });
 
+  test('mixed content: its text is not carried in JSON; the schema says so and reading refuses it rather than drop it', () => {
+    const form: FormNode = { name: 'M', ns: 'urn:x', path: 'M', kind: 'group', minOccurs: 1, maxOccurs: 1, mixed: true, documentation: 'A note',
+      children: [{ name: 'B', ns: 'urn:x', path: 'M/B', kind: 'field', type: 'string', minOccurs: 0, maxOccurs: 1 }] };
+    expect((rootSchema(form) as any).description).toMatch(/^A note\nmixed content .*not carried in JSON/);
+    expect(xmlToJson(form, '<x:M xmlns:x="urn:x">\n  <x:B>b</x:B>\n</x:M>')).toEqual({ B: 'b' });
+    expect(() => xmlToJson(form, '<x:M xmlns:x="urn:x">Dear <x:B>b</x:B>, hello</x:M>')).toThrow('M: M has mixed content: its text "Dear " between the elements is not carried in JSON; ask for application/xml');
+  });
+
   test('XSD patterns become anchored ECMAScript ones, or none when they use XSD-only syntax', () => {
     expect(ecmaPattern('\\d{10}|\\d{12}')).toBe('^(?:\\d{10}|\\d{12})$');
     expect(ecmaPattern('\\i\\c*')).toBeUndefined();
@@ -507,6 +515,20 @@ describe('schemas of test/support/xsd-arbitrary.ts, written out: constructs the 
     }
   });
 
+  test('the elements of an xs:all are read in whatever order they come', () => {
+    const { m, schema, done } = build({ t: 'particles', named: false, mixed: false, attrs: [], group: { t: 'all', min: 1, max: 1, viaGroupRef: false, items: [el(atomic('int')), el(atomic('string'), 0), el(atomic('date'))] } });
+    try {
+      const [a, b, c] = m.form.children!.map((x) => x.name);
+      const xml = `<a:Root xmlns:a="urn:gen:a"><a:${c}>2024-02-29</a:${c}><a:${a}>7</a:${a}><a:${b}>x</a:${b}></a:Root>`;
+      expect(xsdErrors(schema, m, xml)).toEqual([]);
+      const j = xmlToJson(m.form, xml);
+      expect(j).toEqual({ [a!]: 7, [b!]: 'x', [c!]: '2024-02-29' });
+      expect(xsdErrors(schema, m, jsonToXml(m.form, j, m.prefixes))).toEqual([]);
+    } finally {
+      done();
+    }
+  });
+
   test('an optional choice of one alternative that is itself a choice: its alternatives still exclude each other', () => {
     const any: ParticleT = { t: 'any', namespace: 'urn:gen:elsewhere', pc: 'skip', min: 0, max: 2 };
     const { m, schema, done } = build({ t: 'particles', named: false, mixed: false, attrs: [], group: { t: 'sequence', min: 1, max: 1, viaGroupRef: false, items: [
@@ -525,7 +547,7 @@ describe('schemas of test/support/xsd-arbitrary.ts, written out: constructs the 
 });
 
 describe('keys apart and elements not expanded (test/data/rest-keys)', () => {
-  test('one local name in two namespaces: the second is keyed {namespace}name; an element not expanded is its own XML, attributes and all', () => {
+  test('one local name in two namespaces: the second is keyed {namespace}name, the same element again Name[2]; an element not expanded is its own XML, attributes and all', () => {
     const s = corpusService(join(ROOT, 'test', 'data', 'rest-keys'), 'Keys.wsdl', 1);
     const schema = compileBundleSchemas(s.sid, s.bundle, {});
     try {
@@ -543,6 +565,21 @@ describe('keys apart and elements not expanded (test/data/rest-keys)', () => {
       expect(xsdErrors(schema, m, back)).toEqual([]);
       expect(xmlToJson(m.form, back)).toEqual(j);
       expect(() => jsonToXml(m.form, { ...j, Kid: { ...j.Kid, Kid: { ...j.Kid.Kid, Kid: '<a:V xmlns:a="urn:gen:a">3</a:V>' } } }, m.prefixes)).toThrow('/Kid/Kid/Kid: give the XML of one element {urn:gen:a}Kid, not {urn:gen:a}V');
+      // the same element again after others: Name[2]
+      expect(js.properties['Name[2]']).toEqual({ type: 'string' });
+      const again = { Name: 'x', '{urn:gen:b}Name': 5, 'Name[2]': 'y' };
+      const x2 = jsonToXml(m.form, again, m.prefixes);
+      expect(xsdErrors(schema, m, x2)).toEqual([]);
+      expect(x2.indexOf('>x<')).toBeLessThan(x2.indexOf('>y<'));
+      expect(xmlToJson(m.form, x2)).toEqual(again);
+      // alternatives of a choice of one local name in two namespaces: two keys too
+      expect(js.properties.Alt).toEqual({ type: 'string' });
+      expect(js.properties['{urn:gen:b}Alt']).toMatchObject({ type: 'integer' });
+      for (const alt of [{ Alt: 'a' }, { '{urn:gen:b}Alt': 3 }]) {
+        const x3 = jsonToXml(m.form, { ...again, ...alt }, m.prefixes);
+        expect(xsdErrors(schema, m, x3)).toEqual([]);
+        expect(xmlToJson(m.form, x3)).toEqual({ ...again, ...alt });
+      }
     } finally {
       schema.dispose();
     }

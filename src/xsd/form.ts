@@ -57,7 +57,11 @@ export interface FormNode {
   compositor?: 'sequence' | 'choice';
   /** an xs:any: XML of any element goes here */
   any?: true;
-  /** its key in a JSON object where its local name is another element's of the same content, of another namespace: {namespace}name (json-schema.ts) */
+  /** mixed content: text may stand between its child elements (the JSON mapping does not carry it) */
+  mixed?: true;
+  /** an element of an xs:all: its siblings of the all come in any order */
+  inAll?: true;
+  /** its key in a JSON object where another element of the content has its local name: {namespace}name, or name[2] for the same element met again (json-schema.ts) */
   key?: string;
   /** an xs:any of namespace ##other: the target namespace it excludes (and no namespace) */
   otherThan?: string;
@@ -267,6 +271,7 @@ export class FormBuilder {
     }
     distinctKeys(children);
     node.children = children;
+    if (eff.mixed) node.mixed = true;
   }
 
   /** The first concrete complex type derived (at any distance) from an abstract one. */
@@ -369,11 +374,17 @@ export class FormBuilder {
       case 'sequence':
       case 'all': {
         const occ = occursOf(n);
+        // an xs:all's elements come in any order: they are marked (written in the schema's order, read in any)
+        const all = (nodes: FormNode[]) => n.local === 'all' && nodes.forEach((c) => !c.compositor && !c.any && (c.inAll = true));
         if (occ.minOccurs === 1 && occ.maxOccurs === 1) {
+          const before = out.length;
           for (const x of n.children) this.particle({ node: x, ctx: p.ctx }, parentPath, depth, stack, out, counters, parentName);
+          all(out.slice(before));
           return;
         }
-        out.push(this.compositor('sequence', p, parentPath, depth, stack, counters, parentName));
+        const seq = this.compositor('sequence', p, parentPath, depth, stack, counters, parentName);
+        all(seq.children ?? []);
+        out.push(seq);
         return;
       }
       case 'choice':
@@ -534,23 +545,43 @@ export class FormBuilder {
 
 /**
  * Elements of one content (a JSON object's keys) with one local name and two namespaces (a local
- * element and a reference to another schema's): the later ones are keyed {namespace}name. A
- * repeated group's elements are keys of its items, another object.
+ * element and a reference to another schema's): the later ones are keyed {namespace}name; one
+ * element met again further on in a sequence (A, B, A): A[2]. The alternatives of a choice may
+ * share keys (one of them is written); a repeated group's elements are keys of its items, another
+ * object.
  */
 function distinctKeys(particles: FormNode[]): void {
-  const first = new Map<string, string>();
-  const visit = (ps: FormNode[]) => {
+  // local name -> the namespaces met, and how often each
+  type Seen = Map<string, Map<string, number>>;
+  const copy = (m: Seen): Seen => new Map([...m].map(([k, v]) => [k, new Map(v)]));
+  const visit = (ps: FormNode[], seen: Seen) => {
     for (const p of ps) {
       if (p.compositor && p.maxOccurs !== 1) distinctKeys(p.children ?? []);
-      else if (p.compositor) visit(p.children ?? []);
+      else if (p.compositor === 'choice') {
+        // the alternatives of a choice may share a key (one is written); what follows sees them all
+        // (the same element in two alternatives is one key; another namespace's of that name is not)
+        const after = copy(seen);
+        for (const alt of p.children ?? []) {
+          const own = copy(seen);
+          for (const [name, nss] of after) for (const ns of nss.keys()) if (!own.get(name)?.has(ns)) own.set(name, new Map([...(own.get(name) ?? []), [ns, 0]]));
+          visit([alt], own);
+          for (const [name, nss] of own) for (const [ns, k] of nss) after.set(name, new Map([...(after.get(name) ?? []), [ns, Math.max(k, after.get(name)?.get(ns) ?? 0)]]));
+        }
+        for (const [k, v] of after) seen.set(k, v);
+      } else if (p.compositor) visit(p.children ?? [], seen);
       else if (!p.any) {
-        const ns = first.get(p.name);
-        if (ns === undefined) first.set(p.name, p.ns);
-        else if (ns !== p.ns) p.key = `{${p.ns}}${p.name}`;
+        const nss = seen.get(p.name) ?? new Map<string, number>();
+        const first = nss.size === 0 || [...nss.keys()][0] === p.ns;
+        const k = (nss.get(p.ns) ?? 0) + 1;
+        nss.set(p.ns, k);
+        seen.set(p.name, nss);
+        // another namespace's: {namespace}name; the same element again further on (A, B, A): A[2]
+        const base = first ? p.name : `{${p.ns}}${p.name}`;
+        if (!first || k > 1) p.key = k > 1 ? `${base}[${k}]` : base;
       }
     }
   };
-  visit(particles);
+  visit(particles, new Map());
 }
 
 function applyFacets(node: FormNode, r: XNode): void {

@@ -284,6 +284,7 @@ export function elementSchema(n: FormNode): JsonSchema {
       o.props[`@${a.name}`] = scalarSchema(a);
       if (a.minOccurs > 0 && a.fixed === undefined) o.required.push(`@${a.name}`);
     }
+    if (n.mixed) o.mixed = true;
     if (n.kind === 'field') {
       o.props['#text'] = scalarSchema({ ...n, attributes: undefined, documentation: undefined });
       // the value is there whenever the element is (read back always); only a fixed one may be left out
@@ -292,7 +293,7 @@ export function elementSchema(n: FormNode): JsonSchema {
     else o.content(n.children ?? []);
     s = o.schema();
   }
-  if (n.documentation && !s.description) s = { ...s, description: n.documentation };
+  if (n.documentation && s.description !== n.documentation) s = { ...s, description: s.description ? `${n.documentation}\n${s.description}` : n.documentation };
   if (n.nillable && n.fixed === undefined) {
     // nil (xsi:nil="true"; never an element with a fixed value, XSD 1.0 cvc-elt.3.2.2): null, or where the element has attributes an object of them with "#nil": true (a required one needs it)
     const alts: JsonSchema[] = [s];
@@ -338,6 +339,7 @@ class ObjectSchema {
   readonly props: Record<string, JsonSchema> = {};
   readonly required: string[] = [];
   readonly allOf: JsonSchema[] = [];
+  mixed = false;
 
   content(particles: FormNode[]): void {
     collect(particles, this.props, this.required, this.allOf);
@@ -345,6 +347,8 @@ class ObjectSchema {
 
   schema(): JsonSchema {
     const s: JsonSchema = { type: 'object', properties: this.props, additionalProperties: false };
+    // deliberately not carried: the text of mixed content (JSON of elements only); reading refuses it
+    if (this.mixed) s.description = 'mixed content (xs:complexType mixed="true"): the text between the elements is not carried in JSON; an answer holding some is refused as JSON (GW-6008), ask for application/xml';
     if (this.required.length) s.required = [...new Set(this.required)];
     if (this.allOf.length) s.allOf = this.allOf;
     return s;

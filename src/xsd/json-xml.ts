@@ -354,6 +354,12 @@ export function elementToJson(n: FormNode, el: XmlElement, at: string): Json {
     o['#text'] = textToJson({ ...n, attributes: undefined }, el.content, at);
     return o;
   }
+  if (n.mixed) {
+    // the text of mixed content is not carried in JSON: refused, not dropped
+    for (let c = el.firstChild; c; c = c.next) {
+      if (c instanceof xml().XmlText && xmlTrim(c.content)) throw new ConvertError(at, `${n.name} has mixed content: its text ${JSON.stringify(c.content.length > 40 ? `${c.content.slice(0, 40)}…` : c.content)} between the elements is not carried in JSON; ask for application/xml`);
+    }
+  }
   const kids = elements(el);
   const end = matchContent(n.children ?? [], kids, 0, o, at, siblingNames(n.children ?? []));
   if (end < kids.length) throw unexpected(kids[end]!, at, n.children ?? []);
@@ -369,7 +375,24 @@ function readAttributes(n: FormNode, el: XmlElement, at: string, o: Obj): void {
 
 /** Match child elements from `pos` against a content model; returns the position after the last one taken. */
 function matchContent(particles: FormNode[], kids: XmlElement[], pos: number, o: Obj, at: string, names: Set<string>): number {
-  for (const p of particles) pos = matchParticle(p, kids, pos, o, at, names);
+  for (let i = 0; i < particles.length; i++) {
+    if (!particles[i]!.inAll) {
+      pos = matchParticle(particles[i]!, kids, pos, o, at, names);
+      continue;
+    }
+    // the elements of an xs:all, in whatever order they come
+    let end = i;
+    while (end < particles.length && particles[end]!.inAll) end++;
+    const group = particles.slice(i, end);
+    const taken = new Set<FormNode>();
+    for (let k = kids[pos]; k; k = kids[pos]) {
+      const q = group.find((g) => !taken.has(g) && g.name === k.name && g.ns === (k.namespaceUri ?? ''));
+      if (!q) break;
+      taken.add(q);
+      pos = matchParticle(q, kids, pos, o, at, names);
+    }
+    i = end - 1;
+  }
   return pos;
 }
 

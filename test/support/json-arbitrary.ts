@@ -457,6 +457,9 @@ export function faultSites(s: Schema, v: Json, at = '', nullable = false): { fau
     out.push({ fault: { kind: 'unknown-key', at, key: 'zzNoSuchKey' }, apply: set(at, (o) => ({ ...(o as object), zzNoSuchKey: 'x' })) });
     out.push({ fault: { kind: 'wrong-type', at }, apply: set(at, () => 42) });
     for (const [k, x] of Object.entries(v)) if (props[k]) out.push(...faultSites(props[k]!, x, `${at}/${ptr(k)}`));
+  } else if (s.const !== undefined && typeof v !== 'object') {
+    // a fixed value (of a union too: "7" is the 7 of a union of an integer and a string): another kind only
+    out.push({ fault: { kind: 'wrong-type', at }, apply: set(at, () => ({ zz: 1 })) });
   } else if (s.type === 'array' && Array.isArray(v)) {
     out.push({ fault: { kind: 'wrong-type', at }, apply: set(at, () => ({ zz: 1 })) });
     v.forEach((x, i) => out.push(...faultSites(s.items ?? {}, x, `${at}/${i}`)));

@@ -499,5 +499,9 @@ export const COMPOSE_OPENAPI_SCHEMAS = {
     children: { type: 'array', items: { $ref: '#/components/schemas/FormNode' } }, attributes: { type: 'array', items: { $ref: '#/components/schemas/FormNode' } },
     attribute: { type: 'boolean' }, choice: { type: 'boolean' }, compositor: { type: 'string', enum: ['sequence', 'choice'] }, any: { type: 'boolean' },
     xsiType: { $ref: '#/components/schemas/QName' }, recursive: { type: 'boolean' }, truncated: { type: 'boolean' }, unresolved: { type: 'string' }, appData: { type: 'boolean' },
+    basePatterns: { type: 'array', items: { type: 'string' }, description: 'the patterns of the types it restricts: a value matches each too' },
+    whiteSpace: { type: 'string', enum: ['preserve', 'replace', 'collapse'] }, processContents: { type: 'string', enum: ['strict', 'lax', 'skip'], description: 'an xs:any\'s' },
+    otherThan: { type: 'string', description: 'an xs:any of ##other: the namespace it excludes' }, inAll: { type: 'boolean', description: 'an element of an xs:all (any order)' }, mixed: { type: 'boolean', description: 'mixed content: text may stand between the child elements' },
+    key: { type: 'string', description: 'its key in the REST façade\'s JSON where another element of the content has its local name: {namespace}name' },
   } },
 } as const;
