@@ -19,7 +19,7 @@ import { ComposerModels } from '../src/xsd/model';
 import { rootSchema } from '../src/xsd/json-schema';
 import { jsonToXml, xmlToJson, ConvertError } from '../src/xsd/json-xml';
 import { CORPUS, ROOT, corpusAvailable } from './support/paths';
-import { corpusCases, corpusService, demoCases, serviceCases, xsdErrors, type Case } from './support/operation-cases';
+import { corpusCases, corpusService, useDemoCases, serviceCases, xsdErrors, type Case } from './support/operation-cases';
 import { faultSites, undrawable, valueArb, type Fault, type Json, type Schema } from './support/json-arbitrary';
 import { canonicalXml, difference, withDefaults } from './support/json-equality';
 import { libxml2Miscounts, schemaArb, wildcardsOverlap, writeBundle } from './support/xsd-arbitrary';
@@ -150,14 +150,7 @@ describe('the synthetic bundle of every construct (test/data/rest)', () => {
 });
 
 describe('demo bundles (wsdl/): every operation, request and answer', () => {
-  const all: Case[] = [];
-  const schemas: CompiledSchema[] = [];
-  beforeAll(() => {
-    const d = demoCases(new ComposerModels());
-    all.push(...d.cases);
-    schemas.push(...d.schemas);
-  });
-  afterAll(() => schemas.forEach((s) => s.dispose()));
+  const all = useDemoCases();
 
   test('generated values go to XML the XSD takes and come back the same; values with one fault are refused with their place', () => {
     expect(all.length).toBe(16);

@@ -17,7 +17,7 @@ import { jsonToXml, xmlToJson, ConvertError } from '../src/xsd/json-xml';
 import { rmSync } from 'node:fs';
 import { CORPUS, ROOT, corpusAvailable } from './support/paths';
 import { writeBundle, type Builtin, type ComplexT, type ParticleT, type TypeT } from './support/xsd-arbitrary';
-import { corpusCases, corpusService, demoCases, xsdErrors, type Case } from './support/operation-cases';
+import { corpusCases, corpusService, useDemoCases, xsdErrors, type Case } from './support/operation-cases';
 
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 
@@ -587,14 +587,7 @@ describe('keys apart and elements not expanded (test/data/rest-keys)', () => {
 });
 
 describe('demo bundles (wsdl/): every operation, request and answer', () => {
-  const all: Case[] = [];
-  const schemas: CompiledSchema[] = [];
-  beforeAll(() => {
-    const d = demoCases(new ComposerModels());
-    all.push(...d.cases);
-    schemas.push(...d.schemas);
-  });
-  afterAll(() => schemas.forEach((s) => s.dispose()));
+  const all = useDemoCases();
 
   test('round trips: JSON -> XML -> JSON and XML -> JSON -> XML, JSON Schema and XSD valid', () => {
     expect(all.length).toBe(16); // 8 operations (the manual provider SID0009001's two among them), request and answer

@@ -5,7 +5,7 @@ import { loadService, type Service } from '../../src/registry/load';
 import { compileBundleSchemas, type CompiledSchema } from '../../src/control/schemas';
 import { parseEnvelope } from '../../src/envelope/parse';
 import { firstChildElement } from '../../src/xml/dom';
-import type { ComposerModels, OperationModel } from '../../src/xsd/model';
+import { ComposerModels, type OperationModel } from '../../src/xsd/model';
 import { requestEnvelope, type MessageFields } from '../../src/admin/compose/envelope';
 import { ROOT } from './paths';
 import { bundleService, corpusBundles, CORPUS_LOCATIONS } from './corpus-service';
@@ -90,4 +90,20 @@ export function corpusCases(models: ComposerModels): { cases: Case[]; schemas: C
     errors.push(...c.errors);
   });
   return { cases, schemas, errors };
+}
+
+/**
+ * In a describe block: the demo bundles' cases, loaded before its tests, their compiled schemas
+ * disposed after them (the array fills in beforeAll).
+ */
+export function useDemoCases(): Case[] {
+  const all: Case[] = [];
+  const schemas: CompiledSchema[] = [];
+  beforeAll(() => {
+    const d = demoCases(new ComposerModels());
+    all.push(...d.cases);
+    schemas.push(...d.schemas);
+  });
+  afterAll(() => schemas.forEach((s) => s.dispose()));
+  return all;
 }
