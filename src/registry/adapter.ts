@@ -1,4 +1,3 @@
-import type { Envelope } from '../envelope/model';
 import type { ParsedEnvelope } from '../envelope/parse';
 import type { Slices } from '../slices';
 import type { MimeParts, MultipartLimits, Spool } from '../http/multipart';
@@ -13,10 +12,8 @@ export interface ProviderCall {
   soapAction?: string;
   /** the MessageId the node stamped on this request */
   messageId: string;
-  /** typed view of the consumer's message */
-  request: Envelope;
   /**
-   * The same request as the pipeline parsed it (the Body is the forwarded one's; the header lacks
+   * The request as the pipeline parsed it, with its typed view (the Body is the forwarded one's; the header lacks
    * the node's blocks), for an adapter that reads it in process: its document is the pipeline's,
    * never disposed by the adapter.
    */

@@ -30,7 +30,7 @@ export function deliver(registry: Registry, attachments: Config['attachments']):
     try {
       ex.spool ??= new Spool(attachments.spoolDir);
       answer = await adapter.call({
-        service, operation, bytes: forward, soapAction: ex.http?.soapAction, messageId, request: request.envelope, parsed: request,
+        service, operation, bytes: forward, soapAction: ex.http?.soapAction, messageId, parsed: request,
         parts: ex.requestParts, answerParts: { spool: ex.spool, limits },
       });
     } catch (e) {

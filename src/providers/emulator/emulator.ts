@@ -234,7 +234,7 @@ export class EmulatorAdapter implements ProviderAdapter {
     const output = c.operation.output ?? c.operation.input!;
     const bytes = skeleton({
       output,
-      smevNamespace: c.request.smevNamespace!,
+      smevNamespace: c.parsed.envelope.smevNamespace!,
       status,
       typeCode: req.typeCode,
       serviceName: req.serviceName,

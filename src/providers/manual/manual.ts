@@ -92,7 +92,7 @@ export class ManualAdapter implements ProviderAdapter {
   private generated(c: ProviderCall, req: SmevMessage, status: 'ACCEPT' | 'PROCESS' | 'INVALID' | AnswerStatus, appData: string, origin?: string): ProviderAnswer {
     const bytes = skeleton({
       output: c.operation.output ?? c.operation.input!,
-      smevNamespace: c.request.smevNamespace!,
+      smevNamespace: c.parsed.envelope.smevNamespace!,
       status,
       typeCode: req.typeCode,
       serviceName: req.serviceName,
