@@ -1,7 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { openStore, runMigrations } from '../src/store';
-import { AttachmentStore, partsRecord } from '../src/journal/attachments';
+import { openStore, query, runMigrations } from '../src/store';
+import fc from 'fast-check';
+import { AttachmentStore, partsRecord, recipeOf } from '../src/journal/attachments';
+import { Slices } from '../src/slices';
 import { Spool, partBytes, type MimePart } from '../src/http/multipart';
 import { freshStore, dbUrl } from './support/store';
 import { mkdtempSync } from 'node:fs';
@@ -63,4 +65,77 @@ test('retention purges the bytes of parts unused since the cutoff, keeps their r
   await store.put(unused, 50_000);
   expect((await store.info(unused.sha256))!.purgedAt).toBeNull();
   expect((await readAll(unused.sha256))!.equals(unused.bytes!)).toBe(true);
+});
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/**
+ * The forwarded request kept as a recipe (issue 16 item 7): generated bodies cut anywhere, with
+ * bytes of their own spliced in, are read back byte for byte while only views of the kept body
+ * are named by reference (a copy of its bytes is its own, not a reference).
+ */
+test('a body of views of a kept body and bytes of its own is kept as a recipe and read back whole', async () => {
+  await fc.assert(fc.asyncProperty(
+    fc.integer({ min: 1, max: 3 * 1024 * 1024 + 17 }),
+    fc.array(fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 0, max: 3000 }), fc.boolean()), { minLength: 1, maxLength: 6 }),
+    fc.integer(),
+    async (size, cuts, seed) => {
+      const base = randomBytes(size);
+      const baseSha = sha(base);
+      expect(await store.putBytes(baseSha, base, 1000)).toBe('whole');
+      // the body: the base cut at sorted places, own bytes (fresh, or a copy of the base's) between
+      const at = [...new Set(cuts.map(([f]) => Math.floor(f * size)))].sort((a, b) => a - b);
+      const pieces: Buffer[] = [];
+      let from = 0;
+      at.forEach((cut, n) => {
+        pieces.push(base.subarray(from, cut));
+        const [, len, copy] = cuts[n]!;
+        pieces.push(copy ? Buffer.from(base.subarray(0, Math.max(1, Math.min(len, size)))) : Buffer.from(`<own n="${seed}-${n}">${'x'.repeat(len)}</own>`));
+        from = cut;
+      });
+      pieces.push(base.subarray(from));
+      const body = Slices.of(...pieces);
+      const bodySha = body.sha256();
+      const recipe = recipeOf(body, [{ sha256: baseSha, bytes: base }])!;
+      expect(recipe).toBeDefined();
+      // every byte of the base's memory is named by reference, every other byte is its own
+      const own = recipe.reduce((n, g) => n + ('bytes' in g ? Buffer.from(g.bytes, 'base64').length : 0), 0);
+      expect(own).toBe(body.length - size);
+      expect(await store.putBytes(bodySha, body, 2000, [{ sha256: baseSha, bytes: base }])).toBe('recipe');
+      const [row] = await query<{ chunks: number | string; recipe: string | null }>(ds, 'SELECT chunks, recipe FROM attachment_blobs WHERE sha256 = ?', [bodySha]);
+      expect(Number(row!.chunks)).toBe(0);
+      expect(row!.recipe).not.toBeNull();
+      const back = await readAll(bodySha);
+      expect(back!.length).toBe(body.length);
+      expect(sha(back!)).toBe(bodySha);
+    }), { numRuns: 12 });
+});
+
+test('a body that is not views of a kept one, or has too many bytes of its own, is kept whole', async () => {
+  const base = randomBytes(100_000);
+  const kept = [{ sha256: sha(base), bytes: base }];
+  expect(recipeOf(Slices.of(Buffer.from(base)), kept)).toBeUndefined();
+  expect(recipeOf(Slices.of(base.subarray(0, 10), randomBytes(64 * 1024 + 1)), kept)).toBeUndefined();
+  expect(recipeOf(Slices.of(base.subarray(0, 10), randomBytes(64 * 1024), base.subarray(10)), kept)).toHaveLength(3);
+});
+
+test('retention keeps the blob a recipe reads from while the recipe is kept; a missing one is named when read', async () => {
+  const base = randomBytes(1_500_000);
+  const baseSha = sha(base);
+  await store.putBytes(baseSha, base, 100_000);
+  const body = Slices.of(Buffer.from('<head/>'), base.subarray(5), Buffer.from('<tail/>'));
+  await store.putBytes(body.sha256(), body, 300_000, [{ sha256: baseSha, bytes: base }]);
+  // the recipe's use is the base's use: neither is unused since 200_000
+  await store.purgeUnusedSince(200_000, 400_000);
+  expect((await store.info(baseSha))!.purgedAt).toBeNull();
+  expect(sha((await readAll(body.sha256()))!)).toBe(body.sha256());
+  // both unused since: both purged together
+  await store.purgeUnusedSince(350_000, 500_000);
+  expect((await store.info(baseSha))!.purgedAt).toBe(500_000);
+  expect(await readAll(body.sha256())).toBeUndefined();
+  // the base deleted outside the gateway under a kept recipe: reading says which blob is missing
+  await store.putBytes(baseSha, base, 600_000);
+  await store.putBytes(body.sha256(), body, 600_000, [{ sha256: baseSha, bytes: base }]);
+  await query(ds, 'DELETE FROM attachment_chunks WHERE sha256 = ? AND seq = 1', [baseSha]);
+  await expect(readAll(body.sha256())).rejects.toThrow(`attachment ${baseSha}: chunk 1 of 2 is missing from the store`);
 });

@@ -223,6 +223,60 @@ describe('journal: large bodies kept by hash (SMEV2_JOURNAL_BODY_BLOB_BYTES)', (
     expect(v.stdout).toContain(`journal intact: ${rows.length} entries verified (0 purged of raw bytes)`);
   });
 
+  test('the forwarded request is kept as a recipe of the consumer\'s bytes and the node\'s own, and reads back as it was sent', async () => {
+    const consumer = rows.find((x) => x.direction === 'consumer->gateway')!;
+    const forward = rows.find((x) => x.direction === 'gateway->provider')!;
+    expect(forward.sha256).not.toBe(consumer.sha256);
+    const [blob] = await sql<{ chunks: number | string; recipe: string | null }>(db, 'SELECT chunks, recipe FROM attachment_blobs WHERE sha256 = ?', [forward.sha256]);
+    expect(Number(blob!.chunks)).toBe(0);
+    const recipe = JSON.parse(blob!.recipe!) as ({ of: string; at: number; length: number } | { bytes: string })[];
+    // every byte of the consumer's request that went on is a range of its blob; the node's header
+    // and signature are the recipe's own bytes
+    const viewed = recipe.filter((g): g is { of: string; at: number; length: number } => 'of' in g);
+    expect(new Set(viewed.map((g) => g.of))).toEqual(new Set([consumer.sha256]));
+    const own = recipe.flatMap((g) => ('bytes' in g ? [Buffer.from(g.bytes, 'base64').toString('utf8')] : [])).join('');
+    expect(own).toMatch(/SMEV|smev:Header|Signature/);
+    expect(own.length).toBeLessThan(20_000);
+    // read back through the admin API: the bytes whose sha256 the chained entry holds
+    const gw = await startGateway({ db: await copyStore(db) });
+    try {
+      const res = await fetch(`${gw.url}/admin/journal/${forward.id}/raw`, { headers: { authorization: `Basic ${Buffer.from('operator:operator-demo').toString('base64')}` } });
+      expect(res.status).toBe(200);
+      const got = Buffer.from(await res.arrayBuffer());
+      expect(got.length).toBe(forward.size);
+      expect(createHash('sha256').update(got).digest('hex')).toBe(forward.sha256);
+    } finally {
+      expect(await gw.stop()).toBe(0);
+    }
+  });
+
+  test('an edit of the consumer\'s stored bytes shows in both entries made of them; an edited recipe in its own', async () => {
+    const consumer = rows.find((x) => x.direction === 'consumer->gateway')!;
+    const forward = rows.find((x) => x.direction === 'gateway->provider')!;
+    const edited = await copyStore(db);
+    const [chunk] = await sql<{ bytes: Uint8Array }>(edited, 'SELECT bytes FROM attachment_chunks WHERE sha256 = ? AND seq = 0', [consumer.sha256]);
+    const changed = Buffer.from(chunk!.bytes);
+    changed[Math.floor(changed.length / 2)] ^= 4;
+    await tamper(edited, ['UPDATE attachment_chunks SET bytes = ? WHERE sha256 = ? AND seq = 0', changed, consumer.sha256]);
+    const v = await verify(edited);
+    expect(v.code).toBe(1);
+    expect(v.stdout).toContain(`entry ${consumer.id} altered: the stored bytes of its body do not give its sha256`);
+    expect(v.stdout).toContain(`entry ${forward.id} altered: the stored bytes of its body do not give its sha256`);
+
+    const recipeEdited = await copyStore(db);
+    const [blob] = await sql<{ recipe: string }>(recipeEdited, 'SELECT recipe FROM attachment_blobs WHERE sha256 = ?', [forward.sha256]);
+    const recipe = JSON.parse(blob!.recipe) as ({ of: string; at: number; length: number } | { bytes: string })[];
+    const ownAt = recipe.findIndex((g) => 'bytes' in g);
+    const own = Buffer.from((recipe[ownAt] as { bytes: string }).bytes, 'base64');
+    own[0] ^= 1;
+    recipe[ownAt] = { bytes: own.toString('base64') };
+    await tamper(recipeEdited, ['UPDATE attachment_blobs SET recipe = ? WHERE sha256 = ?', JSON.stringify(recipe), forward.sha256]);
+    const r = await verify(recipeEdited);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`entry ${forward.id} altered: the stored bytes of its body do not give its sha256`);
+    expect(r.stdout).not.toContain(`entry ${consumer.id} altered`);
+  });
+
   test('an edited chunk and a deleted body are found and named by their entry', async () => {
     const r = rows.find((x) => x.direction === 'consumer->gateway')!;
     const edited = await copyStore(db);

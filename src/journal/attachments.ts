@@ -5,7 +5,7 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { partStream, type Framing, type MimePart, type MimeParts, type Spool } from '../http/multipart';
 import { verdictText, type Leg } from '../pipeline/exchange';
-import { slicesOf, type Bytes } from '../slices';
+import { slicesOf, type Bytes, type Slices } from '../slices';
 
 /** The bytes of one chunk row: a 1 GiB part is 1024 rows, written and read one at a time. */
 const CHUNK = 1024 * 1024;
@@ -31,18 +31,27 @@ export class AttachmentStore {
 
   /**
    * Keep a message's body by its hash (`sha256`, already computed), chunked from memory: the
-   * chunks are views of the body, or of its slices, never one copy of the whole.
+   * chunks are views of the body, or of its slices, never one copy of the whole. `kept`: bodies
+   * this store already holds whole (the exchange's earlier legs); when the body's slices are
+   * mostly views of them (the request the node forwards is the consumer's, its header and
+   * signature spliced in), it is kept as a recipe of ranges of those and its few bytes of its own.
    */
-  async putBytes(sha256: string, bytes: Bytes, now = Date.now()): Promise<void> {
-    await this.store(sha256, bytes.length, () => slicesOf(bytes).pieces, now);
+  async putBytes(sha256: string, bytes: Bytes, now = Date.now(), kept: readonly KeptBody[] = []): Promise<'whole' | 'recipe'> {
+    const known = await this.used(sha256, now);
+    if (known) return known;
+    const recipe = recipeOf(slicesOf(bytes), kept);
+    if (!recipe) return this.store(sha256, bytes.length, () => slicesOf(bytes).pieces, now);
+    // the blobs it reads from are used with it: retention never takes them while it is kept
+    await this.touch(refsOf(recipe), now);
+    await query(this.ds, `INSERT INTO attachment_blobs (sha256, size, chunks, created_at, last_used_at, purged_at, recipe) VALUES (?, ?, 0, ?, ?, NULL, ?)
+      ON CONFLICT (sha256) DO UPDATE SET last_used_at = excluded.last_used_at, purged_at = NULL, chunks = 0, recipe = excluded.recipe`, [sha256, bytes.length, now, now, JSON.stringify(recipe)]);
+    return 'recipe';
   }
 
-  private async store(sha256: string, size: number, source: () => AsyncIterable<Buffer | string> | Iterable<Buffer>, now: number): Promise<void> {
-    const [known] = await query<{ purged_at: number | null }>(this.ds, 'SELECT purged_at FROM attachment_blobs WHERE sha256 = ?', [sha256]);
-    if (known && known.purged_at === null) {
-      await query(this.ds, 'UPDATE attachment_blobs SET last_used_at = ? WHERE sha256 = ?', [now, sha256]);
-      return;
-    }
+  /** Keep bytes in chunks, or note the use of those kept. */
+  private async store(sha256: string, size: number, source: () => AsyncIterable<Buffer | string> | Iterable<Buffer>, now: number): Promise<'whole' | 'recipe'> {
+    const known = await this.used(sha256, now);
+    if (known) return known;
     let seq = 0;
     let batch: Buffer[] = [];
     // a few chunks a statement, so a commit (and fsync): one per 1 MiB chunk was most of a large
@@ -61,8 +70,30 @@ export class AttachmentStore {
     }
     if (batch.length) await flush();
     // the blob's row last: a part whose chunks are not all written is not there
-    await query(this.ds, `INSERT INTO attachment_blobs (sha256, size, chunks, created_at, last_used_at, purged_at) VALUES (?, ?, ?, ?, ?, NULL)
-      ON CONFLICT (sha256) DO UPDATE SET last_used_at = excluded.last_used_at, purged_at = NULL, chunks = excluded.chunks`, [sha256, size, seq, now, now]);
+    await query(this.ds, `INSERT INTO attachment_blobs (sha256, size, chunks, created_at, last_used_at, purged_at, recipe) VALUES (?, ?, ?, ?, ?, NULL, NULL)
+      ON CONFLICT (sha256) DO UPDATE SET last_used_at = excluded.last_used_at, purged_at = NULL, chunks = excluded.chunks, recipe = NULL`, [sha256, size, seq, now, now]);
+    return 'whole';
+  }
+
+  /**
+   * If `sha256` is kept (and not purged), note its use now, and that of the blobs its recipe reads
+   * from, and say how it is kept; undefined when it must be written.
+   */
+  private async used(sha256: string, now: number): Promise<'whole' | 'recipe' | undefined> {
+    const [known] = await query<{ purged_at: number | string | null; recipe: string | null }>(this.ds, 'SELECT purged_at, recipe FROM attachment_blobs WHERE sha256 = ?', [sha256]);
+    if (!known || known.purged_at !== null) return undefined;
+    let refs: string[] = [];
+    try {
+      if (known.recipe !== null) refs = refsOf(JSON.parse(known.recipe) as Segment[]);
+    } catch { /* an unreadable recipe is named when read (open) and by journal verify */ }
+    await this.touch([sha256, ...refs], now);
+    return known.recipe === null ? 'whole' : 'recipe';
+  }
+
+  /** Note that these blobs are used at `now` (never moving a later use back). */
+  private async touch(sha256s: string[], now: number): Promise<void> {
+    if (!sha256s.length) return;
+    await query(this.ds, `UPDATE attachment_blobs SET last_used_at = ? WHERE sha256 IN (${sha256s.map(() => '?').join(', ')}) AND last_used_at < ?`, [now, ...sha256s, now]);
   }
 
   /** What is kept of a hash: its size, or why it is not there. */
@@ -71,18 +102,49 @@ export class AttachmentStore {
     return r ? { size: Number(r.size), chunks: Number(r.chunks), purgedAt: r.purged_at === null ? null : Number(r.purged_at) } : undefined;
   }
 
-  /** The bytes of a kept part, read a chunk at a time; undefined when unknown or purged. */
+  /** The bytes of a kept part, read a chunk at a time (a recipe's, range by range); undefined when unknown or purged. */
   async open(sha256: string): Promise<Readable | undefined> {
-    const info = await this.info(sha256);
-    if (!info || info.purgedAt !== null) return undefined;
-    const ds = this.ds;
-    return Readable.from((async function* () {
-      for (let seq = 0; seq < info.chunks; seq++) {
-        const [row] = await query<{ bytes: Buffer }>(ds, 'SELECT bytes FROM attachment_chunks WHERE sha256 = ? AND seq = ?', [sha256, seq]);
-        if (!row) throw new Error(`attachment ${sha256}: chunk ${seq} of ${info.chunks} is missing from the store`);
-        yield Buffer.from(row.bytes);
+    const [r] = await query<{ size: number | string; chunks: number | string; purged_at: number | string | null; recipe: string | null }>(this.ds,
+      'SELECT size, chunks, purged_at, recipe FROM attachment_blobs WHERE sha256 = ?', [sha256]);
+    if (!r || r.purged_at !== null) return undefined;
+    const chunks = Number(r.chunks);
+    return Readable.from(r.recipe === null ? this.range(sha256, 0, Number(r.size), chunks) : this.follow(sha256, r.recipe));
+  }
+
+  /** Bytes [at, at + length) of a blob kept whole in `chunks` chunks of CHUNK bytes (the last one shorter). */
+  private async *range(sha256: string, at: number, length: number, chunks: number): AsyncGenerator<Buffer> {
+    const end = at + length;
+    for (let seq = Math.floor(at / CHUNK); seq * CHUNK < end; seq++) {
+      const [row] = seq < chunks ? await query<{ bytes: Buffer }>(this.ds, 'SELECT bytes FROM attachment_chunks WHERE sha256 = ? AND seq = ?', [sha256, seq]) : [];
+      if (!row) throw new Error(`attachment ${sha256}: chunk ${seq} of ${chunks} is missing from the store`);
+      const bytes = Buffer.from(row.bytes);
+      const from = Math.max(at - seq * CHUNK, 0);
+      const to = Math.min(end - seq * CHUNK, CHUNK);
+      if (bytes.length < to) throw new Error(`attachment ${sha256}: chunk ${seq} of ${chunks} is short (${bytes.length} bytes, ${to} needed)`);
+      yield from === 0 && to === bytes.length ? bytes : bytes.subarray(from, to);
+    }
+  }
+
+  /** A recipe's bytes: each segment in turn, a range of the blob it names or its own bytes. */
+  private async *follow(sha256: string, recipe: string): AsyncGenerator<Buffer> {
+    let segments: Segment[];
+    try {
+      segments = JSON.parse(recipe) as Segment[];
+    } catch {
+      throw new Error(`attachment ${sha256}: its recipe is not the JSON the gateway writes`);
+    }
+    for (const g of segments) {
+      if (!('of' in g)) {
+        yield Buffer.from(g.bytes, 'base64');
+        continue;
       }
-    })());
+      const [r] = await query<{ chunks: number | string; purged_at: number | string | null; recipe: string | null }>(this.ds,
+        'SELECT chunks, purged_at, recipe FROM attachment_blobs WHERE sha256 = ?', [g.of]);
+      if (!r || r.purged_at !== null || r.recipe !== null) {
+        throw new Error(`attachment ${sha256}: the blob it is made from (sha256 ${g.of}) is ${!r ? 'not in the store' : r.purged_at !== null ? 'purged' : 'itself a recipe'}`);
+      }
+      yield* this.range(g.of, g.at, g.length, Number(r.chunks));
+    }
   }
 
   /** Keep every part of a message (before a record that names them is written). */
@@ -125,6 +187,57 @@ export class AttachmentStore {
     }
     return rows.length;
   }
+}
+
+/** A body kept whole this exchange (its hash and the buffer that was stored), which a later body's slices may view. */
+export interface KeptBody {
+  sha256: string;
+  bytes: Buffer;
+}
+
+/** One piece of a recipe: bytes [at, at + length) of the blob kept whole under `of`, or bytes of its own (base64). */
+type Segment = { of: string; at: number; length: number } | { bytes: string };
+
+/** The blobs a recipe reads from. */
+function refsOf(recipe: Segment[]): string[] {
+  return [...new Set(recipe.flatMap((g) => ('of' in g ? [g.of] : [])))];
+}
+
+/** Bytes of its own a recipe may hold (the node's header and signature are a few KB). */
+const RECIPE_OWN_BYTES = 64 * 1024;
+
+/**
+ * `body` as ranges of `kept` bodies, where its slices are views of their memory, and its own
+ * bytes between them; undefined when no slice is such a view or its own bytes pass
+ * RECIPE_OWN_BYTES (it is then kept whole). A view is recognised by its place in the same
+ * ArrayBuffer, so only bytes that are the kept ones are ever named by reference.
+ */
+export function recipeOf(body: Slices, kept: readonly KeptBody[]): Segment[] | undefined {
+  const out: Segment[] = [];
+  let own = 0;
+  let viewed = 0;
+  let pending: Buffer[] = [];
+  const flushOwn = () => {
+    if (pending.length) out.push({ bytes: Buffer.concat(pending).toString('base64') });
+    pending = [];
+  };
+  for (const p of body.pieces) {
+    const k = kept.find((x) => x.bytes.buffer === p.buffer && p.byteOffset >= x.bytes.byteOffset && p.byteOffset + p.length <= x.bytes.byteOffset + x.bytes.length);
+    if (!k) {
+      own += p.length;
+      if (own > RECIPE_OWN_BYTES) return undefined;
+      pending.push(p);
+      continue;
+    }
+    flushOwn();
+    const at = p.byteOffset - k.bytes.byteOffset;
+    const last = out[out.length - 1];
+    if (last && 'of' in last && last.of === k.sha256 && last.at + last.length === at) last.length += p.length;
+    else out.push({ of: k.sha256, at, length: p.length });
+    viewed += p.length;
+  }
+  flushOwn();
+  return viewed > 0 ? out : undefined;
 }
 
 /**

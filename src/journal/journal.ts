@@ -4,7 +4,7 @@ import { GENESIS, entryHash } from './chain';
 import { Batcher, JOURNAL_ENTITY, LOCK_JOURNAL, dialectOf, type JournalEntry } from '../store';
 import { verdictText, type Exchange, type Leg } from '../pipeline/exchange';
 import { appDataText } from './search-text';
-import { AttachmentStore, entryAttachments } from './attachments';
+import { AttachmentStore, entryAttachments, type KeptBody } from './attachments';
 import type { JournalWriter } from './writer';
 import { Slices, slicesOf, wholeOf, type Bytes } from '../slices';
 
@@ -53,11 +53,16 @@ export class Journal {
     const entries = ex.legs.map((leg) => toEntry(ex, leg, refused(ex, leg) ? cap : undefined, byHashFrom));
     // large bodies by hash, before the rows that name them (as parts): 1 MiB at a time into the
     // store, never one whole-body bind (each driver copies a bound buffer)
+    // a body made mostly of an earlier one's bytes (the forwarded request is the consumer's, the
+    // node's header and signature spliced in) is kept as a recipe of that one's ranges
+    const kept: KeptBody[] = [];
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       if (!e.rawByHash || seen.has(e.sha256)) continue;
       seen.add(e.sha256);
-      await this.attachments.putBytes(e.sha256, ex.legs[i]!.bytes);
+      const bytes = ex.legs[i]!.bytes;
+      const how = await this.attachments.putBytes(e.sha256, bytes, Date.now(), kept);
+      if (how === 'whole' && Buffer.isBuffer(bytes)) kept.push({ sha256: e.sha256, bytes });
     }
     await this.write(entries);
   }
