@@ -177,7 +177,7 @@ async function runBuild(b: Build, work: string): Promise<PhaseRow[]> {
     const signer = new KeyStore(gw.keys).signer(SENDER);
     if (!signer) throw new Error(`the gateway's keys folder ${gw.keys} has no key of ${SENDER}`);
     // `first`: the first large message of the process, which also pays what is paid once and kept
-    // for any traffic: SQLite's page cache filling to its size (better-sqlite3's 16 MiB), V8's code
+    // for any traffic: SQLite's page cache filling to its size (SMEV2_SQLITE_CACHE_KIB, 2 MiB per connection), V8's code
     // for the large paths, malloc's arenas. Reported, not judged: the target is what a document
     // costs a running gateway, `one` onwards.
     const phases: [string, number, boolean][] = [['first', 1, false], ['one', 1, false], ['sequential', SEQUENTIAL, false], ['concurrent', CONCURRENT, true]];
@@ -232,7 +232,7 @@ function report(builds: Build[], rows: PhaseRow[], started: Date): string {
     `(verified, \`signature: report\`), a fresh RequestCode each. RSS from /proc every ${SAMPLE_MS} ms (peak: VmRSS or VmHWM, reset before each phase); "after" counts from the phase's last answer; ` +
     `"back" is when RSS was within one document size of before. Heap and external are the highest \`process.memoryUsage()\` of each thread during the phase (bench/support/memory-probe.js). ` +
     `Target: growth < ${GROWTH_TARGET}× the document, given back within ${BACK_WITHIN_MS / 1000} s, for each document in flight (four at once may grow by four times that); ` +
-    'the `first` large message of the process is reported, not judged: it also pays what is paid once for any traffic (SQLite\'s page cache filling to its 16 MiB, code for the large paths).',
+    'the `first` large message of the process is reported, not judged: it also pays what is paid once for any traffic (SQLite\'s page cache filling to its SMEV2_SQLITE_CACHE_KIB, code for the large paths).',
     '',
     '| build | phase | envelope MiB | answered | latency ms | RSS before MiB | peak MiB | growth MiB | growth ÷ document | per document in flight | growth ÷ base | 30 s after MiB (Δ) | back after | main heap / external MiB (idle → peak) | lane heap / external MiB | lane threads ended | verdict |',
     '|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---|',
