@@ -10,7 +10,7 @@ const file = process.env.MEMORY_PROBE_FILE;
 if (file) {
   const sample = () => {
     const m = process.memoryUsage();
-    appendFileSync(file, `${JSON.stringify({ t: Date.now(), thread: threadId, rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers })}\n`);
+    appendFileSync(file, `${JSON.stringify({ t: Date.now(), thread: threadId, rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers })}\n`);
   };
   setInterval(sample, 100).unref();
 }
