@@ -59,6 +59,10 @@ export interface Config {
   deliveryConcurrency: number;
   /** the outbox items in work hold at most this many payload bytes (one item is always taken) */
   deliveryBytesInFlight: number;
+  /** guaranteed delivery takes a request only while fewer outbox items than this are due and unclaimed (0: no bound) */
+  outboxMaxDue: number;
+  /** how long a request waits for room under that bound before GW-9003 */
+  outboxAdmitWaitMs: number;
   /** how often each provider's availability is checked */
   availabilityIntervalMs: number;
   /** how often the manual providers' inbox is swept for requests due soon and overdue (their events) */
@@ -199,6 +203,8 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     subscriptionsFile: resolve(flags.subscriptions ?? env.SMEV2_SUBSCRIPTIONS ?? 'subscriptions.yaml'),
     deliveryConcurrency: num('SMEV2_DELIVERY_CONCURRENCY', env.SMEV2_DELIVERY_CONCURRENCY, 64),
     deliveryBytesInFlight: num('SMEV2_DELIVERY_BYTES_IN_FLIGHT', env.SMEV2_DELIVERY_BYTES_IN_FLIGHT, 64 * 1024 * 1024),
+    outboxMaxDue: num('SMEV2_OUTBOX_MAX_DUE', env.SMEV2_OUTBOX_MAX_DUE, 256),
+    outboxAdmitWaitMs: num('SMEV2_OUTBOX_ADMIT_WAIT_MS', env.SMEV2_OUTBOX_ADMIT_WAIT_MS, 10_000),
     availabilityIntervalMs: num('SMEV2_AVAILABILITY_INTERVAL_MS', env.SMEV2_AVAILABILITY_INTERVAL_MS, 60_000),
     inboxSweepMs: num('SMEV2_INBOX_SWEEP_MS', env.SMEV2_INBOX_SWEEP_MS, 30_000),
     deliveryLeaseMs: num('SMEV2_DELIVERY_LEASE_MS', env.SMEV2_DELIVERY_LEASE_MS, 60_000),

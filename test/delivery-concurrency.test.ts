@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { ServerResponse } from 'node:http';
 import { startGateway, post, type GatewayProcess } from './support/gateway';
 import { count } from './support/store';
+import { readJournal } from './support/journal';
 import { makeRegistry, ECHO_BUNDLE, echoDefinition } from './support/registry';
 import { startUpstream, type Upstream } from './support/upstream';
 
@@ -93,5 +94,59 @@ describe('the delivery worker\'s bounds: items and payload bytes in work', () =>
 
   test('SMEV2_DELIVERY_BYTES_IN_FLIGHT below one payload: one item at a time, whatever the concurrency', async () => {
     await run({ SMEV2_DELIVERY_CONCURRENCY: '8', SMEV2_DELIVERY_BYTES_IN_FLIGHT: '100' }, 3, 1);
+  }, 90_000);
+
+  /**
+   * Flow control (queue/intake.ts): with the worker behind (one item in work, held by the
+   * provider) and SMEV2_OUTBOX_MAX_DUE items due, a request for guaranteed delivery waits for room:
+   * refused with GW-9003, HTTP 503 and Retry-After when none comes within
+   * SMEV2_OUTBOX_ADMIT_WAIT_MS (and journaled; nothing queued for it), accepted as soon as the
+   * worker takes an item. Every accepted request is delivered once.
+   */
+  test('SMEV2_OUTBOX_MAX_DUE: past it the intake waits for the delivery worker, then refuses with GW-9003; nothing accepted is lost', async () => {
+    held.length = 0;
+    delivered.length = 0;
+    const maxDue = 2 + Math.floor(Math.random() * 3);
+    const gw: GatewayProcess = await startGateway({ services: registry, args: ['--systems', systems],
+      env: { SMEV2_DELIVERY_CONCURRENCY: '1', SMEV2_OUTBOX_MAX_DUE: String(maxDue), SMEV2_OUTBOX_ADMIT_WAIT_MS: '3000' } });
+    const send = (tag: string) => post(`${gw.url}/gateway/services/SID0800101`, REQUEST.replace('<smev:CaseNumber>', `<smev:CaseNumber>${tag}-`));
+    try {
+      const due = () => count(gw.db, "outbox WHERE kind = 'deliver' AND status = 'pending' AND lease_until IS NULL");
+      // one item in work (the provider holds it), then the bound's worth due behind it
+      expect((await send('first')).text).toContain('<smev:Status>ACCEPT</smev:Status>');
+      await until('the first call held by the provider', () => held.length, (n) => n === 1);
+      for (let i = 0; i < maxDue; i++) expect((await send(`due-${i}`)).text).toContain('<smev:Status>ACCEPT</smev:Status>');
+      expect(await due()).toBe(maxDue);
+      // the worker is behind: the next request waits, then is refused, and nothing is queued for it
+      const refused = await fetch(`${gw.url}/gateway/services/SID0800101`, { method: 'POST', body: REQUEST.replace('<smev:CaseNumber>', '<smev:CaseNumber>refused-'), headers: { 'content-type': 'text/xml; charset=utf-8' } });
+      const text = await refused.text();
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('2');
+      expect(text).toMatch(new RegExp(`GW-9003: The gateway is busy: ${maxDue} messages are waiting for guaranteed delivery, the bound \\(SMEV2_OUTBOX_MAX_DUE\\), and none was taken within 3\\d{3} ms`));
+      expect(await due()).toBe(maxDue);
+      const [entry] = await readJournal(gw.db, "fault_code = 'GW-9003'");
+      expect(entry).toBeDefined();
+      expect((await readJournal(gw.db, 'exchange_id = ?', [entry!.exchange_id])).map((r) => r.direction)).toEqual(['consumer->gateway', 'gateway->consumer']);
+      // a request that finds the worker behind is taken once the worker takes an item
+      const waiting = send('waited');
+      let settled = false;
+      void waiting.then(() => (settled = true));
+      const waits = () => (gw.logs().match(/waiting for the delivery workers/g) ?? []).length;
+      await until('the second request to wait for the delivery worker', waits, (n) => n === 2);
+      expect(settled).toBe(false);
+      release();
+      expect((await waiting).text).toContain('<smev:Status>ACCEPT</smev:Status>');
+      // every accepted request (the first, the bound's worth, the one that waited) delivered once
+      while (delivered.length < maxDue + 2) {
+        await until('a call held by the provider', () => held.length, (n) => n >= 1);
+        release();
+      }
+      await until('every item done', () => count(gw.db, "outbox WHERE kind = 'deliver' AND status <> 'done'"), (n) => n === 0);
+      expect(new Set(delivered).size).toBe(maxDue + 2);
+      expect(await count(gw.db, "outbox WHERE kind = 'deliver'")).toBe(maxDue + 2);
+    } finally {
+      release();
+      await gw.stop();
+    }
   }, 90_000);
 });

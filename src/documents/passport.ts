@@ -322,7 +322,8 @@ const PROVIDER_EMULATOR: FaultName[] = ['providerTimeout', 'providerAnswerInvali
  * `attachments.policy: enforce` (unsigned files with requireSignatures); the provider's transport
  * faults for a provider called while the consumer waits (an http upstream; an emulator's injected
  * timeouts and broken answers), none under guaranteed delivery, where failures are retried and
- * end as a FAILURE answer to the poll.
+ * end as a FAILURE answer to the poll; there, GW-9003 when the intake waited too long for the
+ * delivery workers (queue/intake.ts).
  */
 export function faultsOf(s: Service): { name: FaultName; code: string; group: string }[] {
   const def = s.def;
@@ -340,6 +341,7 @@ export function faultsOf(s: Service): { name: FaultName; code: string; group: st
     add(ATTACHMENTS, 'attachments.policy: enforce');
     if (def.attachments.requireSignatures) add(['attachmentUnsigned'], 'attachments.requireSignatures');
   }
+  if (def.delivery.mode === 'guaranteed') add(['deliveryBehind'], 'delivery: guaranteed, while the delivery workers are behind');
   if (def.delivery.mode === 'direct') {
     if (def.adapter.type === 'http') add(PROVIDER_HTTP, 'an http provider, called while the consumer waits');
     if (def.adapter.type === 'emulator' && def.faults) add(PROVIDER_EMULATOR, 'faults injected by service.yaml');

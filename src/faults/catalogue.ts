@@ -274,6 +274,11 @@ export const FAULTS = {
     text: 'The gateway is busy: {held} bytes of requests are in work and this one brings {size} more, past the budget of {limit} bytes (--max-bytes-in-flight); send it again after {retryAfter} s (the Retry-After header)',
     when: 'the request bytes being read, parsed or held by exchanges in work would go past the configured budget (--max-bytes-in-flight); judged on Content-Length before reading, and while reading a chunked body',
   },
+  deliveryBehind: {
+    code: 'GW-9003', faultcode: 'Server', http: 503,
+    text: 'The gateway is busy: {due} messages are waiting for guaranteed delivery, the bound (SMEV2_OUTBOX_MAX_DUE), and none was taken within {waitedMs} ms; send it again after {retryAfter} s (the Retry-After header)',
+    when: 'a request for guaranteed delivery waited SMEV2_OUTBOX_ADMIT_WAIT_MS while the outbox held SMEV2_OUTBOX_MAX_DUE due items that no delivery worker had taken yet (the intake waits for the workers, so that they keep up and the backlog stays bounded)',
+  },
   restNoKey: {
     code: 'GW-6001', faultcode: 'Client', http: 401,
     text: 'No API key: send a system\'s key in the X-API-Key header (smev2-gateway systems api-key MNEMONIC issues one)',

@@ -17,6 +17,7 @@ import { dialectOf, lockWaitMs, cacheKib, openStore, runMigrations } from '../st
 import { Journal } from '../journal/journal';
 import { JournalWriter } from '../journal/writer';
 import { Outbox } from '../queue/outbox';
+import { IntakeGate } from '../queue/intake';
 import { Events, readSubscriptions, type Subscription } from '../queue/events';
 import { MailRoutes } from '../queue/mail';
 import { MailTemplates } from '../queue/mail-templates';
@@ -81,6 +82,7 @@ export async function assemble(config: Config, log: Logger, o: { migrate: boolea
   events = new Events(outbox, subscriptions, log, mailRoutes(config, log));
   const deps: PipelineDeps = {
     outbox, events,
+    intake: new IntakeGate(outbox, { maxDue: config.outboxMaxDue, waitMs: config.outboxAdmitWaitMs }),
     violations: new Violations(store, events, { failures: config.violations.failures, windowMs: config.violations.windowMinutes * 60_000 }, log),
     journal: new Journal(store, {
       refusedBytes: config.journalRefusedBytes, bodyBlobBytes: config.journalBodyBlobBytes,

@@ -24,6 +24,7 @@ import type { Limits } from '../control/limits';
 import type { TrustStore } from '../signature/trust';
 import type { Signer } from '../signature/sign';
 import type { Outbox } from '../queue/outbox';
+import type { IntakeGate } from '../queue/intake';
 import type { Events } from '../queue/events';
 import type { Violations } from '../queue/violations';
 import type { Metrics } from '../metrics/metrics';
@@ -43,6 +44,8 @@ export interface PipelineDeps {
   limits: Limits;
   maxDateSkewSeconds: number;
   outbox: Outbox;
+  /** guaranteed delivery's intake, held back while the delivery workers are behind (queue/intake.ts) */
+  intake?: IntakeGate;
   events: Events;
   /** signature and control failures counted for the operators' violations (queue/violations.ts) */
   violations?: Violations;
@@ -94,7 +97,7 @@ export function buildPipeline(d: PipelineDeps): (ex: Exchange) => Promise<void> 
     poll(d.outbox, d.journal.attachments, { spoolDir: d.attachments.spoolDir, memoryThreshold: d.attachments.partMemoryBytes }), //       guaranteed delivery: polls answered from the store
     convertRequest(d.maxInlineBytes), // the AppDocument in the provider's form (inline or MTOM)
     stampRequest(d.node), // the node's header and signature on the request it sends on
-    queue(d.outbox, d.events, d.journal.attachments), // guaranteed delivery: store, answer ACCEPT
+    queue(d.outbox, d.events, d.journal.attachments, d.intake), // guaranteed delivery: store, answer ACCEPT
     controlAnswer(c), //     on the way out: format-logical control of the provider's answer
     attachmentsAnswer(a), // on the way out: the provider's AppDocument
     verifyAnswer(d.trust, d.clock, d.node), // on the way out: the provider's signature

@@ -96,6 +96,14 @@ export class Outbox {
     return r[0] ? row(r[0]) : undefined;
   }
 
+  /** Items due now and not claimed: the backlog the delivery workers have yet to take (intake.ts). */
+  async dueCount(): Promise<number> {
+    const now = this.clock();
+    const [r] = await query<{ n: number | string }>(this.ds,
+      "SELECT count(*) AS n FROM outbox WHERE status IN ('pending', 'polling') AND next_at <= ? AND (lease_until IS NULL OR lease_until < ?)", [now, now]);
+    return Number(r?.n ?? 0);
+  }
+
   /** Claim up to `n` due items for `leaseMs`. */
   async claim(n: number, leaseMs: number): Promise<OutboxRow[]> {
     const now = this.clock();

@@ -12,7 +12,7 @@ export const FAULT_STATUS: [pattern: RegExp, status: number, why: string][] = [
   [/^(SMEV-1000\d\d|GW-3\d\d\d)$/, 422, 'refused by the signature checks (the façade signed as the system: its key or certificate is wrong)'],
   [/^GW-200[14]$/, 504, 'the provider did not answer in time, or could not be connected to in time'],
   [/^GW-20\d\d$/, 502, 'the provider\'s answer was refused: too large, not SOAP, its signature, its schema'],
-  [/^GW-900[12]$/, 503, 'the gateway is busy (Retry-After)'],
+  [/^GW-900[123]$/, 503, 'the gateway is busy (Retry-After)'],
   [/^GW-9000$/, 500, 'the gateway failed (the log has the reference)'],
 ];
 
