@@ -203,7 +203,7 @@ export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): 
     subscriptionsFile: resolve(flags.subscriptions ?? env.SMEV2_SUBSCRIPTIONS ?? 'subscriptions.yaml'),
     deliveryConcurrency: num('SMEV2_DELIVERY_CONCURRENCY', env.SMEV2_DELIVERY_CONCURRENCY, 64),
     deliveryBytesInFlight: num('SMEV2_DELIVERY_BYTES_IN_FLIGHT', env.SMEV2_DELIVERY_BYTES_IN_FLIGHT, 64 * 1024 * 1024),
-    outboxMaxDue: num('SMEV2_OUTBOX_MAX_DUE', env.SMEV2_OUTBOX_MAX_DUE, 64),
+    outboxMaxDue: num('SMEV2_OUTBOX_MAX_DUE', env.SMEV2_OUTBOX_MAX_DUE, 32),
     outboxAdmitWaitMs: num('SMEV2_OUTBOX_ADMIT_WAIT_MS', env.SMEV2_OUTBOX_ADMIT_WAIT_MS, 10_000),
     availabilityIntervalMs: num('SMEV2_AVAILABILITY_INTERVAL_MS', env.SMEV2_AVAILABILITY_INTERVAL_MS, 60_000),
     inboxSweepMs: num('SMEV2_INBOX_SWEEP_MS', env.SMEV2_INBOX_SWEEP_MS, 30_000),
