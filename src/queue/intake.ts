@@ -12,7 +12,8 @@ import type { Outbox } from './outbox';
  *
  * The count is the store's (every process and instance delivers from one outbox), read at most
  * once per `pollMs` and shared by the requests waiting; each request let in counts itself until
- * the next read, so a burst between two reads cannot overshoot the bound.
+ * the next read, so a burst between two reads cannot overshoot the bound in one process (several
+ * processes may, each by what it lets in before its next read: at most 50 ms of intake each).
  */
 export class IntakeGate {
   private due = 0;
