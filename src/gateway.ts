@@ -35,10 +35,9 @@ import { GostPool } from './crypto/gost/pool';
 import { SessionStore } from './admin/sessions';
 import { diskStates, diskWarnings, storeBytes, storeReachable, watchedFolders } from './store';
 
-
-
 /** How long a stop waits for requests and deliveries in work before it cuts them off. */
 const SHUTDOWN_GRACE_MS = 10_000;
+
 export interface RunningGateway {
   server: Server;
   port: number;

@@ -26,7 +26,7 @@ export class AttachmentStore {
    * Safe when several processes store the same content at once: rows of one hash hold the same bytes.
    */
   async put(part: MimePart, now = Date.now()): Promise<void> {
-    await this.store(part.sha256, part.size, () => partStream(part), now);
+    if (!(await this.used(part.sha256, now))) await this.write(part.sha256, part.size, () => partStream(part), now);
   }
 
   /**
@@ -40,7 +40,7 @@ export class AttachmentStore {
     const known = await this.used(sha256, now);
     if (known) return known;
     const recipe = recipeOf(slicesOf(bytes), kept);
-    if (!recipe) return this.store(sha256, bytes.length, () => slicesOf(bytes).pieces, now);
+    if (!recipe) return this.write(sha256, bytes.length, () => slicesOf(bytes).pieces, now);
     // the blobs it reads from are used with it: retention never takes them while it is kept
     await this.touch(refsOf(recipe), now);
     await query(this.ds, `INSERT INTO attachment_blobs (sha256, size, chunks, created_at, last_used_at, purged_at, recipe) VALUES (?, ?, 0, ?, ?, NULL, ?)
@@ -48,10 +48,8 @@ export class AttachmentStore {
     return 'recipe';
   }
 
-  /** Keep bytes in chunks, or note the use of those kept. */
-  private async store(sha256: string, size: number, source: () => AsyncIterable<Buffer | string> | Iterable<Buffer>, now: number): Promise<'whole' | 'recipe'> {
-    const known = await this.used(sha256, now);
-    if (known) return known;
+  /** Write bytes in chunks (the caller found them not kept, `used`). */
+  private async write(sha256: string, size: number, source: () => AsyncIterable<Buffer | string> | Iterable<Buffer>, now: number): Promise<'whole'> {
     let seq = 0;
     let batch: Buffer[] = [];
     // a few chunks a statement, so a commit (and fsync): one per 1 MiB chunk was most of a large
@@ -80,8 +78,8 @@ export class AttachmentStore {
    * from, and say how it is kept; undefined when it must be written.
    */
   private async used(sha256: string, now: number): Promise<'whole' | 'recipe' | undefined> {
-    const [known] = await query<{ purged_at: number | string | null; recipe: string | null }>(this.ds, 'SELECT purged_at, recipe FROM attachment_blobs WHERE sha256 = ?', [sha256]);
-    if (!known || known.purged_at !== null) return undefined;
+    const known = await this.row(sha256);
+    if (!known || known.purgedAt !== null) return undefined;
     let refs: string[] = [];
     try {
       if (known.recipe !== null) refs = refsOf(JSON.parse(known.recipe) as Segment[]);
@@ -98,17 +96,22 @@ export class AttachmentStore {
 
   /** What is kept of a hash: its size, or why it is not there. */
   async info(sha256: string): Promise<{ size: number; chunks: number; purgedAt: number | null } | undefined> {
-    const [r] = await query<{ size: number | string; chunks: number | string; purged_at: number | string | null }>(this.ds, 'SELECT size, chunks, purged_at FROM attachment_blobs WHERE sha256 = ?', [sha256]);
-    return r ? { size: Number(r.size), chunks: Number(r.chunks), purgedAt: r.purged_at === null ? null : Number(r.purged_at) } : undefined;
+    const r = await this.row(sha256);
+    return r && { size: r.size, chunks: r.chunks, purgedAt: r.purgedAt };
+  }
+
+  /** A blob's row: its size, chunks, when it was purged, and its recipe when it is one. */
+  private async row(sha256: string): Promise<{ size: number; chunks: number; purgedAt: number | null; recipe: string | null } | undefined> {
+    const [r] = await query<{ size: number | string; chunks: number | string; purged_at: number | string | null; recipe: string | null }>(this.ds,
+      'SELECT size, chunks, purged_at, recipe FROM attachment_blobs WHERE sha256 = ?', [sha256]);
+    return r ? { size: Number(r.size), chunks: Number(r.chunks), purgedAt: r.purged_at === null ? null : Number(r.purged_at), recipe: r.recipe } : undefined;
   }
 
   /** The bytes of a kept part, read a chunk at a time (a recipe's, range by range); undefined when unknown or purged. */
   async open(sha256: string): Promise<Readable | undefined> {
-    const [r] = await query<{ size: number | string; chunks: number | string; purged_at: number | string | null; recipe: string | null }>(this.ds,
-      'SELECT size, chunks, purged_at, recipe FROM attachment_blobs WHERE sha256 = ?', [sha256]);
-    if (!r || r.purged_at !== null) return undefined;
-    const chunks = Number(r.chunks);
-    return Readable.from(r.recipe === null ? this.range(sha256, 0, Number(r.size), chunks) : this.follow(sha256, r.recipe));
+    const r = await this.row(sha256);
+    if (!r || r.purgedAt !== null) return undefined;
+    return Readable.from(r.recipe === null ? this.range(sha256, 0, r.size, r.chunks) : this.follow(sha256, r.recipe));
   }
 
   /** Bytes [at, at + length) of a blob kept whole in `chunks` chunks of CHUNK bytes (the last one shorter). */
@@ -138,12 +141,11 @@ export class AttachmentStore {
         yield Buffer.from(g.bytes, 'base64');
         continue;
       }
-      const [r] = await query<{ chunks: number | string; purged_at: number | string | null; recipe: string | null }>(this.ds,
-        'SELECT chunks, purged_at, recipe FROM attachment_blobs WHERE sha256 = ?', [g.of]);
-      if (!r || r.purged_at !== null || r.recipe !== null) {
-        throw new Error(`attachment ${sha256}: the blob it is made from (sha256 ${g.of}) is ${!r ? 'not in the store' : r.purged_at !== null ? 'purged' : 'itself a recipe'}`);
+      const r = await this.row(g.of);
+      if (!r || r.purgedAt !== null || r.recipe !== null) {
+        throw new Error(`attachment ${sha256}: the blob it is made from (sha256 ${g.of}) is ${!r ? 'not in the store' : r.purgedAt !== null ? 'purged' : 'itself a recipe'}`);
       }
-      yield* this.range(g.of, g.at, g.length, Number(r.chunks));
+      yield* this.range(g.of, g.at, g.length, r.chunks);
     }
   }
 

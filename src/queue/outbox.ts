@@ -54,6 +54,9 @@ function row(r: Record<string, unknown>): OutboxRow {
   };
 }
 
+/** Items due and not claimed by a live lease (its two parameters: now, now): what a claim takes, and the intake counts. */
+const DUE_AND_FREE = "status IN ('pending', 'polling') AND next_at <= ? AND (lease_until IS NULL OR lease_until < ?)";
+
 /**
  * The durable queue behind guaranteed delivery, callbacks, subscriptions and e-mail: one table, one
  * claiming rule (a lease), on SQLite and PostgreSQL alike. A claimed item whose worker died is
@@ -100,7 +103,7 @@ export class Outbox {
   async dueCount(): Promise<number> {
     const now = this.clock();
     const [r] = await query<{ n: number | string }>(this.ds,
-      "SELECT count(*) AS n FROM outbox WHERE status IN ('pending', 'polling') AND next_at <= ? AND (lease_until IS NULL OR lease_until < ?)", [now, now]);
+      `SELECT count(*) AS n FROM outbox WHERE ${DUE_AND_FREE}`, [now, now]);
     return Number(r?.n ?? 0);
   }
 
@@ -109,7 +112,7 @@ export class Outbox {
     const now = this.clock();
     const taken = await dialectOf(this.ds).claim(this.ds, {
       table: 'outbox', key: 'id',
-      where: "status IN ('pending', 'polling') AND next_at <= ? AND (lease_until IS NULL OR lease_until < ?)", whereParams: [now, now],
+      where: DUE_AND_FREE, whereParams: [now, now],
       order: 'next_at', limit: n,
       set: 'lease_until = ?, updated_at = ?', setParams: [now + leaseMs, now],
       free: '(lease_until IS NULL OR lease_until < ?)', freeParams: [now],
