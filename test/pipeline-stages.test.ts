@@ -169,7 +169,7 @@ describe('the stages on real exchanges', () => {
       expect(out.match(/actors\/recipient/g)).toHaveLength(1);
       expect(out).toContain('<smev:MessageClass>REQUEST</smev:MessageClass>');
       // sent on as slices of the consumer's bytes: the Body and all but the replaced header blocks are views of them, not a copy
-      const views = ex.forward!.pieces.filter((p) => p.buffer === ex.raw.buffer && p.byteOffset >= ex.raw.byteOffset && p.byteOffset + p.length <= ex.raw.byteOffset + ex.raw.length);
+      const views = ex.forward!.pieces.filter((p): p is Buffer => Buffer.isBuffer(p) && p.buffer === ex.raw.buffer && p.byteOffset >= ex.raw.byteOffset && p.byteOffset + p.length <= ex.raw.byteOffset + ex.raw.length);
       expect(views.at(-1)!.toString()).toMatch(/<[\w-]+:Body[\s>][\s\S]*<\/[\w-]+:Envelope>\s*$/);
       expect(views.reduce((n, p) => n + p.length, 0)).toBeGreaterThan(ex.raw.length / 2);
       const p = parseEnvelope(ex.forward!.join());

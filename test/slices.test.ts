@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { Slices } from '../src/slices';
+import { Slices, type Piece } from '../src/slices';
 import { headerBlockSlices } from '../src/envelope/build';
 import { rechunk } from '../src/journal/attachments';
 
 /** Is `p` a view of `whole`'s memory (not a copy)? */
-const viewOf = (p: Buffer, whole: Buffer) =>
-  p.buffer === whole.buffer && p.byteOffset >= whole.byteOffset && p.byteOffset + p.length <= whole.byteOffset + whole.length;
+const viewOf = (p: Piece, whole: Buffer) =>
+  Buffer.isBuffer(p) && p.buffer === whole.buffer && p.byteOffset >= whole.byteOffset && p.byteOffset + p.length <= whole.byteOffset + whole.length;
 
 describe('Slices: a message as views and spliced pieces', () => {
   const pieces = fc.array(fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)), { maxLength: 8 });

@@ -91,7 +91,7 @@ async function inlineDocument(parsed: ParsedEnvelope, spool: JudgeOptions['spool
   try {
     // decoded into one reused buffer of 1 MiB, written out each time it fills
     const into = Buffer.allocUnsafe(1024 * 1024);
-    for (const filled of base64RangeInto(parsed.envelope.raw, range.start, range.end, into)) {
+    for (const filled of base64RangeInto(parsed.envelope.raw, range, into)) {
       for (let at = 0; at < filled;) at += (await fh.write(into, at, filled - at)).bytesWritten;
     }
   } finally {

@@ -44,10 +44,12 @@ export interface AppDocumentInfo {
   /** length of the base64 text of BinaryData, when inline */
   binaryLength?: number;
   /**
-   * where the base64 text of BinaryData is in the envelope's `raw`, when it was kept out of the DOM
-   * (xml/elide.ts: a large inline document); its element then holds a placeholder. Read it from `raw`.
+   * where the base64 text of BinaryData is in the envelope's `raw` (or, with `file`, in that spool
+   * file: a text spooled as the request was taken), when it was kept out of the DOM (xml/elide.ts:
+   * a large inline document); its element then holds a placeholder. Read it with
+   * envelope/parse.ts's inlineDocumentBytes or base64RangeInto.
    */
-  binaryRange?: { start: number; end: number };
+  binaryRange?: { start: number; end: number; file?: string };
   reference?: string;
   /**
    * MTOM: the href (`cid:…`) of the xop:Include that stands for the document, in one of its two

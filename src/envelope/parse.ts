@@ -1,6 +1,7 @@
 import { parseUntrusted, childElements, childByLocal, text, attrValue, firstChildElement } from '../xml/dom';
 import type { XmlDocument, XmlElement } from '../xml/libxml';
 import { parseWithoutLargeText, elidedTextOf } from '../xml/elide';
+import { FileRange } from '../slices';
 import type { ParsePurpose } from '../xml/parse-count';
 import { NS, revisionOf } from './ns';
 import type { Envelope, Party, SmevMessage, NodeHeader, SecurityBlock, AppDocumentInfo, SoapFaultInfo } from './model';
@@ -185,7 +186,7 @@ function readAppDocument(d: XmlElement): AppDocumentInfo {
   return {
     requestCode: text(childByLocal(d, 'RequestCode')),
     binaryLength: elided ? elided.chars : bin && !binInclude ? bin.content.replace(/\s+/g, '').length : undefined,
-    binaryRange: elided ? { start: elided.start, end: elided.end } : undefined,
+    binaryRange: elided ? { start: elided.start, end: elided.end, file: elided.file } : undefined,
     reference: ref ? text(ref) : undefined,
     include: include ? attrValue(include, 'href') : undefined,
     includeIn: refInclude ? 'Reference' : binInclude ? 'BinaryData' : undefined,
@@ -199,7 +200,7 @@ function readAppDocument(d: XmlElement): AppDocumentInfo {
  */
 export function inlineDocumentBase64(p: ParsedEnvelope): string | undefined {
   const range = p.envelope.appDocument?.binaryRange;
-  if (range) return p.envelope.raw.subarray(range.start, range.end).toString('latin1');
+  if (range) return range.file ? new FileRange(range.file, range.start, range.end - range.start).read().toString('latin1') : p.envelope.raw.subarray(range.start, range.end).toString('latin1');
   const el = appDocumentElement(p);
   const bin = el ? childByLocal(el, 'BinaryData') : undefined;
   return bin && !firstChildElement(bin, NS.xop, 'Include') ? bin.content : undefined;
@@ -216,16 +217,26 @@ export function inlineDocumentBytes(p: ParsedEnvelope): Buffer | undefined {
     const text = inlineDocumentBase64(p);
     return text === undefined ? undefined : Buffer.from(text, 'base64');
   }
-  return decodeBase64Range(p.envelope.raw, range.start, range.end);
+  return decodeBase64Range(p.envelope.raw, range);
 }
 
 const PIECE = 64 * 1024;
 
-/** Base64 text (XML white space allowed anywhere) between two offsets of `raw`, decoded piece by piece. */
-export function decodeBase64Range(raw: Buffer, start: number, end: number): Buffer {
-  const out = Buffer.allocUnsafe(Math.ceil(((end - start) * 3) / 4));
+/**
+ * Where a text is: offsets of `raw`, or of a spool file when `file` is set (a large inline text
+ * kept out of memory, xml/elide.ts spoolLargeTexts).
+ */
+export interface TextRange {
+  start: number;
+  end: number;
+  file?: string;
+}
+
+/** Base64 text (XML white space allowed anywhere) between two offsets of `raw` (or of its file), decoded piece by piece. */
+export function decodeBase64Range(raw: Buffer, range: TextRange): Buffer {
+  const out = Buffer.allocUnsafe(Math.ceil(((range.end - range.start) * 3) / 4));
   let written = 0;
-  for (const text of base64Texts(raw, start, end)) written += out.write(text, written, 'base64');
+  for (const text of base64Texts(raw, range)) written += out.write(text, written, 'base64');
   return out.subarray(0, written);
 }
 
@@ -235,10 +246,10 @@ export function decodeBase64Range(raw: Buffer, start: number, end: number): Buff
  * asking for more; `into` is then filled again from its start. A 10 MiB document goes to a file
  * through one reused buffer, not as 10 MiB of pieces left for the collector.
  */
-export function* base64RangeInto(raw: Buffer, start: number, end: number, into: Buffer): Generator<number> {
+export function* base64RangeInto(raw: Buffer, range: TextRange, into: Buffer): Generator<number> {
   if (into.length < DECODED_PIECE) throw new RangeError(`base64RangeInto needs a buffer of at least ${DECODED_PIECE} bytes, got ${into.length}`);
   let filled = 0;
-  for (const text of base64Texts(raw, start, end)) {
+  for (const text of base64Texts(raw, range)) {
     if (into.length - filled < DECODED_PIECE) {
       yield filled;
       filled = 0;
@@ -249,10 +260,14 @@ export function* base64RangeInto(raw: Buffer, start: number, end: number, into: 
 }
 
 /** The base64 text of a range, white space left out, in pieces of whole quanta (the last one as it ends). */
-function* base64Texts(raw: Buffer, start: number, end: number): Generator<string> {
+function* base64Texts(raw: Buffer, range: TextRange): Generator<string> {
+  const { start, end } = range;
+  const pieces = range.file ? new FileRange(range.file, start, end - start).chunks(PIECE) : (function* () {
+    for (let at = start; at < end; at += PIECE) yield raw.subarray(at, Math.min(end, at + PIECE));
+  })();
   let carry = '';
-  for (let at = start; at < end; at += PIECE) {
-    const text = carry + raw.toString('latin1', at, Math.min(end, at + PIECE)).replace(/[\s]+/g, '');
+  for (const piece of pieces) {
+    const text = carry + piece.toString('latin1').replace(/[\s]+/g, '');
     const whole = text.length - (text.length % 4);
     if (whole) yield text.slice(0, whole);
     carry = text.slice(whole);

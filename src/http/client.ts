@@ -71,7 +71,9 @@ function agentFor(url: URL): http.Agent {
  * POST `body` (one buffer, slices of one message written with one writev, or a stream of known
  * length) and read the answer.
  */
-export function post(target: string | URL, body: Buffer | Slices | StreamBody, o: PostOptions): Promise<PostAnswer> {
+export function post(target: string | URL, given: Buffer | Slices | StreamBody, o: PostOptions): Promise<PostAnswer> {
+  // slices partly in a spool file (a large inline text) are streamed from it, as a part's file is
+  const body = given instanceof Slices && !given.inMemory ? { length: given.length, stream: () => given.stream() } : given;
   const url = typeof target === 'string' ? new URL(target) : target;
   const transport = url.protocol === 'https:' ? https : http;
   return new Promise<PostAnswer>((resolve, reject) => {
@@ -155,7 +157,7 @@ export function post(target: string | URL, body: Buffer | Slices | StreamBody, o
     else if (body instanceof Slices) {
       // corked: the slices go to the socket in one writev once end() uncorks it
       req.cork();
-      for (const p of body.pieces) req.write(p);
+      for (const p of body.chunks()) req.write(p);
       req.end();
     } else {
       // written by hand rather than piped: each chunk's write callback (the socket took it, i.e.

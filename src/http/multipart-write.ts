@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { slicesOf, type Slices } from '../slices';
+import { FileRange, slicesOf, type Slices } from '../slices';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { Framing, MimePart } from './multipart';
@@ -77,12 +77,12 @@ export function writeMultipart(root: RootPart, parts: MimePart[], framing: Frami
   // under the LF framing of SMEV 2's test servers an empty line ends each part's content (readMultipart)
   const close = eol === '\n' ? '\n\n' : eol;
   const head = (lines: string[], first: boolean) => Buffer.from(`${first ? '' : close}--${boundary}${eol}${lines.join(eol)}${eol}${eol}`, 'utf8');
-  const pieces: (Buffer | MimePart)[] = [
+  const pieces: (Buffer | FileRange | MimePart)[] = [
     head([`Content-Type: ${rootType}`, 'Content-Transfer-Encoding: binary', `Content-ID: <${rootId}>`], true), ...slicesOf(root.bytes).pieces,
   ];
   for (const p of parts) pieces.push(head(partHeaderLines(p), false), p);
   pieces.push(Buffer.from(`${close}--${boundary}--${eol}`));
-  const length = pieces.reduce((n, x) => n + (Buffer.isBuffer(x) ? x.length : x.size), 0);
+  const length = pieces.reduce((n, x) => n + (x instanceof FileRange || Buffer.isBuffer(x) ? x.length : x.size), 0);
   const ctParams = [`type="${type}"`, `boundary="${boundary}"`, `start="<${rootId}>"`];
   if (framing.startInfo || type === 'application/xop+xml') ctParams.push(`start-info="${framing.startInfo ?? 'text/xml'}"`);
   return {
@@ -91,6 +91,7 @@ export function writeMultipart(root: RootPart, parts: MimePart[], framing: Frami
     stream: () => Readable.from((async function* () {
       for (const x of pieces) {
         if (Buffer.isBuffer(x)) yield x;
+        else if (x instanceof FileRange) yield* x.chunksAsync();
         else for await (const c of partStream(x)) yield c as Buffer;
       }
     })()),

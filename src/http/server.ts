@@ -183,6 +183,10 @@ export function createApp(d: ServerDeps): express.Express {
       refused: overBudget ? { fault: 'memoryBudget', params: { ...overBudget, limit: budget.limit, retryAfter: BUDGET_RETRY_AFTER_S } }
         : broken ? { fault: 'badHttpRequest', params: { reason: broken } } : mimeRefused,
     }, sid, version, body.bytes, id);
+    // the exchange holds the body from here: the parse stage may let it go (a large inline text
+    // spooled), which it could not while this frame kept it too
+    const size = body.bytes.length;
+    body.bytes = Buffer.alloc(0);
     // every exchange spools the large parts of its messages (the consumer's, the provider's answer's)
     const spool = (ex.spool = mime?.spool ?? new Spool(d.config.attachments.spoolDir));
     if (mime) ex.requestParts = mime.parts;
@@ -210,7 +214,6 @@ export function createApp(d: ServerDeps): express.Express {
     }
     ex.log.info({ op: ex.operation?.name, status: r.status, fault: ex.fault?.spec.code || ex.fault?.kind, ms: Number(process.hrtime.bigint() - ex.started) / 1e6 }, 'exchange');
     // a large exchange's copies are garbage once its answer has gone: given back before the next comes
-    const size = body.bytes.length;
     if (d.garbage) res.once('finish', () => d.garbage!.settled(size));
   };
   // real client code posts SOAP to the WSDL's own address (PROTOCOL.md §6): a call to the service

@@ -5,7 +5,7 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { partStream, type Framing, type MimePart, type MimeParts, type Spool } from '../http/multipart';
 import { verdictText, type Leg } from '../pipeline/exchange';
-import { slicesOf, type Bytes, type Slices } from '../slices';
+import { FileRange, slicesOf, type Bytes, type Piece, type Slices } from '../slices';
 
 /** The bytes of one chunk row: a 1 GiB part is 1024 rows, written and read one at a time. */
 const CHUNK = 1024 * 1024;
@@ -40,7 +40,8 @@ export class AttachmentStore {
     const known = await this.used(sha256, now);
     if (known) return known;
     const recipe = recipeOf(slicesOf(bytes), kept);
-    if (!recipe) return this.write(sha256, bytes.length, () => slicesOf(bytes).pieces, now);
+    // a slice in a spool file (a large inline text, xml/elide.ts) read from it a chunk at a time
+    if (!recipe) return this.write(sha256, bytes.length, () => slicesOf(bytes).chunksAsync(), now);
     // the blobs it reads from are used with it: retention never takes them while it is kept
     await this.touch(refsOf(recipe), now);
     await query(this.ds, `INSERT INTO attachment_blobs (sha256, size, chunks, created_at, last_used_at, purged_at, recipe) VALUES (?, ?, 0, ?, ?, NULL, ?)
@@ -194,7 +195,7 @@ export class AttachmentStore {
 /** A body kept whole this exchange (its hash and the buffer that was stored), which a later body's slices may view. */
 export interface KeptBody {
   sha256: string;
-  bytes: Buffer;
+  bytes: Bytes;
 }
 
 /** One piece of a recipe: bytes [at, at + length) of the blob kept whole under `of`, or bytes of its own (base64). */
@@ -209,12 +210,17 @@ function refsOf(recipe: Segment[]): string[] {
 const RECIPE_OWN_BYTES = 64 * 1024;
 
 /**
- * `body` as ranges of `kept` bodies, where its slices are views of their memory, and its own
- * bytes between them; undefined when no slice is such a view or its own bytes pass
- * RECIPE_OWN_BYTES (it is then kept whole). A view is recognised by its place in the same
- * ArrayBuffer, so only bytes that are the kept ones are ever named by reference.
+ * `body` as ranges of `kept` bodies, where its slices are views of their memory (or ranges of the
+ * same spool file they read), and its own bytes between them; undefined when no slice is such a
+ * view or its own bytes pass RECIPE_OWN_BYTES (it is then kept whole). A view is recognised by its
+ * place in the same ArrayBuffer (a file's range by its path and offsets), so only bytes that are
+ * the kept ones are ever named by reference.
  */
 export function recipeOf(body: Slices, kept: readonly KeptBody[]): Segment[] | undefined {
+  const places = kept.flatMap((k) => {
+    let at = 0;
+    return slicesOf(k.bytes).pieces.map((piece) => ({ sha256: k.sha256, piece, at: (at += piece.length) - piece.length }));
+  });
   const out: Segment[] = [];
   let own = 0;
   let viewed = 0;
@@ -224,22 +230,39 @@ export function recipeOf(body: Slices, kept: readonly KeptBody[]): Segment[] | u
     pending = [];
   };
   for (const p of body.pieces) {
-    const k = kept.find((x) => x.bytes.buffer === p.buffer && p.byteOffset >= x.bytes.byteOffset && p.byteOffset + p.length <= x.bytes.byteOffset + x.bytes.length);
-    if (!k) {
+    let found: { of: string; at: number } | undefined;
+    for (const k of places) {
+      const d = within(p, k.piece);
+      if (d !== undefined) {
+        found = { of: k.sha256, at: k.at + d };
+        break;
+      }
+    }
+    if (!found) {
       own += p.length;
       if (own > RECIPE_OWN_BYTES) return undefined;
-      pending.push(p);
+      pending.push(Buffer.isBuffer(p) ? p : p.read());
       continue;
     }
     flushOwn();
-    const at = p.byteOffset - k.bytes.byteOffset;
     const last = out[out.length - 1];
-    if (last && 'of' in last && last.of === k.sha256 && last.at + last.length === at) last.length += p.length;
-    else out.push({ of: k.sha256, at, length: p.length });
+    if (last && 'of' in last && last.of === found.of && last.at + last.length === found.at) last.length += p.length;
+    else out.push({ of: found.of, at: found.at, length: p.length });
     viewed += p.length;
   }
   flushOwn();
   return viewed > 0 ? out : undefined;
+}
+
+/** Where `p` lies in `whole` when it is a view of the same memory (or a range of the same file), else undefined. */
+function within(p: Piece, whole: Piece): number | undefined {
+  if (Buffer.isBuffer(p) && Buffer.isBuffer(whole)) {
+    return p.buffer === whole.buffer && p.byteOffset >= whole.byteOffset && p.byteOffset + p.length <= whole.byteOffset + whole.length ? p.byteOffset - whole.byteOffset : undefined;
+  }
+  if (p instanceof FileRange && whole instanceof FileRange) {
+    return p.path === whole.path && p.at >= whole.at && p.at + p.length <= whole.at + whole.length ? p.at - whole.at : undefined;
+  }
+  return undefined;
 }
 
 /**

@@ -62,7 +62,7 @@ export class Journal {
       seen.add(e.sha256);
       const bytes = ex.legs[i]!.bytes;
       const how = await this.attachments.putBytes(e.sha256, bytes, Date.now(), kept);
-      if (how === 'whole' && Buffer.isBuffer(bytes)) kept.push({ sha256: e.sha256, bytes });
+      if (how === 'whole') kept.push({ sha256: e.sha256, bytes });
     }
     await this.write(entries);
   }

@@ -6,6 +6,7 @@ import type { GatewayFault, FaultName } from '../faults/catalogue';
 import type { MimePart, MimeParts, Spool } from '../http/multipart';
 import type { AppDocumentReport } from '../attachments/model';
 import type { Bytes, Slices } from '../slices';
+import { spooledOf } from '../xml/elide';
 
 /** The four legs of one synchronous exchange, as the journal records them. */
 export type LegDirection = 'consumer->gateway' | 'gateway->provider' | 'provider->gateway' | 'gateway->consumer';
@@ -110,7 +111,11 @@ export interface Exchange {
   sid: string;
   version?: string;
   log: Logger;
-  /** the consumer's bytes, never altered (MTOM: the root part) */
+  /**
+   * the consumer's bytes, never altered (MTOM: the root part); after the parse stage, when a large
+   * inline text went to the spool (xml/elide.ts spoolLargeTexts), the skeleton that stands for
+   * them: requestOnTheWire gives the bytes as they came
+   */
   raw: Buffer;
   /** MTOM: the consumer's other parts, and how the message was framed */
   requestParts?: MimeParts;
@@ -145,6 +150,29 @@ export interface Exchange {
   responseEnvelope?: Envelope;
   fault?: GatewayFault;
   legs: Leg[];
+}
+
+/**
+ * `bytes` made of the request's (its own, or the forwarded one made from them) as they travel: the
+ * placeholders of texts spooled as the request was taken replaced by their files' ranges. The
+ * same bytes when nothing was spooled.
+ */
+export function onTheWire(raw: Buffer, bytes: Slices): Slices;
+export function onTheWire(raw: Buffer, bytes: Bytes): Bytes;
+export function onTheWire(raw: Buffer, bytes: Bytes): Bytes {
+  const spooled = spooledOf(raw);
+  return spooled ? spooled.expand(bytes) : bytes;
+}
+
+/** The consumer's bytes as they came (the skeleton's texts read from the spool, when spooled). */
+export function requestOnTheWire(ex: Exchange): Bytes {
+  return onTheWire(ex.raw, ex.raw);
+}
+
+/** How many bytes the consumer's request is, spooled texts included. */
+export function requestLength(ex: Exchange): number {
+  const spooled = spooledOf(ex.raw);
+  return spooled ? spooled.wireLength(ex.raw.length) : ex.raw.length;
 }
 
 /** Record a verdict (signature or control) on the exchange's leg of that direction, if it exists yet. */

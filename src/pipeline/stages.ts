@@ -1,5 +1,5 @@
 import { compose } from './compose';
-import type { Exchange } from './exchange';
+import { requestLength, type Exchange } from './exchange';
 import type { Journal } from '../journal/journal';
 import type { Registry } from '../registry/registry';
 import { metrics } from '../stages/metrics';
@@ -62,7 +62,7 @@ export interface PipelineDeps {
 /** compose's options for a pipeline: the garbage budget's check between stages, by the size of the message. */
 function composeOptions(d: PipelineDeps): { between?: (ex: Exchange) => void } {
   const g = d.garbage;
-  return g ? { between: (ex) => g.between(Math.max(ex.raw.length, ex.request?.envelope.raw.length ?? 0)) } : {};
+  return g ? { between: (ex) => g.between(Math.max(requestLength(ex), ex.request?.envelope.raw.length ?? 0)) } : {};
 }
 
 function controlDeps(d: PipelineDeps): ControlDeps {
@@ -85,7 +85,7 @@ export function buildPipeline(d: PipelineDeps): (ex: Exchange) => Promise<void> 
     alerts(d.events, d.violations), //     signature and control failures to the subscribers
     journal(d.journal), //   every leg durable before the reply leaves
     respond(), //            the answer, or the catalogue's SOAP fault for any failure inside
-    parse(d.limits), //      HTTP-layer refusals, encoding, limits on the bytes, then a typed view
+    parse(d.limits, { dir: d.attachments.spoolDir, fromBytes: d.attachments.partMemoryBytes }), //      HTTP-layer refusals, encoding, limits on the bytes, then a typed view
     route(d.registry), //    SID -> service, Body element -> operation, a smev:Message
     controlRequest(c), //    format-logical control of the request
     verifyRequest(d.trust, d.clock, d.node), // the consumer's signature (and the Body's digest the node signs with)

@@ -4,6 +4,7 @@ import { revisionOf, ACTOR } from '../envelope/ns';
 import type { Envelope } from '../envelope/model';
 import { signEnvelopeAsync, signAsNodeParsed, type Signer } from './sign';
 import type { ParsedEnvelope } from '../envelope/parse';
+import { carrySpooled } from '../xml/elide';
 
 export interface Marked {
   /** the marked message: views of the bytes given with the node's blocks between them (join() for one buffer) */
@@ -30,7 +31,7 @@ export async function markAsNodeAsync(bytes: Buffer, env: Pick<Envelope, 'smevNa
   }
   const { stamped, timeStamp } = withNodeHeader(bytes, env, messageClass, messageId);
   // signed from one buffer: this path parses the stamped message (a Body without an id, or no parsed Body given)
-  return { message: node ? Slices.of(await signEnvelopeAsync(stamped.join(), ACTOR.recipient, node, { header: true })) : stamped, messageId, timeStamp };
+  return { message: node ? Slices.of(await signEnvelopeAsync(carrySpooled(bytes, stamped.join()), ACTOR.recipient, node, { header: true })) : stamped, messageId, timeStamp };
 }
 
 function withNodeHeader(bytes: Buffer, env: Pick<Envelope, 'smevNamespace' | 'headerBlocks'>, messageClass: 'REQUEST' | 'RESPONSE', messageId: string): { stamped: Slices; timeStamp: string } {

@@ -6,7 +6,7 @@ import { scanEnvelope } from '../envelope/scan';
 import { NS, ACTOR, revisionOf } from '../envelope/ns';
 import { attrValue, childElements, firstChildElement, parseUntrusted } from '../xml/dom';
 import type { XmlDocument, XmlElement } from '../xml/libxml';
-import { parseWithoutLargeText } from '../xml/elide';
+import { carrySpooled, parseWithoutLargeText } from '../xml/elide';
 import { canonicalDigest, C14N } from './c14n';
 import { DIGESTS, SIGNATURES, type SignatureAlgorithm } from './algorithms';
 import type { PrivateKey } from './keys';
@@ -68,7 +68,7 @@ function prepareSignature(input: Buffer, actor: string, signer: Signer, opts: { 
   if (!id) {
     // an unsigned message: give its Body an id to sign by (nothing signed it before)
     p.doc.dispose();
-    raw = withBodyId(raw, undefined).bytes;
+    raw = carrySpooled(raw, withBodyId(raw, undefined).bytes);
     p = parseForSigning(raw);
   }
   let replaceIndexes: Set<number>;

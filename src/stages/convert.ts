@@ -1,5 +1,6 @@
 import type { Stage } from '../pipeline/compose';
-import { requestOf, setAnswer, type Exchange } from '../pipeline/exchange';
+import { onTheWire, requestOf, setAnswer, type Exchange } from '../pipeline/exchange';
+import { wholeOf } from '../slices';
 import { parseEnvelope } from '../envelope/parse';
 import { inlineToMtom, mtomToInline } from '../attachments/convert';
 import { rootContentType, type MimeParts } from '../http/multipart';
@@ -23,7 +24,9 @@ export function convertRequest(maxInline: number): Stage<Exchange> {
   return async (ex, next) => {
     const to = ex.service?.def.attachments.toProvider ?? 'as-sent';
     const request = requestOf(ex);
-    const out = request.envelope.appDocument ? await convert(request.envelope.raw, ex.requestParts, to, maxInline) : undefined;
+    // a spooled text is read back for the conversion: it rewrites the message as one text
+    const raw = request.envelope.raw;
+    const out = request.envelope.appDocument && to !== 'as-sent' ? await convert(wholeOf(onTheWire(raw, raw)), ex.requestParts, to, maxInline) : undefined;
     if (out) {
       const parsed = parseEnvelope(out.bytes, { purpose: 'convert' });
       request.doc.dispose();

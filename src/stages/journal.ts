@@ -1,5 +1,5 @@
 import type { Stage } from '../pipeline/compose';
-import type { Exchange } from '../pipeline/exchange';
+import { requestOnTheWire, type Exchange, type Leg } from '../pipeline/exchange';
 import type { Journal } from '../journal/journal';
 
 /**
@@ -9,7 +9,11 @@ import type { Journal } from '../journal/journal';
  */
 export function journal(store: Journal): Stage<Exchange> {
   return async (ex, next) => {
-    const inbound = ex.origin === 'consumer' ? { direction: 'consumer->gateway' as const, at: ex.receivedAt, bytes: ex.raw, parts: ex.requestParts?.parts } : undefined;
+    // the consumer's bytes as they came, read when journaled: the parse stage may have spooled a
+    // large inline text meanwhile, and holding the body it read from here would keep it in memory
+    const inbound: Leg | undefined = ex.origin === 'consumer'
+      ? { direction: 'consumer->gateway', at: ex.receivedAt, get bytes() { return requestOnTheWire(ex); }, parts: ex.requestParts?.parts }
+      : undefined;
     if (inbound) ex.legs.unshift(inbound);
     try {
       await next();

@@ -5,6 +5,8 @@ import { XmlSyntaxError } from '../xml/dom';
 import { GatewayFault } from '../faults/catalogue';
 import { checkLimits, DEFAULT_LIMITS, type Limits } from '../control/limits';
 import { foreignEncoding } from '../envelope/encoding';
+import { elidableBytes, spoolLargeTexts } from '../xml/elide';
+import { Spool } from '../http/spool';
 
 /**
  * Parses the consumer's bytes into a typed view, after checking the structural limits on the bytes.
@@ -14,7 +16,12 @@ const BREACH_FAULT = { depth: 'tooDeep', elements: 'tooManyElements', attributes
 
 const INLINE_DOCUMENT_SETTING = '--max-inline-document-bytes / SMEV2_MAX_INLINE_DOCUMENT_BYTES';
 
-export function parse(limits: Limits = DEFAULT_LIMITS): Stage<Exchange> {
+/**
+ * `spool`: where an inline document's text of at least `fromBytes` goes once the limits have
+ * passed (SMEV2_PART_MEMORY_BYTES, the threshold of MTOM parts): the exchange then holds the
+ * message's skeleton, and reads the text from the file where it needs it (xml/elide.ts).
+ */
+export function parse(limits: Limits = DEFAULT_LIMITS, spool?: { dir: string; fromBytes: number }): Stage<Exchange> {
   return async (ex, next) => {
     const http = ex.http;
     if (!http) throw new Error('pipeline order: parse reads a consumer\'s HTTP request, and this exchange has none');
@@ -29,6 +36,10 @@ export function parse(limits: Limits = DEFAULT_LIMITS): Stage<Exchange> {
       throw new GatewayFault('attachmentTooLarge', { what: `smev:AppDocument/BinaryData (${breach.value} bytes decoded)`, limit: breach.limit, setting: INLINE_DOCUMENT_SETTING });
     }
     if (breach) throw new GatewayFault(BREACH_FAULT[breach.kind], { value: breach.value, limit: breach.limit });
+    if (spool && ex.raw.length >= spool.fromBytes && elidableBytes(ex.raw) >= spool.fromBytes) {
+      const s = (ex.spool ??= new Spool(spool.dir));
+      ex.raw = (await spoolLargeTexts(ex.raw, () => s.file())) ?? ex.raw;
+    }
     try {
       ex.request = parseEnvelope(ex.raw, { purpose: 'request' });
     } catch (e) {

@@ -1,5 +1,5 @@
 import type { Stage } from '../pipeline/compose';
-import { routeOf, type Exchange } from '../pipeline/exchange';
+import { onTheWire, routeOf, type Exchange } from '../pipeline/exchange';
 import { markAsNodeAsync } from '../signature/node-marks';
 import type { Signer } from '../signature/sign';
 import { rootContentType } from '../http/multipart';
@@ -19,7 +19,8 @@ export function stampRequest(node?: Signer): Stage<Exchange> {
     const forward = await markAsNodeAsync(request.envelope.raw, request.envelope, 'REQUEST', node, undefined, request);
     ex.messageId = forward.messageId;
     ex.chainId = (message.originRequestIdRef ?? ex.messageId).toUpperCase();
-    ex.forward = forward.message;
+    // a text spooled as the request was taken goes on from its file, byte for byte
+    ex.forward = onTheWire(request.envelope.raw, forward.message);
     ex.nodeSignature = node ? 'recipient:signed by the node' : 'not signed (no node key)';
     await next();
   };

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { FileRange, Slices, slicesOf, type Bytes } from '../slices';
 import { Tok, XmlTokenizer } from './tokens';
 import { parseUntrustedBytes, XmlSyntaxError } from './dom';
 import { countParse, type ParsePurpose } from './parse-count';
@@ -21,9 +23,11 @@ import type { XmlDocument, XmlElement } from './libxml';
  * written as LF (the parser's end-of-line handling). Anything else is parsed as it is.
  */
 export interface ElidedText {
-  /** offsets of the text in the original bytes */
+  /** offsets of the text in the original bytes, or in `file` when it is spooled */
   start: number;
   end: number;
+  /** the spool file the text was written to as it came (spoolLargeTexts): it is in no buffer */
+  file?: string;
   /** base64 characters in it, padding included (white space not counted), and the bytes it decodes to */
   chars: number;
   decoded: number;
@@ -117,9 +121,12 @@ const PLACEHOLDER_CHARS = PREFIX_CHARS + INDEX_CHARS;
 /** A parsed skeleton's link to the original bytes. */
 export class Elision {
   /** base64 of 12 random bytes, fresh per message: no other text of it holds these 16 characters */
-  readonly prefix = Buffer.from(randomBytes(12).toString('base64'), 'latin1');
+  readonly prefix: Buffer;
 
-  constructor(readonly raw: Buffer, readonly texts: ElidedText[]) {}
+  /** `raw`: the original bytes (texts in memory), or the skeleton itself when every text is spooled */
+  constructor(readonly raw: Buffer, readonly texts: ElidedText[], prefix?: Buffer) {
+    this.prefix = prefix ?? Buffer.from(randomBytes(12).toString('base64'), 'latin1');
+  }
 
   placeholder(i: number): Buffer {
     const idx = Buffer.alloc(3);
@@ -149,18 +156,39 @@ export class Elision {
   private writeText(i: number, sink: (chunk: Uint8Array) => void): void {
     const e = this.texts[i];
     if (!e) throw new Error(`elided text ${i} is not known: the canonical form cannot be restored`);
-    const raw = this.raw;
-    if (!e.hasCr) {
-      sink(raw.subarray(e.start, e.end));
-      return;
+    const chunks = e.file ? new FileRange(e.file, e.start, e.end - e.start).chunks() : [this.raw.subarray(e.start, e.end)];
+    if (!e.hasCr) for (const c of chunks) sink(c);
+    else writeWithLf(chunks, sink);
+  }
+
+  /** How long the message is with every text in its place, when `skeleton` holds their placeholders. */
+  wireLength(skeleton: number): number {
+    return this.texts.reduce((n, e) => n + (e.end - e.start) - PLACEHOLDER_CHARS, skeleton);
+  }
+
+  /**
+   * The message as it travels: `bytes` (the skeleton, or slices of it with the node's marks
+   * spliced in) with each placeholder of a spooled text replaced by that text's range of its file,
+   * byte for byte as the sender wrote it. A placeholder is never cut between two slices: the node
+   * splices its blocks into the header, never inside a Body's text.
+   */
+  expand(bytes: Bytes): Slices {
+    const out: (Buffer | FileRange)[] = [];
+    for (const p of slicesOf(bytes).pieces) {
+      if (!Buffer.isBuffer(p)) {
+        out.push(p);
+        continue;
+      }
+      let from = 0;
+      for (let at = p.indexOf(this.prefix, from); at >= 0 && at + PLACEHOLDER_CHARS <= p.length; at = p.indexOf(this.prefix, from)) {
+        const e = this.texts[Buffer.from(p.toString('latin1', at + PREFIX_CHARS, at + PLACEHOLDER_CHARS), 'base64').readUIntBE(0, 3)];
+        if (!e?.file) break;
+        out.push(p.subarray(from, at), new FileRange(e.file, e.start, e.end - e.start));
+        from = at + PLACEHOLDER_CHARS;
+      }
+      out.push(p.subarray(from));
     }
-    let from = e.start;
-    for (let cr = raw.indexOf(0x0d, from); cr >= 0 && cr < e.end; cr = raw.indexOf(0x0d, from)) {
-      if (cr > from) sink(raw.subarray(from, cr));
-      if (raw[cr + 1] !== 0x0a || cr + 1 >= e.end) sink(LF); // a lone CR is read as LF; of CR LF only the LF is kept
-      from = cr + 1;
-    }
-    if (from < e.end) sink(raw.subarray(from, e.end));
+    return Slices.of(...out);
   }
 
   /**
@@ -203,7 +231,79 @@ export class Elision {
 }
 
 const LF = Buffer.from('\n');
+
+/**
+ * Text given in chunks, written with CR LF and lone CR as LF (XML's end-of-line handling), whatever
+ * the chunks' bounds: a CR that ends one chunk and the LF that starts the next are one line end.
+ */
+export function writeWithLf(chunks: Iterable<Buffer>, sink: (chunk: Uint8Array) => void): void {
+  let cr = false; // the chunk before ended with a CR: an LF that starts this one is its pair
+  for (const c of chunks) {
+    let from = 0;
+    if (cr && c.length) {
+      cr = false;
+      if (c[0] === 0x0a) from = 1;
+    }
+    for (let at = c.indexOf(0x0d, from); at >= 0; at = c.indexOf(0x0d, from)) {
+      if (at > from) sink(c.subarray(from, at));
+      sink(LF);
+      if (at + 1 === c.length) cr = true;
+      from = c[at + 1] === 0x0a ? at + 2 : at + 1;
+    }
+    if (from < c.length) sink(c.subarray(from));
+  }
+}
+
 const ELISIONS = new WeakMap<XmlDocument, Elision>();
+/** Skeletons whose large texts are in a spool file, and the elision that says where (spoolLargeTexts). */
+const SPOOLED = new WeakMap<Buffer, Elision>();
+
+/**
+ * A large message's inline texts (what elidableTexts finds) written to a spool file (`file()`
+ * names a fresh one), and the message held from then on as its skeleton: the same bytes with each
+ * text replaced by a placeholder. Returns the skeleton, or undefined when there is nothing to
+ * spool. The skeleton is parsed, checked and signed as the message (parseWithoutLargeText knows
+ * it), its canonical form reads each text from the file, and `spooledOf(skeleton).expand` gives the
+ * bytes as they travel. So a 13 MB inline document is in memory only while it is read, not for
+ * the whole exchange.
+ */
+export async function spoolLargeTexts(raw: Buffer, file: () => string): Promise<Buffer | undefined> {
+  const texts = elidableTexts(raw);
+  if (!texts.length) return undefined;
+  const path = file();
+  const spooled: ElidedText[] = [];
+  const fh = await open(path, 'w');
+  try {
+    let at = 0;
+    for (const e of texts) {
+      const text = raw.subarray(e.start, e.end);
+      for (let done = 0; done < text.length;) done += (await fh.write(text, done, text.length - done, at + done)).bytesWritten;
+      spooled.push({ ...e, start: at, end: at + text.length, file: path });
+      at += text.length;
+    }
+  } finally {
+    await fh.close();
+  }
+  const inMemory = new Elision(raw, texts);
+  const skeleton = inMemory.skeleton();
+  SPOOLED.set(skeleton, new Elision(skeleton, spooled, inMemory.prefix));
+  return skeleton;
+}
+
+/** The elision of a skeleton made by spoolLargeTexts (or a buffer it was carried to), if any. */
+export function spooledOf(raw: Buffer): Elision | undefined {
+  return SPOOLED.get(raw);
+}
+
+/**
+ * `to` is made from the skeleton `from` with no text of it changed (a header block added, an id
+ * given to the Body): its placeholders stand for the same spooled texts.
+ */
+export function carrySpooled(from: Buffer, to: Buffer): Buffer {
+  const e = SPOOLED.get(from);
+  if (e && to !== from) SPOOLED.set(to, e);
+  return to;
+}
 
 /**
  * parseUntrusted, with large base64 texts kept out of the DOM (see above). A skeleton the parser
@@ -212,6 +312,21 @@ const ELISIONS = new WeakMap<XmlDocument, Elision>();
  * skeleton's second parse once more.
  */
 export function parseWithoutLargeText(raw: Buffer, purpose: ParsePurpose = 'other'): XmlDocument {
+  const spooled = SPOOLED.get(raw);
+  if (spooled) {
+    countParse(purpose, spooled.wireLength(raw.length));
+    let doc: XmlDocument;
+    try {
+      doc = parseUntrustedBytes(raw);
+    } catch (e) {
+      if (!(e instanceof XmlSyntaxError)) throw e;
+      // refused: the whole message, read back from the spool, gives the error at its real place
+      countParse(purpose, spooled.wireLength(raw.length));
+      return parseUntrustedBytes(spooled.expand(raw).join());
+    }
+    ELISIONS.set(doc, spooled);
+    return doc;
+  }
   countParse(purpose, raw.length);
   const texts = elidableTexts(raw);
   if (!texts.length) return parseUntrustedBytes(raw);
