@@ -106,7 +106,7 @@ function startGateway(root: string, dir: string): Promise<Gateway> {
   const probe = join(dir, 'probe.jsonl');
   const args = ['-r', join(ROOT, 'bench', 'support', 'memory-probe.js'), 'bin/smev2-gateway.js', 'start', '--port', '0', '--host', '127.0.0.1',
     '--db', `sqlite:${join(dir, 'journal.sqlite')}`, '--keys', keys, '--services', join(root, 'wsdl'), '--systems', join(root, 'systems'), ...oneProcess(root)];
-  return launchGateway({ cwd: root, args, env: { MEMORY_PROBE_FILE: probe, ...GATEWAY_ENV } }).then((g) => ({ ...g, keys, probe }));
+  return launchGateway({ cwd: root, args, logFile: join(dir, 'gateway.log'), env: { MEMORY_PROBE_FILE: probe, ...GATEWAY_ENV } }).then((g) => ({ ...g, keys, probe }));
 }
 
 const TEMPLATE = readFileSync(join(ROOT, 'fixtures', SID, 'found', 'request.xml'), 'utf8');

@@ -2,11 +2,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { openStore, query, runMigrations } from '../src/store';
 import fc from 'fast-check';
-import { AttachmentStore, partsRecord, recipeOf } from '../src/journal/attachments';
-import { Slices } from '../src/slices';
+import { AttachmentStore, filledChunks, partsRecord, recipeOf } from '../src/journal/attachments';
+import { FileRange, Slices } from '../src/slices';
 import { Spool, partBytes, type MimePart } from '../src/http/multipart';
 import { freshStore, dbUrl } from './support/store';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -138,4 +138,55 @@ test('retention keeps the blob a recipe reads from while the recipe is kept; a m
   await store.putBytes(body.sha256(), body, 600_000, [{ sha256: baseSha, bytes: base }]);
   await query(ds, 'DELETE FROM attachment_chunks WHERE sha256 = ? AND seq = 1', [baseSha]);
   await expect(readAll(body.sha256())).rejects.toThrow(`attachment ${baseSha}: chunk 1 of 2 is missing from the store`);
+});
+
+describe('a body partly in a spool file (a large inline text kept out of memory, xml/elide.ts)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'smev2-store-ranges-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  let files = 0;
+  /** `bytes` cut into pieces at `cuts`, every other one a range of a file holding it after some other bytes. */
+  const mixed = (bytes: Buffer, cuts: number[], lead: number): Slices => {
+    const file = join(dir, `${files++}.part`);
+    writeFileSync(file, Buffer.concat([randomBytes(lead), bytes]));
+    const at = [0, ...[...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b), bytes.length];
+    return Slices.of(...at.slice(1).map((end, i) => (i % 2 ? new FileRange(file, lead + at[i]!, end - at[i]!) : bytes.subarray(at[i], end))));
+  };
+
+  test('its chunks, filled in a few buffers used in turn, are the body cut at the chunk size', async () => {
+    await fc.assert(fc.asyncProperty(fc.uint8Array({ maxLength: 5000 }), fc.array(fc.nat(), { maxLength: 8 }), fc.nat({ max: 100 }), fc.integer({ min: 1, max: 700 }), fc.integer({ min: 1, max: 4 }),
+      async (data, cuts, lead, size, ring) => {
+        const bytes = Buffer.from(data);
+        const body = mixed(bytes, cuts, lead);
+        const got: Buffer[] = [];
+        const made = new Set<ArrayBufferLike>();
+        for await (const c of filledChunks(body, size, ring)) {
+          got.push(Buffer.from(c)); // taken before the next is asked for, as the store does
+          made.add(c.buffer);
+        }
+        expect(Buffer.concat(got).equals(bytes)).toBe(true);
+        expect(got.slice(0, -1).every((c) => c.length === size)).toBe(true);
+        expect(made.size).toBeLessThanOrEqual(ring);
+      }), { numRuns: 150 });
+  });
+
+  test('kept by hash from its file, read back whole; a later body of ranges of the same file is a recipe of it', async () => {
+    const bytes = randomBytes(2.5 * 1024 * 1024 + 333);
+    const body = mixed(bytes, [1000, 1_500_000, 2_000_000], 77);
+    expect(body.inMemory).toBe(false);
+    expect(body.sha256()).toBe(sha(bytes));
+    expect(body.join().equals(bytes)).toBe(true);
+    expect(await store.putBytes(sha(bytes), body, 1000)).toBe('whole');
+    expect((await readAll(sha(bytes)))!.equals(bytes)).toBe(true);
+    // the forwarded copy: the same ranges, the node's bytes spliced in
+    const own = Buffer.from('<node-header/>');
+    const forward = Slices.of(body.pieces[0] as Buffer, own, ...body.pieces.slice(1));
+    const recipe = recipeOf(forward, [{ sha256: sha(bytes), bytes: body }])!;
+    expect(recipe.filter((g) => 'bytes' in g)).toEqual([{ bytes: own.toString('base64') }]);
+    expect(await store.putBytes(forward.sha256(), forward, 2000, [{ sha256: sha(bytes), bytes: body }])).toBe('recipe');
+    expect(sha((await readAll(forward.sha256()))!)).toBe(forward.sha256());
+    // a range of another file with the same bytes is not the kept one's: kept whole
+    const copy = join(dir, 'copy.part');
+    writeFileSync(copy, bytes);
+    expect(recipeOf(Slices.of(new FileRange(copy, 0, bytes.length)), [{ sha256: sha(bytes), bytes: body }])).toBeUndefined();
+  });
 });

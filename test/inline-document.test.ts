@@ -1,7 +1,7 @@
 // Issue 16 item 7: a large inline AppDocument's base64 is kept out of the DOM (src/xml/elide.ts)
 // and c14n writes it back from the message's bytes. Signatures must come out exactly as over the
 // whole document, whatever the text's line breaks, and an altered document must still fail.
-import { closeSync, mkdtempSync, openSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import fc from 'fast-check';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -143,6 +143,7 @@ describe('an inline document decoded from the envelope\'s bytes', () => {
 
 describe('a large BinaryData spooled as the request is taken (spoolLargeTexts)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'smev2-inline-spool-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   let n = 0;
   const file = () => join(dir, `${n++}.part`);
 

@@ -6,7 +6,7 @@
  * held), so that each signed file is hashed with the digests its signers need as it inflates.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { loadXml } from '../xml/libxml';
 import { nameToString } from '../signature/x509';
 import type { TrustStore } from '../signature/trust';
@@ -200,10 +200,25 @@ function signatureVerdict(sig: ReadEntry, file: ReadEntry, o: InspectOptions): S
   return out;
 }
 
-/** The ZIP's own size and SHA-256, streamed from a file. */
+/**
+ * The ZIP's own size and SHA-256, read from a file through one buffer (a stream's chunks would be
+ * the file's size again in garbage, on top of what reading its entries leaves).
+ */
 async function fingerprint(source: { path: string } | { bytes: Buffer }): Promise<{ size: number; sha256: string }> {
   if ('bytes' in source) return { size: source.bytes.length, sha256: createHash('sha256').update(source.bytes).digest('hex') };
   const sha = createHash('sha256');
-  for await (const chunk of createReadStream(source.path)) sha.update(chunk as Buffer);
-  return { size: statSync(source.path).size, sha256: sha.digest('hex') };
+  const fh = await open(source.path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(FINGERPRINT_READ);
+    let size = 0;
+    for (let n = (await fh.read(buf, 0, buf.length, size)).bytesRead; n > 0; n = (await fh.read(buf, 0, buf.length, size)).bytesRead) {
+      sha.update(buf.subarray(0, n));
+      size += n;
+    }
+    return { size, sha256: sha.digest('hex') };
+  } finally {
+    await fh.close();
+  }
 }
+
+const FINGERPRINT_READ = 256 * 1024;

@@ -35,6 +35,10 @@ export function readBody(req: IncomingMessage, limit: number, timeoutMs: number,
       clearTimeout(timer);
       req.off('data', onData);
       req.pause();
+      // the request's remaining listeners (its 'error') share this scope: let go of the body here,
+      // or they would keep it as long as the request lives, whatever the exchange does with it
+      whole = undefined;
+      chunks.length = 0;
       resolve(r);
     };
     const timer = setTimeout(() => stop({ bytes: held(), slow: { timeoutMs } }), timeoutMs);

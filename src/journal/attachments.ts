@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { DataSource } from 'typeorm';
 import { query } from '../store';
 import { createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { partStream, type Framing, type MimePart, type MimeParts, type Spool } from '../http/multipart';
 import { verdictText, type Leg } from '../pipeline/exchange';
@@ -40,8 +41,10 @@ export class AttachmentStore {
     const known = await this.used(sha256, now);
     if (known) return known;
     const recipe = recipeOf(slicesOf(bytes), kept);
-    // a slice in a spool file (a large inline text, xml/elide.ts) read from it a chunk at a time
-    if (!recipe) return this.write(sha256, bytes.length, () => slicesOf(bytes).chunksAsync(), now);
+    const body = slicesOf(bytes);
+    // in memory: chunks are views of it; with a slice in a spool file (a large inline text,
+    // xml/elide.ts), chunks are filled from it into a few buffers used in turn
+    if (!recipe) return this.write(sha256, bytes.length, () => (body.inMemory ? body.pieces as Buffer[] : filledChunks(body, CHUNK, CHUNKS_PER_COMMIT + 1)), now);
     // the blobs it reads from are used with it: retention never takes them while it is kept
     await this.touch(refsOf(recipe), now);
     await query(this.ds, `INSERT INTO attachment_blobs (sha256, size, chunks, created_at, last_used_at, purged_at, recipe) VALUES (?, ?, 0, ?, ?, NULL, ?)
@@ -263,6 +266,53 @@ function within(p: Piece, whole: Piece): number | undefined {
     return p.path === whole.path && p.at >= whole.at && p.at + p.length <= whole.at + whole.length ? p.at - whole.at : undefined;
   }
   return undefined;
+}
+
+/**
+ * `body` cut into chunks of `size` bytes (the last one shorter), each filled in place from the
+ * body's slices: a slice in memory copied in, a file's range read straight into it. The chunks
+ * are `ring` buffers used in turn, so a chunk is valid until `ring` more have been asked for:
+ * the store writes a batch of chunks before it asks for more, and a 13 MB body read from its
+ * spool file costs these buffers, not 13 MB of garbage (and as much again to re-cut it).
+ */
+export async function* filledChunks(body: Slices, size: number, ring: number): AsyncGenerator<Buffer> {
+  const buffers: Buffer[] = [];
+  let made = 0;
+  const fresh = () => (buffers[made++ % ring] ??= Buffer.allocUnsafe(size));
+  let chunk = fresh();
+  let fill = 0;
+  for (const p of body.pieces) {
+    if (Buffer.isBuffer(p)) {
+      for (let at = 0; at < p.length;) {
+        const n = p.copy(chunk, fill, at, Math.min(p.length, at + size - fill));
+        at += n;
+        fill += n;
+        if (fill === size) {
+          yield chunk;
+          chunk = fresh();
+          fill = 0;
+        }
+      }
+      continue;
+    }
+    const fh = await open(p.path, 'r');
+    try {
+      for (let at = 0; at < p.length;) {
+        const { bytesRead } = await fh.read(chunk, fill, Math.min(p.length - at, size - fill), p.at + at);
+        if (bytesRead === 0) throw new Error(`spool file ${p.path} ends before byte ${p.at + at}: it was removed or cut while its exchange was in work`);
+        at += bytesRead;
+        fill += bytesRead;
+        if (fill === size) {
+          yield chunk;
+          chunk = fresh();
+          fill = 0;
+        }
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+  if (fill) yield chunk.subarray(0, fill);
 }
 
 /**

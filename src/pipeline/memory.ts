@@ -71,6 +71,15 @@ export class GarbageBudget {
     this.base = process.memoryUsage.rss();
   }
 
+  /**
+   * A large body the exchange held became garbage mid-way (its inline text went to the spool,
+   * xml/elide.ts): given back now, not once the budget is passed again by what comes next.
+   */
+  letGo(bodyBytes: number): void {
+    if (this.o.budgetBytes <= 0 || bodyBytes < this.o.largeBytes) return;
+    this.collect();
+  }
+
   /** Between two stages of an exchange whose body is `bodyBytes` long. */
   between(bodyBytes: number): void {
     if (this.o.budgetBytes <= 0 || bodyBytes < this.o.largeBytes) return;

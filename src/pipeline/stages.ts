@@ -62,7 +62,20 @@ export interface PipelineDeps {
 /** compose's options for a pipeline: the garbage budget's check between stages, by the size of the message. */
 function composeOptions(d: PipelineDeps): { between?: (ex: Exchange) => void } {
   const g = d.garbage;
-  return g ? { between: (ex) => g.between(Math.max(requestLength(ex), ex.request?.envelope.raw.length ?? 0)) } : {};
+  if (!g) return {};
+  // the body the server read, let go once the parse stage has spooled its inline text
+  const spooled = new WeakSet<Exchange>();
+  return {
+    between: (ex) => {
+      const length = requestLength(ex);
+      if (!spooled.has(ex) && length !== ex.raw.length) {
+        spooled.add(ex);
+        g.letGo(length);
+      } else {
+        g.between(Math.max(length, ex.request?.envelope.raw.length ?? 0));
+      }
+    },
+  };
 }
 
 function controlDeps(d: PipelineDeps): ControlDeps {
