@@ -5,7 +5,7 @@ import express, { type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Registry } from '../registry/registry';
-import type { Exchange, HttpRequestInfo } from '../pipeline/exchange';
+import { requestLength, type Exchange, type HttpRequestInfo } from '../pipeline/exchange';
 import { publishFile, serviceUrl } from '../registry/publish';
 import { readBody, type ReadBody } from './body';
 import { isMultipart, readMultipart, writeMultipart, MultipartError, Spool, type MimeParts } from './multipart';
@@ -212,7 +212,9 @@ export function createApp(d: ServerDeps): express.Express {
     } else {
       res.status(r.status).type(r.contentType).send(r.bytes);
     }
-    ex.log.info({ op: ex.operation?.name, status: r.status, fault: ex.fault?.spec.code || ex.fault?.kind, ms: Number(process.hrtime.bigint() - ex.started) / 1e6 }, 'exchange');
+    // bytes of an inline document's text the exchange read from the spool instead of holding (xml/elide.ts)
+    const spooled = requestLength(ex) - ex.raw.length || undefined;
+    ex.log.info({ op: ex.operation?.name, status: r.status, fault: ex.fault?.spec.code || ex.fault?.kind, ms: Number(process.hrtime.bigint() - ex.started) / 1e6, spooled }, 'exchange');
     // a large exchange's copies are garbage once its answer has gone: given back before the next comes
     if (d.garbage) res.once('finish', () => d.garbage!.settled(size));
   };
