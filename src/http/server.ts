@@ -37,7 +37,7 @@ export interface ServerDeps {
   /** counts what node's HTTP parser refused, by reason (clientErrors) */
   countRefusal?: (reason: string) => void;
   /** told when an exchange's answer has gone, with the size of its body (pipeline/memory.ts) */
-  garbage?: { settled(bodyBytes: number): void; arriving(bodyBytes: number): void };
+  garbage?: { settled(bodyBytes: number): void; arriving(bodyBytes: number): void; between(bodyBytes: number): void };
 }
 
 const XML = 'text/xml; charset=utf-8';
@@ -162,7 +162,9 @@ export function createApp(d: ServerDeps): express.Express {
         mime = r.mime;
         mimeRefused = r.refused;
       } else {
-        body = overloaded || overBudget ? { bytes: Buffer.alloc(0) } : await readBody(req, d.config.maxRequestBytes, d.config.requestTimeoutMs, reserve);
+        // the chunks of a large body, copied into its buffer, are given back as they pile up (the budget's check)
+        const taken = declared !== undefined && d.garbage ? () => d.garbage!.between(declared) : undefined;
+        body = overloaded || overBudget ? { bytes: Buffer.alloc(0) } : await readBody(req, d.config.maxRequestBytes, d.config.requestTimeoutMs, reserve, taken);
       }
     } catch (e) {
       // the body broke off mid-way (a bad chunk, the client gone): node's parser refused it
