@@ -3,7 +3,7 @@
 // the consumer's signature, the attachments check, the node's signature, the forward to an http
 // provider, an inline → MTOM conversion and the journal. Over HTTP, on the pass's store, with a low
 // SMEV2_PART_MEMORY_BYTES so that documents of a few hundred KB are spooled as 10 MiB ones are.
-import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { tmpdir } from 'node:os';
@@ -196,6 +196,24 @@ describe('a large inline document spooled as the request is taken', () => {
     expect(m.parts[0]!.sha256).toBe(sha(zip));
     expect(await spooledBytes((await lastExchange()).exchange_id)).toBeGreaterThan(250 * 1024);
     expect(await spoolEmptied()).toEqual([]);
+  });
+
+  test('a spool that cannot be written: the document is kept in memory, the exchange goes through, the log says why', async () => {
+    rmSync(spoolDir, { recursive: true, force: true });
+    writeFileSync(spoolDir, 'not a folder'); // what a full or missing disk looks like to the gateway
+    try {
+      const body = withDocument(storedZip(200 * 1024), '\n');
+      const sent = upstream.requests.length;
+      const res = await post(`${gw.url}/gateway/services/${SID}`, body);
+      expect(res.status).toBe(200);
+      expect(upstream.requests[sent]!.body.includes(Buffer.from(bodyOf(body), 'latin1'))).toBe(true);
+      const exchange = (await lastExchange()).exchange_id;
+      expect(await spooledBytes(exchange)).toBeUndefined();
+      expect(gw.logs()).toMatch(new RegExp(`"exchange":"${exchange}".*"msg":"the inline document could not be spooled: kept in memory`));
+    } finally {
+      rmSync(spoolDir, { force: true });
+      mkdirSync(spoolDir);
+    }
   });
 
   test('for guaranteed delivery: stored with its document, answered ACCEPT, and delivered byte for byte by the worker', async () => {

@@ -86,16 +86,23 @@ async function inlineDocument(parsed: ParsedEnvelope, spool: JudgeOptions['spool
     const bytes = inlineDocumentBytes(parsed);
     return bytes === undefined ? undefined : { bytes };
   }
-  const path = spool.file();
-  const fh = await open(path, 'w');
   try {
-    // decoded into one reused buffer of 1 MiB, written out each time it fills
-    const into = Buffer.allocUnsafe(1024 * 1024);
-    for (const filled of base64RangeInto(parsed.envelope.raw, range, into)) {
-      for (let at = 0; at < filled;) at += (await fh.write(into, at, filled - at)).bytesWritten;
+    const path = spool.file();
+    const fh = await open(path, 'w');
+    try {
+      // decoded into one reused buffer of 1 MiB, written out each time it fills
+      const into = Buffer.allocUnsafe(1024 * 1024);
+      for (const filled of base64RangeInto(parsed.envelope.raw, range, into)) {
+        for (let at = 0; at < filled;) at += (await fh.write(into, at, filled - at)).bytesWritten;
+      }
+    } finally {
+      await fh.close();
     }
-  } finally {
-    await fh.close();
+    return { path };
+  } catch (e) {
+    // a spool that cannot be written (full, missing) costs memory, not the verdict; a text spooled
+    // as the request was taken and now unreadable is no such case: that is an internal error
+    if (range.file) throw e;
+    return { bytes: inlineDocumentBytes(parsed)! };
   }
-  return { path };
 }

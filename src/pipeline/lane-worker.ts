@@ -36,7 +36,8 @@ async function main(): Promise<void> {
       id: m.id, origin: 'consumer', started: process.hrtime.bigint() - BigInt(m.waitedNs), receivedAt: new Date(m.receivedAt), http: m.http,
       sid: m.sid, version: m.version, log: log.child({ exchange: m.id, sid: m.sid }), raw, legs: [],
     } as Exchange;
-    pipeline(ex).then(() => {
+    // the exchange's spool files (a spooled inline text, an MTOM answer's parts) go when it ends, as on the main thread
+    pipeline(ex).finally(() => ex.spool?.release()).then(() => {
       const r = ex.response!;
       // the reply's own memory, not a view of a pooled slab, so it can be handed over without a copy
       const bytes = new Uint8Array(r.bytes.length);

@@ -38,7 +38,12 @@ export function parse(limits: Limits = DEFAULT_LIMITS, spool?: { dir: string; fr
     if (breach) throw new GatewayFault(BREACH_FAULT[breach.kind], { value: breach.value, limit: breach.limit });
     if (spool && ex.raw.length >= spool.fromBytes && elidableBytes(ex.raw) >= spool.fromBytes) {
       const s = (ex.spool ??= new Spool(spool.dir));
-      ex.raw = (await spoolLargeTexts(ex.raw, () => s.file())) ?? ex.raw;
+      try {
+        ex.raw = (await spoolLargeTexts(ex.raw, () => s.file())) ?? ex.raw;
+      } catch (e) {
+        // a spool that cannot be written costs memory, not the exchange: the text stays in the body
+        ex.log.warn({ err: e, spoolDir: spool.dir }, 'the inline document could not be spooled: kept in memory (check SMEV2_SPOOL_DIR: free space, permissions)');
+      }
     }
     try {
       ex.request = parseEnvelope(ex.raw, { purpose: 'request' });
