@@ -15,10 +15,10 @@ export interface ReadBody {
 
 /**
  * Read a request body, stopping at `limit` bytes or after `timeoutMs` (the rest is not read:
- * answer, then close). `onChunk` is told of each chunk taken (the garbage budget: a large body's
+ * answer, then close). `onChunk` is told of each chunk taken (with the bytes read so far) (the garbage budget: a large body's
  * socket chunks are copied into its buffer and are garbage from then on, its size again).
  */
-export function readBody(req: IncomingMessage, limit: number, timeoutMs: number, reserve?: (n: number) => boolean, onChunk?: () => void): Promise<ReadBody> {
+export function readBody(req: IncomingMessage, limit: number, timeoutMs: number, reserve?: (n: number) => boolean, onChunk?: (size: number) => void): Promise<ReadBody> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > limit) {
     req.pause();
@@ -54,7 +54,7 @@ export function readBody(req: IncomingMessage, limit: number, timeoutMs: number,
       if (whole) c.copy(whole, size);
       else chunks.push(c);
       size += c.length;
-      onChunk?.();
+      onChunk?.(size);
     };
     req.on('data', onData);
     req.once('end', () => stop({ bytes: held() }));
