@@ -5,7 +5,6 @@
 // SMEV2_PART_MEMORY_BYTES so that documents of a few hundred KB are spooled as 10 MiB ones are.
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
-import { crc32 } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startGateway, post, type GatewayProcess } from './support/gateway';
@@ -13,6 +12,7 @@ import { makeRegistry, ECHO_BUNDLE, echoDefinition } from './support/registry';
 import { startUpstream, type Upstream } from './support/upstream';
 import { readJournal } from './support/journal';
 import { ROOT } from './support/paths';
+import { storedZip } from './support/zip';
 import { codeOf } from './support/signing';
 import { loadXml } from '../src/xml/libxml';
 import { KeyStore } from '../src/signature/identity';
@@ -31,22 +31,6 @@ const WSU = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-
 const SPOOL_FROM = 100 * 1024;
 const ADMIN = { authorization: `Basic ${Buffer.from('operator:operator-demo').toString('base64')}` };
 
-/** A ZIP of one stored entry of random bytes. */
-function storedZip(size: number): Buffer {
-  const data = randomBytes(size);
-  const name = Buffer.from('document.bin');
-  const crc = crc32(data);
-  const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4);
-  local.writeUInt32LE(crc, 14); local.writeUInt32LE(size, 18); local.writeUInt32LE(size, 22); local.writeUInt16LE(name.length, 26);
-  const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0); central.writeUInt16LE(20, 4); central.writeUInt16LE(20, 6);
-  central.writeUInt32LE(crc, 16); central.writeUInt32LE(size, 20); central.writeUInt32LE(size, 24); central.writeUInt16LE(name.length, 28);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(1, 8); end.writeUInt16LE(1, 10);
-  end.writeUInt32LE(central.length + name.length, 12); end.writeUInt32LE(local.length + name.length + size, 16);
-  return Buffer.concat([local, name, data, central, name, end]);
-}
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -4,7 +4,6 @@
 // and after, say by purpose how often, and how many bytes, the gateway parsed for that exchange.
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { crc32 } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parse } from 'yaml';
@@ -12,6 +11,7 @@ import { startGateway, post, type GatewayProcess } from './support/gateway';
 import { makeRegistry, ECHO_BUNDLE, echoDefinition } from './support/registry';
 import { startUpstream, type Upstream } from './support/upstream';
 import { ROOT } from './support/paths';
+import { storedZip } from './support/zip';
 import { loadXml } from '../src/xml/libxml';
 import { KeyStore } from '../src/signature/identity';
 import { signEnvelope, type Signer } from '../src/signature/sign';
@@ -25,22 +25,6 @@ const WSU = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-
 const DOC_BYTES = 240 * 1024;
 const LANE_BYTES = 192 * 1024; // the ZIP: ~320 KB of base64, kept out of the DOM (xml/elide.ts)
 
-/** A ZIP of one stored entry of random bytes (the attachments stage opens it: it must be a ZIP). */
-function storedZip(size: number): Buffer {
-  const data = randomBytes(size);
-  const name = Buffer.from('document.bin');
-  const crc = crc32(data);
-  const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4);
-  local.writeUInt32LE(crc, 14); local.writeUInt32LE(size, 18); local.writeUInt32LE(size, 22); local.writeUInt16LE(name.length, 26);
-  const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0); central.writeUInt16LE(20, 4); central.writeUInt16LE(20, 6);
-  central.writeUInt32LE(crc, 16); central.writeUInt32LE(size, 20); central.writeUInt32LE(size, 24); central.writeUInt16LE(name.length, 28);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(1, 8); end.writeUInt16LE(1, 10);
-  end.writeUInt32LE(central.length + name.length, 12); end.writeUInt32LE(local.length + name.length + size, 16);
-  return Buffer.concat([local, name, data, central, name, end]);
-}
 
 /** `xml` with an inline AppDocument after its AppData (a fresh RequestCode: a distinct signature), signed by the consumer. */
 function withDocument(xml: string, signer: Signer): Buffer {

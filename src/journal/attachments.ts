@@ -282,9 +282,12 @@ export async function* filledChunks(body: Slices, size: number, ring: number): A
   let chunk = fresh();
   let fill = 0;
   for (const p of body.pieces) {
-    if (Buffer.isBuffer(p)) {
+    const fh = p instanceof FileRange ? await open(p.path, 'r') : undefined;
+    try {
       for (let at = 0; at < p.length;) {
-        const n = p.copy(chunk, fill, at, Math.min(p.length, at + size - fill));
+        const want = Math.min(p.length - at, size - fill);
+        const n = p instanceof FileRange ? (await fh!.read(chunk, fill, want, p.at + at)).bytesRead : p.copy(chunk, fill, at, at + want);
+        if (n === 0) throw new Error(`spool file ${(p as FileRange).path} ends before byte ${(p as FileRange).at + at}: it was removed or cut while its exchange was in work`);
         at += n;
         fill += n;
         if (fill === size) {
@@ -293,23 +296,8 @@ export async function* filledChunks(body: Slices, size: number, ring: number): A
           fill = 0;
         }
       }
-      continue;
-    }
-    const fh = await open(p.path, 'r');
-    try {
-      for (let at = 0; at < p.length;) {
-        const { bytesRead } = await fh.read(chunk, fill, Math.min(p.length - at, size - fill), p.at + at);
-        if (bytesRead === 0) throw new Error(`spool file ${p.path} ends before byte ${p.at + at}: it was removed or cut while its exchange was in work`);
-        at += bytesRead;
-        fill += bytesRead;
-        if (fill === size) {
-          yield chunk;
-          chunk = fresh();
-          fill = 0;
-        }
-      }
     } finally {
-      await fh.close();
+      await fh?.close();
     }
   }
   if (fill) yield chunk.subarray(0, fill);
