@@ -32,6 +32,8 @@ const SPOOL_FROM = 100 * 1024;
 const ADMIN = { authorization: `Basic ${Buffer.from('operator:operator-demo').toString('base64')}` };
 
 
+/** How the test reads what the provider got (generous: the gateway's limits are not under test here). */
+const READ_LIMITS = { maxPartBytes: 1 << 30, maxTotalBytes: 1 << 30, maxParts: 10, memoryThreshold: 1 << 30, maxRootBytes: 1 << 30, idleTimeoutMs: 10_000 };
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -39,6 +41,8 @@ describe('a large inline document spooled as the request is taken', () => {
   let gw: GatewayProcess;
   let upstream: Upstream;
   let spoolDir: string;
+  /** where the test reads the multipart bodies the provider got */
+  const readDir = mkdtempSync(join(tmpdir(), 'smev2-spool-read-'));
   let consumer: Signer;
   let answer: Buffer;
   const request = readFileSync(join(ECHO_BUNDLE, 'request.xml'), 'utf8');
@@ -97,6 +101,8 @@ describe('a large inline document spooled as the request is taken', () => {
   afterAll(async () => {
     await gw?.stop();
     await upstream?.close();
+    rmSync(readDir, { recursive: true, force: true });
+    rmSync(spoolDir, { recursive: true, force: true });
   });
 
   test.each([['LF', '\n'], ['CR LF', '\r\n'], ['no line breaks', '']])('base64 with %s: verified, judged, signed by the node and sent on byte for byte; journaled as it came and went', async (_name, eol) => {
@@ -174,11 +180,31 @@ describe('a large inline document spooled as the request is taken', () => {
     expect(res.status).toBe(200);
     const { headers, body } = upstream.requests[sent]!;
     expect(String(headers['content-type'])).toMatch(/^multipart\/related/);
-    const spool = mkdtempSync(join(tmpdir(), 'smev2-spool-read-'));
-    const m = await readMultipart(Readable.from([body]), String(headers['content-type']), { maxPartBytes: 1 << 30, maxTotalBytes: 1 << 30, maxParts: 10, memoryThreshold: 1 << 30, maxRootBytes: 1 << 30, idleTimeoutMs: 10_000 }, new Spool(spool));
+    const m = await readMultipart(Readable.from([body]), String(headers['content-type']), READ_LIMITS, new Spool(readDir));
     expect(m.parts).toHaveLength(1);
     expect(m.parts[0]!.sha256).toBe(sha(zip));
     expect(await spooledBytes((await lastExchange()).exchange_id)).toBeGreaterThan(250 * 1024);
+    expect(await spoolEmptied()).toEqual([]);
+  });
+
+  test('the root part of an MTOM request: spooled alike, sent on as MTOM with the text in its place', async () => {
+    const zip = storedZip(220 * 1024);
+    const root = withDocument(zip, '\r\n');
+    const body = Buffer.concat([
+      Buffer.from('--b1\r\nContent-Type: application/xop+xml; charset=UTF-8; type="text/xml"\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <root@spool>\r\n\r\n'),
+      root, Buffer.from('\r\n--b1--\r\n'),
+    ]);
+    const sent = upstream.requests.length;
+    const res = await post(`${gw.url}/gateway/services/${SID}`, body, { 'content-type': 'multipart/related; type="application/xop+xml"; boundary="b1"; start="<root@spool>"; start-info="text/xml"' });
+    expect(res.status).toBe(200);
+    expect(await spooledBytes((await lastExchange()).exchange_id)).toBeGreaterThan(220 * 1024);
+    const { headers, body: forwarded } = upstream.requests[sent]!;
+    expect(String(headers['content-type'])).toMatch(/^multipart\/related/);
+    const m = await readMultipart(Readable.from([forwarded]), String(headers['content-type']), READ_LIMITS, new Spool(readDir));
+    expect(m.root.bytes.includes(Buffer.from(bodyOf(root), 'latin1'))).toBe(true);
+    expect(Number(headers['content-length'])).toBe(forwarded.length);
+    const consumerLeg = await lastExchange();
+    expect((await rawOf(consumerLeg.id)).equals(root)).toBe(true);
     expect(await spoolEmptied()).toEqual([]);
   });
 
