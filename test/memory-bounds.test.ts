@@ -211,11 +211,15 @@ describe('an inline AppDocument (BinaryData): memory bounded, limit by configura
     const peak = memory(pid()).hwm;
     expect(res.status).toBe(200);
     expect(res.text).toMatch(/<(\w+:)?Status>RESULT<\//);
-    // no lane thread: the body is large only by its base64, which never reaches WebAssembly memory
+    // no lane thread: the body is large only by its base64, which never reaches WebAssembly memory;
+    // and that text went to the spool as the request was taken (the exchange's log line says so)
     expect(gw.logs()).not.toMatch(/large-body lane: thread started/);
-    // generous: the body, its forwarded copy, the journal's rows, the socket's chunks (the lane's
-    // thread alone costs more than this, test above)
-    expect(peak - before).toBeLessThanOrEqual(24 * DOC);
+    const line = await until(() => gw.logs().split('\n').filter((l) => l.includes('"msg":"exchange"')).at(-1) ?? '', (l) => /"spooled":\d+/.test(l), 5_000);
+    expect(Number(/"spooled":(\d+)/.exec(line)![1])).toBeGreaterThan(DOC);
+    // the body while it is read and the exchange's passing buffers (a few of 1 MiB each, fixed:
+    // about 5x for this small document, 1.3x for 10 MiB in bench:inline); the lane's thread alone
+    // costs more than this bound (test above)
+    expect(peak - before).toBeLessThanOrEqual(10 * DOC);
     const after = await until(() => memory(pid()).rss, (rss) => rss <= before + 4 * DOC, 30_000);
     expect(after - before).toBeLessThanOrEqual(4 * DOC);
     expect(gw.alive()).toBe(true);
