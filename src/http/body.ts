@@ -3,6 +3,9 @@ import type { IncomingMessage } from 'node:http';
 /** Bodies of at least this many bytes with a Content-Length are read into one buffer. */
 const ONE_BUFFER_FROM = 256 * 1024;
 
+/** `onChunk` is told at most once per this many bytes read (what it does, reading RSS, is a few syscalls). */
+const TELL_EVERY = 1024 * 1024;
+
 export interface ReadBody {
   bytes: Buffer;
   /** the body went past the limit: `bytes` holds only what came before it */
@@ -15,10 +18,10 @@ export interface ReadBody {
 
 /**
  * Read a request body, stopping at `limit` bytes or after `timeoutMs` (the rest is not read:
- * answer, then close). `onChunk` is told of each chunk taken (with the bytes read so far) (the garbage budget: a large body's
+ * answer, then close). `onChunk` is told as chunks are taken, once a MiB (the garbage budget: a large body's
  * socket chunks are copied into its buffer and are garbage from then on, its size again).
  */
-export function readBody(req: IncomingMessage, limit: number, timeoutMs: number, reserve?: (n: number) => boolean, onChunk?: (size: number) => void): Promise<ReadBody> {
+export function readBody(req: IncomingMessage, limit: number, timeoutMs: number, reserve?: (n: number) => boolean, onChunk?: () => void): Promise<ReadBody> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > limit) {
     req.pause();
@@ -27,6 +30,7 @@ export function readBody(req: IncomingMessage, limit: number, timeoutMs: number,
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let tellAt = 0;
     // with its length declared, a large body is read into one buffer as it comes: the socket's
     // chunks are let go at once instead of being held until they are joined (one copy of the body
     // in memory, not two at the end of the read)
@@ -54,7 +58,10 @@ export function readBody(req: IncomingMessage, limit: number, timeoutMs: number,
       if (whole) c.copy(whole, size);
       else chunks.push(c);
       size += c.length;
-      onChunk?.(size);
+      if (onChunk && size >= tellAt) {
+        tellAt = size + TELL_EVERY;
+        onChunk();
+      }
     };
     req.on('data', onData);
     req.once('end', () => stop({ bytes: held() }));

@@ -16,9 +16,6 @@ import { escapeXml } from '../envelope/build';
 import { faultResponse } from '../stages/respond';
 import { fault, problem } from '../rest/router';
 
-/** How often a large body's read asks the garbage budget. */
-const GARBAGE_CHECK_BYTES = 1024 * 1024;
-
 export interface ServerDeps {
   config: Config;
   registry: Registry;
@@ -166,13 +163,7 @@ export function createApp(d: ServerDeps): express.Express {
         mimeRefused = r.refused;
       } else {
         // the chunks of a large body, copied into its buffer, are given back as they pile up (the budget's check)
-        // (asked each MiB, not each 64 KiB chunk: reading the process's RSS is a few syscalls)
-        let ask = 0;
-        const taken = declared !== undefined && d.garbage ? (size: number) => {
-          if (size < ask) return;
-          ask = size + GARBAGE_CHECK_BYTES;
-          d.garbage!.between(declared);
-        } : undefined;
+        const taken = declared !== undefined && d.garbage ? () => d.garbage!.between(declared) : undefined;
         body = overloaded || overBudget ? { bytes: Buffer.alloc(0) } : await readBody(req, d.config.maxRequestBytes, d.config.requestTimeoutMs, reserve, taken);
       }
     } catch (e) {
